@@ -1,0 +1,134 @@
+/**
+ * JavaScript code generation from the kernel IR. The output is the body of a
+ * function (run it with `new Function`) that defines one function per kernel
+ * and returns `run(b)`, which calls them in order on the buffers in `b`:
+ *
+ *     before: kernel S  (loops i, j)
+ *               for i < 2:
+ *                 t0 = sum identity
+ *                 for j < 3:
+ *                   t0 += A[3*i + j]
+ *                 S[i] = t0
+ *     after:  function k0_S(A, S) {
+ *               for (let i = 0; i < 2; i++) {
+ *                 const o0 = 3 * i;
+ *                 let t0 = 0;
+ *                 for (let j = 0; j < 3; j++) {
+ *                   t0 += A[o0 + j];
+ *                 }
+ *                 S[i] = t0;
+ *               }
+ *             }
+ *
+ * Loops run over typed arrays with strides folded into integer constants;
+ * storing into a Float32Array rounds, so no `Math.fround` is needed.
+ */
+import type { ReduceOp } from "../../ir/types.js";
+import { reduceIdentity } from "../../ir/types.js";
+import type { Kernel, KernelProgram, Stmt } from "../kernel/types.js";
+import { emitContraction } from "./emit-contraction.js";
+import { type EmitState, jsExpr, jsNumber, jsOffset, unwrap } from "./emit-expr.js";
+import { jsName } from "./names.js";
+
+const HELPERS: Record<string, string> = {
+  relu: "function relu(x) { return Math.max(0, x); }",
+  sigmoid: "function sigmoid(x) { return 1 / (1 + Math.exp(-x)); }",
+};
+
+function combine(op: ReduceOp, target: string, value: string): string {
+  switch (op) {
+    case "sum": return `${target} += ${unwrap(value)};`;
+    case "prod": return `${target} *= ${unwrap(value)};`;
+    case "max": return `${target} = Math.max(${target}, ${unwrap(value)});`;
+    case "min": return `${target} = Math.min(${target}, ${unwrap(value)});`;
+  }
+}
+
+function emitStmts(stmts: readonly Stmt[], st: EmitState, indent: string, out: string[]): void {
+  for (const s of stmts) {
+    switch (s.kind) {
+      case "loop": {
+        const v = jsName(s.var);
+        const scope = { var: s.var, prelude: [] as string[], memo: new Map<string, string>() };
+        st.scopes.push(scope);
+        const body: string[] = [];
+        emitStmts(s.body, st, indent + "  ", body);
+        st.scopes.pop();
+        out.push(`${indent}for (let ${v} = 0; ${v} < ${s.extent}; ${v}++) {`);
+        out.push(...scope.prelude.map((l) => indent + "  " + l), ...body, `${indent}}`);
+        break;
+      }
+      case "let": out.push(`${indent}const ${s.name} = ${unwrap(jsExpr(s.value, st))};`); break;
+      case "declare": out.push(`${indent}let ${s.name} = ${jsNumber(reduceIdentity(s.op))};`); break;
+      case "update": out.push(indent + combine(s.op, s.name, jsExpr(s.value, st))); break;
+      case "store": {
+        const target = `${jsName(s.buffer)}[${jsOffset(s.offset, st)}]`;
+        const value = jsExpr(s.value, st);
+        out.push(indent + (s.op ? combine(s.op, target, value) : `${target} = ${unwrap(value)};`));
+        break;
+      }
+      case "fill": out.push(`${indent}${jsName(s.buffer)}.fill(${jsNumber(s.value)});`); break;
+    }
+  }
+}
+
+/**
+ * The parameter list of a kernel function: the buffers it reads, then its target.
+ *
+ * @example
+ * ```ts
+ * kernelParams(kernel); // ["A", "B", "C"] for C[i, j] = A[i, k] * B[k, j]
+ * ```
+ */
+export function kernelParams(k: Kernel): string[] {
+  return [...k.reads.filter((r) => r !== k.target), k.target];
+}
+
+/**
+ * The name of the JavaScript function for the kernel at a position.
+ *
+ * @example
+ * ```ts
+ * kernelFunctionName(kernel, 0); // "k0_C"
+ * ```
+ */
+export function kernelFunctionName(k: Kernel, position: number): string {
+  return `k${position}_${k.target.replace(/[^A-Za-z0-9_]/g, "_")}`;
+}
+
+function emitKernel(k: Kernel, position: number, helpers: Set<string>): string[] {
+  const params = kernelParams(k).map(jsName);
+  const root = { var: null, prelude: [] as string[], memo: new Map<string, string>() };
+  const st: EmitState = { scopes: [root], helpers, offsetCounter: 0 };
+  const body: string[] = [];
+  if (k.contraction) body.push(...emitContraction(k.contraction, "  "));
+  else emitStmts(k.body, st, "  ", body);
+  return [`function ${kernelFunctionName(k, position)}(${params.join(", ")}) {`, ...root.prelude.map((l) => "  " + l), ...body, "}"];
+}
+
+/**
+ * The JavaScript source for a kernel program: a function body that returns
+ * `run(b)`, where `b` maps every buffer name to its typed array.
+ *
+ * @example
+ * ```ts
+ * const source = emitJs(lowerToKernels(program));
+ * const run = new Function(source)();
+ * run({ A: new Float32Array(6), S: new Float32Array(2) });
+ * ```
+ */
+export function emitJs(kp: KernelProgram): string {
+  const helpers = new Set<string>();
+  const functions = kp.kernels.map((k, n) => emitKernel(k, n, helpers).join("\n"));
+  const calls = kp.kernels.map((k, n) => `  ${kernelFunctionName(k, n)}(${kernelParams(k).map((p) => `b[${JSON.stringify(p)}]`).join(", ")});`);
+  const lines = [
+    '"use strict";',
+    `// tns: ${kp.kernels.length} kernel${kp.kernels.length === 1 ? "" : "s"}, ${kp.buffers.length} buffers`,
+    ...[...helpers].sort().map((h) => HELPERS[h]!),
+    ...functions,
+    "return function run(b) {",
+    ...calls,
+    "};",
+  ];
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,64 @@
+/**
+ * Recognises batched matrix products so a backend can emit a register-blocked
+ * loop nest for them. A def matches when it is
+ *
+ *     out[b.., i, j] = sum_k A[...] * B[...]
+ *
+ * with `A` reading `i` and `k` but not `j`, `B` reading `k` and `j` (stride 1)
+ * but not `i`, and both otherwise reading only batch variables. The match is
+ * a description; the kernel's general loop nest stays valid.
+ *
+ *     before: C[i, j] = sum_k A[i, k] * B[k, j]     (A[4, 8], B[8, 3])
+ *     after:  m 4, n 3, k 8; out C + 3*i + j; a A + 8*i + 1*k; b B + 3*k + j
+ */
+import type { DefNode } from "../../ir/types.js";
+import { affine } from "../../ir/types.js";
+import { coefOf, dropVars, flattenIndex } from "./exprs.js";
+import type { Contraction } from "./types.js";
+
+/**
+ * The contraction a def computes, or null when it is not a plain batched matrix product.
+ *
+ * @example
+ * ```ts
+ * matchContraction(def, shapes)?.k; // 8 for C[i, j] = A[i, k] * B[k, j] with A[4, 8]
+ * ```
+ */
+export function matchContraction(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>): Contraction | null {
+  const body = def.body;
+  if (def.dtype === "i32" || body.kind !== "reduce" || body.op !== "sum" || body.vars.length !== 1) return null;
+  const prod = body.body;
+  if (prod.kind !== "binary" || prod.op !== "mul" || prod.lhs.kind !== "access" || prod.rhs.kind !== "access") return null;
+  if (def.indices.length < 2) return null;
+  const k = body.vars[0]!;
+  const i = def.indices[def.indices.length - 2]!;
+  const j = def.indices[def.indices.length - 1]!;
+  const batch = def.indices.slice(0, -2);
+  const offsets = [prod.lhs, prod.rhs].map((a) => {
+    const shape = shapes.get(a.tensor);
+    return shape ? { buffer: a.tensor, offset: flattenIndex(a.index, shape) } : null;
+  });
+  const onlyBatch = (off: { terms: readonly { var: string }[] }, allowed: readonly string[]): boolean =>
+    off.terms.every((t) => batch.includes(t.var) || allowed.includes(t.var));
+  let a = offsets[0];
+  let b = offsets[1];
+  if (!a || !b) return null;
+  if (coefOf(a.offset, j) !== 0) [a, b] = [b, a];
+  const aRow = coefOf(a.offset, i);
+  const aK = coefOf(a.offset, k);
+  const bK = coefOf(b.offset, k);
+  if (aRow === 0 || aK === 0 || bK === 0 || coefOf(a.offset, j) !== 0) return null;
+  if (coefOf(b.offset, j) !== 1 || coefOf(b.offset, i) !== 0) return null;
+  if (!onlyBatch(a.offset, [i, k]) || !onlyBatch(b.offset, [k, j])) return null;
+  const range = (v: string): number => def.ranges[v] ?? 0;
+  const outOffset = flattenIndex(def.indices.map((v) => affine([{ var: v, coef: 1 }])), def.indices.map(range));
+  return {
+    batch: batch.map((v) => ({ var: v, extent: range(v) })),
+    m: range(i),
+    n: range(j),
+    k: range(k),
+    out: { buffer: def.name, base: dropVars(outOffset, [i, j]), rowStride: coefOf(outOffset, i) },
+    a: { buffer: a.buffer, base: dropVars(a.offset, [i, k]), rowStride: aRow, kStride: aK },
+    b: { buffer: b.buffer, base: dropVars(b.offset, [k, j]), kStride: bK },
+  };
+}

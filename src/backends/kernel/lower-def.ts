@@ -1,0 +1,220 @@
+/**
+ * Lowers one def to a loop nest, hoisting loop-invariant work.
+ *
+ * Every loop of the nest is a scope. A subexpression is placed in the
+ * outermost scope where all its free variables are bound: a constant before
+ * all loops, a per-row term in the row loop. A nested reduction becomes an
+ * accumulator with its own loops, placed the same way.
+ *
+ *     before: O[i, e] = sum_j E[i, j] * V[j, e] / sum(j_1) E[i, j_1]
+ *     after:  fill O = 0
+ *             for i: t0 = 0; for j_1: t0 += E[4*i + j_1]
+ *                    for j: t1 = E[4*i + j]
+ *                           for e: O[8*i + e] += t1 * V[8*j + e] / t0
+ */
+import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
+import type { DefNode, Expr, ReduceOp } from "../../ir/types.js";
+import { affine, reduceIdentity } from "../../ir/types.js";
+import { evalBinary, evalUnary } from "../../passes/fold-constants.js";
+import { exprKey, freeVars } from "../../ir/walk.js";
+import { flattenIndex } from "./exprs.js";
+import { chooseLoopOrder } from "./loop-order.js";
+import { factorOutOfSum, sortProductByDepth } from "./reassociate.js";
+import type { KExpr, Kernel, Stmt } from "./types.js";
+
+/** One level of the nest: the loop variable it binds (none at the root) and what runs before and after its inner loop. */
+interface Scope {
+  readonly var: string | null;
+  readonly extent: number;
+  readonly pre: Stmt[];
+  readonly post: Stmt[];
+  /** Hoisted subexpressions already computed here, by structural key, to share them. */
+  readonly memo: Map<string, string>;
+}
+
+const newScope = (v: string | null, extent: number): Scope => ({ var: v, extent, pre: [], post: [], memo: new Map() });
+
+/** Splits a top-level reduction off a def's body, merging directly nested reductions with the same operator. */
+function splitTopReduce(body: Expr): { op: ReduceOp | null; vars: string[]; inner: Expr } {
+  if (body.kind !== "reduce") return { op: null, vars: [], inner: body };
+  const vars = [...body.vars];
+  let inner = body.body;
+  while (inner.kind === "reduce" && inner.op === body.op) {
+    vars.push(...inner.vars);
+    inner = inner.body;
+  }
+  return { op: body.op, vars, inner };
+}
+
+/** Wraps the scopes from `from` on into nested loops. */
+function assemble(scopes: readonly Scope[], from: number): Stmt[] {
+  const s = scopes[from]!;
+  const inner: Stmt[] = [];
+  if (from + 1 < scopes.length) {
+    const next = scopes[from + 1]!;
+    inner.push({ kind: "loop", var: next.var!, extent: next.extent, body: assemble(scopes, from + 1) });
+  }
+  return [...s.pre, ...inner, ...s.post];
+}
+
+/** Lowers one def; `shapes` gives the shape of every tensor it may read. */
+class DefLowering {
+  private counter = 0;
+
+  constructor(
+    private readonly def: DefNode,
+    private readonly shapes: ReadonlyMap<string, readonly number[]>,
+  ) {}
+
+  private extentOf(v: string): number {
+    const n = this.def.ranges[v];
+    if (n === undefined) throw new InternalCompilerError(`def ${this.def.name}: no range for index ${v}`);
+    return n;
+  }
+
+  /** Index of the innermost scope binding any of `vars` (0 when none). */
+  private depthOf(vars: ReadonlySet<string>, scopes: readonly Scope[]): number {
+    let d = 0;
+    scopes.forEach((s, k) => { if (s.var !== null && vars.has(s.var)) d = k; });
+    for (const v of vars) {
+      if (!scopes.some((s) => s.var === v)) throw new InternalCompilerError(`def ${this.def.name}: index ${v} is not bound`);
+    }
+    return d;
+  }
+
+  /** A local holding `e`, computed in scope `d` (shared with an identical earlier one). */
+  private hoist(e: Expr, d: number, scopes: readonly Scope[], build: () => KExpr): KExpr {
+    const key = exprKey(e);
+    const s = scopes[d]!;
+    const known = s.memo.get(key);
+    if (known !== undefined) return { kind: "local", name: known };
+    const value = build();
+    if (value.kind === "const" || value.kind === "local") return value;
+    const name = `t${this.counter++}`;
+    s.pre.push({ kind: "let", name, value });
+    s.memo.set(key, name);
+    return { kind: "local", name };
+  }
+
+  /** Lowers `e`, evaluated in scope `cur`, hoisting invariant parts outwards. */
+  lower(e: Expr, scopes: readonly Scope[], cur: number): KExpr {
+    if (e.kind === "const") return e;
+    if (e.kind === "index") return e;
+    const d = this.depthOf(freeVars(e), scopes);
+    if (e.kind === "reduce") return this.lowerReduce(e.op, e.vars, e.body, d, scopes, cur);
+    if (e.kind === "binary" && (e.op === "mul" || e.op === "div")) {
+      const sorted = sortProductByDepth(e, (f) => this.depthOf(freeVars(f), scopes));
+      if (sorted) return this.lower(sorted, scopes, cur);
+    }
+    if (d < cur) return this.hoist(e, d, scopes, () => this.lowerHere(e, scopes, d));
+    return this.lowerHere(e, scopes, cur);
+  }
+
+  private lowerHere(e: Expr, scopes: readonly Scope[], cur: number): KExpr {
+    switch (e.kind) {
+      case "access": {
+        const shape = this.shapes.get(e.tensor);
+        if (!shape) throw new InternalCompilerError(`def ${this.def.name} reads unknown tensor ${e.tensor}`);
+        return { kind: "load", buffer: e.tensor, offset: flattenIndex(e.index, shape) };
+      }
+      case "unary": {
+        const arg = this.lower(e.arg, scopes, cur);
+        return arg.kind === "const" ? { kind: "const", value: evalUnary(e.op, arg.value) } : { kind: "unary", op: e.op, arg };
+      }
+      case "binary": {
+        const lhs = this.lower(e.lhs, scopes, cur);
+        const rhs = this.lower(e.rhs, scopes, cur);
+        if (lhs.kind === "const" && rhs.kind === "const") return { kind: "const", value: evalBinary(e.op, lhs.value, rhs.value) };
+        return { kind: "binary", op: e.op, lhs, rhs };
+      }
+      case "select": {
+        const cond = this.lower(e.cond, scopes, cur);
+        const then = this.lower(e.then, scopes, cur);
+        const otherwise = this.lower(e.else, scopes, cur);
+        if (cond.kind === "const") return cond.value !== 0 ? then : otherwise;
+        return { kind: "select", cond, then, else: otherwise };
+      }
+      default:
+        return this.lower(e, scopes, cur);
+    }
+  }
+
+  /** A nested reduction: an accumulator and loops placed in scope `d`. */
+  private lowerReduce(op: ReduceOp, vars: readonly string[], body: Expr, d: number, scopes: readonly Scope[], cur: number): KExpr {
+    const e: Expr = { kind: "reduce", op, vars, body };
+    const key = exprKey(e);
+    const known = scopes[d]!.memo.get(key);
+    if (known !== undefined) return { kind: "local", name: known };
+    const factored = op === "sum" ? factorOutOfSum(vars, body) : null;
+    if (factored) return this.lower(factored, scopes, cur);
+    const name = `t${this.counter++}`;
+    const inner = [...scopes.slice(0, d + 1), ...vars.map((v) => newScope(v, this.extentOf(v)))];
+    const value = this.lower(body, inner, inner.length - 1);
+    inner[inner.length - 1]!.post.push({ kind: "update", name, op, value });
+    const first = inner[d + 1]!;
+    const loop: Stmt = { kind: "loop", var: first.var!, extent: first.extent, body: assemble(inner, d + 1) };
+    scopes[d]!.pre.push({ kind: "declare", name, op }, loop);
+    scopes[d]!.memo.set(key, name);
+    return { kind: "local", name };
+  }
+
+  /** The whole kernel. */
+  run(): Kernel {
+    const def = this.def;
+    let { op, vars: redVars, inner } = splitTopReduce(def.body);
+    let order = chooseLoopOrder(def.indices, redVars, inner);
+    // With the reduction innermost, the sum is a scalar accumulator: factors
+    // that do not depend on it can be applied once, after the loop.
+    const factored = op === "sum" && order.slice(-redVars.length).every((v) => redVars.includes(v)) ? factorOutOfSum(redVars, inner) : null;
+    if (factored) {
+      [op, redVars, inner, order] = [null, [], factored, [...def.indices]];
+    }
+    const scopes = [newScope(null, 1), ...order.map((v) => newScope(v, this.extentOf(v)))];
+    const n = scopes.length - 1;
+    const outShape = def.indices.map((v) => this.extentOf(v));
+    const offset = flattenIndex(def.indices.map((v) => affine([{ var: v, coef: 1 }])), outShape);
+    const value = this.lower(inner, scopes, n);
+    const prefix: Stmt[] = [];
+    // Where the first reduction loop sits decides how the result is combined.
+    const firstRed = order.findIndex((v) => redVars.includes(v));
+    const outputInside = firstRed >= 0 && order.slice(firstRed).some((v) => !redVars.includes(v));
+    if (op === null) {
+      scopes[n]!.post.push({ kind: "store", buffer: def.name, offset, value });
+    } else if (outputInside) {
+      prefix.push({ kind: "fill", buffer: def.name, value: reduceIdentity(op) });
+      scopes[n]!.post.push({ kind: "store", buffer: def.name, offset, value, op });
+    } else {
+      const acc = `t${this.counter++}`;
+      scopes[firstRed]!.pre.push({ kind: "declare", name: acc, op });
+      scopes[n]!.post.push({ kind: "update", name: acc, op, value });
+      scopes[firstRed]!.post.push({ kind: "store", buffer: def.name, offset, value: { kind: "local", name: acc } });
+    }
+    const reads = [...new Set(collectReads(def.body))].sort();
+    return { target: def.name, reads, loopOrder: order, body: [...prefix, ...assemble(scopes, 0)] };
+  }
+}
+
+function collectReads(e: Expr, out: string[] = []): string[] {
+  switch (e.kind) {
+    case "access": out.push(e.tensor); break;
+    case "unary": collectReads(e.arg, out); break;
+    case "binary": collectReads(e.lhs, out); collectReads(e.rhs, out); break;
+    case "select": collectReads(e.cond, out); collectReads(e.then, out); collectReads(e.else, out); break;
+    case "reduce": collectReads(e.body, out); break;
+    default: break;
+  }
+  return out;
+}
+
+/**
+ * Lowers one def to a kernel (without the contraction description).
+ *
+ * @example
+ * ```ts
+ * const k = lowerDef(def, new Map([["A", [4, 8]], ["B", [8, 3]]]));
+ * k.loopOrder; // ["i", "k", "j"] for C[i, j] = A[i, k] * B[k, j]
+ * ```
+ */
+export function lowerDef(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>): Kernel {
+  return new DefLowering(def, shapes).run();
+}

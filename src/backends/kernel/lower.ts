@@ -1,0 +1,55 @@
+/**
+ * Lowers an inlined program to the kernel IR: one buffer per tensor and one
+ * loop nest per def, in program order.
+ *
+ *     before: input A[4, 8]; input B[8, 3]; output C[i, j] = A[i, k] * B[k, j]
+ *     after:  buffers A (input), B (input), C (output)
+ *             kernel C: fill C = 0; for i: for k: t0 = A[8*i + k]; for j: C[3*i + j] += t0 * B[3*k + j]
+ */
+import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
+import type { Program } from "../../ir/types.js";
+import { numel } from "../../ir/types.js";
+import { matchContraction } from "./contraction.js";
+import { lowerDef } from "./lower-def.js";
+import type { Kernel, KernelBuffer, KernelProgram } from "./types.js";
+
+/**
+ * Lowers a program whose calls have been inlined.
+ *
+ * @throws InternalCompilerError when the program still holds a call node
+ * @example
+ * ```ts
+ * const kp = lowerToKernels(parseProgramText("input A[2, 3]\noutput S[i] = sum(j) A[i, j]"));
+ * kp.kernels[0].loopOrder; // ["i", "j"]
+ * ```
+ */
+export function lowerToKernels(program: Program): KernelProgram {
+  const shapes = new Map<string, readonly number[]>();
+  const buffers: KernelBuffer[] = [];
+  const kernels: Kernel[] = [];
+  const inputs: string[] = [];
+  const outputs: string[] = [];
+  for (const node of program.tensors) {
+    if (node.role === "call") throw new InternalCompilerError(`call node ${node.name} reached the backend; inline calls first`);
+    shapes.set(node.name, node.shape);
+    const base = { name: node.name, dtype: node.dtype, shape: [...node.shape], size: numel(node.shape) };
+    if (node.output) outputs.push(node.name);
+    switch (node.role) {
+      case "input":
+        inputs.push(node.name);
+        buffers.push({ ...base, role: "input" });
+        break;
+      case "weight":
+        buffers.push({ ...base, role: "weight", data: node.data });
+        break;
+      case "def": {
+        buffers.push({ ...base, role: node.output ? "output" : "temp" });
+        const kernel = lowerDef(node, shapes);
+        const contraction = matchContraction(node, shapes);
+        kernels.push(contraction ? { ...kernel, contraction } : kernel);
+        break;
+      }
+    }
+  }
+  return { buffers, kernels, inputs, outputs };
+}

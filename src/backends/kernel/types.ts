@@ -1,0 +1,131 @@
+/**
+ * The kernel IR: a backend-neutral description of how to compute a program
+ * with loops. Every tensor becomes a flat row-major buffer; every def becomes
+ * one kernel, a tree of statements:
+ *
+ *     kernel O  (loops i, j, e)           # O[i, e] = sum_j E[i, j] * V[j, e] / sum(j_1) E[i, j_1]
+ *       fill O = 0                        # the j loop sits outside the e loop: accumulate in place
+ *       for i < 5:
+ *         t0 = sum identity               # the nested sum depends on i only:
+ *         for j_1 < 5:                    #   computed once per i, not per (i, j, e)
+ *           t0 += E[5*i + j_1]
+ *         t1 = 1 / t0
+ *         for j < 5:
+ *           t2 = t1 * E[5*i + j]          # per-(i, j) factor hoisted out of the e loop
+ *           for e < 3:
+ *             O[e + 3*i] += t2 * V[e + 3*j]
+ *
+ * Statements:
+ * - `loop`: `for var in 0 .. extent-1`, body in order;
+ * - `let`: a scalar constant local (a hoisted loop-invariant subexpression);
+ * - `declare` / `update`: a scalar accumulator, initialised to the identity
+ *   of its reduction and combined with one value per iteration;
+ * - `store`: writes (or, with `op`, combines into) one buffer element;
+ * - `fill`: sets every element of a buffer (the identity before an in-place
+ *   accumulation).
+ *
+ * Offsets are affine forms over loop variables: an access `X[i, k]` of a
+ * `[4, 8]` tensor is the offset `8*i + k`. Expressions are the IR's scalar
+ * expressions without reductions, plus references to locals.
+ *
+ * Invariants: every local is defined before use in an enclosing or earlier
+ * statement; every loop variable of an offset or index value is bound by an
+ * enclosing loop; a kernel writes only its `target` buffer and reads only
+ * buffers of earlier kernels, inputs and weights.
+ */
+import type { Affine, BinaryOp, DType, ReduceOp, UnaryOp } from "../../ir/types.js";
+
+/** What a buffer holds: a run-time input, compile-time weights, an intermediate, or a program output. */
+export type BufferRole = "input" | "weight" | "temp" | "output";
+
+/** One flat row-major buffer per tensor of the program. */
+export interface KernelBuffer {
+  readonly name: string;
+  readonly dtype: DType;
+  /** The tensor's shape (grouped dims as declared). */
+  readonly shape: readonly number[];
+  /** Number of elements. */
+  readonly size: number;
+  readonly role: BufferRole;
+  /** Weight values (row-major), or null when not bound; absent for other roles. */
+  readonly data?: Float64Array | null;
+}
+
+/** A scalar expression inside a kernel. */
+export type KExpr = KConst | KIndex | KLocal | KLoad | KUnary | KBinary | KSelect;
+
+/** A numeric constant. */
+export interface KConst { readonly kind: "const"; readonly value: number }
+/** The current value of a loop variable. */
+export interface KIndex { readonly kind: "index"; readonly var: string }
+/** A local defined by `let` or `declare`. */
+export interface KLocal { readonly kind: "local"; readonly name: string }
+/** One element of a buffer. */
+export interface KLoad { readonly kind: "load"; readonly buffer: string; readonly offset: Affine }
+/** `op(arg)`. */
+export interface KUnary { readonly kind: "unary"; readonly op: UnaryOp; readonly arg: KExpr }
+/** `op(lhs, rhs)`. */
+export interface KBinary { readonly kind: "binary"; readonly op: BinaryOp; readonly lhs: KExpr; readonly rhs: KExpr }
+/** `cond != 0 ? then : else`. */
+export interface KSelect { readonly kind: "select"; readonly cond: KExpr; readonly then: KExpr; readonly else: KExpr }
+
+/** A statement of a kernel body. */
+export type Stmt = Loop | Let | Declare | Update | Store | Fill;
+
+/** `for (var = 0; var < extent; var++) body`. */
+export interface Loop { readonly kind: "loop"; readonly var: string; readonly extent: number; readonly body: readonly Stmt[] }
+/** `const name = value`. */
+export interface Let { readonly kind: "let"; readonly name: string; readonly value: KExpr }
+/** `let name = identity(op)`. */
+export interface Declare { readonly kind: "declare"; readonly name: string; readonly op: ReduceOp }
+/** `name = op(name, value)`. */
+export interface Update { readonly kind: "update"; readonly name: string; readonly op: ReduceOp; readonly value: KExpr }
+/** `buffer[offset] = value`, or `buffer[offset] = op(buffer[offset], value)` when `op` is given. */
+export interface Store {
+  readonly kind: "store";
+  readonly buffer: string;
+  readonly offset: Affine;
+  readonly value: KExpr;
+  readonly op?: ReduceOp;
+}
+/** Every element of `buffer` set to `value`. */
+export interface Fill { readonly kind: "fill"; readonly buffer: string; readonly value: number }
+
+/**
+ * A recognised batched matrix product `out[b.., i, j] = sum_k A[.., i, .., k] * B[.., k, .., j]`
+ * whose output and `B` rows are contiguous in `j`. The kernel's `body` still
+ * computes it; a backend may use this description to emit a register-blocked
+ * loop nest instead. Offsets are affine in the batch variables only.
+ */
+export interface Contraction {
+  /** Batch loops (outermost first) with their extents. */
+  readonly batch: readonly { readonly var: string; readonly extent: number }[];
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly out: { readonly buffer: string; readonly base: Affine; readonly rowStride: number };
+  readonly a: { readonly buffer: string; readonly base: Affine; readonly rowStride: number; readonly kStride: number };
+  readonly b: { readonly buffer: string; readonly base: Affine; readonly kStride: number };
+}
+
+/** The loop nest computing one def. */
+export interface Kernel {
+  /** Name of the buffer this kernel writes (the def's name). */
+  readonly target: string;
+  /** Buffers read, sorted. */
+  readonly reads: readonly string[];
+  /** Loop variables of the main nest, outermost first (documentation and tests). */
+  readonly loopOrder: readonly string[];
+  readonly body: readonly Stmt[];
+  readonly contraction?: Contraction;
+}
+
+/** A whole program as buffers and kernels run in order. */
+export interface KernelProgram {
+  readonly buffers: readonly KernelBuffer[];
+  readonly kernels: readonly Kernel[];
+  /** Names of run-time inputs, in program order. */
+  readonly inputs: readonly string[];
+  /** Names of output buffers, in program order. */
+  readonly outputs: readonly string[];
+}

@@ -1,0 +1,419 @@
+/**
+ * Lowers a definition's right side to an IR expression: names resolved,
+ * reduction variables renamed apart, builtins mapped to IR operators, index
+ * expressions turned into affine forms. Accesses are recorded for range
+ * inference; their indices are filled in by the caller once ranges are known
+ * (a right-side group `(c, d)` needs `|d|` to become `c*|d| + d`).
+ *
+ *     O[i, e] = E[i, j] * V[j, e] / sum(j) E[i, j]
+ *     ->  (E[i, j] * V[j, e]) / sum_{j_1} E[i, j_1]      free j summed later by the Einstein rule
+ */
+import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
+import * as ast from "../parser/ast.js";
+import * as ir from "../ir/types.js";
+import type { AccessUse, DimUse, VarUse } from "./ranges.js";
+import { freshTensorName, lookupTensor, suggestion, type Graph } from "./scope.js";
+
+/** How a builtin lowers: its argument count and IR operator. */
+export type Builtin = { readonly arity: number; readonly op: ir.UnaryOp | ir.BinaryOp | "select" };
+const UNARY_BUILTINS: readonly ir.UnaryOp[] = ["exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "abs"];
+const BINARY_BUILTINS: readonly ir.BinaryOp[] = ["pow", "min", "max"];
+/**
+ * Elementwise builtins by name: the IR operator and the number of arguments.
+ *
+ * @example
+ * ```ts
+ * BUILTINS.get("where"); // { arity: 3, op: "select" }
+ * ```
+ */
+export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
+  ...UNARY_BUILTINS.map((op): [string, Builtin] => [op, { arity: 1, op }]),
+  ...BINARY_BUILTINS.map((op): [string, Builtin] => [op, { arity: 2, op }]),
+  ["where", { arity: 3, op: "select" }],
+]);
+
+const BINARY_OPS: Readonly<Record<ast.BinaryOpToken, ir.BinaryOp>> = {
+  "+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow",
+  "<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne",
+};
+
+/**
+ * Everything lowering one definition accumulates (built by lower-def.ts).
+ *
+ * @example
+ * ```ts
+ * const state: DefState = { graph, diags, lhs: new Set(["i"]), used: new Set(["i"]), vars: [], occurs: new Set(),
+ *   uses: [], pending: new Map(), dtypes: [], reducedLhs: new Set() };
+ * ```
+ */
+export interface DefState {
+  readonly graph: Graph;
+  readonly diags: DiagnosticBag;
+  /** Left-side index names (source names equal IR names there). */
+  readonly lhs: ReadonlySet<string>;
+  /** IR variable names taken in this def. */
+  readonly used: Set<string>;
+  /** Every variable of the def, with its source name and first use. */
+  readonly vars: VarUse[];
+  /** IR variables that occur in an index or as a value. */
+  readonly occurs: Set<string>;
+  readonly uses: AccessUse[];
+  /** Placeholder accesses awaiting their affine indices. */
+  readonly pending: Map<ir.Access, AccessUse>;
+  readonly dtypes: ir.DType[];
+  /** Left indices already reported as reduced (TNS0208), so TNS0203 stays quiet about them. */
+  readonly reducedLhs: Set<string>;
+}
+
+/**
+ * Source name -> IR name of the index variables in scope.
+ *
+ * @example
+ * ```ts
+ * const env: Env = new Map([["i", "i"], ["j", "j_1"]]);
+ * ```
+ */
+export type Env = ReadonlyMap<string, string>;
+
+/**
+ * The free index variables of an expression (neither sizes, `inf`, tensors
+ * nor bound by an enclosing reduction), in order of first appearance.
+ *
+ * @example
+ * ```ts
+ * freeVars(parse("Q[i, k] * K[j, k]"), new Set(), graph); // Map { i, k, j } with their spans
+ * ```
+ */
+export function freeVars(e: ast.Expr, bound: ReadonlySet<string>, graph: Graph, out = new Map<string, Span>()): Map<string, Span> {
+  switch (e.kind) {
+    case "number":
+      break;
+    case "ident":
+      if (!isNonVariable(e.name, graph) && !bound.has(e.name) && !out.has(e.name)) out.set(e.name, e.span);
+      break;
+    case "access":
+      for (const i of e.indices) freeVars(i, bound, graph, out);
+      break;
+    case "unary":
+      freeVars(e.arg, bound, graph, out);
+      break;
+    case "binary":
+      freeVars(e.lhs, bound, graph, out);
+      freeVars(e.rhs, bound, graph, out);
+      break;
+    case "call":
+      if (BUILTINS.has(e.callee.name)) for (const a of e.args) freeVars(a, bound, graph, out);
+      break;
+    case "reduce": {
+      const inner = new Set(bound);
+      for (const v of e.vars) inner.add(v.name);
+      freeVars(e.body, inner, graph, out);
+      break;
+    }
+    case "group":
+      for (const i of e.items) freeVars(i, bound, graph, out);
+      break;
+  }
+  return out;
+}
+
+/** Whether a bare name means something other than an index variable. */
+function isNonVariable(name: string, graph: Graph): boolean {
+  return name === "inf" || graph.sizes.has(name) || graph.tensors.has(name) || graph.pending.has(name) || graph.broken.has(name) || graph.fns.has(name);
+}
+
+/**
+ * Takes an IR name for a variable bound in this def: the source name when
+ * free, else `name_1`, `name_2`, ... (alpha-renaming nested reductions).
+ *
+ * @example
+ * ```ts
+ * bindVar(state, { name: "j", span }); // "j", or "j_1" when j is already taken
+ * ```
+ */
+export function bindVar(state: DefState, name: ast.Name): string {
+  let ir = name.name;
+  for (let k = 1; state.used.has(ir); k++) ir = `${name.name}_${k}`;
+  state.used.add(ir);
+  state.vars.push({ name: ir, display: name.name, span: name.span });
+  return ir;
+}
+
+/**
+ * Lowers a value expression; reports problems and returns null on error
+ * (after lowering the rest, so one statement can report several errors).
+ *
+ * @example
+ * ```ts
+ * lowerValue(parse("exp(S[i, j] - M[i])"), env, state); // unary exp (binary sub ...)
+ * ```
+ */
+export function lowerValue(e: ast.Expr, env: Env, state: DefState): ir.Expr | null {
+  const { diags } = state;
+  switch (e.kind) {
+    case "number":
+      return ir.num(e.value);
+    case "ident":
+      return lowerName(e, env, state);
+    case "access":
+      return lowerAccess(e, env, state);
+    case "unary": {
+      const arg = lowerValue(e.arg, env, state);
+      // `-inf`, `-1`: a negative constant reads better than neg(const) in every later stage.
+      if (arg !== null && arg.kind === "const") return ir.num(-arg.value);
+      return arg === null ? null : ir.unary("neg", arg);
+    }
+    case "binary": {
+      const lhs = lowerValue(e.lhs, env, state);
+      const rhs = lowerValue(e.rhs, env, state);
+      return lhs === null || rhs === null ? null : ir.binary(BINARY_OPS[e.op], lhs, rhs);
+    }
+    case "call":
+      return lowerBuiltin(e, env, state);
+    case "reduce":
+      return lowerReduce(e, env, state);
+    case "group":
+      diags.error("TNS0206", "a group (a, b) can only be used as an index", e.span, {
+        hint: "groups flatten several indices into one dimension: X[(a, b)]",
+      });
+      return null;
+  }
+}
+
+function lowerName(e: ast.Ident, env: Env, state: DefState): ir.Expr | null {
+  const { graph, diags } = state;
+  const size = graph.sizes.get(e.name);
+  // NaN: a size whose declaration failed (already reported).
+  if (size !== undefined) return Number.isNaN(size) ? null : ir.num(size);
+  if (e.name === "inf") return ir.num(Infinity);
+  if (graph.tensors.has(e.name) || graph.pending.has(e.name) || graph.broken.has(e.name)) {
+    const t = lookupTensor(graph, e, diags);
+    if (t === null) return null;
+    if (t.shape.length > 0) {
+      diags.error("TNS0109", `tensor '${e.name}' has ${t.shape.length} dimension(s) and needs indices here`, e.span, {
+        hint: `index it, e.g. ${e.name}[${t.shape.map((_, k) => "ijklmn"[k] ?? `i${k}`).join(", ")}]`,
+      });
+      return null;
+    }
+    return recordAccess(e.name, t.shape, t.dtype, [], e.span, state);
+  }
+  if (graph.fns.has(e.name)) {
+    diags.error("TNS0406", `'${e.name}' is a function; call it and index the result`, e.span, {
+      hint: `${e.name}(X)[i, ...]`,
+    });
+    return null;
+  }
+  const v = env.get(e.name);
+  if (v === undefined) {
+    // Only reachable for names the free-variable scan did not see: an internal slip, reported as unknown.
+    diags.error("TNS0102", `unknown name '${e.name}'`, e.span);
+    return null;
+  }
+  state.occurs.add(v);
+  return ir.indexValue(v);
+}
+
+/** Records an access for range inference and returns its placeholder. */
+function recordAccess(tensor: string, shape: readonly number[], dtype: ir.DType, dims: DimUse[], span: Span, state: DefState): ir.Access {
+  const placeholder: ir.Access = { kind: "access", tensor, index: [] };
+  const use: AccessUse = { tensor, shape, dims, span };
+  state.uses.push(use);
+  state.pending.set(placeholder, use);
+  state.dtypes.push(dtype);
+  return placeholder;
+}
+
+function lowerAccess(e: ast.Access, env: Env, state: DefState): ir.Expr | null {
+  const { graph, diags } = state;
+  let tensor: { name: string; shape: readonly number[]; dtype: ir.DType } | null;
+  if ("kind" in e.target) {
+    tensor = lowerIndexedCall(e.target, state);
+  } else {
+    const target = e.target;
+    tensor = graph.sizes.has(target.name)
+      ? (diags.error("TNS0109", `'${target.name}' is a size, not a tensor; it cannot be indexed`, target.span), null)
+      : lookupTensor(graph, target, diags);
+  }
+  const dims: (DimUse | null)[] = e.indices.map((i) => lowerIndex(i, env, state));
+  if (tensor === null || dims.some((d) => d === null)) return null;
+  if (dims.length !== tensor.shape.length) {
+    diags.error("TNS0201", `${tensor.name} has ${tensor.shape.length} dimension(s) but is indexed with ${dims.length}`, e.span, {
+      notes: [{ message: `shape of ${tensor.name}: [${tensor.shape.join(", ")}]` }],
+    });
+    return null;
+  }
+  return recordAccess(tensor.name, tensor.shape, tensor.dtype, dims as DimUse[], e.span, state);
+}
+
+/** `softmax(S)[i, j]`: the call becomes a temporary placed before the def. */
+function lowerIndexedCall(call: ast.Call, state: DefState): { name: string; shape: readonly number[]; dtype: ir.DType } | null {
+  const { graph, diags } = state;
+  if (BUILTINS.has(call.callee.name)) {
+    diags.error("TNS0407", `builtin '${call.callee.name}' is elementwise and cannot be indexed`, call.span, {
+      hint: `index its argument instead: ${call.callee.name}(X[i])`,
+    });
+    return null;
+  }
+  const lowered = graph.lowerCall(call, graph);
+  if (lowered === null) return null;
+  const name = freshTensorName(graph);
+  graph.nodes.push({ role: "call", name, dtype: lowered.dtype, shape: lowered.shape, output: false, fn: lowered.fn, args: lowered.args });
+  graph.tensors.set(name, { name, shape: lowered.shape, dtype: lowered.dtype, span: call.span });
+  return { name, shape: lowered.shape, dtype: lowered.dtype };
+}
+
+function lowerBuiltin(e: ast.Call, env: Env, state: DefState): ir.Expr | null {
+  const { graph, diags } = state;
+  const name = e.callee.name;
+  const builtin = BUILTINS.get(name);
+  if (builtin === undefined) {
+    if (graph.fns.has(name)) {
+      diags.error("TNS0406", `'${name}(...)' is a tensor; index it to use it in an expression`, e.span, {
+        hint: `write ${name}(...)[i, ...], or define it whole: T = ${name}(...)`,
+      });
+    } else if (graph.tensors.has(name) || graph.pending.has(name)) {
+      diags.error("TNS0109", `'${name}' is a tensor, not a function`, e.callee.span, { hint: `index it with brackets: ${name}[...]` });
+    } else {
+      const near = suggestion(name, [...BUILTINS.keys(), ...graph.fns.keys()]);
+      diags.error("TNS0104", `unknown function '${name}'`, e.callee.span, near === null ? {} : { hint: `did you mean '${near}'?` });
+    }
+    return null;
+  }
+  const args = e.args.map((a) => lowerValue(a, env, state));
+  if (args.length !== builtin.arity) {
+    diags.error("TNS0407", `'${name}' takes ${builtin.arity} argument(s), got ${args.length}`, e.span);
+    return null;
+  }
+  if (args.some((a) => a === null)) return null;
+  const [a, b, c] = args as ir.Expr[];
+  if (builtin.op === "select") return ir.select(a!, b!, c!);
+  if (builtin.arity === 2) return ir.binary(builtin.op as ir.BinaryOp, a!, b!);
+  return ir.unary(builtin.op as ir.UnaryOp, a!);
+}
+
+function lowerReduce(e: ast.Reduce, env: Env, state: DefState): ir.Expr | null {
+  const { graph, diags } = state;
+  const inner = new Map(env);
+  const vars: string[] = [];
+  const seen = new Set<string>();
+  let ok = true;
+  for (const v of e.vars) {
+    if (seen.has(v.name)) {
+      diags.error("TNS0208", `'${e.op}' lists index '${v.name}' twice`, v.span);
+      ok = false;
+      continue;
+    }
+    seen.add(v.name);
+    if (state.lhs.has(v.name)) {
+      diags.error("TNS0208", `index '${v.name}' is on the left side and cannot also be reduced`, v.span, {
+        hint: `rename the reduced index, e.g. ${e.op}(${v.name}2) ...`,
+      });
+      state.reducedLhs.add(v.name);
+      ok = false;
+      continue;
+    }
+    if (isNonVariable(v.name, graph)) {
+      diags.error("TNS0210", `reduction index '${v.name}' has the name of a ${graph.sizes.has(v.name) ? "size" : "tensor or function"}`, v.span);
+      ok = false;
+      continue;
+    }
+    const irName = bindVar(state, v);
+    inner.set(v.name, irName);
+    vars.push(irName);
+  }
+  const body = lowerValue(e.body, inner, state);
+  if (!ok || body === null || vars.length === 0) return null;
+  return ir.reduce(e.op, vars, body);
+}
+
+/**
+ * Lowers one index of an access: an affine form, or a group of plain
+ * variables. Reports TNS0206 for anything else.
+ *
+ * @example
+ * ```ts
+ * lowerIndex(parse("2*y + dy"), env, state); // { kind: "affine", affine: dy + 2*y }
+ * ```
+ */
+export function lowerIndex(e: ast.Expr, env: Env, state: DefState): DimUse | null {
+  if (e.kind === "group") {
+    const vars: string[] = [];
+    for (const item of e.items) {
+      const v = item.kind === "ident" && !isNonVariable(item.name, state.graph) ? env.get(item.name) : undefined;
+      if (v === undefined) {
+        state.diags.error("TNS0206", "only plain index variables can be grouped", item.span, {
+          hint: "write the group as (a, b) with index names only",
+        });
+        return null;
+      }
+      state.occurs.add(v);
+      vars.push(v);
+    }
+    if (new Set(vars).size !== vars.length) {
+      state.diags.error("TNS0206", "a group cannot repeat an index", e.span);
+      return null;
+    }
+    return { kind: "group", vars, span: e.span };
+  }
+  const a = toAffine(e, env, state);
+  return a === null ? null : { kind: "affine", affine: ir.affine(a.terms, a.constant), span: e.span };
+}
+
+type Linear = { terms: ir.AffineTerm[]; constant: number };
+
+function notAffine(e: ast.Expr, why: string, state: DefState): null {
+  state.diags.error("TNS0206", `index expression is not affine: ${why}`, e.span, {
+    hint: "indices are sums of index variables times integers, plus an integer (2*y + dy, n - 1 - i)",
+  });
+  return null;
+}
+
+function scale(a: Linear, k: number): Linear {
+  return { terms: a.terms.map((t) => ({ var: t.var, coef: t.coef * k })), constant: a.constant * k };
+}
+
+function toAffine(e: ast.Expr, env: Env, state: DefState): Linear | null {
+  const { graph } = state;
+  switch (e.kind) {
+    case "number":
+      return e.isInteger ? { terms: [], constant: e.value } : notAffine(e, `${e.value} is not an integer`, state);
+    case "ident": {
+      const size = graph.sizes.get(e.name);
+      if (size !== undefined) return Number.isNaN(size) ? null : { terms: [], constant: size };
+      const v = isNonVariable(e.name, graph) ? undefined : env.get(e.name);
+      if (v === undefined) return notAffine(e, `'${e.name}' is not an index variable or a size`, state);
+      state.occurs.add(v);
+      return { terms: [{ var: v, coef: 1 }], constant: 0 };
+    }
+    case "unary": {
+      const a = toAffine(e.arg, env, state);
+      return a === null ? null : scale(a, -1);
+    }
+    case "binary": {
+      if (!["+", "-", "*", "/"].includes(e.op)) return notAffine(e, `operator '${e.op}' is not allowed in an index`, state);
+      const a = toAffine(e.lhs, env, state);
+      const b = toAffine(e.rhs, env, state);
+      if (a === null || b === null) return null;
+      if (e.op === "+") return { terms: [...a.terms, ...b.terms], constant: a.constant + b.constant };
+      if (e.op === "-") return { terms: [...a.terms, ...scale(b, -1).terms], constant: a.constant - b.constant };
+      if (e.op === "*") {
+        if (a.terms.length === 0) return scale(b, a.constant);
+        if (b.terms.length === 0) return scale(a, b.constant);
+        return notAffine(e, "a product of two index variables", state);
+      }
+      const k = b.constant;
+      if (b.terms.length > 0 || k === 0 || a.constant % k !== 0 || a.terms.some((t) => t.coef % k !== 0)) {
+        return notAffine(e, "division must be by a nonzero integer that divides every coefficient exactly", state);
+      }
+      return { terms: a.terms.map((t) => ({ var: t.var, coef: t.coef / k })), constant: a.constant / k };
+    }
+    case "call":
+      return notAffine(e, `a call of '${e.callee.name}'`, state);
+    case "access":
+      return notAffine(e, "a tensor access (indices cannot be data-dependent)", state);
+    case "reduce":
+      return notAffine(e, "a reduction", state);
+    case "group":
+      return notAffine(e, "a group nested inside an index expression", state);
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * Index range inference for one definition (docs/language.md, "Index
+ * expressions and range inference"), then the static bounds check.
+ *
+ *     Y[o, y, x] = X[c, y + dy, x + dx] * W[o, c, dy, dx]     X[3, 8, 8], W[4, 3, 3, 3]
+ *     bare uses:    o=4 c=3 dy=3 dx=3
+ *     fixed point:  y=6 x=6            (the largest extent keeping y + dy < 8)
+ *     bounds:       every access in range for every point of the ranges
+ */
+import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
+import type { Affine } from "../ir/types.js";
+
+/** One dimension of an access: an affine index, or a right-side group `(c, d)`. */
+export type DimUse =
+  | { readonly kind: "affine"; readonly affine: Affine; readonly span: Span }
+  | { readonly kind: "group"; readonly vars: readonly string[]; readonly span: Span };
+
+/** One access `X[...]` of a definition's right side. */
+export interface AccessUse {
+  readonly tensor: string;
+  readonly shape: readonly number[];
+  readonly dims: readonly DimUse[];
+  readonly span: Span;
+}
+
+/** An index variable of the definition: its (renamed, unique) IR name, source name and first use. */
+export interface VarUse {
+  readonly name: string;
+  readonly display: string;
+  readonly span: Span;
+}
+
+/**
+ * Renders an affine index with source names, as the user would write it.
+ *
+ * @example
+ * ```ts
+ * showAffine(affine([{ var: "y", coef: 2 }, { var: "dy", coef: 1 }], -1), (v) => v); // "dy + 2*y - 1"
+ * ```
+ */
+export function showAffine(a: Affine, display: (v: string) => string): string {
+  let s = "";
+  for (const t of a.terms) {
+    const mag = Math.abs(t.coef);
+    const term = mag === 1 ? display(t.var) : `${mag}*${display(t.var)}`;
+    s += s === "" ? (t.coef < 0 ? `-${term}` : term) : t.coef < 0 ? ` - ${term}` : ` + ${term}`;
+  }
+  if (a.constant !== 0 || s === "") s += s === "" ? `${a.constant}` : a.constant < 0 ? ` - ${-a.constant}` : ` + ${a.constant}`;
+  return s;
+}
+
+/**
+ * Smallest and largest value of an affine form over the box of its variables' ranges.
+ *
+ * @example
+ * ```ts
+ * affineBounds(affine([{ var: "i", coef: -1 }], 4), new Map([["i", 5]])); // { min: 0, max: 4 }
+ * ```
+ */
+export function affineBounds(a: Affine, ext: ReadonlyMap<string, number>): { min: number; max: number } {
+  let min = a.constant;
+  let max = a.constant;
+  for (const t of a.terms) {
+    const hi = t.coef * (ext.get(t.var)! - 1);
+    min += Math.min(0, hi);
+    max += Math.max(0, hi);
+  }
+  return { min, max };
+}
+
+type Candidate = { extent: number; span: Span };
+
+/**
+ * Infers the extent of every variable of a definition and checks that every
+ * access is in bounds. Reports TNS0202, TNS0204, TNS0207, TNS0209 and
+ * TNS0212; returns null when any was reported.
+ *
+ * @example
+ * ```ts
+ * // Y[y] = X[y + d] * K[d] with X[8], K[3]
+ * inferRanges(vars, uses, diags); // Map { d => 3, y => 6 }
+ * ```
+ */
+export function inferRanges(vars: readonly VarUse[], uses: readonly AccessUse[], diags: DiagnosticBag): Map<string, number> | null {
+  const display = new Map(vars.map((v) => [v.name, v.display]));
+  const show = (v: string): string => display.get(v) ?? v;
+  const ext = new Map<string, number>();
+  const failed = new Set<string>();
+  let ok = true;
+
+  // 1. Bare uses fix extents, and must agree.
+  const origin = new Map<string, { span: Span; tensor: string }>();
+  for (const u of uses) {
+    u.dims.forEach((d, k) => {
+      if (d.kind !== "affine" || d.affine.constant !== 0 || d.affine.terms.length !== 1 || d.affine.terms[0]!.coef !== 1) return;
+      const v = d.affine.terms[0]!.var;
+      const size = u.shape[k]!;
+      const had = ext.get(v);
+      if (had === undefined) {
+        if (failed.has(v)) return;
+        ext.set(v, size);
+        origin.set(v, { span: d.span, tensor: u.tensor });
+      } else if (had !== size) {
+        const first = origin.get(v)!;
+        diags.error("TNS0202", `index '${show(v)}' has extent ${size} here (dimension ${k + 1} of ${u.tensor}) but ${had} in ${first.tensor}`, d.span, {
+          notes: [{ message: `'${show(v)}' gets extent ${had} here`, span: first.span }],
+          hint: "every use of an index variable must range over the same values",
+        });
+        failed.add(v);
+        ok = false;
+      }
+    });
+  }
+  for (const v of failed) ext.delete(v);
+
+  // 2. Fixed point: a variable that is the only unknown of a position gets
+  // the largest extent keeping every such position in bounds.
+  for (let changed = true; changed; ) {
+    changed = false;
+    const candidates = new Map<string, Candidate>();
+    const offer = (v: string, c: Candidate): void => {
+      const had = candidates.get(v);
+      if (had === undefined || c.extent < had.extent) candidates.set(v, c);
+    };
+    for (const u of uses) {
+      u.dims.forEach((d, k) => {
+        const size = u.shape[k]!;
+        if (d.kind === "group") {
+          const unknown = d.vars.filter((v) => !ext.has(v));
+          if (unknown.length !== 1 || unknown[0] !== d.vars[d.vars.length - 1] || failed.has(unknown[0]!)) return;
+          const last = unknown[0]!;
+          const known = d.vars.slice(0, -1).reduce((p, v) => p * ext.get(v)!, 1);
+          if (size % known !== 0) {
+            diags.error("TNS0209", `group (${d.vars.map(show).join(", ")}) cannot cover dimension ${k + 1} of ${u.tensor}: ${size} is not a multiple of ${known}`, d.span);
+            failed.add(last);
+            ok = false;
+            return;
+          }
+          offer(last, { extent: size / known, span: d.span });
+          return;
+        }
+        const unknown = d.affine.terms.filter((t) => !ext.has(t.var));
+        if (unknown.length !== 1 || failed.has(unknown[0]!.var)) return;
+        const { var: v, coef } = unknown[0]!;
+        const rest = affineBounds({ terms: d.affine.terms.filter((t) => t.var !== v), constant: d.affine.constant }, ext);
+        const where = `${u.tensor}[..${showAffine(d.affine, show)}..]`;
+        // Value at v = 0 must already be in bounds, else the range would not start at zero.
+        if ((coef > 0 && rest.min < 0) || (coef < 0 && rest.max > size - 1)) {
+          const first = coef > 0 ? Math.ceil(-rest.min / coef) : Math.ceil((rest.max - (size - 1)) / -coef);
+          diags.error("TNS0207", `index '${show(v)}' would have to start at ${first} to keep ${where} in bounds`, d.span, {
+            hint: `index ranges start at zero: shift the index expression so that it is in bounds at ${show(v)} = 0`,
+          });
+          failed.add(v);
+          ok = false;
+          return;
+        }
+        const extent = coef > 0 ? Math.floor((size - 1 - rest.max) / coef) + 1 : Math.floor(rest.min / -coef) + 1;
+        if (extent <= 0) {
+          diags.error("TNS0212", `${where} is out of bounds for every value of '${show(v)}' (dimension ${k + 1} has size ${size})`, d.span);
+          failed.add(v);
+          ok = false;
+          return;
+        }
+        offer(v, { extent, span: d.span });
+      });
+    }
+    for (const [v, c] of candidates) {
+      if (failed.has(v)) continue;
+      ext.set(v, c.extent);
+      changed = true;
+    }
+  }
+
+  // 3. Whatever is still unknown cannot be inferred.
+  for (const v of vars) {
+    if (ext.has(v.name) || failed.has(v.name)) continue;
+    diags.error("TNS0204", `the range of index '${v.display}' cannot be inferred`, v.span, { hint: whyUnknown(v.name, uses, ext, show) });
+    failed.add(v.name);
+    ok = false;
+  }
+  if (!ok) return null;
+
+  // 4. Every access must be in bounds over the whole iteration space.
+  for (const u of uses) {
+    u.dims.forEach((d, k) => {
+      const size = u.shape[k]!;
+      if (d.kind === "group") {
+        const total = d.vars.reduce((p, v) => p * ext.get(v)!, 1);
+        if (total !== size) {
+          diags.error("TNS0209", `group (${d.vars.map(show).join(", ")}) has ${total} values but dimension ${k + 1} of ${u.tensor} has size ${size}`, d.span, {
+            notes: [{ message: `extents: ${d.vars.map((v) => `${show(v)}=${ext.get(v)}`).join(", ")}` }],
+          });
+          ok = false;
+        }
+        return;
+      }
+      const { min, max } = affineBounds(d.affine, ext);
+      if (min < 0 || max > size - 1) {
+        const ranges = d.affine.terms.map((t) => `${show(t.var)} in 0..${ext.get(t.var)! - 1}`).join(", ");
+        diags.error("TNS0212", `index ${showAffine(d.affine, show)} of ${u.tensor} ranges over ${min}..${max} but dimension ${k + 1} has size ${size}`, d.span, {
+          notes: ranges === "" ? [] : [{ message: `with ${ranges}` }],
+          hint: "every access must stay in bounds for every value of its indices",
+        });
+        ok = false;
+      }
+    });
+  }
+  return ok ? ext : null;
+}
+
+/** Why a variable's range stayed unknown, as a hint a person can act on. */
+function whyUnknown(v: string, uses: readonly AccessUse[], ext: ReadonlyMap<string, number>, show: (v: string) => string): string {
+  for (const u of uses) {
+    for (const d of u.dims) {
+      if (d.kind === "group" && d.vars.includes(v)) {
+        return `in ${u.tensor}[(${d.vars.map(show).join(", ")})] only the last index of a group can be inferred; index '${show(v)}' needs its extent from another access`;
+      }
+      if (d.kind === "affine" && d.affine.terms.some((t) => t.var === v)) {
+        const others = d.affine.terms.filter((t) => t.var !== v && !ext.has(t.var)).map((t) => show(t.var));
+        return `in the index ${showAffine(d.affine, show)} of ${u.tensor}, '${show(v)}' is not alone${others.length > 0 ? ` (also unknown: ${others.join(", ")})` : ""}; use one of them bare in another access`;
+      }
+    }
+  }
+  return `'${show(v)}' is only used as a value; use it to index a tensor so its range is known`;
+}

@@ -1,0 +1,58 @@
+/**
+ * Command-line argument parsing for `tns`, on top of Node's `util.parseArgs`.
+ * Usage mistakes are {@link UsageError}s (exit code 2), never stack traces.
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/** A mistake in how the command was invoked (exit code 2). */
+export class UsageError extends Error {
+  constructor(message: string, readonly command?: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Parsed options and positionals of one command. */
+export interface ParsedArgs {
+  readonly values: Record<string, string | boolean | string[] | undefined>;
+  readonly positionals: string[];
+}
+
+/** Parses `argv` against an option table; unknown options are usage errors. */
+export function parseCommandArgs(command: string, argv: string[], options: NonNullable<ParseArgsConfig["options"]>): ParsedArgs {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return { values: values as ParsedArgs["values"], positionals };
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ""), command);
+  }
+}
+
+/** Parses repeated `name=value` options (`--size n=512`) into a record of integers. */
+export function parseSizeOptions(items: readonly string[] | undefined, command: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items ?? []) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(\d+)$/.exec(item.trim());
+    if (!m) throw new UsageError(`--size expects name=positive-integer, got '${item}'`, command);
+    const value = Number(m[2]);
+    if (!Number.isSafeInteger(value) || value <= 0) throw new UsageError(`--size ${m[1]} must be a positive integer`, command);
+    out[m[1]!] = value;
+  }
+  return out;
+}
+
+/** Parses repeated `name=path` options (`--input Q=q.npy`). */
+export function parseNamedPaths(items: readonly string[] | undefined, flag: string, command: string): Array<[string, string]> {
+  return (items ?? []).map((item) => {
+    const eq = item.indexOf("=");
+    if (eq <= 0 || eq === item.length - 1) throw new UsageError(`${flag} expects NAME=FILE, got '${item}'`, command);
+    return [item.slice(0, eq), item.slice(eq + 1)];
+  });
+}
+
+/** Parses a non-negative integer option. */
+export function parseIntOption(value: string | undefined, flag: string, fallback: number, command: string): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new UsageError(`${flag} expects a non-negative integer, got '${value}'`, command);
+  return Number(value);
+}

@@ -1,0 +1,82 @@
+/**
+ * What the commands share: the exit codes, how results reach the terminal,
+ * and compiling a source file with the options every command accepts.
+ */
+import type { Diagnostic } from "../../diagnostics/diagnostic.js";
+import { renderDiagnostics } from "../../diagnostics/render.js";
+import { check, compile, type CompiledProgram } from "../../compiler.js";
+import { BACKEND_NAMES, type BackendName } from "../../backends/index.js";
+import type { Program } from "../../ir/types.js";
+import { randomTensor } from "../../runtime/random.js";
+import type { Tensor } from "../../runtime/tensor.js";
+import { UsageError, parseSizeOptions } from "../args.js";
+import { readText, readTensorArchive } from "../io.js";
+
+/** Exit codes: success, diagnostics (user errors in the program or data), usage errors, internal errors. */
+export const EXIT = { ok: 0, diagnostics: 1, usage: 2, internal: 3 } as const;
+
+/** Where a command writes; tests capture it. */
+export interface Terminal {
+  out(line: string): void;
+  err(line: string): void;
+  readonly color: boolean;
+}
+
+/** The options shared by commands that compile a file. */
+export const COMPILE_OPTIONS = {
+  size: { type: "string", multiple: true },
+  weights: { type: "string" },
+  "no-optimize": { type: "boolean" },
+  O0: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Prints diagnostics (errors and warnings) to stderr. */
+export function reportDiagnostics(term: Terminal, diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string>): void {
+  if (diagnostics.length === 0) return;
+  term.err(renderDiagnostics(diagnostics, (f) => sources.get(f), { color: term.color }).trimEnd());
+}
+
+/** Parses `--backend`. */
+export function backendOption(value: string | undefined, fallback: BackendName, command: string): BackendName {
+  if (value === undefined) return fallback;
+  if (!(BACKEND_NAMES as readonly string[]).includes(value)) {
+    throw new UsageError(`unknown backend '${value}' (choose one of: ${BACKEND_NAMES.join(", ")})`, command);
+  }
+  return value as BackendName;
+}
+
+/** Reads the one positional FILE argument. */
+export function sourceFileArg(positionals: string[], command: string): string {
+  if (positionals.length === 0) throw new UsageError("missing FILE (a .tns program)", command);
+  if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`, command);
+  return positionals[0]!;
+}
+
+/** Seeded random data for every weight that has none yet. */
+export function randomWeights(program: Program, given: Record<string, Tensor>, seed: number): Record<string, Tensor> {
+  const out = { ...given };
+  program.tensors.forEach((t, k) => {
+    if (t.role === "weight" && t.data === null && !(t.name in out)) out[t.name] = randomTensor(t.shape, t.dtype, seed * 7919 + k);
+  });
+  return out;
+}
+
+/** Compiles FILE with `--size`, `--weights` and `-O0`; weights without data become random when `randomData` is set. */
+export function compileFile(
+  file: string,
+  values: Record<string, unknown>,
+  command: string,
+  extra: { backend: BackendName; randomData: boolean; seed: number },
+): { result: CompiledProgram; source: string } {
+  const source = readText(file);
+  const sizes = parseSizeOptions(values["size"] as string[] | undefined, command);
+  let weights = values["weights"] ? readTensorArchive(values["weights"] as string) : {};
+  const optimize = !(values["O0"] || values["no-optimize"]);
+  if (extra.randomData) {
+    const checked = check(source, { file, sizes, weights });
+    if (checked.program) weights = randomWeights(checked.program, weights, extra.seed);
+  }
+  const result = compile(source, { file, sizes, weights, optimize, backend: extra.backend });
+  return { result, source };
+}

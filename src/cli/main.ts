@@ -1,0 +1,105 @@
+/**
+ * The `tns` command: dispatches to one file per command and turns every
+ * user-caused failure into a message and an exit code, never a stack trace.
+ */
+import { CompileError, InternalCompilerError } from "../diagnostics/diagnostic.js";
+import { renderDiagnostics } from "../diagnostics/render.js";
+import { UsageError } from "./args.js";
+import { DataFileError } from "./io.js";
+import { EXIT, type Terminal } from "./commands/common.js";
+import { runCommand, RUN_HELP } from "./commands/run.js";
+import { checkCommand, CHECK_HELP } from "./commands/check.js";
+import { compileCommand, COMPILE_HELP } from "./commands/compile.js";
+import { einsumCommand, EINSUM_HELP } from "./commands/einsum.js";
+import { VERSION } from "../version.js";
+
+const COMMANDS: Record<string, { run: (argv: string[], term: Terminal) => number; help: string; summary: string }> = {
+  run: { run: runCommand, help: RUN_HELP, summary: "compile and run a program, print its outputs" },
+  check: { run: checkCommand, help: CHECK_HELP, summary: "report diagnostics only" },
+  compile: { run: compileCommand, help: COMPILE_HELP, summary: "emit code, a manifest and a loader to a folder" },
+  einsum: { run: einsumCommand, help: EINSUM_HELP, summary: "NumPy einsum on .npy files" },
+};
+
+/** The top-level help text. */
+export const MAIN_HELP = `tns ${VERSION}: a tensor language in index notation and its optimizing compiler
+
+Usage: tns COMMAND [options]
+
+Commands:
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`).join("\n")}
+  help CMD  show a command's help
+
+Examples:
+  tns run examples/attention.tns --random-inputs
+  tns run model.tns --size n=1024 --input Q=q.npy -o out.npz
+  tns check model.tns
+  tns compile model.tns --target js -o build/
+  tns einsum "ij,jk->ik" a.npy b.npy -o c.npy
+
+Run 'tns COMMAND --help' for a command's options.`;
+
+/**
+ * Runs the CLI with arguments (without `node` and the script) and returns the exit code.
+ *
+ * @example
+ * ```ts
+ * const lines: string[] = [];
+ * main(["--version"], { out: (l) => lines.push(l), err: (l) => lines.push(l), color: false }); // 0
+ * ```
+ */
+export function main(argv: string[], term: Terminal = processTerminal()): number {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === "--help" || command === "-h") {
+      term.out(MAIN_HELP);
+      return command === undefined ? EXIT.usage : EXIT.ok;
+    }
+    if (command === "--version" || command === "-v") {
+      term.out(VERSION);
+      return EXIT.ok;
+    }
+    if (command === "help") {
+      const topic = rest[0];
+      if (topic === undefined) term.out(MAIN_HELP);
+      else if (COMMANDS[topic]) term.out(COMMANDS[topic].help);
+      else throw new UsageError(`unknown command '${topic}'`);
+      return EXIT.ok;
+    }
+    const entry = COMMANDS[command];
+    if (!entry) throw new UsageError(`unknown command '${command}'`);
+    return entry.run(rest, term);
+  } catch (e) {
+    return reportFailure(e, term);
+  }
+}
+
+function reportFailure(e: unknown, term: Terminal): number {
+  if (e instanceof UsageError) {
+    term.err(`error: ${e.message}`);
+    term.err(e.command ? `Run 'tns ${e.command} --help' for usage.` : "Run 'tns --help' for usage.");
+    return EXIT.usage;
+  }
+  if (e instanceof CompileError) {
+    term.err(renderDiagnostics(e.diagnostics, () => undefined, { color: term.color }).trimEnd());
+    return EXIT.diagnostics;
+  }
+  if (e instanceof DataFileError) {
+    term.err(`error: ${e.message}`);
+    return EXIT.diagnostics;
+  }
+  if (e instanceof InternalCompilerError) {
+    term.err(`${e.message}\nThis is a bug in tns; please report it with the program that triggered it.`);
+    return EXIT.internal;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  term.err(`internal compiler error: ${message}\nThis is a bug in tns; please report it with the program that triggered it.`);
+  return EXIT.internal;
+}
+
+function processTerminal(): Terminal {
+  return {
+    out: (line) => process.stdout.write(line + "\n"),
+    err: (line) => process.stderr.write(line + "\n"),
+    color: Boolean(process.stderr.isTTY) && !process.env["NO_COLOR"],
+  };
+}

@@ -1,0 +1,188 @@
+/**
+ * The spine: source text through every stage to a runnable program, one line
+ * per stage. Each stage reports user mistakes into one DiagnosticBag; the
+ * pipeline stops at the first stage that reported an error.
+ */
+import { DiagnosticBag, CompileError, type Diagnostic } from "./diagnostics/diagnostic.js";
+import { renderDiagnostics } from "./diagnostics/render.js";
+import { parseModule } from "./parser/index.js";
+import type { Module } from "./parser/ast.js";
+import { checkProgram, type SourceLoader } from "./checker/index.js";
+import type { DType, Program } from "./ir/types.js";
+import { printProgram } from "./ir/print.js";
+import { runPasses, defaultPipeline, type PassLogEntry } from "./passes/index.js";
+import { inlineCalls } from "./passes/inline-calls.js";
+import { backendNamed, type BackendName } from "./backends/index.js";
+import type { Executable } from "./runtime/executable.js";
+import type { Tensor } from "./runtime/tensor.js";
+
+/** Options of {@link compile}. */
+export interface CompileOptions {
+  /** File name used in diagnostics and to resolve relative imports. Default `"<input>"`. */
+  file?: string;
+  /** Overrides of size defaults, e.g. `{ n: 1024 }`. */
+  sizes?: Record<string, number>;
+  /** Data of `weight` tensors, by name. */
+  weights?: Record<string, Tensor>;
+  /** Code generator: `"js"` (default) or `"reference"` (the float64 interpreter). */
+  backend?: BackendName;
+  /** Run the optimizing passes (default true). Function inlining always runs. */
+  optimize?: boolean;
+  /** Check every IR invariant after every pass (slower; tests turn it on). */
+  verify?: boolean;
+  /** How `import` paths are found and read. Default: the file system and the bundled stdlib. */
+  loader?: SourceLoader;
+}
+
+/** Name, shape and element type of a program input or output. */
+export interface TensorInfo {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly role: "input" | "weight" | "output";
+}
+
+/**
+ * The result of {@link compile}. When `ok` is false, `diagnostics` says why and
+ * `run` throws a {@link CompileError}.
+ */
+export interface CompiledProgram {
+  readonly ok: boolean;
+  /** Errors and warnings, in the order found. */
+  readonly diagnostics: readonly Diagnostic[];
+  /** Source texts by file name (the main file and every import), for rendering diagnostics. */
+  readonly sources: ReadonlyMap<string, string>;
+  /** The IR right after checking (before any pass), or null if checking failed. */
+  readonly loweredIr: Program | null;
+  /** The IR the backend compiled, or null. */
+  readonly ir: Program | null;
+  /** One entry per pass that ran. */
+  readonly passLog: readonly PassLogEntry[];
+  /** The emitted code ("" for the reference backend or on failure). */
+  readonly code: string;
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  /** Runs the program. Inputs (and weights not bound at compile time) by name. */
+  run(inputs?: Record<string, Tensor>): Record<string, Tensor>;
+  /** The diagnostics rendered with code frames. */
+  formatDiagnostics(options?: { color?: boolean }): string;
+}
+
+/**
+ * Compiles tns source text.
+ *
+ * @example
+ * ```ts
+ * import { compile, Tensor } from "tns";
+ * const prog = compile("size n = 2\ninput A[n, n], B[n, n]\noutput C[i, j] = A[i, k] * B[k, j]");
+ * const { C } = prog.run({ A: Tensor.fromArray([[1, 2], [3, 4]]), B: Tensor.fromArray([[1, 0], [0, 1]]) });
+ * C.toArray(); // [[1, 2], [3, 4]]
+ * ```
+ */
+export function compile(source: string, options: CompileOptions = {}): CompiledProgram {
+  const file = options.file ?? "<input>";
+  const diags = new DiagnosticBag();
+  const sources = new Map<string, string>([[file, source]]);
+  const module = parseModule(source, file, diags);
+  if (diags.hasErrors) return failed(diags, sources);
+  const checked = checkProgram(module, { sizes: options.sizes, weights: options.weights, loader: options.loader }, diags, sources);
+  if (!checked || diags.hasErrors) return failed(diags, sources);
+  return compileProgram(checked, options, diags, sources);
+}
+
+/**
+ * Compiles an IR program that another front end produced (einsum specs,
+ * tools that build IR directly). Diagnostics already reported can be passed in.
+ */
+export function compileProgram(
+  program: Program,
+  options: CompileOptions = {},
+  diags: DiagnosticBag = new DiagnosticBag(),
+  sources: Map<string, string> = new Map(),
+): CompiledProgram {
+  const passes = options.optimize === false ? [inlineCalls] : defaultPipeline();
+  const { program: optimized, log } = runPasses(program, passes, { verify: options.verify ?? false });
+  const backend = backendNamed(options.backend ?? "js");
+  const { code, executable } = backend.compile(optimized);
+  return succeeded(program, optimized, log, code, executable, diags, sources);
+}
+
+/**
+ * Parses source text into an AST without checking it.
+ *
+ * @example
+ * ```ts
+ * const { module, diagnostics } = parse("input x[4]\noutput y[i] = 2 * x[i]");
+ * module.items.length; // 2
+ * ```
+ */
+export function parse(source: string, file = "<input>"): { module: Module; diagnostics: readonly Diagnostic[] } {
+  const diags = new DiagnosticBag();
+  const module = parseModule(source, file, diags);
+  return { module, diagnostics: diags.items };
+}
+
+/**
+ * Parses and checks source text; returns the lowered IR (null on errors) and the diagnostics.
+ *
+ * @example
+ * ```ts
+ * const { program, diagnostics } = check("input x[4]\noutput y[i] = x[j]");
+ * program; // null: index 'i' on the left is not bound on the right
+ * ```
+ */
+export function check(
+  source: string,
+  options: Pick<CompileOptions, "file" | "sizes" | "weights" | "loader"> = {},
+): { program: Program | null; diagnostics: readonly Diagnostic[]; sources: ReadonlyMap<string, string> } {
+  const file = options.file ?? "<input>";
+  const diags = new DiagnosticBag();
+  const sources = new Map<string, string>([[file, source]]);
+  const module = parseModule(source, file, diags);
+  const program = diags.hasErrors
+    ? null
+    : checkProgram(module, { sizes: options.sizes, weights: options.weights, loader: options.loader }, diags, sources);
+  return { program: diags.hasErrors ? null : program, diagnostics: diags.items, sources };
+}
+
+function infos(program: Program): { inputs: TensorInfo[]; outputs: TensorInfo[] } {
+  const inputs: TensorInfo[] = [];
+  const outputs: TensorInfo[] = [];
+  for (const t of program.tensors) {
+    if (t.role === "input" || t.role === "weight") inputs.push({ name: t.name, shape: t.shape, dtype: t.dtype, role: t.role });
+    if (t.output) outputs.push({ name: t.name, shape: t.shape, dtype: t.dtype, role: "output" });
+  }
+  return { inputs, outputs };
+}
+
+function renderer(diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string>) {
+  return (options: { color?: boolean } = {}) => renderDiagnostics(diagnostics, (f) => sources.get(f), options);
+}
+
+function failed(diags: DiagnosticBag, sources: Map<string, string>): CompiledProgram {
+  const diagnostics = diags.items;
+  const format = renderer(diagnostics, sources);
+  return {
+    ok: false, diagnostics, sources, loweredIr: null, ir: null, passLog: [], code: "", inputs: [], outputs: [],
+    run: () => { throw new CompileError(diagnostics, format()); },
+    formatDiagnostics: format,
+  };
+}
+
+function succeeded(
+  lowered: Program, optimized: Program, log: readonly PassLogEntry[], code: string,
+  executable: Executable, diags: DiagnosticBag, sources: Map<string, string>,
+): CompiledProgram {
+  const diagnostics = diags.items;
+  const { inputs, outputs } = infos(optimized);
+  return {
+    ok: true, diagnostics, sources, loweredIr: lowered, ir: optimized, passLog: log, code, inputs, outputs,
+    run: (given = {}) => executable.run(given),
+    formatDiagnostics: renderer(diagnostics, sources),
+  };
+}
+
+/** The IR of a compiled program as text (empty when compilation failed). */
+export function irText(program: CompiledProgram): string {
+  return program.ir ? printProgram(program.ir) : "";
+}

@@ -1,0 +1,69 @@
+/**
+ * The one catalog of diagnostic codes. Codes are stable: never reuse or
+ * renumber one; retire a code by leaving its entry with a "(retired)" title.
+ *
+ * Ranges: 00xx syntax, 01xx names, 02xx indices and shapes, 03xx sizes,
+ * 04xx functions and calls, 05xx types, 06xx run-time inputs and data files,
+ * 09xx features not supported yet.
+ */
+export const CATALOG = {
+  // syntax
+  TNS0001: "syntax error",
+  TNS0002: "unexpected character",
+  TNS0003: "invalid number literal",
+  TNS0004: "ambiguous reduction or call",
+  // names
+  TNS0101: "unknown tensor",
+  TNS0102: "unknown name",
+  TNS0103: "duplicate definition",
+  TNS0104: "unknown function",
+  TNS0105: "duplicate size",
+  TNS0106: "unknown size",
+  TNS0107: "import not found",
+  TNS0108: "import cycle",
+  TNS0109: "name used as the wrong kind of thing",
+  TNS0110: "program has no outputs",
+  TNS0111: "unused input",
+  TNS0112: "tensor used before it is defined",
+  // indices and shapes
+  TNS0201: "wrong number of indices",
+  TNS0202: "index size mismatch",
+  TNS0203: "index on the left is not bound on the right",
+  TNS0204: "index range cannot be inferred",
+  TNS0205: "repeated index on the left",
+  TNS0206: "index expression is not affine",
+  TNS0207: "index range does not start at zero",
+  TNS0208: "reduction index misuse",
+  TNS0209: "grouped index shape mismatch",
+  TNS0210: "index name shadows another name",
+  TNS0211: "summed index missing from a term",
+  TNS0212: "index out of bounds",
+  // sizes
+  TNS0301: "size too large",
+  TNS0302: "size must be a positive integer",
+  TNS0303: "unknown size override",
+  TNS0304: "size has no value",
+  // functions and calls
+  TNS0401: "wrong number of arguments",
+  TNS0402: "argument of the wrong kind",
+  TNS0403: "function result is not defined",
+  TNS0404: "function result shape mismatch",
+  TNS0405: "recursive function",
+  TNS0406: "tensor-valued call needs indices",
+  TNS0407: "builtin function misuse",
+  // types
+  TNS0501: "unknown element type",
+  TNS0502: "element type mismatch",
+  // run-time inputs and data files
+  TNS0601: "missing input",
+  TNS0602: "input shape mismatch",
+  TNS0603: "missing weight data",
+  TNS0604: "invalid einsum specification",
+  TNS0605: "cannot read data file",
+  TNS0606: "unknown input name",
+  // not supported yet
+  TNS0901: "feature not supported yet",
+} as const;
+
+/** A code from {@link CATALOG}, e.g. `"TNS0101"`. */
+export type DiagnosticCode = keyof typeof CATALOG;

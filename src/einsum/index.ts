@@ -1,0 +1,62 @@
+/**
+ * `einsum(spec, ...tensors)` with NumPy's semantics, compiled through the
+ * same passes and backends as `.tns` programs and cached per specification,
+ * operand shapes and element types.
+ */
+import { CompileError, DiagnosticBag } from "../diagnostics/diagnostic.js";
+import { renderDiagnostics } from "../diagnostics/render.js";
+import { compileProgram, type CompiledProgram } from "../compiler.js";
+import type { BackendName } from "../backends/index.js";
+import { Tensor } from "../runtime/tensor.js";
+import { parseEinsumSpec, lowerEinsum } from "./spec.js";
+
+export { parseEinsumSpec, lowerEinsum } from "./spec.js";
+export type { EinsumSpec, EinsumTerm, EinsumOperand, EinsumLowering } from "./spec.js";
+
+/** Options of {@link einsumWith}. */
+export interface EinsumOptions {
+  /** Code generator (default `"js"`). */
+  backend?: BackendName;
+  /** Run the optimizing passes (default true). */
+  optimize?: boolean;
+}
+
+const cache = new Map<string, { program: CompiledProgram | null; shape: readonly number[]; dtype: Tensor["dtype"] }>();
+const CACHE_LIMIT = 256;
+
+/**
+ * Evaluates a NumPy-style einsum specification.
+ *
+ * @example
+ * ```ts
+ * import { einsum, Tensor } from "tns";
+ * const a = Tensor.fromArray([[1, 2], [3, 4]]);
+ * einsum("ii", a).toArray();        // 5 (the trace)
+ * einsum("ij->ji", a).toArray();    // [[1, 3], [2, 4]]
+ * ```
+ */
+export function einsum(spec: string, ...tensors: Tensor[]): Tensor {
+  return einsumWith(spec, tensors, {});
+}
+
+/** {@link einsum} with options (backend, optimization). Throws {@link CompileError} on a bad specification. */
+export function einsumWith(spec: string, tensors: readonly Tensor[], options: EinsumOptions): Tensor {
+  const key = [spec, options.backend ?? "js", options.optimize ?? true, ...tensors.map((t) => `${t.dtype}[${t.shape.join(",")}]`)].join("|");
+  let entry = cache.get(key);
+  if (!entry) {
+    const diags = new DiagnosticBag();
+    const parsed = parseEinsumSpec(spec, diags);
+    const lowered = parsed && lowerEinsum(parsed, tensors.map((t) => ({ shape: t.shape, dtype: t.dtype })), diags);
+    if (!lowered || diags.hasErrors) {
+      throw new CompileError(diags.items, renderDiagnostics(diags.items, () => undefined));
+    }
+    const program = lowered.program && compileProgram(lowered.program, { backend: options.backend, optimize: options.optimize });
+    entry = { program, shape: lowered.outputShape, dtype: lowered.outputDtype };
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+    cache.set(key, entry);
+  }
+  if (!entry.program) return Tensor.zeros(entry.shape, entry.dtype);
+  const inputs: Record<string, Tensor> = {};
+  tensors.forEach((t, k) => (inputs[`x${k}`] = t));
+  return entry.program.run(inputs)["out"]!;
+}

@@ -1,0 +1,41 @@
+/**
+ * tns: a declarative tensor language in index notation and its optimizing
+ * compiler. This module is the public API.
+ *
+ * @example
+ * ```ts
+ * import { compile, einsum, Tensor } from "tns";
+ * const prog = compile(`
+ *   size n = 2
+ *   input A[n, n], x[n]
+ *   output y[i] = A[i, j] * x[j]
+ * `);
+ * prog.run({ A: Tensor.fromArray([[1, 2], [3, 4]]), x: Tensor.fromArray([1, 1]) }).y.toArray(); // [3, 7]
+ * einsum("ij,j->i", Tensor.fromArray([[1, 2], [3, 4]]), Tensor.fromArray([1, 1])).toArray(); // [3, 7]
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { compile, compileProgram, parse, check, irText } from "./compiler.js";
+export type { CompileOptions, CompiledProgram, TensorInfo } from "./compiler.js";
+export { einsum, einsumWith, parseEinsumSpec, lowerEinsum } from "./einsum/index.js";
+export type { EinsumOptions, EinsumSpec, EinsumTerm, EinsumOperand, EinsumLowering } from "./einsum/index.js";
+export { Tensor, arrayTypeOf } from "./runtime/tensor.js";
+export type { TensorData, NestedNumbers } from "./runtime/tensor.js";
+export { readNpy, writeNpy } from "./runtime/npy.js";
+export { readNpz, writeNpz } from "./runtime/npz.js";
+export { randomTensor } from "./runtime/random.js";
+export { DiagnosticBag, CompileError, InternalCompilerError } from "./diagnostics/diagnostic.js";
+export type { Diagnostic, DiagnosticNote, Span, SourcePos, Severity } from "./diagnostics/diagnostic.js";
+export { CATALOG } from "./diagnostics/catalog.js";
+export type { DiagnosticCode } from "./diagnostics/catalog.js";
+export { renderDiagnostic, renderDiagnostics } from "./diagnostics/render.js";
+export { printProgram } from "./ir/print.js";
+export { parseProgramText } from "./ir/parse-text.js";
+export { verifyProgram } from "./ir/verify.js";
+export { interpret } from "./ir/interpret.js";
+export type * from "./ir/types.js";
+export type { Module } from "./parser/ast.js";
+export type { SourceLoader, CheckOptions } from "./checker/index.js";
+export type { BackendName } from "./backends/index.js";
+export { VERSION } from "./version.js";

@@ -1,0 +1,216 @@
+/**
+ * The tns IR: a DAG of tensor definitions. Each defined tensor is
+ *
+ *     out[idx] = reduce_{vars} expr(accesses with affine indices)
+ *
+ * with concrete sizes (size symbols are bound before lowering). The IR is
+ * plain immutable data; build it with the constructors below, which keep it
+ * canonical. `verify.ts` states and checks every invariant; the short list:
+ *
+ * 1. Tensor names are unique in a graph; tensors appear in topological order
+ *    (an access or call argument names an earlier tensor or a parameter).
+ * 2. A def's `indices` are distinct; `ranges` gives a positive integer extent
+ *    for every index variable of the def (output and reduced); a reduced
+ *    variable is bound by exactly one `reduce` node and is not an output index.
+ * 3. `shape` is the output indices' extents grouped: `groups[k]` consecutive
+ *    indices multiply to `shape[k]`, and `groups` sums to `indices.length`.
+ *    Grouping is row-major and zero-copy: the storage of a def is the
+ *    row-major array over its `indices` whatever its grouping.
+ * 4. An access has one affine index per dimension of the accessed tensor's
+ *    `shape`, in bounds for every value of the variables in their ranges.
+ * 5. Affine forms are canonical: terms sorted by variable name, unique
+ *    variables, nonzero integer coefficients, integer constant.
+ * 6. A call names a function of the program; its arguments match the
+ *    function's parameters in count, shape and order; its shape is the
+ *    function result's shape.
+ */
+import { InternalCompilerError } from "../diagnostics/diagnostic.js";
+
+/** Element type of a stored tensor. Arithmetic is float64 in the reference interpreter. */
+export type DType = "f32" | "f64" | "i32";
+
+/** One term `coef * var` of an affine index. */
+export interface AffineTerm {
+  readonly var: string;
+  readonly coef: number;
+}
+
+/** An affine index `sum(coef * var) + constant`; canonical (see invariant 5). */
+export interface Affine {
+  readonly terms: readonly AffineTerm[];
+  readonly constant: number;
+}
+
+/** Elementwise unary operators. */
+export type UnaryOp = "neg" | "exp" | "log" | "sqrt" | "rsqrt" | "tanh" | "sigmoid" | "relu" | "abs";
+
+/** Elementwise binary operators. Comparisons yield 1 or 0. */
+export type BinaryOp =
+  | "add" | "sub" | "mul" | "div" | "pow" | "min" | "max"
+  | "lt" | "le" | "gt" | "ge" | "eq" | "ne";
+
+/** Reduction operators. */
+export type ReduceOp = "sum" | "max" | "min" | "prod";
+
+/** A scalar expression evaluated at one point of a def's iteration space. */
+export type Expr = Const | IndexValue | Access | UnaryExpr | BinaryExpr | Select | Reduce;
+
+/** A numeric constant. */
+export interface Const { readonly kind: "const"; readonly value: number }
+/** The current value of an index variable, as a number (`where(j <= i, ...)`). */
+export interface IndexValue { readonly kind: "index"; readonly var: string }
+/** `tensor[affine, ...]`. */
+export interface Access { readonly kind: "access"; readonly tensor: string; readonly index: readonly Affine[] }
+/** `op(arg)`. */
+export interface UnaryExpr { readonly kind: "unary"; readonly op: UnaryOp; readonly arg: Expr }
+/** `op(lhs, rhs)`. */
+export interface BinaryExpr { readonly kind: "binary"; readonly op: BinaryOp; readonly lhs: Expr; readonly rhs: Expr }
+/** `where(cond, then, else)`: `then` where `cond` is nonzero. */
+export interface Select { readonly kind: "select"; readonly cond: Expr; readonly then: Expr; readonly else: Expr }
+/** `op_{vars} body`: reduce body over every combination of `vars` in their ranges. */
+export interface Reduce { readonly kind: "reduce"; readonly op: ReduceOp; readonly vars: readonly string[]; readonly body: Expr }
+
+interface NodeBase {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  /** Whether the program returns this tensor. */
+  readonly output: boolean;
+}
+
+/** A tensor given at run time (a program input, or a function parameter). */
+export interface InputNode extends NodeBase { readonly role: "input" }
+
+/** A tensor known at compile time; `data` (row-major, length = product of shape) may be absent until bound. */
+export interface WeightNode extends NodeBase {
+  readonly role: "weight";
+  readonly data: Float64Array | null;
+}
+
+/** A tensor defined by an index expression. */
+export interface DefNode extends NodeBase {
+  readonly role: "def";
+  /** Output index variables, in storage (row-major) order. */
+  readonly indices: readonly string[];
+  /** How many consecutive indices form each dimension of `shape` (all 1 when ungrouped). */
+  readonly groups: readonly number[];
+  /** Extent of every index variable of this def, output and reduced. */
+  readonly ranges: Readonly<Record<string, number>>;
+  readonly body: Expr;
+}
+
+/** A whole-tensor call of a (monomorphized) function; removed by the inline pass. */
+export interface CallNode extends NodeBase {
+  readonly role: "call";
+  readonly fn: string;
+  readonly args: readonly string[];
+}
+
+/** Any node of the tensor DAG. */
+export type TensorNode = InputNode | WeightNode | DefNode | CallNode;
+
+/**
+ * A function monomorphized for one binding of its size parameters. Its
+ * `params` are input nodes; `tensors` holds the body's defs and calls; the
+ * value of a call is the tensor named `result`.
+ */
+export interface IRFunction {
+  readonly name: string;
+  readonly params: readonly InputNode[];
+  readonly tensors: readonly TensorNode[];
+  readonly result: string;
+}
+
+/** A whole program: the tensor DAG in topological order and the functions it calls. */
+export interface Program {
+  /** Size symbols as bound for this program (informational; shapes are already concrete). */
+  readonly sizes: Readonly<Record<string, number>>;
+  readonly tensors: readonly TensorNode[];
+  readonly functions: Readonly<Record<string, IRFunction>>;
+}
+
+// ---------------------------------------------------------------------------
+// Checking constructors. They keep the IR canonical and reject malformed
+// pieces with an internal compiler error (user mistakes never reach here).
+// ---------------------------------------------------------------------------
+
+/**
+ * Builds a canonical affine form.
+ *
+ * @example
+ * ```ts
+ * affine([{ var: "y", coef: 1 }, { var: "dy", coef: 1 }], 0); // dy + y
+ * affine([{ var: "i", coef: 2 }, { var: "i", coef: -2 }], 3); // 3
+ * ```
+ */
+export function affine(terms: readonly AffineTerm[], constant = 0): Affine {
+  if (!Number.isInteger(constant)) throw new InternalCompilerError(`affine constant ${constant} is not an integer`);
+  const sums = new Map<string, number>();
+  for (const t of terms) {
+    if (!Number.isInteger(t.coef)) throw new InternalCompilerError(`affine coefficient ${t.coef} is not an integer`);
+    sums.set(t.var, (sums.get(t.var) ?? 0) + t.coef);
+  }
+  const out: AffineTerm[] = [];
+  for (const [v, c] of sums) if (c !== 0) out.push({ var: v, coef: c });
+  out.sort((a, b) => (a.var < b.var ? -1 : a.var > b.var ? 1 : 0));
+  return { terms: out, constant };
+}
+
+/** The affine form of a single variable. */
+export function affineVar(v: string): Affine {
+  return { terms: [{ var: v, coef: 1 }], constant: 0 };
+}
+
+/** Whether an affine form is exactly one variable with coefficient 1. */
+export function isPlainVar(a: Affine): a is Affine & { terms: [AffineTerm] } {
+  return a.constant === 0 && a.terms.length === 1 && a.terms[0]!.coef === 1;
+}
+
+/** A constant expression. */
+export const num = (value: number): Const => ({ kind: "const", value });
+/** The value of an index variable. */
+export const indexValue = (v: string): IndexValue => ({ kind: "index", var: v });
+/** An access with affine indices (plain variable names are accepted as shorthand). */
+export function access(tensor: string, index: readonly (Affine | string)[]): Access {
+  return { kind: "access", tensor, index: index.map((a) => (typeof a === "string" ? affineVar(a) : a)) };
+}
+/** A unary expression. */
+export const unary = (op: UnaryOp, arg: Expr): UnaryExpr => ({ kind: "unary", op, arg });
+/** A binary expression. */
+export const binary = (op: BinaryOp, lhs: Expr, rhs: Expr): BinaryExpr => ({ kind: "binary", op, lhs, rhs });
+/** A select (`where`). */
+export const select = (cond: Expr, then: Expr, otherwise: Expr): Select => ({ kind: "select", cond, then, else: otherwise });
+/** A reduction; an empty variable list is an internal error (there is nothing to reduce). */
+export function reduce(op: ReduceOp, vars: readonly string[], body: Expr): Reduce {
+  if (vars.length === 0) throw new InternalCompilerError("reduce with no variables");
+  if (new Set(vars).size !== vars.length) throw new InternalCompilerError(`reduce binds a variable twice: ${vars.join(", ")}`);
+  return { kind: "reduce", op, vars: [...vars], body };
+}
+
+/** Product of a shape's extents (1 for a scalar). */
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Row-major strides of a shape. */
+export function stridesOf(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let k = shape.length - 1; k >= 0; k--) {
+    s[k] = acc;
+    acc *= shape[k]!;
+  }
+  return s;
+}
+
+/** The identity element of a reduction (`sum` 0, `prod` 1, `max` -Infinity, `min` +Infinity). */
+export function reduceIdentity(op: ReduceOp): number {
+  switch (op) {
+    case "sum": return 0;
+    case "prod": return 1;
+    case "max": return -Infinity;
+    case "min": return Infinity;
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The registry of the basic passes and the default pipeline.
+ *
+ * @example
+ * ```ts
+ * import { defaultPipeline, runPasses } from "./passes/index.js";
+ * const { program: optimized } = runPasses(program, defaultPipeline(), { verify: true });
+ * ```
+ */
+import { canonicalize } from "./canonicalize.js";
+import { eliminateCommonSubexpressions } from "./eliminate-common-subexpressions.js";
+import { eliminateDeadCode } from "./eliminate-dead-code.js";
+import { foldConstants } from "./fold-constants.js";
+import { inlineCalls } from "./inline-calls.js";
+import type { Pass } from "./pass.js";
+
+export { runPasses, programsEqual, type PassLogEntry, type RunPassesOptions, type RunPassesResult } from "./manager.js";
+export { PROPERTIES, type Pass } from "./pass.js";
+export { canonicalize, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, inlineCalls };
+
+/**
+ * Every basic pass by name.
+ *
+ * @example
+ * ```ts
+ * PASSES["fold-constants"] === foldConstants; // true
+ * ```
+ */
+export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
+  [inlineCalls, canonicalize, foldConstants, eliminateCommonSubexpressions, eliminateDeadCode].map((p) => [p.name, p]),
+);
+
+/**
+ * The basic pipeline, in order: inline-calls, canonicalize, fold-constants,
+ * eliminate-common-subexpressions, eliminate-dead-code.
+ *
+ * @example
+ * ```ts
+ * defaultPipeline().map((p) => p.name); // ["inline-calls", "canonicalize", ...]
+ * ```
+ */
+export function defaultPipeline(): Pass[] {
+  return [inlineCalls, canonicalize, foldConstants, eliminateCommonSubexpressions, eliminateDeadCode];
+}
+
+/**
+ * The passes named in `names`, in that order; an unknown name is reported
+ * with the list of known ones.
+ *
+ * @example
+ * ```ts
+ * passesByName(["inline-calls", "eliminate-dead-code"]);
+ * ```
+ */
+export function passesByName(names: readonly string[]): Pass[] {
+  return names.map((n) => {
+    const pass = PASSES[n];
+    if (pass === undefined) throw new RangeError(`unknown pass '${n}' (known: ${Object.keys(PASSES).join(", ")})`);
+    return pass;
+  });
+}

@@ -1,0 +1,140 @@
+/**
+ * The pass manager: runs passes in order, checks the ordering contract
+ * (`requires` against the properties established so far), optionally
+ * verifies the IR after every pass, and logs what each pass did.
+ *
+ * Property bookkeeping, kept deliberately simple:
+ * - before the first pass, `no-calls` holds when the program has no call
+ *   node and no function (it is a fact of the input, not an assumption);
+ *   `options.assume` adds more;
+ * - after a pass that changed the program, the established set becomes
+ *   (established ∩ pass.preserves) ∪ pass.guarantees;
+ * - after a pass that left the program unchanged, it becomes
+ *   established ∪ pass.guarantees.
+ */
+import { InternalCompilerError } from "../diagnostics/diagnostic.js";
+import type { Program } from "../ir/types.js";
+import { printProgram } from "../ir/print.js";
+import { verifyProgram } from "../ir/verify.js";
+import { PROPERTIES, type Pass } from "./pass.js";
+
+/** What one pass did. */
+export interface PassLogEntry {
+  readonly pass: string;
+  /** Whether the output differs structurally from the input. */
+  readonly changed: boolean;
+  /** Wall-clock time of `pass.run`, in milliseconds. */
+  readonly ms: number;
+  /** The IR text after the pass, when `keepIr` was set. */
+  readonly ir?: string;
+}
+
+/** Options of {@link runPasses}. */
+export interface RunPassesOptions {
+  /** Run `verifyProgram` after every pass (tests always do). */
+  readonly verify?: boolean;
+  /** Called with each entry as soon as its pass has run. */
+  readonly log?: (entry: PassLogEntry) => void;
+  /** Keep the printed IR after each pass in the log. */
+  readonly keepIr?: boolean;
+  /** Properties to take as established before the first pass. */
+  readonly assume?: readonly string[];
+}
+
+/** The result of {@link runPasses}. */
+export interface RunPassesResult {
+  readonly program: Program;
+  readonly log: PassLogEntry[];
+  /** The properties established after the last pass. */
+  readonly properties: ReadonlySet<string>;
+}
+
+/**
+ * Runs `passes` in order over `program`.
+ *
+ * Throws an `InternalCompilerError` when a pass's `requires` is not
+ * established (an ordering mistake) or, with `verify`, when a pass leaves a
+ * program that breaks an IR invariant.
+ *
+ * @example
+ * ```ts
+ * const { program: out, log } = runPasses(program, defaultPipeline(), { verify: true });
+ * log.map((e) => `${e.pass}: ${e.changed ? "changed" : "unchanged"}`);
+ * ```
+ */
+export function runPasses(program: Program, passes: readonly Pass[], options: RunPassesOptions = {}): RunPassesResult {
+  let established = initialProperties(program, options.assume ?? []);
+  const log: PassLogEntry[] = [];
+  let current = program;
+  for (const pass of passes) {
+    const missing = pass.requires.filter((p) => !established.has(p));
+    if (missing.length > 0) {
+      throw new InternalCompilerError(
+        `pass '${pass.name}' requires ${missing.map((m) => `'${m}'`).join(", ")}, ` +
+          `established so far: ${[...established].join(", ") || "nothing"}`,
+      );
+    }
+    const start = performance.now();
+    const next = pass.run(current);
+    const ms = performance.now() - start;
+    const changed = !programsEqual(current, next);
+    if (options.verify) verifyAfter(pass, next);
+    established = nextProperties(established, pass, changed);
+    const entry: PassLogEntry = options.keepIr ? { pass: pass.name, changed, ms, ir: printProgram(next) } : { pass: pass.name, changed, ms };
+    log.push(entry);
+    options.log?.(entry);
+    current = next;
+  }
+  return { program: current, log, properties: established };
+}
+
+function initialProperties(program: Program, assume: readonly string[]): Set<string> {
+  const props = new Set(assume);
+  const hasCalls = program.tensors.some((t) => t.role === "call") || Object.keys(program.functions).length > 0;
+  if (!hasCalls) props.add(PROPERTIES.noCalls);
+  return props;
+}
+
+function nextProperties(before: ReadonlySet<string>, pass: Pass, changed: boolean): Set<string> {
+  const keep = changed ? [...before].filter((p) => pass.preserves?.includes(p) ?? false) : [...before];
+  return new Set([...keep, ...pass.guarantees]);
+}
+
+function verifyAfter(pass: Pass, program: Program): void {
+  try {
+    verifyProgram(program);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new InternalCompilerError(`IR invalid after pass '${pass.name}': ${why}`);
+  }
+}
+
+/**
+ * Structural equality of two programs (weights' data compared element by
+ * element, `NaN` equal to itself).
+ *
+ * @example
+ * ```ts
+ * programsEqual(p, structuredClone(p)); // true
+ * ```
+ */
+export function programsEqual(a: Program, b: Program): boolean {
+  return a === b || deepEqual(a, b);
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (a instanceof Float64Array || b instanceof Float64Array) {
+    if (!(a instanceof Float64Array && b instanceof Float64Array) || a.length !== b.length) return false;
+    for (let k = 0; k < a.length; k++) if (!Object.is(a[k], b[k])) return false;
+    return true;
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  return ka.every((k) => Object.prototype.hasOwnProperty.call(rb, k) && deepEqual(ra[k], rb[k]));
+}

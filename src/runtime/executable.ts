@@ -1,0 +1,128 @@
+/**
+ * Running compiled kernels: checks the inputs a caller passes, allocates one
+ * typed array per buffer, runs the kernels and returns the outputs as
+ * tensors. Mistakes in the inputs are reported as diagnostics (TNS0601
+ * missing input, TNS0602 shape mismatch, TNS0606 unknown name, TNS0603
+ * weight without data) inside a thrown {@link CompileError}.
+ */
+import type { DiagnosticCode } from "../diagnostics/catalog.js";
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { CompileError } from "../diagnostics/diagnostic.js";
+import type { DType, Program } from "../ir/types.js";
+import type { KernelProgram } from "../backends/kernel/types.js";
+import { Tensor, arrayTypeOf, type TensorData } from "./tensor.js";
+
+/**
+ * A compiled program, ready to run.
+ *
+ * @example
+ * ```ts
+ * const out = executable.run({ A: Tensor.fromArray([[1, 2], [3, 4]]) });
+ * out["S"].toArray(); // [3, 7]
+ * ```
+ */
+export interface Executable {
+  run(inputs?: Record<string, Tensor>): Record<string, Tensor>;
+}
+
+/** The name, element type and shape a run-time input must have. */
+export interface InputSpec {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+}
+
+const diag = (code: DiagnosticCode, message: string, hint?: string): Diagnostic =>
+  hint === undefined ? { code, severity: "error", message, notes: [] } : { code, severity: "error", message, notes: [], hint };
+
+const showShape = (s: readonly number[]): string => `[${s.join(", ")}]`;
+
+/**
+ * Checks given inputs against the expected ones, throwing a {@link CompileError}
+ * that lists every problem.
+ *
+ * @example
+ * ```ts
+ * checkInputs([{ name: "A", dtype: "f32", shape: [2] }], {}); // throws: TNS0601 missing input 'A'
+ * ```
+ */
+export function checkInputs(specs: readonly InputSpec[], inputs: Readonly<Record<string, Tensor>>): void {
+  const problems: Diagnostic[] = [];
+  const known = new Set(specs.map((s) => s.name));
+  const names = specs.map((s) => s.name).join(", ") || "none";
+  for (const name of Object.keys(inputs)) {
+    if (!known.has(name)) problems.push(diag("TNS0606", `unknown input '${name}'`, `the program's inputs are: ${names}`));
+  }
+  for (const s of specs) {
+    const t = inputs[s.name];
+    if (t === undefined) {
+      problems.push(diag("TNS0601", `missing input '${s.name}' of shape ${showShape(s.shape)}`, `the program's inputs are: ${names}`));
+    } else if (t.shape.length !== s.shape.length || t.shape.some((d, k) => d !== s.shape[k])) {
+      problems.push(diag("TNS0602", `input '${s.name}' has shape ${showShape(t.shape)}, expected ${showShape(s.shape)}`));
+    }
+  }
+  if (problems.length > 0) throw new CompileError(problems);
+}
+
+/**
+ * {@link checkInputs} for the input nodes of a program.
+ *
+ * @example
+ * ```ts
+ * checkRunInputs(program, { Q, K, V }); // returns, or throws a CompileError
+ * ```
+ */
+export function checkRunInputs(program: Program, inputs: Readonly<Record<string, Tensor>>): void {
+  const specs = program.tensors.filter((t) => t.role === "input").map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape }));
+  checkInputs(specs, inputs);
+}
+
+/** The data of a tensor in a given element type, without copying when it already matches. */
+function dataAs(t: Tensor, dtype: DType): TensorData {
+  return t.dtype === dtype ? t.data : arrayTypeOf(dtype).from(t.data);
+}
+
+/**
+ * An {@link Executable} over a kernel program, given a function that runs
+ * every kernel on a name → typed array map. Weights are converted to their
+ * element type once, here; temporaries are allocated on the first run and
+ * reused; outputs are fresh arrays on every run.
+ *
+ * @example
+ * ```ts
+ * const exe = createExecutable(kp, new Function(emitJs(kp))());
+ * ```
+ */
+export function createExecutable(kp: KernelProgram, runKernels: (buffers: Record<string, TensorData>) => void): Executable {
+  const specs = kp.buffers.filter((b) => b.role === "input");
+  const fixed: Record<string, TensorData> = {};
+  const missingWeights: string[] = [];
+  for (const b of kp.buffers) {
+    if (b.role === "weight") {
+      if (b.data) fixed[b.name] = arrayTypeOf(b.dtype).from(b.data);
+      else missingWeights.push(b.name);
+    }
+  }
+  let temps: Record<string, TensorData> | null = null;
+  return {
+    run(inputs: Record<string, Tensor> = {}): Record<string, Tensor> {
+      if (missingWeights.length > 0) {
+        throw new CompileError(missingWeights.map((w) =>
+          diag("TNS0603", `weight '${w}' has no data`, "pass it with --weights FILE.npz or the `weights` option")));
+      }
+      checkInputs(specs, inputs);
+      temps ??= Object.fromEntries(kp.buffers.filter((b) => b.role === "temp").map((b) => [b.name, new (arrayTypeOf(b.dtype))(b.size)]));
+      const buffers: Record<string, TensorData> = { ...fixed, ...temps };
+      for (const s of specs) buffers[s.name] = dataAs(inputs[s.name]!, s.dtype);
+      for (const b of kp.buffers) if (b.role === "output") buffers[b.name] = new (arrayTypeOf(b.dtype))(b.size);
+      runKernels(buffers);
+      const out: Record<string, Tensor> = {};
+      for (const name of kp.outputs) {
+        const b = kp.buffers.find((x) => x.name === name)!;
+        const data = b.role === "output" ? buffers[name]! : buffers[name]!.slice();
+        out[name] = new Tensor(b.dtype, b.shape, data);
+      }
+      return out;
+    },
+  };
+}

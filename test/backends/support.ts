@@ -1,0 +1,53 @@
+/**
+ * Helpers for backend tests: random inputs for a program and a comparison
+ * of backend outputs with the reference interpreter.
+ */
+import { expect } from "vitest";
+import type { Program } from "../../src/ir/types.js";
+import { interpret } from "../../src/ir/interpret.js";
+import { randomTensor } from "../../src/runtime/random.js";
+import type { Tensor } from "../../src/runtime/tensor.js";
+
+/** Seeded random values for every input of a program. */
+export function inputsFor(p: Program, seed = 1): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  p.tensors.forEach((t, k) => {
+    if (t.role === "input") out[t.name] = randomTensor(t.shape, t.dtype, seed * 1000 + k);
+  });
+  return out;
+}
+
+/**
+ * Largest error of `actual` against `expected`, relative to the largest
+ * finite magnitude of `expected`; non-finite expected values must match exactly.
+ */
+export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  let scale = 0;
+  for (let k = 0; k < expected.length; k++) if (Number.isFinite(expected[k]!)) scale = Math.max(scale, Math.abs(expected[k]!));
+  let worst = 0;
+  for (let k = 0; k < expected.length; k++) {
+    const e = expected[k]!;
+    const a = actual[k]!;
+    if (!Number.isFinite(e)) {
+      if (!Object.is(a, e) && !(Number.isNaN(a) && Number.isNaN(e))) return Infinity;
+    } else {
+      worst = Math.max(worst, Math.abs(a - e) / Math.max(scale, 1e-30));
+    }
+  }
+  return worst;
+}
+
+/** Asserts that outputs agree with the interpreter on the same inputs within `tol`. */
+export function expectMatchesInterpreter(p: Program, run: (inputs: Record<string, Tensor>) => Record<string, Tensor>, inputs: Record<string, Tensor>, tol = 1e-4): void {
+  const want = interpret(p, inputs);
+  const got = run(inputs);
+  for (const name of Object.keys(want)) {
+    const g = got[name];
+    expect(g, `output ${name}`).toBeDefined();
+    expect(g!.shape).toEqual(want[name]!.shape);
+    const node = p.tensors.find((t) => t.name === name)!;
+    expect(g!.dtype).toBe(node.dtype);
+    expect(relativeError(g!.data, want[name]!.data), `output ${name}`).toBeLessThanOrEqual(tol);
+  }
+  expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+}

@@ -1,0 +1,55 @@
+/**
+ * Helpers shared by the pass tests: run one pass through the manager with
+ * verification, and compare two programs' outputs with the reference
+ * interpreter on seeded random inputs.
+ */
+import { expect } from "vitest";
+import { interpret } from "../../src/ir/interpret.js";
+import type { Program } from "../../src/ir/types.js";
+import { randomInputs } from "../../src/ir/random-program.js";
+import { runPasses } from "../../src/passes/manager.js";
+import type { Pass } from "../../src/passes/pass.js";
+import type { Tensor } from "../../src/runtime/tensor.js";
+
+/** `pass` applied to `program` through the manager, verifying the result. */
+export function applyPass(pass: Pass, program: Program): Program {
+  return runPasses(program, [pass], { verify: true }).program;
+}
+
+/**
+ * Values for every input (seeded, from `randomInputs`) and for every weight
+ * without bound data (the same values as an input of that shape would get).
+ */
+export function inputsFor(program: Program, seed: number): Record<string, Tensor> {
+  const unbound = program.tensors.map((t) => (t.role === "weight" && t.data === null ? { ...t, role: "input" as const } : t));
+  return randomInputs({ ...program, tensors: unbound }, seed);
+}
+
+/** Whether two doubles agree to a relative 1e-9 (NaN agrees with NaN, infinities must match). */
+export function close(a: number, b: number): boolean {
+  if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return a === b;
+  return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
+}
+
+/** The first disagreement between two programs' outputs on `inputs`, or undefined. */
+export function firstDifference(before: Program, after: Program, inputs: Record<string, Tensor>): string | undefined {
+  const want = interpret(before, inputs);
+  const got = interpret(after, inputs);
+  const names = Object.keys(want);
+  if (names.join() !== Object.keys(got).join()) return `outputs [${names}] became [${Object.keys(got)}]`;
+  for (const n of names) {
+    const a = want[n]!;
+    const b = got[n]!;
+    if (a.shape.join() !== b.shape.join()) return `${n}: shape [${a.shape}] became [${b.shape}]`;
+    for (let k = 0; k < a.data.length; k++) {
+      if (!close(a.data[k]!, b.data[k]!)) return `${n}[${k}]: ${a.data[k]} became ${b.data[k]}`;
+    }
+  }
+  return undefined;
+}
+
+/** Asserts that `before` and `after` compute the same outputs on a few seeded inputs. */
+export function expectSameValues(before: Program, after: Program, seeds: readonly number[] = [1, 2, 3]): void {
+  for (const seed of seeds) expect(firstDifference(before, after, inputsFor(before, seed))).toBeUndefined();
+}
