@@ -11,7 +11,6 @@ export const CATALOG = {
   TNS0001: "syntax error",
   TNS0002: "unexpected character",
   TNS0003: "invalid number literal",
-  TNS0004: "ambiguous reduction or call",
   // names
   TNS0101: "unknown tensor",
   TNS0102: "unknown name",
