@@ -74,7 +74,7 @@ function lowerDefInner(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: {
   const free = freeVars(def.rhs, new Set(), graph);
   const state: DefState = {
     graph, diags, lhs: new Set(lhs), used: new Set([...lhs, ...free.keys()]), vars: [], occurs: new Set(),
-    uses: [], pending: new Map(), dtypes: [], reducedLhs: new Set(),
+    uses: [], pending: new Map(), dtypes: [], shadowedLhs: new Set(), quietLhs: new Set(),
   };
   for (const v of lhs) state.vars.push({ name: v, display: v, span: lhsSpans.get(v)! });
   const implicit = [...free.keys()].filter((v) => !lhsSpans.has(v));
@@ -83,17 +83,20 @@ function lowerDefInner(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: {
 
   const lowered = lowerValue(def.rhs, env, state);
   for (const v of lhs) {
-    if (free.has(v) || state.reducedLhs.has(v)) continue;
+    if (free.has(v) || state.quietLhs.has(v)) continue;
     diags.error("TNS0203", `index '${v}' is on the left but not used on the right`, lhsSpans.get(v)!, {
-      hint: `broadcasting needs the index on the right: use '${v}' to index some tensor there`,
+      hint: state.shadowedLhs.has(v)
+        ? `the '${v}' inside the reduction is its own variable, not this one; use '${v}' outside it, or rename one of them`
+        : `broadcasting needs the index on the right: use '${v}' to index some tensor there`,
     });
     ok = false;
   }
   if (!ok || lowered === null) return false;
   warnMissingSummedIndex(def.rhs, implicit, graph, diags);
 
+  // A bounded index needs no use: `sum(t < 4) X[i]` is 4 * X[i].
   for (const v of state.vars) {
-    if (!state.occurs.has(v.name) && !lhsSpans.has(v.name)) {
+    if (!state.occurs.has(v.name) && !lhsSpans.has(v.name) && v.stated === undefined) {
       diags.error("TNS0204", `index '${v.display}' is reduced over but never used`, v.span, { hint: `remove it from the reduction` });
       ok = false;
     }

@@ -13,6 +13,7 @@ import * as ast from "../parser/ast.js";
 import * as ir from "../ir/types.js";
 import type { AccessUse, DimUse, VarUse } from "./ranges.js";
 import { freshTensorName, lookupTensor, suggestion, type Graph } from "./scope.js";
+import { evalPositiveSize } from "./sizes.js";
 
 /** How a builtin lowers: its argument count and IR operator. */
 export type Builtin = { readonly arity: number; readonly op: ir.UnaryOp | ir.BinaryOp | "select" };
@@ -43,7 +44,7 @@ const BINARY_OPS: Readonly<Record<ast.BinaryOpToken, ir.BinaryOp>> = {
  * @example
  * ```ts
  * const state: DefState = { graph, diags, lhs: new Set(["i"]), used: new Set(["i"]), vars: [], occurs: new Set(),
- *   uses: [], pending: new Map(), dtypes: [], reducedLhs: new Set() };
+ *   uses: [], pending: new Map(), dtypes: [], shadowedLhs: new Set(), quietLhs: new Set() };
  * ```
  */
 export interface DefState {
@@ -61,8 +62,10 @@ export interface DefState {
   /** Placeholder accesses awaiting their affine indices. */
   readonly pending: Map<ir.Access, AccessUse>;
   readonly dtypes: ir.DType[];
-  /** Left indices already reported as reduced (TNS0208), so TNS0203 stays quiet about them. */
-  readonly reducedLhs: Set<string>;
+  /** Left indices that an explicit reduction rebinds (`sum(j)` under `Y[i, j]`), for TNS0203's hint. */
+  readonly shadowedLhs: Set<string>;
+  /** Left indices whose misuse is already reported (in an extent), so TNS0203 stays quiet about them. */
+  readonly quietLhs: Set<string>;
 }
 
 /**
@@ -124,18 +127,20 @@ function isNonVariable(name: string, graph: Graph): boolean {
 
 /**
  * Takes an IR name for a variable bound in this def: the source name when
- * free, else `name_1`, `name_2`, ... (alpha-renaming nested reductions).
+ * free, else `name_1`, `name_2`, ... (alpha-renaming nested reductions and
+ * reductions that shadow a left-side index). `stated` is the extent of a
+ * bounded index `dy < k`.
  *
  * @example
  * ```ts
  * bindVar(state, { name: "j", span }); // "j", or "j_1" when j is already taken
  * ```
  */
-export function bindVar(state: DefState, name: ast.Name): string {
+export function bindVar(state: DefState, name: ast.Name, stated?: VarUse["stated"]): string {
   let ir = name.name;
   for (let k = 1; state.used.has(ir); k++) ir = `${name.name}_${k}`;
   state.used.add(ir);
-  state.vars.push({ name: ir, display: name.name, span: name.span });
+  state.vars.push(stated === undefined ? { name: ir, display: name.name, span: name.span } : { name: ir, display: name.name, span: name.span, stated });
   return ir;
 }
 
@@ -291,39 +296,80 @@ function lowerBuiltin(e: ast.Call, env: Env, state: DefState): ir.Expr | null {
   return ir.unary(builtin.op as ir.UnaryOp, a!);
 }
 
+/**
+ * `sum(j) body`: binds each listed index afresh (renamed apart from every
+ * other variable of the def, so `Y[i, j] = E[i, j] / sum(j) E[i, j]` sums a
+ * local j), with the stated extent of a bounded one (`dy < k`).
+ */
 function lowerReduce(e: ast.Reduce, env: Env, state: DefState): ir.Expr | null {
   const { graph, diags } = state;
   const inner = new Map(env);
   const vars: string[] = [];
   const seen = new Set<string>();
   let ok = true;
-  for (const v of e.vars) {
+  e.vars.forEach((v, k) => {
     if (seen.has(v.name)) {
       diags.error("TNS0208", `'${e.op}' lists index '${v.name}' twice`, v.span);
       ok = false;
-      continue;
+      return;
     }
     seen.add(v.name);
-    if (state.lhs.has(v.name)) {
-      diags.error("TNS0208", `index '${v.name}' is on the left side and cannot also be reduced`, v.span, {
-        hint: `rename the reduced index, e.g. ${e.op}(${v.name}2) ...`,
-      });
-      state.reducedLhs.add(v.name);
-      ok = false;
-      continue;
-    }
     if (isNonVariable(v.name, graph)) {
       diags.error("TNS0210", `reduction index '${v.name}' has the name of a ${graph.sizes.has(v.name) ? "size" : "tensor or function"}`, v.span);
       ok = false;
-      continue;
+      return;
     }
-    const irName = bindVar(state, v);
+    const extentExpr = e.extents[k] ?? null;
+    let stated: VarUse["stated"];
+    if (extentExpr !== null) {
+      const extent = evalExtent(extentExpr, v.name, e, env, state);
+      // Still bound below, so the body reports only its own mistakes.
+      if (extent === null) ok = false;
+      else stated = { extent, span: extentExpr.span };
+    }
+    if (state.lhs.has(v.name)) state.shadowedLhs.add(v.name);
+    const irName = bindVar(state, v, stated);
     inner.set(v.name, irName);
     vars.push(irName);
-  }
+  });
   const body = lowerValue(e.body, inner, state);
   if (!ok || body === null || vars.length === 0) return null;
   return ir.reduce(e.op, vars, body);
+}
+
+/** The value each reduction ignores, for masking hints. */
+const NEUTRAL: Readonly<Record<ast.ReduceOpToken, string>> = { sum: "0", prod: "1", max: "-inf", min: "inf" };
+
+/**
+ * The value of a bounded index's extent `dy < k`: a size expression that
+ * must be a positive integer (TNS0302). An index variable in it is reported
+ * as such, since a range depending on another index is not a box.
+ */
+function evalExtent(expr: ast.Expr, name: string, e: ast.Reduce, env: Env, state: DefState): number | null {
+  const { graph, diags } = state;
+  const index = firstIndexName(expr, (n) => !graph.sizes.has(n) && (env.has(n) || e.vars.some((v) => v.name === n)));
+  if (index !== null) {
+    state.quietLhs.add(index.name);
+    diags.error("TNS0302", `the extent of '${name}' must be a size expression, but it uses the index '${index.name}'`, index.span, {
+      hint: `ranges are fixed boxes; for a range that depends on '${index.name}', mask the body: ${e.op}(${name}) where(${name} < ${index.name}, body, ${NEUTRAL[e.op]})`,
+    });
+    return null;
+  }
+  return evalPositiveSize(expr, graph.sizes, diags, `the extent of '${name}'`);
+}
+
+/** The first identifier in `e` that `isIndex` accepts, or null. */
+function firstIndexName(e: ast.Expr, isIndex: (name: string) => boolean): ast.Ident | null {
+  switch (e.kind) {
+    case "ident":
+      return isIndex(e.name) ? e : null;
+    case "unary":
+      return firstIndexName(e.arg, isIndex);
+    case "binary":
+      return firstIndexName(e.lhs, isIndex) ?? firstIndexName(e.rhs, isIndex);
+    default:
+      return null;
+  }
 }
 
 /**

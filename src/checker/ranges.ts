@@ -6,6 +6,11 @@
  *     bare uses:    o=4 c=3 dy=3 dx=3
  *     fixed point:  y=6 x=6            (the largest extent keeping y + dy < 8)
  *     bounds:       every access in range for every point of the ranges
+ *
+ *     P[c, y, x] = max(dy < 2, dx < 2) X[c, 2*y + dy, 2*x + dx]   X[3, 9, 8]
+ *     stated:       dy=2 dx=2
+ *     bare uses:    c=3
+ *     fixed point:  y=4 x=4            (the largest extent keeping 2*y + dy < 9)
  */
 import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
 import type { Affine } from "../ir/types.js";
@@ -23,11 +28,16 @@ export interface AccessUse {
   readonly span: Span;
 }
 
-/** An index variable of the definition: its (renamed, unique) IR name, source name and first use. */
+/**
+ * An index variable of the definition: its (renamed, unique) IR name, source
+ * name and first use, and for a bounded reduction index `dy < k` the stated
+ * extent with the span of its expression.
+ */
 export interface VarUse {
   readonly name: string;
   readonly display: string;
   readonly span: Span;
+  readonly stated?: { readonly extent: number; readonly span: Span };
 }
 
 /**
@@ -71,9 +81,10 @@ export function affineBounds(a: Affine, ext: ReadonlyMap<string, number>): { min
 type Candidate = { extent: number; span: Span };
 
 /**
- * Infers the extent of every variable of a definition and checks that every
- * access is in bounds. Reports TNS0202, TNS0204, TNS0207, TNS0209 and
- * TNS0212; returns null when any was reported.
+ * Infers the extent of every variable of a definition (a variable with a
+ * stated extent keeps it) and checks that every access is in bounds.
+ * Reports TNS0202, TNS0204, TNS0207, TNS0209 and TNS0212; returns null when
+ * any was reported.
  *
  * @example
  * ```ts
@@ -88,12 +99,26 @@ export function inferRanges(vars: readonly VarUse[], uses: readonly AccessUse[],
   const failed = new Set<string>();
   let ok = true;
 
-  // 1. Bare uses fix extents, and must agree.
+  // 0. A stated extent (`dy < k`) is known from the start and never revised.
+  const stated = new Map<string, Span>();
+  for (const v of vars) {
+    if (v.stated === undefined) continue;
+    ext.set(v.name, v.stated.extent);
+    stated.set(v.name, v.stated.span);
+  }
+
+  // Where the extents of an index's bounded variables were stated, as notes of a bounds error.
+  const statedNotes = (a: Affine): { message: string; span: Span }[] =>
+    a.terms.filter((t) => stated.has(t.var)).map((t) => ({ message: `'${show(t.var)}' has the stated extent ${ext.get(t.var)}`, span: stated.get(t.var)! }));
+
+  // 1. Bare uses fix extents, and must agree. A bare use of a stated index
+  // only has to be in bounds (step 4): it iterates a prefix of the dimension.
   const origin = new Map<string, { span: Span; tensor: string }>();
   for (const u of uses) {
     u.dims.forEach((d, k) => {
       if (d.kind !== "affine" || d.affine.constant !== 0 || d.affine.terms.length !== 1 || d.affine.terms[0]!.coef !== 1) return;
       const v = d.affine.terms[0]!.var;
+      if (stated.has(v)) return;
       const size = u.shape[k]!;
       const had = ext.get(v);
       if (had === undefined) {
@@ -156,7 +181,9 @@ export function inferRanges(vars: readonly VarUse[], uses: readonly AccessUse[],
         }
         const extent = coef > 0 ? Math.floor((size - 1 - rest.max) / coef) + 1 : Math.floor(rest.min / -coef) + 1;
         if (extent <= 0) {
-          diags.error("TNS0212", `${where} is out of bounds for every value of '${show(v)}' (dimension ${k + 1} has size ${size})`, d.span);
+          diags.error("TNS0212", `${where} is out of bounds for every value of '${show(v)}' (dimension ${k + 1} has size ${size})`, d.span, {
+            notes: statedNotes(d.affine),
+          });
           failed.add(v);
           ok = false;
           return;
@@ -197,8 +224,9 @@ export function inferRanges(vars: readonly VarUse[], uses: readonly AccessUse[],
       const { min, max } = affineBounds(d.affine, ext);
       if (min < 0 || max > size - 1) {
         const ranges = d.affine.terms.map((t) => `${show(t.var)} in 0..${ext.get(t.var)! - 1}`).join(", ");
+        const bounded = statedNotes(d.affine);
         diags.error("TNS0212", `index ${showAffine(d.affine, show)} of ${u.tensor} ranges over ${min}..${max} but dimension ${k + 1} has size ${size}`, d.span, {
-          notes: ranges === "" ? [] : [{ message: `with ${ranges}` }],
+          notes: ranges === "" ? bounded : [{ message: `with ${ranges}` }, ...bounded],
           hint: "every access must stay in bounds for every value of its indices",
         });
         ok = false;

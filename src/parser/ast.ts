@@ -172,11 +172,17 @@ export interface Call {
   readonly span: Span;
 }
 
-/** `sum(j) E[i, j]`, `max(dy, dx) X[...]`: reduce `body` over the listed indices. */
+/**
+ * `sum(j) E[i, j]`, `max(dy < k, dx < k) X[...]`: reduce `body` over the
+ * listed indices. `extents` runs parallel to `vars`: the size expression of
+ * a bounded index `dy < k` (it ranges over `0 .. k-1`), or null when the
+ * range is inferred from the body.
+ */
 export interface Reduce {
   readonly kind: "reduce";
   readonly op: ReduceOpToken;
   readonly vars: readonly Name[];
+  readonly extents: readonly (Expr | null)[];
   readonly body: Expr;
   readonly span: Span;
 }

@@ -7,7 +7,7 @@
  *
  * Before (CST): def { Identifier "M", slot "i", expression > ... > reduction }
  * After (AST):  { kind: "def", name: M, indices: [var i],
- *                 rhs: { kind: "reduce", op: "max", vars: [j], body: Access S[i, j] } }
+ *                 rhs: { kind: "reduce", op: "max", vars: [j], extents: [null], body: Access S[i, j] } }
  */
 import type { CstElement, CstNode, IToken } from "chevrotain";
 import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
@@ -264,10 +264,12 @@ export class AstBuilder {
   private reduction(node: CstNode): Expr {
     const op = firstToken(node, "ReduceKeyword");
     const body = this.multiplicative(firstNode(node, "multiplicative"));
+    const items = nodes(node, "reductionVar");
     return {
       kind: "reduce",
       op: op.image as ReduceOpToken,
-      vars: tokens(node, "Identifier").map((t) => this.name(t)),
+      vars: items.map((v) => this.name(firstToken(v, "Identifier"))),
+      extents: items.map((v) => (v.children["additive"] ? this.additive(firstNode(v, "additive")) : null)),
       body,
       span: join(this.tokenSpan(op), body.span),
     };

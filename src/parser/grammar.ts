@@ -5,7 +5,7 @@
  *
  * Before (tokens): `M[i] = max(j) S[i, j]`
  * After (CST):     module > item > def { Identifier "M", slot "i", Equals,
- *                  expression > ... > atom > reduction { MaxMin, Identifier "j",
+ *                  expression > ... > atom > reduction { MaxMin, reductionVar "j",
  *                  multiplicative > ... > atom { Identifier "S", bracketList } } }
  *
  * Precedence, loosest first: comparison, additive, multiplicative (where
@@ -15,12 +15,14 @@
 import { CstParser, tokenMatcher, type IParserConfig, type IToken, type TokenType } from "chevrotain";
 import {
   AdditiveOp, allTokens, AlwaysReduce, Arrow, Caret, Colon, Comma, ComparisonOp, Equals, Fn, From,
-  Identifier, Import, Input, LBrace, LBracket, LParen, MaxMin, Minus, MultiplicativeOp, NumberLiteral,
+  Identifier, Import, Input, LBrace, LBracket, Less, LParen, MaxMin, Minus, MultiplicativeOp, NumberLiteral,
   Output, RBrace, RBracket, ReduceKeyword, RParen, Size, StringLiteral, Weight,
 } from "./lexer.js";
 
 /** Tokens that can begin an operand: what must follow `max(i, j)` for it to be a reduction. */
 const operandStarts: readonly TokenType[] = [Identifier, NumberLiteral, LParen, ReduceKeyword];
+/** Tokens a reduction extent (`dy < k`, `t < 2*n + 1`) can hold besides parentheses. */
+const extentTokens: readonly TokenType[] = [Identifier, NumberLiteral, AdditiveOp, MultiplicativeOp, Caret, Comma];
 
 /**
  * The tns parser. Construct it once (self-analysis is expensive), then set
@@ -242,20 +244,34 @@ export class TnsGrammar extends CstParser {
     this.CONSUME(RParen);
   });
 
-  /** `sum(j, k) body`; the body is a multiplicative expression. */
+  /** `sum(j, k) body`, `max(dy < k, dx < k) body`; the body is a multiplicative expression. */
   reduction = this.RULE("reduction", () => {
     this.CONSUME(ReduceKeyword);
     this.CONSUME(LParen);
-    this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => this.CONSUME(Identifier) });
+    this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => this.SUBRULE(this.reductionVar) });
     this.CONSUME(RParen);
     // A body cannot be the next statement: `M = sum(j)` then `N[i] = ...` is a missing body.
     this.OR([{ GATE: () => !this.startsDefinitionAt(1), ALT: () => this.SUBRULE(this.multiplicative) }]);
   });
 
   /**
+   * One reduced index: `j`, or `dy < k` stating its extent. The extent is an
+   * additive expression, so `j < n < m` stops at the second `<`.
+   */
+  reductionVar = this.RULE("reductionVar", () => {
+    this.CONSUME(Identifier);
+    this.OPTION(() => {
+      this.CONSUME(Less);
+      this.SUBRULE(this.additive);
+    });
+  });
+
+  /**
    * Whether the next tokens start a reduction. `sum`/`prod` always do;
-   * `max`/`min` only as `max(i, j)` (names only) followed by an operand that
-   * is not the start of the next statement (`Name =` or `Name[...] =`).
+   * `max`/`min` only as `max(i, j)` or `max(dy < k, dx)` (each item a name,
+   * optionally bounded by a size-like expression) followed by an operand
+   * that is not the start of the next statement (`Name =` or `Name[...] =`).
+   * So `max(a < b, c) X[i]` is a reduction and `max(a < b, c) + 1` a call.
    */
   private startsReduction(): boolean {
     const first = this.LA(1);
@@ -264,13 +280,34 @@ export class TnsGrammar extends CstParser {
     let k = 3;
     for (;;) {
       if (!tokenMatcher(this.LA(k), Identifier)) return false;
-      const sep = this.LA(k + 1);
+      k++;
+      if (tokenMatcher(this.LA(k), Less)) {
+        k = this.skipExtent(k + 1);
+        if (k < 0) return false;
+      }
+      const sep = this.LA(k);
       if (tokenMatcher(sep, RParen)) break;
       if (!tokenMatcher(sep, Comma)) return false;
-      k += 2;
+      k++;
     }
-    const next = this.LA(k + 2);
-    return operandStarts.some((t) => tokenMatcher(next, t)) && !this.startsDefinitionAt(k + 2);
+    const next = this.LA(k + 1);
+    return operandStarts.some((t) => tokenMatcher(next, t)) && !this.startsDefinitionAt(k + 1);
+  }
+
+  /**
+   * Past the extent expression starting at `LA(k)`: the position of the `,`
+   * or `)` that ends it, or -1 when the tokens cannot be a size expression
+   * (then `max(...)` is read as a call).
+   */
+  private skipExtent(k: number): number {
+    let depth = 0;
+    for (let i = k; ; i++) {
+      const t = this.LA(i);
+      if (depth === 0 && (tokenMatcher(t, Comma) || tokenMatcher(t, RParen))) return i > k ? i : -1;
+      if (tokenMatcher(t, LParen)) depth++;
+      else if (tokenMatcher(t, RParen)) depth--;
+      else if (!extentTokens.some((e) => tokenMatcher(t, e))) return -1;
+    }
   }
 
   /** Whether `LA(k)` begins a definition `Name =` or `Name[...] =` (so it is not an operand). */

@@ -9,7 +9,6 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { check } from "../../src/compiler.js";
 import { Tensor } from "../../src/runtime/tensor.js";
 import { checkClean, expectJsMatchesReference, randomInputs, REF_TOLERANCE, runReference } from "./harness.js";
 import * as ref from "./reference.js";
@@ -36,18 +35,6 @@ const SMALL: Record<string, Record<string, number>> = {
   "tucker.tns": { n1: 5, n2: 4, n3: 3, r1: 2, r2: 3, r3: 2 },
   "grouping.tns": { r: 4, c: 6 },
   "softmax_stdlib.tns": { n: 5, m: 7 },
-};
-
-/**
- * Examples that docs/language.md says are valid but the checker rejects
- * today, with the codes it reports. The test expects exactly these codes, so
- * it fails, and the entry must go, once the checker accepts the program.
- */
-const KNOWN_GAPS: Record<string, string[]> = {
-  // `max(dy, dx) X[ch, 2*y + dy, 2*x + dx]` is the pooling line of the spec's
-  // "Explicit reductions" section, but no access fixes the window's range:
-  // y and dy are both unknown in `2*y + dy`, so range inference stops.
-  "maxpool.tns": ["TNS0204"],
 };
 
 type Io = Record<string, Tensor>;
@@ -168,15 +155,6 @@ describe("examples", () => {
     it("starts with a header comment", () => {
       expect(source.startsWith("#")).toBe(true);
     });
-
-    const gap = KNOWN_GAPS[name];
-    if (gap !== undefined) {
-      it(`is rejected only with the known checker gap ${gap.join(", ")}`, () => {
-        const { diagnostics } = check(source, { file, sizes });
-        expect([...new Set(diagnostics.map((d) => d.code))]).toEqual(gap);
-      });
-      return;
-    }
 
     it("checks cleanly at its default sizes", () => {
       const program = checkClean(source, file);

@@ -54,6 +54,13 @@ describe("syntax errors", () => {
     expect(parse("M = prod(j, k)").diags[0]!.message).toMatch(/^'prod\(\.\.\.\)' needs a body/);
   });
 
+  it("reports a malformed bounded reduction index", () => {
+    expect(summary("Y = sum(j <) X[j]")).toEqual(["TNS0001 1:12 expected an expression but found ')'"]);
+    // The bound is one additive expression: a second comparison ends it.
+    expect(summary("Y = sum(j < k < 2) X[j]")).toEqual(["TNS0001 1:15 expected ')' but found '<'"]);
+    expect(summary("Y = sum(j <= 2) X[j]")).toEqual(["TNS0001 1:11 expected ')' but found '<='"]);
+  });
+
   it("reports a token that cannot start a statement", () => {
     const { diags } = parse("Y = 1 )\nZ = 2");
     expect(diags.map((d) => `${d.span?.start.line}:${d.span?.start.column} ${d.message}`)).toEqual(["1:7 expected a statement but found ')'"]);

@@ -231,6 +231,52 @@ describe("parseModule: expressions", () => {
   });
 });
 
+describe("parseModule: bounded reductions", () => {
+  it("reads `name < size` items, parallel to the unbounded ones", () => {
+    expect(expr("max(dy < k, dx < k) X[c, s*y + dy, s*x + dx]")).toBe("(max dy<k dx<k: X[c, (+ (* s y) dy), (+ (* s x) dx)])");
+    expect(expr("sum(t < 4) X[t]")).toBe("(sum t<4: X[t])");
+    expect(expr("sum(t < 2*n + 1, j) X[t, j]")).toBe("(sum t<(+ (* 2 n) 1) j: X[t, j])");
+    expect(expr("prod(a, b < (n - 1) / 2) X[a, b]")).toBe("(prod a b<(/ (- n 1) 2): X[a, b])");
+    const [d] = defs(parseClean("Y = sum(j, t < 4) X[j, t]"));
+    const r = d!.rhs as Extract<Expr, { kind: "reduce" }>;
+    expect(r.vars.map((v) => v.name)).toEqual(["j", "t"]);
+    expect(r.extents.map((e) => e && sexpr(e))).toEqual([null, "4"]);
+  });
+
+  it("gives the index and its extent their own spans; the reduction spans keyword to body", () => {
+    const [d] = defs(parseClean("P[y] = 1 + max(dy < k + 1) X[2*y + dy]"));
+    const r = (d!.rhs as Extract<Expr, { kind: "binary" }>).rhs as Extract<Expr, { kind: "reduce" }>;
+    expect(at(r)).toBe("1:12-1:39");
+    expect(at(r.vars[0]!)).toBe("1:16-1:18");
+    expect(at(r.extents[0]!)).toBe("1:21-1:26");
+    expect(at(r.body)).toBe("1:28-1:39");
+  });
+
+  it("gives unbounded reductions null extents", () => {
+    const [d] = defs(parseClean("M[i] = max(j) S[i, j]"));
+    expect((d!.rhs as Extract<Expr, { kind: "reduce" }>).extents).toEqual([null]);
+  });
+
+  it("tells a bounded max/min reduction from a call of a comparison", () => {
+    expect(expr("max(a < b, c)")).toBe("max((< a b), c)");
+    expect(expr("max(a < b, c) + 1")).toBe("(+ max((< a b), c) 1)");
+    expect(expr("max(a < b, c) X[a, c]")).toBe("(max a<b c: X[a, c])");
+    expect(expr("min(t < n) (X[t] + 1)")).toBe("(min t<n: (+ X[t] 1))");
+    expect(expr("max(a < (n - 1) * 2) X[a]")).toBe("(max a<(* (- n 1) 2): X[a])");
+    // `<=`, a nested comparison or an access in the bound: not an extent, so a call.
+    expect(expr("max(a <= b, c)")).toBe("max((<= a b), c)");
+    expect(expr("max(a < b[0], c) + 1")).toBe("(+ max((< a b[0]), c) 1)");
+    expect(expr("max(a < b, c) * X[a]")).toBe("(* max((< a b), c) X[a])");
+  });
+
+  it("does not swallow the next statement after a bounded-looking call", () => {
+    const m = parseClean("A = max(a < b, c)\nB[i] = 1\nC = min(t < 2)\nD = 2");
+    expect(defs(m).map((d) => [d.name.name, sexpr(d.rhs)])).toEqual([
+      ["A", "max((< a b), c)"], ["B", "1"], ["C", "min((< t 2))"], ["D", "2"],
+    ]);
+  });
+});
+
 describe("parseModule: speed", () => {
   const program = (statements: number): string => {
     // Statements the size of the attention example's.

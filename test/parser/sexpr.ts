@@ -1,6 +1,7 @@
 /**
  * A compact text form of AST expressions for tests: `(+ a (* b c))`,
- * `X[i, j]`, `f(a, b)`, `(sum j: body)`, `(group a b)`.
+ * `X[i, j]`, `f(a, b)`, `(sum j: body)`, `(max dy<2 dx: body)` (a bounded
+ * index), `(group a b)`.
  */
 import type { Expr } from "../../src/parser/ast.js";
 
@@ -22,7 +23,7 @@ export function sexpr(e: Expr): string {
     case "call":
       return `${e.callee.name}(${e.args.map(sexpr).join(", ")})`;
     case "reduce":
-      return `(${e.op} ${e.vars.map((v) => v.name).join(" ")}: ${sexpr(e.body)})`;
+      return `(${e.op} ${e.vars.map((v, k) => (e.extents[k] ? `${v.name}<${sexpr(e.extents[k])}` : v.name)).join(" ")}: ${sexpr(e.body)})`;
     case "group":
       return `(group ${e.items.map(sexpr).join(" ")})`;
   }
