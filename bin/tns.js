@@ -2,5 +2,4 @@
 // The tns command-line entry point; the work happens in dist/cli/main.js.
 import { main } from "../dist/cli/main.js";
 
-const code = main(process.argv.slice(2));
-process.exitCode = code;
+process.exitCode = await main(process.argv.slice(2));

@@ -12,7 +12,7 @@ import type { DType, Program } from "./ir/types.js";
 import { printProgram } from "./ir/print.js";
 import { runPasses, defaultPipeline, type PassLogEntry } from "./passes/index.js";
 import { inlineCalls } from "./passes/inline-calls.js";
-import { backendNamed, type BackendName } from "./backends/index.js";
+import { backendNamed, loadBackend, type BackendName } from "./backends/index.js";
 import type { Executable } from "./runtime/executable.js";
 import type { Tensor } from "./runtime/tensor.js";
 
@@ -24,7 +24,11 @@ export interface CompileOptions {
   sizes?: Record<string, number>;
   /** Data of `weight` tensors, by name. */
   weights?: Record<string, Tensor>;
-  /** Code generator: `"js"` (default) or `"reference"` (the float64 interpreter). */
+  /**
+   * Code generator: `"js"` (default), `"wasm"` (WebAssembly with SIMD128; with
+   * {@link compile} only after `await loadBackend("wasm")`, or use
+   * {@link compileAsync}), or `"reference"` (the float64 interpreter).
+   */
   backend?: BackendName;
   /** Run the optimizing passes (default true). Function inlining always runs. */
   optimize?: boolean;
@@ -88,6 +92,21 @@ export function compile(source: string, options: CompileOptions = {}): CompiledP
   const checked = checkProgram(module, { sizes: options.sizes, weights: options.weights, loader: options.loader }, diags, sources);
   if (!checked || diags.hasErrors) return failed(diags, sources);
   return compileProgram(checked, options, diags, sources);
+}
+
+/**
+ * {@link compile}, first loading the backend's code generator when it needs
+ * loading (the `wasm` backend loads binaryen once per process).
+ *
+ * @example
+ * ```ts
+ * const prog = await compileAsync("input x[4]\noutput y[i] = x[i] * x[i]", { backend: "wasm" });
+ * prog.run({ x: Tensor.fromArray([1, 2, 3, 4]) }).y.toArray(); // [1, 4, 9, 16]
+ * ```
+ */
+export async function compileAsync(source: string, options: CompileOptions = {}): Promise<CompiledProgram> {
+  await loadBackend(options.backend ?? "js");
+  return compile(source, options);
 }
 
 /**

@@ -16,7 +16,7 @@
  *
  * @packageDocumentation
  */
-export { compile, compileProgram, parse, check, irText } from "./compiler.js";
+export { compile, compileAsync, compileProgram, parse, check, irText } from "./compiler.js";
 export type { CompileOptions, CompiledProgram, TensorInfo } from "./compiler.js";
 export { einsum, einsumWith, parseEinsumSpec, lowerEinsum } from "./einsum/index.js";
 export type { EinsumOptions, EinsumSpec, EinsumTerm, EinsumOperand, EinsumLowering } from "./einsum/index.js";
@@ -44,5 +44,6 @@ export type { Module, Item } from "./parser/ast.js";
 export type { PassLogEntry } from "./passes/manager.js";
 export { checkProgram } from "./checker/index.js";
 export type { SourceLoader, CheckOptions } from "./checker/index.js";
-export type { BackendName } from "./backends/index.js";
+export { loadBackend, BACKEND_NAMES } from "./backends/index.js";
+export type { BackendName, Backend } from "./backends/index.js";
 export { VERSION } from "./version.js";

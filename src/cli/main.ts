@@ -13,7 +13,7 @@ import { compileCommand, COMPILE_HELP } from "./commands/compile.js";
 import { einsumCommand, EINSUM_HELP } from "./commands/einsum.js";
 import { VERSION } from "../version.js";
 
-const COMMANDS: Record<string, { run: (argv: string[], term: Terminal) => number; help: string; summary: string }> = {
+const COMMANDS: Record<string, { run: (argv: string[], term: Terminal) => number | Promise<number>; help: string; summary: string }> = {
   run: { run: runCommand, help: RUN_HELP, summary: "compile and run a program, print its outputs" },
   check: { run: checkCommand, help: CHECK_HELP, summary: "report diagnostics only" },
   compile: { run: compileCommand, help: COMPILE_HELP, summary: "emit code, a manifest and a loader to a folder" },
@@ -44,10 +44,10 @@ Run 'tns COMMAND --help' for a command's options.`;
  * @example
  * ```ts
  * const lines: string[] = [];
- * main(["--version"], { out: (l) => lines.push(l), err: (l) => lines.push(l), color: false }); // 0
+ * await main(["--version"], { out: (l) => lines.push(l), err: (l) => lines.push(l), color: false }); // 0
  * ```
  */
-export function main(argv: string[], term: Terminal = processTerminal()): number {
+export async function main(argv: string[], term: Terminal = processTerminal()): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === undefined || command === "--help" || command === "-h") {
@@ -67,7 +67,7 @@ export function main(argv: string[], term: Terminal = processTerminal()): number
     }
     const entry = COMMANDS[command];
     if (!entry) throw new UsageError(`unknown command '${command}'`);
-    return entry.run(rest, term);
+    return await entry.run(rest, term);
   } catch (e) {
     return reportFailure(e, term);
   }

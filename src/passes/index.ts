@@ -12,11 +12,12 @@ import { eliminateCommonSubexpressions } from "./eliminate-common-subexpressions
 import { eliminateDeadCode } from "./eliminate-dead-code.js";
 import { foldConstants } from "./fold-constants.js";
 import { inlineCalls } from "./inline-calls.js";
+import { orderContractions } from "./order-contractions.js";
 import type { Pass } from "./pass.js";
 
 export { runPasses, programsEqual, type PassLogEntry, type RunPassesOptions, type RunPassesResult } from "./manager.js";
 export { PROPERTIES, type Pass } from "./pass.js";
-export { canonicalize, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, inlineCalls };
+export { canonicalize, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, inlineCalls, orderContractions };
 
 /**
  * Every basic pass by name.

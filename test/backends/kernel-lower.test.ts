@@ -66,6 +66,13 @@ describe("lowerToKernels", () => {
     expect(kernelOf(CORPUS["matmul-transposed-b"]!).contraction).toBeUndefined();
   });
 
+  it("lowers a nested sum of a reciprocal (a constant-1 factor must not loop the factoring)", () => {
+    const text = "input T0: f32[3]\noutput T2: f32[1] = [i:1] sum(j:2) -2 / (abs(T0[2*i + j]) + 1) + i\n";
+    const k = kernelOf(text);
+    expect(k.target).toBe("T2");
+    expect(printKernel(k)).toContain("for j < 2");
+  });
+
   it("rejects a program that still has calls", () => {
     const p: Program = {
       sizes: {},

@@ -37,7 +37,9 @@ export function productFactors(e: Expr, inverse = false, out: Factor[] = []): Fa
   if (e.kind === "binary" && (e.op === "mul" || e.op === "div")) {
     productFactors(e.lhs, inverse, out);
     productFactors(e.rhs, e.op === "div" ? !inverse : inverse, out);
-  } else {
+  } else if (!(e.kind === "const" && e.value === 1)) {
+    // A factor 1 is the identity; keeping it would let factorOutOfSum "move
+    // it out" of `sum(j) 1 / x` forever, rebuilding the same product.
     out.push({ expr: e, inverse });
   }
   return out;

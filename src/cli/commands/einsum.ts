@@ -1,6 +1,7 @@
 /**
  * `tns einsum SPEC A.npy B.npy ... [-o OUT.npy]`: NumPy's einsum on .npy files.
  */
+import { loadBackend } from "../../backends/index.js";
 import { einsumWith } from "../../einsum/index.js";
 import { parseCommandArgs, UsageError } from "../args.js";
 import { readTensorFile, summarize, writeOutputs } from "../io.js";
@@ -14,12 +15,12 @@ Evaluate a NumPy einsum specification ("ij,jk->ik", "ii", "...ij,...jk") on
 
 Options:
   -o, --output FILE     write the result to a .npy file
-  --backend NAME        js (default) or reference
+  --backend NAME        js (default), wasm or reference
   -O0, --no-optimize    skip the optimizing passes
   -h, --help            show this help`;
 
 /** Runs `tns einsum`. */
-export function einsumCommand(argv: string[], term: Terminal): number {
+export async function einsumCommand(argv: string[], term: Terminal): Promise<number> {
   const { values, positionals } = parseCommandArgs("einsum", argv, {
     output: { type: "string", short: "o" },
     backend: { type: "string" },
@@ -37,6 +38,7 @@ export function einsumCommand(argv: string[], term: Terminal): number {
   if (output && !/\.npy$/i.test(output)) throw new UsageError(`-o expects a .npy file name, got '${output}'`, "einsum");
   const backend = backendOption(values["backend"] as string | undefined, "js", "einsum");
   const operands = files.map(readTensorFile);
+  await loadBackend(backend);
   const result = einsumWith(spec, operands, { backend, optimize: !(values["O0"] || values["no-optimize"]) });
   term.out(summarize("result", result));
   if (output) writeOutputs(output, { result }, "einsum");

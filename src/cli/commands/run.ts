@@ -4,6 +4,7 @@
  * taken, and optionally write the outputs.
  */
 import { performance } from "node:perf_hooks";
+import { loadBackend } from "../../backends/index.js";
 import { randomTensor } from "../../runtime/random.js";
 import type { Tensor } from "../../runtime/tensor.js";
 import { parseCommandArgs, parseIntOption, parseNamedPaths, UsageError } from "../args.js";
@@ -18,7 +19,7 @@ export const RUN_HELP = `Usage: tns run FILE [options]
 Compile and run a .tns program; print each output's shape, a summary and the time taken.
 
 Options:
-  --backend NAME        js (default) or reference (float64 interpreter)
+  --backend NAME        js (default), wasm (WebAssembly, SIMD128) or reference (float64 interpreter)
   --size NAME=N         override a size default (repeatable)
   --input NAME=FILE     bind an input to a .npy file (repeatable)
   --inputs FILE         bind inputs from the arrays of a .npz file
@@ -30,7 +31,7 @@ Options:
   -h, --help            show this help`;
 
 /** Runs `tns run`. */
-export function runCommand(argv: string[], term: Terminal): number {
+export async function runCommand(argv: string[], term: Terminal): Promise<number> {
   const { values, positionals } = parseCommandArgs("run", argv, {
     ...COMPILE_OPTIONS,
     backend: { type: "string" },
@@ -53,6 +54,7 @@ export function runCommand(argv: string[], term: Terminal): number {
   if (output && !/\.(npy|npz)$/i.test(output)) throw new UsageError(`-o expects a .npy or .npz file name, got '${output}'`, "run");
 
   const t0 = performance.now();
+  await loadBackend(backend);
   const { result } = compileFile(file, values, "run", { backend, randomData, seed });
   const t1 = performance.now();
   reportDiagnostics(term, result.diagnostics, result.sources);

@@ -1,0 +1,199 @@
+/**
+ * The one door to binaryen. The library is a 15 MB module that takes about
+ * half a second to load, so it is imported lazily on the first use of the
+ * WebAssembly backend (never by `tns check` or the JavaScript backend) and
+ * cached. Everything else builds modules through {@link WasmModule}, a small
+ * typed facade that names only the instructions the backend emits:
+ *
+ *     const b = await loadBinaryen();
+ *     const m = b.createModule();
+ *     m.addFunction("two", [], "f64", [], m.f64Const(2));
+ *     m.exportFunction("two");
+ *     const { binary } = m.finish({ optimize: true });
+ */
+import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
+
+// Only the type of the default export is imported statically; it is erased at compile time.
+type BinaryenApi = typeof import("binaryen").default;
+type BModule = InstanceType<BinaryenApi["Module"]>;
+
+/** An expression under construction (binaryen's expression pointer, branded). */
+export type Ref = number & { readonly __wasmRef: unique symbol };
+
+/** A WebAssembly value type, or `none` for statements. */
+export type ValueType = "i32" | "f32" | "f64" | "v128" | "none";
+
+/** Scalar floating-point binary instructions. */
+export type FloatBinary = "add" | "sub" | "mul" | "div" | "min" | "max" | "eq" | "ne" | "lt" | "le" | "gt" | "ge";
+/** Scalar floating-point unary instructions. */
+export type FloatUnary = "neg" | "abs" | "sqrt";
+/** i32 binary instructions. */
+export type IntBinary = "add" | "sub" | "mul" | "lt_s" | "lt_u" | "ne" | "eq";
+/** Conversions between value types. */
+export type Conversion =
+  | "f64.promote_f32" | "f32.demote_f64" | "f64.convert_i32_s" | "f64.convert_i32_u" | "i32.trunc_sat_f64_s";
+/** f32x4 lane-wise instructions. */
+export type F32x4Binary = "add" | "mul";
+
+let cached: BinaryenApi | null = null;
+let loading: Promise<BinaryenApi> | null = null;
+
+/**
+ * Whether binaryen has been loaded in this process (tests use it to check that
+ * the JavaScript backend never loads it).
+ *
+ * @example
+ * ```ts
+ * binaryenLoaded(); // false until the first loadBinaryen()
+ * ```
+ */
+export function binaryenLoaded(): boolean {
+  return cached !== null;
+}
+
+/** The handle returned by {@link loadBinaryen}: a factory for modules. */
+export interface Binaryen {
+  createModule(): WasmModule;
+}
+
+/**
+ * Loads binaryen once (later calls return the cached library).
+ *
+ * @example
+ * ```ts
+ * const b = await loadBinaryen();
+ * const m = b.createModule();
+ * ```
+ */
+export async function loadBinaryen(): Promise<Binaryen> {
+  loading ??= import("binaryen").then((mod) => (cached = mod.default));
+  const api = await loading;
+  return { createModule: () => new WasmModule(api) };
+}
+
+/** What {@link WasmModule.finish} produces. */
+export interface FinishedModule {
+  readonly binary: Uint8Array;
+  /** The text format of the module as validated (before optimization). */
+  readonly text: string;
+}
+
+/**
+ * A module being built. Call {@link WasmModule.finish} once; it validates,
+ * optimizes, emits and frees the native module.
+ *
+ * @example
+ * ```ts
+ * const m = (await loadBinaryen()).createModule();
+ * m.addFunction("f", [], "f64", [], m.f64Const(1.5));
+ * m.exportFunction("f");
+ * m.finish({ optimize: false }).text; // "(module\n (type ..."
+ * ```
+ */
+export class WasmModule {
+  private readonly m: BModule;
+  private readonly memoryName = "arena";
+
+  constructor(private readonly api: BinaryenApi) {
+    this.m = new api.Module();
+    const F = api.Features;
+    this.m.setFeatures(F.MVP | F.SIMD128 | F.BulkMemory | F.BulkMemoryOpt | F.NontrappingFPToInt | F.SignExt | F.MutableGlobals);
+  }
+
+  private type(t: ValueType): number {
+    return this.api[t];
+  }
+
+  /** Imports the linear memory as `env.memory` with at least `pages` 64 KiB pages. */
+  importMemory(pages: number): void {
+    this.m.setMemory(pages, 65536, null, [], false, false, this.memoryName);
+    this.m.addMemoryImport(this.memoryName, "env", "memory");
+  }
+
+  /** Imports a JavaScript function `env.name` taking and returning f64 values. */
+  importMathFunction(name: string, arity: number): void {
+    const params = this.api.createType(Array.from({ length: arity }, () => this.api.f64));
+    this.m.addFunctionImport(name, "env", name, params, this.api.f64);
+  }
+
+  /** Adds a function; locals are numbered after the parameters. */
+  addFunction(name: string, params: readonly ValueType[], result: ValueType, locals: readonly ValueType[], body: Ref): void {
+    this.m.addFunction(name, this.api.createType(params.map((p) => this.type(p))), this.type(result), locals.map((l) => this.type(l)), body);
+  }
+
+  /** Exports a function under its own name. */
+  exportFunction(name: string): void {
+    this.m.addFunctionExport(name, name);
+  }
+
+  i32Const(v: number): Ref { return this.m.i32.const(v | 0) as Ref; }
+  f32Const(v: number): Ref { return this.m.f32.const(v) as Ref; }
+  f64Const(v: number): Ref { return this.m.f64.const(v) as Ref; }
+
+  get(index: number, t: ValueType): Ref { return this.m.local.get(index, this.type(t)) as Ref; }
+  set(index: number, value: Ref): Ref { return this.m.local.set(index, value) as Ref; }
+
+  i32(op: IntBinary, a: Ref, b: Ref): Ref { return this.m.i32[op](a, b) as Ref; }
+  float(t: "f32" | "f64", op: FloatBinary, a: Ref, b: Ref): Ref { return this.m[t][op](a, b) as Ref; }
+  floatUnary(t: "f32" | "f64", op: FloatUnary, a: Ref): Ref { return this.m[t][op](a) as Ref; }
+
+  convert(op: Conversion, a: Ref): Ref {
+    switch (op) {
+      case "f64.promote_f32": return this.m.f64.promote(a) as Ref;
+      case "f32.demote_f64": return this.m.f32.demote(a) as Ref;
+      case "f64.convert_i32_s": return this.m.f64.convert_s.i32(a) as Ref;
+      case "f64.convert_i32_u": return this.m.f64.convert_u.i32(a) as Ref;
+      case "i32.trunc_sat_f64_s": return this.m.i32.trunc_s_sat.f64(a) as Ref;
+    }
+  }
+
+  /** A naturally aligned scalar load at `ptr + offset` (bytes). */
+  load(t: "i32" | "f32" | "f64", offset: number, ptr: Ref): Ref {
+    return this.m[t].load(offset, t === "f64" ? 8 : 4, ptr, this.memoryName) as Ref;
+  }
+  /** A naturally aligned scalar store at `ptr + offset` (bytes). */
+  store(t: "i32" | "f32" | "f64", offset: number, ptr: Ref, value: Ref): Ref {
+    return this.m[t].store(offset, t === "f64" ? 8 : 4, ptr, value, this.memoryName) as Ref;
+  }
+  /** `memory.fill(dest, byte, size)`. */
+  fillBytes(dest: Ref, byte: Ref, size: Ref): Ref { return this.m.memory.fill(dest, byte, size, this.memoryName) as Ref; }
+
+  /** A 16-byte load that assumes only 4-byte alignment (rows of odd width start anywhere). */
+  v128Load(offset: number, ptr: Ref): Ref { return this.m.v128.load(offset, 4, ptr, this.memoryName) as Ref; }
+  v128Store(offset: number, ptr: Ref, value: Ref): Ref { return this.m.v128.store(offset, 4, ptr, value, this.memoryName) as Ref; }
+  /** One f32 loaded into all four lanes. */
+  load32Splat(offset: number, ptr: Ref): Ref { return this.m.v128.load32_splat(offset, 4, ptr, this.memoryName) as Ref; }
+  f32x4(op: F32x4Binary, a: Ref, b: Ref): Ref { return this.m.f32x4[op](a, b) as Ref; }
+  f32x4Splat(a: Ref): Ref { return this.m.f32x4.splat(a) as Ref; }
+  v128Zero(): Ref { return this.m.v128.const([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]) as Ref; }
+
+  /** `select(ifTrue, ifFalse, cond)`: both operands are evaluated. */
+  select(cond: Ref, ifTrue: Ref, ifFalse: Ref): Ref { return this.m.select(cond, ifTrue, ifFalse) as Ref; }
+  call(name: string, args: readonly Ref[], result: ValueType): Ref { return this.m.call(name, args, this.type(result)) as Ref; }
+  block(children: readonly Ref[]): Ref { return this.m.block(null, children, this.api.none) as Ref; }
+  loop(label: string, body: Ref): Ref { return this.m.loop(label, body) as Ref; }
+  brIf(label: string, cond: Ref): Ref { return this.m.br_if(label, cond) as Ref; }
+  nop(): Ref { return this.m.nop() as Ref; }
+
+  /**
+   * Validates, optionally optimizes at level 3, and emits the module; the
+   * native module is freed afterwards.
+   *
+   * @throws InternalCompilerError when the module does not validate
+   */
+  finish(options: { optimize: boolean }): FinishedModule {
+    try {
+      if (!this.m.validate()) throw new InternalCompilerError("the emitted WebAssembly module does not validate");
+      const text = this.m.emitText();
+      if (options.optimize) {
+        this.api.setOptimizeLevel(3);
+        this.api.setShrinkLevel(0);
+        this.m.optimize();
+        if (!this.m.validate()) throw new InternalCompilerError("the optimized WebAssembly module does not validate");
+      }
+      return { binary: this.m.emitBinary(), text };
+    } finally {
+      this.m.dispose();
+    }
+  }
+}

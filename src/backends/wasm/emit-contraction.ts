@@ -1,0 +1,215 @@
+/**
+ * SIMD128 for a recognised float32 matrix product. The columns of `B` are
+ * copied, 8 at a time, into a contiguous panel in scratch memory (so the `k`
+ * loop reads consecutive bytes whatever `B`'s row stride); then each block of
+ * 4 rows × 8 columns of the output lives in eight f32x4 accumulators while
+ * the `k` loop broadcasts one element of `A` per row (`v128.load32_splat`)
+ * and loads one panel row (two `v128.load`), so each load feeds several
+ * multiply-adds:
+ *
+ *     before: for i: for k: t0 = A[i, k]; for j: C[i, j] += t0 * B[k, j]
+ *     after:  for j0 += 8: P = B[:, j0..j0+7] packed
+ *               for i0 += 4:
+ *                 c00..c31 = 0 (f32x4)
+ *                 for k: b0, b1 = P[k, 0..3], P[k, 4..7]; a_r = splat A[i0+r, k]; c_r0 += a_r*b0; c_r1 += a_r*b1
+ *                 C[i0+r, j0..j0+7] = c_r0, c_r1
+ *             edges: rows left over use 1-row blocks, 4 columns left over a 4-wide
+ *             panel, fewer than 4 columns a scalar f32 loop.
+ *
+ * Accumulation is in float32, like other float32 matrix-product libraries;
+ * the general (scalar) path accumulates in float64.
+ */
+import type { Affine } from "../../ir/types.js";
+import type { Contraction } from "../kernel/types.js";
+import type { Ref } from "./binaryen.js";
+import { countedLoop } from "./emit-kernel.js";
+import type { FunctionContext } from "./function-context.js";
+
+/** Rows and columns of the register block. */
+const MR = 4;
+const NR = 8;
+
+/**
+ * Whether the SIMD path handles a contraction: float32 throughout, positive
+ * strides (so row offsets fit an instruction's static offset).
+ *
+ * @example
+ * ```ts
+ * simdContractionApplies(c, (name) => "f32"); // true for C[i, j] = A[i, k] * B[k, j] in f32
+ * ```
+ */
+export function simdContractionApplies(c: Contraction, dtypeOf: (buffer: string) => string): boolean {
+  const f32 = [c.out.buffer, c.a.buffer, c.b.buffer].every((b) => dtypeOf(b) === "f32");
+  return f32 && c.a.rowStride > 0 && c.a.kStride > 0 && c.b.kStride > 0 && c.out.rowStride > 0;
+}
+
+/**
+ * Scratch bytes the SIMD path needs for a contraction: one packed panel.
+ *
+ * @example
+ * ```ts
+ * contractionScratchBytes({ ...c, k: 64, n: 100 }); // 64 * 8 * 4
+ * ```
+ */
+export function contractionScratchBytes(c: Contraction): number {
+  return c.n >= 4 ? c.k * Math.min(NR, c.n - (c.n % 4)) * 4 : 0;
+}
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, r) => r);
+
+/** `from, from+step, ... < to` over an i32 local; requires `from < to`. */
+function rangeLoop(ctx: FunctionContext, v: number, from: number, to: number, step: number, body: Ref[]): Ref[] {
+  const m = ctx.m;
+  const label = ctx.label();
+  const next = m.set(v, m.i32("add", m.get(v, "i32"), m.i32Const(step)));
+  const again = m.brIf(label, m.i32("lt_s", m.get(v, "i32"), m.i32Const(to)));
+  return [m.set(v, m.i32Const(from)), m.loop(label, m.block([...body, next, again]))];
+}
+
+class ContractionEmitter {
+  private readonly uOut: number;
+  private readonly uA: number;
+  private readonly uB: number;
+  private readonly i0: number;
+  private readonly j0: number;
+
+  constructor(private readonly ctx: FunctionContext, private readonly c: Contraction, private readonly scratch: number) {
+    const l = ctx.locals;
+    this.uOut = l.fresh("i32");
+    this.uA = l.fresh("i32");
+    this.uB = l.fresh("i32");
+    this.i0 = l.fresh("i32");
+    this.j0 = l.fresh("i32");
+  }
+
+  private get m() { return this.ctx.m; }
+  private i32(v: number): Ref { return this.m.get(v, "i32"); }
+  private add(a: Ref, b: Ref): Ref { return this.m.i32("add", a, b); }
+  private times(local: number, k: number): Ref { return k === 1 ? this.i32(local) : this.m.i32("mul", this.i32(local), this.m.i32Const(k)); }
+  private bump(local: number, bytes: number): Ref { return this.m.set(local, this.add(this.i32(local), this.m.i32Const(bytes))); }
+
+  /** Byte address of a buffer's base for the current batch indices. */
+  private batchBase(buffer: string, base: Affine): Ref {
+    const start = this.ctx.place(buffer).offset + base.constant * 4;
+    return base.terms.length === 0 ? this.m.i32Const(start) : this.add(this.ctx.terms(base.terms, 4), this.m.i32Const(start));
+  }
+
+  body(): Ref[] {
+    const { c, m } = this;
+    const out: Ref[] = [
+      m.set(this.uOut, this.batchBase(c.out.buffer, c.out.base)),
+      m.set(this.uA, this.batchBase(c.a.buffer, c.a.base)),
+      m.set(this.uB, this.batchBase(c.b.buffer, c.b.base)),
+    ];
+    const n8 = c.n - (c.n % NR);
+    if (n8 > 0) out.push(...rangeLoop(this.ctx, this.j0, 0, n8, NR, this.panel(NR)));
+    let j = n8;
+    if (c.n - j >= 4) {
+      out.push(m.set(this.j0, m.i32Const(j)), ...this.panel(4));
+      j += 4;
+    }
+    if (j < c.n) out.push(...this.scalarColumns(j));
+    return out;
+  }
+
+  /** Packs `width` columns from `j0` into the panel, then runs every row block over it. */
+  private panel(width: number): Ref[] {
+    const { c, m } = this;
+    const l = this.ctx.locals;
+    const pb = l.fresh("i32");
+    const pp = l.fresh("i32");
+    const end = this.scratch + c.k * width * 4;
+    const label = this.ctx.label();
+    const copies = range(width / 4).map((v) => m.v128Store(16 * v, this.i32(pp), m.v128Load(16 * v, this.i32(pb))));
+    const pack = [
+      m.set(pb, this.add(this.i32(this.uB), this.times(this.j0, 4))),
+      m.set(pp, m.i32Const(this.scratch)),
+      m.loop(label, m.block([...copies, this.bump(pb, c.b.kStride * 4), this.bump(pp, width * 4), m.brIf(label, m.i32("ne", this.i32(pp), m.i32Const(end)))])),
+    ];
+    const m4 = c.m - (c.m % MR);
+    const rows: Ref[] = [];
+    if (m4 > 0) rows.push(...rangeLoop(this.ctx, this.i0, 0, m4, MR, this.tile(MR, width)));
+    if (m4 < c.m) rows.push(...rangeLoop(this.ctx, this.i0, m4, c.m, 1, this.tile(1, width)));
+    return [...pack, ...rows];
+  }
+
+  /** One block of `rows × width` outputs at (`i0`, `j0`). */
+  private tile(rows: number, width: number): Ref[] {
+    const { c, m } = this;
+    const l = this.ctx.locals;
+    const vecs = width / 4;
+    const acc = range(rows).map(() => range(vecs).map(() => l.fresh("v128")));
+    const bv = range(vecs).map(() => l.fresh("v128"));
+    const av = l.fresh("v128");
+    const pa = l.fresh("i32");
+    const pp = l.fresh("i32");
+    const label = this.ctx.label();
+    const step: Ref[] = bv.map((b, v) => m.set(b, m.v128Load(16 * v, this.i32(pp))));
+    for (const r of range(rows)) {
+      step.push(m.set(av, m.load32Splat(r * c.a.rowStride * 4, this.i32(pa))));
+      for (const v of range(vecs)) {
+        const prod = m.f32x4("mul", m.get(av, "v128"), m.get(bv[v]!, "v128"));
+        step.push(m.set(acc[r]![v]!, m.f32x4("add", m.get(acc[r]![v]!, "v128"), prod)));
+      }
+    }
+    step.push(this.bump(pa, c.a.kStride * 4), this.bump(pp, width * 4));
+    step.push(m.brIf(label, m.i32("ne", this.i32(pp), m.i32Const(this.scratch + c.k * width * 4))));
+    const po = l.fresh("i32");
+    const stores = acc.flatMap((row, r) => row.map((a, v) => m.v128Store(r * c.out.rowStride * 4 + 16 * v, this.i32(po), m.get(a, "v128"))));
+    return [
+      ...acc.flat().map((a) => m.set(a, m.v128Zero())),
+      m.set(pa, this.add(this.i32(this.uA), this.times(this.i0, c.a.rowStride * 4))),
+      m.set(pp, m.i32Const(this.scratch)),
+      m.loop(label, m.block(step)),
+      m.set(po, this.add(this.i32(this.uOut), this.add(this.times(this.i0, c.out.rowStride * 4), this.times(this.j0, 4)))),
+      ...stores,
+    ];
+  }
+
+  /** Columns `from .. n-1` (fewer than 4) with a scalar float32 dot product per output. */
+  private scalarColumns(from: number): Ref[] {
+    const { c, m } = this;
+    const l = this.ctx.locals;
+    const s = l.fresh("f32");
+    const pa = l.fresh("i32");
+    const pb = l.fresh("i32");
+    const kk = l.fresh("i32");
+    const label = this.ctx.label();
+    const dot = m.loop(label, m.block([
+      m.set(s, m.float("f32", "add", m.get(s, "f32"), m.float("f32", "mul", m.load("f32", 0, this.i32(pa)), m.load("f32", 0, this.i32(pb))))),
+      this.bump(pa, c.a.kStride * 4),
+      this.bump(pb, c.b.kStride * 4),
+      m.set(kk, m.i32("sub", this.i32(kk), m.i32Const(1))),
+      m.brIf(label, this.i32(kk)),
+    ]));
+    const perOutput = [
+      m.set(s, m.f32Const(0)),
+      m.set(kk, m.i32Const(c.k)),
+      m.set(pa, this.add(this.i32(this.uA), this.times(this.i0, c.a.rowStride * 4))),
+      m.set(pb, this.add(this.i32(this.uB), this.times(this.j0, 4))),
+      dot,
+      m.store("f32", 0, this.add(this.i32(this.uOut), this.add(this.times(this.i0, c.out.rowStride * 4), this.times(this.j0, 4))), m.get(s, "f32")),
+    ];
+    const columns = rangeLoop(this.ctx, this.j0, from, c.n, 1, perOutput);
+    return rangeLoop(this.ctx, this.i0, 0, c.m, 1, columns);
+  }
+}
+
+/**
+ * The body of a kernel function computing a float32 contraction with SIMD128;
+ * `scratch` is the arena offset of its panel ({@link contractionScratchBytes} bytes).
+ *
+ * @example
+ * ```ts
+ * const body = emitSimdContraction(ctx, kernel.contraction!, layout.scratch.get(0)!);
+ * ```
+ */
+export function emitSimdContraction(ctx: FunctionContext, c: Contraction, scratch: number): Ref[] {
+  const e = new ContractionEmitter(ctx, c, scratch);
+  const nest = (depth: number): Ref[] => {
+    if (depth === c.batch.length) return e.body();
+    const b = c.batch[depth]!;
+    return countedLoop(ctx, ctx.loopVar(b.var), b.extent, () => nest(depth + 1));
+  };
+  return nest(0);
+}

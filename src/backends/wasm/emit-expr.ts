@@ -1,0 +1,119 @@
+/**
+ * WebAssembly for kernel expressions. Every scalar value is an f64, as in the
+ * reference interpreter and the JavaScript backend: loads widen (f32 promote,
+ * i32 convert), stores narrow. Arithmetic, comparisons, `min`/`max`, `abs`,
+ * `sqrt` and `select` are native instructions with the same IEEE semantics as
+ * JavaScript's (NaN propagates through `min`/`max`, `-0 < +0`); `exp`, `log`,
+ * `tanh` and `pow` call the host's `Math` functions through imports:
+ *
+ *     before: sigmoid(A[i] * 2)          (A: f32 at offset 0)
+ *     after:  (f64.div (f64.const 1)
+ *               (f64.add (f64.const 1)
+ *                 (call $exp (f64.neg (f64.mul (f64.promote_f32 (f32.load (i32.mul (local.get $i) (i32.const 4))))
+ *                                              (f64.const 2))))))
+ */
+import type { BinaryOp, DType, ReduceOp, UnaryOp } from "../../ir/types.js";
+import type { KExpr } from "../kernel/types.js";
+import type { FloatBinary, Ref } from "./binaryen.js";
+import type { FunctionContext } from "./function-context.js";
+
+/** Imported host functions, by name, with their arity. */
+export const MATH_IMPORTS: Readonly<Record<string, number>> = { exp: 1, log: 1, tanh: 1, pow: 2 };
+
+const COMPARE: Partial<Record<BinaryOp, FloatBinary>> = { lt: "lt", le: "le", gt: "gt", ge: "ge", eq: "eq", ne: "ne" };
+
+/** The f64 value of the kernel local `name`. */
+export function localIndex(ctx: FunctionContext, name: string): number {
+  return ctx.locals.named(`t:${name}`, "f64");
+}
+
+function callMath(ctx: FunctionContext, name: string, args: Ref[]): Ref {
+  ctx.imports.add(name);
+  return ctx.m.call(name, args, "f64");
+}
+
+function unaryOp(ctx: FunctionContext, op: UnaryOp, x: Ref): Ref {
+  const m = ctx.m;
+  switch (op) {
+    case "neg": case "abs": case "sqrt": return m.floatUnary("f64", op, x);
+    case "rsqrt": return m.float("f64", "div", m.f64Const(1), m.floatUnary("f64", "sqrt", x));
+    case "relu": return m.float("f64", "max", m.f64Const(0), x);
+    case "exp": case "log": case "tanh": return callMath(ctx, op, [x]);
+    case "sigmoid": return m.float("f64", "div", m.f64Const(1), m.float("f64", "add", m.f64Const(1), callMath(ctx, "exp", [m.floatUnary("f64", "neg", x)])));
+  }
+}
+
+/** The value of an element of a given type, widened to f64. */
+export function widen(ctx: FunctionContext, dtype: DType, v: Ref): Ref {
+  switch (dtype) {
+    case "f64": return v;
+    case "f32": return ctx.m.convert("f64.promote_f32", v);
+    case "i32": return ctx.m.convert("f64.convert_i32_s", v);
+  }
+}
+
+/**
+ * An f64 value narrowed for storing as `dtype`. f32 rounds to nearest like a
+ * Float32Array store; i32 truncates toward zero and saturates (a JavaScript
+ * Int32Array store wraps instead; the two differ only outside the i32 range).
+ */
+export function narrow(ctx: FunctionContext, dtype: DType, v: Ref): Ref {
+  switch (dtype) {
+    case "f64": return v;
+    case "f32": return ctx.m.convert("f32.demote_f64", v);
+    case "i32": return ctx.m.convert("i32.trunc_sat_f64_s", v);
+  }
+}
+
+/** `op(acc, value)` for a reduction operator on f64 values. */
+export function combine(ctx: FunctionContext, op: ReduceOp, acc: Ref, value: Ref): Ref {
+  const m = ctx.m;
+  switch (op) {
+    case "sum": return m.float("f64", "add", acc, value);
+    case "prod": return m.float("f64", "mul", acc, value);
+    case "max": return m.float("f64", "max", acc, value);
+    case "min": return m.float("f64", "min", acc, value);
+  }
+}
+
+/** A comparison as an i32 0/1, or null when `e` is not one. */
+function condition(ctx: FunctionContext, e: KExpr): Ref | null {
+  if (e.kind !== "binary") return null;
+  const cmp = COMPARE[e.op];
+  return cmp ? ctx.m.float("f64", cmp, wasmExpr(ctx, e.lhs), wasmExpr(ctx, e.rhs)) : null;
+}
+
+/**
+ * A kernel expression as an f64-valued WebAssembly expression.
+ *
+ * @example
+ * ```ts
+ * wasmExpr(ctx, { kind: "binary", op: "mul", lhs: { kind: "local", name: "t0" }, rhs: { kind: "const", value: 2 } });
+ * // (f64.mul (local.get $t0) (f64.const 2))
+ * ```
+ */
+export function wasmExpr(ctx: FunctionContext, e: KExpr): Ref {
+  const m = ctx.m;
+  switch (e.kind) {
+    case "const": return m.f64Const(e.value);
+    case "index": return m.convert("f64.convert_i32_s", m.get(ctx.loopVar(e.var), "i32"));
+    case "local": return m.get(localIndex(ctx, e.name), "f64");
+    case "load": {
+      const { dtype } = ctx.place(e.buffer);
+      const at = ctx.address(e.buffer, e.offset);
+      return widen(ctx, dtype, m.load(dtype, at.offset, at.ptr));
+    }
+    case "unary": return unaryOp(ctx, e.op, wasmExpr(ctx, e.arg));
+    case "binary": {
+      const cmp = condition(ctx, e);
+      if (cmp) return m.convert("f64.convert_i32_u", cmp);
+      if (e.op === "pow") return callMath(ctx, "pow", [wasmExpr(ctx, e.lhs), wasmExpr(ctx, e.rhs)]);
+      return m.float("f64", e.op as FloatBinary, wasmExpr(ctx, e.lhs), wasmExpr(ctx, e.rhs));
+    }
+    case "select": {
+      // `select` evaluates both arms; they are pure and in bounds, so that is safe.
+      const cond = condition(ctx, e.cond) ?? m.float("f64", "ne", wasmExpr(ctx, e.cond), m.f64Const(0));
+      return m.select(cond, wasmExpr(ctx, e.then), wasmExpr(ctx, e.else));
+    }
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * One kernel's statements as the body of a WebAssembly function. Loops count
+ * an i32 local from 0 and test at the bottom (every extent is at least 1);
+ * `let`/`declare`/`update` use f64 locals; a store narrows to the buffer's
+ * element type; a fill of zeros is one `memory.fill`:
+ *
+ *     before: fill S = 0
+ *             for i < 2:
+ *               t0 = sum identity
+ *               for j < 3: t0 += A[3*i + j]
+ *               S[i] = t0
+ *     after:  (memory.fill (i32.const 64) (i32.const 0) (i32.const 8))
+ *             (local.set $i (i32.const 0))
+ *             (loop $L0
+ *               (local.set $a0 (i32.mul (local.get $i) (i32.const 12)))
+ *               (local.set $t0 (f64.const 0))
+ *               (local.set $j (i32.const 0))
+ *               (loop $L1 ... (br_if $L1 (i32.lt_s (local.get $j) (i32.const 3))))
+ *               (f32.store offset=64 ...)
+ *               (local.set $i (i32.add (local.get $i) (i32.const 1)))
+ *               (br_if $L0 (i32.lt_s (local.get $i) (i32.const 2))))
+ */
+import { reduceIdentity } from "../../ir/types.js";
+import type { Stmt } from "../kernel/types.js";
+import type { Ref } from "./binaryen.js";
+import { combine, localIndex, narrow, wasmExpr, widen } from "./emit-expr.js";
+import type { FunctionContext } from "./function-context.js";
+import { BYTES } from "./layout.js";
+
+/** `for v in 0 .. extent-1 { body }` as a bottom-tested loop; `body` is built with the loop's scope open. */
+export function countedLoop(ctx: FunctionContext, v: number, extent: number, body: () => Ref[]): Ref[] {
+  const m = ctx.m;
+  const label = ctx.label();
+  const inner = body();
+  const next = m.set(v, m.i32("add", m.get(v, "i32"), m.i32Const(1)));
+  const again = m.brIf(label, m.i32("lt_s", m.get(v, "i32"), m.i32Const(extent)));
+  return [m.set(v, m.i32Const(0)), m.loop(label, m.block([...inner, next, again]))];
+}
+
+function fill(ctx: FunctionContext, buffer: string, value: number, size: number): Ref[] {
+  const m = ctx.m;
+  const { offset, dtype } = ctx.place(buffer);
+  const bytes = BYTES[dtype];
+  if (value === 0 && !Object.is(value, -0)) return [m.fillBytes(m.i32Const(offset), m.i32Const(0), m.i32Const(size * bytes))];
+  const p = ctx.locals.fresh("i32");
+  const constant = narrow(ctx, dtype, m.f64Const(value));
+  const label = ctx.label();
+  const store = m.store(dtype, offset, m.get(p, "i32"), constant);
+  const next = m.set(p, m.i32("add", m.get(p, "i32"), m.i32Const(bytes)));
+  const again = m.brIf(label, m.i32("lt_u", m.get(p, "i32"), m.i32Const(size * bytes)));
+  return [m.set(p, m.i32Const(0)), m.loop(label, m.block([store, next, again]))];
+}
+
+/**
+ * The instructions for a list of kernel statements; `sizes` gives each
+ * buffer's element count (for fills).
+ *
+ * @example
+ * ```ts
+ * const body = emitStmts(ctx, kernel.body, sizes);
+ * ctx.m.addFunction("k0_S", [], "none", ctx.locals.types, ctx.m.block(body));
+ * ```
+ */
+export function emitStmts(ctx: FunctionContext, stmts: readonly Stmt[], sizes: ReadonlyMap<string, number>): Ref[] {
+  const m = ctx.m;
+  const out: Ref[] = [];
+  for (const s of stmts) {
+    switch (s.kind) {
+      case "loop": {
+        const scope = { var: s.var, prelude: [] as Ref[], memo: new Map<string, number>() };
+        out.push(...countedLoop(ctx, ctx.loopVar(s.var), s.extent, () => {
+          ctx.scopes.push(scope);
+          const body = emitStmts(ctx, s.body, sizes);
+          ctx.scopes.pop();
+          return [...scope.prelude, ...body];
+        }));
+        break;
+      }
+      case "let": out.push(m.set(localIndex(ctx, s.name), wasmExpr(ctx, s.value))); break;
+      case "declare": out.push(m.set(localIndex(ctx, s.name), m.f64Const(reduceIdentity(s.op)))); break;
+      case "update": {
+        const t = localIndex(ctx, s.name);
+        out.push(m.set(t, combine(ctx, s.op, m.get(t, "f64"), wasmExpr(ctx, s.value))));
+        break;
+      }
+      case "store": {
+        const { dtype } = ctx.place(s.buffer);
+        let value = wasmExpr(ctx, s.value);
+        if (s.op) {
+          const from = ctx.address(s.buffer, s.offset);
+          value = combine(ctx, s.op, widen(ctx, dtype, m.load(dtype, from.offset, from.ptr)), value);
+        }
+        const at = ctx.address(s.buffer, s.offset);
+        out.push(m.store(dtype, at.offset, at.ptr, narrow(ctx, dtype, value)));
+        break;
+      }
+      case "fill": out.push(...fill(ctx, s.buffer, s.value, sizes.get(s.buffer) ?? 0)); break;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,105 @@
+/**
+ * WebAssembly code generation from the kernel IR: one module per program,
+ * one function per kernel and an exported `run` that calls them in order.
+ * The module imports its linear memory (`env.memory`), laid out at compile
+ * time by {@link layoutArena}, and the host `Math` functions it uses:
+ *
+ *     before: kernel S  (loops i, j)
+ *               for i < 2: t0 = sum identity; for j < 3: t0 += A[3*i + j]; S[i] = t0
+ *     after:  (module
+ *               (import "env" "memory" (memory $arena 1 65536))
+ *               (func $k0_S (local i32 f64 ...) ...loops over f32.load / f32.store...)
+ *               (func $run (call $k0_S))
+ *               (export "run" (func $run)))
+ *
+ * A recognised float32 contraction uses the SIMD128 micro-kernel of
+ * emit-contraction.ts; everything else the scalar statements of emit-kernel.ts.
+ */
+import { CompileError } from "../../diagnostics/diagnostic.js";
+import type { KernelProgram } from "../kernel/types.js";
+import type { Binaryen, Ref } from "./binaryen.js";
+import { contractionScratchBytes, emitSimdContraction, simdContractionApplies } from "./emit-contraction.js";
+import { MATH_IMPORTS } from "./emit-expr.js";
+import { emitStmts } from "./emit-kernel.js";
+import { type BufferPlace, FunctionContext } from "./function-context.js";
+import { type ArenaLayout, layoutArena } from "./layout.js";
+
+/** The largest memory a wasm32 module can address: 65536 pages of 64 KiB. */
+export const MAX_WASM32_BYTES = 2 ** 32;
+
+/** A compiled module and what is needed to run it. */
+export interface WasmArtifact {
+  readonly binary: Uint8Array;
+  /** The module in the text format, before optimization (deterministic). */
+  readonly text: string;
+  readonly layout: ArenaLayout;
+  /** 64 KiB pages the memory needs. */
+  readonly pages: number;
+  /** Host functions the module imports from `env`, sorted. */
+  readonly imports: readonly string[];
+}
+
+/** Options for {@link emitWasm}. */
+export interface EmitWasmOptions {
+  /** Run binaryen's optimizer at level 3 (default true). */
+  readonly optimize?: boolean;
+}
+
+/**
+ * The name of the function for the kernel at a position.
+ *
+ * @example
+ * ```ts
+ * wasmKernelName("C", 0); // "k0_C"
+ * ```
+ */
+export function wasmKernelName(target: string, position: number): string {
+  return `k${position}_${target.replace(/[^A-Za-z0-9_]/g, "_")}`;
+}
+
+/**
+ * Compiles a kernel program to a validated WebAssembly module.
+ *
+ * @throws CompileError (TNS0901) when the arena exceeds the 4 GiB a wasm32 module can address
+ * @throws InternalCompilerError when binaryen rejects the module
+ * @example
+ * ```ts
+ * const art = emitWasm(await loadBinaryen(), lowerToKernels(program));
+ * new WebAssembly.Module(art.binary);
+ * ```
+ */
+export function emitWasm(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOptions = {}): WasmArtifact {
+  const dtypes = new Map(kp.buffers.map((b) => [b.name, b.dtype]));
+  const simd = kp.kernels.map((k) => k.contraction !== undefined && simdContractionApplies(k.contraction, (b) => dtypes.get(b) ?? ""));
+  const layout = layoutArena(kp, (n) => (simd[n] ? contractionScratchBytes(kp.kernels[n]!.contraction!) : 0));
+  if (layout.bytes > MAX_WASM32_BYTES) {
+    const gib = (layout.bytes / 2 ** 30).toFixed(2);
+    throw new CompileError([{
+      code: "TNS0901", severity: "error", notes: [],
+      message: `the program needs ${gib} GiB of memory; the wasm backend can address at most 4 GiB (wasm32)`,
+      hint: "use the js backend, or smaller sizes",
+    }]);
+  }
+  const pages = Math.max(1, Math.ceil(layout.bytes / 65536));
+  const places = new Map<string, BufferPlace>(kp.buffers.map((b) => [b.name, { offset: layout.offsets.get(b.name)!, dtype: b.dtype }]));
+  const sizes = new Map(kp.buffers.map((b) => [b.name, b.size]));
+  const m = binaryen.createModule();
+  m.importMemory(pages);
+  const imports = new Set<string>();
+  const names: string[] = [];
+  kp.kernels.forEach((k, n) => {
+    const ctx = new FunctionContext(m, places, imports);
+    let body: Ref[];
+    if (simd[n]) body = emitSimdContraction(ctx, k.contraction!, layout.scratch.get(n) ?? 0);
+    else body = emitStmts(ctx, k.body, sizes);
+    const name = wasmKernelName(k.target, n);
+    m.addFunction(name, [], "none", ctx.locals.types, m.block([...ctx.scopes[0]!.prelude, ...body]));
+    names.push(name);
+  });
+  const sorted = [...imports].sort();
+  for (const f of sorted) m.importMathFunction(f, MATH_IMPORTS[f]!);
+  m.addFunction("run", [], "none", [], m.block(names.map((n) => m.call(n, [], "none"))));
+  m.exportFunction("run");
+  const { binary, text } = m.finish({ optimize: options.optimize ?? true });
+  return { binary, text, layout, pages, imports: sorted };
+}
