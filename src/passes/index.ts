@@ -28,12 +28,14 @@ export { canonicalize, eliminateCommonSubexpressions, eliminateDeadCode, foldCon
  * ```
  */
 export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
-  [inlineCalls, canonicalize, foldConstants, eliminateCommonSubexpressions, eliminateDeadCode].map((p) => [p.name, p]),
+  defaultPipeline().map((p) => [p.name, p]),
 );
 
 /**
- * The basic pipeline, in order: inline-calls, canonicalize, fold-constants,
- * eliminate-common-subexpressions, eliminate-dead-code.
+ * The default pipeline, in order: inline-calls, canonicalize, fold-constants,
+ * eliminate-common-subexpressions, order-contractions, eliminate-dead-code.
+ * Contraction ordering runs after CSE so that shared subexpressions are
+ * merged before n-ary products are split into pairwise steps.
  *
  * @example
  * ```ts
@@ -41,7 +43,7 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
  * ```
  */
 export function defaultPipeline(): Pass[] {
-  return [inlineCalls, canonicalize, foldConstants, eliminateCommonSubexpressions, eliminateDeadCode];
+  return [inlineCalls, canonicalize, foldConstants, eliminateCommonSubexpressions, orderContractions, eliminateDeadCode];
 }
 
 /**
