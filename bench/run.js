@@ -1,18 +1,53 @@
 // `npm run bench`: every benchmark of the project, side by side with its
 // peers in one run, printing ratios. Record results in docs/benchmarks.md.
+// `npm run bench -- matmul-js frontend` runs only the named sections.
 import os from "node:os";
+import { existsSync } from "node:fs";
 import { runMatmulJsBench } from "./matmul-js.js";
+import { runMatmulWasmBench } from "./matmul-wasm.js";
 import { runFrontendBench } from "./frontend.js";
+import { runContractionPathBench } from "./contraction-paths.js";
 import { formatRows } from "./util.js";
 
-console.log(`machine: ${os.cpus()[0]?.model ?? "unknown cpu"}, ${os.cpus().length} cores, node ${process.version}`);
+const only = new Set(process.argv.slice(2));
+const wanted = (name) => only.size === 0 || only.has(name);
 
-const rows = await runMatmulJsBench();
-console.log("\nfloat32 matmul, JS backend vs @tensorflow/tfjs-backend-cpu (single thread, median)");
-console.log(formatRows(rows));
-for (let k = 0; k + 1 < rows.length; k += 2) {
-  console.log(`n=${rows[k].n}: tns-js / tfjs-cpu = ${(rows[k].gflops / rows[k + 1].gflops).toFixed(2)}x`);
+console.log(`machine: ${os.cpus()[0]?.model ?? "unknown cpu"}, ${os.cpus().length} cores, node ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+
+function ratios(rows, ours, theirs) {
+  for (const n of [...new Set(rows.map((r) => r.n))]) {
+    const a = rows.find((r) => r.n === n && r.impl === ours);
+    const b = rows.find((r) => r.n === n && r.impl === theirs);
+    if (a && b) console.log(`n=${n}: ${ours} / ${theirs} = ${(a.gflops / b.gflops).toFixed(2)}x`);
+  }
 }
 
-const fe = runFrontendBench();
-console.log(`\nfront end: ${fe.statements}-statement program, parse + check + lower: ${fe.medianMs.toFixed(2)} ms median (min ${fe.minMs.toFixed(2)} ms, first fresh program ${fe.coldishMs.toFixed(2)} ms)`);
+if (wanted("frontend")) {
+  const fe = runFrontendBench();
+  console.log(`\n## front end\n${fe.statements}-statement program, parse + check + lower: ${fe.medianMs.toFixed(2)} ms median (min ${fe.minMs.toFixed(2)} ms, first fresh program ${fe.coldishMs.toFixed(2)} ms)`);
+}
+
+if (wanted("matmul-js")) {
+  const rows = await runMatmulJsBench();
+  console.log("\n## float32 matmul, JS backend vs @tensorflow/tfjs-backend-cpu (single thread, median)");
+  console.log(formatRows(rows));
+  ratios(rows, "tns-js", "tfjs-cpu");
+}
+
+if (wanted("matmul-wasm")) {
+  const rows = await runMatmulWasmBench();
+  console.log("\n## float32 matmul, WASM backend vs @tensorflow/tfjs-backend-wasm (SIMD, one thread, median)");
+  console.log(formatRows(rows));
+  ratios(rows, "tns-wasm", "tfjs-wasm");
+}
+
+if (wanted("einsum-wasm") && existsSync(new URL("./einsum-wasm.js", import.meta.url))) {
+  const { runEinsumWasmBench } = await import("./einsum-wasm.js");
+  console.log("\n## batched contractions on the WASM backend");
+  await runEinsumWasmBench();
+}
+
+if (wanted("contraction-paths")) {
+  console.log("\n## contraction paths vs NumPy");
+  runContractionPathBench();
+}
