@@ -13,7 +13,7 @@ import type * as ast from "../parser/ast.js";
 import type * as ir from "../ir/types.js";
 import { BUILTINS } from "./lower-expr.js";
 import { lowerDef } from "./lower-def.js";
-import { freshTensorName, lookupTensor, newGraph, suggestion, type FnInfo, type Graph, type LoweredCall, type TensorInfo } from "./scope.js";
+import { freshTensorName, lookupTensor, newGraph, plural, suggestion, type FnInfo, type Graph, type LoweredCall, type TensorInfo } from "./scope.js";
 import { evalPositiveSize, evalSize } from "./sizes.js";
 
 interface Instance {
@@ -63,7 +63,7 @@ export class Monomorphizer {
     const params = fn.decl.params;
     const required = params.filter((p) => p.kind === "tensor" || p.value === null).length;
     if (call.args.length > params.length || call.args.length < countLeadingRequired(params)) {
-      diags.error("TNS0401", `'${fn.decl.name.name}' takes ${required === params.length ? params.length : `${required} to ${params.length}`} argument(s), got ${call.args.length}`, call.span, {
+      diags.error("TNS0401", `'${fn.decl.name.name}' takes ${plural(required === params.length ? params.length : `${required} to ${params.length}`, "argument")}, got ${call.args.length}`, call.span, {
         notes: [{ message: `'${fn.decl.name.name}' is declared here`, span: fn.decl.name.span }],
       });
       return null;
@@ -112,7 +112,7 @@ export class Monomorphizer {
       const argSpan = call.args[params.indexOf(p)]!.span;
       ti++;
       if (p.dims.length !== t.shape.length) {
-        diags.error("TNS0402", `parameter '${p.name.name}' of '${fn.decl.name.name}' has ${p.dims.length} dimension(s), but '${t.name}' has shape [${t.shape.join(", ")}]`, argSpan, {
+        diags.error("TNS0402", `parameter '${p.name.name}' of '${fn.decl.name.name}' has ${plural(p.dims.length, "dimension")}, but '${t.name}' has shape [${t.shape.join(", ")}]`, argSpan, {
           notes: [{ message: "parameter declared here", span: p.span }],
         });
         return null;

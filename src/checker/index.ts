@@ -20,9 +20,10 @@ import { lowerDef } from "./lower-def.js";
 import { loadFunctions } from "./modules.js";
 import { newGraph, suggestion, type Graph } from "./scope.js";
 import { bindSizes, checkElementCount, evalPositiveSize } from "./sizes.js";
+import { warnUnusedInputs } from "./unused.js";
 
 export type { SourceLoader } from "./loader.js";
-export { nodeLoader, defaultStdlibDir, importTarget } from "./loader.js";
+export { nodeLoader, defaultStdlibDir, importTarget, importKey, diskPath, STDLIB_KEY } from "./loader.js";
 
 /** Options of {@link checkProgram}. */
 export interface CheckOptions {
@@ -93,11 +94,7 @@ export function checkProgram(module: ast.Module, options: CheckOptions, diags: D
         near === null ? {} : { hint: `did you mean '${near}'?` });
     }
   }
-  for (const d of decls) {
-    if (d.role === "input" && !graph.reads.has(d.name.name) && !graph.broken.has(d.name.name)) {
-      diags.warning("TNS0111", `input '${d.name.name}' is never used`, d.name.span);
-    }
-  }
+  warnUnusedInputs(module, (name) => graph.reads.has(name) || graph.broken.has(name), diags);
   if (!defs.some((d) => d.output)) {
     diags.warning("TNS0110", "the program has no outputs", module.span, { hint: "mark a definition with `output`" });
   }

@@ -4,11 +4,16 @@
  * {@link SourceLoader}, so tests and embedders can serve files from memory;
  * {@link nodeLoader} is the file-system implementation.
  *
- *     import "nn"              (from /p/main.tns)  ->  <stdlib>/nn.tns
- *     import "./lib/a.tns"     (from /p/main.tns)  ->  /p/lib/a.tns
+ * A resolved import is named by a file key, which spans and the sources map
+ * use: stdlib modules are `<stdlib>/nn.tns` whatever the install location
+ * (so diagnostics read the same on every machine), relative imports join
+ * onto the importing file's name as the user gave it.
+ *
+ *     import "nn"              (from p/main.tns)  ->  <stdlib>/nn.tns
+ *     import "./lib/a.tns"     (from p/main.tns)  ->  p/lib/a.tns
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve as resolvePath } from "node:path";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, isAbsolute, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
@@ -24,11 +29,20 @@ import { fileURLToPath } from "node:url";
  * ```
  */
 export interface SourceLoader {
-  /** The file an import path names, seen from `fromFile`; null when there is none. */
+  /** The file key an import path names, seen from `fromFile`; null when there is none. */
   resolve(fromFile: string, path: string): string | null;
   /** The text of a resolved file; null when it cannot be read. */
   read(file: string): string | null;
+  /**
+   * Import paths that would resolve from `fromFile`, written like `path`
+   * (same folder, same extension style), for "did you mean" hints on a
+   * missing import. Optional: without it no module is suggested.
+   */
+  candidates?(fromFile: string, path: string): string[];
 }
+
+/** The folder part of every stdlib file key. */
+export const STDLIB_KEY = "<stdlib>";
 
 /** Appends `.tns` to a path that has no extension of its own. */
 function withExtension(path: string): string {
@@ -36,9 +50,41 @@ function withExtension(path: string): string {
 }
 
 /**
- * The file an import path names: relative paths (starting with `.`) are
- * resolved against the importing file's folder, any other path names a
- * module of the stdlib folder. Pure path arithmetic; nothing is read.
+ * The file key an import path names: relative paths (starting with `.`)
+ * join onto the importing file's folder as written (nothing is made
+ * absolute), absolute paths stay, any other path names a stdlib module
+ * under {@link STDLIB_KEY}. Pure path arithmetic; nothing is read.
+ *
+ * @example
+ * ```ts
+ * importKey("p/main.tns", "./lib/a"); // "p/lib/a.tns"
+ * importKey("p/main.tns", "nn");      // "<stdlib>/nn.tns"
+ * ```
+ */
+export function importKey(fromFile: string, path: string): string {
+  if (path.startsWith(".")) return join(dirname(fromFile), withExtension(path));
+  if (isAbsolute(path)) return withExtension(path);
+  return `${STDLIB_KEY}/${withExtension(path)}`;
+}
+
+/**
+ * Where a file key lives on disk: stdlib keys map into `stdlibDir`, every
+ * other key is already a path.
+ *
+ * @example
+ * ```ts
+ * diskPath("<stdlib>/nn.tns", "/opt/tns/stdlib"); // "/opt/tns/stdlib/nn.tns"
+ * diskPath("p/main.tns", "/opt/tns/stdlib");      // "p/main.tns"
+ * ```
+ */
+export function diskPath(key: string, stdlibDir: string): string {
+  if (key === STDLIB_KEY) return stdlibDir;
+  return key.startsWith(`${STDLIB_KEY}/`) ? join(stdlibDir, key.slice(STDLIB_KEY.length + 1)) : key;
+}
+
+/**
+ * The file on disk an import path names (its {@link importKey} mapped by
+ * {@link diskPath}).
  *
  * @example
  * ```ts
@@ -47,9 +93,7 @@ function withExtension(path: string): string {
  * ```
  */
 export function importTarget(fromFile: string, path: string, stdlibDir: string): string {
-  if (path.startsWith(".")) return resolvePath(dirname(fromFile), withExtension(path));
-  if (isAbsolute(path)) return withExtension(path);
-  return join(stdlibDir, withExtension(path));
+  return diskPath(importKey(fromFile, path), stdlibDir);
 }
 
 /**
@@ -73,31 +117,46 @@ export function defaultStdlibDir(): string {
 }
 
 /**
- * A loader over the file system, rooted at a stdlib folder.
+ * A loader over the file system, rooted at a stdlib folder. It resolves to
+ * file keys ({@link importKey}) and reads them from disk ({@link diskPath}).
  *
  * @example
  * ```ts
  * const loader = nodeLoader();
- * const file = loader.resolve("/p/main.tns", "nn"); // ".../stdlib/nn.tns" when it exists
+ * const file = loader.resolve("p/main.tns", "nn"); // "<stdlib>/nn.tns" when it exists
  * const text = file === null ? null : loader.read(file);
  * ```
  */
 export function nodeLoader(stdlibDir: string = defaultStdlibDir()): SourceLoader {
   return {
     resolve(fromFile, path) {
-      const target = importTarget(fromFile, path, stdlibDir);
+      const key = importKey(fromFile, path);
       try {
-        return statSync(target).isFile() ? target : null;
+        return statSync(diskPath(key, stdlibDir)).isFile() ? key : null;
       } catch {
         return null;
       }
     },
     read(file) {
       try {
-        return readFileSync(file, "utf8");
+        return readFileSync(diskPath(file, stdlibDir), "utf8");
       } catch {
         return null;
       }
+    },
+    candidates(fromFile, path) {
+      const key = importKey(fromFile, path);
+      const folder = dirname(key);
+      let names: string[];
+      try {
+        names = readdirSync(diskPath(folder, stdlibDir)).filter((f) => f.endsWith(".tns"));
+      } catch {
+        return [];
+      }
+      // Written as the user wrote theirs: same folder prefix, extension only if they gave one.
+      const prefix = path.slice(0, path.length - basename(path).length);
+      const bare = withExtension(path) !== path;
+      return names.map((f) => prefix + (bare ? f.slice(0, -4) : f));
     },
   };
 }

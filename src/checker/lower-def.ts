@@ -78,7 +78,8 @@ function lowerDefInner(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: {
   };
   for (const v of lhs) state.vars.push({ name: v, display: v, span: lhsSpans.get(v)! });
   const implicit = [...free.keys()].filter((v) => !lhsSpans.has(v));
-  for (const v of implicit) state.vars.push({ name: v, display: v, span: free.get(v)! });
+  const summed = { op: "sum", vars: implicit, explicit: false };
+  for (const v of implicit) state.vars.push({ name: v, display: v, span: free.get(v)!, reduction: summed });
   const env = new Map<string, string>([...lhs, ...implicit].map((v) => [v, v]));
 
   const lowered = lowerValue(def.rhs, env, state);

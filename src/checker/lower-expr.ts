@@ -11,8 +11,8 @@
 import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
 import * as ast from "../parser/ast.js";
 import * as ir from "../ir/types.js";
-import type { AccessUse, DimUse, VarUse } from "./ranges.js";
-import { freshTensorName, lookupTensor, suggestion, type Graph } from "./scope.js";
+import type { AccessUse, DimUse, ReductionOf, VarUse } from "./ranges.js";
+import { freshTensorName, lookupTensor, plural, suggestion, type Graph } from "./scope.js";
 import { evalPositiveSize } from "./sizes.js";
 
 /** How a builtin lowers: its argument count and IR operator. */
@@ -136,11 +136,15 @@ function isNonVariable(name: string, graph: Graph): boolean {
  * bindVar(state, { name: "j", span }); // "j", or "j_1" when j is already taken
  * ```
  */
-export function bindVar(state: DefState, name: ast.Name, stated?: VarUse["stated"]): string {
+export function bindVar(state: DefState, name: ast.Name, stated?: VarUse["stated"], reduction?: ReductionOf): string {
   let ir = name.name;
   for (let k = 1; state.used.has(ir); k++) ir = `${name.name}_${k}`;
   state.used.add(ir);
-  state.vars.push(stated === undefined ? { name: ir, display: name.name, span: name.span } : { name: ir, display: name.name, span: name.span, stated });
+  state.vars.push({
+    name: ir, display: name.name, span: name.span,
+    ...(stated === undefined ? {} : { stated }),
+    ...(reduction === undefined ? {} : { reduction }),
+  });
   return ir;
 }
 
@@ -195,7 +199,7 @@ function lowerName(e: ast.Ident, env: Env, state: DefState): ir.Expr | null {
     const t = lookupTensor(graph, e, diags);
     if (t === null) return null;
     if (t.shape.length > 0) {
-      diags.error("TNS0109", `tensor '${e.name}' has ${t.shape.length} dimension(s) and needs indices here`, e.span, {
+      diags.error("TNS0109", `tensor '${e.name}' has ${plural(t.shape.length, "dimension")} and needs indices here`, e.span, {
         hint: `index it, e.g. ${e.name}[${t.shape.map((_, k) => "ijklmn"[k] ?? `i${k}`).join(", ")}]`,
       });
       return null;
@@ -242,7 +246,7 @@ function lowerAccess(e: ast.Access, env: Env, state: DefState): ir.Expr | null {
   const dims: (DimUse | null)[] = e.indices.map((i) => lowerIndex(i, env, state));
   if (tensor === null || dims.some((d) => d === null)) return null;
   if (dims.length !== tensor.shape.length) {
-    diags.error("TNS0201", `${tensor.name} has ${tensor.shape.length} dimension(s) but is indexed with ${dims.length}`, e.span, {
+    diags.error("TNS0201", `${tensor.name} has ${plural(tensor.shape.length, "dimension")} but is indexed with ${plural(dims.length, "index", "indices")}`, e.span, {
       notes: [{ message: `shape of ${tensor.name}: [${tensor.shape.join(", ")}]` }],
     });
     return null;
@@ -280,13 +284,13 @@ function lowerBuiltin(e: ast.Call, env: Env, state: DefState): ir.Expr | null {
       diags.error("TNS0109", `'${name}' is a tensor, not a function`, e.callee.span, { hint: `index it with brackets: ${name}[...]` });
     } else {
       const near = suggestion(name, [...BUILTINS.keys(), ...graph.fns.keys()]);
-      diags.error("TNS0104", `unknown function '${name}'`, e.callee.span, near === null ? {} : { hint: `did you mean '${near}'?` });
+      diags.error("TNS0104", `unknown function '${name}'`, e.callee.span, { hint: near === null ? "define it with fn, or import it" : `did you mean '${near}'?` });
     }
     return null;
   }
   const args = e.args.map((a) => lowerValue(a, env, state));
   if (args.length !== builtin.arity) {
-    diags.error("TNS0407", `'${name}' takes ${builtin.arity} argument(s), got ${args.length}`, e.span);
+    diags.error("TNS0407", `'${name}' takes ${plural(builtin.arity, "argument")}, got ${args.length}`, e.span);
     return null;
   }
   if (args.some((a) => a === null)) return null;
@@ -306,6 +310,8 @@ function lowerReduce(e: ast.Reduce, env: Env, state: DefState): ir.Expr | null {
   const inner = new Map(env);
   const vars: string[] = [];
   const seen = new Set<string>();
+  // Filled as the indices are bound; shared by all of them for TNS0204's hint.
+  const reduction: ReductionOf = { op: e.op, vars, explicit: true };
   let ok = true;
   e.vars.forEach((v, k) => {
     if (seen.has(v.name)) {
@@ -328,7 +334,7 @@ function lowerReduce(e: ast.Reduce, env: Env, state: DefState): ir.Expr | null {
       else stated = { extent, span: extentExpr.span };
     }
     if (state.lhs.has(v.name)) state.shadowedLhs.add(v.name);
-    const irName = bindVar(state, v, stated);
+    const irName = bindVar(state, v, stated, reduction);
     inner.set(v.name, irName);
     vars.push(irName);
   });

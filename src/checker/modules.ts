@@ -126,9 +126,7 @@ function loadImport(
   const { diags, loader } = opts;
   const file = loader.resolve(fromFile, item.path);
   if (file === null) {
-    diags.error("TNS0107", `cannot find module '${item.path}'`, item.pathSpan, {
-      hint: item.path.startsWith(".") ? "relative paths are resolved from the importing file's folder" : "stdlib modules are named without extension, e.g. import \"nn\"",
-    });
+    diags.error("TNS0107", `cannot find module '${item.path}'`, item.pathSpan, { hint: missingImportHint(fromFile, item.path, loader) });
     return null;
   }
   const open = stack.findIndex((s) => s.file === file);
@@ -154,4 +152,14 @@ function loadImport(
     stack.pop();
   }
   return cache.get(file)!;
+}
+
+/** A "did you mean" among the paths that would resolve, else where such paths are looked for. */
+function missingImportHint(fromFile: string, path: string, loader: SourceLoader): string {
+  const known = loader.candidates?.(fromFile, path) ?? [];
+  const near = suggestion(path, known);
+  if (near !== null) return `did you mean "${near}"?`;
+  if (path.startsWith(".")) return "relative paths are resolved from the importing file's folder";
+  const listed = known.length > 0 ? `; the stdlib has ${known.map((k) => `"${k.replace(/\.tns$/, "")}"`).sort().join(", ")}` : "";
+  return `a path not starting with '.' names a stdlib module, written without extension as in import "nn"${listed}`;
 }

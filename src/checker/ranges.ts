@@ -38,6 +38,19 @@ export interface VarUse {
   readonly display: string;
   readonly span: Span;
   readonly stated?: { readonly extent: number; readonly span: Span };
+  /**
+   * For a reduction index, the reduction that binds it: its operator, the IR
+   * names it lists, and whether it is written (`max(dy, dx)`) or implicit
+   * (a summed index of the right side). Used in TNS0204's hint.
+   */
+  readonly reduction?: ReductionOf;
+}
+
+/** The reduction that binds an index variable (see {@link VarUse.reduction}). */
+export interface ReductionOf {
+  readonly op: string;
+  readonly vars: readonly string[];
+  readonly explicit: boolean;
 }
 
 /**
@@ -201,7 +214,7 @@ export function inferRanges(vars: readonly VarUse[], uses: readonly AccessUse[],
   // 3. Whatever is still unknown cannot be inferred.
   for (const v of vars) {
     if (ext.has(v.name) || failed.has(v.name)) continue;
-    diags.error("TNS0204", `the range of index '${v.display}' cannot be inferred`, v.span, { hint: whyUnknown(v.name, uses, ext, show) });
+    diags.error("TNS0204", `the range of index '${v.display}' cannot be inferred`, v.span, { hint: whyUnknown(v.name, vars, uses, ext, show) });
     failed.add(v.name);
     ok = false;
   }
@@ -237,17 +250,30 @@ export function inferRanges(vars: readonly VarUse[], uses: readonly AccessUse[],
 }
 
 /** Why a variable's range stayed unknown, as a hint a person can act on. */
-function whyUnknown(v: string, uses: readonly AccessUse[], ext: ReadonlyMap<string, number>, show: (v: string) => string): string {
+function whyUnknown(v: string, vars: readonly VarUse[], uses: readonly AccessUse[], ext: ReadonlyMap<string, number>, show: (v: string) => string): string {
   for (const u of uses) {
     for (const d of u.dims) {
       if (d.kind === "group" && d.vars.includes(v)) {
         return `in ${u.tensor}[(${d.vars.map(show).join(", ")})] only the last index of a group can be inferred; index '${show(v)}' needs its extent from another access`;
       }
       if (d.kind === "affine" && d.affine.terms.some((t) => t.var === v)) {
-        const others = d.affine.terms.filter((t) => t.var !== v && !ext.has(t.var)).map((t) => show(t.var));
-        return `in the index ${showAffine(d.affine, show)} of ${u.tensor}, '${show(v)}' is not alone${others.length > 0 ? ` (also unknown: ${others.join(", ")})` : ""}; use one of them bare in another access`;
+        const others = d.affine.terms.filter((t) => t.var !== v && !ext.has(t.var)).map((t) => t.var);
+        const where = `in the index ${showAffine(d.affine, show)} of ${u.tensor}, '${show(v)}' is not alone${others.length > 0 ? ` (also unknown: ${others.map(show).join(", ")})` : ""}`;
+        const bare = others.length > 0 ? "or use one of them bare in another access" : "or use it bare in another access";
+        // A window (`2*y + dy`) is fixed by stating the reduction index's extent.
+        const reduced = [v, ...others].map((x) => vars.find((w) => w.name === x)?.reduction).find((r) => r !== undefined);
+        if (reduced !== undefined) return `${where}; ${statedForm(reduced, ext, show)}, ${bare}`;
+        return `${where}; ${bare.slice(3)}`;
       }
     }
   }
-  return `'${show(v)}' is only used as a value; use it to index a tensor so its range is known`;
+  return `'${show(v)}' is only used as a value, so nothing gives its range: use it to index a tensor, or, if it is not meant as an index, declare it (as a size or an input)`;
+}
+
+/** "state ... extent: max(dy < 2, dx < 2) ..." for the reduction's still-unknown indices. */
+function statedForm(r: ReductionOf, ext: ReadonlyMap<string, number>, show: (v: string) => string): string {
+  const bounded = r.vars.filter((x) => !ext.has(x)).map((x) => `${show(x)} < 2`).join(", ");
+  return r.explicit
+    ? `state a reduction index's extent, e.g. ${r.op}(${bounded}) ... for a 2-wide window`
+    : `write the sum with its extent, e.g. sum(${bounded}) ... for a 2-wide window`;
 }

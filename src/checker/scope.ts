@@ -172,10 +172,13 @@ export function editDistance(a: string, b: string): number {
 /**
  * The closest known name to a misspelt one, if it is close enough to be a
  * likely typo (at most a third of the name's letters differ, and at most 2).
+ * A name with no letter in common is never suggested: `q` for `n` would be
+ * a guess, not a typo.
  *
  * @example
  * ```ts
  * suggestion("Qx", ["Q", "K", "V"]); // "Q"
+ * suggestion("q", ["n", "Q"]);       // "Q"
  * suggestion("zzz", ["Q"]);          // null
  * ```
  */
@@ -184,10 +187,27 @@ export function suggestion(name: string, known: Iterable<string>): string | null
   let bestDist = Math.min(2, Math.max(1, Math.floor(name.length / 3)));
   for (const k of known) {
     const d = editDistance(name.toLowerCase(), k.toLowerCase());
+    if (d >= Math.max(name.length, k.length)) continue;
     if (d <= bestDist && (best === null || d < bestDist)) {
       best = k;
       bestDist = d;
     }
   }
   return best;
+}
+
+/**
+ * A count with its noun, singular or plural as the count needs; `many` is
+ * the plural when it is not the noun plus "s". A range such as "1 to 2"
+ * takes the plural.
+ *
+ * @example
+ * ```ts
+ * plural(1, "argument");           // "1 argument"
+ * plural(3, "dimension");          // "3 dimensions"
+ * plural(2, "index", "indices");   // "2 indices"
+ * ```
+ */
+export function plural(n: number | string, noun: string, many = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : many}`;
 }

@@ -172,7 +172,7 @@ export function bindSizes(
     if (!declared.has(name)) {
       const near = suggestion(name, declared.keys());
       diags.error("TNS0303", `size override '${name}' names no size of the program`, undefined,
-        near === null ? {} : { hint: `did you mean '${near}'?` });
+        { hint: near !== null ? `did you mean '${near}'?` : declared.size === 0 ? "the program declares no sizes" : `its sizes are ${[...declared.keys()].join(", ")}` });
     }
   }
   return sizes;
