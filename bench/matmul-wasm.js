@@ -29,7 +29,7 @@ function matmulProgram(n) {
 }
 
 /** Starts tfjs's wasm backend with the single-threaded SIMD binary from node_modules. */
-async function startTfjsWasm() {
+export async function startTfjsWasm() {
   const require = createRequire(import.meta.url);
   const dist = dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm"));
   setWasmPaths(join(dist, "/"));

@@ -7,6 +7,7 @@ import { runMatmulJsBench } from "./matmul-js.js";
 import { runMatmulWasmBench } from "./matmul-wasm.js";
 import { runFrontendBench } from "./frontend.js";
 import { runContractionPathBench } from "./contraction-paths.js";
+import { runKronBench } from "./kron.js";
 import { formatRows } from "./util.js";
 
 const only = new Set(process.argv.slice(2));
@@ -45,6 +46,11 @@ if (wanted("einsum-wasm") && existsSync(new URL("./einsum-wasm.js", import.meta.
   const { runEinsumWasmBench } = await import("./einsum-wasm.js");
   console.log("\n## batched contractions on the WASM backend");
   await runEinsumWasmBench();
+}
+
+if (wanted("kron")) {
+  console.log("\n## Kronecker inlining, JS backend, optimized vs -O0 (median)");
+  runKronBench();
 }
 
 if (wanted("contraction-paths")) {

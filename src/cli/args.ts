@@ -21,7 +21,9 @@ export interface ParsedArgs {
 /** Parses `argv` against an option table; unknown options are usage errors. */
 export function parseCommandArgs(command: string, argv: string[], options: NonNullable<ParseArgsConfig["options"]>): ParsedArgs {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    // util.parseArgs would read `-O0` as the short options O and 0; compilers spell it `-O0`.
+    const args = argv.map((a) => (a === "-O0" ? "--O0" : a));
+    const { values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true });
     return { values: values as ParsedArgs["values"], positionals };
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ""), command);

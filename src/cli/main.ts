@@ -11,6 +11,7 @@ import { runCommand, RUN_HELP } from "./commands/run.js";
 import { checkCommand, CHECK_HELP } from "./commands/check.js";
 import { compileCommand, COMPILE_HELP } from "./commands/compile.js";
 import { einsumCommand, EINSUM_HELP } from "./commands/einsum.js";
+import { explainCommand, EXPLAIN_HELP } from "./commands/explain.js";
 import { VERSION } from "../version.js";
 
 const COMMANDS: Record<string, { run: (argv: string[], term: Terminal) => number | Promise<number>; help: string; summary: string }> = {
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, { run: (argv: string[], term: Terminal) => number
   check: { run: checkCommand, help: CHECK_HELP, summary: "report diagnostics only" },
   compile: { run: compileCommand, help: COMPILE_HELP, summary: "emit code, a manifest and a loader to a folder" },
   einsum: { run: einsumCommand, help: EINSUM_HELP, summary: "NumPy einsum on .npy files" },
+  explain: { run: explainCommand, help: EXPLAIN_HELP, summary: "what each optimizing pass did and what it saved" },
 };
 
 /** The top-level help text. */
@@ -35,6 +37,7 @@ Examples:
   tns check model.tns
   tns compile model.tns --target js -o build/
   tns einsum "ij,jk->ik" a.npy b.npy -o c.npy
+  tns explain examples/tensor_train.tns
 
 Run 'tns COMMAND --help' for a command's options.`;
 

@@ -12,12 +12,13 @@ import { eliminateCommonSubexpressions } from "./eliminate-common-subexpressions
 import { eliminateDeadCode } from "./eliminate-dead-code.js";
 import { foldConstants } from "./fold-constants.js";
 import { inlineCalls } from "./inline-calls.js";
+import { inlineProducts } from "./inline-products.js";
 import { orderContractions } from "./order-contractions.js";
 import type { Pass } from "./pass.js";
 
 export { runPasses, programsEqual, type PassLogEntry, type RunPassesOptions, type RunPassesResult } from "./manager.js";
 export { PROPERTIES, type Pass } from "./pass.js";
-export { canonicalize, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, inlineCalls, orderContractions };
+export { canonicalize, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, inlineCalls, inlineProducts, orderContractions };
 
 /**
  * Every basic pass by name.
@@ -33,9 +34,12 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
 
 /**
  * The default pipeline, in order: inline-calls, canonicalize, fold-constants,
- * eliminate-common-subexpressions, order-contractions, eliminate-dead-code.
- * Contraction ordering runs after CSE so that shared subexpressions are
- * merged before n-ary products are split into pairwise steps.
+ * eliminate-common-subexpressions, inline-products, order-contractions,
+ * eliminate-dead-code. Contraction ordering runs after CSE so that shared
+ * subexpressions are merged before n-ary products are split into pairwise
+ * steps, and right after inline-products, whose rewrites (Kronecker
+ * products inlined into sums, flattened reads viewed as matrices) exist to
+ * give it plain sums of products to split.
  *
  * @example
  * ```ts
@@ -43,7 +47,7 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
  * ```
  */
 export function defaultPipeline(): Pass[] {
-  return [inlineCalls, canonicalize, foldConstants, eliminateCommonSubexpressions, orderContractions, eliminateDeadCode];
+  return [inlineCalls, canonicalize, foldConstants, eliminateCommonSubexpressions, inlineProducts, orderContractions, eliminateDeadCode];
 }
 
 /**

@@ -11,12 +11,53 @@
  *   (established ∩ pass.preserves) ∪ pass.guarantees;
  * - after a pass that left the program unchanged, it becomes
  *   established ∪ pass.guarantees.
+ *
+ * A pass that can explain itself (a {@link NotingPass}) is run through
+ * `runWithNotes` and its notes kept in its log entry; with `cost`, each entry
+ * also carries the cost of the program after the pass (`cost.ts`), which is
+ * what `tns explain` prints.
  */
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import type { Program } from "../ir/types.js";
 import { printProgram } from "../ir/print.js";
 import { verifyProgram } from "../ir/verify.js";
+import type { PathInfo } from "./contraction-path/path-info.js";
+import { programCost, type ProgramCost } from "./cost.js";
 import { PROPERTIES, type Pass } from "./pass.js";
+
+/**
+ * Why a pass rewrote a def the way it did, reported beside its output.
+ * `contraction-path`: order-contractions split the def `tensor` into the
+ * chain `intermediates` then `tensor`, along the path `info` describes.
+ *
+ * @example
+ * ```ts
+ * const note: PassNote = { kind: "contraction-path", tensor: "D", intermediates: ["D_p1"], info };
+ * ```
+ */
+export type PassNote = {
+  readonly kind: "contraction-path";
+  readonly tensor: string;
+  readonly intermediates: readonly string[];
+  readonly info: PathInfo;
+};
+
+/**
+ * A pass that can also say why it did what it did. `run(p)` must equal
+ * `runWithNotes(p).program`; the manager calls `runWithNotes` when present.
+ *
+ * @example
+ * ```ts
+ * const noted: NotingPass = { ...identity, runWithNotes: (p) => ({ program: p, notes: [] }) };
+ * ```
+ */
+export interface NotingPass extends Pass {
+  runWithNotes(program: Program): { readonly program: Program; readonly notes: readonly PassNote[] };
+}
+
+function isNotingPass(pass: Pass): pass is NotingPass {
+  return typeof (pass as Partial<NotingPass>).runWithNotes === "function";
+}
 
 /** What one pass did. */
 export interface PassLogEntry {
@@ -27,6 +68,10 @@ export interface PassLogEntry {
   readonly ms: number;
   /** The IR text after the pass, when `keepIr` was set. */
   readonly ir?: string;
+  /** The cost of the program after the pass, when `cost` was set. */
+  readonly cost?: ProgramCost;
+  /** What the pass reported about its rewrites (absent when it reported nothing). */
+  readonly notes?: readonly PassNote[];
 }
 
 /** Options of {@link runPasses}. */
@@ -37,6 +82,8 @@ export interface RunPassesOptions {
   readonly log?: (entry: PassLogEntry) => void;
   /** Keep the printed IR after each pass in the log. */
   readonly keepIr?: boolean;
+  /** Keep the cost of the program after each pass in the log (see `cost.ts`). */
+  readonly cost?: boolean;
   /** Properties to take as established before the first pass. */
   readonly assume?: readonly string[];
 }
@@ -75,12 +122,17 @@ export function runPasses(program: Program, passes: readonly Pass[], options: Ru
       );
     }
     const start = performance.now();
-    const next = pass.run(current);
+    const { program: next, notes } = isNotingPass(pass) ? pass.runWithNotes(current) : { program: pass.run(current), notes: [] };
     const ms = performance.now() - start;
     const changed = !programsEqual(current, next);
     if (options.verify) verifyAfter(pass, next);
     established = nextProperties(established, pass, changed);
-    const entry: PassLogEntry = options.keepIr ? { pass: pass.name, changed, ms, ir: printProgram(next) } : { pass: pass.name, changed, ms };
+    const entry: PassLogEntry = {
+      pass: pass.name, changed, ms,
+      ...(options.keepIr ? { ir: printProgram(next) } : {}),
+      ...(options.cost ? { cost: programCost(next) } : {}),
+      ...(notes.length > 0 ? { notes } : {}),
+    };
     log.push(entry);
     options.log?.(entry);
     current = next;

@@ -32,18 +32,21 @@ import { access, binary, isPlainVar, reduce } from "../ir/types.js";
 import { boundVars, freeVars } from "../ir/walk.js";
 import { auto } from "./contraction-path/auto.js";
 import { applyStep, contractStep, internNetwork, type ContractionPath, type InternedNetwork, type LabelSet } from "./contraction-path/network.js";
-import { describePath } from "./contraction-path/path-info.js";
-import { PROPERTIES, type Pass } from "./pass.js";
+import { describePath, type PathInfo } from "./contraction-path/path-info.js";
+import { elementBytes } from "./cost.js";
+import type { NotingPass, PassNote } from "./manager.js";
+import { PROPERTIES } from "./pass.js";
 
 /**
- * The order-contractions pass.
+ * The order-contractions pass. Its notes give the PathInfo of every def it split.
  *
  * @example
  * ```ts
  * runPasses(program, [orderContractions], { verify: true }).program;
+ * orderContractions.runWithNotes(program).notes[0]?.info.speedup; // e.g. 48
  * ```
  */
-export const orderContractions: Pass = {
+export const orderContractions: NotingPass = {
   name: "order-contractions",
   description: "split sums of products of 3+ tensors into pairwise contractions in the cheapest order",
   requires: [],
@@ -52,6 +55,7 @@ export const orderContractions: Pass = {
   // appears and nothing becomes dead.
   preserves: [PROPERTIES.noCalls, PROPERTIES.noDeadCode],
   run: orderProgramContractions,
+  runWithNotes: orderContractionsWithNotes,
 };
 
 /** A def body recognised as `factors * sum_{summed} (operand * operand * ...)`. */
@@ -109,9 +113,23 @@ function labelsOf(a: Access): string[] {
  * ```
  */
 export function orderProgramContractions(program: Program): Program {
+  return orderContractionsWithNotes(program).program;
+}
+
+/**
+ * {@link orderProgramContractions}, with one `contraction-path` note per def
+ * it split: the def, its new intermediates, and the path's PathInfo.
+ *
+ * @example
+ * ```ts
+ * const { notes } = orderContractionsWithNotes(program);
+ * printPathInfo(notes[0]!.info); // "  Complete contraction:  ij,jk,kl->il\n..."
+ * ```
+ */
+export function orderContractionsWithNotes(program: Program): { program: Program; notes: PassNote[] } {
   const names = new Set(program.tensors.map((t) => t.name));
   const byName = new Map(program.tensors.map((t) => [t.name, t]));
-  let changed = false;
+  const notes: PassNote[] = [];
   const tensors: TensorNode[] = [];
   for (const t of program.tensors) {
     const chain = t.role === "def" ? contractionChain(t, names, byName) : null;
@@ -119,10 +137,10 @@ export function orderProgramContractions(program: Program): Program {
       tensors.push(t);
       continue;
     }
-    changed = true;
-    tensors.push(...chain);
+    tensors.push(...chain.defs);
+    notes.push({ kind: "contraction-path", tensor: t.name, intermediates: chain.defs.slice(0, -1).map((d) => d.name), info: chain.info });
   }
-  return changed ? { ...program, tensors } : program;
+  return notes.length > 0 ? { program: { ...program, tensors }, notes } : { program, notes };
 }
 
 /** The operands as a network over the def's variables, and the default memory limit. */
@@ -135,16 +153,18 @@ function networkOf(def: DefNode, m: SumOfProducts): { net: InternedNetwork; memo
   return { net, memoryLimit: Math.max(size(output), ...inputs.map(size)) };
 }
 
-/** The defs replacing `def`, or null when it does not qualify or reordering does not pay. */
-function contractionChain(def: DefNode, names: Set<string>, byName: ReadonlyMap<string, TensorNode>): DefNode[] | null {
+/** The defs replacing `def` and the path taken, or null when it does not qualify or reordering does not pay. */
+function contractionChain(
+  def: DefNode, names: Set<string>, byName: ReadonlyMap<string, TensorNode>,
+): { defs: DefNode[]; info: PathInfo } | null {
   const m = matchSumOfProducts(def);
   if (m === null) return null;
   const { net, memoryLimit } = networkOf(def, m);
   const path = auto.find(net, { memoryLimit });
   if (path.length < 2) return null;
-  const info = describePath(net, path, auto.name);
+  const info = describePath(net, path, auto.name, elementBytes(intermediateType(def, m, byName)));
   if (info.optimizedFlops >= info.naiveFlops) return null;
-  return buildChain(def, m, net, path, names, byName);
+  return { defs: buildChain(def, m, net, path, names, byName), info };
 }
 
 /** An operand of the chain: an original access, or an intermediate over `indices`. */

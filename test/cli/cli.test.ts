@@ -110,6 +110,14 @@ describe("tns CLI", () => {
     expect(d.stderr).not.toMatch(STACK);
   });
 
+  it("accepts -O0 (no optimization) and gives the same outputs", () => {
+    const args = ["run", "examples/attention.tns", "--random-inputs", "--size", "n=16", "--backend", "reference"];
+    const optimized = tns(args);
+    const plain = tns([...args, "-O0"]);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout.split("\n")[0]).toBe(optimized.stdout.split("\n")[0]);
+  });
+
   it("checks a good program", () => {
     const r = tns(["check", "examples/attention.tns"]);
     expect(r.code).toBe(0);

@@ -277,32 +277,18 @@ describe("parseModule: bounded reductions", () => {
   });
 });
 
-describe("parseModule: speed", () => {
+describe("parseModule: large programs", () => {
+  // Speed is measured by bench/frontend.js (npm run bench), never asserted here.
   const program = (statements: number): string => {
     // Statements the size of the attention example's.
     const lines = ["size n = 64, d = 32", "input X[n, d], W[d, d]"];
     for (let s = 0; s < statements; s++) lines.push(`T${s}[i, j] = exp(X[i, k] * W[k, j] - M[i]) / sum(j) X[i, j] + ${s}`);
     return lines.join("\n");
   };
-  const fastest = (text: string, runs: number): number => {
-    let best = Infinity;
-    for (let r = 0; r < runs; r++) {
-      const t0 = performance.now();
-      parseModule(text, "big.tns", new DiagnosticBag());
-      best = Math.min(best, performance.now() - t0);
-    }
-    return best;
-  };
 
-  it("parses a 200-statement program quickly, in time linear in its length", () => {
-    const big = program(200);
-    fastest(big, 10); // warm up the JIT
-    expect(parseModule(big, "big.tns", new DiagnosticBag()).items).toHaveLength(203);
-    const tBig = fastest(big, 8);
-    const tHuge = fastest(program(2000), 2);
-    // A few ms on an idle machine; the bound leaves room for a busy one.
-    expect(tBig).toBeLessThan(150);
-    // Ten times the statements, not a hundred times the time.
-    expect(tHuge).toBeLessThan(30 * tBig);
+  it("parses every statement of a 2000-statement program", () => {
+    const diags = new DiagnosticBag();
+    expect(parseModule(program(2000), "big.tns", diags).items).toHaveLength(2003);
+    expect(diags.items).toEqual([]);
   });
 });

@@ -190,15 +190,13 @@ const arbEdit: fc.Arbitrary<Edit> = fc.record({
 
 /** Compiles text that may be anything; checks it never throws and fails only with located, renderable errors. */
 function expectCleanOutcome(text: string, file: string, options: CompileOptions = {}): ReturnType<typeof compile> {
-  const start = performance.now();
   let compiled: ReturnType<typeof compile>;
   try {
     compiled = compile(text, { file, verify: true, ...options });
   } catch (e) {
     throw new Error(`compile threw on:\n${text}\n---\n${e instanceof Error ? e.stack : String(e)}`);
   }
-  // Generous: a 2-core machine under load; a real hang or blow-up is far beyond it.
-  expect(performance.now() - start, `compile time for\n${text}`).toBeLessThan(5000);
+  // A hang would hit vitest's test timeout; tests never assert on time.
   const rendered = compiled.formatDiagnostics();
   expect(rendered).not.toMatch(/internal compiler error|^\s+at \S+ \(/m);
   if (compiled.ok) {

@@ -188,6 +188,11 @@ export class WasmModule {
       if (options.optimize) {
         this.api.setOptimizeLevel(3);
         this.api.setShrinkLevel(0);
+        // Keep every kernel and panel its own function: V8 tiers code up per
+        // function, between calls, so one inlined `run` would stay unoptimized
+        // for the whole first run.
+        this.api.setOneCallerInlineMaxSize(0);
+        this.api.setAllowInliningFunctionsWithLoops(false);
         this.m.optimize();
         if (!this.m.validate()) throw new InternalCompilerError("the optimized WebAssembly module does not validate");
       }

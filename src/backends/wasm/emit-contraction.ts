@@ -8,7 +8,8 @@
  * multiply-adds:
  *
  *     before: for i: for k: t0 = A[i, k]; for j: C[i, j] += t0 * B[k, j]
- *     after:  for j0 += 8: P = B[:, j0..j0+7] packed
+ *     after:  for j0 += 8: call k0_C_p8(C, A, B, j0)
+ *             k0_C_p8: P = B[:, j0..j0+7] packed
  *               for i0 += 4:
  *                 c00..c31 = 0 (f32x4)
  *                 for k: b0, b1 = P[k, 0..3], P[k, 4..7]; a_r = splat A[i0+r, k]; c_r0 += a_r*b0; c_r1 += a_r*b1
@@ -21,7 +22,7 @@
  */
 import type { Affine } from "../../ir/types.js";
 import type { Contraction } from "../kernel/types.js";
-import type { Ref } from "./binaryen.js";
+import type { Ref, ValueType } from "./binaryen.js";
 import { countedLoop } from "./emit-kernel.js";
 import type { FunctionContext } from "./function-context.js";
 
@@ -66,20 +67,28 @@ function rangeLoop(ctx: FunctionContext, v: number, from: number, to: number, st
   return [m.set(v, m.i32Const(from)), m.loop(label, m.block([...body, next, again]))];
 }
 
+/** Parameters of every outlined part: output, A and B base addresses, first column. */
+const PART_PARAMS: readonly ValueType[] = ["i32", "i32", "i32", "i32"];
+
+/**
+ * Builds one outlined part of a contraction (a panel or the scalar edge) in
+ * its own function, whose four i32 parameters are the locals `uOut`, `uA`,
+ * `uB` and `j0`.
+ */
 class ContractionEmitter {
   private readonly uOut: number;
   private readonly uA: number;
   private readonly uB: number;
-  private readonly i0: number;
   private readonly j0: number;
+  private readonly i0: number;
 
   constructor(private readonly ctx: FunctionContext, private readonly c: Contraction, private readonly scratch: number) {
     const l = ctx.locals;
     this.uOut = l.fresh("i32");
     this.uA = l.fresh("i32");
     this.uB = l.fresh("i32");
-    this.i0 = l.fresh("i32");
     this.j0 = l.fresh("i32");
+    this.i0 = l.fresh("i32");
   }
 
   private get m() { return this.ctx.m; }
@@ -88,32 +97,8 @@ class ContractionEmitter {
   private times(local: number, k: number): Ref { return k === 1 ? this.i32(local) : this.m.i32("mul", this.i32(local), this.m.i32Const(k)); }
   private bump(local: number, bytes: number): Ref { return this.m.set(local, this.add(this.i32(local), this.m.i32Const(bytes))); }
 
-  /** Byte address of a buffer's base for the current batch indices. */
-  private batchBase(buffer: string, base: Affine): Ref {
-    const start = this.ctx.place(buffer).offset + base.constant * 4;
-    return base.terms.length === 0 ? this.m.i32Const(start) : this.add(this.ctx.terms(base.terms, 4), this.m.i32Const(start));
-  }
-
-  body(): Ref[] {
-    const { c, m } = this;
-    const out: Ref[] = [
-      m.set(this.uOut, this.batchBase(c.out.buffer, c.out.base)),
-      m.set(this.uA, this.batchBase(c.a.buffer, c.a.base)),
-      m.set(this.uB, this.batchBase(c.b.buffer, c.b.base)),
-    ];
-    const n8 = c.n - (c.n % NR);
-    if (n8 > 0) out.push(...rangeLoop(this.ctx, this.j0, 0, n8, NR, this.panel(NR)));
-    let j = n8;
-    if (c.n - j >= 4) {
-      out.push(m.set(this.j0, m.i32Const(j)), ...this.panel(4));
-      j += 4;
-    }
-    if (j < c.n) out.push(...this.scalarColumns(j));
-    return out;
-  }
-
   /** Packs `width` columns from `j0` into the panel, then runs every row block over it. */
-  private panel(width: number): Ref[] {
+  panel(width: number): Ref[] {
     const { c, m } = this;
     const l = this.ctx.locals;
     const pb = l.fresh("i32");
@@ -167,7 +152,7 @@ class ContractionEmitter {
   }
 
   /** Columns `from .. n-1` (fewer than 4) with a scalar float32 dot product per output. */
-  private scalarColumns(from: number): Ref[] {
+  scalarColumns(from: number): Ref[] {
     const { c, m } = this;
     const l = this.ctx.locals;
     const s = l.fresh("f32");
@@ -195,19 +180,58 @@ class ContractionEmitter {
   }
 }
 
+/** Adds a function `name(uOut, uA, uB, j0)` whose body `build` makes; returns a call to it. */
+function outline(ctx: FunctionContext, c: Contraction, scratch: number, name: string, build: (e: ContractionEmitter) => Ref[]): (args: Ref[]) => Ref {
+  const part = ctx.sibling();
+  const body = build(new ContractionEmitter(part, c, scratch));
+  const types = part.locals.types;
+  ctx.m.addFunction(name, PART_PARAMS, "none", types.slice(PART_PARAMS.length), ctx.m.block([...part.scopes[0]!.prelude, ...body]));
+  return (args) => ctx.m.call(name, args, "none");
+}
+
 /**
  * The body of a kernel function computing a float32 contraction with SIMD128;
- * `scratch` is the arena offset of its panel ({@link contractionScratchBytes} bytes).
+ * `scratch` is the arena offset of its panel ({@link contractionScratchBytes}
+ * bytes). Each column panel is its own function (`NAME_p8`, `NAME_p4`, and
+ * `NAME_edge` for the last columns), called once per panel: V8 first runs new
+ * code unoptimized and can only switch a function to optimized code between
+ * calls, so a long loop nest kept in one function would run unoptimized for
+ * the whole first run.
  *
  * @example
  * ```ts
- * const body = emitSimdContraction(ctx, kernel.contraction!, layout.scratch.get(0)!);
+ * const body = emitSimdContraction(ctx, kernel.contraction!, layout.scratch.get(0)!, "k0_C");
  * ```
  */
-export function emitSimdContraction(ctx: FunctionContext, c: Contraction, scratch: number): Ref[] {
-  const e = new ContractionEmitter(ctx, c, scratch);
+export function emitSimdContraction(ctx: FunctionContext, c: Contraction, scratch: number, name: string): Ref[] {
+  const m = ctx.m;
+  const bases = [ctx.locals.fresh("i32"), ctx.locals.fresh("i32"), ctx.locals.fresh("i32")] as const;
+  const j0 = ctx.locals.fresh("i32");
+  const args = (j: Ref): Ref[] => [...bases.map((b) => m.get(b, "i32")), j];
+  const batchBase = (buffer: string, base: Affine): Ref => {
+    const start = ctx.place(buffer).offset + base.constant * 4;
+    return base.terms.length === 0 ? m.i32Const(start) : m.i32("add", ctx.terms(base.terms, 4), m.i32Const(start));
+  };
+  const calls: Ref[] = [];
+  const n8 = c.n - (c.n % NR);
+  if (n8 > 0) {
+    const call = outline(ctx, c, scratch, `${name}_p${NR}`, (e) => e.panel(NR));
+    calls.push(...rangeLoop(ctx, j0, 0, n8, NR, [call(args(m.get(j0, "i32")))]));
+  }
+  let j = n8;
+  if (c.n - j >= 4) {
+    calls.push(outline(ctx, c, scratch, `${name}_p4`, (e) => e.panel(4))(args(m.i32Const(j))));
+    j += 4;
+  }
+  if (j < c.n) calls.push(outline(ctx, c, scratch, `${name}_edge`, (e) => e.scalarColumns(j))(args(m.i32Const(j))));
+  const body = (): Ref[] => [
+    m.set(bases[0], batchBase(c.out.buffer, c.out.base)),
+    m.set(bases[1], batchBase(c.a.buffer, c.a.base)),
+    m.set(bases[2], batchBase(c.b.buffer, c.b.base)),
+    ...calls,
+  ];
   const nest = (depth: number): Ref[] => {
-    if (depth === c.batch.length) return e.body();
+    if (depth === c.batch.length) return body();
     const b = c.batch[depth]!;
     return countedLoop(ctx, ctx.loopVar(b.var), b.extent, () => nest(depth + 1));
   };

@@ -21,7 +21,7 @@
  *               (br_if $L0 (i32.lt_s (local.get $i) (i32.const 2))))
  */
 import { reduceIdentity } from "../../ir/types.js";
-import type { Stmt } from "../kernel/types.js";
+import type { KExpr, Stmt } from "../kernel/types.js";
 import type { Ref } from "./binaryen.js";
 import { combine, localIndex, narrow, wasmExpr, widen } from "./emit-expr.js";
 import type { FunctionContext } from "./function-context.js";
@@ -96,6 +96,74 @@ export function emitStmts(ctx: FunctionContext, stmts: readonly Stmt[], sizes: R
       }
       case "fill": out.push(...fill(ctx, s.buffer, s.value, sizes.get(s.buffer) ?? 0)); break;
     }
+  }
+  return out;
+}
+
+/** Kernel locals an expression reads. */
+function readsOf(e: KExpr, into: Set<string>): void {
+  switch (e.kind) {
+    case "local": into.add(e.name); break;
+    case "unary": readsOf(e.arg, into); break;
+    case "binary": readsOf(e.lhs, into); readsOf(e.rhs, into); break;
+    case "select": readsOf(e.cond, into); readsOf(e.then, into); readsOf(e.else, into); break;
+    default: break;
+  }
+}
+
+/** Whether statements only read kernel locals they define themselves (nothing flows in or out of them). */
+function selfContained(stmts: readonly Stmt[]): boolean {
+  const defined = new Set<string>();
+  const ok = (list: readonly Stmt[]): boolean => list.every((s) => {
+    const reads = new Set<string>();
+    switch (s.kind) {
+      case "loop": return ok(s.body);
+      case "let": readsOf(s.value, reads); defined.add(s.name); break;
+      case "declare": defined.add(s.name); break;
+      case "update": readsOf(s.value, reads); reads.add(s.name); break;
+      case "store": readsOf(s.value, reads); break;
+      case "fill": break;
+    }
+    return [...reads].every((r) => defined.has(r));
+  });
+  return ok(stmts);
+}
+
+/**
+ * A kernel's statements as the body of its function `name`. The body of each
+ * outermost loop that carries no kernel local in or out becomes its own
+ * function `name_bN(v)`, called once per iteration: V8 runs new code
+ * unoptimized first and can switch a function to optimized code only between
+ * calls, so a loop nest kept whole would run unoptimized for all of the first
+ * run.
+ *
+ *     before: for i < 256: for j < 256: ... S[256*i + j] = t0
+ *     after:  (func $k0_S (loop ... (call $k0_S_b0 (local.get $i)) ...))
+ *             (func $k0_S_b0 (param $i i32) (loop $j ...))
+ *
+ * @example
+ * ```ts
+ * const body = emitKernelBody(ctx, kernel.body, sizes, "k0_S");
+ * ```
+ */
+export function emitKernelBody(ctx: FunctionContext, stmts: readonly Stmt[], sizes: ReadonlyMap<string, number>, name: string): Ref[] {
+  const m = ctx.m;
+  const out: Ref[] = [];
+  let parts = 0;
+  for (const s of stmts) {
+    if (s.kind !== "loop" || s.extent < 2 || !selfContained(s.body)) {
+      out.push(...emitStmts(ctx, [s], sizes));
+      continue;
+    }
+    const part = ctx.sibling();
+    const param = part.loopVar(s.var);
+    const scope = { var: s.var, prelude: [] as Ref[], memo: new Map<string, number>() };
+    part.scopes.push(scope);
+    const body = emitStmts(part, s.body, sizes);
+    const partName = `${name}_b${parts++}`;
+    const types = part.locals.types;
+    m.addFunction(partName, ["i32"], "none", types.slice(param + 1), m.block([...part.scopes[0]!.prelude, ...scope.prelude, ...body]));
+    out.push(...countedLoop(ctx, ctx.loopVar(s.var), s.extent, () => [m.call(partName, [m.get(ctx.loopVar(s.var), "i32")], "none")]));
   }
   return out;
 }

@@ -20,7 +20,7 @@ import type { KernelProgram } from "../kernel/types.js";
 import type { Binaryen, Ref } from "./binaryen.js";
 import { contractionScratchBytes, emitSimdContraction, simdContractionApplies } from "./emit-contraction.js";
 import { MATH_IMPORTS } from "./emit-expr.js";
-import { emitStmts } from "./emit-kernel.js";
+import { emitKernelBody } from "./emit-kernel.js";
 import { type BufferPlace, FunctionContext } from "./function-context.js";
 import { type ArenaLayout, layoutArena } from "./layout.js";
 
@@ -89,10 +89,10 @@ export function emitWasm(binaryen: Binaryen, kp: KernelProgram, options: EmitWas
   const names: string[] = [];
   kp.kernels.forEach((k, n) => {
     const ctx = new FunctionContext(m, places, imports);
-    let body: Ref[];
-    if (simd[n]) body = emitSimdContraction(ctx, k.contraction!, layout.scratch.get(n) ?? 0);
-    else body = emitStmts(ctx, k.body, sizes);
     const name = wasmKernelName(k.target, n);
+    let body: Ref[];
+    if (simd[n]) body = emitSimdContraction(ctx, k.contraction!, layout.scratch.get(n) ?? 0, name);
+    else body = emitKernelBody(ctx, k.body, sizes, name);
     m.addFunction(name, [], "none", ctx.locals.types, m.block([...ctx.scopes[0]!.prelude, ...body]));
     names.push(name);
   });

@@ -73,6 +73,11 @@ export class FunctionContext {
     readonly imports: Set<string>,
   ) {}
 
+  /** A context for another function of the same module (same arena, same imports). */
+  sibling(): FunctionContext {
+    return new FunctionContext(this.m, this.places, this.imports);
+  }
+
   place(buffer: string): BufferPlace {
     const p = this.places.get(buffer);
     if (!p) throw new InternalCompilerError(`buffer ${buffer} has no place in the arena`);

@@ -7,17 +7,36 @@ import type { Program } from "../../ir/types.js";
 import type { Backend } from "../backend.js";
 import { lowerToKernels } from "../kernel/lower.js";
 import { loadBinaryen } from "./binaryen.js";
-import { emitWasm } from "./emit.js";
+import { ModuleCache, moduleCacheKey } from "./cache.js";
+import { emitWasm, type WasmArtifact } from "./emit.js";
 import { loadWasm } from "./load.js";
 
 export { binaryenLoaded, loadBinaryen } from "./binaryen.js";
 export { emitWasm, type WasmArtifact } from "./emit.js";
+export { ModuleCache, moduleCacheKey } from "./cache.js";
 export { layoutArena, type ArenaLayout } from "./layout.js";
 export { loadWasm } from "./load.js";
+export { emitWasmModule, type WasmModuleFiles, type WasmModuleManifest } from "./module.js";
+
+/** Modules emitted in this process, by kernel program (see cache.ts). */
+const emitted = new ModuleCache<WasmArtifact>();
+
+/**
+ * Entries in, and hits of, this process's cache of emitted modules.
+ *
+ * @example
+ * ```ts
+ * wasmModuleCacheStats(); // { entries: 2, hits: 5 }
+ * ```
+ */
+export function wasmModuleCacheStats(): { entries: number; hits: number } {
+  return { entries: emitted.size, hits: emitted.hits };
+}
 
 /**
  * The WebAssembly backend, once binaryen has loaded. Its `code` is the
- * module's text format before optimization.
+ * module's text format before optimization. Compiling a program that was
+ * compiled before in the process (same text, same sizes) reuses its module.
  *
  * @example
  * ```ts
@@ -32,7 +51,7 @@ export async function wasmBackend(): Promise<Backend> {
     name: "wasm",
     compile(program: Program) {
       const kernels = lowerToKernels(program);
-      const art = emitWasm(binaryen, kernels);
+      const art = emitted.getOrCreate(moduleCacheKey(kernels, { optimize: true }), () => emitWasm(binaryen, kernels));
       return { code: art.text, executable: loadWasm(art, kernels) };
     },
   };

@@ -27,6 +27,18 @@ const HOST_MATH: Readonly<Record<string, (...xs: number[]) => number>> = {
   exp: Math.exp, log: Math.log, tanh: Math.tanh, pow: Math.pow,
 };
 
+/** Compiled modules by artifact, so an artifact from the module cache compiles once. */
+const compiled = new WeakMap<WasmArtifact, object>();
+
+function compiledModule(art: WasmArtifact): object {
+  let mod = compiled.get(art);
+  if (!mod) {
+    mod = new WA.Module(art.binary);
+    compiled.set(art, mod);
+  }
+  return mod;
+}
+
 function createMemory(pages: number): WasmMemory {
   try {
     return new WA.Memory({ initial: pages, maximum: 65536 });
@@ -56,7 +68,7 @@ export function loadWasm(art: WasmArtifact, kp: KernelProgram): Executable {
   try {
     const env: Record<string, unknown> = { memory };
     for (const f of art.imports) env[f] = HOST_MATH[f];
-    const instance = new WA.Instance(new WA.Module(art.binary), { env });
+    const instance = new WA.Instance(compiledModule(art), { env });
     run = instance.exports["run"] as () => void;
   } catch (e) {
     throw new InternalCompilerError(`emitted WebAssembly does not instantiate: ${(e as Error).message}`);

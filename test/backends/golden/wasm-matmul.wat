@@ -1,12 +1,9 @@
 (module
- (type $0 (func))
+ (type $0 (func (param i32 i32 i32 i32)))
+ (type $1 (func))
  (import "env" "memory" (memory $arena 1 65536))
  (export "run" (func $run))
- (func $k0_C
-  (local $0 i32)
-  (local $1 i32)
-  (local $2 i32)
-  (local $3 i32)
+ (func $k0_C_p4 (param $0 i32) (param $1 i32) (param $2 i32) (param $3 i32)
   (local $4 i32)
   (local $5 i32)
   (local $6 i32)
@@ -16,27 +13,11 @@
   (local $10 i32)
   (local $11 i32)
   (local $12 i32)
-  (local $13 f32)
-  (local $14 i32)
-  (local $15 i32)
-  (local $16 i32)
-  (local.set $0
-   (i32.const 560)
-  )
-  (local.set $1
-   (i32.const 0)
-  )
-  (local.set $2
-   (i32.const 208)
-  )
-  (local.set $4
-   (i32.const 0)
-  )
   (local.set $5
    (i32.add
     (local.get $2)
     (i32.mul
-     (local.get $4)
+     (local.get $3)
      (i32.const 4)
     )
    )
@@ -70,7 +51,7 @@
     )
    )
   )
-  (local.set $3
+  (local.set $4
    (i32.const 0)
   )
   (loop $L2
@@ -81,7 +62,7 @@
     (i32.add
      (local.get $1)
      (i32.mul
-      (local.get $3)
+      (local.get $4)
       (i32.const 68)
      )
     )
@@ -133,11 +114,11 @@
      (local.get $0)
      (i32.add
       (i32.mul
-       (local.get $3)
+       (local.get $4)
        (i32.const 20)
       )
       (i32.mul
-       (local.get $4)
+       (local.get $3)
        (i32.const 4)
       )
      )
@@ -147,85 +128,92 @@
     (local.get $12)
     (local.get $7)
    )
-   (local.set $3
+   (local.set $4
     (i32.add
-     (local.get $3)
+     (local.get $4)
      (i32.const 1)
     )
    )
    (br_if $L2
     (i32.lt_s
-     (local.get $3)
+     (local.get $4)
      (i32.const 3)
     )
    )
   )
-  (local.set $3
+ )
+ (func $k0_C_edge (param $0 i32) (param $1 i32) (param $2 i32) (param $3 i32)
+  (local $4 i32)
+  (local $5 f32)
+  (local $6 i32)
+  (local $7 i32)
+  (local $8 i32)
+  (local.set $4
    (i32.const 0)
   )
-  (loop $L5
-   (local.set $4
+  (loop $L2
+   (local.set $3
     (i32.const 4)
    )
-   (loop $L4
-    (local.set $13
+   (loop $L1
+    (local.set $5
      (f32.const 0)
     )
-    (local.set $16
+    (local.set $8
      (i32.const 17)
     )
-    (local.set $14
+    (local.set $6
      (i32.add
       (local.get $1)
       (i32.mul
-       (local.get $3)
+       (local.get $4)
        (i32.const 68)
       )
      )
     )
-    (local.set $15
+    (local.set $7
      (i32.add
       (local.get $2)
       (i32.mul
-       (local.get $4)
+       (local.get $3)
        (i32.const 4)
       )
      )
     )
-    (loop $L3
-     (local.set $13
+    (loop $L0
+     (local.set $5
       (f32.add
-       (local.get $13)
+       (local.get $5)
        (f32.mul
         (f32.load
-         (local.get $14)
+         (local.get $6)
         )
         (f32.load
-         (local.get $15)
+         (local.get $7)
         )
        )
       )
      )
-     (local.set $14
+     (local.set $6
       (i32.add
-       (local.get $14)
+       (local.get $6)
        (i32.const 4)
       )
      )
-     (local.set $15
+     (local.set $7
       (i32.add
-       (local.get $15)
+       (local.get $7)
        (i32.const 20)
       )
      )
-     (local.set $16
+     (local.set $8
       (i32.sub
-       (local.get $16)
+       (local.get $8)
        (i32.const 1)
       )
      )
-     (br_if $L3
-      (local.get $16)
+     (br_if $L0
+      (local.get $8)
      )
     )
     (f32.store
@@ -233,42 +221,69 @@
       (local.get $0)
       (i32.add
        (i32.mul
-        (local.get $3)
+        (local.get $4)
         (i32.const 20)
        )
        (i32.mul
-        (local.get $4)
+        (local.get $3)
         (i32.const 4)
        )
       )
      )
-     (local.get $13)
+     (local.get $5)
     )
-    (local.set $4
+    (local.set $3
      (i32.add
-      (local.get $4)
+      (local.get $3)
       (i32.const 1)
      )
     )
-    (br_if $L4
+    (br_if $L1
      (i32.lt_s
-      (local.get $4)
+      (local.get $3)
       (i32.const 5)
      )
     )
    )
-   (local.set $3
+   (local.set $4
     (i32.add
-     (local.get $3)
+     (local.get $4)
      (i32.const 1)
     )
    )
-   (br_if $L5
+   (br_if $L2
     (i32.lt_s
-     (local.get $3)
+     (local.get $4)
      (i32.const 3)
     )
    )
+  )
+ )
+ (func $k0_C
+  (local $0 i32)
+  (local $1 i32)
+  (local $2 i32)
+  (local $3 i32)
+  (local.set $0
+   (i32.const 560)
+  )
+  (local.set $1
+   (i32.const 0)
+  )
+  (local.set $2
+   (i32.const 208)
+  )
+  (call $k0_C_p4
+   (local.get $0)
+   (local.get $1)
+   (local.get $2)
+   (i32.const 0)
+  )
+  (call $k0_C_edge
+   (local.get $0)
+   (local.get $1)
+   (local.get $2)
+   (i32.const 4)
   )
  )
  (func $run

@@ -1,0 +1,166 @@
+/**
+ * A standalone WebAssembly build of a program, as `tns compile --target wasm`
+ * writes it: the module's bytes, optionally its text, a manifest (buffers with
+ * their arena offsets, inputs, outputs, memory pages, imports) and a small ES
+ * module loader that needs nothing from the compiler. The loader reads the
+ * `.wasm` file next to it (`fetch` in browsers, `fs` in Node), compiles it
+ * asynchronously (browsers refuse synchronous compiles of all but tiny
+ * modules on the main thread) and copies tensors in and out of the arena:
+ *
+ *     import { load } from "./matmul.mjs";
+ *     const prog = await load();
+ *     const { C } = prog.run({ A: a, B: b });   // C: { shape, dtype, data }
+ *
+ * Weight data bound at compile time is embedded in the loader (base64 of
+ * little-endian float64) and copied into memory once per `load()`.
+ */
+import type { DType, Program } from "../../ir/types.js";
+import { lowerToKernels } from "../kernel/lower.js";
+import type { Binaryen } from "./binaryen.js";
+import { emitWasm } from "./emit.js";
+
+/** What a compiled module declares about itself; also written as manifest.json. */
+export interface WasmModuleManifest {
+  readonly format: "tns-wasm-module";
+  readonly version: 1;
+  readonly name: string;
+  /** The module file, relative to the loader. */
+  readonly wasm: string;
+  readonly sizes: Readonly<Record<string, number>>;
+  /** The imported memory: 64 KiB pages, and the arena's bytes. */
+  readonly memory: { readonly pages: number; readonly bytes: number };
+  /** Functions the module imports from `env` (besides `memory`): host `Math` functions. */
+  readonly imports: readonly string[];
+  readonly inputs: readonly { name: string; dtype: DType; shape: readonly number[] }[];
+  readonly outputs: readonly { name: string; dtype: DType; shape: readonly number[] }[];
+  /** Every buffer with its byte offset in the arena (temporaries may share bytes). */
+  readonly buffers: readonly {
+    name: string; dtype: DType; shape: readonly number[]; size: number; role: string; offset: number; embedded: boolean;
+  }[];
+  readonly kernels: number;
+}
+
+/** The files of a standalone build, in memory. */
+export interface WasmModuleFiles {
+  readonly binary: Uint8Array;
+  /** The text format before optimization, when asked for. */
+  readonly wat: string | null;
+  readonly manifest: WasmModuleManifest;
+  /** The loader's ES module source. */
+  readonly loader: string;
+}
+
+/**
+ * Emits a standalone build of a program named `name` (files `name.wasm`,
+ * `name.mjs`).
+ *
+ * @example
+ * ```ts
+ * const files = emitWasmModule(await loadBinaryen(), program, "matmul", { wat: false });
+ * files.manifest.buffers.find((b) => b.name === "A")!.offset; // 0
+ * ```
+ */
+export function emitWasmModule(binaryen: Binaryen, program: Program, name: string, options: { wat: boolean }): WasmModuleFiles {
+  const kp = lowerToKernels(program);
+  const art = emitWasm(binaryen, kp);
+  const weights = new Map<string, Float64Array>();
+  for (const b of kp.buffers) if (b.role === "weight" && b.data) weights.set(b.name, b.data);
+  const manifest: WasmModuleManifest = {
+    format: "tns-wasm-module",
+    version: 1,
+    name,
+    wasm: `${name}.wasm`,
+    sizes: program.sizes,
+    memory: { pages: art.pages, bytes: art.layout.bytes },
+    imports: art.imports,
+    inputs: kp.buffers
+      .filter((b) => b.role === "input" || (b.role === "weight" && !weights.has(b.name)))
+      .map((b) => ({ name: b.name, dtype: b.dtype, shape: b.shape })),
+    outputs: kp.outputs.map((o) => {
+      const b = kp.buffers.find((x) => x.name === o)!;
+      return { name: o, dtype: b.dtype, shape: b.shape };
+    }),
+    buffers: kp.buffers.map((b) => ({
+      name: b.name, dtype: b.dtype, shape: b.shape, size: b.size, role: b.role,
+      offset: art.layout.offsets.get(b.name)!, embedded: weights.has(b.name),
+    })),
+    kernels: kp.kernels.length,
+  };
+  const embedded = [...weights].map(([n, data]) =>
+    `  ${JSON.stringify(n)}: ${JSON.stringify(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64"))},`);
+  return { binary: art.binary, wat: options.wat ? art.text : null, manifest, loader: loaderSource(manifest, embedded) };
+}
+
+function loaderSource(manifest: WasmModuleManifest, embedded: string[]): string {
+  return `// ${manifest.name}: compiled by tns to WebAssembly. Standalone: needs no compiler at run time.
+export const manifest = ${JSON.stringify(manifest, null, 2)};
+
+const ARRAY = { f32: Float32Array, f64: Float64Array, i32: Int32Array };
+const HOST_MATH = { exp: Math.exp, log: Math.log, tanh: Math.tanh, pow: Math.pow };
+const EMBEDDED = {
+${embedded.join("\n")}
+};
+
+function decode(base64) {
+  const bytes = typeof Buffer !== "undefined" ? Buffer.from(base64, "base64") : Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return new Float64Array(copy.buffer);
+}
+
+/** The bytes of the module file next to this one: the file system under Node, fetch elsewhere. */
+async function moduleBytes() {
+  const url = new URL(manifest.wasm, import.meta.url);
+  if (url.protocol === "file:") {
+    const { readFile } = await import("node:fs/promises");
+    return readFile(url);
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(\`cannot fetch \${url}: \${response.status}\`);
+  return response.arrayBuffer();
+}
+
+function sameShape(a, b) {
+  return a.length === b.length && a.every((d, k) => d === b[k]);
+}
+
+/**
+ * Instantiates the module (optionally from \`bytes\` already at hand). Returns
+ * \`{ manifest, run(inputs) }\`: \`inputs\` maps each input name to a typed array
+ * (row-major) or to an object with \`data\` and optionally \`shape\` (checked
+ * when given); \`run\` returns every output as { shape, dtype, data }.
+ */
+export async function load(bytes) {
+  const memory = new WebAssembly.Memory({ initial: manifest.memory.pages, maximum: 65536 });
+  const env = { memory };
+  for (const f of manifest.imports) env[f] = HOST_MATH[f];
+  const { instance } = await WebAssembly.instantiate(bytes ?? (await moduleBytes()), { env });
+  const entry = instance.exports.run;
+  const view = (buf) => new ARRAY[buf.dtype](memory.buffer, buf.offset, buf.size);
+  for (const buf of manifest.buffers) if (buf.embedded) view(buf).set(decode(EMBEDDED[buf.name]));
+  const byName = new Map(manifest.buffers.map((b) => [b.name, b]));
+  const known = new Set(manifest.inputs.map((i) => i.name));
+  function run(inputs) {
+    for (const name of Object.keys(inputs ?? {})) {
+      if (!known.has(name)) throw new Error(\`unknown input '\${name}' (inputs: \${[...known].join(", ")})\`);
+    }
+    for (const name of known) {
+      const buf = byName.get(name);
+      const given = inputs?.[name];
+      if (given === undefined) throw new Error(\`missing input '\${name}' of shape [\${buf.shape.join(", ")}]\`);
+      const data = ArrayBuffer.isView(given) ? given : given.data;
+      if (!ArrayBuffer.isView(given) && given.shape && !sameShape(given.shape, buf.shape)) {
+        throw new Error(\`input '\${name}' has shape [\${given.shape.join(", ")}], expected [\${buf.shape.join(", ")}]\`);
+      }
+      if (!data || data.length !== buf.size) throw new Error(\`input '\${name}' needs \${buf.size} elements\`);
+      view(buf).set(data);
+    }
+    entry();
+    const out = {};
+    for (const o of manifest.outputs) out[o.name] = { shape: o.shape, dtype: o.dtype, data: view(byName.get(o.name)).slice() };
+    return out;
+  }
+  return { manifest, run };
+}
+`;
+}

@@ -1,0 +1,281 @@
+/**
+ * `tns explain FILE`: what the optimizer did and what it bought. For each
+ * pass in order: changed or not, its time, the cost before → after (FLOPs,
+ * bytes moved, largest intermediate, peak memory; see passes/cost.ts) and
+ * the IR lines it changed; then the PathInfo of every contraction that
+ * order-contractions split; then the totals before and after.
+ *
+ *     order-contractions               changed    7.76 ms
+ *         FLOPs                 6,291,456 -> 131,072
+ *         bytes moved           36.0 KiB -> 40.0 KiB
+ *         largest intermediate  none -> D_p1 (512 elements, 2.0 KiB)
+ *         peak memory           36.0 KiB -> 38.0 KiB
+ *       - output D: f32[64, 8] = [i:64, l:8] sum(j:64, k:64) A[i, j] * B[j, k] * C[k, l]
+ *       + D_p1: f32[8, 64] = [l:8, j:64] sum(k:64) B[j, k] * C[k, l]
+ *       + output D: f32[64, 8] = [i:64, l:8] sum(j:64) A[i, j] * D_p1[l, j]
+ */
+import { check } from "../../compiler.js";
+import type { Program } from "../../ir/types.js";
+import { printProgram } from "../../ir/print.js";
+import { defaultPipeline, inlineCalls, runPasses } from "../../passes/index.js";
+import { printPathInfo, type PathInfo } from "../../passes/contraction-path/path-info.js";
+import { programCost, type IntermediateSize, type ProgramCost } from "../../passes/cost.js";
+import { parseCommandArgs, parseSizeOptions, UsageError } from "../args.js";
+import { readText, readTensorArchive } from "../io.js";
+import { EXIT, reportDiagnostics, sourceFileArg, type Terminal } from "./common.js";
+
+/** Help text of `tns explain`. */
+export const EXPLAIN_HELP = `Usage: tns explain FILE [options]
+
+Show what each optimizing pass did to a .tns program and what it cost: for
+each pass, changed or unchanged, its time, the cost before -> after (FLOPs,
+bytes moved, largest intermediate, peak live memory) and the IR lines it
+changed; then the path of every contraction order-contractions chose
+(as numpy.einsum_path reports it); then the totals before and after.
+The cost model is described in docs/optimizer.md ("Cost model").
+
+Options:
+  --size NAME=N       override a size default (repeatable)
+  --weights FILE      weight data from a .npz file
+  -O0, --no-optimize  run only function inlining
+  --ir MODE           diff (default): changed IR lines; full: the whole IR
+                      after each changed pass; none
+  --json              print the report as one JSON document
+  -h, --help          show this help`;
+
+/** How much IR the report shows per pass. */
+export type IrMode = "full" | "diff" | "none";
+
+/** One line of an IR diff. */
+export interface DiffLine {
+  readonly op: "-" | "+";
+  readonly line: string;
+}
+
+/** The headline numbers of a {@link ProgramCost}. */
+export interface CostSummary {
+  readonly flops: number;
+  readonly bytesMoved: number;
+  readonly largestIntermediate: IntermediateSize | null;
+  readonly peakMemoryBytes: number;
+}
+
+/** One pass, explained. */
+export interface ExplainedPass {
+  readonly pass: string;
+  readonly changed: boolean;
+  readonly ms: number;
+  readonly before: CostSummary;
+  readonly after: CostSummary;
+  /** The IR lines the pass removed and added (empty when unchanged). */
+  readonly diff: readonly DiffLine[];
+  /** The whole IR after the pass. */
+  readonly ir: string;
+}
+
+/** One def that a pass split along a contraction path. */
+export interface ExplainedContraction {
+  readonly pass: string;
+  readonly tensor: string;
+  readonly intermediates: readonly string[];
+  readonly info: PathInfo;
+}
+
+/** The whole report of `tns explain`. */
+export interface ExplainReport {
+  readonly sizes: Readonly<Record<string, number>>;
+  readonly optimize: boolean;
+  readonly passes: readonly ExplainedPass[];
+  readonly contractions: readonly ExplainedContraction[];
+  readonly costBefore: ProgramCost;
+  readonly costAfter: ProgramCost;
+  /** FLOPs before / after (null when after is 0 and before is not). */
+  readonly speedup: number | null;
+}
+
+/**
+ * Runs the pipeline over a lowered program and collects the report.
+ *
+ * @example
+ * ```ts
+ * const report = explainProgram(check("size n = 64\ninput A[n, n], B[n, n], C[n, n]\noutput D[i, l] = A[i, j] * B[j, k] * C[k, l]").program!);
+ * report.contractions[0]!.info.equation; // "ij,jk,kl->il"
+ * report.speedup;                        // 48
+ * ```
+ */
+export function explainProgram(program: Program, options: { optimize?: boolean } = {}): ExplainReport {
+  const optimize = options.optimize ?? true;
+  const passes = optimize ? defaultPipeline() : [inlineCalls];
+  const { log } = runPasses(program, passes, { keepIr: true, cost: true });
+  const costBefore = programCost(program);
+  let before = costBefore;
+  let irBefore = printProgram(program);
+  const explained: ExplainedPass[] = [];
+  const contractions: ExplainedContraction[] = [];
+  for (const entry of log) {
+    const after = entry.cost!;
+    const ir = entry.ir!;
+    explained.push({
+      pass: entry.pass, changed: entry.changed, ms: entry.ms,
+      before: summarizeCost(before), after: summarizeCost(after),
+      diff: entry.changed ? diffLines(irBefore, ir) : [], ir,
+    });
+    for (const note of entry.notes ?? []) {
+      contractions.push({ pass: entry.pass, tensor: note.tensor, intermediates: note.intermediates, info: note.info });
+    }
+    before = after;
+    irBefore = ir;
+  }
+  const costAfter = before;
+  const speedup = costAfter.flops > 0 ? costBefore.flops / costAfter.flops : costBefore.flops === 0 ? 1 : null;
+  return { sizes: program.sizes, optimize, passes: explained, contractions, costBefore, costAfter, speedup };
+}
+
+function summarizeCost(c: ProgramCost): CostSummary {
+  return { flops: c.flops, bytesMoved: c.bytesMoved, largestIntermediate: c.largestIntermediate, peakMemoryBytes: c.peakMemory.bytes };
+}
+
+/**
+ * The lines removed from `before` and added in `after`, in order, along a
+ * longest common subsequence of lines.
+ *
+ * @example
+ * ```ts
+ * diffLines("a\nb\nc\n", "a\nB\nc\n"); // [{ op: "-", line: "b" }, { op: "+", line: "B" }]
+ * ```
+ */
+export function diffLines(before: string, after: string): DiffLine[] {
+  const a = before.split("\n").filter((l) => l !== "");
+  const b = after.split("\n").filter((l) => l !== "");
+  // lcs[i][j]: length of the longest common subsequence of a[i..] and b[j..].
+  const lcs = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
+  for (let i = a.length - 1; i >= 0; i--) {
+    for (let j = b.length - 1; j >= 0; j--) {
+      lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+    }
+  }
+  const out: DiffLine[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (i < a.length && j < b.length && a[i] === b[j]) {
+      i++;
+      j++;
+    } else if (j >= b.length || (i < a.length && lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
+      out.push({ op: "-", line: a[i++]! });
+    } else {
+      out.push({ op: "+", line: b[j++]! });
+    }
+  }
+  return out;
+}
+
+/**
+ * The report as text lines.
+ *
+ * @example
+ * ```ts
+ * printExplainReport(explainProgram(program), "diff").join("\n");
+ * ```
+ */
+export function printExplainReport(report: ExplainReport, ir: IrMode): string[] {
+  const lines: string[] = [];
+  const sizes = Object.entries(report.sizes).map(([k, v]) => `${k}=${v}`).join(", ");
+  lines.push(`sizes: ${sizes || "none"}${report.optimize ? "" : "  (-O0: inlining only)"}`);
+  lines.push(costLine("before any pass", summarizeCost(report.costBefore)));
+  const width = Math.max(...report.passes.map((p) => p.pass.length), 0);
+  lines.push("");
+  for (const p of report.passes) {
+    lines.push(`${p.pass.padEnd(width)}  ${p.changed ? "changed  " : "unchanged"}  ${p.ms.toFixed(2)} ms`);
+    if (!p.changed) continue;
+    lines.push(...compareLines(p.before, p.after).map((l) => `    ${l}`));
+    if (ir === "diff") lines.push(...p.diff.map((d) => `  ${d.op} ${d.line}`));
+    if (ir === "full") lines.push(...p.ir.trimEnd().split("\n").map((l) => `    ${l}`));
+    lines.push("");
+  }
+  if (lines.at(-1) === "") lines.pop();
+  for (const c of report.contractions) {
+    const chain = [...c.intermediates, c.tensor].join(", ");
+    lines.push("", `contraction of ${c.tensor} (${c.pass}), now ${chain}:`);
+    lines.push(...printPathInfo(c.info).trimEnd().split("\n").map((l) => `  ${l}`));
+  }
+  const before = summarizeCost(report.costBefore);
+  const after = summarizeCost(report.costAfter);
+  const ratio = report.speedup === null ? "no FLOPs left" : `${report.speedup.toFixed(2)}x fewer FLOPs`;
+  lines.push("", `summary (${ratio}):`, ...compareLines(before, after).map((l) => `    ${l}`));
+  return lines;
+}
+
+function costLine(label: string, c: CostSummary): string {
+  return `${label}: FLOPs ${count(c.flops)}, moved ${bytes(c.bytesMoved)}, largest intermediate ${largest(c.largestIntermediate)}, peak memory ${bytes(c.peakMemoryBytes)}`;
+}
+
+function compareLines(a: CostSummary, b: CostSummary): string[] {
+  return [
+    `FLOPs                 ${count(a.flops)} -> ${count(b.flops)}`,
+    `bytes moved           ${bytes(a.bytesMoved)} -> ${bytes(b.bytesMoved)}`,
+    `largest intermediate  ${largest(a.largestIntermediate)} -> ${largest(b.largestIntermediate)}`,
+    `peak memory           ${bytes(a.peakMemoryBytes)} -> ${bytes(b.peakMemoryBytes)}`,
+  ];
+}
+
+function count(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}
+
+function largest(l: IntermediateSize | null): string {
+  return l === null ? "none" : `${l.name} (${count(l.elements)} elements, ${bytes(l.bytes)})`;
+}
+
+/** The report as JSON data: `ir` kept per pass only for `--ir full`, `diff` dropped for `--ir none`. */
+function reportJson(report: ExplainReport, ir: IrMode): unknown {
+  return {
+    ...report,
+    passes: report.passes.map(({ ir: text, diff, ...rest }) => ({
+      ...rest,
+      ...(ir === "none" ? {} : { diff }),
+      ...(ir === "full" ? { ir: text } : {}),
+    })),
+  };
+}
+
+/** Runs `tns explain`. */
+export function explainCommand(argv: string[], term: Terminal): number {
+  const { values, positionals } = parseCommandArgs("explain", argv, {
+    size: { type: "string", multiple: true },
+    weights: { type: "string" },
+    "no-optimize": { type: "boolean" },
+    O0: { type: "boolean" },
+    ir: { type: "string" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (values["help"]) {
+    term.out(EXPLAIN_HELP);
+    return EXIT.ok;
+  }
+  const file = sourceFileArg(positionals, "explain");
+  const ir = (values["ir"] as string | undefined) ?? "diff";
+  if (ir !== "full" && ir !== "diff" && ir !== "none") throw new UsageError(`--ir expects full, diff or none, got '${ir}'`, "explain");
+  const sizes = parseSizeOptions(values["size"] as string[] | undefined, "explain");
+  const weights = values["weights"] ? readTensorArchive(values["weights"] as string) : {};
+  const { program, diagnostics, sources } = check(readText(file), { file, sizes, weights });
+  reportDiagnostics(term, diagnostics, sources);
+  if (!program) return EXIT.diagnostics;
+  const report = explainProgram(program, { optimize: !(values["O0"] || values["no-optimize"]) });
+  if (values["json"]) term.out(JSON.stringify({ file, ...(reportJson(report, ir) as object) }, null, 2));
+  else term.out(printExplainReport(report, ir).join("\n"));
+  return EXIT.ok;
+}

@@ -1,0 +1,264 @@
+/**
+ * The cost model: FLOPs, bytes moved, the largest intermediate and peak live
+ * memory of a program, per tensor and in total. `tns explain` prints it
+ * before and after every pass; docs/optimizer.md, "Cost model", states the
+ * conventions. In short:
+ *
+ * - every elementwise operator (unary, binary, comparison, `where`) costs 1
+ *   per point it is evaluated at; a reduction of N iterations costs N
+ *   combines (the first combine is with the identity, as NumPy counts);
+ *   constants, index values and loads cost nothing, and so does an operator
+ *   over constants only (`sqrt(64)`: the backends fold it);
+ * - a def's body is evaluated once per output point; the body of a
+ *   reduction once per iteration; a reduction nested inside an expression is
+ *   hoisted, as the backends do, and evaluated once per combination of its
+ *   own free variables;
+ * - a def reads each tensor it accesses once and writes itself once, at its
+ *   element type's size (caches ignored);
+ * - inputs, weights and outputs are live for the whole program; any other
+ *   tensor from its def to its last reader.
+ *
+ * For a sum of products of two or more factors these FLOPs equal
+ * contraction-path's (NumPy's): `D[i, j] = A[i, k] * B[k, j]` costs
+ * `2·n³`, a three-factor product summed over two labels `3·n⁴`.
+ */
+import { InternalCompilerError } from "../diagnostics/diagnostic.js";
+import type { DefNode, DType, Expr, IRFunction, Program, TensorNode } from "../ir/types.js";
+import { numel } from "../ir/types.js";
+import { accessedTensors, freeVars } from "../ir/walk.js";
+
+/** What computing one def or call costs. */
+export interface TensorCost {
+  readonly name: string;
+  readonly role: "def" | "call";
+  readonly flops: number;
+  /** Bytes of every distinct tensor it reads (for a call: what its body's defs read). */
+  readonly bytesRead: number;
+  /** Bytes it writes (for a call: what its body's defs write). */
+  readonly bytesWritten: number;
+  /** Elements of the result. */
+  readonly elements: number;
+  /** Bytes of the result. */
+  readonly bytes: number;
+}
+
+/** The largest tensor that is computed but not returned. */
+export interface IntermediateSize {
+  readonly name: string;
+  readonly elements: number;
+  readonly bytes: number;
+}
+
+/** The most memory live at once, and where. */
+export interface PeakMemory {
+  readonly bytes: number;
+  /** The tensor being computed when the peak is reached (null for a program that computes nothing). */
+  readonly at: string | null;
+  /** The tensors live at that moment, in program order (a call's own intermediates not listed). */
+  readonly live: readonly string[];
+}
+
+/** The cost of a whole program. */
+export interface ProgramCost {
+  /** One entry per def and call, in program order. */
+  readonly tensors: readonly TensorCost[];
+  readonly flops: number;
+  /** Bytes read plus bytes written, over every def and call. */
+  readonly bytesMoved: number;
+  readonly largestIntermediate: IntermediateSize | null;
+  readonly peakMemory: PeakMemory;
+}
+
+/**
+ * Bytes per element of a stored tensor.
+ *
+ * @example
+ * ```ts
+ * elementBytes("f32"); // 4
+ * elementBytes("f64"); // 8
+ * ```
+ */
+export function elementBytes(dtype: DType): number {
+  return dtype === "f64" ? 8 : 4;
+}
+
+/** Bytes of a tensor node's storage. */
+function bytesOf(t: TensorNode): number {
+  return numel(t.shape) * elementBytes(t.dtype);
+}
+
+/**
+ * FLOPs of one def by the convention in the module comment.
+ *
+ * @example
+ * ```ts
+ * // C[i, j] = sum(k) A[i, k] * B[k, j], all extents 8: one multiply and one add per (i, j, k)
+ * defFlops(matmul); // 1024 = 2 * 8 ** 3
+ * // Y[i, j] = E[i, j] / sum(k) E[i, k], extents 4: the sum is hoisted, computed once per i
+ * defFlops(softmaxTail); // 32 = 16 divides + 4 * 4 adds
+ * ```
+ */
+export function defFlops(def: DefNode): number {
+  const extent = (v: string): number => {
+    const n = def.ranges[v];
+    if (n === undefined) throw new InternalCompilerError(`def ${def.name}: no range for index ${v}`);
+    return n;
+  };
+  const count = (vars: Iterable<string>): number => {
+    let n = 1;
+    for (const v of vars) n *= extent(v);
+    return n;
+  };
+  // `evaluations`: how many times `e` is evaluated in all.
+  const flops = (e: Expr, evaluations: number, top: boolean): number => {
+    if (isConstant(e)) return 0;
+    switch (e.kind) {
+      case "const":
+      case "index":
+      case "access":
+        return 0;
+      case "unary":
+        return evaluations + flops(e.arg, evaluations, false);
+      case "binary":
+        return evaluations + flops(e.lhs, evaluations, false) + flops(e.rhs, evaluations, false);
+      case "select":
+        return evaluations + flops(e.cond, evaluations, false) + flops(e.then, evaluations, false) + flops(e.else, evaluations, false);
+      case "reduce": {
+        const { vars, body } = mergeNested(e);
+        // The def's own reduction accumulates into the output; any other is hoisted out of the loops it does not use.
+        const runs = top ? evaluations : count(freeVars(e));
+        const iterations = runs * count(vars);
+        return iterations + flops(body, iterations, false);
+      }
+    }
+  };
+  return flops(def.body, count(def.indices), true);
+}
+
+/** Whether `e` is built from constants and elementwise operators only. */
+function isConstant(e: Expr): boolean {
+  switch (e.kind) {
+    case "const": return true;
+    case "unary": return isConstant(e.arg);
+    case "binary": return isConstant(e.lhs) && isConstant(e.rhs);
+    case "select": return isConstant(e.cond) && isConstant(e.then) && isConstant(e.else);
+    default: return false;
+  }
+}
+
+/** `sum_j sum_k x` as one reduction over `j, k`: the backends run directly nested reductions of one operator as one loop nest. */
+function mergeNested(e: Expr & { kind: "reduce" }): { vars: string[]; body: Expr } {
+  const vars = [...e.vars];
+  let body = e.body;
+  while (body.kind === "reduce" && body.op === e.op) {
+    vars.push(...body.vars);
+    body = body.body;
+  }
+  return { vars, body };
+}
+
+/**
+ * The cost of `program` (see the module comment). A call costs what its
+ * function's body costs; while it runs, the function's own intermediates add
+ * to the live memory.
+ *
+ * @example
+ * ```ts
+ * const cost = programCost(parseProgramText("input A: f32[8, 8]\ninput B: f32[8, 8]\noutput C: f32[8, 8] = [i:8, j:8] sum(k:8) A[i, k] * B[k, j]\n"));
+ * cost.flops;             // 1024
+ * cost.bytesMoved;        // 768: A and B read, C written, 256 bytes each
+ * cost.peakMemory.bytes;  // 768
+ * ```
+ */
+export function programCost(program: Program): ProgramCost {
+  return costOf(program.tensors, program.functions, new Map());
+}
+
+/** What running a function costs: its totals, and the memory its own intermediates need beyond its parameters and result. */
+interface FunctionCost {
+  readonly cost: ProgramCost;
+  readonly transientBytes: number;
+}
+
+function costOf(
+  tensors: readonly TensorNode[],
+  functions: Readonly<Record<string, IRFunction>>,
+  memo: Map<string, FunctionCost>,
+): ProgramCost {
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  const bytesNamed = (name: string): number => {
+    const t = byName.get(name);
+    if (t === undefined) throw new InternalCompilerError(`cost: unknown tensor ${name}`);
+    return bytesOf(t);
+  };
+  const costs: TensorCost[] = [];
+  const transient = new Map<string, number>();
+  const lastUse = new Map<string, number>();
+  tensors.forEach((t, k) => {
+    if (t.role === "input" || t.role === "weight") return;
+    const reads = t.role === "def" ? [...accessedTensors(t.body)] : [...new Set(t.args)];
+    for (const r of reads) lastUse.set(r, k);
+    const own = { name: t.name, role: t.role, elements: numel(t.shape), bytes: bytesOf(t) };
+    if (t.role === "def") {
+      costs.push({ ...own, flops: defFlops(t), bytesRead: reads.reduce((a, r) => a + bytesNamed(r), 0), bytesWritten: own.bytes });
+      return;
+    }
+    const fn = functionCost(t.fn, functions, memo);
+    transient.set(t.name, fn.transientBytes);
+    const totals = fn.cost.tensors.reduce((a, c) => ({ read: a.read + c.bytesRead, written: a.written + c.bytesWritten }), { read: 0, written: 0 });
+    costs.push({ ...own, flops: fn.cost.flops, bytesRead: totals.read, bytesWritten: totals.written });
+  });
+  return {
+    tensors: costs,
+    flops: costs.reduce((a, c) => a + c.flops, 0),
+    bytesMoved: costs.reduce((a, c) => a + c.bytesRead + c.bytesWritten, 0),
+    largestIntermediate: largestIntermediate(tensors),
+    peakMemory: peakMemory(tensors, lastUse, transient),
+  };
+}
+
+function functionCost(name: string, functions: Readonly<Record<string, IRFunction>>, memo: Map<string, FunctionCost>): FunctionCost {
+  const known = memo.get(name);
+  if (known !== undefined) return known;
+  const fn = functions[name];
+  if (fn === undefined) throw new InternalCompilerError(`cost: call of unknown function ${name}`);
+  const body = fn.tensors.map((t) => (t.name === fn.result ? { ...t, output: true } : t));
+  const cost = costOf([...fn.params, ...body], functions, memo);
+  const result = body.find((t) => t.name === fn.result);
+  const boundary = fn.params.reduce((a, p) => a + bytesOf(p), 0) + (result ? bytesOf(result) : 0);
+  const out = { cost, transientBytes: Math.max(0, cost.peakMemory.bytes - boundary) };
+  memo.set(name, out);
+  return out;
+}
+
+function largestIntermediate(tensors: readonly TensorNode[]): IntermediateSize | null {
+  let best: IntermediateSize | null = null;
+  for (const t of tensors) {
+    if (t.output || t.role === "input" || t.role === "weight") continue;
+    const elements = numel(t.shape);
+    if (best === null || elements > best.elements) best = { name: t.name, elements, bytes: bytesOf(t) };
+  }
+  return best;
+}
+
+/**
+ * Liveness over the program order: while tensor k is computed, every input,
+ * weight and output is live, and every other computed tensor whose def is at
+ * or before k and whose last reader is at or after k.
+ */
+function peakMemory(
+  tensors: readonly TensorNode[],
+  lastUse: ReadonlyMap<string, number>,
+  transient: ReadonlyMap<string, number>,
+): PeakMemory {
+  const persistent = (t: TensorNode): boolean => t.output || t.role === "input" || t.role === "weight";
+  const always = tensors.filter(persistent).reduce((a, t) => a + bytesOf(t), 0);
+  let peak: PeakMemory = { bytes: always, at: null, live: tensors.filter(persistent).map((t) => t.name) };
+  tensors.forEach((t, k) => {
+    if (t.role === "input" || t.role === "weight") return;
+    const live = tensors.filter((u, j) => persistent(u) || (j <= k && (lastUse.get(u.name) ?? j) >= k));
+    const bytes = live.reduce((a, u) => a + bytesOf(u), 0) + (transient.get(t.name) ?? 0);
+    if (peak.at === null || bytes > peak.bytes) peak = { bytes, at: t.name, live: live.map((u) => u.name) };
+  });
+  return peak;
+}
