@@ -60,10 +60,11 @@ describe("lowerToKernels", () => {
     expect(kernelOf(CORPUS["max-pool"]!).loopOrder).toEqual(["c", "y", "x", "dy", "dx"]);
   });
 
-  it("recognises batched products, with the operands in either order", () => {
+  it("recognises batched products, with the operands in either order and B transposed", () => {
     expect(kernelOf(CORPUS["batched-matmul"]!).contraction?.batch).toEqual([{ var: "b", extent: 2 }]);
     expect(kernelOf(CORPUS["batched-matmul-shared-b"]!).contraction).toMatchObject({ a: { buffer: "A" }, b: { buffer: "B" } });
-    expect(kernelOf(CORPUS["matmul-transposed-b"]!).contraction).toBeUndefined();
+    expect(kernelOf(CORPUS["matmul-transposed-b"]!).contraction).toMatchObject({ m: 5, n: 4, k: 3, b: { kStride: 1, colStride: 3 } });
+    expect(kernelOf(CORPUS["matmul"]!).contraction?.b.colStride).toBe(1);
   });
 
   it("lowers a nested sum of a reciprocal (a constant-1 factor must not loop the factoring)", () => {

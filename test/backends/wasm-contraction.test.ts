@@ -3,6 +3,7 @@ import { loadBackend } from "../../src/backends/index.js";
 import { lowerToKernels } from "../../src/backends/kernel/lower.js";
 import { emitWasm, loadBinaryen } from "../../src/backends/wasm/index.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
+import { REVERSED_B, sizeTriples, transposedB, TRANSPOSED_CASES } from "./contraction-cases.js";
 import { expectMatchesInterpreter, inputsFor } from "./support.js";
 
 const wasm = await loadBackend("wasm");
@@ -66,6 +67,14 @@ A: f32[5, 6] = [i:5, k:6] X[i, k] * 2
 output C: f32[5, 9] = [i:5, j:9] sum(k:6) A[i, k] * B[k, j]
 `, true);
   });
+
+  // B read as B[j, k]: the panel copy gathers each packed row from several rows of B.
+  for (const [m, n, k] of sizeTriples()) {
+    it(`transposed-B matmul ${m}x${n}x${k}`, () => check(transposedB(m, n, k), n >= 4));
+  }
+
+  for (const [name, text] of TRANSPOSED_CASES) it(`transposed B: ${name}`, () => check(text, true));
+  it("leaves a B with reversed columns (negative column stride) to the scalar path", () => check(REVERSED_B, false));
 
   it("uses the scalar path for f64 contractions", () => {
     check(`

@@ -46,12 +46,18 @@ function block(c: Contraction, rows: number, cols: number, ind: string): string[
   return out;
 }
 
-/** One column panel of width `cols` starting at `j0`: pack it, then run every row block over it. */
+/**
+ * One column panel of width `cols` starting at `j0`: pack it, then run every
+ * row block over it. The copy reads `B` through both of its strides, so a
+ * transposed `B` (`B[j, k]`) packs in the same single pass, from `cols` rows at once.
+ */
 function panel(c: Contraction, j0: string, cols: number, ind: string): string[] {
   const B = jsName(c.b.buffer);
   const out: string[] = [];
-  const copies = range(cols).map((q) => `P[${plus("p0", q)}] = ${B}[${plus("v2", q)}];`).join(" ");
-  out.push(`${ind}for (let k0 = 0, v2 = u2 + ${j0}, p0 = 0; k0 < ${c.k}; k0++, v2 += ${c.b.kStride}, p0 += ${cols}) {`);
+  const col = c.b.colStride;
+  const copies = range(cols).map((q) => `P[${plus("p0", q)}] = ${B}[${plus("v2", q * col)}];`).join(" ");
+  const first = col === 1 ? j0 : `${j0} * ${col}`;
+  out.push(`${ind}for (let k0 = 0, v2 = u2 + ${first}, p0 = 0; k0 < ${c.k}; k0++, v2 += ${c.b.kStride}, p0 += ${cols}) {`);
   out.push(`${ind}  ${copies}`, `${ind}}`);
   const full = c.m - (c.m % MR);
   if (full > 0) out.push(`${ind}for (let i0 = 0; i0 < ${full}; i0 += ${MR}) {`, ...block(c, MR, cols, ind + "  "), `${ind}}`);
@@ -63,8 +69,8 @@ function panel(c: Contraction, j0: string, cols: number, ind: string): string[] 
  * The body of a kernel function computing a contraction with register
  * blocking. Columns of `B` are first copied into a contiguous float64 panel
  * (`P`, `k` rows of at most 4 columns) so the `k` loop reads consecutive
- * memory whatever the row stride of `B` (a power-of-two stride would
- * otherwise thrash the cache).
+ * memory whatever the strides of `B` (a power-of-two stride would
+ * otherwise thrash the cache, and a transposed `B` has no contiguous rows).
  *
  * @example
  * ```ts

@@ -4,12 +4,17 @@
  *
  *     out[b.., i, j] = sum_k A[...] * B[...]
  *
- * with `A` reading `i` and `k` but not `j`, `B` reading `k` and `j` (stride 1)
- * but not `i`, and both otherwise reading only batch variables. The match is
- * a description; the kernel's general loop nest stays valid.
+ * with `A` reading `i` and `k` but not `j`, `B` reading `k` and `j` but not
+ * `i` (with any strides, so a transposed `B[j, k]` matches too), and both
+ * otherwise reading only batch variables. The output is contiguous in `j`
+ * since `j` is its last index. The match is a description; the kernel's
+ * general loop nest stays valid.
  *
  *     before: C[i, j] = sum_k A[i, k] * B[k, j]     (A[4, 8], B[8, 3])
- *     after:  m 4, n 3, k 8; out C + 3*i + j; a A + 8*i + 1*k; b B + 3*k + j
+ *     after:  m 4, n 3, k 8; out C + 3*i + j; a A + 8*i + 1*k; b B + 3*k + 1*j
+ *
+ *     before: S[q, t] = sum_d Q[q, d] * K[t, d]     (Q[4, 8], K[5, 8])
+ *     after:  m 4, n 5, k 8; out S + 5*q + t; a Q + 8*q + 1*d; b K + 1*d + 8*t
  */
 import type { DefNode } from "../../ir/types.js";
 import { affine } from "../../ir/types.js";
@@ -47,8 +52,9 @@ export function matchContraction(def: DefNode, shapes: ReadonlyMap<string, reado
   const aRow = coefOf(a.offset, i);
   const aK = coefOf(a.offset, k);
   const bK = coefOf(b.offset, k);
+  const bCol = coefOf(b.offset, j);
   if (aRow === 0 || aK === 0 || bK === 0 || coefOf(a.offset, j) !== 0) return null;
-  if (coefOf(b.offset, j) !== 1 || coefOf(b.offset, i) !== 0) return null;
+  if (bCol === 0 || coefOf(b.offset, i) !== 0) return null;
   if (!onlyBatch(a.offset, [i, k]) || !onlyBatch(b.offset, [k, j])) return null;
   const range = (v: string): number => def.ranges[v] ?? 0;
   const outOffset = flattenIndex(def.indices.map((v) => affine([{ var: v, coef: 1 }])), def.indices.map(range));
@@ -59,6 +65,6 @@ export function matchContraction(def: DefNode, shapes: ReadonlyMap<string, reado
     k: range(k),
     out: { buffer: def.name, base: dropVars(outOffset, [i, j]), rowStride: coefOf(outOffset, i) },
     a: { buffer: a.buffer, base: dropVars(a.offset, [i, k]), rowStride: aRow, kStride: aK },
-    b: { buffer: b.buffer, base: dropVars(b.offset, [k, j]), kStride: bK },
+    b: { buffer: b.buffer, base: dropVars(b.offset, [k, j]), kStride: bK, colStride: bCol },
   };
 }

@@ -93,7 +93,9 @@ export interface Fill { readonly kind: "fill"; readonly buffer: string; readonly
 
 /**
  * A recognised batched matrix product `out[b.., i, j] = sum_k A[.., i, .., k] * B[.., k, .., j]`
- * whose output and `B` rows are contiguous in `j`. The kernel's `body` still
+ * whose output rows are contiguous in `j`. `A` and `B` may be read with any
+ * (non-zero) strides: `B` stored transposed, as in `S[q, k] = sum_d Q[q, d] * K[k, d]`,
+ * has `kStride` 1 and `colStride` the row length. The kernel's `body` still
  * computes it; a backend may use this description to emit a register-blocked
  * loop nest instead. Offsets are affine in the batch variables only.
  */
@@ -105,7 +107,7 @@ export interface Contraction {
   readonly k: number;
   readonly out: { readonly buffer: string; readonly base: Affine; readonly rowStride: number };
   readonly a: { readonly buffer: string; readonly base: Affine; readonly rowStride: number; readonly kStride: number };
-  readonly b: { readonly buffer: string; readonly base: Affine; readonly kStride: number };
+  readonly b: { readonly buffer: string; readonly base: Affine; readonly kStride: number; readonly colStride: number };
 }
 
 /** The loop nest computing one def. */

@@ -1,7 +1,9 @@
 /**
  * SIMD128 for a recognised float32 matrix product. The columns of `B` are
  * copied, 8 at a time, into a contiguous panel in scratch memory (so the `k`
- * loop reads consecutive bytes whatever `B`'s row stride); then each block of
+ * loop reads consecutive bytes whatever `B`'s strides: rows of a plain `B`
+ * copy as vectors, a transposed `B[j, k]` gathers each panel row from 8 rows
+ * of `B`, still one pass over them); then each block of
  * 4 rows × 8 columns of the output lives in eight f32x4 accumulators while
  * the `k` loop broadcasts one element of `A` per row (`v128.load32_splat`)
  * and loads one panel row (two `v128.load`), so each load feeds several
@@ -32,7 +34,7 @@ const NR = 8;
 
 /**
  * Whether the SIMD path handles a contraction: float32 throughout, positive
- * strides (so row offsets fit an instruction's static offset).
+ * strides (so row and column offsets fit an instruction's static offset).
  *
  * @example
  * ```ts
@@ -41,7 +43,7 @@ const NR = 8;
  */
 export function simdContractionApplies(c: Contraction, dtypeOf: (buffer: string) => string): boolean {
   const f32 = [c.out.buffer, c.a.buffer, c.b.buffer].every((b) => dtypeOf(b) === "f32");
-  return f32 && c.a.rowStride > 0 && c.a.kStride > 0 && c.b.kStride > 0 && c.out.rowStride > 0;
+  return f32 && c.a.rowStride > 0 && c.a.kStride > 0 && c.b.kStride > 0 && c.b.colStride > 0 && c.out.rowStride > 0;
 }
 
 /**
@@ -105,9 +107,13 @@ class ContractionEmitter {
     const pp = l.fresh("i32");
     const end = this.scratch + c.k * width * 4;
     const label = this.ctx.label();
-    const copies = range(width / 4).map((v) => m.v128Store(16 * v, this.i32(pp), m.v128Load(16 * v, this.i32(pb))));
+    const col = c.b.colStride;
+    // Contiguous columns copy four at a time; strided ones one element each (k × width copies, small beside the m × k × width multiply-adds).
+    const copies = col === 1
+      ? range(width / 4).map((v) => m.v128Store(16 * v, this.i32(pp), m.v128Load(16 * v, this.i32(pb))))
+      : range(width).map((q) => m.store("f32", 4 * q, this.i32(pp), m.load("f32", q * col * 4, this.i32(pb))));
     const pack = [
-      m.set(pb, this.add(this.i32(this.uB), this.times(this.j0, 4))),
+      m.set(pb, this.add(this.i32(this.uB), this.times(this.j0, col * 4))),
       m.set(pp, m.i32Const(this.scratch)),
       m.loop(label, m.block([...copies, this.bump(pb, c.b.kStride * 4), this.bump(pp, width * 4), m.brIf(label, m.i32("ne", this.i32(pp), m.i32Const(end)))])),
     ];
@@ -171,7 +177,7 @@ class ContractionEmitter {
       m.set(s, m.f32Const(0)),
       m.set(kk, m.i32Const(c.k)),
       m.set(pa, this.add(this.i32(this.uA), this.times(this.i0, c.a.rowStride * 4))),
-      m.set(pb, this.add(this.i32(this.uB), this.times(this.j0, 4))),
+      m.set(pb, this.add(this.i32(this.uB), this.times(this.j0, c.b.colStride * 4))),
       dot,
       m.store("f32", 0, this.add(this.i32(this.uOut), this.add(this.times(this.i0, c.out.rowStride * 4), this.times(this.j0, 4))), m.get(s, "f32")),
     ];
