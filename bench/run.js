@@ -8,6 +8,7 @@ import { runMatmulWasmBench } from "./matmul-wasm.js";
 import { runFrontendBench } from "./frontend.js";
 import { runContractionPathBench } from "./contraction-paths.js";
 import { runKronBench } from "./kron.js";
+import { runExamplesBench } from "./examples.js";
 import { formatRows } from "./util.js";
 
 const only = new Set(process.argv.slice(2));
@@ -51,6 +52,11 @@ if (wanted("einsum-wasm") && existsSync(new URL("./einsum-wasm.js", import.meta.
 if (wanted("kron")) {
   console.log("\n## Kronecker inlining, JS backend, optimized vs -O0 (median)");
   runKronBench();
+}
+
+if (wanted("examples")) {
+  console.log("\n## every example, JS backend, optimized vs -O0 (median)");
+  runExamplesBench();
 }
 
 if (wanted("contraction-paths")) {

@@ -74,6 +74,13 @@ describe("lowerToKernels", () => {
     expect(printKernel(k)).toContain("for j < 2");
   });
 
+  it("puts a sum that the optimizer factored a term out of back outermost, keeping the contiguous loop order", () => {
+    const factored = "input E: f32[8, 8]\ninput V: f32[8, 4]\noutput O: f32[8, 4] = [i:8, e:4] 1 / (sum(j_1:8) E[i, j_1]) * sum(j:8) E[i, j] * V[j, e]\n";
+    const plain = "input E: f32[8, 8]\ninput V: f32[8, 4]\noutput O: f32[8, 4] = [i:8, e:4] sum(j:8) E[i, j] * V[j, e] / sum(j_1:8) E[i, j_1]\n";
+    expect(kernelOf(factored).loopOrder).toEqual(["i", "j", "e"]);
+    expect(kernelOf(factored).loopOrder).toEqual(kernelOf(plain).loopOrder);
+  });
+
   it("rejects a program that still has calls", () => {
     const p: Program = {
       sizes: {},

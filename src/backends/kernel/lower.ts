@@ -11,6 +11,7 @@ import type { Program } from "../../ir/types.js";
 import { numel } from "../../ir/types.js";
 import { matchContraction } from "./contraction.js";
 import { lowerDef } from "./lower-def.js";
+import { sumOutermost } from "./reassociate.js";
 import type { Kernel, KernelBuffer, KernelProgram } from "./types.js";
 
 /**
@@ -44,8 +45,9 @@ export function lowerToKernels(program: Program): KernelProgram {
         break;
       case "def": {
         buffers.push({ ...base, role: node.output ? "output" : "temp" });
-        const kernel = lowerDef(node, shapes);
-        const contraction = matchContraction(node, shapes);
+        const def = { ...node, body: sumOutermost(node.body) };
+        const kernel = lowerDef(def, shapes);
+        const contraction = matchContraction(def, shapes);
         kernels.push(contraction ? { ...kernel, contraction } : kernel);
         break;
       }

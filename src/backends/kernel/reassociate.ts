@@ -100,3 +100,27 @@ export function factorOutOfSum(vars: readonly string[], body: Expr): Expr | null
   if (inner.length === 0 || outer.length === 0) return null;
   return buildProduct([{ expr: reduce("sum", vars, buildProduct(inner)), inverse: false }, ...outer]);
 }
+
+/**
+ * A def body with its one top-level sum made outermost again: the optimizer
+ * factors invariant terms out of sums (`0.125 * sum(k) K * Q`), but the loop
+ * nest wants the sum on the outside so it can choose a contiguous loop
+ * order and accumulate in place; its own hoisting puts the factor back
+ * where it is cheapest. Returns `body` unchanged unless it is a product with
+ * exactly one (non-divisor) `sum` factor.
+ *
+ * @example
+ * ```ts
+ * sumOutermost(parse("0.125 * sum(k) K[j, k] * Q[i, k]")); // sum(k) K[j, k] * Q[i, k] * 0.125
+ * ```
+ */
+export function sumOutermost(body: Expr): Expr {
+  if (body.kind !== "binary" || (body.op !== "mul" && body.op !== "div")) return body;
+  const factors = productFactors(body);
+  const sums = factors.filter((f) => !f.inverse && f.expr.kind === "reduce" && f.expr.op === "sum");
+  if (sums.length !== 1) return body;
+  const sum = sums[0]!.expr as Extract<Expr, { kind: "reduce" }>;
+  const others = factors.filter((f) => f !== sums[0]);
+  if (others.some((f) => [...freeVars(f.expr)].some((v) => sum.vars.includes(v)))) return body;
+  return reduce("sum", sum.vars, buildProduct([{ expr: sum.body, inverse: false }, ...others]));
+}
