@@ -12,6 +12,8 @@ import type { DType, Program } from "./ir/types.js";
 import { printProgram } from "./ir/print.js";
 import { runPasses, defaultPipeline, type PassLogEntry } from "./passes/index.js";
 import { inlineCalls } from "./passes/inline-calls.js";
+import type { Pass } from "./passes/pass.js";
+import { VerificationError, verifyOptimization, type Verification } from "./passes/verify-optimization.js";
 import { backendNamed, loadBackend, type BackendName } from "./backends/index.js";
 import type { Executable } from "./runtime/executable.js";
 import type { Tensor } from "./runtime/tensor.js";
@@ -34,6 +36,24 @@ export interface CompileOptions {
   optimize?: boolean;
   /** Check every IR invariant after every pass (slower; tests turn it on). */
   verify?: boolean;
+  /**
+   * `verify`, and then check the optimized program against the unoptimized
+   * one on the reference interpreter, and the backend against the
+   * interpreter, with seeded random data (see `passes/verify-optimization.ts`).
+   * It runs the program three times at its full size, so it is separate from
+   * `verify`, which is cheap enough for every test. A mismatch throws a
+   * `VerificationError` (an `InternalCompilerError`): it is a bug in tns, not
+   * in the program. The report is {@link CompiledProgram.verification}.
+   */
+  verifyOutputs?: boolean;
+  /** Seed of the random inputs and weights of `verifyOutputs` (default 1). */
+  verifySeed?: number;
+  /**
+   * The passes to run instead of the default pipeline (and instead of what
+   * `optimize` picks). For tools and tests, e.g. to check that `verifyOutputs`
+   * catches an unsound pass; must inline calls when the program has any.
+   */
+  passes?: readonly Pass[];
   /** How `import` paths are found and read. Default: the file system and the bundled stdlib. */
   loader?: SourceLoader;
 }
@@ -62,6 +82,8 @@ export interface CompiledProgram {
   readonly ir: Program | null;
   /** One entry per pass that ran. */
   readonly passLog: readonly PassLogEntry[];
+  /** What `verifyOutputs` found (every difference within tolerance, or it would have thrown); null without it. */
+  readonly verification: Verification | null;
   /** The emitted code ("" for the reference backend or on failure). */
   readonly code: string;
   readonly inputs: readonly TensorInfo[];
@@ -119,11 +141,33 @@ export function compileProgram(
   diags: DiagnosticBag = new DiagnosticBag(),
   sources: Map<string, string> = new Map(),
 ): CompiledProgram {
-  const passes = options.optimize === false ? [inlineCalls] : defaultPipeline();
-  const { program: optimized, log } = runPasses(program, passes, { verify: options.verify ?? false });
+  const passes = options.passes ?? (options.optimize === false ? [inlineCalls] : defaultPipeline());
+  const verify = options.verify === true || options.verifyOutputs === true;
+  const { program: optimized, log } = runPasses(program, passes, { verify });
   const backend = backendNamed(options.backend ?? "js");
   const { code, executable } = backend.compile(optimized);
-  return succeeded(program, optimized, log, code, executable, diags, sources);
+  const verification = options.verifyOutputs ? verified(program, optimized, executable, options) : null;
+  return succeeded(program, optimized, log, code, executable, verification, diags, sources);
+}
+
+/**
+ * Runs the inlined but otherwise unoptimized program and the optimized one on
+ * the interpreter, and the backend on the optimized one; throws a
+ * {@link VerificationError} past the tolerances.
+ */
+function verified(lowered: Program, optimized: Program, executable: Executable, options: CompileOptions): Verification {
+  const { program: unoptimized } = runPasses(lowered, [inlineCalls], { verify: true });
+  const backend = backendNamed(options.backend ?? "js");
+  const verification = verifyOptimization(unoptimized, optimized, {
+    seed: options.verifySeed ?? 1,
+    backend: {
+      name: backend.name,
+      // Weights without data get random data, which needs a build of its own.
+      run: (p, inputs) => (p === optimized ? executable : backend.compile(p).executable).run(inputs),
+    },
+  });
+  if (!verification.ok) throw new VerificationError(verification);
+  return verification;
 }
 
 /**
@@ -182,7 +226,7 @@ function failed(diags: DiagnosticBag, sources: Map<string, string>): CompiledPro
   const diagnostics = diags.items;
   const format = renderer(diagnostics, sources);
   return {
-    ok: false, diagnostics, sources, loweredIr: null, ir: null, passLog: [], code: "", inputs: [], outputs: [],
+    ok: false, diagnostics, sources, loweredIr: null, ir: null, passLog: [], verification: null, code: "", inputs: [], outputs: [],
     run: () => { throw new CompileError(diagnostics, format()); },
     formatDiagnostics: format,
   };
@@ -190,12 +234,12 @@ function failed(diags: DiagnosticBag, sources: Map<string, string>): CompiledPro
 
 function succeeded(
   lowered: Program, optimized: Program, log: readonly PassLogEntry[], code: string,
-  executable: Executable, diags: DiagnosticBag, sources: Map<string, string>,
+  executable: Executable, verification: Verification | null, diags: DiagnosticBag, sources: Map<string, string>,
 ): CompiledProgram {
   const diagnostics = diags.items;
   const { inputs, outputs } = infos(optimized);
   return {
-    ok: true, diagnostics, sources, loweredIr: lowered, ir: optimized, passLog: log, code, inputs, outputs,
+    ok: true, diagnostics, sources, loweredIr: lowered, ir: optimized, passLog: log, verification, code, inputs, outputs,
     run: (given = {}) => executable.run(given),
     formatDiagnostics: renderer(diagnostics, sources),
   };

@@ -42,6 +42,8 @@ export type * from "./ir/types.js";
 export type * as ast from "./parser/ast.js";
 export type { Module, Item } from "./parser/ast.js";
 export type { PassLogEntry } from "./passes/manager.js";
+export { VerificationError, verifyOptimization, OPTIMIZATION_TOLERANCE } from "./passes/verify-optimization.js";
+export type { Verification, OutputDifference, BackendVerification } from "./passes/verify-optimization.js";
 export { checkProgram } from "./checker/index.js";
 export type { SourceLoader, CheckOptions } from "./checker/index.js";
 export { loadBackend, BACKEND_NAMES } from "./backends/index.js";

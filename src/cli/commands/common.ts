@@ -7,6 +7,7 @@ import { renderDiagnostics } from "../../diagnostics/render.js";
 import { check, compile, type CompiledProgram } from "../../compiler.js";
 import { BACKEND_NAMES, type BackendName } from "../../backends/index.js";
 import type { Program } from "../../ir/types.js";
+import { verificationLines } from "../../passes/verify-optimization.js";
 import { randomTensor } from "../../runtime/random.js";
 import type { Tensor } from "../../runtime/tensor.js";
 import { UsageError, parseSizeOptions } from "../args.js";
@@ -28,6 +29,7 @@ export const COMPILE_OPTIONS = {
   weights: { type: "string" },
   "no-optimize": { type: "boolean" },
   O0: { type: "boolean" },
+  verify: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -62,7 +64,11 @@ export function randomWeights(program: Program, given: Record<string, Tensor>, s
   return out;
 }
 
-/** Compiles FILE with `--size`, `--weights` and `-O0`; weights without data become random when `randomData` is set. */
+/**
+ * Compiles FILE with `--size`, `--weights`, `-O0` and `--verify` (whose random
+ * data uses `extra.seed`); weights without data become random when
+ * `randomData` is set.
+ */
 export function compileFile(
   file: string,
   values: Record<string, unknown>,
@@ -77,6 +83,15 @@ export function compileFile(
     const checked = check(source, { file, sizes, weights });
     if (checked.program) weights = randomWeights(checked.program, weights, extra.seed);
   }
-  const result = compile(source, { file, sizes, weights, optimize, backend: extra.backend });
+  const verifyOutputs = Boolean(values["verify"]);
+  const result = compile(source, { file, sizes, weights, optimize, backend: extra.backend, verifyOutputs, verifySeed: extra.seed });
   return { result, source };
+}
+
+/**
+ * Prints what `--verify` found, one line per output (nothing without it). A
+ * failed check never gets here: it is an internal compiler error.
+ */
+export function reportVerification(term: Terminal, result: CompiledProgram): void {
+  if (result.verification) for (const line of verificationLines(result.verification)) term.out(line);
 }

@@ -10,7 +10,9 @@ import type { Program } from "../../ir/types.js";
 import { printProgram } from "../../ir/print.js";
 import { parseCommandArgs, UsageError } from "../args.js";
 import { writeFileAtomic } from "../io.js";
-import { COMPILE_OPTIONS, EXIT, compileFile, reportDiagnostics, sourceFileArg, type Terminal } from "./common.js";
+import {
+  COMPILE_OPTIONS, EXIT, compileFile, reportDiagnostics, reportVerification, sourceFileArg, type Terminal,
+} from "./common.js";
 
 /** Help text of `tns compile`. */
 export const COMPILE_HELP = `Usage: tns compile FILE --target js|wasm -o DIR [options]
@@ -34,6 +36,8 @@ Options:
   --size NAME=N       override a size default (repeatable)
   --weights FILE      weight data from a .npz file, embedded in the module
   -O0, --no-optimize  skip the optimizing passes
+  --verify            check the optimized program against the unoptimized one, and the
+                      js backend against the reference interpreter, on random data
   -h, --help          show this help`;
 
 /** Runs `tns compile`. */
@@ -60,6 +64,7 @@ export async function compileCommand(argv: string[], term: Terminal): Promise<nu
   const { result } = compileFile(file, values, "compile", { backend: "js", randomData: false, seed: 1 });
   reportDiagnostics(term, result.diagnostics, result.sources);
   if (!result.ok || !result.ir) return EXIT.diagnostics;
+  reportVerification(term, result);
   const name = basename(file, extname(file)).replace(/[^A-Za-z0-9_.-]/g, "_") || "program";
   const files = target === "wasm" ? await wasmFiles(result.ir, name, emit === "wat") : jsFiles(result.ir, name);
   files.push([`${name}.ir.txt`, printProgram(result.ir)]);

@@ -10,7 +10,7 @@ import type { Tensor } from "../../runtime/tensor.js";
 import { parseCommandArgs, parseIntOption, parseNamedPaths, UsageError } from "../args.js";
 import { readTensorArchive, readTensorFile, summarize, writeOutputs, DataFileError } from "../io.js";
 import {
-  COMPILE_OPTIONS, EXIT, backendOption, compileFile, reportDiagnostics, sourceFileArg, type Terminal,
+  COMPILE_OPTIONS, EXIT, backendOption, compileFile, reportDiagnostics, reportVerification, sourceFileArg, type Terminal,
 } from "./common.js";
 
 /** Help text of `tns run`. */
@@ -28,6 +28,8 @@ Options:
   --seed N              seed for --random-inputs (default 1)
   -o, --output FILE     write outputs: .npy (one output) or .npz (by name)
   -O0, --no-optimize    skip the optimizing passes
+  --verify              check the optimized program against the unoptimized one, and the
+                        backend against the reference interpreter, on random data (--seed)
   -h, --help            show this help`;
 
 /** Runs `tns run`. */
@@ -59,6 +61,7 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
   const t1 = performance.now();
   reportDiagnostics(term, result.diagnostics, result.sources);
   if (!result.ok) return EXIT.diagnostics;
+  reportVerification(term, result);
 
   const inputs: Record<string, Tensor> = values["inputs"] ? readTensorArchive(values["inputs"] as string) : {};
   for (const [name, path] of inputPaths) inputs[name] = readTensorFile(path);
@@ -78,6 +81,7 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
   const t3 = performance.now();
   for (const info of result.outputs) term.out(summarize(info.name, outputs[info.name]!));
   if (output) writeOutputs(output, outputs, "run");
-  term.out(`compiled in ${(t1 - t0).toFixed(1)} ms (${backend}), ran in ${(t3 - t2).toFixed(1)} ms`);
+  const compiled = result.verification ? "compiled and verified" : "compiled";
+  term.out(`${compiled} in ${(t1 - t0).toFixed(1)} ms (${backend}), ran in ${(t3 - t2).toFixed(1)} ms`);
   return EXIT.ok;
 }
