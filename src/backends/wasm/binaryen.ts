@@ -26,12 +26,13 @@ export type ValueType = "i32" | "f32" | "f64" | "v128" | "none";
 /** Scalar floating-point binary instructions. */
 export type FloatBinary = "add" | "sub" | "mul" | "div" | "min" | "max" | "eq" | "ne" | "lt" | "le" | "gt" | "ge";
 /** Scalar floating-point unary instructions. */
-export type FloatUnary = "neg" | "abs" | "sqrt";
+export type FloatUnary = "neg" | "abs" | "sqrt" | "nearest";
 /** i32 binary instructions. */
-export type IntBinary = "add" | "sub" | "mul" | "lt_s" | "lt_u" | "ne" | "eq";
+export type IntBinary = "add" | "sub" | "mul" | "lt_s" | "lt_u" | "ne" | "eq" | "shl" | "shr_s";
 /** Conversions between value types. */
 export type Conversion =
-  | "f64.promote_f32" | "f32.demote_f64" | "f64.convert_i32_s" | "f64.convert_i32_u" | "i32.trunc_sat_f64_s";
+  | "f64.promote_f32" | "f32.demote_f64" | "f64.convert_i32_s" | "f64.convert_i32_u" | "i32.trunc_sat_f64_s"
+  | "f32.reinterpret_i32";
 /** f32x4 lane-wise instructions. */
 export type F32x4Binary = "add" | "mul";
 
@@ -53,7 +54,8 @@ export function binaryenLoaded(): boolean {
 
 /** The handle returned by {@link loadBinaryen}: a factory for modules. */
 export interface Binaryen {
-  createModule(): WasmModule;
+  /** A new module; `relaxedSimd` enables the relaxed SIMD feature (needed by {@link WasmModule.f32x4Madd}). */
+  createModule(options?: { relaxedSimd?: boolean }): WasmModule;
 }
 
 /**
@@ -68,7 +70,7 @@ export interface Binaryen {
 export async function loadBinaryen(): Promise<Binaryen> {
   loading ??= import("binaryen").then((mod) => (cached = mod.default));
   const api = await loading;
-  return { createModule: () => new WasmModule(api) };
+  return { createModule: (options) => new WasmModule(api, options?.relaxedSimd ?? false) };
 }
 
 /** What {@link WasmModule.finish} produces. */
@@ -94,10 +96,11 @@ export class WasmModule {
   private readonly m: BModule;
   private readonly memoryName = "arena";
 
-  constructor(private readonly api: BinaryenApi) {
+  constructor(private readonly api: BinaryenApi, readonly relaxedSimd = false) {
     this.m = new api.Module();
     const F = api.Features;
-    this.m.setFeatures(F.MVP | F.SIMD128 | F.BulkMemory | F.BulkMemoryOpt | F.NontrappingFPToInt | F.SignExt | F.MutableGlobals);
+    const base = F.MVP | F.SIMD128 | F.BulkMemory | F.BulkMemoryOpt | F.NontrappingFPToInt | F.SignExt | F.MutableGlobals;
+    this.m.setFeatures(relaxedSimd ? base | F.RelaxedSIMD : base);
   }
 
   private type(t: ValueType): number {
@@ -144,6 +147,7 @@ export class WasmModule {
       case "f64.convert_i32_s": return this.m.f64.convert_s.i32(a) as Ref;
       case "f64.convert_i32_u": return this.m.f64.convert_u.i32(a) as Ref;
       case "i32.trunc_sat_f64_s": return this.m.i32.trunc_s_sat.f64(a) as Ref;
+      case "f32.reinterpret_i32": return this.m.f32.reinterpret(a) as Ref;
     }
   }
 
@@ -164,6 +168,16 @@ export class WasmModule {
   /** One f32 loaded into all four lanes. */
   load32Splat(offset: number, ptr: Ref): Ref { return this.m.v128.load32_splat(offset, 4, ptr, this.memoryName) as Ref; }
   f32x4(op: F32x4Binary, a: Ref, b: Ref): Ref { return this.m.f32x4[op](a, b) as Ref; }
+  /**
+   * `a * b + c` lane-wise as one `f32x4.relaxed_madd` (fused or not, as the
+   * engine chooses). Binaryen's high-level `f32x4` wrapper lacks it, hence the
+   * low-level call. Only in a module created with `relaxedSimd`.
+   */
+  f32x4Madd(a: Ref, b: Ref, c: Ref): Ref {
+    if (!this.relaxedSimd) throw new InternalCompilerError("f32x4.relaxed_madd in a module without relaxed SIMD");
+    const api = this.api as unknown as { _BinaryenSIMDTernary(m: number, op: number, a: Ref, b: Ref, c: Ref): number; RelaxedMaddVecF32x4: number };
+    return api._BinaryenSIMDTernary(this.m.ptr, api.RelaxedMaddVecF32x4, a, b, c) as Ref;
+  }
   f32x4Splat(a: Ref): Ref { return this.m.f32x4.splat(a) as Ref; }
   v128Zero(): Ref { return this.m.v128.const([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]) as Ref; }
 
@@ -171,6 +185,8 @@ export class WasmModule {
   select(cond: Ref, ifTrue: Ref, ifFalse: Ref): Ref { return this.m.select(cond, ifTrue, ifFalse) as Ref; }
   call(name: string, args: readonly Ref[], result: ValueType): Ref { return this.m.call(name, args, this.type(result)) as Ref; }
   block(children: readonly Ref[]): Ref { return this.m.block(null, children, this.api.none) as Ref; }
+  /** A block whose last child is its value, of type `t`. */
+  valueBlock(children: readonly Ref[], t: ValueType): Ref { return this.m.block(null, children, this.type(t)) as Ref; }
   loop(label: string, body: Ref): Ref { return this.m.loop(label, body) as Ref; }
   brIf(label: string, cond: Ref): Ref { return this.m.br_if(label, cond) as Ref; }
   nop(): Ref { return this.m.nop() as Ref; }

@@ -9,7 +9,8 @@
  *
  * The key is the kernel program without weight data (weights are copied into
  * memory when a module is loaded, never baked into the binary) plus the emit
- * options. Least recently used entries are dropped beyond a fixed count.
+ * options, among them whether the host runs relaxed SIMD (the module differs).
+ * Least recently used entries are dropped beyond a fixed count.
  */
 import type { KernelProgram } from "../kernel/types.js";
 

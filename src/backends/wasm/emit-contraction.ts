@@ -19,6 +19,10 @@
  *             edges: rows left over use 1-row blocks, 4 columns left over a 4-wide
  *             panel, fewer than 4 columns a scalar f32 loop.
  *
+ * In a module built with relaxed SIMD (when the host engine runs it, see
+ * relaxed-simd.ts) each `c += a*b` is one `f32x4.relaxed_madd`, fused on
+ * hosts with FMA; otherwise an `f32x4.mul` and an `f32x4.add`.
+ *
  * Accumulation is in float32, like other float32 matrix-product libraries;
  * the general (scalar) path accumulates in float64.
  */
@@ -139,8 +143,10 @@ class ContractionEmitter {
     for (const r of range(rows)) {
       step.push(m.set(av, m.load32Splat(r * c.a.rowStride * 4, this.i32(pa))));
       for (const v of range(vecs)) {
-        const prod = m.f32x4("mul", m.get(av, "v128"), m.get(bv[v]!, "v128"));
-        step.push(m.set(acc[r]![v]!, m.f32x4("add", m.get(acc[r]![v]!, "v128"), prod)));
+        const a = m.get(av, "v128");
+        const b = m.get(bv[v]!, "v128");
+        const c = m.get(acc[r]![v]!, "v128");
+        step.push(m.set(acc[r]![v]!, m.relaxedSimd ? m.f32x4Madd(a, b, c) : m.f32x4("add", c, m.f32x4("mul", a, b))));
       }
     }
     step.push(this.bump(pa, c.a.kStride * 4), this.bump(pp, width * 4));

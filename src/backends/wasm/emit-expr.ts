@@ -3,8 +3,10 @@
  * reference interpreter and the JavaScript backend: loads widen (f32 promote,
  * i32 convert), stores narrow. Arithmetic, comparisons, `min`/`max`, `abs`,
  * `sqrt` and `select` are native instructions with the same IEEE semantics as
- * JavaScript's (NaN propagates through `min`/`max`, `-0 < +0`); `exp`, `log`,
- * `tanh` and `pow` call the host's `Math` functions through imports:
+ * JavaScript's (NaN propagates through `min`/`max`, `-0 < +0`); `log`,
+ * `tanh` and `pow` call the host's `Math` functions through imports, and so
+ * does `exp` except in kernels that store float32, where it is inline and
+ * accurate to float32 (emit-exp.ts). In a float64 kernel:
  *
  *     before: sigmoid(A[i] * 2)          (A: f32 at offset 0)
  *     after:  (f64.div (f64.const 1)
@@ -15,6 +17,7 @@
 import type { BinaryOp, DType, ReduceOp, UnaryOp } from "../../ir/types.js";
 import type { KExpr } from "../kernel/types.js";
 import type { FloatBinary, Ref } from "./binaryen.js";
+import { inlineExpF32 } from "./emit-exp.js";
 import type { FunctionContext } from "./function-context.js";
 
 /** Imported host functions, by name, with their arity. */
@@ -32,14 +35,20 @@ function callMath(ctx: FunctionContext, name: string, args: Ref[]): Ref {
   return ctx.m.call(name, args, "f64");
 }
 
+/** e^x: inline to float32 accuracy in kernels that store float32 (emit-exp.ts), else `Math.exp`. */
+function exp(ctx: FunctionContext, x: Ref): Ref {
+  return ctx.f32Exp ? inlineExpF32(ctx, x) : callMath(ctx, "exp", [x]);
+}
+
 function unaryOp(ctx: FunctionContext, op: UnaryOp, x: Ref): Ref {
   const m = ctx.m;
   switch (op) {
     case "neg": case "abs": case "sqrt": return m.floatUnary("f64", op, x);
     case "rsqrt": return m.float("f64", "div", m.f64Const(1), m.floatUnary("f64", "sqrt", x));
     case "relu": return m.float("f64", "max", m.f64Const(0), x);
-    case "exp": case "log": case "tanh": return callMath(ctx, op, [x]);
-    case "sigmoid": return m.float("f64", "div", m.f64Const(1), m.float("f64", "add", m.f64Const(1), callMath(ctx, "exp", [m.floatUnary("f64", "neg", x)])));
+    case "exp": return exp(ctx, x);
+    case "log": case "tanh": return callMath(ctx, op, [x]);
+    case "sigmoid": return m.float("f64", "div", m.f64Const(1), m.float("f64", "add", m.f64Const(1), exp(ctx, m.floatUnary("f64", "neg", x))));
   }
 }
 

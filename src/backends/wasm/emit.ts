@@ -43,6 +43,17 @@ export interface WasmArtifact {
 export interface EmitWasmOptions {
   /** Run binaryen's optimizer at level 3 (default true). */
   readonly optimize?: boolean;
+  /**
+   * Use relaxed SIMD (`f32x4.relaxed_madd`) in the matrix-product micro-kernel
+   * (default false: the module then runs on every SIMD128 engine). Pass
+   * `hostRunsRelaxedSimd()` (relaxed-simd.ts) to use it where the host runs it.
+   */
+  readonly relaxedSimd?: boolean;
+  /**
+   * In kernels that store float32, compute `exp` inline to float32 accuracy
+   * instead of calling the host's `Math.exp` (default true; see emit-exp.ts).
+   */
+  readonly inlineExp?: boolean;
 }
 
 /**
@@ -83,12 +94,12 @@ export function emitWasm(binaryen: Binaryen, kp: KernelProgram, options: EmitWas
   const pages = Math.max(1, Math.ceil(layout.bytes / 65536));
   const places = new Map<string, BufferPlace>(kp.buffers.map((b) => [b.name, { offset: layout.offsets.get(b.name)!, dtype: b.dtype }]));
   const sizes = new Map(kp.buffers.map((b) => [b.name, b.size]));
-  const m = binaryen.createModule();
+  const m = binaryen.createModule({ relaxedSimd: options.relaxedSimd ?? false });
   m.importMemory(pages);
   const imports = new Set<string>();
   const names: string[] = [];
   kp.kernels.forEach((k, n) => {
-    const ctx = new FunctionContext(m, places, imports);
+    const ctx = new FunctionContext(m, places, imports, (options.inlineExp ?? true) && dtypes.get(k.target) === "f32");
     const name = wasmKernelName(k.target, n);
     let body: Ref[];
     if (simd[n]) body = emitSimdContraction(ctx, k.contraction!, layout.scratch.get(n) ?? 0, name);

@@ -71,11 +71,13 @@ export class FunctionContext {
     private readonly places: ReadonlyMap<string, BufferPlace>,
     /** Imported `Math` functions the module must declare, filled as they are used. */
     readonly imports: Set<string>,
+    /** Compute `exp` inline to float32 accuracy (the kernel stores float32) instead of calling `Math.exp`. */
+    readonly f32Exp = false,
   ) {}
 
-  /** A context for another function of the same module (same arena, same imports). */
+  /** A context for another function of the same module (same arena, same imports, same `exp`). */
   sibling(): FunctionContext {
-    return new FunctionContext(this.m, this.places, this.imports);
+    return new FunctionContext(this.m, this.places, this.imports, this.f32Exp);
   }
 
   place(buffer: string): BufferPlace {

@@ -10,12 +10,14 @@ import { loadBinaryen } from "./binaryen.js";
 import { ModuleCache, moduleCacheKey } from "./cache.js";
 import { emitWasm, type WasmArtifact } from "./emit.js";
 import { loadWasm } from "./load.js";
+import { hostRunsRelaxedSimd } from "./relaxed-simd.js";
 
 export { binaryenLoaded, loadBinaryen } from "./binaryen.js";
 export { emitWasm, type WasmArtifact } from "./emit.js";
 export { ModuleCache, moduleCacheKey } from "./cache.js";
 export { layoutArena, type ArenaLayout } from "./layout.js";
 export { loadWasm } from "./load.js";
+export { hostRunsRelaxedSimd, RELAXED_SIMD_PROBE } from "./relaxed-simd.js";
 export { emitWasmModule, type WasmModuleFiles, type WasmModuleManifest } from "./module.js";
 
 /** Modules emitted in this process, by kernel program (see cache.ts). */
@@ -37,6 +39,8 @@ export function wasmModuleCacheStats(): { entries: number; hits: number } {
  * The WebAssembly backend, once binaryen has loaded. Its `code` is the
  * module's text format before optimization. Compiling a program that was
  * compiled before in the process (same text, same sizes) reuses its module.
+ * The matrix-product micro-kernel uses relaxed SIMD when this process's
+ * engine runs it (see relaxed-simd.ts).
  *
  * @example
  * ```ts
@@ -51,7 +55,8 @@ export async function wasmBackend(): Promise<Backend> {
     name: "wasm",
     compile(program: Program) {
       const kernels = lowerToKernels(program);
-      const art = emitted.getOrCreate(moduleCacheKey(kernels, { optimize: true }), () => emitWasm(binaryen, kernels));
+      const options = { optimize: true, relaxedSimd: hostRunsRelaxedSimd() };
+      const art = emitted.getOrCreate(moduleCacheKey(kernels, options), () => emitWasm(binaryen, kernels, options));
       return { code: art.text, executable: loadWasm(art, kernels) };
     },
   };

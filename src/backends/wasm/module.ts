@@ -62,6 +62,8 @@ export interface WasmModuleFiles {
  */
 export function emitWasmModule(binaryen: Binaryen, program: Program, name: string, options: { wat: boolean }): WasmModuleFiles {
   const kp = lowerToKernels(program);
+  // Standalone builds use plain SIMD128 (never relaxed SIMD): the module must
+  // run on every SIMD128 engine, whatever the compiling host supports.
   const art = emitWasm(binaryen, kp);
   const weights = new Map<string, Float64Array>();
   for (const b of kp.buffers) if (b.role === "weight" && b.data) weights.set(b.name, b.data);
