@@ -11,11 +11,14 @@
  *                 C[i..i+3, j..j+3] = s00..s33
  *             (columns and rows that do not fill a block use narrower blocks)
  *
+ * A constant `scale` (attention's `/ sqrt(d)`) multiplies each sum once as it
+ * is stored, `C[..] = s00 * 0.125`, rather than every term in the `k` loop.
+ *
  * Generated locals are spelled like `i0`, `s00`, `u1`, which `jsName` never
  * produces for a tns name, so they cannot capture a batch variable or buffer.
  */
 import type { Contraction } from "../kernel/types.js";
-import { jsAffine } from "./emit-expr.js";
+import { jsAffine, jsNumber } from "./emit-expr.js";
 import { jsName } from "./names.js";
 
 /** Rows and columns of the register block. */
@@ -30,6 +33,8 @@ function block(c: Contraction, rows: number, cols: number, ind: string): string[
   const A = jsName(c.a.buffer);
   const C = jsName(c.out.buffer);
   const acc = (r: number, q: number): string => `s${r}${q}`;
+  const scale = c.scale ?? 1;
+  const scaled = (r: number, q: number): string => (scale === 1 ? acc(r, q) : `${acc(r, q)} * ${jsNumber(scale)}`);
   const out: string[] = [];
   out.push(`${ind}const ${range(rows).map((r) => `a${r} = u1 + ${r === 0 ? "i0" : `(i0 + ${r})`} * ${c.a.rowStride}`).join(", ")};`);
   out.push(`${ind}let ${range(rows).flatMap((r) => range(cols).map((q) => `${acc(r, q)} = 0`)).join(", ")};`);
@@ -41,7 +46,7 @@ function block(c: Contraction, rows: number, cols: number, ind: string): string[
   for (const r of range(rows)) {
     const row = `u0 + ${r === 0 ? "i0" : `(i0 + ${r})`} * ${c.out.rowStride} + j0`;
     out.push(`${ind}const c${r} = ${row};`);
-    out.push(`${ind}${range(cols).map((q) => `${C}[${plus(`c${r}`, q)}] = ${acc(r, q)};`).join(" ")}`);
+    out.push(`${ind}${range(cols).map((q) => `${C}[${plus(`c${r}`, q)}] = ${scaled(r, q)};`).join(" ")}`);
   }
   return out;
 }

@@ -108,6 +108,13 @@ export interface Contraction {
   readonly out: { readonly buffer: string; readonly base: Affine; readonly rowStride: number };
   readonly a: { readonly buffer: string; readonly base: Affine; readonly rowStride: number; readonly kStride: number };
   readonly b: { readonly buffer: string; readonly base: Affine; readonly kStride: number; readonly colStride: number };
+  /**
+   * Constant factors of the product folded into one number (absent means 1),
+   * as in `sum_k Q[i, k] * K[j, k] * 0.125`. A backend multiplies each output
+   * element by it once, after accumulating, so its rounding differs slightly
+   * from the body's per-term multiply.
+   */
+  readonly scale?: number;
 }
 
 /** The loop nest computing one def. */

@@ -24,7 +24,10 @@
  * hosts with FMA; otherwise an `f32x4.mul` and an `f32x4.add`.
  *
  * Accumulation is in float32, like other float32 matrix-product libraries;
- * the general (scalar) path accumulates in float64.
+ * the general (scalar) path accumulates in float64. A constant `scale`
+ * (attention's `/ sqrt(d)`) is rounded to float32 and multiplies each
+ * accumulator once before it is stored (`f32x4.mul` by a splat), not every
+ * term.
  */
 import type { Affine } from "../../ir/types.js";
 import type { Contraction } from "../kernel/types.js";
@@ -37,8 +40,9 @@ const MR = 4;
 const NR = 8;
 
 /**
- * Whether the SIMD path handles a contraction: float32 throughout, positive
- * strides (so row and column offsets fit an instruction's static offset).
+ * Whether the SIMD path handles a contraction: float32 throughout (its scale
+ * included), positive strides (so row and column offsets fit an
+ * instruction's static offset).
  *
  * @example
  * ```ts
@@ -47,7 +51,10 @@ const NR = 8;
  */
 export function simdContractionApplies(c: Contraction, dtypeOf: (buffer: string) => string): boolean {
   const f32 = [c.out.buffer, c.a.buffer, c.b.buffer].every((b) => dtypeOf(b) === "f32");
-  return f32 && c.a.rowStride > 0 && c.a.kStride > 0 && c.b.kStride > 0 && c.b.colStride > 0 && c.out.rowStride > 0;
+  // A scale that float32 cannot hold (overflowing, or flushing a non-zero to 0) stays on the float64 scalar path.
+  const scale = Math.fround(c.scale ?? 1);
+  const scaleFits = Number.isFinite(scale) && (scale !== 0 || c.scale === 0);
+  return f32 && scaleFits && c.a.rowStride > 0 && c.a.kStride > 0 && c.b.kStride > 0 && c.b.colStride > 0 && c.out.rowStride > 0;
 }
 
 /**
@@ -102,6 +109,13 @@ class ContractionEmitter {
   private add(a: Ref, b: Ref): Ref { return this.m.i32("add", a, b); }
   private times(local: number, k: number): Ref { return k === 1 ? this.i32(local) : this.m.i32("mul", this.i32(local), this.m.i32Const(k)); }
   private bump(local: number, bytes: number): Ref { return this.m.set(local, this.add(this.i32(local), this.m.i32Const(bytes))); }
+  private get scale(): number { return this.c.scale ?? 1; }
+  /** `sum` (an f32, or an f32x4 when `vector`) times the contraction's scale; `sum` itself when the scale is 1. */
+  private scaled(sum: Ref, vector: boolean): Ref {
+    const { m, scale } = this;
+    if (scale === 1) return sum;
+    return vector ? m.f32x4("mul", sum, m.f32x4Splat(m.f32Const(scale))) : m.float("f32", "mul", sum, m.f32Const(scale));
+  }
 
   /** Packs `width` columns from `j0` into the panel, then runs every row block over it. */
   panel(width: number): Ref[] {
@@ -152,7 +166,7 @@ class ContractionEmitter {
     step.push(this.bump(pa, c.a.kStride * 4), this.bump(pp, width * 4));
     step.push(m.brIf(label, m.i32("ne", this.i32(pp), m.i32Const(this.scratch + c.k * width * 4))));
     const po = l.fresh("i32");
-    const stores = acc.flatMap((row, r) => row.map((a, v) => m.v128Store(r * c.out.rowStride * 4 + 16 * v, this.i32(po), m.get(a, "v128"))));
+    const stores = acc.flatMap((row, r) => row.map((a, v) => m.v128Store(r * c.out.rowStride * 4 + 16 * v, this.i32(po), this.scaled(m.get(a, "v128"), true))));
     return [
       ...acc.flat().map((a) => m.set(a, m.v128Zero())),
       m.set(pa, this.add(this.i32(this.uA), this.times(this.i0, c.a.rowStride * 4))),
@@ -185,7 +199,7 @@ class ContractionEmitter {
       m.set(pa, this.add(this.i32(this.uA), this.times(this.i0, c.a.rowStride * 4))),
       m.set(pb, this.add(this.i32(this.uB), this.times(this.j0, c.b.colStride * 4))),
       dot,
-      m.store("f32", 0, this.add(this.i32(this.uOut), this.add(this.times(this.i0, c.out.rowStride * 4), this.times(this.j0, 4))), m.get(s, "f32")),
+      m.store("f32", 0, this.add(this.i32(this.uOut), this.add(this.times(this.i0, c.out.rowStride * 4), this.times(this.j0, 4))), this.scaled(m.get(s, "f32"), false)),
     ];
     const columns = rangeLoop(this.ctx, this.j0, from, c.n, 1, perOutput);
     return rangeLoop(this.ctx, this.i0, 0, c.m, 1, columns);
