@@ -15,6 +15,8 @@ import { BUILTINS } from "./lower-expr.js";
 import { lowerDef } from "./lower-def.js";
 import { freshTensorName, lookupTensor, newGraph, plural, suggestion, type FnInfo, type Graph, type LoweredCall, type TensorInfo } from "./scope.js";
 import { evalPositiveSize, evalSize } from "./sizes.js";
+import { unknownFunctionHint } from "./stdlib-index.js";
+import type { SourceLoader } from "./loader.js";
 
 interface Instance {
   readonly name: string;
@@ -43,7 +45,8 @@ export class Monomorphizer {
   /** Body diagnostics already reported, so a second instance does not repeat them. */
   private readonly reported = new Set<string>();
 
-  constructor(private diags: DiagnosticBag) {}
+  /** `loader` lets an unknown function's hint name the stdlib module defining it. */
+  constructor(private diags: DiagnosticBag, private loader?: SourceLoader) {}
 
   /** Lowers `f(args)` in `graph`: nested calls become temporaries there. */
   readonly lowerCall = (call: ast.Call, graph: Graph): LoweredCall | null => {
@@ -55,8 +58,9 @@ export class Monomorphizer {
           hint: `T[i, ...] = ${call.callee.name}(X[i, ...])`,
         });
       } else {
-        const near = suggestion(call.callee.name, graph.fns.keys());
-        diags.error("TNS0104", `unknown function '${call.callee.name}'`, call.callee.span, near === null ? { hint: "define it with fn, or import it" } : { hint: `did you mean '${near}'?` });
+        diags.error("TNS0104", `unknown function '${call.callee.name}'`, call.callee.span, {
+          hint: unknownFunctionHint(call.callee.name, graph.fns.keys(), this.loader),
+        });
       }
       return null;
     }
@@ -186,7 +190,7 @@ export class Monomorphizer {
     const result = fn.decl.results[0]!;
     const body = new DiagnosticBag();
     const params = fn.decl.params.filter((p) => p.kind === "tensor");
-    const graph = newGraph(sizes, fn.fns, this.lowerCall, [...params.map((p) => p.name.name), ...fn.decl.body.map((d) => d.name.name)]);
+    const graph = newGraph(sizes, fn.fns, this.lowerCall, [...params.map((p) => p.name.name), ...fn.decl.body.map((d) => d.name.name)], this.loader);
     const paramNodes: ir.InputNode[] = params.map((p, k) => ({ role: "input", name: p.name.name, dtype: args[k]!.dtype, shape: args[k]!.shape, output: false }));
     for (const p of paramNodes) graph.tensors.set(p.name, { name: p.name, shape: p.shape, dtype: p.dtype });
     const defined = new Map<string, Span>(params.map((p) => [p.name.name, p.name.span]));

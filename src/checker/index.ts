@@ -49,9 +49,10 @@ export interface CheckOptions {
 export function checkProgram(module: ast.Module, options: CheckOptions, diags: DiagnosticBag, sources?: Map<string, string>): ir.Program | null {
   const sizeEntries = module.items.flatMap((i) => (i.kind === "size" ? i.entries : []));
   const sizes = bindSizes(sizeEntries, options.sizes ?? {}, diags);
-  const mono = new Monomorphizer(diags);
+  const loader = options.loader ?? defaultLoader();
+  const mono = new Monomorphizer(diags, loader);
   const fns = loadFunctions(module, {
-    loader: options.loader ?? nodeLoader(),
+    loader,
     diags,
     sources: sources ?? new Map(),
     mainSizes: sizes,
@@ -73,7 +74,7 @@ export function checkProgram(module: ast.Module, options: CheckOptions, diags: D
     names.set(n.name, n.span);
     return true;
   };
-  const graph = newGraph(sizes, fns, mono.lowerCall, [...decls.map((d) => d.name.name), ...defs.map((d) => d.name.name)]);
+  const graph = newGraph(sizes, fns, mono.lowerCall, [...decls.map((d) => d.name.name), ...defs.map((d) => d.name.name)], loader);
 
   // Inputs and weights first, in declaration order.
   for (const d of decls) {
@@ -100,6 +101,14 @@ export function checkProgram(module: ast.Module, options: CheckOptions, diags: D
   }
   if (diags.hasErrors) return null;
   return { sizes: Object.fromEntries(sizes), tensors: graph.nodes, functions: mono.functions };
+}
+
+let sharedLoader: SourceLoader | null = null;
+
+/** One file-system loader for every check, so the stdlib function index behind hints is built once. */
+function defaultLoader(): SourceLoader {
+  sharedLoader ??= nodeLoader();
+  return sharedLoader;
 }
 
 /** Evaluates an input or weight declaration and adds its node; false when its shape failed. */

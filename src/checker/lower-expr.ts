@@ -14,6 +14,7 @@ import * as ir from "../ir/types.js";
 import type { AccessUse, DimUse, ReductionOf, VarUse } from "./ranges.js";
 import { freshTensorName, lookupTensor, plural, suggestion, type Graph } from "./scope.js";
 import { evalPositiveSize } from "./sizes.js";
+import { unknownFunctionHint } from "./stdlib-index.js";
 
 /** How a builtin lowers: its argument count and IR operator. */
 export type Builtin = { readonly arity: number; readonly op: ir.UnaryOp | ir.BinaryOp | "select" };
@@ -283,8 +284,9 @@ function lowerBuiltin(e: ast.Call, env: Env, state: DefState): ir.Expr | null {
     } else if (graph.tensors.has(name) || graph.pending.has(name)) {
       diags.error("TNS0109", `'${name}' is a tensor, not a function`, e.callee.span, { hint: `index it with brackets: ${name}[...]` });
     } else {
-      const near = suggestion(name, [...BUILTINS.keys(), ...graph.fns.keys()]);
-      diags.error("TNS0104", `unknown function '${name}'`, e.callee.span, { hint: near === null ? "define it with fn, or import it" : `did you mean '${near}'?` });
+      diags.error("TNS0104", `unknown function '${name}'`, e.callee.span, {
+        hint: unknownFunctionHint(name, [...BUILTINS.keys(), ...graph.fns.keys()], graph.loader),
+      });
     }
     return null;
   }

@@ -10,6 +10,7 @@ import type { Span } from "../diagnostics/diagnostic.js";
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import type { Call, FnDecl } from "../parser/ast.js";
 import type { DType, TensorNode } from "../ir/types.js";
+import type { SourceLoader } from "./loader.js";
 
 /** A tensor visible in a graph: its concrete shape and element type. */
 export interface TensorInfo {
@@ -66,6 +67,8 @@ export interface Graph {
   /** Every name in use, so temporaries get fresh ones. */
   readonly taken: Set<string>;
   readonly lowerCall: CallLowerer;
+  /** Where imports come from; lets an unknown function's hint name the stdlib module defining it. */
+  readonly loader?: SourceLoader;
 }
 
 /**
@@ -82,8 +85,10 @@ export function newGraph(
   fns: ReadonlyMap<string, FnInfo>,
   lowerCall: CallLowerer,
   reserved: Iterable<string>,
+  loader?: SourceLoader,
 ): Graph {
   return {
+    ...(loader === undefined ? {} : { loader }),
     sizes,
     fns,
     tensors: new Map(),

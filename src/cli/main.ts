@@ -1,25 +1,50 @@
 /**
  * The `tns` command: dispatches to one file per command and turns every
  * user-caused failure into a message and an exit code, never a stack trace.
+ *
+ * Commands are imported only when they run: each one pulls in the whole
+ * compiler (parser, passes, backends), which `tns --help` and
+ * `tns --version` do not need.
+ *
+ *     tns --help    loads main.js, args.js, version.js      (no compiler)
+ *     tns run x.tns loads the above, then commands/run.js   (the compiler)
  */
 import { CompileError, InternalCompilerError } from "../diagnostics/diagnostic.js";
 import { renderDiagnostics } from "../diagnostics/render.js";
 import { UsageError } from "./args.js";
-import { DataFileError } from "./io.js";
-import { EXIT, type Terminal } from "./commands/common.js";
-import { runCommand, RUN_HELP } from "./commands/run.js";
-import { checkCommand, CHECK_HELP } from "./commands/check.js";
-import { compileCommand, COMPILE_HELP } from "./commands/compile.js";
-import { einsumCommand, EINSUM_HELP } from "./commands/einsum.js";
-import { explainCommand, EXPLAIN_HELP } from "./commands/explain.js";
+import type { EXIT as COMMON_EXIT, Terminal } from "./commands/common.js";
 import { VERSION } from "../version.js";
 
-const COMMANDS: Record<string, { run: (argv: string[], term: Terminal) => number | Promise<number>; help: string; summary: string }> = {
-  run: { run: runCommand, help: RUN_HELP, summary: "compile and run a program, print its outputs" },
-  check: { run: checkCommand, help: CHECK_HELP, summary: "report diagnostics only" },
-  compile: { run: compileCommand, help: COMPILE_HELP, summary: "emit code, a manifest and a loader to a folder" },
-  einsum: { run: einsumCommand, help: EINSUM_HELP, summary: "NumPy einsum on .npy files" },
-  explain: { run: explainCommand, help: EXPLAIN_HELP, summary: "what each optimizing pass did and what it saved" },
+/** Exit codes, as in commands/common.ts; `satisfies` keeps this copy equal to them without loading that module. */
+const EXIT = { ok: 0, diagnostics: 1, usage: 2, internal: 3 } as const satisfies typeof COMMON_EXIT;
+
+/** A command's entry point and full help, loaded when it is used. */
+interface LoadedCommand {
+  readonly run: (argv: string[], term: Terminal) => number | Promise<number>;
+  readonly help: string;
+}
+
+const COMMANDS: Record<string, { load: () => Promise<LoadedCommand>; summary: string }> = {
+  run: {
+    load: async () => import("./commands/run.js").then((m) => ({ run: m.runCommand, help: m.RUN_HELP })),
+    summary: "compile and run a program, print its outputs",
+  },
+  check: {
+    load: async () => import("./commands/check.js").then((m) => ({ run: m.checkCommand, help: m.CHECK_HELP })),
+    summary: "report diagnostics only",
+  },
+  compile: {
+    load: async () => import("./commands/compile.js").then((m) => ({ run: m.compileCommand, help: m.COMPILE_HELP })),
+    summary: "emit code, a manifest and a loader to a folder",
+  },
+  einsum: {
+    load: async () => import("./commands/einsum.js").then((m) => ({ run: m.einsumCommand, help: m.EINSUM_HELP })),
+    summary: "NumPy einsum on .npy files",
+  },
+  explain: {
+    load: async () => import("./commands/explain.js").then((m) => ({ run: m.explainCommand, help: m.EXPLAIN_HELP })),
+    summary: "what each optimizing pass did and what it saved",
+  },
 };
 
 /** The top-level help text. */
@@ -64,19 +89,22 @@ export async function main(argv: string[], term: Terminal = processTerminal()): 
     if (command === "help") {
       const topic = rest[0];
       if (topic === undefined) term.out(MAIN_HELP);
-      else if (COMMANDS[topic]) term.out(COMMANDS[topic].help);
+      else if (COMMANDS[topic]) term.out((await COMMANDS[topic].load()).help);
       else throw new UsageError(`unknown command '${topic}'`);
       return EXIT.ok;
     }
     const entry = COMMANDS[command];
     if (!entry) throw new UsageError(`unknown command '${command}'`);
-    return await entry.run(rest, term);
+    const { run } = await entry.load();
+    return await run(rest, term);
   } catch (e) {
-    return reportFailure(e, term);
+    return await reportFailure(e, term);
   }
 }
 
-function reportFailure(e: unknown, term: Terminal): number {
+async function reportFailure(e: unknown, term: Terminal): Promise<number> {
+  // io.js reads .npy/.npz and loads a zip library: only a failure needs its error class.
+  const { DataFileError } = await import("./io.js");
   if (e instanceof UsageError) {
     term.err(`error: ${e.message}`);
     term.err(e.command ? `Run 'tns ${e.command} --help' for usage.` : "Run 'tns --help' for usage.");
