@@ -12,11 +12,10 @@
 import { CompileError, InternalCompilerError } from "../diagnostics/diagnostic.js";
 import { renderDiagnostics } from "../diagnostics/render.js";
 import { UsageError } from "./args.js";
-import type { EXIT as COMMON_EXIT, Terminal } from "./commands/common.js";
+import type { Terminal } from "./commands/common.js";
+import { EXIT } from "./exit.js";
 import { VERSION } from "../version.js";
 
-/** Exit codes, as in commands/common.ts; `satisfies` keeps this copy equal to them without loading that module. */
-const EXIT = { ok: 0, diagnostics: 1, usage: 2, internal: 3 } as const satisfies typeof COMMON_EXIT;
 
 /** A command's entry point and full help, loaded when it is used. */
 interface LoadedCommand {

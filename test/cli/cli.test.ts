@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { readNpy, writeNpy } from "../../src/runtime/npy.js";
+import { writeNpz } from "../../src/runtime/npz.js";
 import { Tensor } from "../../src/runtime/tensor.js";
 import { compile } from "../../src/compiler.js";
 import { randomTensor } from "../../src/runtime/random.js";
@@ -139,6 +140,23 @@ describe("tns CLI", () => {
     const want = compile(source, { sizes: { n: 8, d: 4 }, backend: "reference" }).run(inputs)["O"]!;
     expect(got.O.shape).toEqual([8, 4]);
     expect(relativeError(got.O.data, want.data)).toBeLessThan(1e-5);
+  });
+
+  it("embeds weights bound at compile time in both standalone targets", async () => {
+    const dir = scratch();
+    writeFileSync(join(dir, "p.tns"), "input x[3]\nweight W[2, 3]\noutput y[i] = W[i, j] * x[j]\n");
+    writeFileSync(join(dir, "w.npz"), writeNpz({ W: Tensor.fromArray([[1, 2, 3], [4, 5, 6]]) }));
+    for (const target of ["js", "wasm"]) {
+      const r = tns(["compile", join(dir, "p.tns"), "--target", target, "-o", join(dir, target), "--weights", join(dir, "w.npz")]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const js = await import(pathToFileURL(join(dir, "js", "p.mjs")).href);
+    expect(js.manifest.inputs.map((i: { name: string }) => i.name)).toEqual(["x"]);
+    expect(Array.from(js.run({ x: new Float32Array([1, 1, 1]) }).y.data)).toEqual([6, 15]);
+    expect(Array.from(js.run({ x: new Float32Array([1, 0, 0]) }).y.data)).toEqual([1, 4]);
+    const wasm = await (await import(pathToFileURL(join(dir, "wasm", "p.mjs")).href)).load();
+    expect(Array.from(wasm.run({ x: new Float32Array([1, 1, 1]) }).y.data)).toEqual([6, 15]);
+    expect(() => wasm.run({ x: { data: new Float32Array(3), shape: [4] } })).toThrow("has shape [4], expected [3]");
   });
 
   it("never leaves partial output when compile fails", () => {

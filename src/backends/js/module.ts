@@ -2,7 +2,8 @@
  * A standalone ES module for a compiled program: the emitted kernels, a
  * manifest (inputs, outputs, buffers) and a small `run(inputs)` loader that
  * needs nothing from the compiler. Weight data bound at compile time is
- * embedded (base64 of little-endian float64), so the module is self-contained.
+ * embedded (base64 of little-endian float64, decoded once when the module
+ * loads), so the module is self-contained.
  *
  *     import { run, manifest } from "./attention.mjs";
  *     const { O } = run({ Q: { data: q }, K: { data: k }, V: { data: v } });
@@ -11,6 +12,7 @@
 import type { DType, Program } from "../../ir/types.js";
 import { lowerToKernels } from "../kernel/lower.js";
 import { emitJs } from "./emit.js";
+import { boundWeights, loaderPrelude } from "../standalone.js";
 
 /** What a compiled module declares about itself; also written as manifest.json. */
 export interface JsModuleManifest {
@@ -36,8 +38,7 @@ export interface JsModuleManifest {
 export function emitJsModule(program: Program, name: string): { module: string; manifest: JsModuleManifest } {
   const kernels = lowerToKernels(program);
   const source = emitJs(kernels);
-  const weights = new Map<string, Float64Array>();
-  for (const t of program.tensors) if (t.role === "weight" && t.data) weights.set(t.name, t.data);
+  const weights = boundWeights(kernels.buffers);
   const manifest: JsModuleManifest = {
     format: "tns-js-module",
     version: 1,
@@ -55,28 +56,13 @@ export function emitJsModule(program: Program, name: string): { module: string; 
     })),
     kernels: kernels.kernels.length,
   };
-  const embedded = [...weights].map(([n, data]) => `  ${JSON.stringify(n)}: ${JSON.stringify(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64"))},`);
   const module = `// ${name}: compiled by tns. Standalone: needs no compiler at run time.
 export const manifest = ${JSON.stringify(manifest, null, 2)};
 
-const ARRAY = { f32: Float32Array, f64: Float64Array, i32: Int32Array };
-const EMBEDDED = {
-${embedded.join("\n")}
-};
-
+const KNOWN_INPUTS = new Set(manifest.inputs.map((i) => i.name));
+${loaderPrelude(weights, Object.fromEntries(kernels.buffers.map((b) => [b.name, b.dtype])))}
 const kernels = (function () {
 ${source}})();
-
-function decode(base64) {
-  const bytes = typeof Buffer !== "undefined" ? Buffer.from(base64, "base64") : Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-  const copy = new Uint8Array(bytes.length);
-  copy.set(bytes);
-  return new Float64Array(copy.buffer);
-}
-
-function sameShape(a, b) {
-  return a.length === b.length && a.every((d, k) => d === b[k]);
-}
 
 /**
  * Runs the program. \`inputs\` maps each input name to a typed array (row-major)
@@ -84,23 +70,14 @@ function sameShape(a, b) {
  * Returns every output as { shape, dtype, data }.
  */
 export function run(inputs) {
+  checkInputNames(inputs);
   const b = {};
-  const known = new Set(manifest.inputs.map((i) => i.name));
-  for (const name of Object.keys(inputs ?? {})) {
-    if (!known.has(name)) throw new Error(\`unknown input '\${name}' (inputs: \${[...known].join(", ")})\`);
-  }
   for (const buf of manifest.buffers) {
     const Array_ = ARRAY[buf.dtype];
     if (buf.embedded) {
-      b[buf.name] = Array_.from(decode(EMBEDDED[buf.name]));
-    } else if (known.has(buf.name)) {
-      const given = inputs?.[buf.name];
-      if (given === undefined) throw new Error(\`missing input '\${buf.name}' of shape [\${buf.shape.join(", ")}]\`);
-      const data = ArrayBuffer.isView(given) ? given : given.data;
-      if (!ArrayBuffer.isView(given) && given.shape && !sameShape(given.shape, buf.shape)) {
-        throw new Error(\`input '\${buf.name}' has shape [\${given.shape.join(", ")}], expected [\${buf.shape.join(", ")}]\`);
-      }
-      if (!data || data.length !== buf.size) throw new Error(\`input '\${buf.name}' needs \${buf.size} elements\`);
+      b[buf.name] = WEIGHTS[buf.name];
+    } else if (KNOWN_INPUTS.has(buf.name)) {
+      const data = inputData(buf.name, inputs?.[buf.name], buf.shape, buf.size);
       b[buf.name] = data instanceof Array_ ? data : Array_.from(data);
     } else {
       b[buf.name] = new Array_(buf.size);

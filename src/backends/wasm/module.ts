@@ -16,6 +16,7 @@
  */
 import type { DType, Program } from "../../ir/types.js";
 import { lowerToKernels } from "../kernel/lower.js";
+import { boundWeights, loaderPrelude } from "../standalone.js";
 import type { Binaryen } from "./binaryen.js";
 import { emitWasm } from "./emit.js";
 
@@ -65,8 +66,7 @@ export function emitWasmModule(binaryen: Binaryen, program: Program, name: strin
   // Standalone builds use plain SIMD128 (never relaxed SIMD): the module must
   // run on every SIMD128 engine, whatever the compiling host supports.
   const art = emitWasm(binaryen, kp);
-  const weights = new Map<string, Float64Array>();
-  for (const b of kp.buffers) if (b.role === "weight" && b.data) weights.set(b.name, b.data);
+  const weights = boundWeights(kp.buffers);
   const manifest: WasmModuleManifest = {
     format: "tns-wasm-module",
     version: 1,
@@ -88,28 +88,17 @@ export function emitWasmModule(binaryen: Binaryen, program: Program, name: strin
     })),
     kernels: kp.kernels.length,
   };
-  const embedded = [...weights].map(([n, data]) =>
-    `  ${JSON.stringify(n)}: ${JSON.stringify(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("base64"))},`);
-  return { binary: art.binary, wat: options.wat ? art.text : null, manifest, loader: loaderSource(manifest, embedded) };
+  const prelude = loaderPrelude(weights, Object.fromEntries(kp.buffers.map((b) => [b.name, b.dtype])));
+  return { binary: art.binary, wat: options.wat ? art.text : null, manifest, loader: loaderSource(manifest, prelude) };
 }
 
-function loaderSource(manifest: WasmModuleManifest, embedded: string[]): string {
+function loaderSource(manifest: WasmModuleManifest, prelude: string): string {
   return `// ${manifest.name}: compiled by tns to WebAssembly. Standalone: needs no compiler at run time.
 export const manifest = ${JSON.stringify(manifest, null, 2)};
 
-const ARRAY = { f32: Float32Array, f64: Float64Array, i32: Int32Array };
 const HOST_MATH = { exp: Math.exp, log: Math.log, tanh: Math.tanh, pow: Math.pow };
-const EMBEDDED = {
-${embedded.join("\n")}
-};
-
-function decode(base64) {
-  const bytes = typeof Buffer !== "undefined" ? Buffer.from(base64, "base64") : Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-  const copy = new Uint8Array(bytes.length);
-  copy.set(bytes);
-  return new Float64Array(copy.buffer);
-}
-
+const KNOWN_INPUTS = new Set(manifest.inputs.map((i) => i.name));
+${prelude}
 /** The bytes of the module file next to this one: the file system under Node, fetch elsewhere. */
 async function moduleBytes() {
   const url = new URL(manifest.wasm, import.meta.url);
@@ -120,10 +109,6 @@ async function moduleBytes() {
   const response = await fetch(url);
   if (!response.ok) throw new Error(\`cannot fetch \${url}: \${response.status}\`);
   return response.arrayBuffer();
-}
-
-function sameShape(a, b) {
-  return a.length === b.length && a.every((d, k) => d === b[k]);
 }
 
 /**
@@ -139,23 +124,13 @@ export async function load(bytes) {
   const { instance } = await WebAssembly.instantiate(bytes ?? (await moduleBytes()), { env });
   const entry = instance.exports.run;
   const view = (buf) => new ARRAY[buf.dtype](memory.buffer, buf.offset, buf.size);
-  for (const buf of manifest.buffers) if (buf.embedded) view(buf).set(decode(EMBEDDED[buf.name]));
+  for (const buf of manifest.buffers) if (buf.embedded) view(buf).set(WEIGHTS[buf.name]);
   const byName = new Map(manifest.buffers.map((b) => [b.name, b]));
-  const known = new Set(manifest.inputs.map((i) => i.name));
   function run(inputs) {
-    for (const name of Object.keys(inputs ?? {})) {
-      if (!known.has(name)) throw new Error(\`unknown input '\${name}' (inputs: \${[...known].join(", ")})\`);
-    }
-    for (const name of known) {
+    checkInputNames(inputs);
+    for (const name of KNOWN_INPUTS) {
       const buf = byName.get(name);
-      const given = inputs?.[name];
-      if (given === undefined) throw new Error(\`missing input '\${name}' of shape [\${buf.shape.join(", ")}]\`);
-      const data = ArrayBuffer.isView(given) ? given : given.data;
-      if (!ArrayBuffer.isView(given) && given.shape && !sameShape(given.shape, buf.shape)) {
-        throw new Error(\`input '\${name}' has shape [\${given.shape.join(", ")}], expected [\${buf.shape.join(", ")}]\`);
-      }
-      if (!data || data.length !== buf.size) throw new Error(\`input '\${name}' needs \${buf.size} elements\`);
-      view(buf).set(data);
+      view(buf).set(inputData(name, inputs?.[name], buf.shape, buf.size));
     }
     entry();
     const out = {};

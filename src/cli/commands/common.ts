@@ -13,8 +13,7 @@ import type { Tensor } from "../../runtime/tensor.js";
 import { UsageError, parseSizeOptions } from "../args.js";
 import { readText, readTensorArchive } from "../io.js";
 
-/** Exit codes: success, diagnostics (user errors in the program or data), usage errors, internal errors. */
-export const EXIT = { ok: 0, diagnostics: 1, usage: 2, internal: 3 } as const;
+export { EXIT } from "../exit.js";
 
 /** Where a command writes; tests capture it. */
 export interface Terminal {
