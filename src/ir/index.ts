@@ -15,3 +15,4 @@ export * from "./print.js";
 export * from "./parse-text.js";
 export * from "./verify.js";
 export * from "./interpret.js";
+export * from "./ops.js";

@@ -34,6 +34,9 @@ import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import { boundVars, exprEquals, freeVars } from "../ir/walk.js";
 import { canonicalBinary, canonicalReduce, canonicalUnary, cannotBeNegativeZero } from "./canonicalize.js";
 import { PROPERTIES, type Pass } from "./pass.js";
+import { evalBinary, evalUnary } from "../ir/ops.js";
+
+export { evalBinary, evalUnary } from "../ir/ops.js";
 
 /**
  * The fold-constants pass.
@@ -234,56 +237,4 @@ function extentOf(v: string, ranges: Readonly<Record<string, number>>): number {
 
 function isTrue(c: number): boolean {
   return c !== 0;
-}
-
-// The two evaluators below restate the reference interpreter's operator
-// semantics (interpret.ts compiles them into closures and exports no
-// per-operator function); a test checks them against it on special values.
-
-/**
- * The value of a unary operator on a double, as the reference interpreter computes it.
- *
- * @example
- * ```ts
- * evalUnary("sqrt", 64); // 8
- * ```
- */
-export function evalUnary(op: UnaryOp, x: number): number {
-  switch (op) {
-    case "neg": return -x;
-    case "exp": return Math.exp(x);
-    case "log": return Math.log(x);
-    case "sqrt": return Math.sqrt(x);
-    case "rsqrt": return 1 / Math.sqrt(x);
-    case "tanh": return Math.tanh(x);
-    case "sigmoid": return 1 / (1 + Math.exp(-x));
-    case "relu": return Math.max(0, x);
-    case "abs": return Math.abs(x);
-  }
-}
-
-/**
- * The value of a binary operator on doubles, as the reference interpreter computes it.
- *
- * @example
- * ```ts
- * evalBinary("le", 1, 2); // 1
- * ```
- */
-export function evalBinary(op: BinaryOp, a: number, b: number): number {
-  switch (op) {
-    case "add": return a + b;
-    case "sub": return a - b;
-    case "mul": return a * b;
-    case "div": return a / b;
-    case "pow": return Math.pow(a, b);
-    case "min": return Math.min(a, b);
-    case "max": return Math.max(a, b);
-    case "lt": return a < b ? 1 : 0;
-    case "le": return a <= b ? 1 : 0;
-    case "gt": return a > b ? 1 : 0;
-    case "ge": return a >= b ? 1 : 0;
-    case "eq": return a === b ? 1 : 0;
-    case "ne": return a !== b ? 1 : 0;
-  }
 }

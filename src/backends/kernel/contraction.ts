@@ -27,7 +27,7 @@
 import type { Access, DefNode, Expr } from "../../ir/types.js";
 import { affine } from "../../ir/types.js";
 import { coefOf, dropVars, flattenIndex } from "./exprs.js";
-import { evalUnary } from "../../passes/fold-constants.js";
+import { evalUnary } from "../../ir/ops.js";
 import { productFactors } from "./reassociate.js";
 import type { Contraction } from "./types.js";
 

@@ -15,7 +15,7 @@
 import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
 import type { DefNode, Expr, ReduceOp } from "../../ir/types.js";
 import { affine, reduceIdentity } from "../../ir/types.js";
-import { evalBinary, evalUnary } from "../../passes/fold-constants.js";
+import { evalBinary, evalUnary } from "../../ir/ops.js";
 import { exprKey, freeVars } from "../../ir/walk.js";
 import { flattenIndex } from "./exprs.js";
 import { chooseLoopOrder } from "./loop-order.js";
