@@ -9,7 +9,7 @@
  * After (AST):  { kind: "def", name: M, indices: [var i],
  *                 rhs: { kind: "reduce", op: "max", vars: [j], extents: [null], body: Access S[i, j] } }
  */
-import type { CstElement, CstNode, IToken } from "chevrotain";
+import type { CstElement, CstNode, IToken } from "./chevrotain.js";
 import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
 import type {
   DType, Def, Expr, FnDecl, ImportDecl, IndexSlot, Item, Name, Param, ReduceOpToken,

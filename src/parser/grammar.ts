@@ -12,7 +12,7 @@
  * reductions sit: their body is a multiplicative expression), unary minus
  * with power (right-associative) in one rule, postfix call/index, atoms.
  */
-import { CstParser, tokenMatcher, type IParserConfig, type IToken, type TokenType } from "chevrotain";
+import { CstParser, tokenMatcher, type IParserConfig, type IToken, type TokenType } from "./chevrotain.js";
 import {
   AdditiveOp, allTokens, AlwaysReduce, Arrow, Caret, Colon, Comma, ComparisonOp, Equals, Fn, From,
   Identifier, Import, Input, LBrace, LBracket, Less, LParen, MaxMin, Minus, MultiplicativeOp, NumberLiteral,

@@ -11,7 +11,7 @@
  * inside a statement Chevrotain's recovery is on, and the first error of a
  * statement is the one reported.
  */
-import { EOF, tokenMatcher, type CstNode, type IParserErrorMessageProvider, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
+import { EOF, tokenMatcher, type CstNode, type IParserErrorMessageProvider, type IRecognitionException, type IToken, type TokenType } from "./chevrotain.js";
 import { DiagnosticBag, InternalCompilerError, type Span } from "../diagnostics/diagnostic.js";
 import type { Item, Module } from "./ast.js";
 import { AstBuilder } from "./build-ast.js";

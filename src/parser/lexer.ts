@@ -12,7 +12,7 @@
  *
  * Unrecognized characters become TNS0002 diagnostics, never exceptions.
  */
-import { createToken, Lexer, type IToken, type TokenType } from "chevrotain";
+import { createToken, Lexer, type IToken, type TokenType } from "./chevrotain.js";
 import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
 
 /** `[A-Za-z_][A-Za-z0-9_]*`: tensors, indices, sizes, functions, dtypes. */

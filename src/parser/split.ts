@@ -13,7 +13,7 @@
  * function's parameter list follows `(` or `,`. `Name =` after a comma is
  * the next entry of a `size` list, not a new statement.
  */
-import { tokenMatcher, type IToken, type TokenType } from "chevrotain";
+import { tokenMatcher, type IToken, type TokenType } from "./chevrotain.js";
 import {
   Comma, Equals, Fn, Identifier, Import, Input, LBrace, LBracket, LParen, Output, RBrace, RBracket, RParen,
   Size, Weight,

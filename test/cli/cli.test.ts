@@ -45,7 +45,7 @@ describe("tns CLI", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^O: f32\[32, 64\] {2}min -?[\d.e-]+ {2}max/m);
-    expect(r.stdout).toMatch(/compiled in [\d.]+ ms \(js\), ran in [\d.]+ ms/);
+    expect(r.stdout).toMatch(/compiled in [\d.]+ ms \(wasm\), ran in [\d.]+ ms/);
   });
 
   it("writes outputs to .npy and .npz, same values as the API", () => {

@@ -19,7 +19,7 @@ export const RUN_HELP = `Usage: tns run FILE [options]
 Compile and run a .tns program; print each output's shape, a summary and the time taken.
 
 Options:
-  --backend NAME        js (default), wasm (WebAssembly, SIMD128) or reference (float64 interpreter)
+  --backend NAME        wasm (WebAssembly, SIMD128; the default), js or reference (float64 interpreter)
   --size NAME=N         override a size default (repeatable)
   --input NAME=FILE     bind an input to a .npy file (repeatable)
   --inputs FILE         bind inputs from the arrays of a .npz file
@@ -48,7 +48,7 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
     return EXIT.ok;
   }
   const file = sourceFileArg(positionals, "run");
-  const backend = backendOption(values["backend"] as string | undefined, "js", "run");
+  const backend = backendOption(values["backend"] as string | undefined, "wasm", "run");
   const seed = parseIntOption(values["seed"] as string | undefined, "--seed", 1, "run");
   const randomData = Boolean(values["random-inputs"]);
   const inputPaths = parseNamedPaths(values["input"] as string[] | undefined, "--input", "run");
