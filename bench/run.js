@@ -63,3 +63,9 @@ if (wanted("contraction-paths")) {
   console.log("\n## contraction paths vs NumPy");
   runContractionPathBench();
 }
+
+if (wanted("cold-start")) {
+  const { runColdStartBench } = await import("./cold-start.js");
+  console.log("\n## cold start: whole commands in fresh processes (wall time)");
+  runColdStartBench();
+}

@@ -12,6 +12,7 @@
  *     const { binary } = m.finish({ optimize: true });
  */
 import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
+import { withoutTierUp } from "./v8-tiering.js";
 
 // Only the type of the default export is imported statically; it is erased at compile time.
 type BinaryenApi = typeof import("binaryen").default;
@@ -68,7 +69,7 @@ export interface Binaryen {
  * ```
  */
 export async function loadBinaryen(): Promise<Binaryen> {
-  loading ??= import("binaryen").then((mod) => (cached = mod.default));
+  loading ??= withoutTierUp(() => import("binaryen")).then((mod) => (cached = mod.default));
   const api = await loading;
   return { createModule: (options) => new WasmModule(api, options?.relaxedSimd ?? false) };
 }

@@ -1,0 +1,72 @@
+/**
+ * Keeps binaryen's own WebAssembly at V8's baseline tier.
+ *
+ * Binaryen is a 10 MB WebAssembly module. V8 compiles every module first with
+ * its baseline compiler (Liftoff) and re-compiles a function with the
+ * optimizing one (TurboFan) once it has executed a budget of bytecode
+ * (`--wasm-tiering-budget`). Emitting and optimizing one of our modules makes
+ * hundreds of binaryen's largest functions hot at once, so V8 spends more time
+ * optimizing them (on both cores) than a compile job lasts. Measured on
+ * 1024³ matmul, AMD EPYC 2 cores: the first emission took 857–1291 ms and each
+ * later one 82–196 ms with tier-up; 180–300 ms and 16–46 ms without it, and
+ * the background compile threads stopped taking the second core away from the
+ * first run of the emitted module.
+ *
+ * V8 gives each instance its tiering budget when the instance is created, so
+ * the budget is raised only while binaryen instantiates and put back at once:
+ * binaryen keeps the baseline code, every module instantiated later (ours, the
+ * user's) tiers up as usual.
+ *
+ *     const api = await withoutTierUp(() => import("binaryen"));
+ *
+ * Nothing changes where `node:v8` does not exist (browsers, other engines) or
+ * where the process was started with its own tiering flags.
+ */
+
+/** V8's default `--wasm-tiering-budget` (unchanged since V8 10). */
+export const V8_DEFAULT_WASM_TIERING_BUDGET = 1_800_000;
+
+/** A budget no compile job reaches. */
+const NEVER = 2_000_000_000;
+
+/** Flags that mean the process chose its own WebAssembly tiering: then nothing is changed. */
+const USER_TIERING_FLAG = /^--(no-)?(liftoff|wasm-tier|wasm-dynamic-tiering|wasm-tiering)/;
+
+interface V8Flags { setFlagsFromString(flags: string): void }
+
+/**
+ * Whether this process lets {@link withoutTierUp} change V8's tiering budget:
+ * it runs on V8 under Node and was not started with tiering flags of its own.
+ *
+ * @example
+ * ```ts
+ * tieringControlApplies(); // true under plain `node`, false under `node --liftoff-only`
+ * ```
+ */
+export function tieringControlApplies(): boolean {
+  const proc = (globalThis as { process?: { versions?: { v8?: string }; execArgv?: string[]; env?: Record<string, string | undefined> } }).process;
+  if (!proc?.versions?.v8) return false;
+  const given = [...(proc.execArgv ?? []), ...(proc.env?.["NODE_OPTIONS"] ?? "").split(/\s+/)];
+  return !given.some((flag) => USER_TIERING_FLAG.test(flag.replaceAll("_", "-")));
+}
+
+/**
+ * Runs `instantiate` (which creates a WebAssembly instance) so that the
+ * instance never tiers up, and restores V8's budget afterwards, also when
+ * `instantiate` fails.
+ *
+ * @example
+ * ```ts
+ * const binaryen = await withoutTierUp(() => import("binaryen"));
+ * ```
+ */
+export async function withoutTierUp<T>(instantiate: () => Promise<T>): Promise<T> {
+  const v8 = tieringControlApplies() ? await import("node:v8").then((m) => m.default as V8Flags, () => null) : null;
+  if (!v8) return instantiate();
+  v8.setFlagsFromString(`--wasm-tiering-budget=${NEVER}`);
+  try {
+    return await instantiate();
+  } finally {
+    v8.setFlagsFromString(`--wasm-tiering-budget=${V8_DEFAULT_WASM_TIERING_BUDGET}`);
+  }
+}

@@ -1,0 +1,53 @@
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { tieringControlApplies, withoutTierUp } from "../../src/backends/wasm/v8-tiering.js";
+
+/** `node ARGS --input-type=module -e SCRIPT`, run from the repository root; its stdout. */
+function node(args: string[], script: string): string {
+  return execFileSync(process.execPath, [...args, "--input-type=module", "-e", script], { encoding: "utf8" }).trim();
+}
+
+// A module with one exported function f(x) = x + K; distinct K, distinct module
+// (V8 shares the code of byte-identical modules).
+const MODULE = `
+const tiny = (k) => new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array([
+  0,97,115,109,1,0,0,0,1,6,1,96,1,127,1,127,3,2,1,0,7,5,1,1,102,0,0,10,9,1,7,0,32,0,65,k,106,11]))).exports.f;
+// Calls f in rounds of 1e6 until V8 has optimized it; the number of calls, or -1 when it never was.
+const hot = async (f, rounds = 50) => {
+  for (let round = 0; round < rounds; round++) {
+    if (%IsTurboFanFunction(f)) return round * 1e6;
+    for (let i = 0; i < 1e6; i++) f(i);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return %IsTurboFanFunction(f) ? rounds * 1e6 : -1;
+};`;
+
+describe("keeping binaryen at the baseline tier", () => {
+  it("applies under plain node, not where the process chose its own tiering flags", () => {
+    expect(tieringControlApplies()).toBe(true);
+    const probe = "import('./dist/backends/wasm/v8-tiering.js').then((m) => console.log(m.tieringControlApplies()))";
+    expect(node([], probe)).toBe("true");
+    expect(node(["--liftoff-only"], probe)).toBe("false");
+    expect(node(["--wasm-tiering-budget=1000"], probe)).toBe("false");
+  });
+
+  it("leaves what is instantiated inside at the baseline tier and lets later modules tier up", () => {
+    const script = `${MODULE}
+      const { withoutTierUp } = await import("./dist/backends/wasm/v8-tiering.js");
+      const inside = await withoutTierUp(async () => tiny(1));
+      const after = tiny(2);
+      const calls = await hot(after);
+      // Three times the calls that made the later module hot leave the one inside cold.
+      console.log(calls > 0, await hot(inside, Math.max(3, (3 * calls) / 1e6)));`;
+    expect(node(["--allow-natives-syntax"], script)).toBe("true -1");
+  });
+
+  it("restores the budget when instantiation fails", async () => {
+    await expect(withoutTierUp(async () => { throw new Error("no module"); })).rejects.toThrow("no module");
+    const script = `${MODULE}
+      const { withoutTierUp } = await import("./dist/backends/wasm/v8-tiering.js");
+      await withoutTierUp(async () => { throw new Error("x"); }).catch(() => {});
+      console.log((await hot(tiny(3))) > 0);`;
+    expect(node(["--allow-natives-syntax"], script)).toBe("true");
+  });
+});
