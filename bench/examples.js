@@ -8,9 +8,27 @@ import { readFileSync, readdirSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { compile, randomTensor } from "../dist/index.js";
 import { programCost } from "../dist/passes/cost.js";
-import { timeMedian } from "./util.js";
+import { median } from "./util.js";
 
 const DIR = new URL("../examples/", import.meta.url);
+
+/**
+ * Median ms of each function, timed interleaved (a, b, a, b, ...) after
+ * `warmup` untimed rounds: both programs see the same machine load, and
+ * every kernel (each called once per run) has been optimized by the JIT.
+ */
+function timeInterleaved(fns, { warmup, reps }) {
+  for (let k = 0; k < warmup; k++) for (const f of fns) f();
+  const times = fns.map(() => []);
+  for (let k = 0; k < reps; k++) {
+    fns.forEach((f, j) => {
+      const t0 = performance.now();
+      f();
+      times[j].push(performance.now() - t0);
+    });
+  }
+  return times.map(median);
+}
 
 /**
  * Times each example both ways and prints a table.
@@ -25,8 +43,7 @@ export function runExamplesBench({ reps = 7 } = {}) {
     const slow = compile(source, { file, backend: "js", optimize: false });
     if (!fast.ok || !slow.ok) throw new Error(fast.formatDiagnostics() + slow.formatDiagnostics());
     const inputs = Object.fromEntries(fast.inputs.map((i, k) => [i.name, randomTensor(i.shape, i.dtype, k + 1)]));
-    const optimizedMs = timeMedian(() => fast.run(inputs), { warmup: 2, reps });
-    const unoptimizedMs = timeMedian(() => slow.run(inputs), { warmup: 2, reps: Math.min(reps, 5) });
+    const [optimizedMs, unoptimizedMs] = timeInterleaved([() => fast.run(inputs), () => slow.run(inputs)], { warmup: 3, reps });
     rows.push({
       name,
       optimizedMs,

@@ -1,8 +1,11 @@
 /**
  * float32 matrix product C[i, j] = sum_k A[i, k] * B[k, j] at n = 256, 512
- * and 1024: the tns WebAssembly backend (SIMD128) against TensorFlow.js's
- * WebAssembly backend (XNNPACK, SIMD on, threads off), with the tns
- * JavaScript backend for reference, in the same process on the same data.
+ * and 1024: the tns WebAssembly backend (SIMD128, one thread) against
+ * TensorFlow.js's WebAssembly backend (XNNPACK, SIMD on, threads off), with
+ * the tns JavaScript backend for reference, in the same process on the same
+ * data; then, at n = 512 and 1024, the tns WebAssembly backend on one and on
+ * two threads (`tns-wasm2t`), timed alternately so that both see the same
+ * load on a shared machine.
  * Run `npm run build` first; then `node bench/matmul-wasm.js`.
  */
 import { createRequire } from "node:module";
@@ -14,7 +17,7 @@ import { jsBackend } from "../dist/backends/backend.js";
 import { wasmBackend } from "../dist/backends/wasm/index.js";
 import { parseProgramText } from "../dist/ir/parse-text.js";
 import { randomTensor } from "../dist/runtime/random.js";
-import { formatRows, gflops, timeMedian } from "./util.js";
+import { formatRows, gflops, median, timeMedian } from "./util.js";
 
 /** @typedef {import("./util.js").Row} Row */
 
@@ -66,15 +69,71 @@ function maxDiff(a, b) {
 }
 
 /**
- * Times tns-wasm, tfjs-wasm and tns-js at each size and checks they agree.
- * @param {{ sizes?: number[], reps?: number, jsUpTo?: number, warmupMs?: number }} [options]
+ * Median wall times of several functions, timed in turn (a, b, a, b, ...)
+ * after one untimed call each.
+ * @param {(() => void)[]} fns
+ * @param {number} reps
+ * @returns {number[]}
+ */
+function timeAlternately(fns, reps) {
+  for (const fn of fns) fn();
+  const times = fns.map(() => /** @type {number[]} */ ([]));
+  for (let r = 0; r < reps; r++) {
+    fns.forEach((fn, k) => {
+      const t0 = performance.now();
+      fn();
+      times[k].push(performance.now() - t0);
+    });
+  }
+  return times.map(median);
+}
+
+/**
+ * Times the tns WebAssembly backend on one and on two threads at each size
+ * (alternately, after warming both up) and checks that the two give the same
+ * bits.
+ * @param {{ sizes?: number[], reps?: number, warmupMs?: number }} [options]
+ * @returns {Promise<Row[]>} rows `tns-wasm1t` and `tns-wasm2t`
+ * @example const rows = await runMatmulThreadsBench({ sizes: [512] });
+ */
+export async function runMatmulThreadsBench({ sizes = [512, 1024], reps = 9, warmupMs = 4000 } = {}) {
+  const one = await wasmBackend({ threads: 1 });
+  const two = await wasmBackend({ threads: 2 });
+  /** @type {Row[]} */
+  const rows = [];
+  for (const n of sizes) {
+    const flops = 2 * n * n * n;
+    const A = randomTensor([n, n], "f32", 1);
+    const B = randomTensor([n, n], "f32", 2);
+    const exes = [one, two].map((w) => w.compile(matmulProgram(n)).executable);
+    if (!two.compile(matmulProgram(n)).code.includes("_unit")) throw new Error(`matmul n=${n}: the two-thread module splits nothing`);
+    /** @type {ArrayLike<number>[]} */
+    const outs = [[], []];
+    const runs = exes.map((exe, k) => () => { outs[k] = exe.run({ A, B })["C"].data; });
+    for (const run of runs) warmUp(run, warmupMs);
+    const [ms1, ms2] = timeAlternately(runs, reps);
+    for (let k = 0; k < outs[0].length; k++) {
+      if (!Object.is(outs[0][k], outs[1][k])) throw new Error(`matmul n=${n}: one and two threads differ at ${k}`);
+    }
+    for (const exe of exes) exe.dispose?.();
+    rows.push({ bench: "matmul-wasm", impl: "tns-wasm1t", n, ms: ms1, gflops: gflops(flops, ms1) });
+    rows.push({ bench: "matmul-wasm", impl: "tns-wasm2t", n, ms: ms2, gflops: gflops(flops, ms2) });
+  }
+  return rows;
+}
+
+/**
+ * Times tns-wasm (one thread), tfjs-wasm and tns-js at each size and checks
+ * they agree; then {@link runMatmulThreadsBench} at `threadSizes`.
+ * @param {{ sizes?: number[], reps?: number, jsUpTo?: number, warmupMs?: number, threadSizes?: number[] }} [options]
  *   `jsUpTo`: largest n timed on the JS backend; `warmupMs`: warm-up time per WebAssembly implementation and size
  * @returns {Promise<Row[]>}
- * @example const rows = await runMatmulWasmBench({ sizes: [256] });
+ * @example const rows = await runMatmulWasmBench({ sizes: [256], threadSizes: [] });
  */
-export async function runMatmulWasmBench({ sizes = [256, 512, 1024], reps = 7, jsUpTo = 512, warmupMs = 4000 } = {}) {
+export async function runMatmulWasmBench({ sizes = [256, 512, 1024], reps = 7, jsUpTo = 512, warmupMs = 4000, threadSizes = [512, 1024] } = {}) {
   await startTfjsWasm();
-  const wasm = await wasmBackend();
+  // One thread, like the tfjs-wasm binary it is compared with.
+  const wasm = await wasmBackend({ threads: 1 });
   /** @type {Row[]} */
   const rows = [];
   for (const n of sizes) {
@@ -108,13 +167,32 @@ export async function runMatmulWasmBench({ sizes = [256, 512, 1024], reps = 7, j
       rows.push({ bench: "matmul-wasm", impl: "tns-js", n, ms: tnsJs, gflops: gflops(flops, tnsJs) });
     }
   }
+  rows.push(...(await runMatmulThreadsBench({ sizes: threadSizes, warmupMs })));
   return rows;
 }
 
+/**
+ * One line per size: two threads' GFLOP/s over one thread's.
+ * @param {Row[]} rows
+ * @returns {string[]}
+ */
+export function threadRatioLines(rows) {
+  const lines = [];
+  for (const n of new Set(rows.filter((r) => r.impl === "tns-wasm2t").map((r) => r.n))) {
+    const one = rows.find((r) => r.n === n && r.impl === "tns-wasm1t");
+    const two = rows.find((r) => r.n === n && r.impl === "tns-wasm2t");
+    lines.push(`n=${n}: tns-wasm 2 threads / 1 thread = ${(two.gflops / one.gflops).toFixed(2)}x`);
+  }
+  return lines;
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { loadavg } = await import("node:os");
+  console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
   const rows = await runMatmulWasmBench();
   console.log(formatRows(rows));
-  for (const n of new Set(rows.map((r) => r.n))) {
+  for (const line of threadRatioLines(rows)) console.log(line);
+  for (const n of new Set(rows.filter((r) => r.impl === "tns-wasm").map((r) => r.n))) {
     const at = (impl) => rows.find((r) => r.n === n && r.impl === impl);
     const ours = at("tns-wasm");
     const theirs = at("tfjs-wasm");

@@ -4,7 +4,7 @@
 import os from "node:os";
 import { existsSync } from "node:fs";
 import { runMatmulJsBench } from "./matmul-js.js";
-import { runMatmulWasmBench } from "./matmul-wasm.js";
+import { runMatmulWasmBench, threadRatioLines } from "./matmul-wasm.js";
 import { runFrontendBench } from "./frontend.js";
 import { runContractionPathBench } from "./contraction-paths.js";
 import { runKronBench } from "./kron.js";
@@ -41,12 +41,19 @@ if (wanted("matmul-wasm")) {
   console.log("\n## float32 matmul, WASM backend vs @tensorflow/tfjs-backend-wasm (SIMD, one thread, median)");
   console.log(formatRows(rows));
   ratios(rows, "tns-wasm", "tfjs-wasm");
+  for (const line of threadRatioLines(rows)) console.log(line);
 }
 
 if (wanted("einsum-wasm") && existsSync(new URL("./einsum-wasm.js", import.meta.url))) {
   const { runEinsumWasmBench } = await import("./einsum-wasm.js");
   console.log("\n## batched contractions on the WASM backend");
   await runEinsumWasmBench();
+}
+
+if (wanted("jax")) {
+  const { runJaxBench } = await import("./jax.js");
+  console.log("\n## float32 ops, WASM backend vs @jax-js/jax on its Wasm device (one thread, median)");
+  await runJaxBench();
 }
 
 if (wanted("kron")) {

@@ -32,6 +32,14 @@ export interface CompileOptions {
    * {@link compileAsync}), or `"reference"` (the float64 interpreter).
    */
   backend?: BackendName;
+  /**
+   * Threads of the `wasm` backend for large matrix products: a positive
+   * integer, 1 for none. Default: the host's parallelism (at most 4) where
+   * `SharedArrayBuffer`, `Atomics` and `worker_threads` are available (Node),
+   * else 1. Other backends ignore it. Call {@link CompiledProgram.dispose} to
+   * stop the workers early; they never keep a process alive.
+   */
+  threads?: number;
   /** Run the optimizing passes (default true). Function inlining always runs. */
   optimize?: boolean;
   /** Check every IR invariant after every pass (slower; tests turn it on). */
@@ -90,6 +98,8 @@ export interface CompiledProgram {
   readonly outputs: readonly TensorInfo[];
   /** Runs the program. Inputs (and weights not bound at compile time) by name. */
   run(inputs?: Record<string, Tensor>): Record<string, Tensor>;
+  /** Stops the worker threads a run started (wasm backend with threads); a later run starts them again. */
+  dispose(): void;
   /** The diagnostics rendered with code frames. */
   formatDiagnostics(options?: { color?: boolean }): string;
 }
@@ -144,7 +154,7 @@ export function compileProgram(
   const passes = options.passes ?? (options.optimize === false ? [inlineCalls] : defaultPipeline());
   const verify = options.verify === true || options.verifyOutputs === true;
   const { program: optimized, log } = runPasses(program, passes, { verify });
-  const backend = backendNamed(options.backend ?? "js");
+  const backend = backendNamed(options.backend ?? "js", { threads: options.threads });
   const { code, executable } = backend.compile(optimized);
   const verification = options.verifyOutputs ? verified(program, optimized, executable, options) : null;
   return succeeded(program, optimized, log, code, executable, verification, diags, sources);
@@ -157,7 +167,7 @@ export function compileProgram(
  */
 function verified(lowered: Program, optimized: Program, executable: Executable, options: CompileOptions): Verification {
   const { program: unoptimized } = runPasses(lowered, [inlineCalls], { verify: true });
-  const backend = backendNamed(options.backend ?? "js");
+  const backend = backendNamed(options.backend ?? "js", { threads: options.threads });
   const verification = verifyOptimization(unoptimized, optimized, {
     seed: options.verifySeed ?? 1,
     backend: {
@@ -228,6 +238,7 @@ function failed(diags: DiagnosticBag, sources: Map<string, string>): CompiledPro
   return {
     ok: false, diagnostics, sources, loweredIr: null, ir: null, passLog: [], verification: null, code: "", inputs: [], outputs: [],
     run: () => { throw new CompileError(diagnostics, format()); },
+    dispose: () => undefined,
     formatDiagnostics: format,
   };
 }
@@ -241,6 +252,7 @@ function succeeded(
   return {
     ok: true, diagnostics, sources, loweredIr: lowered, ir: optimized, passLog: log, verification, code, inputs, outputs,
     run: (given = {}) => executable.run(given),
+    dispose: () => executable.dispose?.(),
     formatDiagnostics: renderer(diagnostics, sources),
   };
 }

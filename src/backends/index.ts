@@ -20,6 +20,15 @@ const ready = new Map<BackendName, Backend>([
   ["reference", referenceBackend],
 ]);
 
+/** Options a backend may take (each backend ignores those that do not concern it). */
+export interface BackendOptions {
+  /** Threads of the `wasm` backend (see `WasmBackendOptions.threads`); undefined: its default. */
+  readonly threads?: number;
+}
+
+/** Makes a `wasm` backend with options, once {@link loadBackend} has loaded it. */
+let makeWasm: ((options: BackendOptions) => Backend) | null = null;
+
 /** Whether a string names a backend. */
 export function isBackendName(name: string): name is BackendName {
   return (BACKEND_NAMES as readonly string[]).includes(name);
@@ -27,15 +36,19 @@ export function isBackendName(name: string): name is BackendName {
 
 /**
  * A backend that is ready to use without waiting: `js`, `reference`, and
- * `wasm` once {@link loadBackend} has loaded it.
+ * `wasm` once {@link loadBackend} has loaded it. `options` configure the
+ * `wasm` backend; the others ignore them.
  *
  * @throws Error for `wasm` before it was loaded
+ * @throws RangeError for a `threads` that is not a positive integer
  * @example
  * ```ts
  * backendNamed("js").name; // "js"
+ * backendNamed("wasm", { threads: 1 }); // after await loadBackend("wasm")
  * ```
  */
-export function backendNamed(name: BackendName): Backend {
+export function backendNamed(name: BackendName, options: BackendOptions = {}): Backend {
+  if (name === "wasm" && makeWasm && options.threads !== undefined) return makeWasm(options);
   const backend = ready.get(name);
   if (backend) return backend;
   throw new Error(`the ${name} backend loads asynchronously: use compileAsync(), or await loadBackend("${name}") once before compile()`);
@@ -56,8 +69,10 @@ export async function loadBackend(name: string): Promise<Backend> {
   if (!isBackendName(name)) throw new Error(`unknown backend '${name}' (known: ${BACKEND_NAMES.join(", ")})`);
   const known = ready.get(name);
   if (known) return known;
-  const { wasmBackend } = await import("./wasm/index.js");
-  const backend = await wasmBackend();
+  const { wasmBackendFactory } = await import("./wasm/index.js");
+  const make = await wasmBackendFactory();
+  const backend = make();
+  makeWasm = make;
   ready.set(name, backend);
   return backend;
 }

@@ -58,3 +58,14 @@ export function parseIntOption(value: string | undefined, flag: string, fallback
   if (!/^\d+$/.test(value)) throw new UsageError(`${flag} expects a non-negative integer, got '${value}'`, command);
   return Number(value);
 }
+
+/**
+ * Parses `--threads N`: a positive integer, for the wasm backend only;
+ * undefined when not given (the backend's default).
+ */
+export function parseThreadsOption(value: string | undefined, backend: string, command: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--threads expects a positive integer, got '${value}'`, command);
+  if (backend !== "wasm") throw new UsageError(`--threads applies to the wasm backend only (this run uses --backend ${backend})`, command);
+  return Number(value);
+}

@@ -21,11 +21,23 @@
  * For a sum of products of two or more factors these FLOPs equal
  * contraction-path's (NumPy's): `D[i, j] = A[i, k] * B[k, j]` costs
  * `2·n³`, a three-factor product summed over two labels `3·n⁴`.
+ *
+ * FLOPs are not all alike: a def the backends run as a register-blocked
+ * matrix product does several times more of them per second than a general
+ * loop nest, and which defs qualify differs per backend. Each def's
+ * `kernel` says how it runs, and `blockedFlops` counts, per backend, the
+ * FLOPs that run blocked: on `js` plain matrix products and those with an
+ * elementwise epilogue (a bias and an activation, a per-row scale), on
+ * `wasm` plain ones only (its SIMD micro-kernel applies no epilogue yet).
  */
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import type { DefNode, DType, Expr, IRFunction, Program, TensorNode } from "../ir/types.js";
 import { numel } from "../ir/types.js";
 import { accessedTensors, freeVars } from "../ir/walk.js";
+import { kernelForm } from "../backends/kernel/lower.js";
+
+/** How a def runs on the backends (see `kernelForm` in the kernel lowering); a call runs its function's defs. */
+export type TensorKernel = "matrix-product" | "matrix-product-epilogue" | "loop-nest" | "call";
 
 /** What computing one def or call costs. */
 export interface TensorCost {
@@ -40,6 +52,8 @@ export interface TensorCost {
   readonly elements: number;
   /** Bytes of the result. */
   readonly bytes: number;
+  /** Whether the backends run it as a register-blocked matrix product, with an epilogue or not, or a loop nest. */
+  readonly kernel: TensorKernel;
 }
 
 /** The largest tensor that is computed but not returned. */
@@ -67,6 +81,8 @@ export interface ProgramCost {
   readonly bytesMoved: number;
   readonly largestIntermediate: IntermediateSize | null;
   readonly peakMemory: PeakMemory;
+  /** Per backend, the FLOPs of defs it runs as a register-blocked matrix product (see the module comment). */
+  readonly blockedFlops: { readonly js: number; readonly wasm: number };
 }
 
 /**
@@ -191,6 +207,8 @@ function costOf(
     if (t === undefined) throw new InternalCompilerError(`cost: unknown tensor ${name}`);
     return bytesOf(t);
   };
+  const shapes = new Map(tensors.map((t) => [t.name, t.shape]));
+  const blockedInCalls = { js: 0, wasm: 0 };
   const costs: TensorCost[] = [];
   const transient = new Map<string, number>();
   const lastUse = new Map<string, number>();
@@ -200,20 +218,28 @@ function costOf(
     for (const r of reads) lastUse.set(r, k);
     const own = { name: t.name, role: t.role, elements: numel(t.shape), bytes: bytesOf(t) };
     if (t.role === "def") {
-      costs.push({ ...own, flops: defFlops(t), bytesRead: reads.reduce((a, r) => a + bytesNamed(r), 0), bytesWritten: own.bytes });
+      const kernel = kernelForm(t, shapes);
+      costs.push({ ...own, flops: defFlops(t), bytesRead: reads.reduce((a, r) => a + bytesNamed(r), 0), bytesWritten: own.bytes, kernel });
       return;
     }
     const fn = functionCost(t.fn, functions, memo);
     transient.set(t.name, fn.transientBytes);
     const totals = fn.cost.tensors.reduce((a, c) => ({ read: a.read + c.bytesRead, written: a.written + c.bytesWritten }), { read: 0, written: 0 });
-    costs.push({ ...own, flops: fn.cost.flops, bytesRead: totals.read, bytesWritten: totals.written });
+    costs.push({ ...own, flops: fn.cost.flops, bytesRead: totals.read, bytesWritten: totals.written, kernel: "call" });
+    blockedInCalls.js += fn.cost.blockedFlops.js;
+    blockedInCalls.wasm += fn.cost.blockedFlops.wasm;
   });
+  const flopsOf = (kinds: readonly TensorKernel[]): number => costs.filter((c) => kinds.includes(c.kernel)).reduce((a, c) => a + c.flops, 0);
   return {
     tensors: costs,
     flops: costs.reduce((a, c) => a + c.flops, 0),
     bytesMoved: costs.reduce((a, c) => a + c.bytesRead + c.bytesWritten, 0),
     largestIntermediate: largestIntermediate(tensors),
     peakMemory: peakMemory(tensors, lastUse, transient),
+    blockedFlops: {
+      js: flopsOf(["matrix-product", "matrix-product-epilogue"]) + blockedInCalls.js,
+      wasm: flopsOf(["matrix-product"]) + blockedInCalls.wasm,
+    },
   };
 }
 

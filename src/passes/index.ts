@@ -11,6 +11,7 @@ import { canonicalize } from "./canonicalize.js";
 import { eliminateCommonSubexpressions } from "./eliminate-common-subexpressions.js";
 import { eliminateDeadCode } from "./eliminate-dead-code.js";
 import { foldConstants } from "./fold-constants.js";
+import { fuseElementwise } from "./fuse-elementwise.js";
 import { inlineCalls } from "./inline-calls.js";
 import { inlineProducts } from "./inline-products.js";
 import { orderContractions } from "./order-contractions.js";
@@ -18,7 +19,9 @@ import type { Pass } from "./pass.js";
 
 export { runPasses, programsEqual, type PassLogEntry, type RunPassesOptions, type RunPassesResult } from "./manager.js";
 export { PROPERTIES, type Pass } from "./pass.js";
-export { canonicalize, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, inlineCalls, inlineProducts, orderContractions };
+export {
+  canonicalize, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, fuseElementwise, inlineCalls, inlineProducts, orderContractions,
+};
 
 /**
  * Every basic pass by name.
@@ -35,11 +38,14 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
 /**
  * The default pipeline, in order: inline-calls, canonicalize, fold-constants,
  * eliminate-common-subexpressions, inline-products, order-contractions,
- * eliminate-dead-code. Contraction ordering runs after CSE so that shared
+ * eliminate-dead-code, fuse-elementwise. Contraction ordering runs after CSE so that shared
  * subexpressions are merged before n-ary products are split into pairwise
  * steps, and right after inline-products, whose rewrites (Kronecker
  * products inlined into sums, flattened reads viewed as matrices) exist to
- * give it plain sums of products to split.
+ * give it plain sums of products to split. Fusion runs last, on the
+ * pairwise contractions that ordering leaves, after inline-products has
+ * moved invariant factors out of their sums and after dead defs are gone
+ * (a dead reader would keep a producer from being fused).
  *
  * @example
  * ```ts
@@ -47,7 +53,9 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
  * ```
  */
 export function defaultPipeline(): Pass[] {
-  return [inlineCalls, canonicalize, foldConstants, eliminateCommonSubexpressions, inlineProducts, orderContractions, eliminateDeadCode];
+  return [
+    inlineCalls, canonicalize, foldConstants, eliminateCommonSubexpressions, inlineProducts, orderContractions, eliminateDeadCode, fuseElementwise,
+  ];
 }
 
 /**

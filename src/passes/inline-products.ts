@@ -20,7 +20,8 @@
  */
 import type { DefNode, Expr, Program } from "../ir/types.js";
 import { orderProgramContractions } from "./order-contractions.js";
-import { PROPERTIES, type Pass } from "./pass.js";
+import type { Derivation, DerivingPass } from "./manager.js";
+import { PROPERTIES } from "./pass.js";
 import type { SearchLimits } from "./rewrite/engine.js";
 import { rewriteDefBody } from "./rewrite/apply.js";
 import { programFlops } from "./rewrite/flops.js";
@@ -35,7 +36,7 @@ import { OPTIMIZING_EXPR_RULES, PROGRAM_RULES } from "./rewrite/registry.js";
  * runPasses(program, [inlineProducts, orderContractions], { verify: true }).program;
  * ```
  */
-export const inlineProducts: Pass = {
+export const inlineProducts: DerivingPass = {
   name: "inline-products",
   description: "inline product producers into the sums that read them and simplify sums by the rewrite rules",
   requires: [],
@@ -43,7 +44,17 @@ export const inlineProducts: Pass = {
   // Defs are only rewritten, views added and unread producers dropped: no call appears.
   preserves: [PROPERTIES.noCalls],
   run: (program) => inlineProductsIn(program).program,
+  runWithDerivations: (program) => {
+    const { program: out, applied } = inlineProductsIn(program);
+    return { program: out, derivations: applied.map(derivationOf) };
+  },
 };
+
+/** `"S: sum-factor-out"` (an expression rule on def S) or `"split-index"` (a program rule) as a {@link Derivation}. */
+function derivationOf(applied: string): Derivation {
+  const at = applied.indexOf(": ");
+  return at < 0 ? { rule: applied, tensor: null } : { rule: applied.slice(at + 2), tensor: applied.slice(0, at) };
+}
 
 /** Search bounds of the pass: small, since it runs on every compile. */
 const PROGRAM_LIMITS: SearchLimits = { maxIterations: 64, maxNodes: 256, timeLimitMs: 2000 };

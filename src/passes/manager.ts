@@ -59,6 +59,47 @@ function isNotingPass(pass: Pass): pass is NotingPass {
   return typeof (pass as Partial<NotingPass>).runWithNotes === "function";
 }
 
+/**
+ * One rewrite rule a pass applied, by name, for `tns explain`: the def it
+ * rewrote (null for a program rule whose site is not one def) and, when
+ * useful, what moved.
+ *
+ * @example
+ * ```ts
+ * const d: Derivation = { rule: "extract-invariant-reduction", tensor: "O", detail: "extracted O_r" };
+ * ```
+ */
+export interface Derivation {
+  readonly rule: string;
+  readonly tensor: string | null;
+  readonly detail?: string;
+}
+
+/**
+ * A pass that applies named rewrite rules and can list them in order.
+ * `run(p)` must equal `runWithDerivations(p).program`; the manager calls
+ * `runWithDerivations` when present and keeps the list in the log entry.
+ *
+ * @example
+ * ```ts
+ * fuseElementwise.runWithDerivations(program).derivations.map((d) => d.rule);
+ * ```
+ */
+export interface DerivingPass extends Pass {
+  runWithDerivations(program: Program): { readonly program: Program; readonly derivations: readonly Derivation[] };
+}
+
+function isDerivingPass(pass: Pass): pass is DerivingPass {
+  return typeof (pass as Partial<DerivingPass>).runWithDerivations === "function";
+}
+
+/** Runs a pass the most informative way it offers. */
+function runOne(pass: Pass, program: Program): { program: Program; notes: readonly PassNote[]; derivations: readonly Derivation[] } {
+  if (isNotingPass(pass)) return { ...pass.runWithNotes(program), derivations: [] };
+  if (isDerivingPass(pass)) return { ...pass.runWithDerivations(program), notes: [] };
+  return { program: pass.run(program), notes: [], derivations: [] };
+}
+
 /** What one pass did. */
 export interface PassLogEntry {
   readonly pass: string;
@@ -72,6 +113,8 @@ export interface PassLogEntry {
   readonly cost?: ProgramCost;
   /** What the pass reported about its rewrites (absent when it reported nothing). */
   readonly notes?: readonly PassNote[];
+  /** The rules the pass applied, in order (absent when it applied none or does not list them). */
+  readonly derivations?: readonly Derivation[];
 }
 
 /** Options of {@link runPasses}. */
@@ -122,7 +165,7 @@ export function runPasses(program: Program, passes: readonly Pass[], options: Ru
       );
     }
     const start = performance.now();
-    const { program: next, notes } = isNotingPass(pass) ? pass.runWithNotes(current) : { program: pass.run(current), notes: [] };
+    const { program: next, notes, derivations } = runOne(pass, current);
     const ms = performance.now() - start;
     const changed = !programsEqual(current, next);
     if (options.verify) verifyAfter(pass, next);
@@ -132,6 +175,7 @@ export function runPasses(program: Program, passes: readonly Pass[], options: Ru
       ...(options.keepIr ? { ir: printProgram(next) } : {}),
       ...(options.cost ? { cost: programCost(next) } : {}),
       ...(notes.length > 0 ? { notes } : {}),
+      ...(derivations.length > 0 ? { derivations } : {}),
     };
     log.push(entry);
     options.log?.(entry);

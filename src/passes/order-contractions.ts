@@ -13,7 +13,8 @@
  * variable must index some access. Anything else (affine indices, other
  * operators, nested reductions) is left alone. Intermediates never exceed
  * the largest of the def's operands and its result (NumPy's default memory
- * limit), so reordering never needs much more memory than the inputs.
+ * limit) or 64 Ki elements, whichever is larger, so reordering never needs
+ * much more memory than the inputs, nor is refused over a few kilobytes.
  *
  * Before (n = 64, m = 8):
  *
@@ -143,6 +144,16 @@ export function orderContractionsWithNotes(program: Program): { program: Program
   return notes.length > 0 ? { program: { ...program, tensors }, notes } : { program, notes };
 }
 
+/**
+ * The smallest memory limit, in elements, the pass uses (64 Ki elements,
+ * 256 KiB at f32). NumPy's default, the largest operand or result, is
+ * right for large tensors but blocks every split of a small network whose
+ * pairwise intermediates are all larger than its operands, as in a tensor
+ * train with small ranks (8×8×4 cores, 2048-element intermediates), which
+ * then runs as one loop nest costing 40× the FLOPs.
+ */
+const MIN_MEMORY_LIMIT = 1 << 16;
+
 /** The operands as a network over the def's variables, and the default memory limit. */
 function networkOf(def: DefNode, m: SumOfProducts): { net: InternedNetwork; memoryLimit: number } {
   const inputs = m.operands.map(labelsOf);
@@ -150,7 +161,7 @@ function networkOf(def: DefNode, m: SumOfProducts): { net: InternedNetwork; memo
   const output = def.indices.filter((v) => used.has(v));
   const net = internNetwork({ inputs, output, extents: def.ranges });
   const size = (vs: readonly string[]): number => vs.reduce((a, v) => a * def.ranges[v]!, 1);
-  return { net, memoryLimit: Math.max(size(output), ...inputs.map(size)) };
+  return { net, memoryLimit: Math.max(size(output), ...inputs.map(size), MIN_MEMORY_LIMIT) };
 }
 
 /** The defs replacing `def` and the path taken, or null when it does not qualify or reordering does not pay. */

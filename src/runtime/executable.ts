@@ -23,6 +23,12 @@ import { Tensor, arrayTypeOf, type TensorData } from "./tensor.js";
  */
 export interface Executable {
   run(inputs?: Record<string, Tensor>): Record<string, Tensor>;
+  /**
+   * Releases what the executable holds beyond memory (the worker threads of
+   * a threaded WebAssembly module); a later `run` acquires it again. Absent
+   * where there is nothing to release.
+   */
+  dispose?(): void;
 }
 
 /** The name, element type and shape a run-time input must have. */

@@ -100,7 +100,8 @@ input B: f32[6, 9]
 output C: f32[5, 9] = [i:5, j:9] sum(k:6) A[i, k] * B[k, j] * 1e30 * 1e30
 `);
     expect(lowerToKernels(p).kernels[0]!.contraction?.scale).toBe(1e30 * 1e30);
-    expect(emitWasm(binaryen, lowerToKernels(p), { optimize: false }).text).not.toContain("f32x4.splat");
+    // No panel function of the SIMD micro-kernel (`k0_C_p8`); the scalar loops may still be vectorised.
+    expect(emitWasm(binaryen, lowerToKernels(p), { optimize: false }).text).not.toMatch(/\(func \$k\d+_\w*_p[48] /);
   });
 
   it("refuses a divided access, a third access and a division by zero", () => {

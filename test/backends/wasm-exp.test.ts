@@ -30,7 +30,8 @@ function f32Ulp(v: number): number {
 }
 
 describe("inline exp for float32 kernels", () => {
-  it("stays within 2 ulp of Math.exp over 10^6 points of [-87, 88] (measured: within 1)", () => {
+  // A contiguous loop: this is the four-lane exp (the scalar form is bounded in wasm-vectorize.test.ts).
+  it("stays within 2 ulp of Math.exp over 10^6 points of [-87, 88] (measured: within 1.22)", () => {
     const n = 1_000_000;
     const xs = Float64Array.from({ length: n }, (_, k) => Math.fround(-87 + (175 * k) / (n - 1)));
     const { art, run } = expProgram(n, "f32");

@@ -95,6 +95,21 @@ describe("tns explain", () => {
     }
   });
 
+  it("names the rules that fired: attention's scale and normalizer hoisted, MLP's activation fused", () => {
+    const attention = tns(["explain", "examples/attention.tns"]);
+    expect(attention.code).toBe(0);
+    const rules = attention.stdout.split("\n").filter((l) => l.startsWith("  rule "));
+    expect(rules).toEqual([
+      "  rule sum-factor-out on S",
+      "  rule div-to-mul-reciprocal on O",
+      "  rule sum-factor-out on O",
+      "  rule extract-invariant-reduction on O (extracted O_r)",
+    ]);
+    const mlp = JSON.parse(tns(["explain", "examples/mlp.tns", "--json"]).stdout);
+    const fused = mlp.passes.find((p: { pass: string }) => p.pass === "fuse-elementwise");
+    expect(fused.derivations.map((d: { rule: string }) => d.rule)).toContain("fuse-elementwise-producer");
+  });
+
   it("reports a broken program with diagnostics and exit 1, a bad option with exit 2, never a stack trace", () => {
     const bad = tns(["explain", programFile("bad.tns", "input A[4, 4]\noutput D[i] = A[i, j] * C[j]\n")]);
     expect(bad.code).toBe(1);

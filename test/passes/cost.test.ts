@@ -14,7 +14,8 @@ describe("programCost", () => {
     const p = parseProgramText("input A: f32[8, 8]\ninput B: f32[8, 8]\noutput C: f32[8, 8] = [i:8, j:8] sum(k:8) A[i, k] * B[k, j]\n");
     const cost = programCost(p);
     expect(cost.flops).toBe(2 * 8 ** 3);
-    expect(cost.tensors).toEqual([{ name: "C", role: "def", flops: 1024, bytesRead: 512, bytesWritten: 256, elements: 64, bytes: 256 }]);
+    expect(cost.tensors).toEqual([{ name: "C", role: "def", flops: 1024, bytesRead: 512, bytesWritten: 256, elements: 64, bytes: 256, kernel: "matrix-product" }]);
+    expect(cost.blockedFlops).toEqual({ js: 1024, wasm: 1024 });
     expect(cost.bytesMoved).toBe(768);
     expect(cost.largestIntermediate).toBeNull();
     expect(cost.peakMemory).toEqual({ bytes: 768, at: "C", live: ["A", "B", "C"] });
@@ -121,7 +122,7 @@ output B: f32[4] = call f(A)
     const inlined = runPasses(withCall, [inlineCalls]).program;
     const a = programCost(withCall);
     const b = programCost(inlined);
-    expect(a.tensors).toEqual([{ name: "B", role: "call", flops: 8, bytesRead: 32, bytesWritten: 32, elements: 4, bytes: 16 }]);
+    expect(a.tensors).toEqual([{ name: "B", role: "call", flops: 8, bytesRead: 32, bytesWritten: 32, elements: 4, bytes: 16, kernel: "call" }]);
     expect(a.flops).toBe(b.flops);
     expect(a.bytesMoved).toBe(b.bytesMoved);
     expect(a.peakMemory.bytes).toBe(b.peakMemory.bytes);

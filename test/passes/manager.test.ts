@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { InternalCompilerError } from "../../src/diagnostics/diagnostic.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import { printProgram } from "../../src/ir/print.js";
-import { canonicalize, defaultPipeline, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, inlineCalls, PASSES, passesByName, runPasses, type PassLogEntry } from "../../src/passes/index.js";
+import {
+  canonicalize, defaultPipeline, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, fuseElementwise, inlineCalls, inlineProducts,
+  PASSES, passesByName, runPasses, type PassLogEntry,
+} from "../../src/passes/index.js";
 import type { Pass } from "../../src/passes/pass.js";
 import type { Program } from "../../src/ir/types.js";
 import { expectGolden } from "../golden.js";
@@ -39,11 +42,12 @@ describe("runPasses", () => {
     const before = parseProgramText(ATTENTION);
     const seen: PassLogEntry[] = [];
     const { program: after, log, properties } = runPasses(before, defaultPipeline(), { verify: true, keepIr: true, log: (e) => seen.push(e) });
-    expect(log.map((e) => e.pass)).toEqual(["inline-calls", "canonicalize", "fold-constants", "eliminate-common-subexpressions", "inline-products", "order-contractions", "eliminate-dead-code"]);
+    expect(log.map((e) => e.pass)).toEqual(["inline-calls", "canonicalize", "fold-constants", "eliminate-common-subexpressions", "inline-products", "order-contractions", "eliminate-dead-code", "fuse-elementwise"]);
     expect(seen).toEqual(log);
     expect(log.every((e) => e.ms >= 0 && typeof e.ir === "string")).toBe(true);
-    // Attention has no product of three or more tensors: only contraction ordering leaves it alone.
-    expect(log.filter((e) => !e.changed).map((e) => e.pass)).toEqual(["order-contractions"]);
+    // Attention has no product of three or more tensors: contraction ordering leaves it alone; the
+    // normalizer stays inside O's sum (P is read there), so there is nothing to fuse either.
+    expect(log.filter((e) => !e.changed).map((e) => e.pass)).toEqual(["order-contractions", "fuse-elementwise"]);
     expect(log.at(-1)!.ir).toBe(printProgram(after));
     // inline-products moves the constant 0.5 out of S's sum, which invalidates `cse`.
     expect([...properties].sort()).toEqual(["no-calls", "no-dead-code"]);
@@ -51,6 +55,25 @@ describe("runPasses", () => {
     expect(after.tensors.map((t) => t.name)).toEqual(["Q", "K", "V", "S", "P_M", "P_E", "P", "O"]);
     expectGolden("pipeline/attention", log.map((e) => `# after ${e.pass}\n${e.ir}`).join("\n"));
     expectSameValues(before, after);
+  });
+
+  it("keeps the rules a deriving pass applied, in order, in its log entry", () => {
+    const p = parseProgramText(`
+input S: f32[8, 8]
+input V: f32[8, 4]
+E: f32[8, 8] = [i:8, j:8] exp(S[i, j])
+output O: f32[8, 4] = [i:8, e:4] sum(j:8) E[i, j] * V[j, e] / sum(l:8) E[i, l] / sqrt(64)
+`);
+    const { log } = runPasses(p, [inlineProducts, fuseElementwise], { verify: true });
+    const rules = log.flatMap((e) => (e.derivations ?? []).map((d) => `${e.pass}: ${d.tensor}: ${d.rule}${d.detail ? ` (${d.detail})` : ""}`));
+    // One reciprocal and one factoring per divisor (the row sum, then √64), then the extraction.
+    expect(rules).toEqual([
+      "inline-products: O: div-to-mul-reciprocal",
+      "inline-products: O: sum-factor-out",
+      "inline-products: O: div-to-mul-reciprocal",
+      "inline-products: O: sum-factor-out",
+      "fuse-elementwise: O: extract-invariant-reduction (extracted O_r)",
+    ]);
   });
 
   it("reports an unchanged pass and omits the IR unless asked", () => {

@@ -60,6 +60,20 @@ output O: f64[6, 6, 6, 6] = [e:6, f:6, g:6, h:6] sum(a:6, b:6, c:6, d:6) E[e, a]
     expect(after.tensors.filter((t) => t.role === "def")).toHaveLength(4);
   });
 
+  it("splits a small network whose every intermediate is larger than its operands (a tensor train)", () => {
+    // NumPy's default limit (64 elements here) would refuse every pair: each intermediate has 128.
+    const before = parseProgramText(`
+input G1: f32[4, 4, 2]
+input G2: f32[2, 4, 4, 2]
+input G3: f32[2, 4, 4]
+input X: f32[4, 4, 4]
+output Y: f32[4, 4, 4] = [i1:4, i2:4, i3:4] sum(j1:4, u:2, j2:4, v:2, j3:4) G1[i1, j1, u] * G2[u, i2, j2, v] * G3[v, i3, j3] * X[j1, j2, j3]
+`);
+    const after = applyPass(orderContractions, before);
+    expect(after.tensors.filter((t) => t.role === "def")).toHaveLength(3);
+    expectSameValues(before, after);
+  });
+
   it("leaves alone what it must not or need not touch", () => {
     const before = parseProgramText(`
 input A: f32[4, 4]

@@ -67,6 +67,34 @@ output V2: f32[3] = [i:3] sum(j:3, k:4, m:4) S[j] * B[k] * B[m] * A[i, m]
 output V3: f32[4] = [l:4] sum(j:3, k:3) A[j, l] * S[k]
 output F1: f32[3] = [i:3] A[i, 0] * S[i] + A[i, 0] * B[1]
 output F2: f32[3] = [i:3] B[2] * S[i] - B[2] * A[i, 1]`,
+  `input A: f32[3, 4]
+input B: f32[4, 5]
+input s: f32[3]
+T: f32[3, 4] = [i:3, k:4] exp(A[i, k] - s[i])
+U: f32[3, 5] = [i:3, j:5] 1 / (sum(l:4) T[i, l]) * sum(k:4) T[i, k] * B[k, j]
+U2: f32[3, 5] = [i:3, j:5] relu(sum(k:4) A[i, k] * B[k, j] + s[i] * sum(l:5) B[0, l])
+U3: f32[3, 5] = [i:3, j:5] sum(k:4) A[i, k] * B[k, j] * 0.5 - max(l:4) A[i, l]
+U4: f32[3, 5] = [i:3, j:5] (sum(k:4) A[i, k] * B[k, j]) / sum(a:3, b:4) A[a, b]
+U5: f32[3, 5] = [i:3, j:5] where(j < 2, sum(k:4) B[k, j] * A[i, k], sum(l:5) B[1, l] * s[i])
+output O: f32[3, 5] = [i:3, j:5] U[i, j] + U2[i, j] + U3[i, j] + U4[i, j] + U5[i, j]`,
+  `input A: f32[3, 4]
+input s: f32[3]
+P1: f32[3, 4] = [i:3, j:4] A[i, j] * 2
+output Y1: f32[4, 3] = [j:4, i:3] exp(P1[i, j])
+P2: f32[3] = [i:3] sum(k:4) A[i, k]
+output Y2: f32[3] = [i:3] P2[i]
+P4: f32[3] = [a:3] sum(k:4) A[a, k] * s[a]
+output Y4: f32[3] = [k:3] P4[k]
+P5: f32[3, 4] = [i:3, j:4] A[i, j] * s[i]
+output Y5: f32[3, 4] = [i:3, j:4] P5[i, j] + sum(l:4) A[i, l]
+P6: f32[3] = [i:3] exp(s[i])
+output Y6: f32[3, 4] = [i:3, j:4] P6[i] * A[i, j]
+P7: f32[3, 4] = [i:3, j:4] A[i, j] - 1
+output Y7: f32[3, 4] = [i:3, j:4] P7[i, j] * P7[i, j]
+output P8: f32[3] = [i:3] s[i] + 1
+output Y8: f32[3] = [i:3] P8[i] * 2
+P9: f32[3] = [i:3] max(k:4) A[i, k]
+output Y9: f32[3] = [i:3] P9[i] + 1`,
 ].map((text) => parseProgramText(text));
 
 /** Every program one application of `rule` makes from `p`, each with the def it changed. */

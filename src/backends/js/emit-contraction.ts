@@ -17,24 +17,43 @@
  * Generated locals are spelled like `i0`, `s00`, `u1`, which `jsName` never
  * produces for a tns name, so they cannot capture a batch variable or buffer.
  */
-import type { Contraction } from "../kernel/types.js";
-import { jsAffine, jsNumber } from "./emit-expr.js";
+import type { Contraction, KExpr } from "../kernel/types.js";
+import { jsAffine, jsExprWith, jsNumber } from "./emit-expr.js";
 import { jsName } from "./names.js";
 
 /** Rows and columns of the register block. */
 const MR = 4;
 const NR = 4;
 
+/**
+ * Elementwise work applied to each sum as it is stored: `value` in terms of
+ * the local standing for the (scaled) sum and of the output's row, column
+ * and batch variables.
+ */
+export interface StoreEpilogue {
+  readonly row: string;
+  readonly col: string;
+  readonly value: KExpr;
+  /** Helper functions the module must define (`relu`), added to as the epilogue is emitted. */
+  readonly helpers: Set<string>;
+}
+
 const range = (n: number): number[] => Array.from({ length: n }, (_, r) => r);
 const plus = (base: string, off: number): string => (off === 0 ? base : `${base} + ${off}`);
 
 /** The `k` loop and stores for a block of `rows × cols` outputs: rows at offsets `a{r}`/`c{r}`, columns from the packed panel. */
-function block(c: Contraction, rows: number, cols: number, ind: string): string[] {
+function block(c: Contraction, rows: number, cols: number, ind: string, epilogue?: StoreEpilogue): string[] {
   const A = jsName(c.a.buffer);
   const C = jsName(c.out.buffer);
   const acc = (r: number, q: number): string => `s${r}${q}`;
   const scale = c.scale ?? 1;
-  const scaled = (r: number, q: number): string => (scale === 1 ? acc(r, q) : `${acc(r, q)} * ${jsNumber(scale)}`);
+  const scaledSum = (r: number, q: number): string => (scale === 1 ? acc(r, q) : `${acc(r, q)} * ${jsNumber(scale)}`);
+  const at = (base: string, off: number): string => (off === 0 ? base : `(${base} + ${off})`);
+  const scaled = (r: number, q: number): string => {
+    if (!epilogue) return scaledSum(r, q);
+    const index = (v: string): string => (v === epilogue.row ? at("i0", r) : v === epilogue.col ? at("j0", q) : jsName(v));
+    return jsExprWith(epilogue.value, { index, local: () => (scale === 1 ? acc(r, q) : `(${scaledSum(r, q)})`) }, epilogue.helpers);
+  };
   const out: string[] = [];
   out.push(`${ind}const ${range(rows).map((r) => `a${r} = u1 + ${r === 0 ? "i0" : `(i0 + ${r})`} * ${c.a.rowStride}`).join(", ")};`);
   out.push(`${ind}let ${range(rows).flatMap((r) => range(cols).map((q) => `${acc(r, q)} = 0`)).join(", ")};`);
@@ -56,7 +75,7 @@ function block(c: Contraction, rows: number, cols: number, ind: string): string[
  * row block over it. The copy reads `B` through both of its strides, so a
  * transposed `B` (`B[j, k]`) packs in the same single pass, from `cols` rows at once.
  */
-function panel(c: Contraction, j0: string, cols: number, ind: string): string[] {
+function panel(c: Contraction, j0: string, cols: number, ind: string, epilogue?: StoreEpilogue): string[] {
   const B = jsName(c.b.buffer);
   const out: string[] = [];
   const col = c.b.colStride;
@@ -65,8 +84,8 @@ function panel(c: Contraction, j0: string, cols: number, ind: string): string[] 
   out.push(`${ind}for (let k0 = 0, v2 = u2 + ${first}, p0 = 0; k0 < ${c.k}; k0++, v2 += ${c.b.kStride}, p0 += ${cols}) {`);
   out.push(`${ind}  ${copies}`, `${ind}}`);
   const full = c.m - (c.m % MR);
-  if (full > 0) out.push(`${ind}for (let i0 = 0; i0 < ${full}; i0 += ${MR}) {`, ...block(c, MR, cols, ind + "  "), `${ind}}`);
-  if (full < c.m) out.push(`${ind}for (let i0 = ${full}; i0 < ${c.m}; i0++) {`, ...block(c, 1, cols, ind + "  "), `${ind}}`);
+  if (full > 0) out.push(`${ind}for (let i0 = 0; i0 < ${full}; i0 += ${MR}) {`, ...block(c, MR, cols, ind + "  ", epilogue), `${ind}}`);
+  if (full < c.m) out.push(`${ind}for (let i0 = ${full}; i0 < ${c.m}; i0++) {`, ...block(c, 1, cols, ind + "  ", epilogue), `${ind}}`);
   return out;
 }
 
@@ -76,13 +95,16 @@ function panel(c: Contraction, j0: string, cols: number, ind: string): string[] 
  * (`P`, `k` rows of at most 4 columns) so the `k` loop reads consecutive
  * memory whatever the strides of `B` (a power-of-two stride would
  * otherwise thrash the cache, and a transposed `B` has no contiguous rows).
+ * With an `epilogue`, each sum goes through it as it is stored
+ * (`C[..] = relu(b[j0 + 1] + s01)`), so the elementwise work costs no pass
+ * of its own.
  *
  * @example
  * ```ts
  * emitContraction(kernel.contraction!, "  ").join("\n"); // "  const P = new Float64Array(1024); ..."
  * ```
  */
-export function emitContraction(c: Contraction, indent: string): string[] {
+export function emitContraction(c: Contraction, indent: string, epilogue?: StoreEpilogue): string[] {
   const out: string[] = [`${indent}const P = new Float64Array(${c.k * Math.min(NR, c.n)});`];
   let ind = indent;
   for (const b of c.batch) {
@@ -92,8 +114,8 @@ export function emitContraction(c: Contraction, indent: string): string[] {
   }
   out.push(`${ind}const u0 = ${jsAffine(c.out.base)}, u1 = ${jsAffine(c.a.base)}, u2 = ${jsAffine(c.b.base)};`);
   const full = c.n - (c.n % NR);
-  if (full > 0) out.push(`${ind}for (let j0 = 0; j0 < ${full}; j0 += ${NR}) {`, ...panel(c, "j0", NR, ind + "  "), `${ind}}`);
-  if (full < c.n) out.push(`${ind}{`, `${ind}  const j0 = ${full};`, ...panel(c, "j0", c.n - full, ind + "  "), `${ind}}`);
+  if (full > 0) out.push(`${ind}for (let j0 = 0; j0 < ${full}; j0 += ${NR}) {`, ...panel(c, "j0", NR, ind + "  ", epilogue), `${ind}}`);
+  if (full < c.n) out.push(`${ind}{`, `${ind}  const j0 = ${full};`, ...panel(c, "j0", c.n - full, ind + "  ", epilogue), `${ind}}`);
   for (let d = c.batch.length; d > 0; d--) {
     ind = ind.slice(2);
     out.push(`${ind}}`);

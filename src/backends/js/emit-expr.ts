@@ -141,3 +141,36 @@ export function jsExpr(e: KExpr, st: EmitState): string {
     }
   }
 }
+
+/** An affine form with each variable spelled by `text` (a variable or an expression in parentheses). */
+function jsAffineWith(a: Affine, text: (v: string) => string): string {
+  const parts = a.terms.map((t) => (t.coef === 1 ? text(t.var) : `${jsNumber(t.coef)} * ${text(t.var)}`));
+  if (a.constant !== 0 || parts.length === 0) parts.push(String(a.constant));
+  return parts.join(" + ");
+}
+
+/**
+ * A kernel expression as JavaScript with index variables and locals spelled
+ * by the caller, for code that binds them itself (the epilogue of a
+ * register-blocked contraction, where the row is `i0 + 2`). Offsets are
+ * written out whole, not hoisted.
+ *
+ * @example
+ * ```ts
+ * jsExprWith(relu(b[j] + acc), { index: (v) => (v === "j" ? "(j0 + 1)" : v), local: () => "s01" }, helpers);
+ * // "relu((b[(j0 + 1)] + s01))"
+ * ```
+ */
+export function jsExprWith(e: KExpr, spell: { index(v: string): string; local(name: string): string }, helpers: Set<string>): string {
+  const st: EmitState = { scopes: [], helpers, offsetCounter: 0 };
+  const go = (x: KExpr): string => jsExprWith(x, spell, helpers);
+  switch (e.kind) {
+    case "const": return jsNumber(e.value);
+    case "index": return spell.index(e.var);
+    case "local": return spell.local(e.name);
+    case "load": return `${jsName(e.buffer)}[${jsAffineWith(e.offset, spell.index)}]`;
+    case "unary": return jsUnary(e.op, go(e.arg), st);
+    case "binary": return jsBinary(e.op, go(e.lhs), go(e.rhs));
+    case "select": return `(${go(e.cond)} !== 0 ? ${go(e.then)} : ${go(e.else)})`;
+  }
+}

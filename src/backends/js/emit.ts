@@ -101,7 +101,9 @@ function emitKernel(k: Kernel, position: number, helpers: Set<string>): string[]
   const root = { var: null, prelude: [] as string[], memo: new Map<string, string>() };
   const st: EmitState = { scopes: [root], helpers, offsetCounter: 0 };
   const body: string[] = [];
+  const fused = k.epilogueContraction;
   if (k.contraction) body.push(...emitContraction(k.contraction, "  "));
+  else if (fused) body.push(...emitContraction(fused.contraction, "  ", { row: fused.row, col: fused.col, value: fused.epilogue, helpers }));
   else emitStmts(k.body, st, "  ", body);
   return [`function ${kernelFunctionName(k, position)}(${params.join(", ")}) {`, ...root.prelude.map((l) => "  " + l), ...body, "}"];
 }

@@ -11,6 +11,8 @@ const RESERVED = new Set([
   "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield",
   "let", "static", "implements", "interface", "package", "private", "protected", "public", "await", "async",
   "arguments", "eval", "undefined", "NaN", "Infinity", "Math", "run", "b", "relu", "sigmoid",
+  // the packed panel of a register-blocked contraction (emit-contraction.ts)
+  "P",
 ]);
 
 /**

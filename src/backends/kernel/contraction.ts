@@ -23,13 +23,18 @@
  *
  *     before: S[i, j] = sum_k K[j, k] * Q[i, k] * 0.125
  *     after:  m 256, n 256, k 64; ...; scale 0.125
+ *
+ * A def that applies elementwise work to such a sum (a bias and an
+ * activation, a per-row scale) is a contraction with an epilogue
+ * ({@link matchEpilogueContraction}).
  */
 import type { Access, DefNode, Expr } from "../../ir/types.js";
 import { affine } from "../../ir/types.js";
 import { coefOf, dropVars, flattenIndex } from "./exprs.js";
 import { evalUnary } from "../../ir/ops.js";
+import { children } from "../../ir/walk.js";
 import { productFactors } from "./reassociate.js";
-import type { Contraction } from "./types.js";
+import { EPILOGUE_ACC, type Contraction, type EpilogueContraction, type KExpr } from "./types.js";
 
 /** The two accesses of a sum's product and its constant factors folded into one number, or null. */
 interface ScaledProduct {
@@ -120,4 +125,72 @@ export function matchContraction(def: DefNode, shapes: ReadonlyMap<string, reado
     b: { buffer: b.buffer, base: dropVars(b.offset, [k, j]), kStride: bK, colStride: bCol },
     ...(prod.scale === 1 ? {} : { scale: prod.scale }),
   };
+}
+
+/** The one `sum` of `body` not nested in another reduction, or null when there is not exactly one reduction outside others. */
+function soleTopReduction(body: Expr): Extract<Expr, { kind: "reduce" }> | null {
+  const found: Extract<Expr, { kind: "reduce" }>[] = [];
+  const walk = (e: Expr): void => {
+    if (e.kind === "reduce") found.push(e);
+    else for (const c of children(e)) walk(c);
+  };
+  walk(body);
+  return found.length === 1 && found[0]!.op === "sum" ? found[0]! : null;
+}
+
+/** A reduction-free IR expression as a kernel expression, with `hole` standing for the local {@link EPILOGUE_ACC}. */
+function epilogueExpr(e: Expr, hole: Expr, shapes: ReadonlyMap<string, readonly number[]>): KExpr | null {
+  if (e === hole) return { kind: "local", name: EPILOGUE_ACC };
+  switch (e.kind) {
+    case "const":
+    case "index":
+      return e;
+    case "access": {
+      const shape = shapes.get(e.tensor);
+      return shape ? { kind: "load", buffer: e.tensor, offset: flattenIndex(e.index, shape) } : null;
+    }
+    case "unary": {
+      const arg = epilogueExpr(e.arg, hole, shapes);
+      return arg && { kind: "unary", op: e.op, arg };
+    }
+    case "binary": {
+      const lhs = epilogueExpr(e.lhs, hole, shapes);
+      const rhs = epilogueExpr(e.rhs, hole, shapes);
+      return lhs && rhs && { kind: "binary", op: e.op, lhs, rhs };
+    }
+    case "select": {
+      const cond = epilogueExpr(e.cond, hole, shapes);
+      const then = epilogueExpr(e.then, hole, shapes);
+      const otherwise = epilogueExpr(e.else, hole, shapes);
+      return cond && then && otherwise && { kind: "select", cond, then, else: otherwise };
+    }
+    case "reduce":
+      return null;
+  }
+}
+
+/**
+ * The contraction and elementwise epilogue a def computes, or null. The def
+ * must read as `f(sum_k A * B * constants)` where the sum is a batched matrix
+ * product ({@link matchContraction}) and `f` is elementwise: no other
+ * reduction, so it reads only the def's output indices. `lowerToKernels`
+ * tries {@link matchContraction} first, so a def that is the sum times
+ * constants stays a plain contraction, the form every backend runs.
+ *
+ *     before: H[i, j] = relu(b[j] + sum_k W[k, j] * X[i, k])
+ *     after:  m 64, n 256, k 128; ...; epilogue relu(b[j] + acc)
+ *
+ * @example
+ * ```ts
+ * matchEpilogueContraction(def, shapes)?.epilogue; // relu(b[j] + acc) for a dense layer
+ * ```
+ */
+export function matchEpilogueContraction(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>): EpilogueContraction | null {
+  if (def.body.kind === "reduce") return null;
+  const sum = soleTopReduction(def.body);
+  if (sum === null) return null;
+  const contraction = matchContraction({ ...def, body: sum }, shapes);
+  const epilogue = contraction && epilogueExpr(def.body, sum, shapes);
+  if (!contraction || !epilogue) return null;
+  return { contraction, row: def.indices[def.indices.length - 2]!, col: def.indices[def.indices.length - 1]!, epilogue };
 }

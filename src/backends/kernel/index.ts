@@ -2,3 +2,4 @@
 export type * from "./types.js";
 export { lowerToKernels } from "./lower.js";
 export { printKernels, printKernel, printAffine, printKExpr } from "./print.js";
+export { EPILOGUE_ACC } from "./types.js";

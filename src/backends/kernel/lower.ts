@@ -7,9 +7,9 @@
  *             kernel C: fill C = 0; for i: for k: t0 = A[8*i + k]; for j: C[3*i + j] += t0 * B[3*k + j]
  */
 import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
-import type { Program } from "../../ir/types.js";
+import type { DefNode, Program } from "../../ir/types.js";
 import { numel } from "../../ir/types.js";
-import { matchContraction } from "./contraction.js";
+import { matchContraction, matchEpilogueContraction } from "./contraction.js";
 import { lowerDef } from "./lower-def.js";
 import { sumOutermost } from "./reassociate.js";
 import type { Kernel, KernelBuffer, KernelProgram } from "./types.js";
@@ -48,10 +48,31 @@ export function lowerToKernels(program: Program): KernelProgram {
         const def = { ...node, body: sumOutermost(node.body) };
         const kernel = lowerDef(def, shapes);
         const contraction = matchContraction(def, shapes);
-        kernels.push(contraction ? { ...kernel, contraction } : kernel);
+        // The epilogue form is matched on the def as written: `sumOutermost`
+        // would pull the epilogue's factors into the sum.
+        const epilogueContraction = contraction ? null : matchEpilogueContraction(node, shapes);
+        if (contraction) kernels.push({ ...kernel, contraction });
+        else if (epilogueContraction) kernels.push({ ...kernel, epilogueContraction });
+        else kernels.push(kernel);
         break;
       }
     }
   }
   return { buffers, kernels, inputs, outputs };
+}
+
+/**
+ * How the backends run a def: as a register-blocked matrix product, plain
+ * (`Kernel.contraction`) or with an elementwise epilogue
+ * (`Kernel.epilogueContraction`), or as a general loop nest. `shapes` gives
+ * the shape of every tensor the def reads.
+ *
+ * @example
+ * ```ts
+ * kernelForm(denseLayer, shapes); // "matrix-product-epilogue" for relu(sum(k) X[i, k] * W[k, j] + b[j])
+ * ```
+ */
+export function kernelForm(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>): "matrix-product" | "matrix-product-epilogue" | "loop-nest" {
+  if (matchContraction({ ...def, body: sumOutermost(def.body) }, shapes)) return "matrix-product";
+  return matchEpilogueContraction(def, shapes) ? "matrix-product-epilogue" : "loop-nest";
 }

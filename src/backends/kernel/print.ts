@@ -111,8 +111,9 @@ function printStmts(stmts: readonly Stmt[], indent: string, out: string[]): void
  * ```
  */
 export function printKernel(k: Kernel): string {
-  const c = k.contraction;
-  const extra = c ? `; contraction m ${c.m} n ${c.n} k ${c.k}${c.batch.length ? ` batch ${c.batch.map((b) => b.var).join(", ")}` : ""}` : "";
+  const c = k.contraction ?? k.epilogueContraction?.contraction;
+  const epilogue = k.epilogueContraction ? `; epilogue ${printKExpr(k.epilogueContraction.epilogue)}` : "";
+  const extra = c ? `; contraction m ${c.m} n ${c.n} k ${c.k}${c.batch.length ? ` batch ${c.batch.map((b) => b.var).join(", ")}` : ""}${epilogue}` : "";
   const out = [`kernel ${k.target}  (loops ${k.loopOrder.join(", ") || "none"}${extra})`];
   printStmts(k.body, "  ", out);
   return out.join("\n");

@@ -117,6 +117,30 @@ export interface Contraction {
   readonly scale?: number;
 }
 
+/**
+ * A contraction whose result goes through an elementwise epilogue before it
+ * is stored, as in a dense layer's `relu(sum_k X[i, k] * W[k, j] + b[j])` or
+ * attention's `R[i] * sum_j E[i, j] * V[j, e]`. `contraction` describes the
+ * sum (its `scale` included); `epilogue` is the value stored at each output
+ * element, in terms of the local {@link EPILOGUE_ACC} (the scaled sum at that
+ * element) and of loads and index values of the batch variables, `row` and
+ * `col` only. It has no reductions and no other locals.
+ *
+ * A backend that does not know this form runs the kernel's `body`, which
+ * computes the same values with the general loop nest.
+ */
+export interface EpilogueContraction {
+  readonly contraction: Contraction;
+  /** The output's row variable (`i` of `out[b.., i, j]`). */
+  readonly row: string;
+  /** The output's column variable (`j`). */
+  readonly col: string;
+  readonly epilogue: KExpr;
+}
+
+/** The name of the local that stands for the accumulated sum in an {@link EpilogueContraction}'s epilogue. */
+export const EPILOGUE_ACC = "acc";
+
 /** The loop nest computing one def. */
 export interface Kernel {
   /** Name of the buffer this kernel writes (the def's name). */
@@ -127,6 +151,11 @@ export interface Kernel {
   readonly loopOrder: readonly string[];
   readonly body: readonly Stmt[];
   readonly contraction?: Contraction;
+  /**
+   * Set instead of `contraction` when the def is a contraction followed by an
+   * elementwise epilogue (never both); optional for backends, see {@link EpilogueContraction}.
+   */
+  readonly epilogueContraction?: EpilogueContraction;
 }
 
 /** A whole program as buffers and kernels run in order. */

@@ -29,13 +29,23 @@ export type FloatBinary = "add" | "sub" | "mul" | "div" | "min" | "max" | "eq" |
 /** Scalar floating-point unary instructions. */
 export type FloatUnary = "neg" | "abs" | "sqrt" | "nearest";
 /** i32 binary instructions. */
-export type IntBinary = "add" | "sub" | "mul" | "lt_s" | "lt_u" | "ne" | "eq" | "shl" | "shr_s";
+export type IntBinary = "add" | "sub" | "mul" | "lt_s" | "lt_u" | "ne" | "eq" | "shl" | "shr_s" | "div_u" | "rem_u";
 /** Conversions between value types. */
 export type Conversion =
   | "f64.promote_f32" | "f32.demote_f64" | "f64.convert_i32_s" | "f64.convert_i32_u" | "i32.trunc_sat_f64_s"
   | "f32.reinterpret_i32";
 /** f32x4 lane-wise instructions. */
 export type F32x4Binary = "add" | "mul";
+/** More f32x4 lane-wise arithmetic (vectorised loops). */
+export type F32x4Arith = "add" | "sub" | "mul" | "div" | "min" | "max";
+/** f32x4 lane-wise comparisons: each lane all ones where true, zero where false. */
+export type F32x4Compare = "eq" | "ne" | "lt" | "le" | "gt" | "ge";
+/** f32x4 lane-wise unary instructions. */
+export type F32x4Unary = "neg" | "abs" | "sqrt" | "nearest";
+/** i32x4 lane-wise instructions (shift counts are scalar i32). */
+export type I32x4Binary = "add" | "sub";
+/** Whole-vector bitwise instructions. */
+export type V128Bitwise = "and" | "or" | "xor";
 
 let cached: BinaryenApi | null = null;
 let loading: Promise<BinaryenApi> | null = null;
@@ -55,8 +65,11 @@ export function binaryenLoaded(): boolean {
 
 /** The handle returned by {@link loadBinaryen}: a factory for modules. */
 export interface Binaryen {
-  /** A new module; `relaxedSimd` enables the relaxed SIMD feature (needed by {@link WasmModule.f32x4Madd}). */
-  createModule(options?: { relaxedSimd?: boolean }): WasmModule;
+  /**
+   * A new module; `relaxedSimd` enables the relaxed SIMD feature (needed by {@link WasmModule.f32x4Madd}),
+   * `threads` the threads feature (needed by a shared memory, {@link WasmModule.importMemory}).
+   */
+  createModule(options?: { relaxedSimd?: boolean; threads?: boolean }): WasmModule;
 }
 
 /**
@@ -71,7 +84,7 @@ export interface Binaryen {
 export async function loadBinaryen(): Promise<Binaryen> {
   loading ??= withoutTierUp(() => import("binaryen")).then((mod) => (cached = mod.default));
   const api = await loading;
-  return { createModule: (options) => new WasmModule(api, options?.relaxedSimd ?? false) };
+  return { createModule: (options) => new WasmModule(api, options?.relaxedSimd ?? false, options?.threads ?? false) };
 }
 
 /** What {@link WasmModule.finish} produces. */
@@ -97,20 +110,24 @@ export class WasmModule {
   private readonly m: BModule;
   private readonly memoryName = "arena";
 
-  constructor(private readonly api: BinaryenApi, readonly relaxedSimd = false) {
+  constructor(private readonly api: BinaryenApi, readonly relaxedSimd = false, readonly threads = false) {
     this.m = new api.Module();
     const F = api.Features;
     const base = F.MVP | F.SIMD128 | F.BulkMemory | F.BulkMemoryOpt | F.NontrappingFPToInt | F.SignExt | F.MutableGlobals;
-    this.m.setFeatures(relaxedSimd ? base | F.RelaxedSIMD : base);
+    this.m.setFeatures((relaxedSimd ? base | F.RelaxedSIMD : base) | (threads ? F.Atomics : 0));
   }
 
   private type(t: ValueType): number {
     return this.api[t];
   }
 
-  /** Imports the linear memory as `env.memory` with at least `pages` 64 KiB pages. */
-  importMemory(pages: number): void {
-    this.m.setMemory(pages, 65536, null, [], false, false, this.memoryName);
+  /**
+   * Imports the linear memory as `env.memory` with at least `pages` 64 KiB
+   * pages; `shared` declares a shared memory (a module created with `threads`).
+   */
+  importMemory(pages: number, shared = false): void {
+    if (shared && !this.threads) throw new InternalCompilerError("a shared memory in a module without threads");
+    this.m.setMemory(pages, 65536, null, [], shared, false, this.memoryName);
     this.m.addMemoryImport(this.memoryName, "env", "memory");
   }
 
@@ -182,6 +199,35 @@ export class WasmModule {
   f32x4Splat(a: Ref): Ref { return this.m.f32x4.splat(a) as Ref; }
   v128Zero(): Ref { return this.m.v128.const([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]) as Ref; }
 
+  /** Lane-wise f32x4 arithmetic (IEEE, NaN-propagating `min`/`max` like the scalar ones). */
+  f32x4Arith(op: F32x4Arith, a: Ref, b: Ref): Ref { return this.m.f32x4[op](a, b) as Ref; }
+  /** Lane-wise f32x4 comparison: a mask, all ones in the lanes where it holds. */
+  f32x4Compare(op: F32x4Compare, a: Ref, b: Ref): Ref { return this.m.f32x4[op](a, b) as Ref; }
+  f32x4Unary(op: F32x4Unary, a: Ref): Ref { return this.m.f32x4[op](a) as Ref; }
+  /** One f32 lane (0..3) of a vector. */
+  f32x4ExtractLane(v: Ref, lane: number): Ref { return this.m.f32x4.extract_lane(v, lane as never) as Ref; }
+  /** Four f32 constants (each rounded to float32). */
+  f32x4Const(lanes: readonly [number, number, number, number]): Ref {
+    return this.m.v128.const(Array.from(new Uint8Array(Float32Array.from(lanes).buffer))) as Ref;
+  }
+  /** Four i32 constants. */
+  i32x4Const(lanes: readonly [number, number, number, number]): Ref {
+    return this.m.v128.const(Array.from(new Uint8Array(Int32Array.from(lanes).buffer))) as Ref;
+  }
+  /** Lane-wise i32 to f32, rounding to nearest. */
+  f32x4ConvertI32x4(a: Ref): Ref { return this.m.f32x4.convert_i32x4_s(a) as Ref; }
+  /** Lane-wise f32 to i32, toward zero, saturating (NaN gives 0). */
+  i32x4TruncSatF32x4(a: Ref): Ref { return this.m.i32x4.trunc_sat_f32x4_s(a) as Ref; }
+  i32x4Splat(a: Ref): Ref { return this.m.i32x4.splat(a) as Ref; }
+  i32x4(op: I32x4Binary, a: Ref, b: Ref): Ref { return this.m.i32x4[op](a, b) as Ref; }
+  /** Lane-wise shift left by a scalar i32 count. */
+  i32x4Shl(a: Ref, count: Ref): Ref { return this.m.i32x4.shl(a, count) as Ref; }
+  /** Lane-wise arithmetic shift right by a scalar i32 count. */
+  i32x4ShrS(a: Ref, count: Ref): Ref { return this.m.i32x4.shr_s(a, count) as Ref; }
+  v128Bitwise(op: V128Bitwise, a: Ref, b: Ref): Ref { return this.m.v128[op](a, b) as Ref; }
+  /** Bits of `ifSet` where `mask` is 1, of `ifClear` where it is 0. */
+  v128Bitselect(ifSet: Ref, ifClear: Ref, mask: Ref): Ref { return this.m.v128.bitselect(ifSet, ifClear, mask) as Ref; }
+
   /** `select(ifTrue, ifFalse, cond)`: both operands are evaluated. */
   select(cond: Ref, ifTrue: Ref, ifFalse: Ref): Ref { return this.m.select(cond, ifTrue, ifFalse) as Ref; }
   call(name: string, args: readonly Ref[], result: ValueType): Ref { return this.m.call(name, args, this.type(result)) as Ref; }
@@ -190,6 +236,8 @@ export class WasmModule {
   valueBlock(children: readonly Ref[], t: ValueType): Ref { return this.m.block(null, children, this.type(t)) as Ref; }
   loop(label: string, body: Ref): Ref { return this.m.loop(label, body) as Ref; }
   brIf(label: string, cond: Ref): Ref { return this.m.br_if(label, cond) as Ref; }
+  /** `if (cond) then else otherwise` as a statement (`otherwise` optional). */
+  ifElse(cond: Ref, then: Ref, otherwise?: Ref): Ref { return this.m.if(cond, then, otherwise) as Ref; }
   nop(): Ref { return this.m.nop() as Ref; }
 
   /**

@@ -19,9 +19,29 @@
  *             edges: rows left over use 1-row blocks, 4 columns left over a 4-wide
  *             panel, fewer than 4 columns a scalar f32 loop.
  *
+ * 8-wide panels go in pairs (`k0_C_pair_p8`, 16 columns, two panels packed
+ * side by side): each block of rows runs over the first panel, then the
+ * second, while its rows of `A` (4 × k floats) are still in cache (L1 or L2), so
+ * `A` streams from memory once per 16 columns rather than once per 8. An odd
+ * 8-wide panel left over runs alone (`k0_C_p8`). The order of the terms of
+ * every output element is unchanged.
+ *
  * In a module built with relaxed SIMD (when the host engine runs it, see
  * relaxed-simd.ts) each `c += a*b` is one `f32x4.relaxed_madd`, fused on
  * hosts with FMA; otherwise an `f32x4.mul` and an `f32x4.add`.
+ *
+ * In a module built for threads (see threads.ts) the panel functions take the
+ * scratch address as a fifth parameter, since each thread packs into its own
+ * panel, and the kernel gets a second entry point `NAME_unit(u, scratch)`
+ * that computes work unit `u` alone: one column group (a pair of 8-wide
+ * panels, the lone 8-wide, the 4-wide or the scalar edge) of one batch
+ * element, all its rows, so the threads write disjoint columns of the output
+ * and every output element is computed by exactly the instructions of the
+ * single-threaded kernel:
+ *
+ *     units of C[b, i, j] (batch 2, n = 28): u = 0 1 2 | 3 4 5
+ *                                            b = 0     | 1
+ *                                            j = 0..15, 16..23, 24..27 (pair_p8, p8, p4)
  *
  * Accumulation is in float32, like other float32 matrix-product libraries;
  * the general (scalar) path accumulates in float64. A constant `scale`
@@ -38,6 +58,8 @@ import type { FunctionContext } from "./function-context.js";
 /** Rows and columns of the register block. */
 const MR = 4;
 const NR = 8;
+/** 8-wide panels packed and run together while their rows of `A` stay in cache. */
+const PAIR = 2;
 
 /**
  * Whether the SIMD path handles a contraction: float32 throughout (its scale
@@ -62,11 +84,11 @@ export function simdContractionApplies(c: Contraction, dtypeOf: (buffer: string)
  *
  * @example
  * ```ts
- * contractionScratchBytes({ ...c, k: 64, n: 100 }); // 64 * 8 * 4
+ * contractionScratchBytes({ ...c, k: 64, n: 100 }); // 64 * 16 * 4: a pair of 8-wide panels
  * ```
  */
 export function contractionScratchBytes(c: Contraction): number {
-  return c.n >= 4 ? c.k * Math.min(NR, c.n - (c.n % 4)) * 4 : 0;
+  return c.n >= 4 ? c.k * Math.min(PAIR * NR, c.n - (c.n % 4)) * 4 : 0;
 }
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, r) => r);
@@ -80,28 +102,42 @@ function rangeLoop(ctx: FunctionContext, v: number, from: number, to: number, st
   return [m.set(v, m.i32Const(from)), m.loop(label, m.block([...body, next, again]))];
 }
 
-/** Parameters of every outlined part: output, A and B base addresses, first column. */
-const PART_PARAMS: readonly ValueType[] = ["i32", "i32", "i32", "i32"];
+/** Parameters of every outlined part: output, A and B base addresses, first column (and, threaded, the scratch address). */
+const partParams = (threaded: boolean): readonly ValueType[] => (threaded ? ["i32", "i32", "i32", "i32", "i32"] : ["i32", "i32", "i32", "i32"]);
+
+/**
+ * Where a contraction packs its panels: a fixed arena offset, or (threaded)
+ * the `scratch` parameter of each part, as each thread has its own panel.
+ */
+type ScratchPlace = { readonly fixed: number } | { readonly parameter: true };
 
 /**
  * Builds one outlined part of a contraction (a panel or the scalar edge) in
- * its own function, whose four i32 parameters are the locals `uOut`, `uA`,
- * `uB` and `j0`.
+ * its own function, whose i32 parameters are the locals `uOut`, `uA`, `uB`,
+ * `j0` and, with a scratch parameter, `scratchParam`.
  */
 class ContractionEmitter {
   private readonly uOut: number;
   private readonly uA: number;
   private readonly uB: number;
   private readonly j0: number;
+  private readonly scratchParam: number;
   private readonly i0: number;
 
-  constructor(private readonly ctx: FunctionContext, private readonly c: Contraction, private readonly scratch: number) {
+  constructor(private readonly ctx: FunctionContext, private readonly c: Contraction, private readonly scratch: ScratchPlace) {
     const l = ctx.locals;
     this.uOut = l.fresh("i32");
     this.uA = l.fresh("i32");
     this.uB = l.fresh("i32");
     this.j0 = l.fresh("i32");
+    this.scratchParam = "fixed" in scratch ? -1 : l.fresh("i32");
     this.i0 = l.fresh("i32");
+  }
+
+  /** The address `bytes` past the start of the panel (a constant unless the scratch is a parameter). */
+  private panelAt(bytes: number): Ref {
+    const { m, scratch } = this;
+    return "fixed" in scratch ? m.i32Const(scratch.fixed + bytes) : this.add(this.i32(this.scratchParam), m.i32Const(bytes));
   }
 
   private get m() { return this.ctx.m; }
@@ -117,33 +153,61 @@ class ContractionEmitter {
     return vector ? m.f32x4("mul", sum, m.f32x4Splat(m.f32Const(scale))) : m.float("f32", "mul", sum, m.f32Const(scale));
   }
 
-  /** Packs `width` columns from `j0` into the panel, then runs every row block over it. */
-  panel(width: number): Ref[] {
+  /**
+   * Packs `count` panels of `width` columns from `j0` (panel q, columns
+   * `j0 + q·width ..`, at byte `q·k·width·4` of the scratch), then runs every
+   * row block over each panel in turn, so the rows of `A` a block reads are
+   * still in cache for the panels after the first.
+   */
+  panel(width: number, count = 1): Ref[] {
+    const pack = range(count).flatMap((q) => this.pack(width, q));
+    const m4 = this.c.m - (this.c.m % MR);
+    const rows: Ref[] = [];
+    if (m4 > 0) rows.push(...rangeLoop(this.ctx, this.i0, 0, m4, MR, range(count).flatMap((q) => this.tile(MR, width, q))));
+    if (m4 < this.c.m) rows.push(...rangeLoop(this.ctx, this.i0, m4, this.c.m, 1, range(count).flatMap((q) => this.tile(1, width, q))));
+    return [...pack, ...rows];
+  }
+
+  /** Bytes of one packed panel of `width` columns. */
+  private panelBytes(width: number): number {
+    return this.c.k * width * 4;
+  }
+
+  /** Copies panel `q` (columns `j0 + q·width ..`) of `B` into the scratch. */
+  private pack(width: number, q: number): Ref[] {
     const { c, m } = this;
     const l = this.ctx.locals;
     const pb = l.fresh("i32");
     const pp = l.fresh("i32");
-    const end = this.scratch + c.k * width * 4;
+    const end = this.panelEnd((q + 1) * this.panelBytes(width));
     const label = this.ctx.label();
     const col = c.b.colStride;
     // Contiguous columns copy four at a time; strided ones one element each (k × width copies, small beside the m × k × width multiply-adds).
     const copies = col === 1
       ? range(width / 4).map((v) => m.v128Store(16 * v, this.i32(pp), m.v128Load(16 * v, this.i32(pb))))
-      : range(width).map((q) => m.store("f32", 4 * q, this.i32(pp), m.load("f32", q * col * 4, this.i32(pb))));
-    const pack = [
-      m.set(pb, this.add(this.i32(this.uB), this.times(this.j0, col * 4))),
-      m.set(pp, m.i32Const(this.scratch)),
-      m.loop(label, m.block([...copies, this.bump(pb, c.b.kStride * 4), this.bump(pp, width * 4), m.brIf(label, m.i32("ne", this.i32(pp), m.i32Const(end)))])),
+      : range(width).map((e) => m.store("f32", 4 * e, this.i32(pp), m.load("f32", e * col * 4, this.i32(pb))));
+    const first = this.times(this.j0, col * 4);
+    return [
+      m.set(pb, this.add(this.i32(this.uB), q === 0 ? first : this.add(first, m.i32Const(q * width * col * 4)))),
+      m.set(pp, this.panelAt(q * this.panelBytes(width))),
+      ...end.init,
+      m.loop(label, m.block([...copies, this.bump(pb, c.b.kStride * 4), this.bump(pp, width * 4), m.brIf(label, m.i32("ne", this.i32(pp), end.get()))])),
     ];
-    const m4 = c.m - (c.m % MR);
-    const rows: Ref[] = [];
-    if (m4 > 0) rows.push(...rangeLoop(this.ctx, this.i0, 0, m4, MR, this.tile(MR, width)));
-    if (m4 < c.m) rows.push(...rangeLoop(this.ctx, this.i0, m4, c.m, 1, this.tile(1, width)));
-    return [...pack, ...rows];
   }
 
-  /** One block of `rows × width` outputs at (`i0`, `j0`). */
-  private tile(rows: number, width: number): Ref[] {
+  /**
+   * The address `bytes` past the start of the scratch, which loops test
+   * against: a constant for a fixed panel; with a scratch parameter, a local
+   * that `init` sets once before the loop.
+   */
+  private panelEnd(bytes: number): { readonly init: Ref[]; readonly get: () => Ref } {
+    if ("fixed" in this.scratch) return { init: [], get: () => this.panelAt(bytes) };
+    const local = this.ctx.locals.fresh("i32");
+    return { init: [this.m.set(local, this.panelAt(bytes))], get: () => this.i32(local) };
+  }
+
+  /** One block of `rows × width` outputs at (`i0`, `j0 + q·width`), from packed panel `q`. */
+  private tile(rows: number, width: number, q: number): Ref[] {
     const { c, m } = this;
     const l = this.ctx.locals;
     const vecs = width / 4;
@@ -152,6 +216,7 @@ class ContractionEmitter {
     const av = l.fresh("v128");
     const pa = l.fresh("i32");
     const pp = l.fresh("i32");
+    const end = this.panelEnd((q + 1) * this.panelBytes(width));
     const label = this.ctx.label();
     const step: Ref[] = bv.map((b, v) => m.set(b, m.v128Load(16 * v, this.i32(pp))));
     for (const r of range(rows)) {
@@ -164,13 +229,14 @@ class ContractionEmitter {
       }
     }
     step.push(this.bump(pa, c.a.kStride * 4), this.bump(pp, width * 4));
-    step.push(m.brIf(label, m.i32("ne", this.i32(pp), m.i32Const(this.scratch + c.k * width * 4))));
+    step.push(m.brIf(label, m.i32("ne", this.i32(pp), end.get())));
     const po = l.fresh("i32");
-    const stores = acc.flatMap((row, r) => row.map((a, v) => m.v128Store(r * c.out.rowStride * 4 + 16 * v, this.i32(po), this.scaled(m.get(a, "v128"), true))));
+    const stores = acc.flatMap((row, r) => row.map((a, v) => m.v128Store(r * c.out.rowStride * 4 + q * width * 4 + 16 * v, this.i32(po), this.scaled(m.get(a, "v128"), true))));
     return [
       ...acc.flat().map((a) => m.set(a, m.v128Zero())),
       m.set(pa, this.add(this.i32(this.uA), this.times(this.i0, c.a.rowStride * 4))),
-      m.set(pp, m.i32Const(this.scratch)),
+      m.set(pp, this.panelAt(q * this.panelBytes(width))),
+      ...end.init,
       m.loop(label, m.block(step)),
       m.set(po, this.add(this.i32(this.uOut), this.add(this.times(this.i0, c.out.rowStride * 4), this.times(this.j0, 4)))),
       ...stores,
@@ -206,19 +272,77 @@ class ContractionEmitter {
   }
 }
 
-/** Adds a function `name(uOut, uA, uB, j0)` whose body `build` makes; returns a call to it. */
-function outline(ctx: FunctionContext, c: Contraction, scratch: number, name: string, build: (e: ContractionEmitter) => Ref[]): (args: Ref[]) => Ref {
+/** Adds a function `name(uOut, uA, uB, j0[, scratch])` whose body `build` makes; returns a call to it. */
+function outline(ctx: FunctionContext, c: Contraction, scratch: ScratchPlace, name: string, build: (e: ContractionEmitter) => Ref[]): (args: Ref[]) => Ref {
   const part = ctx.sibling();
   const body = build(new ContractionEmitter(part, c, scratch));
   const types = part.locals.types;
-  ctx.m.addFunction(name, PART_PARAMS, "none", types.slice(PART_PARAMS.length), ctx.m.block([...part.scopes[0]!.prelude, ...body]));
+  const params = partParams(!("fixed" in scratch));
+  ctx.m.addFunction(name, params, "none", types.slice(params.length), ctx.m.block([...part.scopes[0]!.prelude, ...body]));
   return (args) => ctx.m.call(name, args, "none");
+}
+
+/**
+ * The column groups of a contraction: pairs of 8-wide panels, then at most
+ * one 8-wide panel, one 4-wide, and one scalar edge of fewer than 4 columns.
+ */
+interface Panels {
+  /** Columns covered by pairs of 8-wide panels. */
+  readonly n16: number;
+  /** First column of the lone 8-wide panel, or -1 for none. */
+  readonly p8: number;
+  /** First column of the 4-wide panel, or -1 for none. */
+  readonly p4: number;
+  /** First column of the scalar edge, or -1 for none. */
+  readonly edge: number;
+  /** Number of groups (work units per batch element). */
+  readonly count: number;
+}
+
+function panelsOf(c: Contraction): Panels {
+  const n16 = c.n - (c.n % (PAIR * NR));
+  const n8 = c.n - (c.n % NR);
+  const p8 = n8 > n16 ? n16 : -1;
+  const p4 = c.n - n8 >= 4 ? n8 : -1;
+  const afterP4 = p4 >= 0 ? n8 + 4 : n8;
+  const edge = afterP4 < c.n ? afterP4 : -1;
+  return { n16, p8, p4, edge, count: n16 / (PAIR * NR) + [p8, p4, edge].filter((j) => j >= 0).length };
+}
+
+/**
+ * Work units of a contraction's threaded entry point: one per column panel
+ * and batch element (see the header).
+ *
+ * @example
+ * ```ts
+ * contractionUnits({ ...c, batch: [], n: 20 }); // 3: two 8-wide panels and a 4-wide one
+ * ```
+ */
+export function contractionUnits(c: Contraction): number {
+  return c.batch.reduce((p, b) => p * b.extent, 1) * panelsOf(c).count;
+}
+
+/** The base address of an operand for the current batch variables of `ctx`. */
+function batchBase(ctx: FunctionContext, buffer: string, base: Affine): Ref {
+  const m = ctx.m;
+  const start = ctx.place(buffer).offset + base.constant * 4;
+  return base.terms.length === 0 ? m.i32Const(start) : m.i32("add", ctx.terms(base.terms, 4), m.i32Const(start));
+}
+
+/** Options of {@link emitSimdContraction}. */
+export interface SimdContractionOptions {
+  /**
+   * Also emit the threaded entry point `NAME_unit(u, scratch)` (the panel
+   * functions then take the scratch address as a parameter; the kernel
+   * function itself still packs at `scratch`).
+   */
+  readonly threaded?: boolean;
 }
 
 /**
  * The body of a kernel function computing a float32 contraction with SIMD128;
  * `scratch` is the arena offset of its panel ({@link contractionScratchBytes}
- * bytes). Each column panel is its own function (`NAME_p8`, `NAME_p4`, and
+ * bytes). Each column group is its own function (`NAME_pair_p8`, `NAME_p8`, `NAME_p4`, and
  * `NAME_edge` for the last columns), called once per panel: V8 first runs new
  * code unoptimized and can only switch a function to optimized code between
  * calls, so a long loop nest kept in one function would run unoptimized for
@@ -229,31 +353,28 @@ function outline(ctx: FunctionContext, c: Contraction, scratch: number, name: st
  * const body = emitSimdContraction(ctx, kernel.contraction!, layout.scratch.get(0)!, "k0_C");
  * ```
  */
-export function emitSimdContraction(ctx: FunctionContext, c: Contraction, scratch: number, name: string): Ref[] {
+export function emitSimdContraction(ctx: FunctionContext, c: Contraction, scratch: number, name: string, options: SimdContractionOptions = {}): Ref[] {
   const m = ctx.m;
+  const threaded = options.threaded ?? false;
+  const place: ScratchPlace = threaded ? { parameter: true } : { fixed: scratch };
   const bases = [ctx.locals.fresh("i32"), ctx.locals.fresh("i32"), ctx.locals.fresh("i32")] as const;
   const j0 = ctx.locals.fresh("i32");
-  const args = (j: Ref): Ref[] => [...bases.map((b) => m.get(b, "i32")), j];
-  const batchBase = (buffer: string, base: Affine): Ref => {
-    const start = ctx.place(buffer).offset + base.constant * 4;
-    return base.terms.length === 0 ? m.i32Const(start) : m.i32("add", ctx.terms(base.terms, 4), m.i32Const(start));
-  };
+  const args = (j: Ref): Ref[] => [...bases.map((b) => m.get(b, "i32")), j, ...(threaded ? [m.i32Const(scratch)] : [])];
+  const panels = panelsOf(c);
   const calls: Ref[] = [];
-  const n8 = c.n - (c.n % NR);
-  if (n8 > 0) {
-    const call = outline(ctx, c, scratch, `${name}_p${NR}`, (e) => e.panel(NR));
-    calls.push(...rangeLoop(ctx, j0, 0, n8, NR, [call(args(m.get(j0, "i32")))]));
-  }
-  let j = n8;
-  if (c.n - j >= 4) {
-    calls.push(outline(ctx, c, scratch, `${name}_p4`, (e) => e.panel(4))(args(m.i32Const(j))));
-    j += 4;
-  }
-  if (j < c.n) calls.push(outline(ctx, c, scratch, `${name}_edge`, (e) => e.scalarColumns(j))(args(m.i32Const(j))));
+  const pair = panels.n16 > 0 ? outline(ctx, c, place, `${name}_pair_p${NR}`, (e) => e.panel(NR, PAIR)) : null;
+  const p8 = panels.p8 >= 0 ? outline(ctx, c, place, `${name}_p${NR}`, (e) => e.panel(NR)) : null;
+  const p4 = panels.p4 >= 0 ? outline(ctx, c, place, `${name}_p4`, (e) => e.panel(4)) : null;
+  const edge = panels.edge >= 0 ? outline(ctx, c, place, `${name}_edge`, (e) => e.scalarColumns(panels.edge)) : null;
+  if (pair) calls.push(...rangeLoop(ctx, j0, 0, panels.n16, PAIR * NR, [pair(args(m.get(j0, "i32")))]));
+  if (p8) calls.push(p8(args(m.i32Const(panels.p8))));
+  if (p4) calls.push(p4(args(m.i32Const(panels.p4))));
+  if (edge) calls.push(edge(args(m.i32Const(panels.edge))));
+  if (threaded) emitUnitEntry(ctx, c, `${name}_unit`, panels, { pair, p8, p4, edge });
   const body = (): Ref[] => [
-    m.set(bases[0], batchBase(c.out.buffer, c.out.base)),
-    m.set(bases[1], batchBase(c.a.buffer, c.a.base)),
-    m.set(bases[2], batchBase(c.b.buffer, c.b.base)),
+    m.set(bases[0], batchBase(ctx, c.out.buffer, c.out.base)),
+    m.set(bases[1], batchBase(ctx, c.a.buffer, c.a.base)),
+    m.set(bases[2], batchBase(ctx, c.b.buffer, c.b.base)),
     ...calls,
   ];
   const nest = (depth: number): Ref[] => {
@@ -262,4 +383,59 @@ export function emitSimdContraction(ctx: FunctionContext, c: Contraction, scratc
     return countedLoop(ctx, ctx.loopVar(b.var), b.extent, () => nest(depth + 1));
   };
   return nest(0);
+}
+
+type PanelCall = ((args: Ref[]) => Ref) | null;
+
+/**
+ * Adds `name(u, scratch)`: work unit `u` of a contraction (batch element
+ * `u / panels`, panel `u % panels`), packing at `scratch`. The batch
+ * variables are recovered from the flat batch index, outermost first.
+ */
+function emitUnitEntry(
+  ctx: FunctionContext, c: Contraction, name: string, panels: Panels, calls: { pair: PanelCall; p8: PanelCall; p4: PanelCall; edge: PanelCall },
+): void {
+  const fn = ctx.sibling();
+  const m = fn.m;
+  const u = fn.locals.fresh("i32");
+  const scratch = fn.locals.fresh("i32");
+  const batch = fn.locals.fresh("i32");
+  const panel = fn.locals.fresh("i32");
+  const bases = [fn.locals.fresh("i32"), fn.locals.fresh("i32"), fn.locals.fresh("i32")] as const;
+  const get = (v: number): Ref => m.get(v, "i32");
+  const body: Ref[] = [
+    m.set(batch, m.i32("div_u", get(u), m.i32Const(panels.count))),
+    m.set(panel, m.i32("rem_u", get(u), m.i32Const(panels.count))),
+  ];
+  let inner = 1;
+  for (let d = c.batch.length - 1; d >= 0; d--) {
+    const { var: v, extent } = c.batch[d]!;
+    const quotient = inner === 1 ? get(batch) : m.i32("div_u", get(batch), m.i32Const(inner));
+    body.push(m.set(fn.loopVar(v), d === 0 ? quotient : m.i32("rem_u", quotient, m.i32Const(extent))));
+    inner *= extent;
+  }
+  body.push(
+    m.set(bases[0], batchBase(fn, c.out.buffer, c.out.base)),
+    m.set(bases[1], batchBase(fn, c.a.buffer, c.a.base)),
+    m.set(bases[2], batchBase(fn, c.b.buffer, c.b.base)),
+  );
+  const args = (j: Ref): Ref[] => [...bases.map(get), j, get(scratch)];
+  // Groups in order: pairs (group < n16 / 16), then the lone 8-wide panel, the 4-wide one and the edge;
+  // built from the last, each test choosing between one group and those after it.
+  const pairs = panels.n16 / (PAIR * NR);
+  const singles = [[panels.p8, calls.p8], [panels.p4, calls.p4], [panels.edge, calls.edge]] as const;
+  const present = singles.filter(([j, call]) => j >= 0 && call !== null);
+  let chain: Ref | undefined;
+  for (let k = present.length - 1; k >= 0; k--) {
+    const [j, call] = present[k]!;
+    const one = call!(args(m.i32Const(j)));
+    chain = chain === undefined ? one : m.ifElse(m.i32("eq", get(panel), m.i32Const(pairs + k)), one, chain);
+  }
+  if (calls.pair) {
+    const pair = calls.pair(args(m.i32("mul", get(panel), m.i32Const(PAIR * NR))));
+    chain = chain === undefined ? pair : m.ifElse(m.i32("lt_u", get(panel), m.i32Const(pairs)), pair, chain);
+  }
+  body.push(chain!);
+  m.addFunction(name, ["i32", "i32"], "none", fn.locals.types.slice(2), m.block([...fn.scopes[0]!.prelude, ...body]));
+  m.exportFunction(name);
 }

@@ -21,6 +21,12 @@
  * Measured against `Math.exp` over 10⁶ points of [-87, 88], the stored
  * float32 is within 0.58 ulp of the exact value and 1 ulp of
  * `Math.fround(Math.exp(x))` (test/backends/wasm-exp.test.ts).
+ *
+ * {@link inlineExpF32x4} is the same algorithm on four float32 lanes, for
+ * vectorised loops: the same reduction (with ln2 split in two, Cody and
+ * Waite's way, since float32 cannot hold n·ln2 exactly), the same polynomial
+ * and the same two-factor scale, each step rounded to float32; see
+ * docs/wasm.md for its measured error.
  */
 import type { Ref } from "./binaryen.js";
 import type { FunctionContext } from "./function-context.js";
@@ -65,4 +71,44 @@ export function inlineExpF32(ctx: FunctionContext, arg: Ref): Ref {
     m.set(half, m.i32("shr_s", m.get(n, "i32"), m.i32Const(1))),
     m.select(m.float("f64", "gt", f(x), m.f64Const(OVERFLOW)), m.f64Const(Infinity), inRange),
   ], "f64");
+}
+
+/** ln2 in two parts: the high part has 9 significant bits, so `n·LN2_HI` is exact in float32 for |n| ≤ 2^15. */
+const LN2_HI = 0.693359375;
+const LN2_LO = Math.LN2 - LN2_HI;
+
+/**
+ * e^x on four float32 lanes (a v128 of f32x4), the vector form of
+ * {@link inlineExpF32} computed in float32.
+ *
+ * @example
+ * ```ts
+ * const e = inlineExpF32x4(ctx, m.v128Load(0, ptr)); // f32x4, no import
+ * ```
+ */
+export function inlineExpF32x4(ctx: FunctionContext, arg: Ref): Ref {
+  const m = ctx.m;
+  const l = ctx.locals;
+  const x = l.fresh("v128");
+  const nf = l.fresh("v128");
+  const r = l.fresh("v128");
+  const n = l.fresh("v128");
+  const half = l.fresh("v128");
+  const v = (i: number): Ref => m.get(i, "v128");
+  const splat = (c: number): Ref => m.f32x4Splat(m.f32Const(c));
+  const pow2 = (e: Ref): Ref => m.i32x4Shl(m.i32x4("add", e, m.i32x4Splat(m.i32Const(127))), m.i32Const(23));
+  let poly = splat(TAYLOR[0]!);
+  for (const c of TAYLOR.slice(1)) poly = m.f32x4Arith("add", m.f32x4Arith("mul", poly, v(r)), splat(c));
+  const scaled = m.f32x4Arith("mul", m.f32x4Arith("mul", poly, pow2(v(half))), pow2(m.i32x4("sub", v(n), v(half))));
+  const inRange = m.v128Bitselect(splat(0), scaled, m.f32x4Compare("lt", v(x), splat(UNDERFLOW)));
+  return m.valueBlock([
+    m.set(x, arg),
+    m.set(nf, m.f32x4Unary("nearest", m.f32x4Arith("mul", v(x), splat(Math.LOG2E)))),
+    m.set(r, m.f32x4Arith("sub",
+      m.f32x4Arith("sub", v(x), m.f32x4Arith("mul", v(nf), splat(LN2_HI))),
+      m.f32x4Arith("mul", v(nf), splat(LN2_LO)))),
+    m.set(n, m.i32x4TruncSatF32x4(v(nf))),
+    m.set(half, m.i32x4ShrS(v(n), m.i32Const(1))),
+    m.v128Bitselect(splat(Infinity), inRange, m.f32x4Compare("gt", v(x), splat(OVERFLOW))),
+  ], "v128");
 }

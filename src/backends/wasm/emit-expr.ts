@@ -3,10 +3,10 @@
  * reference interpreter and the JavaScript backend: loads widen (f32 promote,
  * i32 convert), stores narrow. Arithmetic, comparisons, `min`/`max`, `abs`,
  * `sqrt` and `select` are native instructions with the same IEEE semantics as
- * JavaScript's (NaN propagates through `min`/`max`, `-0 < +0`); `log`,
- * `tanh` and `pow` call the host's `Math` functions through imports, and so
- * does `exp` except in kernels that store float32, where it is inline and
- * accurate to float32 (emit-exp.ts). In a float64 kernel:
+ * JavaScript's (NaN propagates through `min`/`max`, `-0 < +0`); `log`
+ * and `pow` call the host's `Math` functions through imports, and so do
+ * `exp` and `tanh` except in kernels that store float32, where they are
+ * inline and accurate to float32 (emit-exp.ts, emit-tanh.ts). In a float64 kernel:
  *
  *     before: sigmoid(A[i] * 2)          (A: f32 at offset 0)
  *     after:  (f64.div (f64.const 1)
@@ -18,6 +18,7 @@ import type { BinaryOp, DType, ReduceOp, UnaryOp } from "../../ir/types.js";
 import type { KExpr } from "../kernel/types.js";
 import type { FloatBinary, Ref } from "./binaryen.js";
 import { inlineExpF32 } from "./emit-exp.js";
+import { inlineTanhF32 } from "./emit-tanh.js";
 import type { FunctionContext } from "./function-context.js";
 
 /** Imported host functions, by name, with their arity. */
@@ -47,7 +48,8 @@ function unaryOp(ctx: FunctionContext, op: UnaryOp, x: Ref): Ref {
     case "rsqrt": return m.float("f64", "div", m.f64Const(1), m.floatUnary("f64", "sqrt", x));
     case "relu": return m.float("f64", "max", m.f64Const(0), x);
     case "exp": return exp(ctx, x);
-    case "log": case "tanh": return callMath(ctx, op, [x]);
+    case "tanh": return ctx.f32Exp ? inlineTanhF32(ctx, x) : callMath(ctx, op, [x]);
+    case "log": return callMath(ctx, op, [x]);
     case "sigmoid": return m.float("f64", "div", m.f64Const(1), m.float("f64", "add", m.f64Const(1), exp(ctx, m.floatUnary("f64", "neg", x))));
   }
 }

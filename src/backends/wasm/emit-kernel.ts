@@ -19,22 +19,52 @@
  *               (f32.store offset=64 ...)
  *               (local.set $i (i32.add (local.get $i) (i32.const 1)))
  *               (br_if $L0 (i32.lt_s (local.get $i) (i32.const 2))))
+ *
+ * An innermost loop that vectorize.ts accepts (contiguous float32 accesses)
+ * runs four iterations at a time in f32x4 lanes (emit-vector-loop.ts), then
+ * the iterations left over as the scalar loop above, starting where the
+ * vector loop stopped.
  */
 import { reduceIdentity } from "../../ir/types.js";
-import type { KExpr, Stmt } from "../kernel/types.js";
+import type { KExpr, Loop, Stmt } from "../kernel/types.js";
 import type { Ref } from "./binaryen.js";
 import { combine, localIndex, narrow, wasmExpr, widen } from "./emit-expr.js";
+import { emitVectorLoop, vectorEnd } from "./emit-vector-loop.js";
 import type { FunctionContext } from "./function-context.js";
 import { BYTES } from "./layout.js";
+import { type VectorDecision, vectorizeLoop } from "./vectorize.js";
 
-/** `for v in 0 .. extent-1 { body }` as a bottom-tested loop; `body` is built with the loop's scope open. */
-export function countedLoop(ctx: FunctionContext, v: number, extent: number, body: () => Ref[]): Ref[] {
+/**
+ * `for v in from .. extent-1 { body }` as a bottom-tested loop (`from` is 0
+ * unless given, and below `extent`); `body` is built with the loop's scope open.
+ */
+export function countedLoop(ctx: FunctionContext, v: number, extent: number, body: () => Ref[], from = 0): Ref[] {
   const m = ctx.m;
   const label = ctx.label();
   const inner = body();
   const next = m.set(v, m.i32("add", m.get(v, "i32"), m.i32Const(1)));
   const again = m.brIf(label, m.i32("lt_s", m.get(v, "i32"), m.i32Const(extent)));
-  return [m.set(v, m.i32Const(0)), m.loop(label, m.block([...inner, next, again]))];
+  return [m.set(v, m.i32Const(from)), m.loop(label, m.block([...inner, next, again]))];
+}
+
+/** The loop's decision (vectorize.ts) in the function being emitted. */
+function vectorDecision(ctx: FunctionContext, loop: Loop, extents: ReadonlyMap<string, number>): VectorDecision {
+  return vectorizeLoop(loop, { dtypeOf: (b) => ctx.place(b).dtype, inlineMath: ctx.f32Exp, extents });
+}
+
+/**
+ * A loop as scalar code over `from .. extent-1`, with its scope (for
+ * hoisted address arithmetic) open while its body is built.
+ */
+function scalarLoop(ctx: FunctionContext, s: Loop, sizes: ReadonlyMap<string, number>, extents: ReadonlyMap<string, number>, from = 0): Ref[] {
+  const scope = { var: s.var, prelude: [] as Ref[], memo: new Map<string, number>() };
+  const inner = new Map(extents).set(s.var, s.extent);
+  return countedLoop(ctx, ctx.loopVar(s.var), s.extent, () => {
+    ctx.scopes.push(scope);
+    const body = emitStmts(ctx, s.body, sizes, inner);
+    ctx.scopes.pop();
+    return [...scope.prelude, ...body];
+  }, from);
 }
 
 function fill(ctx: FunctionContext, buffer: string, value: number, size: number): Ref[] {
@@ -61,19 +91,22 @@ function fill(ctx: FunctionContext, buffer: string, value: number, size: number)
  * ctx.m.addFunction("k0_S", [], "none", ctx.locals.types, ctx.m.block(body));
  * ```
  */
-export function emitStmts(ctx: FunctionContext, stmts: readonly Stmt[], sizes: ReadonlyMap<string, number>): Ref[] {
+export function emitStmts(
+  ctx: FunctionContext, stmts: readonly Stmt[], sizes: ReadonlyMap<string, number>, extents: ReadonlyMap<string, number> = new Map(),
+): Ref[] {
   const m = ctx.m;
   const out: Ref[] = [];
   for (const s of stmts) {
     switch (s.kind) {
       case "loop": {
-        const scope = { var: s.var, prelude: [] as Ref[], memo: new Map<string, number>() };
-        out.push(...countedLoop(ctx, ctx.loopVar(s.var), s.extent, () => {
-          ctx.scopes.push(scope);
-          const body = emitStmts(ctx, s.body, sizes);
-          ctx.scopes.pop();
-          return [...scope.prelude, ...body];
-        }));
+        const vector = vectorDecision(ctx, s, extents);
+        if (!vector.ok) {
+          out.push(...scalarLoop(ctx, s, sizes, extents));
+          break;
+        }
+        out.push(...emitVectorLoop(ctx, s, vector.plan));
+        const end = vectorEnd(s.extent);
+        if (end < s.extent) out.push(...scalarLoop(ctx, s, sizes, extents, end));
         break;
       }
       case "let": out.push(m.set(localIndex(ctx, s.name), wasmExpr(ctx, s.value))); break;
@@ -151,7 +184,9 @@ export function emitKernelBody(ctx: FunctionContext, stmts: readonly Stmt[], siz
   const out: Ref[] = [];
   let parts = 0;
   for (const s of stmts) {
-    if (s.kind !== "loop" || s.extent < 2 || !selfContained(s.body)) {
+    // A loop that runs in vectors stays in the kernel's function: one call per
+    // element would cost more than V8's first, unoptimized run of it.
+    if (s.kind !== "loop" || s.extent < 2 || !selfContained(s.body) || vectorDecision(ctx, s, new Map()).ok) {
       out.push(...emitStmts(ctx, [s], sizes));
       continue;
     }
@@ -159,7 +194,7 @@ export function emitKernelBody(ctx: FunctionContext, stmts: readonly Stmt[], siz
     const param = part.loopVar(s.var);
     const scope = { var: s.var, prelude: [] as Ref[], memo: new Map<string, number>() };
     part.scopes.push(scope);
-    const body = emitStmts(part, s.body, sizes);
+    const body = emitStmts(part, s.body, sizes, new Map([[s.var, s.extent]]));
     const partName = `${name}_b${parts++}`;
     const types = part.locals.types;
     m.addFunction(partName, ["i32"], "none", types.slice(param + 1), m.block([...part.scopes[0]!.prelude, ...scope.prelude, ...body]));

@@ -14,15 +14,22 @@
  *
  * A recognised float32 contraction uses the SIMD128 micro-kernel of
  * emit-contraction.ts; everything else the scalar statements of emit-kernel.ts.
+ *
+ * With `threads` > 1 and a kernel worth splitting (parallel.ts), the module
+ * is built for threads instead: its memory is shared, each split kernel has
+ * one panel of scratch per thread and an exported entry `NAME_unit(u, scratch)`,
+ * and every kernel function is exported so the host (load.ts, threads.ts)
+ * can run them one by one, the split ones on all threads.
  */
 import { CompileError } from "../../diagnostics/diagnostic.js";
 import type { KernelProgram } from "../kernel/types.js";
 import type { Binaryen, Ref } from "./binaryen.js";
-import { contractionScratchBytes, emitSimdContraction, simdContractionApplies } from "./emit-contraction.js";
+import { contractionScratchBytes, contractionUnits, emitSimdContraction, simdContractionApplies } from "./emit-contraction.js";
 import { MATH_IMPORTS } from "./emit-expr.js";
 import { emitKernelBody } from "./emit-kernel.js";
 import { type BufferPlace, FunctionContext } from "./function-context.js";
 import { type ArenaLayout, layoutArena } from "./layout.js";
+import { contractionFlops, PARALLEL_MIN_FLOPS, parallelKernels } from "./parallel.js";
 
 /** The largest memory a wasm32 module can address: 65536 pages of 64 KiB. */
 export const MAX_WASM32_BYTES = 2 ** 32;
@@ -37,6 +44,27 @@ export interface WasmArtifact {
   readonly pages: number;
   /** Host functions the module imports from `env`, sorted. */
   readonly imports: readonly string[];
+  /** Threads the module is built for: 1 for a single-threaded module (unshared memory, only `run` exported). */
+  readonly threads: number;
+  /** The function of each kernel, by position (exported when `threads` > 1). */
+  readonly kernelFunctions: readonly string[];
+  /** The kernels split across threads (empty when `threads` is 1). */
+  readonly parallel: readonly ParallelKernel[];
+}
+
+/** A kernel that runs split across threads, and how. */
+export interface ParallelKernel {
+  /** Position of the kernel in the program. */
+  readonly kernel: number;
+  /** The exported entry `(unit, scratch)` computing one work unit. */
+  readonly entry: string;
+  /** Work units; each may run on any thread, in any order. */
+  readonly units: number;
+  /** Arena offset of thread 0's scratch; thread t packs at `scratch + t * scratchBytes`. */
+  readonly scratch: number;
+  readonly scratchBytes: number;
+  /** Floating-point operations of the kernel (2·batch·m·n·k). */
+  readonly flops: number;
 }
 
 /** Options for {@link emitWasm}. */
@@ -54,6 +82,14 @@ export interface EmitWasmOptions {
    * instead of calling the host's `Math.exp` (default true; see emit-exp.ts).
    */
   readonly inlineExp?: boolean;
+  /**
+   * Threads to build the module for (default 1). Above 1 the module is built
+   * for threads only when some kernel is worth splitting (parallel.ts);
+   * otherwise it is the single-threaded module.
+   */
+  readonly threads?: number;
+  /** The fewest operations of a matrix product split across threads (default {@link PARALLEL_MIN_FLOPS}; tests lower it). */
+  readonly parallelMinFlops?: number;
 }
 
 /**
@@ -82,7 +118,10 @@ export function wasmKernelName(target: string, position: number): string {
 export function emitWasm(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOptions = {}): WasmArtifact {
   const dtypes = new Map(kp.buffers.map((b) => [b.name, b.dtype]));
   const simd = kp.kernels.map((k) => k.contraction !== undefined && simdContractionApplies(k.contraction, (b) => dtypes.get(b) ?? ""));
-  const layout = layoutArena(kp, (n) => (simd[n] ? contractionScratchBytes(kp.kernels[n]!.contraction!) : 0));
+  const split = new Set((options.threads ?? 1) > 1 ? parallelKernels(kp, options.parallelMinFlops ?? PARALLEL_MIN_FLOPS) : []);
+  const threads = split.size > 0 ? options.threads! : 1;
+  const panelBytes = (n: number): number => (simd[n] ? contractionScratchBytes(kp.kernels[n]!.contraction!) : 0);
+  const layout = layoutArena(kp, (n) => panelBytes(n) * (split.has(n) ? threads : 1));
   if (layout.bytes > MAX_WASM32_BYTES) {
     const gib = (layout.bytes / 2 ** 30).toFixed(2);
     throw new CompileError([{
@@ -94,17 +133,24 @@ export function emitWasm(binaryen: Binaryen, kp: KernelProgram, options: EmitWas
   const pages = Math.max(1, Math.ceil(layout.bytes / 65536));
   const places = new Map<string, BufferPlace>(kp.buffers.map((b) => [b.name, { offset: layout.offsets.get(b.name)!, dtype: b.dtype }]));
   const sizes = new Map(kp.buffers.map((b) => [b.name, b.size]));
-  const m = binaryen.createModule({ relaxedSimd: options.relaxedSimd ?? false });
-  m.importMemory(pages);
+  const m = binaryen.createModule({ relaxedSimd: options.relaxedSimd ?? false, threads: threads > 1 });
+  m.importMemory(pages, threads > 1);
   const imports = new Set<string>();
   const names: string[] = [];
+  const parallel: ParallelKernel[] = [];
   kp.kernels.forEach((k, n) => {
     const ctx = new FunctionContext(m, places, imports, (options.inlineExp ?? true) && dtypes.get(k.target) === "f32");
     const name = wasmKernelName(k.target, n);
     let body: Ref[];
-    if (simd[n]) body = emitSimdContraction(ctx, k.contraction!, layout.scratch.get(n) ?? 0, name);
+    const scratch = layout.scratch.get(n) ?? 0;
+    if (simd[n]) body = emitSimdContraction(ctx, k.contraction!, scratch, name, { threaded: split.has(n) });
     else body = emitKernelBody(ctx, k.body, sizes, name);
     m.addFunction(name, [], "none", ctx.locals.types, m.block([...ctx.scopes[0]!.prelude, ...body]));
+    if (threads > 1) m.exportFunction(name);
+    if (split.has(n)) {
+      const c = k.contraction!;
+      parallel.push({ kernel: n, entry: `${name}_unit`, units: contractionUnits(c), scratch, scratchBytes: panelBytes(n), flops: contractionFlops(c) });
+    }
     names.push(name);
   });
   const sorted = [...imports].sort();
@@ -112,5 +158,5 @@ export function emitWasm(binaryen: Binaryen, kp: KernelProgram, options: EmitWas
   m.addFunction("run", [], "none", [], m.block(names.map((n) => m.call(n, [], "none"))));
   m.exportFunction("run");
   const { binary, text } = m.finish({ optimize: options.optimize ?? true });
-  return { binary, text, layout, pages, imports: sorted };
+  return { binary, text, layout, pages, imports: sorted, threads, kernelFunctions: names, parallel };
 }

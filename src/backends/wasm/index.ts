@@ -6,14 +6,18 @@
 import type { Program } from "../../ir/types.js";
 import type { Backend } from "../backend.js";
 import { lowerToKernels } from "../kernel/lower.js";
-import { loadBinaryen } from "./binaryen.js";
+import { type Binaryen, loadBinaryen } from "./binaryen.js";
 import { ModuleCache, moduleCacheKey } from "./cache.js";
 import { emitWasm, type WasmArtifact } from "./emit.js";
 import { loadWasm } from "./load.js";
+import { parallelKernels } from "./parallel.js";
 import { hostRunsRelaxedSimd } from "./relaxed-simd.js";
+import { defaultThreads, loadThreadHost, type ThreadHost } from "./threads.js";
 
 export { binaryenLoaded, loadBinaryen } from "./binaryen.js";
-export { emitWasm, type WasmArtifact } from "./emit.js";
+export { emitWasm, type ParallelKernel, type WasmArtifact } from "./emit.js";
+export { contractionFlops, PARALLEL_MIN_FLOPS, parallelKernels } from "./parallel.js";
+export { defaultThreads, loadThreadHost, MAX_DEFAULT_THREADS, type ThreadHost } from "./threads.js";
 export { ModuleCache, moduleCacheKey } from "./cache.js";
 export { layoutArena, type ArenaLayout } from "./layout.js";
 export { loadWasm } from "./load.js";
@@ -35,29 +39,69 @@ export function wasmModuleCacheStats(): { entries: number; hits: number } {
   return { entries: emitted.size, hits: emitted.hits };
 }
 
+/** Options of the WebAssembly backend. */
+export interface WasmBackendOptions {
+  /**
+   * Threads that run large matrix products (a positive integer; 1 turns
+   * threads off). Default: the host's parallelism, at most
+   * `MAX_DEFAULT_THREADS`, where the host has `SharedArrayBuffer`, `Atomics`
+   * and `worker_threads` (Node); 1 elsewhere, and always 1 without them.
+   */
+  readonly threads?: number;
+  /** The fewest operations of a matrix product split across threads (default `PARALLEL_MIN_FLOPS`; tests lower it). */
+  readonly parallelMinFlops?: number;
+}
+
 /**
  * The WebAssembly backend, once binaryen has loaded. Its `code` is the
  * module's text format before optimization. Compiling a program that was
- * compiled before in the process (same text, same sizes) reuses its module.
- * The matrix-product micro-kernel uses relaxed SIMD when this process's
- * engine runs it (see relaxed-simd.ts).
+ * compiled before in the process (same text, same sizes, same threads)
+ * reuses its module. The matrix-product micro-kernel uses relaxed SIMD when
+ * this process's engine runs it (see relaxed-simd.ts); large matrix products
+ * run on several threads (see threads.ts) unless `threads` is 1.
  *
  * @example
  * ```ts
- * const wasm = await wasmBackend();
+ * const wasm = await wasmBackend({ threads: 2 });
  * const { executable } = wasm.compile(program);
  * executable.run({ A, B });
+ * executable.dispose?.();   // stops the workers, if any started
  * ```
  */
-export async function wasmBackend(): Promise<Backend> {
-  const binaryen = await loadBinaryen();
+export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Backend> {
+  return (await wasmBackendFactory())(options);
+}
+
+/**
+ * Loads binaryen and the thread host once and returns a synchronous maker of
+ * WebAssembly backends with given options.
+ *
+ * @throws RangeError from the maker when `threads` is not a positive integer
+ * @example
+ * ```ts
+ * const make = await wasmBackendFactory();
+ * make({ threads: 1 }).compile(program);
+ * ```
+ */
+export async function wasmBackendFactory(): Promise<(options?: WasmBackendOptions) => Backend> {
+  const [binaryen, host] = await Promise.all([loadBinaryen(), loadThreadHost()]);
+  return (options = {}) => makeWasmBackend(binaryen, host, options);
+}
+
+function makeWasmBackend(binaryen: Binaryen, host: ThreadHost | null, options: WasmBackendOptions): Backend {
+  const asked = options.threads ?? defaultThreads(host);
+  if (!Number.isSafeInteger(asked) || asked < 1) throw new RangeError(`threads must be a positive integer, got ${asked}`);
+  const threads = host === null ? 1 : asked;
   return {
     name: "wasm",
     compile(program: Program) {
       const kernels = lowerToKernels(program);
-      const options = { optimize: true, relaxedSimd: hostRunsRelaxedSimd() };
-      const art = emitted.getOrCreate(moduleCacheKey(kernels, options), () => emitWasm(binaryen, kernels, options));
-      return { code: art.text, executable: loadWasm(art, kernels) };
+      const minFlops = options.parallelMinFlops;
+      // Programs with nothing to split get the single-threaded module (and share its cache entry).
+      const split = threads > 1 && parallelKernels(kernels, minFlops).length > 0;
+      const emitOptions = { optimize: true, relaxedSimd: hostRunsRelaxedSimd(), ...(split ? { threads, parallelMinFlops: minFlops } : {}) };
+      const art = emitted.getOrCreate(moduleCacheKey(kernels, emitOptions), () => emitWasm(binaryen, kernels, emitOptions));
+      return { code: art.text, executable: loadWasm(art, kernels, host) };
     },
   };
 }

@@ -5,19 +5,30 @@
  *
  *     const exe = loadWasm(emitWasm(binaryen, kp), kp);
  *     exe.run({ A, B }).C;   // a Tensor
+ *
+ * A module built for threads (`art.threads` > 1) gets a shared memory and,
+ * given a thread host, runs kernel by kernel: the split ones on a
+ * {@link WorkerPool}, the others on the calling thread. Starting workers
+ * blocks the calling thread for milliseconds, more than a one-off run of a
+ * mid-sized product gains, so the pool starts on the second run, or on the
+ * first when its split kernels do at least {@link START_AT_ONCE_FLOPS}
+ * operations; until then split kernels run whole on the calling thread.
+ * `dispose()` stops the workers (a later run starts them again); they are
+ * also stopped when the executable is collected.
  */
 import { CompileError, InternalCompilerError } from "../../diagnostics/diagnostic.js";
 import { checkInputs, type Executable } from "../../runtime/executable.js";
 import { Tensor, arrayTypeOf } from "../../runtime/tensor.js";
 import type { KernelProgram } from "../kernel/types.js";
-import type { WasmArtifact } from "./emit.js";
+import type { ParallelKernel, WasmArtifact } from "./emit.js";
+import { type ThreadHost, WorkerPool } from "./threads.js";
 
 /** The few parts of the WebAssembly JavaScript API used here (the Node typings omit them). */
 interface WasmMemory { readonly buffer: ArrayBuffer }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
-  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum: number; shared?: boolean }) => WasmMemory;
 }
 
 const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
@@ -39,9 +50,10 @@ function compiledModule(art: WasmArtifact): object {
   return mod;
 }
 
-function createMemory(pages: number): WasmMemory {
+/** The memory of a module: shared (and never grown, so its maximum is its size) for a module built for threads. */
+function createMemory(pages: number, shared: boolean): WasmMemory {
   try {
-    return new WA.Memory({ initial: pages, maximum: 65536 });
+    return new WA.Memory(shared ? { initial: pages, maximum: pages, shared } : { initial: pages, maximum: 65536 });
   } catch (e) {
     throw new CompileError([{
       code: "TNS0901", severity: "error", notes: [],
@@ -52,7 +64,10 @@ function createMemory(pages: number): WasmMemory {
 }
 
 /**
- * An {@link Executable} for a compiled module.
+ * An {@link Executable} for a compiled module; `host` runs the split kernels
+ * of a module built for threads (without one, it runs on the calling thread),
+ * starting its workers on the first run when the split kernels do at least
+ * `startAtOnceFlops` operations, else on the second.
  *
  * @throws InternalCompilerError when the module does not instantiate
  * @example
@@ -62,14 +77,18 @@ function createMemory(pages: number): WasmMemory {
  * exe.run({ A: Tensor.fromArray([[1, 2, 3], [4, 5, 6]]) });
  * ```
  */
-export function loadWasm(art: WasmArtifact, kp: KernelProgram): Executable {
-  const memory = createMemory(art.pages);
+export function loadWasm(
+  art: WasmArtifact, kp: KernelProgram, host: ThreadHost | null = null, startAtOnceFlops: number = START_AT_ONCE_FLOPS,
+): Executable {
+  const memory = createMemory(art.pages, art.threads > 1);
   let run: () => void;
+  let threaded: ThreadedRun | null = null;
   try {
     const env: Record<string, unknown> = { memory };
     for (const f of art.imports) env[f] = HOST_MATH[f];
     const instance = new WA.Instance(compiledModule(art), { env });
     run = instance.exports["run"] as () => void;
+    if (art.threads > 1 && host !== null) threaded = new ThreadedRun(art, instance.exports, memory, host, startAtOnceFlops);
   } catch (e) {
     throw new InternalCompilerError(`emitted WebAssembly does not instantiate: ${(e as Error).message}`);
   }
@@ -84,7 +103,7 @@ export function loadWasm(art: WasmArtifact, kp: KernelProgram): Executable {
     if (b.data) view(b.name).set(b.data);
     else missingWeights.push(b.name);
   }
-  return {
+  const executable: Executable = {
     run(inputs: Record<string, Tensor> = {}): Record<string, Tensor> {
       if (missingWeights.length > 0) {
         throw new CompileError(missingWeights.map((w) => ({
@@ -94,7 +113,8 @@ export function loadWasm(art: WasmArtifact, kp: KernelProgram): Executable {
       }
       checkInputs(specs, inputs);
       for (const s of specs) view(s.name).set(inputs[s.name]!.data);
-      run();
+      if (threaded) threaded.run();
+      else run();
       const out: Record<string, Tensor> = {};
       for (const name of kp.outputs) {
         const b = kp.buffers.find((x) => x.name === name)!;
@@ -102,5 +122,76 @@ export function loadWasm(art: WasmArtifact, kp: KernelProgram): Executable {
       }
       return out;
     },
+    dispose(): void {
+      threaded?.dispose();
+    },
   };
+  if (threaded) stopWhenCollected.register(executable, threaded);
+  return executable;
+}
+
+/**
+ * Split-kernel operations per run from which the first run already starts
+ * the workers (a 1290³ product). On an idle Xeon, two cores (docs/wasm.md),
+ * a first run with workers started in it was no faster at 1024³ and 1.9x
+ * faster at 2048³: a new worker boots and then runs unoptimized code for a
+ * while.
+ */
+export const START_AT_ONCE_FLOPS = 2 ** 32;
+
+/** Stops the workers of an executable that was dropped without `dispose()`. */
+const stopWhenCollected = new FinalizationRegistry<ThreadedRun>((t) => t.dispose());
+
+/**
+ * Runs a module built for threads kernel by kernel: the split kernels as
+ * jobs of a worker pool (started on first use), the others by a call on
+ * this thread.
+ */
+class ThreadedRun {
+  private readonly steps: (() => void)[];
+  private pool: WorkerPool | null = null;
+  /** Whether split kernels run on the pool (else whole, on this thread). */
+  private useWorkers: boolean;
+
+  constructor(
+    private readonly art: WasmArtifact,
+    exports: Readonly<Record<string, unknown>>,
+    private readonly memory: WasmMemory,
+    private readonly host: ThreadHost,
+    startAtOnceFlops: number,
+  ) {
+    this.useWorkers = art.parallel.reduce((sum, p) => sum + p.flops, 0) >= startAtOnceFlops;
+    const split = new Map(art.parallel.map((p, job) => [p.kernel, { p, job }]));
+    this.steps = art.kernelFunctions.map((name, n) => {
+      const whole = exports[name] as () => void;
+      const parallel = split.get(n);
+      if (parallel) return this.jobStep(parallel.p, parallel.job, exports[parallel.p.entry] as (u: number, scratch: number) => void, whole);
+      return whole;
+    });
+  }
+
+  private jobStep(p: ParallelKernel, job: number, unit: (u: number, scratch: number) => void, whole: () => void): () => void {
+    const spec = { entry: job, units: p.units, scratch: p.scratch, scratchBytes: p.scratchBytes };
+    return () => (this.useWorkers ? this.workers().run(spec, unit) : whole());
+  }
+
+  private workers(): WorkerPool {
+    this.pool ??= new WorkerPool(this.host, {
+      module: compiledModule(this.art),
+      memory: this.memory,
+      imports: this.art.imports,
+      entries: this.art.parallel.map((p) => p.entry),
+    }, this.art.threads);
+    return this.pool;
+  }
+
+  run(): void {
+    for (const step of this.steps) step();
+    this.useWorkers = true;
+  }
+
+  dispose(): void {
+    this.pool?.dispose();
+    this.pool = null;
+  }
 }

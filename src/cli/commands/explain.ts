@@ -20,6 +20,7 @@ import { printProgram } from "../../ir/print.js";
 import { defaultPipeline, inlineCalls, runPasses } from "../../passes/index.js";
 import { printPathInfo, type PathInfo } from "../../passes/contraction-path/path-info.js";
 import { programCost, type IntermediateSize, type ProgramCost } from "../../passes/cost.js";
+import type { Derivation } from "../../passes/manager.js";
 import { parseCommandArgs, parseSizeOptions, UsageError } from "../args.js";
 import { readText, readTensorArchive } from "../io.js";
 import { EXIT, reportDiagnostics, sourceFileArg, type Terminal } from "./common.js";
@@ -67,6 +68,8 @@ export interface ExplainedPass {
   readonly ms: number;
   readonly before: CostSummary;
   readonly after: CostSummary;
+  /** The rewrite rules the pass applied, in order (empty for passes that apply none or do not list them). */
+  readonly derivations: readonly Derivation[];
   /** The IR lines the pass removed and added (empty when unchanged). */
   readonly diff: readonly DiffLine[];
   /** The whole IR after the pass. */
@@ -117,7 +120,7 @@ export function explainProgram(program: Program, options: { optimize?: boolean }
     const ir = entry.ir!;
     explained.push({
       pass: entry.pass, changed: entry.changed, ms: entry.ms,
-      before: summarizeCost(before), after: summarizeCost(after),
+      before: summarizeCost(before), after: summarizeCost(after), derivations: entry.derivations ?? [],
       diff: entry.changed ? diffLines(irBefore, ir) : [], ir,
     });
     for (const note of entry.notes ?? []) {
@@ -188,6 +191,7 @@ export function printExplainReport(report: ExplainReport, ir: IrMode): string[] 
   for (const p of report.passes) {
     lines.push(`${p.pass.padEnd(width)}  ${p.changed ? "changed  " : "unchanged"}  ${p.ms.toFixed(2)} ms`);
     if (!p.changed) continue;
+    lines.push(...p.derivations.map((d) => `  rule ${d.rule}${d.tensor === null ? "" : ` on ${d.tensor}`}${d.detail ? ` (${d.detail})` : ""}`));
     lines.push(...compareLines(p.before, p.after).map((l) => `    ${l}`));
     if (ir === "diff") lines.push(...p.diff.map((d) => `  ${d.op} ${d.line}`));
     if (ir === "full") lines.push(...p.ir.trimEnd().split("\n").map((l) => `    ${l}`));

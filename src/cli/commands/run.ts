@@ -7,7 +7,7 @@ import { performance } from "node:perf_hooks";
 import { loadBackend } from "../../backends/index.js";
 import { randomTensor } from "../../runtime/random.js";
 import type { Tensor } from "../../runtime/tensor.js";
-import { parseCommandArgs, parseIntOption, parseNamedPaths, UsageError } from "../args.js";
+import { parseCommandArgs, parseIntOption, parseNamedPaths, parseThreadsOption, UsageError } from "../args.js";
 import { readTensorArchive, readTensorFile, summarize, writeOutputs, DataFileError } from "../io.js";
 import {
   COMPILE_OPTIONS, EXIT, backendOption, compileFile, reportDiagnostics, reportVerification, sourceFileArg, type Terminal,
@@ -28,6 +28,8 @@ Options:
   --seed N              seed for --random-inputs (default 1)
   -o, --output FILE     write outputs: .npy (one output) or .npz (by name)
   -O0, --no-optimize    skip the optimizing passes
+  --threads N           threads for large matrix products on the wasm backend (1: none;
+                        default: the available cores, at most 4)
   --verify              check the optimized program against the unoptimized one, and the
                         backend against the reference interpreter, on random data (--seed)
   -h, --help            show this help`;
@@ -42,6 +44,7 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
     "random-inputs": { type: "boolean" },
     seed: { type: "string" },
     output: { type: "string", short: "o" },
+    threads: { type: "string" },
   });
   if (values["help"]) {
     term.out(RUN_HELP);
@@ -53,11 +56,12 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
   const randomData = Boolean(values["random-inputs"]);
   const inputPaths = parseNamedPaths(values["input"] as string[] | undefined, "--input", "run");
   const output = values["output"] as string | undefined;
+  const threads = parseThreadsOption(values["threads"] as string | undefined, backend, "run");
   if (output && !/\.(npy|npz)$/i.test(output)) throw new UsageError(`-o expects a .npy or .npz file name, got '${output}'`, "run");
 
   const t0 = performance.now();
   await loadBackend(backend);
-  const { result } = compileFile(file, values, "run", { backend, randomData, seed });
+  const { result } = compileFile(file, values, "run", { backend, randomData, seed, threads });
   const t1 = performance.now();
   reportDiagnostics(term, result.diagnostics, result.sources);
   if (!result.ok) return EXIT.diagnostics;
@@ -79,6 +83,7 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
   const t2 = performance.now();
   const outputs = result.run(inputs);
   const t3 = performance.now();
+  result.dispose();
   for (const info of result.outputs) term.out(summarize(info.name, outputs[info.name]!));
   if (output) writeOutputs(output, outputs, "run");
   const compiled = result.verification ? "compiled and verified" : "compiled";

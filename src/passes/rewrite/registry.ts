@@ -5,6 +5,7 @@
  */
 import type { AnyExprRule, AnyProgramRule, Rule } from "./rule.js";
 import { distribute, divToMulReciprocal, factor, mulAssoc, mulComm } from "./rules/arithmetic.js";
+import { extractInvariantReduction, fuseElementwiseProducer } from "./rules/fusion.js";
 import { inlineProductProducer, splitIndex } from "./rules/inline-product.js";
 import { sumFactorOut, sumMerge, sumSplit, sumUnmerge } from "./rules/sums.js";
 import { ungroupAccess } from "./rules/views.js";
@@ -32,6 +33,18 @@ export const EXPR_RULES: readonly AnyExprRule[] = [
 export const PROGRAM_RULES: readonly AnyProgramRule[] = [splitIndex, inlineProductProducer, ungroupAccess];
 
 /**
+ * The fusion rules, which the fuse-elementwise pass applies (not searched:
+ * neither changes the FLOP count, each removes a stored intermediate or
+ * shapes a def for the backends' fused kernels).
+ *
+ * @example
+ * ```ts
+ * FUSION_PROGRAM_RULES.map((r) => r.name); // ["extract-invariant-reduction", "fuse-elementwise-producer"]
+ * ```
+ */
+export const FUSION_PROGRAM_RULES: readonly AnyProgramRule[] = [extractInvariantReduction, fuseElementwiseProducer];
+
+/**
  * The expression rules the optimizer searches with: those that can lower
  * the FLOP estimate in a few steps. `distribute`, `sum-unmerge` and the
  * product reorderings are left out: the rules above already match products
@@ -49,10 +62,10 @@ export const OPTIMIZING_EXPR_RULES: readonly AnyExprRule[] = [sumFactorOut, sumS
  *
  * @example
  * ```ts
- * ALL_RULES.length; // 12
+ * ALL_RULES.length; // 14
  * ```
  */
-export const ALL_RULES: readonly Rule[] = [...EXPR_RULES, ...PROGRAM_RULES];
+export const ALL_RULES: readonly Rule[] = [...EXPR_RULES, ...PROGRAM_RULES, ...FUSION_PROGRAM_RULES];
 
 /**
  * The rule named `name`; an unknown name is reported with the known ones.

@@ -6,8 +6,9 @@
  (func $k0_Mu_b0 (param $0 i32)
   (local $1 f64)
   (local $2 i32)
-  (local $3 i32)
-  (local.set $3
+  (local $3 v128)
+  (local $4 i32)
+  (local.set $4
    (i32.mul
     (local.get $0)
     (i32.const 68)
@@ -16,17 +17,84 @@
   (local.set $1
    (f64.const 0)
   )
+  (local.set $3
+   (f32x4.splat
+    (f32.const 0)
+   )
+  )
   (local.set $2
    (i32.const 0)
   )
   (loop $L0
+   (local.set $3
+    (f32x4.add
+     (local.get $3)
+     (v128.load align=4
+      (i32.add
+       (local.get $4)
+       (i32.mul
+        (local.get $2)
+        (i32.const 4)
+       )
+      )
+     )
+    )
+   )
+   (local.set $2
+    (i32.add
+     (local.get $2)
+     (i32.const 4)
+    )
+   )
+   (br_if $L0
+    (i32.lt_s
+     (local.get $2)
+     (i32.const 16)
+    )
+   )
+  )
+  (local.set $1
+   (f64.add
+    (local.get $1)
+    (f64.add
+     (f64.add
+      (f64.promote_f32
+       (f32x4.extract_lane 0
+        (local.get $3)
+       )
+      )
+      (f64.promote_f32
+       (f32x4.extract_lane 1
+        (local.get $3)
+       )
+      )
+     )
+     (f64.add
+      (f64.promote_f32
+       (f32x4.extract_lane 2
+        (local.get $3)
+       )
+      )
+      (f64.promote_f32
+       (f32x4.extract_lane 3
+        (local.get $3)
+       )
+      )
+     )
+    )
+   )
+  )
+  (local.set $2
+   (i32.const 16)
+  )
+  (loop $L1
    (local.set $1
     (f64.add
      (local.get $1)
      (f64.promote_f32
       (f32.load
        (i32.add
-        (local.get $3)
+        (local.get $4)
         (i32.mul
          (local.get $2)
          (i32.const 4)
@@ -42,7 +110,7 @@
      (i32.const 1)
     )
    )
-   (br_if $L0
+   (br_if $L1
     (i32.lt_s
      (local.get $2)
      (i32.const 17)
@@ -210,6 +278,8 @@
   (local $2 f64)
   (local $3 i32)
   (local $4 i32)
+  (local $5 v128)
+  (local $6 v128)
   (local.set $4
    (i32.mul
     (local.get $0)
@@ -244,10 +314,65 @@
     )
    )
   )
+  (local.set $5
+   (f32x4.splat
+    (f32.demote_f64
+     (local.get $1)
+    )
+   )
+  )
+  (local.set $6
+   (f32x4.splat
+    (f32.demote_f64
+     (local.get $2)
+    )
+   )
+  )
   (local.set $3
    (i32.const 0)
   )
   (loop $L0
+   (v128.store offset=208 align=4
+    (i32.add
+     (local.get $4)
+     (i32.mul
+      (local.get $3)
+      (i32.const 4)
+     )
+    )
+    (f32x4.mul
+     (f32x4.sub
+      (v128.load align=4
+       (i32.add
+        (local.get $4)
+        (i32.mul
+         (local.get $3)
+         (i32.const 4)
+        )
+       )
+      )
+      (local.get $5)
+     )
+     (local.get $6)
+    )
+   )
+   (local.set $3
+    (i32.add
+     (local.get $3)
+     (i32.const 4)
+    )
+   )
+   (br_if $L0
+    (i32.lt_s
+     (local.get $3)
+     (i32.const 16)
+    )
+   )
+  )
+  (local.set $3
+   (i32.const 16)
+  )
+  (loop $L1
    (f32.store offset=208
     (i32.add
      (local.get $4)
@@ -282,7 +407,7 @@
      (i32.const 1)
     )
    )
-   (br_if $L0
+   (br_if $L1
     (i32.lt_s
      (local.get $3)
      (i32.const 17)

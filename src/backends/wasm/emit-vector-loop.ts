@@ -1,0 +1,195 @@
+/**
+ * An innermost loop that vectorize.ts accepted, as an f32x4 loop over the
+ * first `extent - extent % 4` iterations: four lanes per step, 16-byte loads
+ * and stores where the access has unit stride, one element splatted into
+ * all lanes where it does not vary with the loop, kernel `let`s as v128
+ * locals, and each reduction in a vector of four partial results that is
+ * combined into the scalar accumulator after the loop. The iterations left
+ * over run as scalar code (emit-kernel.ts):
+ *
+ *     before: for j < 6: t0 max= S[6*i + j]
+ *     after:  r = splat(-inf)
+ *             j = 0; loop { r = f32x4.max(r, v128.load S[6*i + j]); j += 4; br_if j < 4 }
+ *             t0 = max(t0, max(max(r[0], r[1]), max(r[2], r[3])))
+ *             j = 4; loop { t0 = max(t0, S[6*i + j]); j += 1; br_if j < 6 }   (scalar remainder)
+ *
+ * Lanes hold float32: kernel locals from outside the loop are rounded to
+ * float32 and splatted once, before the loop, as are loads that do not vary
+ * with it.
+ */
+import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
+import { reduceIdentity } from "../../ir/types.js";
+import type { BinaryOp, ReduceOp, UnaryOp } from "../../ir/types.js";
+import { printAffine } from "../kernel/print.js";
+import type { KExpr, Loop } from "../kernel/types.js";
+import type { F32x4Arith, F32x4Compare, Ref } from "./binaryen.js";
+import { inlineExpF32x4 } from "./emit-exp.js";
+import { combine, localIndex } from "./emit-expr.js";
+import { inlineTanhF32x4 } from "./emit-tanh.js";
+import type { FunctionContext } from "./function-context.js";
+import { LANES, type VectorPlan, strideIn } from "./vectorize.js";
+
+const COMPARE: Partial<Record<BinaryOp, F32x4Compare>> = { lt: "lt", le: "le", gt: "gt", ge: "ge", eq: "eq", ne: "ne" };
+const REDUCE: Record<ReduceOp, F32x4Arith> = { sum: "add", prod: "mul", max: "max", min: "min" };
+
+/** The iterations the vector loop covers: the largest multiple of 4 not above `extent`. */
+export function vectorEnd(extent: number): number {
+  return extent - (extent % LANES);
+}
+
+/** The v128 local of a kernel `let` inside the vectorised loop. */
+function vectorLocal(ctx: FunctionContext, name: string): number {
+  return ctx.locals.named(`x4:${name}`, "v128");
+}
+
+/** The v128 local holding the partial results of a reduction into `name`. */
+function partials(ctx: FunctionContext, name: string): number {
+  return ctx.locals.named(`r4:${name}`, "v128");
+}
+
+const splatF32 = (ctx: FunctionContext, c: number): Ref => ctx.m.f32x4Splat(ctx.m.f32Const(c));
+
+/** An f64 scalar rounded to float32 in all four lanes. */
+const splatF64 = (ctx: FunctionContext, x: Ref): Ref => ctx.m.f32x4Splat(ctx.m.convert("f32.demote_f64", x));
+
+/**
+ * One vectorised loop being emitted: the loop, its plan, and the vectors
+ * that do not change in it (kernel locals from outside, loads that do not
+ * vary with the loop variable), each splatted once before the loop.
+ */
+interface VectorLoop {
+  readonly loop: Loop;
+  readonly plan: VectorPlan;
+  readonly hoisted: Ref[];
+  readonly invariants: Map<string, number>;
+}
+
+/** The v128 local holding an invariant vector, set before the loop on first use. */
+function invariant(ctx: FunctionContext, vl: VectorLoop, key: string, value: () => Ref): Ref {
+  let local = vl.invariants.get(key);
+  if (local === undefined) {
+    local = ctx.locals.fresh("v128");
+    vl.invariants.set(key, local);
+    vl.hoisted.push(ctx.m.set(local, value()));
+  }
+  return ctx.m.get(local, "v128");
+}
+
+/** A comparison as a lane mask, or null when `e` is not one. */
+function mask(ctx: FunctionContext, e: KExpr, vl: VectorLoop): Ref | null {
+  if (e.kind !== "binary") return null;
+  const cmp = COMPARE[e.op];
+  return cmp ? ctx.m.f32x4Compare(cmp, vectorExpr(ctx, e.lhs, vl), vectorExpr(ctx, e.rhs, vl)) : null;
+}
+
+function unary(ctx: FunctionContext, op: UnaryOp, x: Ref): Ref {
+  const m = ctx.m;
+  switch (op) {
+    case "neg": case "abs": case "sqrt": return m.f32x4Unary(op, x);
+    case "rsqrt": return m.f32x4Arith("div", splatF32(ctx, 1), m.f32x4Unary("sqrt", x));
+    case "relu": return m.f32x4Arith("max", splatF32(ctx, 0), x);
+    case "exp": return inlineExpF32x4(ctx, x);
+    case "tanh": return inlineTanhF32x4(ctx, x);
+    case "sigmoid":
+      return m.f32x4Arith("div", splatF32(ctx, 1), m.f32x4Arith("add", splatF32(ctx, 1), inlineExpF32x4(ctx, m.f32x4Unary("neg", x))));
+    default: throw new InternalCompilerError(`vectorize.ts accepted ${op}, which has no vector form`);
+  }
+}
+
+/**
+ * A kernel expression as an f32x4 value: lane `l` holds its value at loop
+ * iteration `v + l`.
+ */
+function vectorExpr(ctx: FunctionContext, e: KExpr, vl: VectorLoop): Ref {
+  const m = ctx.m;
+  switch (e.kind) {
+    case "const": return splatF32(ctx, e.value);
+    case "index": {
+      const v = (): Ref => m.get(ctx.loopVar(e.var), "i32");
+      if (e.var !== vl.loop.var) return invariant(ctx, vl, `index:${e.var}`, () => splatF64(ctx, m.convert("f64.convert_i32_s", v())));
+      return m.f32x4ConvertI32x4(m.i32x4("add", m.i32x4Splat(v()), m.i32x4Const([0, 1, 2, 3])));
+    }
+    case "local":
+      if (vl.plan.vectorLocals.has(e.name)) return m.get(vectorLocal(ctx, e.name), "v128");
+      return invariant(ctx, vl, `local:${e.name}`, () => splatF64(ctx, m.get(localIndex(ctx, e.name), "f64")));
+    case "load": {
+      const load = (): Ref => {
+        const at = ctx.address(e.buffer, e.offset);
+        return strideIn(e.offset, vl.loop.var) === 0 ? m.load32Splat(at.offset, at.ptr) : m.v128Load(at.offset, at.ptr);
+      };
+      // vectorize.ts lets no load of a buffer the loop writes be invariant, so loading before the loop is safe.
+      if (strideIn(e.offset, vl.loop.var) !== 0) return load();
+      return invariant(ctx, vl, `load:${e.buffer}:${printAffine(e.offset)}`, load);
+    }
+    case "unary": return unary(ctx, e.op, vectorExpr(ctx, e.arg, vl));
+    case "binary": {
+      const cmp = mask(ctx, e, vl);
+      if (cmp) return m.v128Bitwise("and", cmp, splatF32(ctx, 1));
+      return m.f32x4Arith(e.op as F32x4Arith, vectorExpr(ctx, e.lhs, vl), vectorExpr(ctx, e.rhs, vl));
+    }
+    case "select": {
+      const cond = mask(ctx, e.cond, vl) ?? m.f32x4Compare("ne", vectorExpr(ctx, e.cond, vl), splatF32(ctx, 0));
+      return m.v128Bitselect(vectorExpr(ctx, e.then, vl), vectorExpr(ctx, e.else, vl), cond);
+    }
+  }
+}
+
+/** The loop body's statements, four iterations at a time. */
+function vectorBody(ctx: FunctionContext, vl: VectorLoop): Ref[] {
+  const m = ctx.m;
+  return vl.loop.body.map((s) => {
+    switch (s.kind) {
+      case "let": return m.set(vectorLocal(ctx, s.name), vectorExpr(ctx, s.value, vl));
+      case "update": {
+        const acc = partials(ctx, s.name);
+        return m.set(acc, m.f32x4Arith(REDUCE[s.op], m.get(acc, "v128"), vectorExpr(ctx, s.value, vl)));
+      }
+      case "store": {
+        let value = vectorExpr(ctx, s.value, vl);
+        if (s.op) {
+          const from = ctx.address(s.buffer, s.offset);
+          value = m.f32x4Arith(REDUCE[s.op], m.v128Load(from.offset, from.ptr), value);
+        }
+        const at = ctx.address(s.buffer, s.offset);
+        return m.v128Store(at.offset, at.ptr, value);
+      }
+      default: throw new InternalCompilerError(`vectorize.ts accepted a ${s.kind} statement`);
+    }
+  });
+}
+
+/** `acc = op(acc, lanes combined pairwise)`, in float64 like every scalar accumulator. */
+function reduceLanes(ctx: FunctionContext, name: string, op: ReduceOp): Ref {
+  const m = ctx.m;
+  const lane = (l: number): Ref => m.convert("f64.promote_f32", m.f32x4ExtractLane(m.get(partials(ctx, name), "v128"), l));
+  const all = combine(ctx, op, combine(ctx, op, lane(0), lane(1)), combine(ctx, op, lane(2), lane(3)));
+  const acc = localIndex(ctx, name);
+  return m.set(acc, combine(ctx, op, m.get(acc, "f64"), all));
+}
+
+/**
+ * The vector part of an accepted loop: iterations `0 .. vectorEnd(extent)-1`
+ * in steps of 4, then every reduction's partial results folded into its
+ * accumulator. The caller runs the remaining iterations as scalar code.
+ *
+ * @example
+ * ```ts
+ * const d = vectorizeLoop(loop, vc);
+ * if (d.ok) out.push(...emitVectorLoop(ctx, loop, d.plan)); // then the scalar remainder from vectorEnd(loop.extent)
+ * ```
+ */
+export function emitVectorLoop(ctx: FunctionContext, loop: Loop, plan: VectorPlan): Ref[] {
+  const m = ctx.m;
+  const v = ctx.loopVar(loop.var);
+  const init = [...plan.reductions].map(([name, op]) => m.set(partials(ctx, name), splatF32(ctx, reduceIdentity(op))));
+  const vl: VectorLoop = { loop, plan, hoisted: [], invariants: new Map() };
+  const scope = { var: loop.var, prelude: [] as Ref[], memo: new Map<string, number>() };
+  ctx.scopes.push(scope);
+  const body = vectorBody(ctx, vl);
+  ctx.scopes.pop();
+  const label = ctx.label();
+  const next = m.set(v, m.i32("add", m.get(v, "i32"), m.i32Const(LANES)));
+  const again = m.brIf(label, m.i32("lt_s", m.get(v, "i32"), m.i32Const(vectorEnd(loop.extent))));
+  const folds = [...plan.reductions].map(([name, op]) => reduceLanes(ctx, name, op));
+  return [...init, ...vl.hoisted, m.set(v, m.i32Const(0)), m.loop(label, m.block([...scope.prelude, ...body, next, again])), ...folds];
+}

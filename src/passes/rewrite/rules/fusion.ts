@@ -1,0 +1,286 @@
+/**
+ * Program rules that fuse elementwise work, so that a def is either a
+ * contraction with an elementwise epilogue (which the backends run as one
+ * register-blocked kernel) or plain elementwise work, and no intermediate
+ * is stored only to be read back once:
+ *
+ * - `fuse-elementwise-producer` inlines a def read by one other def, once,
+ *   outside any reduction and one element per element, into that reader:
+ *
+ *       T[i, j] = exp(X[i, j] - M[i])
+ *       Y[i, j] = T[i, j] * 2            →   Y[i, j] = exp(X[i, j] - M[i]) * 2
+ *
+ * - `extract-invariant-reduction` moves a reduction that does not depend on
+ *   every output index out of a contraction's epilogue into a def of its
+ *   own, so the epilogue reads it instead of recomputing it:
+ *
+ *       O[i, e] = 1 / (sum(l) E[i, l]) * sum(j) E[i, j] * V[j, e]
+ *         →   O_r[i] = 1 / (sum(l) E[i, l])
+ *             O[i, e] = O_r[i] * sum(j) E[i, j] * V[j, e]
+ *
+ * Neither duplicates work: an inlined producer is evaluated once per
+ * element, as it was, and an extracted reduction once per value of its
+ * free indices, as the kernel lowering already hoists it.
+ */
+import type { Access, DefNode, Expr, Program } from "../../../ir/types.js";
+import { access, affineVar, isPlainVar } from "../../../ir/types.js";
+import { boundVars, children, exprKey, freeVars, mapExpr, renameVars, substituteVars } from "../../../ir/walk.js";
+import { programRule } from "../rule.js";
+import { accessSites, freshName } from "./program-helpers.js";
+import { hasReduction, productFactors } from "./products.js";
+
+function defNamed(program: Program, name: string): DefNode | undefined {
+  const t = program.tensors.find((x) => x.name === name);
+  return t?.role === "def" ? t : undefined;
+}
+
+/** Accesses of `name` anywhere in the program (defs and call arguments), with whether a reduction encloses each. */
+function readsOf(program: Program, name: string): { def: string | null; access: Access | null; inReduction: boolean }[] {
+  const out: { def: string | null; access: Access | null; inReduction: boolean }[] = [];
+  for (const t of program.tensors) {
+    if (t.role === "call") for (const a of t.args) if (a === name) out.push({ def: null, access: null, inReduction: false });
+    if (t.role !== "def") continue;
+    const walk = (e: Expr, inReduction: boolean): void => {
+      if (e.kind === "access" && e.tensor === name) out.push({ def: t.name, access: e, inReduction });
+      for (const c of children(e)) walk(c, inReduction || e.kind === "reduce");
+    };
+    walk(t.body, false);
+  }
+  return out;
+}
+
+/** Where `fuse-elementwise-producer` applies: the producer and its one reader. */
+export interface ProducerSite {
+  readonly consumer: string;
+  readonly producer: string;
+}
+
+/** The one read of the site's producer, when the consumer is the only reader and reads it once. */
+function soleRead(s: ProducerSite, p: Program): { access: Access; inReduction: boolean } | null {
+  const reads = readsOf(p, s.producer);
+  const r = reads[0];
+  return reads.length === 1 && r!.def === s.consumer && r!.access ? { access: r!.access, inReduction: r!.inReduction } : null;
+}
+
+/**
+ * Whether the access reads every element of the producer exactly once over
+ * the consumer's output points: its indices are the consumer's output
+ * indices, each once, spanning the producer's extents.
+ */
+function readsEachElementOnce(a: Access, producer: DefNode, consumer: DefNode): boolean {
+  if (a.index.length !== consumer.indices.length || a.index.length !== producer.indices.length) return false;
+  const vars = new Set<string>();
+  for (let k = 0; k < a.index.length; k++) {
+    const ix = a.index[k]!;
+    if (!isPlainVar(ix) || ix.terms[0].coef !== 1 || ix.constant !== 0) return false;
+    const v = ix.terms[0].var;
+    if (!consumer.indices.includes(v) || consumer.ranges[v] !== producer.shape[k]) return false;
+    vars.add(v);
+  }
+  return vars.size === consumer.indices.length;
+}
+
+/**
+ * The producer's body read at the access: its reduction variables renamed
+ * apart from the consumer's variables, its indices replaced by the access's.
+ */
+function producerBodyAt(a: Access, producer: DefNode, consumer: DefNode): { body: Expr; ranges: Record<string, number> } {
+  const taken = new Set([...Object.keys(consumer.ranges), ...consumer.indices, ...Object.keys(producer.ranges)]);
+  const rename: Record<string, string> = {};
+  const ranges: Record<string, number> = {};
+  for (const v of Object.keys(producer.ranges)) {
+    if (producer.indices.includes(v)) continue;
+    const fresh = consumer.ranges[v] === undefined && !consumer.indices.includes(v) ? v : freshName(v, taken);
+    taken.add(fresh);
+    rename[v] = fresh;
+    ranges[fresh] = producer.ranges[v]!;
+  }
+  const renamed = renameVars(producer.body, rename);
+  const sub = Object.fromEntries(producer.indices.map((v, k) => [v, a.index[k]!]));
+  return { body: substituteVars(renamed, sub), ranges };
+}
+
+/**
+ * `fuse-elementwise-producer`: a def read by exactly one other def, once,
+ * outside any reduction and one element per output point, is inlined into
+ * it and dropped. The producer must be elementwise (no reduction), or the
+ * reader a copy of it (`Y[i, j] = T[i, j]`), so a contraction's epilogue
+ * stays where the backends can fuse it and no reduction is nested deeper.
+ *
+ * @example
+ * ```ts
+ * // T[i] = exp(X[i]); Y[i] = T[i] * 2  →  Y[i] = exp(X[i]) * 2
+ * fuseElementwiseProducer.rewrite({ consumer: "Y", producer: "T" }, program);
+ * ```
+ */
+export const fuseElementwiseProducer = programRule<ProducerSite>({
+  name: "fuse-elementwise-producer",
+  statement: "T[i] = f(i); Y[i] = g(T[i]) ⇒ Y[i] = g(f(i)) when Y is T's only reader and reads each element once, outside reductions",
+  conditions: [
+    { name: "producer-is-not-an-output", holds: (s, p) => !defNamed(p, s.producer)!.output },
+    {
+      // An integer def truncates what it stores; inlining would drop that.
+      name: "not-an-integer-def",
+      holds: (s, p) => defNamed(p, s.producer)!.dtype !== "i32" && defNamed(p, s.consumer)!.dtype !== "i32",
+    },
+    {
+      name: "producer-is-ungrouped",
+      holds: (s, p) => defNamed(p, s.producer)!.groups.every((g) => g === 1),
+    },
+    {
+      name: "only-reader-reads-once-outside-reductions",
+      holds: (s, p) => soleRead(s, p)?.inReduction === false,
+    },
+    {
+      name: "reads-each-element-once",
+      holds: (s, p) => readsEachElementOnce(soleRead(s, p)!.access, defNamed(p, s.producer)!, defNamed(p, s.consumer)!),
+    },
+    {
+      name: "producer-elementwise-or-reader-a-copy",
+      holds: (s, p) => !hasReduction(defNamed(p, s.producer)!.body) || defNamed(p, s.consumer)!.body.kind === "access",
+    },
+  ],
+  sites: (program) => {
+    const out: ProducerSite[] = [];
+    for (const c of program.tensors) {
+      if (c.role !== "def") continue;
+      const seen = new Set<string>();
+      for (const { access: a } of accessSites(c.body)) {
+        if (a.tensor === c.name || seen.has(a.tensor) || defNamed(program, a.tensor) === undefined) continue;
+        seen.add(a.tensor);
+        out.push({ consumer: c.name, producer: a.tensor });
+      }
+    }
+    return out;
+  },
+  rewrite: (s, program) => {
+    const c = defNamed(program, s.consumer)!;
+    const w = defNamed(program, s.producer)!;
+    const { access: a } = soleRead(s, program)!;
+    const inlined = producerBodyAt(a, w, c);
+    const body = mapExpr(c.body, (x) => (x.kind === "access" && x.tensor === w.name ? inlined.body : x));
+    const fused: DefNode = { ...c, body, ranges: { ...c.ranges, ...inlined.ranges } };
+    return {
+      ...program,
+      tensors: program.tensors.filter((t) => t.name !== w.name).map((t) => (t.name === c.name ? fused : t)),
+    };
+  },
+});
+
+/** Where `extract-invariant-reduction` applies: the def and the subexpression to move out. */
+export interface ExtractSite {
+  readonly def: string;
+  /** `exprKey` of the subexpression to extract. */
+  readonly key: string;
+}
+
+/**
+ * The largest subexpressions of a def's body, outside every reduction, that
+ * contain a reduction and depend on fewer variables than the def's output
+ * indices (so each value is shared by several output points).
+ */
+function invariantReductions(def: DefNode): Expr[] {
+  const out: Expr[] = [];
+  const all = new Set(def.indices);
+  const walk = (e: Expr, root: boolean): void => {
+    const free = freeVars(e);
+    if (!root && hasReduction(e) && free.size < all.size) {
+      out.push(e);
+      return;
+    }
+    if (e.kind === "reduce") return;
+    for (const c of children(e)) walk(c, false);
+  };
+  walk(def.body, true);
+  return out;
+}
+
+/** Stands for the extracted subexpression while checking what remains (never part of a program). */
+const HOLE: Expr = access("extracted", []);
+
+/** Reductions of `e` not nested in other reductions. */
+function topReductions(e: Expr): Expr[] {
+  return e.kind === "reduce" ? [e] : children(e).flatMap(topReductions);
+}
+
+/** Whether `e` is a sum of a product of exactly two accesses and constants (a GEMM-shaped contraction). */
+function isContractionSum(e: Expr): boolean {
+  if (e.kind !== "reduce" || e.op !== "sum") return false;
+  const factors = productFactors(e.body);
+  return factors.filter((f) => f.kind === "access").length === 2 && factors.every((f) => f.kind === "access" || f.kind === "const");
+}
+
+/** The body with every occurrence of the subexpression keyed `key`, outside reductions, replaced by `by`. */
+function replaceOutsideReductions(e: Expr, key: string, by: Expr): Expr {
+  if (exprKey(e) === key) return by;
+  if (e.kind === "reduce") return e;
+  switch (e.kind) {
+    case "unary": return { ...e, arg: replaceOutsideReductions(e.arg, key, by) };
+    case "binary": return { ...e, lhs: replaceOutsideReductions(e.lhs, key, by), rhs: replaceOutsideReductions(e.rhs, key, by) };
+    case "select": return {
+      ...e,
+      cond: replaceOutsideReductions(e.cond, key, by),
+      then: replaceOutsideReductions(e.then, key, by),
+      else: replaceOutsideReductions(e.else, key, by),
+    };
+    default: return e;
+  }
+}
+
+/**
+ * `extract-invariant-reduction`: in a def that is a contraction plus
+ * elementwise work, a subexpression with a reduction that depends on only
+ * some output indices (attention's `1 / sum(l) E[i, l]`) becomes a def of
+ * its own, inserted before, and the def reads it, leaving one sum that the
+ * backends run as a matrix product with an epilogue.
+ *
+ * @example
+ * ```ts
+ * // O[i, e] = 1 / (sum(l) E[i, l]) * sum(j) E[i, j] * V[j, e]
+ * //   →  O_r[i] = 1 / (sum(l) E[i, l]); O[i, e] = O_r[i] * sum(j) E[i, j] * V[j, e]
+ * extractInvariantReduction.rewrite(extractInvariantReduction.sites(program)[0]!, program);
+ * ```
+ */
+export const extractInvariantReduction = programRule<ExtractSite>({
+  name: "extract-invariant-reduction",
+  statement: "Y[i, j] = f(g(i), Σ_k A·B) ⇒ R[i] = g(i); Y[i, j] = f(R[i], Σ_k A·B) when g reduces and does not depend on j",
+  conditions: [
+    {
+      name: "leaves-one-contraction",
+      holds: (s, p) => {
+        const d = defNamed(p, s.def)!;
+        const rest = replaceOutsideReductions(d.body, s.key, HOLE);
+        const tops = topReductions(rest);
+        return tops.length === 1 && isContractionSum(tops[0]!);
+      },
+    },
+  ],
+  sites: (program) => {
+    const out: ExtractSite[] = [];
+    for (const t of program.tensors) {
+      if (t.role !== "def" || t.dtype === "i32") continue;
+      const keys = new Set(invariantReductions(t).map(exprKey));
+      for (const key of keys) out.push({ def: t.name, key });
+    }
+    return out;
+  },
+  rewrite: (s, program) => {
+    const d = defNamed(program, s.def)!;
+    const sub = invariantReductions(d).find((e) => exprKey(e) === s.key)!;
+    const free = freeVars(sub);
+    const indices = d.indices.filter((v) => free.has(v));
+    const name = freshName(`${d.name}_r`, new Set(program.tensors.map((t) => t.name)));
+    const used = new Set([...indices, ...boundVars(sub)]);
+    const ranges = Object.fromEntries(Object.entries(d.ranges).filter(([v]) => used.has(v)));
+    const extracted: DefNode = {
+      role: "def", name, dtype: d.dtype, output: false,
+      shape: indices.map((v) => d.ranges[v]!), indices, groups: indices.map(() => 1), ranges, body: sub,
+    };
+    const read = access(name, indices.map((v) => affineVar(v)));
+    const body = replaceOutsideReductions(d.body, s.key, read);
+    const still = new Set([...d.indices, ...boundVars(body)]);
+    const rest: DefNode = { ...d, body, ranges: Object.fromEntries(Object.entries(d.ranges).filter(([v]) => still.has(v))) };
+    const tensors = program.tensors.flatMap((t) => (t.name === d.name ? [extracted, rest] : [t]));
+    return { ...program, tensors };
+  },
+});
