@@ -2,7 +2,7 @@
  * Batched contractions in float32 on WebAssembly, one thread: a batched
  * matrix product 'bij,bjk->bik' (b = 8, 256³) and the 4-D attention scores
  * 'bhqd,bhkd->bhqk' (b = 2, h = 8, q = k = 256, d = 64). tns's wasm backend
- * (through `einsumWith(..., { backend: "wasm" })`) against TensorFlow.js's
+ * (through `einsumWith(..., { backend: "wasm", threads: 1 })`) against TensorFlow.js's
  * WebAssembly backend (SIMD on, threads off; it registers no einsum kernel,
  * so batched `matMul` on reshaped 3-D tensors, `transposeB` for attention)
  * and NumPy's single-threaded `einsum(..., optimize=True)` (timed inside
@@ -94,9 +94,9 @@ export async function runEinsumWasmBench({ reps = 7, warmupMs = 3000 } = {}) {
   for (const [index, c] of CASES.entries()) {
     const flops = 2 * c.macs;
     const [x, y] = c.shapes.map((s, k) => randomTensor(s, "f32", k + 1));
-    let ours = einsumWith(c.spec, [x, y], { backend: "wasm" }).data;
-    warmUp(() => einsumWith(c.spec, [x, y], { backend: "wasm" }));
-    const tns = timeMedian(() => { ours = einsumWith(c.spec, [x, y], { backend: "wasm" }).data; }, { reps });
+    let ours = einsumWith(c.spec, [x, y], { backend: "wasm", threads: 1 }).data;
+    warmUp(() => einsumWith(c.spec, [x, y], { backend: "wasm", threads: 1 }));
+    const tns = timeMedian(() => { ours = einsumWith(c.spec, [x, y], { backend: "wasm", threads: 1 }).data; }, { reps });
     const ta = tf.tensor3d(x.data, /** @type {[number, number, number]} */ (c.tfjs.a));
     const tb = tf.tensor3d(y.data, /** @type {[number, number, number]} */ (c.tfjs.b));
     /** @type {ArrayLike<number>} */

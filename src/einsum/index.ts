@@ -5,7 +5,7 @@
  */
 import { CompileError, DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { renderDiagnostics } from "../diagnostics/render.js";
-import { compileProgram, type CompiledProgram } from "../compiler.js";
+import { compileProgram, type CompiledProgram, type CompileOptions } from "../compiler.js";
 import type { BackendName } from "../backends/index.js";
 import { Tensor } from "../runtime/tensor.js";
 import { parseEinsumSpec, lowerEinsum } from "./spec.js";
@@ -19,6 +19,8 @@ export interface EinsumOptions {
   backend?: BackendName;
   /** Run the optimizing passes (default true). */
   optimize?: boolean;
+  /** Threads of the wasm backend (see {@link CompileOptions.threads}; default: as many as it uses by default). */
+  threads?: number;
 }
 
 const cache = new Map<string, { program: CompiledProgram | null; shape: readonly number[]; dtype: Tensor["dtype"] }>();
@@ -41,7 +43,7 @@ export function einsum(spec: string, ...tensors: Tensor[]): Tensor {
 
 /** {@link einsum} with options (backend, optimization). Throws {@link CompileError} on a bad specification. */
 export function einsumWith(spec: string, tensors: readonly Tensor[], options: EinsumOptions): Tensor {
-  const key = [spec, options.backend ?? "js", options.optimize ?? true, ...tensors.map((t) => `${t.dtype}[${t.shape.join(",")}]`)].join("|");
+  const key = [spec, options.backend ?? "js", options.optimize ?? true, options.threads ?? "default", ...tensors.map((t) => `${t.dtype}[${t.shape.join(",")}]`)].join("|");
   let entry = cache.get(key);
   if (!entry) {
     const diags = new DiagnosticBag();
@@ -50,7 +52,7 @@ export function einsumWith(spec: string, tensors: readonly Tensor[], options: Ei
     if (!lowered || diags.hasErrors) {
       throw new CompileError(diags.items, renderDiagnostics(diags.items, () => undefined));
     }
-    const program = lowered.program && compileProgram(lowered.program, { backend: options.backend, optimize: options.optimize });
+    const program = lowered.program && compileProgram(lowered.program, { backend: options.backend, optimize: options.optimize, threads: options.threads });
     entry = { program, shape: lowered.outputShape, dtype: lowered.outputDtype };
     if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
     cache.set(key, entry);
