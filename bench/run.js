@@ -42,6 +42,13 @@ if (wanted("matmul-wasm")) {
   console.log(formatRows(rows));
   ratios(rows, "tns-wasm", "tfjs-wasm");
   for (const line of threadRatioLines(rows)) console.log(line);
+  // The peak right after the matmuls, best of three processes' worth of tries (the machine is shared).
+  const { measureSimdPeak } = await import("./simd-peak.js");
+  const peak = Math.max(...[0, 1, 2].map(() => measureSimdPeak().gflops));
+  console.log(`float32 SIMD128 peak, one thread (bench/simd-peak.js: independent f32x4 mul+add chains): ${peak.toFixed(1)} GFLOP/s`);
+  for (const r of rows.filter((x) => x.impl === "tns-wasm")) {
+    console.log(`n=${r.n}: tns-wasm one thread at ${((100 * r.gflops) / peak).toFixed(0)}% of that peak`);
+  }
 }
 
 if (wanted("einsum-wasm") && existsSync(new URL("./einsum-wasm.js", import.meta.url))) {
