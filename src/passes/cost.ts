@@ -26,9 +26,10 @@
  * matrix product does several times more of them per second than a general
  * loop nest, and which defs qualify differs per backend. Each def's
  * `kernel` says how it runs, and `blockedFlops` counts, per backend, the
- * FLOPs that run blocked: on `js` plain matrix products and those with an
- * elementwise epilogue (a bias and an activation, a per-row scale), on
- * `wasm` plain ones only (its SIMD micro-kernel applies no epilogue yet).
+ * FLOPs that run blocked: plain matrix products and those with an
+ * elementwise epilogue (a bias and an activation, a per-row scale) on both
+ * backends, on `wasm` only where the result and every operand are float32
+ * (its SIMD micro-kernel's condition).
  */
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import type { DefNode, DType, Expr, IRFunction, Program, TensorNode } from "../ir/types.js";
@@ -229,7 +230,13 @@ function costOf(
     blockedInCalls.js += fn.cost.blockedFlops.js;
     blockedInCalls.wasm += fn.cost.blockedFlops.wasm;
   });
-  const flopsOf = (kinds: readonly TensorKernel[]): number => costs.filter((c) => kinds.includes(c.kernel)).reduce((a, c) => a + c.flops, 0);
+  const blocked = (c: TensorCost): boolean => c.kernel === "matrix-product" || c.kernel === "matrix-product-epilogue";
+  // The wasm micro-kernel takes float32 products only: result and every operand.
+  const allF32 = (name: string): boolean => {
+    const t = byName.get(name)!;
+    return t.dtype === "f32" && (t.role !== "def" || [...accessedTensors(t.body)].every((r) => byName.get(r)!.dtype === "f32"));
+  };
+  const flopsWhere = (keep: (c: TensorCost) => boolean): number => costs.filter(keep).reduce((a, c) => a + c.flops, 0);
   return {
     tensors: costs,
     flops: costs.reduce((a, c) => a + c.flops, 0),
@@ -237,8 +244,8 @@ function costOf(
     largestIntermediate: largestIntermediate(tensors),
     peakMemory: peakMemory(tensors, lastUse, transient),
     blockedFlops: {
-      js: flopsOf(["matrix-product", "matrix-product-epilogue"]) + blockedInCalls.js,
-      wasm: flopsOf(["matrix-product"]) + blockedInCalls.wasm,
+      js: flopsWhere(blocked) + blockedInCalls.js,
+      wasm: flopsWhere((c) => blocked(c) && allF32(c.name)) + blockedInCalls.wasm,
     },
   };
 }

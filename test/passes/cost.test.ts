@@ -21,6 +21,18 @@ describe("programCost", () => {
     expect(cost.peakMemory).toEqual({ bytes: 768, at: "C", live: ["A", "B", "C"] });
   });
 
+  it("counts epilogue products as blocked on both backends, and only float32 ones on wasm", () => {
+    const dense = (t: string) => parseProgramText(
+      `input X: ${t}[8, 8]\ninput W: ${t}[8, 8]\ninput b: ${t}[8]\noutput Y: ${t}[8, 8] = [i:8, j:8] max(0, b[j] + sum(k:8) X[i, k] * W[k, j])\n`,
+    );
+    const f32 = programCost(dense("f32"));
+    expect(f32.tensors[0]!.kernel).toBe("matrix-product-epilogue");
+    expect(f32.blockedFlops.wasm).toBe(f32.blockedFlops.js);
+    expect(f32.blockedFlops.js).toBeGreaterThanOrEqual(2 * 8 ** 3);
+    const f64 = programCost(dense("f64"));
+    expect(f64.blockedFlops).toEqual({ js: f32.blockedFlops.js, wasm: 0 });
+  });
+
   it("reads a tensor accessed twice in one def once, at its element size", () => {
     const p = parseProgramText("input x: f64[10]\noutput y: f32[10] = [i:10] x[i] * x[i] + 1\n");
     const [y] = programCost(p).tensors;

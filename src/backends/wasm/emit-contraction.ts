@@ -48,12 +48,35 @@
  * (attention's `/ sqrt(d)`) is rounded to float32 and multiplies each
  * accumulator once before it is stored (`f32x4.mul` by a splat), not every
  * term.
+ *
+ * A contraction with an elementwise epilogue (`EpilogueContraction`: a dense
+ * layer's `relu(acc + b[j])`, attention's `R[i] * acc`) applies it as each
+ * row of a tile is stored, so it costs no pass of its own. When vectorize.ts
+ * accepts the epilogue as the body of a loop over the column variable, the
+ * four lanes of each accumulator go through it as f32x4 (emit-vector-loop.ts):
+ * a load that varies with the column is a `v128.load`, one that depends only
+ * on the row or the batch (a per-row scale) a splat set once per tile row,
+ * index values are lane vectors, and `exp`/`tanh` are inline:
+ *
+ *     before: C[i0+r, j0..j0+7] = c_r0, c_r1
+ *     after:  i = i0 + r; t = splat R[i]
+ *             j = j0;     C[i, j..j+3] = relu(c_r0 + v128.load b[j])
+ *             j = j0 + 4; C[i, j..j+3] = relu(c_r1 + v128.load b[j])
+ *
+ * Otherwise (a `log` or `pow`, a load that is not float32 or is strided in
+ * the column) each lane runs the scalar float64 code of emit-expr.ts and
+ * stores its own element; the scalar edge columns always do. An epilogue that
+ * reads batch variables gets their values as extra parameters of every panel
+ * function.
  */
 import type { Affine } from "../../ir/types.js";
-import type { Contraction } from "../kernel/types.js";
+import { EPILOGUE_ACC, type Contraction, type EpilogueContraction, type KExpr, type Loop } from "../kernel/types.js";
 import type { Ref, ValueType } from "./binaryen.js";
+import { localIndex, narrow, wasmExpr } from "./emit-expr.js";
 import { countedLoop } from "./emit-kernel.js";
-import type { FunctionContext } from "./function-context.js";
+import { type VectorLoop, vectorExpr, vectorLocal } from "./emit-vector-loop.js";
+import type { FunctionContext, WasmScope } from "./function-context.js";
+import { type VectorPlan, vectorizeLoop } from "./vectorize.js";
 
 /** Rows and columns of the register block. */
 const MR = 4;
@@ -102,8 +125,68 @@ function rangeLoop(ctx: FunctionContext, v: number, from: number, to: number, st
   return [m.set(v, m.i32Const(from)), m.loop(label, m.block([...body, next, again]))];
 }
 
-/** Parameters of every outlined part: output, A and B base addresses, first column (and, threaded, the scratch address). */
-const partParams = (threaded: boolean): readonly ValueType[] => (threaded ? ["i32", "i32", "i32", "i32", "i32"] : ["i32", "i32", "i32", "i32"]);
+/**
+ * Parameters of every outlined part: output, A and B base addresses, first
+ * column, (threaded) the scratch address, and the values of the batch
+ * variables an epilogue reads.
+ */
+const partParams = (threaded: boolean, batchVars: number): readonly ValueType[] =>
+  Array<ValueType>(4 + (threaded ? 1 : 0) + batchVars).fill("i32");
+
+/**
+ * The elementwise work of an `EpilogueContraction`: the value stored at each
+ * output, in terms of the local `acc` (the scaled sum) and of the batch, row
+ * and column variables.
+ */
+export type StoreEpilogue = Pick<EpilogueContraction, "row" | "col" | "epilogue">;
+
+/** An epilogue and how the panel functions compute it. */
+interface EpiloguePlan extends StoreEpilogue {
+  /** Batch variables the epilogue reads, outermost first: extra i32 parameters of every panel function. */
+  readonly batchVars: readonly string[];
+  /** The loop over the column variable that the lanes of a tile row stand for. */
+  readonly loop: Loop;
+  /** Its f32x4 plan, or null when the epilogue has no vector form (each lane then runs scalar code). */
+  readonly vector: VectorPlan | null;
+}
+
+/** Loop variables an expression reads (index values and load offsets). */
+function varsOf(e: KExpr, into: Set<string>): void {
+  switch (e.kind) {
+    case "index": into.add(e.var); break;
+    case "load": for (const t of e.offset.terms) into.add(t.var); break;
+    case "unary": varsOf(e.arg, into); break;
+    case "binary": varsOf(e.lhs, into); varsOf(e.rhs, into); break;
+    case "select": varsOf(e.cond, into); varsOf(e.then, into); varsOf(e.else, into); break;
+    default: break;
+  }
+}
+
+/**
+ * Plans an epilogue: it runs in f32x4 lanes when vectorize.ts accepts the
+ * loop `for col < n { let acc = ...; out[.., row, col] = epilogue }`, the
+ * same legality rules as any vectorised loop (float32 loads at stride 0 or 1
+ * in the column, operations with a vector form, inline `exp`/`tanh` only
+ * where the kernel computes them inline).
+ */
+function planEpilogue(ctx: FunctionContext, c: Contraction, e: StoreEpilogue): EpiloguePlan {
+  const used = new Set<string>();
+  varsOf(e.epilogue, used);
+  const batchVars = c.batch.map((b) => b.var).filter((v) => used.has(v));
+  const out: Affine = { constant: c.out.base.constant, terms: [...c.out.base.terms, { var: e.row, coef: c.out.rowStride }, { var: e.col, coef: 1 }] };
+  const loop: Loop = {
+    kind: "loop", var: e.col, extent: c.n, body: [
+      { kind: "let", name: EPILOGUE_ACC, value: { kind: "const", value: 0 } },
+      { kind: "store", buffer: c.out.buffer, offset: out, value: e.epilogue },
+    ],
+  };
+  const extents = new Map<string, number>([...c.batch.map((b) => [b.var, b.extent] as const), [e.row, c.m]]);
+  const decision = vectorizeLoop(loop, { dtypeOf: (b) => ctx.place(b).dtype, inlineMath: ctx.f32Exp, extents });
+  return { row: e.row, col: e.col, epilogue: e.epilogue, batchVars, loop, vector: decision.ok ? decision.plan : null };
+}
+
+/** A new loop scope for `v`, whose prelude collects the address arithmetic hoisted to it. */
+const scopeOf = (v: string): WasmScope => ({ var: v, prelude: [], memo: new Map() });
 
 /**
  * Where a contraction packs its panels: a fixed arena offset, or (threaded)
@@ -114,7 +197,9 @@ type ScratchPlace = { readonly fixed: number } | { readonly parameter: true };
 /**
  * Builds one outlined part of a contraction (a panel or the scalar edge) in
  * its own function, whose i32 parameters are the locals `uOut`, `uA`, `uB`,
- * `j0` and, with a scratch parameter, `scratchParam`.
+ * `j0`, with a scratch parameter `scratchParam`, and with an epilogue the
+ * loop variables of the batch variables it reads (each bound by a scope of
+ * the function, so address arithmetic in them is computed once, on entry).
  */
 class ContractionEmitter {
   private readonly uOut: number;
@@ -124,14 +209,26 @@ class ContractionEmitter {
   private readonly scratchParam: number;
   private readonly i0: number;
 
-  constructor(private readonly ctx: FunctionContext, private readonly c: Contraction, private readonly scratch: ScratchPlace) {
+  constructor(
+    private readonly ctx: FunctionContext, private readonly c: Contraction, private readonly scratch: ScratchPlace,
+    private readonly epilogue: EpiloguePlan | null = null,
+  ) {
     const l = ctx.locals;
     this.uOut = l.fresh("i32");
     this.uA = l.fresh("i32");
     this.uB = l.fresh("i32");
     this.j0 = l.fresh("i32");
     this.scratchParam = "fixed" in scratch ? -1 : l.fresh("i32");
+    for (const v of epilogue?.batchVars ?? []) {
+      ctx.loopVar(v);
+      ctx.scopes.push(scopeOf(v));
+    }
     this.i0 = l.fresh("i32");
+  }
+
+  /** What the function computes on entry: the address arithmetic of the batch variables' scopes. */
+  prelude(): Ref[] {
+    return this.ctx.scopes.flatMap((s) => s.prelude);
   }
 
   /** The address `bytes` past the start of the panel (a constant unless the scratch is a parameter). */
@@ -231,7 +328,12 @@ class ContractionEmitter {
     step.push(this.bump(pa, c.a.kStride * 4), this.bump(pp, width * 4));
     step.push(m.brIf(label, m.i32("ne", this.i32(pp), end.get())));
     const po = l.fresh("i32");
-    const stores = acc.flatMap((row, r) => row.map((a, v) => m.v128Store(r * c.out.rowStride * 4 + q * width * 4 + 16 * v, this.i32(po), this.scaled(m.get(a, "v128"), true))));
+    const stores = acc.flatMap((row, r) => {
+      const at = (v: number): number => r * c.out.rowStride * 4 + q * width * 4 + 16 * v;
+      const sums = row.map((a) => this.scaled(m.get(a, "v128"), true));
+      if (this.epilogue) return this.epilogueRow(this.epilogue, r, q * width, sums, at, po);
+      return sums.map((sum, v) => m.v128Store(at(v), this.i32(po), sum));
+    });
     return [
       ...acc.flat().map((a) => m.set(a, m.v128Zero())),
       m.set(pa, this.add(this.i32(this.uA), this.times(this.i0, c.a.rowStride * 4))),
@@ -240,6 +342,83 @@ class ContractionEmitter {
       m.loop(label, m.block(step)),
       m.set(po, this.add(this.i32(this.uOut), this.add(this.times(this.i0, c.out.rowStride * 4), this.times(this.j0, 4)))),
       ...stores,
+    ];
+  }
+
+  /**
+   * Row `i0 + r` of a tile through the epilogue: `sums[v]` holds the scaled
+   * sums of columns `j0 + col0 + 4v ..`, stored at byte `at(v)` past `po`.
+   */
+  private epilogueRow(ep: EpiloguePlan, r: number, col0: number, sums: Ref[], at: (v: number) => number, po: number): Ref[] {
+    const { ctx, m } = this;
+    const row = scopeOf(ep.row);
+    ctx.scopes.push(row);
+    const body = ep.vector ? this.vectorEpilogue(ep, ep.vector, col0, sums, at, po) : this.laneEpilogue(ep, col0, sums, at, po);
+    ctx.scopes.pop();
+    return [m.set(ctx.loopVar(ep.row), this.add(this.i32(this.i0), m.i32Const(r))), ...row.prelude, ...body];
+  }
+
+  /** Sets the epilogue's column variable to `j0 + col`. */
+  private setCol(ep: EpiloguePlan, col: number): Ref {
+    return this.m.set(this.ctx.loopVar(ep.col), this.add(this.i32(this.j0), this.m.i32Const(col)));
+  }
+
+  /**
+   * The row's vectors through the epilogue in f32x4 lanes: the loads and
+   * index values that do not vary with the column (`hoisted`) once, then per
+   * vector the column, `acc` and the store.
+   */
+  private vectorEpilogue(ep: EpiloguePlan, plan: VectorPlan, col0: number, sums: Ref[], at: (v: number) => number, po: number): Ref[] {
+    const { ctx, m } = this;
+    // The column's scope is innermost: address arithmetic is hoisted only to scopes of other variables, so its prelude stays empty.
+    ctx.scopes.push(scopeOf(ep.col));
+    const vl: VectorLoop = { loop: ep.loop, plan, hoisted: [], invariants: new Map() };
+    const stores = sums.flatMap((sum, v) => [
+      this.setCol(ep, col0 + 4 * v),
+      m.set(vectorLocal(ctx, EPILOGUE_ACC), sum),
+      m.v128Store(at(v), this.i32(po), vectorExpr(ctx, ep.epilogue, vl)),
+    ]);
+    ctx.scopes.pop();
+    return [...vl.hoisted, ...stores];
+  }
+
+  /** The row's vectors through the epilogue one lane at a time, in float64 scalar code, each lane storing its element. */
+  private laneEpilogue(ep: EpiloguePlan, col0: number, sums: Ref[], at: (v: number) => number, po: number): Ref[] {
+    const { ctx, m } = this;
+    const lanes = ctx.locals.fresh("v128");
+    return sums.flatMap((sum, v) => [
+      m.set(lanes, sum),
+      ...range(4).flatMap((l) => [
+        this.setCol(ep, col0 + 4 * v + l),
+        m.set(localIndex(ctx, EPILOGUE_ACC), m.convert("f64.promote_f32", m.f32x4ExtractLane(m.get(lanes, "v128"), l))),
+        m.store("f32", at(v) + 4 * l, this.i32(po), this.scalarEpilogue(ep)),
+      ]),
+    ]);
+  }
+
+  /** The epilogue at the current row and column (its variables' locals set, the row's scope open), narrowed to float32. */
+  private scalarEpilogue(ep: EpiloguePlan): Ref {
+    const { ctx } = this;
+    ctx.scopes.push(scopeOf(ep.col)); // innermost: its prelude stays empty (see vectorEpilogue)
+    const value = narrow(ctx, "f32", wasmExpr(ctx, ep.epilogue));
+    ctx.scopes.pop();
+    return value;
+  }
+
+  /** Stores the f32 `sum` of output (`i0`, `j0`) at `ptr`, through the epilogue when there is one. */
+  private storeOne(ptr: Ref, sum: Ref): Ref[] {
+    const { ctx, m, epilogue: ep } = this;
+    if (!ep) return [m.store("f32", 0, ptr, sum)];
+    const row = scopeOf(ep.row);
+    ctx.scopes.push(row);
+    const value = this.scalarEpilogue(ep);
+    ctx.scopes.pop();
+    return [
+      m.set(ctx.loopVar(ep.row), this.i32(this.i0)),
+      m.set(ctx.loopVar(ep.col), this.i32(this.j0)),
+      m.set(localIndex(ctx, EPILOGUE_ACC), m.convert("f64.promote_f32", sum)),
+      ...row.prelude,
+      m.store("f32", 0, ptr, value),
     ];
   }
 
@@ -265,20 +444,23 @@ class ContractionEmitter {
       m.set(pa, this.add(this.i32(this.uA), this.times(this.i0, c.a.rowStride * 4))),
       m.set(pb, this.add(this.i32(this.uB), this.times(this.j0, c.b.colStride * 4))),
       dot,
-      m.store("f32", 0, this.add(this.i32(this.uOut), this.add(this.times(this.i0, c.out.rowStride * 4), this.times(this.j0, 4))), this.scaled(m.get(s, "f32"), false)),
+      ...this.storeOne(this.add(this.i32(this.uOut), this.add(this.times(this.i0, c.out.rowStride * 4), this.times(this.j0, 4))), this.scaled(m.get(s, "f32"), false)),
     ];
     const columns = rangeLoop(this.ctx, this.j0, from, c.n, 1, perOutput);
     return rangeLoop(this.ctx, this.i0, 0, c.m, 1, columns);
   }
 }
 
-/** Adds a function `name(uOut, uA, uB, j0[, scratch])` whose body `build` makes; returns a call to it. */
-function outline(ctx: FunctionContext, c: Contraction, scratch: ScratchPlace, name: string, build: (e: ContractionEmitter) => Ref[]): (args: Ref[]) => Ref {
+/** Adds a function `name(uOut, uA, uB, j0[, scratch][, batch vars])` whose body `build` makes; returns a call to it. */
+function outline(
+  ctx: FunctionContext, c: Contraction, scratch: ScratchPlace, epilogue: EpiloguePlan | null, name: string, build: (e: ContractionEmitter) => Ref[],
+): (args: Ref[]) => Ref {
   const part = ctx.sibling();
-  const body = build(new ContractionEmitter(part, c, scratch));
+  const emitter = new ContractionEmitter(part, c, scratch, epilogue);
+  const body = build(emitter);
   const types = part.locals.types;
-  const params = partParams(!("fixed" in scratch));
-  ctx.m.addFunction(name, params, "none", types.slice(params.length), ctx.m.block([...part.scopes[0]!.prelude, ...body]));
+  const params = partParams(!("fixed" in scratch), epilogue?.batchVars.length ?? 0);
+  ctx.m.addFunction(name, params, "none", types.slice(params.length), ctx.m.block([...emitter.prelude(), ...body]));
   return (args) => ctx.m.call(name, args, "none");
 }
 
@@ -337,6 +519,8 @@ export interface SimdContractionOptions {
    * function itself still packs at `scratch`).
    */
   readonly threaded?: boolean;
+  /** Elementwise work applied to each output as it is stored (an `EpilogueContraction`'s). */
+  readonly epilogue?: StoreEpilogue;
 }
 
 /**
@@ -357,20 +541,25 @@ export function emitSimdContraction(ctx: FunctionContext, c: Contraction, scratc
   const m = ctx.m;
   const threaded = options.threaded ?? false;
   const place: ScratchPlace = threaded ? { parameter: true } : { fixed: scratch };
+  const epilogue = options.epilogue ? planEpilogue(ctx, c, options.epilogue) : null;
+  const batchArgs = epilogue?.batchVars ?? [];
   const bases = [ctx.locals.fresh("i32"), ctx.locals.fresh("i32"), ctx.locals.fresh("i32")] as const;
   const j0 = ctx.locals.fresh("i32");
-  const args = (j: Ref): Ref[] => [...bases.map((b) => m.get(b, "i32")), j, ...(threaded ? [m.i32Const(scratch)] : [])];
+  const args = (j: Ref): Ref[] => [
+    ...bases.map((b) => m.get(b, "i32")), j, ...(threaded ? [m.i32Const(scratch)] : []), ...batchArgs.map((v) => m.get(ctx.loopVar(v), "i32")),
+  ];
   const panels = panelsOf(c);
   const calls: Ref[] = [];
-  const pair = panels.n16 > 0 ? outline(ctx, c, place, `${name}_pair_p${NR}`, (e) => e.panel(NR, PAIR)) : null;
-  const p8 = panels.p8 >= 0 ? outline(ctx, c, place, `${name}_p${NR}`, (e) => e.panel(NR)) : null;
-  const p4 = panels.p4 >= 0 ? outline(ctx, c, place, `${name}_p4`, (e) => e.panel(4)) : null;
-  const edge = panels.edge >= 0 ? outline(ctx, c, place, `${name}_edge`, (e) => e.scalarColumns(panels.edge)) : null;
+  const part = (suffix: string, build: (e: ContractionEmitter) => Ref[]): ((args: Ref[]) => Ref) => outline(ctx, c, place, epilogue, `${name}_${suffix}`, build);
+  const pair = panels.n16 > 0 ? part(`pair_p${NR}`, (e) => e.panel(NR, PAIR)) : null;
+  const p8 = panels.p8 >= 0 ? part(`p${NR}`, (e) => e.panel(NR)) : null;
+  const p4 = panels.p4 >= 0 ? part("p4", (e) => e.panel(4)) : null;
+  const edge = panels.edge >= 0 ? part("edge", (e) => e.scalarColumns(panels.edge)) : null;
   if (pair) calls.push(...rangeLoop(ctx, j0, 0, panels.n16, PAIR * NR, [pair(args(m.get(j0, "i32")))]));
   if (p8) calls.push(p8(args(m.i32Const(panels.p8))));
   if (p4) calls.push(p4(args(m.i32Const(panels.p4))));
   if (edge) calls.push(edge(args(m.i32Const(panels.edge))));
-  if (threaded) emitUnitEntry(ctx, c, `${name}_unit`, panels, { pair, p8, p4, edge });
+  if (threaded) emitUnitEntry(ctx, c, `${name}_unit`, panels, { pair, p8, p4, edge }, batchArgs);
   const body = (): Ref[] => [
     m.set(bases[0], batchBase(ctx, c.out.buffer, c.out.base)),
     m.set(bases[1], batchBase(ctx, c.a.buffer, c.a.base)),
@@ -390,10 +579,12 @@ type PanelCall = ((args: Ref[]) => Ref) | null;
 /**
  * Adds `name(u, scratch)`: work unit `u` of a contraction (batch element
  * `u / panels`, panel `u % panels`), packing at `scratch`. The batch
- * variables are recovered from the flat batch index, outermost first.
+ * variables are recovered from the flat batch index, outermost first;
+ * those in `batchArgs` (an epilogue's) are passed on to the panel.
  */
 function emitUnitEntry(
   ctx: FunctionContext, c: Contraction, name: string, panels: Panels, calls: { pair: PanelCall; p8: PanelCall; p4: PanelCall; edge: PanelCall },
+  batchArgs: readonly string[],
 ): void {
   const fn = ctx.sibling();
   const m = fn.m;
@@ -419,7 +610,7 @@ function emitUnitEntry(
     m.set(bases[1], batchBase(fn, c.a.buffer, c.a.base)),
     m.set(bases[2], batchBase(fn, c.b.buffer, c.b.base)),
   );
-  const args = (j: Ref): Ref[] => [...bases.map(get), j, get(scratch)];
+  const args = (j: Ref): Ref[] => [...bases.map(get), j, get(scratch), ...batchArgs.map((v) => get(fn.loopVar(v)))];
   // Groups in order: pairs (group < n16 / 16), then the lone 8-wide panel, the 4-wide one and the edge;
   // built from the last, each test choosing between one group and those after it.
   const pairs = panels.n16 / (PAIR * NR);

@@ -25,13 +25,14 @@
  * the iterations left over as the scalar loop above, starting where the
  * vector loop stopped.
  */
-import { reduceIdentity } from "../../ir/types.js";
+import { type Affine, type AffineTerm, reduceIdentity } from "../../ir/types.js";
 import type { KExpr, Loop, Stmt } from "../kernel/types.js";
 import type { Ref } from "./binaryen.js";
 import { combine, localIndex, narrow, wasmExpr, widen } from "./emit-expr.js";
 import { emitVectorLoop, vectorEnd } from "./emit-vector-loop.js";
 import type { FunctionContext } from "./function-context.js";
 import { BYTES } from "./layout.js";
+import type { LoopSplitPlan } from "./parallel.js";
 import { type VectorDecision, vectorizeLoop } from "./vectorize.js";
 
 /**
@@ -174,21 +175,31 @@ function selfContained(stmts: readonly Stmt[]): boolean {
  *     after:  (func $k0_S (loop ... (call $k0_S_b0 (local.get $i)) ...))
  *             (func $k0_S_b0 (param $i i32) (loop $j ...))
  *
+ * With a `split` plan (parallel.ts) the kernel also gets the entry
+ * `name_unit(u, scratch)` running iterations `u·chunk` up to
+ * `min((u+1)·chunk, extent)` of its split loop, and, when fills precede
+ * that loop, `name_pre()` running them (see {@link emitLoopUnitEntry}).
+ *
  * @example
  * ```ts
  * const body = emitKernelBody(ctx, kernel.body, sizes, "k0_S");
  * ```
  */
-export function emitKernelBody(ctx: FunctionContext, stmts: readonly Stmt[], sizes: ReadonlyMap<string, number>, name: string): Ref[] {
+export function emitKernelBody(
+  ctx: FunctionContext, stmts: readonly Stmt[], sizes: ReadonlyMap<string, number>, name: string, split?: LoopSplitPlan,
+): Ref[] {
   const m = ctx.m;
   const out: Ref[] = [];
   let parts = 0;
-  for (const s of stmts) {
+  stmts.forEach((s, at) => {
+    const splitHere = split !== undefined && at === split.loop;
     // A loop that runs in vectors stays in the kernel's function: one call per
     // element would cost more than V8's first, unoptimized run of it.
-    if (s.kind !== "loop" || s.extent < 2 || !selfContained(s.body) || vectorDecision(ctx, s, new Map()).ok) {
+    const outline = s.kind === "loop" && (splitHere ? !split.vector : s.extent >= 2 && selfContained(s.body) && !vectorDecision(ctx, s, new Map()).ok);
+    if (!outline) {
       out.push(...emitStmts(ctx, [s], sizes));
-      continue;
+      if (splitHere) emitLoopUnitEntry(ctx, s as Loop, sizes, name, split, null);
+      return;
     }
     const part = ctx.sibling();
     const param = part.loopVar(s.var);
@@ -199,6 +210,100 @@ export function emitKernelBody(ctx: FunctionContext, stmts: readonly Stmt[], siz
     const types = part.locals.types;
     m.addFunction(partName, ["i32"], "none", types.slice(param + 1), m.block([...part.scopes[0]!.prelude, ...scope.prelude, ...body]));
     out.push(...countedLoop(ctx, ctx.loopVar(s.var), s.extent, () => [m.call(partName, [m.get(ctx.loopVar(s.var), "i32")], "none")]));
+    if (splitHere) emitLoopUnitEntry(ctx, s, sizes, name, split, partName);
+  });
+  if (split !== undefined && split.loop > 0) {
+    const pre = ctx.sibling();
+    const fills = emitStmts(pre, stmts.slice(0, split.loop), sizes);
+    m.addFunction(`${name}_pre`, [], "none", pre.locals.types, m.block([...pre.scopes[0]!.prelude, ...fills]));
+    m.exportFunction(`${name}_pre`);
   }
   return out;
+}
+
+/** The loop variable of a work unit's range in a rebased vector loop (not a name the kernel IR uses). */
+const UNIT_VAR = "unit#";
+
+/**
+ * Adds the exported `name_unit(u, scratch)` of a split loop (`scratch` is
+ * unused: loop kernels need none). A scalar loop's unit calls its outlined
+ * per-iteration function `part` for `v = u·chunk .. min((u+1)·chunk,
+ * extent) - 1`, so every iteration runs the function the whole kernel calls:
+ *
+ *     (func $k1_M_unit (param $u i32) (param $scratch i32)
+ *       v = u * 16; end = min(v + 16, 256)
+ *       (loop (call $k1_M_b0 (local.get $v)) v += 1 (br_if (v < end))))
+ *
+ * A loop that runs in f32x4 lanes (no outlined function) is rebased
+ * instead: unit u < units-1 runs `for v' < chunk` with `v = chunk·u + v'`
+ * (chunk is a multiple of 4: vector steps only), the last unit `for v' <
+ * extent - chunk·(units-1)` with `v = chunk·(units-1) + v'`, whose vector
+ * part and scalar remainder then cover exactly the elements they cover in
+ * the whole loop (the loop body does not read `v` itself, parallel.ts).
+ */
+function emitLoopUnitEntry(ctx: FunctionContext, loop: Loop, sizes: ReadonlyMap<string, number>, name: string, plan: LoopSplitPlan, part: string | null): void {
+  const fn = ctx.sibling();
+  const m = fn.m;
+  const u = fn.loopVar(UNIT_VAR);
+  fn.locals.fresh("i32"); // the scratch parameter
+  const get = (x: number): Ref => m.get(x, "i32");
+  let body: Ref[];
+  if (part !== null) {
+    const v = fn.loopVar(loop.var);
+    const end = fn.locals.fresh("i32");
+    const label = fn.label();
+    const next = m.i32("add", get(v), m.i32Const(plan.chunk));
+    body = [
+      m.set(v, m.i32("mul", get(u), m.i32Const(plan.chunk))),
+      m.set(end, m.select(m.i32("lt_s", next, m.i32Const(loop.extent)), m.i32("add", get(v), m.i32Const(plan.chunk)), m.i32Const(loop.extent))),
+      m.loop(label, m.block([
+        m.call(part, [get(v)], "none"),
+        m.set(v, m.i32("add", get(v), m.i32Const(1))),
+        m.brIf(label, m.i32("lt_s", get(v), get(end))),
+      ])),
+    ];
+  } else {
+    const scope = { var: UNIT_VAR, prelude: [] as Ref[], memo: new Map<string, number>() };
+    fn.scopes.push(scope);
+    const last = plan.units - 1;
+    const inner = `${loop.var}#`;
+    const extents = new Map([[UNIT_VAR, plan.units]]);
+    const whole = emitStmts(fn, [rebaseLoop(loop, inner, plan.chunk, { var: UNIT_VAR, coef: plan.chunk }, 0)], sizes, extents);
+    const tail = emitStmts(fn, [rebaseLoop(loop, inner, loop.extent - plan.chunk * last, null, plan.chunk * last)], sizes, extents);
+    fn.scopes.pop();
+    body = [...scope.prelude, m.ifElse(m.i32("lt_u", get(u), m.i32Const(last)), m.block(whole), m.block(tail))];
+  }
+  m.addFunction(`${name}_unit`, ["i32", "i32"], "none", fn.locals.types.slice(2), m.block([...fn.scopes[0]!.prelude, ...body]));
+  m.exportFunction(`${name}_unit`);
+}
+
+/**
+ * `loop` as `for inner < extent` with its variable `v` replaced by
+ * `inner + base` (plus `coef·by.var` when `by` is given) in every offset.
+ */
+function rebaseLoop(loop: Loop, inner: string, extent: number, by: AffineTerm | null, base: number): Loop {
+  const affine = (a: Affine): Affine => {
+    const coef = a.terms.find((t) => t.var === loop.var)?.coef ?? 0;
+    if (coef === 0) return a;
+    const terms = a.terms.filter((t) => t.var !== loop.var).concat([{ var: inner, coef }], by ? [{ var: by.var, coef: coef * by.coef }] : []);
+    return { terms: terms.sort((x, y) => (x.var < y.var ? -1 : x.var > y.var ? 1 : 0)), constant: a.constant + coef * base };
+  };
+  const expr = (e: KExpr): KExpr => {
+    switch (e.kind) {
+      case "load": return { ...e, offset: affine(e.offset) };
+      case "unary": return { ...e, arg: expr(e.arg) };
+      case "binary": return { ...e, lhs: expr(e.lhs), rhs: expr(e.rhs) };
+      case "select": return { ...e, cond: expr(e.cond), then: expr(e.then), else: expr(e.else) };
+      default: return e;
+    }
+  };
+  const stmt = (s: Stmt): Stmt => {
+    switch (s.kind) {
+      case "loop": return { ...s, body: s.body.map(stmt) };
+      case "let": case "update": return { ...s, value: expr(s.value) };
+      case "store": return { ...s, offset: affine(s.offset), value: expr(s.value) };
+      default: return s;
+    }
+  };
+  return { kind: "loop", var: inner, extent, body: loop.body.map(stmt) };
 }

@@ -37,8 +37,16 @@ export function vectorEnd(extent: number): number {
   return extent - (extent % LANES);
 }
 
-/** The v128 local of a kernel `let` inside the vectorised loop. */
-function vectorLocal(ctx: FunctionContext, name: string): number {
+/**
+ * The v128 local of a kernel `let` inside the vectorised loop (also the
+ * lanes of a matrix-product epilogue's `acc`, emit-contraction.ts).
+ *
+ * @example
+ * ```ts
+ * m.set(vectorLocal(ctx, "t0"), lanes); // the four values of `let t0` in this step
+ * ```
+ */
+export function vectorLocal(ctx: FunctionContext, name: string): number {
   return ctx.locals.named(`x4:${name}`, "v128");
 }
 
@@ -56,8 +64,11 @@ const splatF64 = (ctx: FunctionContext, x: Ref): Ref => ctx.m.f32x4Splat(ctx.m.c
  * One vectorised loop being emitted: the loop, its plan, and the vectors
  * that do not change in it (kernel locals from outside, loads that do not
  * vary with the loop variable), each splatted once before the loop.
+ * Code outside a loop of its own may build one too: the matrix-product
+ * epilogue (emit-contraction.ts) evaluates each row of a tile as four lanes
+ * of its column variable, with `hoisted` placed before the row's stores.
  */
-interface VectorLoop {
+export interface VectorLoop {
   readonly loop: Loop;
   readonly plan: VectorPlan;
   readonly hoisted: Ref[];
@@ -98,9 +109,17 @@ function unary(ctx: FunctionContext, op: UnaryOp, x: Ref): Ref {
 
 /**
  * A kernel expression as an f32x4 value: lane `l` holds its value at loop
- * iteration `v + l`.
+ * iteration `v + l`, where `v` is the current value of the loop variable's
+ * local. The expression must be one that vectorize.ts accepted for the loop;
+ * invariant vectors are set in `vl.hoisted` on first use.
+ *
+ * @example
+ * ```ts
+ * const vl: VectorLoop = { loop, plan, hoisted: [], invariants: new Map() };
+ * const lanes = vectorExpr(ctx, store.value, vl); // then emit vl.hoisted before the code using `lanes`
+ * ```
  */
-function vectorExpr(ctx: FunctionContext, e: KExpr, vl: VectorLoop): Ref {
+export function vectorExpr(ctx: FunctionContext, e: KExpr, vl: VectorLoop): Ref {
   const m = ctx.m;
   switch (e.kind) {
     case "const": return splatF32(ctx, e.value);

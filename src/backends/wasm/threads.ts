@@ -14,6 +14,8 @@
  * runs none. Contiguous ranges keep the participants on distant column
  * panels, so they do not write the same cache lines of the output:
  *
+ * Every wait polls the slot for {@link SPIN_MS} before it blocks.
+ *
  *     caller                                   worker w
  *     write ENTRY, UNITS, SCRATCH..; NEXT + t = first unit of range t; DONE = 0
  *     STATE = 2g+1 (open); notify STATE  ───▶  wakes: s = STATE, odd
@@ -55,6 +57,29 @@ const slots = (threads: number): number => NEXT + threads;
 
 /** The last unit (exclusive) of range `t` of `units` split over `threads`; range t starts where range t-1 ends. */
 const rangeEnd = (units: number, t: number, threads: number): number => Math.floor((units * (t + 1)) / threads);
+
+/**
+ * Milliseconds a thread polls a slot before it blocks in `Atomics.wait`.
+ * Waking a blocked thread (a futex wake, then the scheduler) took about 50 µs
+ * on the 2-core AMD EPYC development machine and milliseconds when its cores
+ * were busy; a program's split kernels come back to back, so a worker that
+ * just finished a job usually sees the next one within this time, and the
+ * calling thread usually sees the last unit finish.
+ */
+export const SPIN_MS = 0.2;
+
+/**
+ * Waits while `c[slot] === value`: polls for `spinMs` milliseconds, then
+ * blocks in `Atomics.wait` (woken by an `Atomics.notify` on the slot).
+ * Returns the slot's new value. (The worker's script has a copy.)
+ */
+function waitWhile(c: Int32Array, slot: number, value: number, spinMs: number): number {
+  const until = performance.now() + spinMs;
+  let now = Atomics.load(c, slot);
+  while (now === value && performance.now() < until) now = Atomics.load(c, slot);
+  if (now === value) Atomics.wait(c, slot, value);
+  return Atomics.load(c, slot);
+}
 
 /** The most threads used by default (each worker is a JavaScript isolate of its own: about 9 MB of memory on Node 20). */
 export const MAX_DEFAULT_THREADS = 4;
@@ -156,11 +181,18 @@ for (const f of imports) env[f] = Math[f];
 const exports = new WebAssembly.Instance(module, { env }).exports;
 const units = entries.map((e) => exports[e]);
 const c = new Int32Array(control);
+function waitWhile(slot, value, spinMs) { // waitWhile of threads.ts
+  const until = performance.now() + spinMs;
+  let now = Atomics.load(c, slot);
+  while (now === value && performance.now() < until) now = Atomics.load(c, slot);
+  if (now === value) Atomics.wait(c, slot, value);
+  return Atomics.load(c, slot);
+}
 let seen = 0;
 for (;;) {
-  Atomics.wait(c, ${STATE}, seen);
+  const s = waitWhile(${STATE}, seen, ${SPIN_MS});
   if (Atomics.load(c, ${EXIT}) !== 0) break;
-  const s = Atomics.load(c, ${STATE});
+  if (s === seen) continue;
   seen = s;
   if ((s & 1) === 0) continue;
   Atomics.add(c, ${INSIDE}, 1);
@@ -247,9 +279,9 @@ export class WorkerPool {
         Atomics.add(c, DONE, 1);
       }
     }
-    for (let d = Atomics.load(c, DONE); d < job.units; d = Atomics.load(c, DONE)) Atomics.wait(c, DONE, d);
+    for (let d = Atomics.load(c, DONE); d < job.units;) d = waitWhile(c, DONE, d, SPIN_MS);
     Atomics.store(c, STATE, open + 1);
-    for (let i = Atomics.load(c, INSIDE); i > 0; i = Atomics.load(c, INSIDE)) Atomics.wait(c, INSIDE, i);
+    for (let i = Atomics.load(c, INSIDE); i > 0;) i = waitWhile(c, INSIDE, i, SPIN_MS);
     if (error !== null) throw error;
     const failed = Atomics.load(c, FAILED);
     if (failed > 0) throw new InternalCompilerError(`${failed} work unit(s) of a threaded kernel failed on a worker`);

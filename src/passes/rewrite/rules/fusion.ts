@@ -10,6 +10,13 @@
  *       T[i, j] = exp(X[i, j] - M[i])
  *       Y[i, j] = T[i, j] * 2            →   Y[i, j] = exp(X[i, j] - M[i]) * 2
  *
+ *   and so also a matrix product into the elementwise def that post-processes
+ *   it, which then is one matrix product with an epilogue:
+ *
+ *       S[i, j] = sum(k) Q[i, k] * K[j, k] * 0.125
+ *       Sm[i, j] = where(j <= i, S[i, j], -inf)
+ *         →   Sm[i, j] = where(j <= i, sum(k) Q[i, k] * K[j, k] * 0.125, -inf)
+ *
  * - `extract-invariant-reduction` moves a reduction that does not depend on
  *   every output index out of a contraction's epilogue into a def of its
  *   own, so the epilogue reads it instead of recomputing it:
@@ -22,6 +29,7 @@
  * element, as it was, and an extracted reduction once per value of its
  * free indices, as the kernel lowering already hoists it.
  */
+import { kernelForm } from "../../../backends/kernel/lower.js";
 import type { Access, DefNode, Expr, Program } from "../../../ir/types.js";
 import { access, affineVar, isPlainVar } from "../../../ir/types.js";
 import { boundVars, children, exprKey, freeVars, mapExpr, renameVars, substituteVars } from "../../../ir/walk.js";
@@ -100,12 +108,35 @@ function producerBodyAt(a: Access, producer: DefNode, consumer: DefNode): { body
   return { body: substituteVars(renamed, sub), ranges };
 }
 
+/** The consumer of a site with its producer inlined (the site must pass `only-reader-reads-once-outside-reductions`). */
+function fusedConsumer(s: ProducerSite, program: Program): DefNode {
+  const c = defNamed(program, s.consumer)!;
+  const w = defNamed(program, s.producer)!;
+  const { access: a } = soleRead(s, program)!;
+  const inlined = producerBodyAt(a, w, c);
+  const body = mapExpr(c.body, (x) => (x.kind === "access" && x.tensor === w.name ? inlined.body : x));
+  return { ...c, body, ranges: { ...c.ranges, ...inlined.ranges } };
+}
+
+/**
+ * Whether the backends run the fused consumer as one matrix product, plain
+ * or with an elementwise epilogue (`kernelForm` of the kernel lowering): a
+ * matrix product folded into the elementwise def that post-processes it.
+ */
+function fusesIntoMatrixProduct(s: ProducerSite, program: Program): boolean {
+  const shapes = new Map(program.tensors.map((t) => [t.name, t.shape] as const));
+  return kernelForm(fusedConsumer(s, program), shapes) !== "loop-nest";
+}
+
 /**
  * `fuse-elementwise-producer`: a def read by exactly one other def, once,
  * outside any reduction and one element per output point, is inlined into
- * it and dropped. The producer must be elementwise (no reduction), or the
- * reader a copy of it (`Y[i, j] = T[i, j]`), so a contraction's epilogue
- * stays where the backends can fuse it and no reduction is nested deeper.
+ * it and dropped. The producer must be elementwise (no reduction), the
+ * reader a copy of it (`Y[i, j] = T[i, j]`), or the fused reader a matrix
+ * product with an elementwise epilogue (`where(j <= i, S[i, j], -inf)` of
+ * `S = Q·Kᵀ`), which both backends run as one blocked kernel that applies
+ * the epilogue as it stores; so no reduction is nested deeper and no
+ * matrix product leaves the blocked path.
  *
  * @example
  * ```ts
@@ -136,8 +167,9 @@ export const fuseElementwiseProducer = programRule<ProducerSite>({
       holds: (s, p) => readsEachElementOnce(soleRead(s, p)!.access, defNamed(p, s.producer)!, defNamed(p, s.consumer)!),
     },
     {
-      name: "producer-elementwise-or-reader-a-copy",
-      holds: (s, p) => !hasReduction(defNamed(p, s.producer)!.body) || defNamed(p, s.consumer)!.body.kind === "access",
+      name: "producer-elementwise-or-fused-a-matrix-product",
+      holds: (s, p) =>
+        !hasReduction(defNamed(p, s.producer)!.body) || defNamed(p, s.consumer)!.body.kind === "access" || fusesIntoMatrixProduct(s, p),
     },
   ],
   sites: (program) => {
@@ -154,15 +186,10 @@ export const fuseElementwiseProducer = programRule<ProducerSite>({
     return out;
   },
   rewrite: (s, program) => {
-    const c = defNamed(program, s.consumer)!;
-    const w = defNamed(program, s.producer)!;
-    const { access: a } = soleRead(s, program)!;
-    const inlined = producerBodyAt(a, w, c);
-    const body = mapExpr(c.body, (x) => (x.kind === "access" && x.tensor === w.name ? inlined.body : x));
-    const fused: DefNode = { ...c, body, ranges: { ...c.ranges, ...inlined.ranges } };
+    const fused = fusedConsumer(s, program);
     return {
       ...program,
-      tensors: program.tensors.filter((t) => t.name !== w.name).map((t) => (t.name === c.name ? fused : t)),
+      tensors: program.tensors.filter((t) => t.name !== s.producer).map((t) => (t.name === s.consumer ? fused : t)),
     };
   },
 });
