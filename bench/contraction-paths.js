@@ -13,7 +13,7 @@ import {
   contractionPath, internNetwork, networkShapes, networkToEinsum, pathFlops, randomNetwork,
 } from "../dist/passes/contraction-path/index.js";
 import { randomTensor } from "../dist/runtime/random.js";
-import { median, timeMedian } from "./util.js";
+import { median, timeInterleaved, timeMedian } from "./util.js";
 
 /** Expressions compared with NumPy (sizes as in opt_einsum's tests, times `scale`). */
 const EXPRESSIONS = [
@@ -108,25 +108,6 @@ function lowered(spec, shapes) {
   const program = lowerEinsum(parseEinsumSpec(spec, diags), shapes.map((shape) => ({ shape, dtype: "f32" })), diags).program;
   if (diags.hasErrors) throw new Error(`bad einsum ${spec}`);
   return program;
-}
-
-/**
- * Median ms of each function, timed interleaved (a, b, a, b, ...) after
- * `warmup` untimed rounds, so both see the same machine load and both have
- * been optimized by the JIT (a kernel is called once per run, so its first
- * runs are interpreted or on-stack-replaced).
- */
-function timeInterleaved(fns, { warmup, reps }) {
-  for (let k = 0; k < warmup; k++) for (const f of fns) f();
-  const times = fns.map(() => []);
-  for (let k = 0; k < reps; k++) {
-    fns.forEach((f, j) => {
-      const t0 = performance.now();
-      f();
-      times[j].push(performance.now() - t0);
-    });
-  }
-  return times.map(median);
 }
 
 /** 'ij,jk,kl->il' at n through the JS backend: ordered vs one loop nest vs one matmul. */

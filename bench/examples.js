@@ -8,27 +8,9 @@ import { readFileSync, readdirSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { compile, randomTensor } from "../dist/index.js";
 import { programCost } from "../dist/passes/cost.js";
-import { median } from "./util.js";
+import { timeInterleaved } from "./util.js";
 
 const DIR = new URL("../examples/", import.meta.url);
-
-/**
- * Median ms of each function, timed interleaved (a, b, a, b, ...) after
- * `warmup` untimed rounds: both programs see the same machine load, and
- * every kernel (each called once per run) has been optimized by the JIT.
- */
-function timeInterleaved(fns, { warmup, reps }) {
-  for (let k = 0; k < warmup; k++) for (const f of fns) f();
-  const times = fns.map(() => []);
-  for (let k = 0; k < reps; k++) {
-    fns.forEach((f, j) => {
-      const t0 = performance.now();
-      f();
-      times[j].push(performance.now() - t0);
-    });
-  }
-  return times.map(median);
-}
 
 /**
  * Times each example both ways and prints a table.

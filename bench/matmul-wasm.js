@@ -17,7 +17,7 @@ import { jsBackend } from "../dist/backends/backend.js";
 import { wasmBackend } from "../dist/backends/wasm/index.js";
 import { parseProgramText } from "../dist/ir/parse-text.js";
 import { randomTensor } from "../dist/runtime/random.js";
-import { formatRows, gflops, median, timeMedian } from "./util.js";
+import { formatRows, gflops, median, timeInterleaved, timeMedian } from "./util.js";
 
 /** @typedef {import("./util.js").Row} Row */
 
@@ -142,8 +142,8 @@ export async function runMatmulWasmBench({ sizes = [256, 512, 1024], reps = 7, j
     const B = randomTensor([n, n], "f32", 2);
     const exe = wasm.compile(matmulProgram(n)).executable;
     let ours = exe.run({ A, B })["C"].data;
-    warmUp(() => exe.run({ A, B }), warmupMs);
-    const tnsWasm = timeMedian(() => { ours = exe.run({ A, B })["C"].data; }, { reps });
+    const tnsRun = () => { ours = exe.run({ A, B })["C"].data; };
+    warmUp(tnsRun, warmupMs);
     const ta = tf.tensor2d(A.data, [n, n]);
     const tb = tf.tensor2d(B.data, [n, n]);
     /** @type {ArrayLike<number>} */
@@ -154,7 +154,8 @@ export async function runMatmulWasmBench({ sizes = [256, 512, 1024], reps = 7, j
       c.dispose();
     };
     warmUp(tfjsRun, warmupMs);
-    const tfjs = timeMedian(tfjsRun, { reps });
+    // In turns, so that load on the shared machine falls on both alike.
+    const [tnsWasm, tfjs] = timeInterleaved([tnsRun, tfjsRun], { warmup: 1, reps });
     ta.dispose();
     tb.dispose();
     const worst = maxDiff(ours, theirs);

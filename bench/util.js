@@ -39,6 +39,28 @@ export function timeMedian(fn, { warmup = 2, reps = 7 } = {}) {
 }
 
 /**
+ * Median wall times of several functions timed in turns (one call of each
+ * per round, after `warmup` rounds), so load on a shared machine falls on
+ * all of them alike.
+ * @param {(() => void)[]} fns
+ * @param {{ warmup: number, reps: number }} options
+ * @returns {number[]} median milliseconds, in the order of `fns`
+ * @example const [ours, theirs] = timeInterleaved([() => a(), () => b()], { warmup: 2, reps: 9 });
+ */
+export function timeInterleaved(fns, { warmup, reps }) {
+  for (let k = 0; k < warmup; k++) for (const f of fns) f();
+  const times = fns.map(() => []);
+  for (let k = 0; k < reps; k++) {
+    fns.forEach((f, j) => {
+      const t0 = performance.now();
+      f();
+      times[j].push(performance.now() - t0);
+    });
+  }
+  return times.map(median);
+}
+
+/**
  * GFLOP/s for `flops` floating-point operations done in `ms` milliseconds.
  * @param {number} flops
  * @param {number} ms
