@@ -82,8 +82,10 @@ export interface EmitWasmOptions {
    */
   readonly relaxedSimd?: boolean;
   /**
-   * In kernels that store float32, compute `exp` inline to float32 accuracy
-   * instead of calling the host's `Math.exp` (default true; see emit-exp.ts).
+   * In kernels that store float32, compute `exp`, `tanh` and `sigmoid` inline
+   * to float32 accuracy, scalar and in four lanes, instead of calling the
+   * host's `Math.exp` / `Math.tanh` (default true; see emit-exp.ts and
+   * emit-tanh.ts, accuracy in docs/wasm.md).
    */
   readonly inlineExp?: boolean;
   /**
