@@ -10,15 +10,8 @@ import { parseProgramText } from "../../src/ir/parse-text.js";
 import type { Program } from "../../src/ir/types.js";
 import type { Tensor } from "../../src/runtime/tensor.js";
 import { inputsFor } from "./support.js";
+import { WA } from "../support/webassembly.js";
 
-/** The parts of the WebAssembly API used here (the Node typings omit them). */
-const WA = (globalThis as unknown as {
-  WebAssembly: {
-    Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: ArrayBuffer };
-    Module: new (bytes: Uint8Array) => object;
-    Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  };
-}).WebAssembly;
 
 const binaryen = await loadBinaryen();
 const host = await loadThreadHost();

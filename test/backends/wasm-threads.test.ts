@@ -17,15 +17,7 @@ import type { Tensor } from "../../src/runtime/tensor.js";
 import { sizeTriples, transposedB, TRANSPOSED_CASES } from "./contraction-cases.js";
 import { CORPUS } from "./corpus.js";
 import { expectMatchesInterpreter, inputsFor } from "./support.js";
-
-/** The parts of the WebAssembly API used here (the Node typings omit them). */
-const WA = (globalThis as unknown as {
-  WebAssembly: {
-    Memory: new (d: { initial: number; maximum: number; shared: boolean }) => object;
-    Module: new (bytes: Uint8Array) => object;
-    Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  };
-}).WebAssembly;
+import { WA } from "../support/webassembly.js";
 
 const binaryen = await loadBinaryen();
 const host = await loadThreadHost();
