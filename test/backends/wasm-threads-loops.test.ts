@@ -12,7 +12,6 @@ import type { Tensor } from "../../src/runtime/tensor.js";
 import { inputsFor } from "./support.js";
 import { WA } from "../support/webassembly.js";
 
-
 const binaryen = await loadBinaryen();
 const host = await loadThreadHost();
 const make = await wasmBackendFactory();
