@@ -73,6 +73,13 @@ if (wanted("examples")) {
   runExamplesBench();
 }
 
+if (wanted("examples-wasm")) {
+  const { loadBackend } = await import("../dist/index.js");
+  await loadBackend("wasm");
+  console.log("\n## every example, WASM backend (default threads), optimized vs -O0 (median)");
+  runExamplesBench({ backend: "wasm" });
+}
+
 if (wanted("contraction-paths")) {
   console.log("\n## contraction paths vs NumPy");
   runContractionPathBench();

@@ -55,6 +55,19 @@ describe("lowerToKernels", () => {
     for (const l of lets) expect(l.loops).toEqual(["i"]);
   });
 
+  it("puts the contiguous variable of a nested reduction innermost, whatever the order of its variables", () => {
+    // The sum of a convolution inside relu(...): canonicalize lists its variables alphabetically (dx before dy).
+    const conv = (vars: string) => kernelOf(`
+input X: f32[2, 6, 6]
+input K: f32[2, 3, 3]
+output Y: f32[4, 4] = [y:4, x:4] relu(sum(${vars}) K[ci, dy, dx] * X[ci, dy + y, dx + x])
+`);
+    for (const vars of ["ci:2, dx:3, dy:3", "ci:2, dy:3, dx:3", "dx:3, dy:3, ci:2"]) {
+      const update = [...walk(conv(vars).body)].find(({ s }) => s.kind === "update")!;
+      expect(update.loops.at(-1), vars).toBe("dx");
+    }
+  });
+
   it("moves the output index innermost when it is contiguous in more accesses", () => {
     expect(kernelOf(CORPUS["transposed-matvec"]!).loopOrder).toEqual(["j", "i"]);
     expect(kernelOf(CORPUS["max-pool"]!).loopOrder).toEqual(["c", "y", "x", "dy", "dx"]);

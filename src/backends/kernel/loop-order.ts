@@ -10,6 +10,10 @@
  * the output loop `j` and the kernel accumulates rows of `C` in place.
  *
  *     before: i, j, k        after: i, k, j
+ *
+ * The loops of a nested reduction are ordered the same way, with no output
+ * indices: in `relu(sum(ci, dx, dy) K[ci, dy, dx] * X[ci, y + dy, x + dx])`
+ * dx is contiguous in both accesses, so the loops run ci, dy, dx.
  */
 import type { Access, Expr } from "../../ir/types.js";
 

@@ -148,7 +148,9 @@ class DefLowering {
     const factored = op === "sum" ? factorOutOfSum(vars, body) : null;
     if (factored) return this.lower(factored, scopes, cur);
     const name = `t${this.counter++}`;
-    const inner = [...scopes.slice(0, d + 1), ...vars.map((v) => newScope(v, this.extentOf(v)))];
+    // Its loops walk contiguous memory innermost where an access allows (the order of `vars` is the IR's, alphabetical after canonicalize).
+    const order = chooseLoopOrder([], vars, body);
+    const inner = [...scopes.slice(0, d + 1), ...order.map((v) => newScope(v, this.extentOf(v)))];
     const value = this.lower(body, inner, inner.length - 1);
     inner[inner.length - 1]!.post.push({ kind: "update", name, op, value });
     const first = inner[d + 1]!;
