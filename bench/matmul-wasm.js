@@ -17,7 +17,7 @@ import { jsBackend } from "../dist/backends/backend.js";
 import { wasmBackend } from "../dist/backends/wasm/index.js";
 import { parseProgramText } from "../dist/ir/parse-text.js";
 import { randomTensor } from "../dist/runtime/random.js";
-import { formatRows, gflops, median, timeInterleaved, timeMedian } from "./util.js";
+import { formatRows, gflops, timeInterleaved, timeMedian } from "./util.js";
 
 /** @typedef {import("./util.js").Row} Row */
 
@@ -69,26 +69,6 @@ function maxDiff(a, b) {
 }
 
 /**
- * Median wall times of several functions, timed in turn (a, b, a, b, ...)
- * after one untimed call each.
- * @param {(() => void)[]} fns
- * @param {number} reps
- * @returns {number[]}
- */
-function timeAlternately(fns, reps) {
-  for (const fn of fns) fn();
-  const times = fns.map(() => /** @type {number[]} */ ([]));
-  for (let r = 0; r < reps; r++) {
-    fns.forEach((fn, k) => {
-      const t0 = performance.now();
-      fn();
-      times[k].push(performance.now() - t0);
-    });
-  }
-  return times.map(median);
-}
-
-/**
  * Times the tns WebAssembly backend on one and on two threads at each size
  * (alternately, after warming both up) and checks that the two give the same
  * bits.
@@ -105,13 +85,14 @@ export async function runMatmulThreadsBench({ sizes = [512, 1024], reps = 9, war
     const flops = 2 * n * n * n;
     const A = randomTensor([n, n], "f32", 1);
     const B = randomTensor([n, n], "f32", 2);
-    const exes = [one, two].map((w) => w.compile(matmulProgram(n)).executable);
-    if (!two.compile(matmulProgram(n)).code.includes("_unit")) throw new Error(`matmul n=${n}: the two-thread module splits nothing`);
+    const compiled = [one, two].map((w) => w.compile(matmulProgram(n)));
+    if (!compiled[1].code.includes("_unit")) throw new Error(`matmul n=${n}: the two-thread module splits nothing`);
+    const exes = compiled.map((c) => c.executable);
     /** @type {ArrayLike<number>[]} */
     const outs = [[], []];
     const runs = exes.map((exe, k) => () => { outs[k] = exe.run({ A, B })["C"].data; });
     for (const run of runs) warmUp(run, warmupMs);
-    const [ms1, ms2] = timeAlternately(runs, reps);
+    const [ms1, ms2] = timeInterleaved(runs, { warmup: 1, reps });
     for (let k = 0; k < outs[0].length; k++) {
       if (!Object.is(outs[0][k], outs[1][k])) throw new Error(`matmul n=${n}: one and two threads differ at ${k}`);
     }

@@ -13,7 +13,7 @@ import type * as ast from "../parser/ast.js";
 import type * as ir from "../ir/types.js";
 import { BUILTINS } from "./lower-expr.js";
 import { lowerDef } from "./lower-def.js";
-import { freshTensorName, lookupTensor, newGraph, plural, suggestion, type FnInfo, type Graph, type LoweredCall, type TensorInfo } from "./scope.js";
+import { freshTensorName, lookupTensor, newGraph, plural, type FnInfo, type Graph, type LoweredCall, type TensorInfo } from "./scope.js";
 import { evalPositiveSize, evalSize } from "./sizes.js";
 import { unknownFunctionHint } from "./stdlib-index.js";
 import type { SourceLoader } from "./loader.js";

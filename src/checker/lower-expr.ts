@@ -12,7 +12,7 @@ import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
 import * as ast from "../parser/ast.js";
 import * as ir from "../ir/types.js";
 import type { AccessUse, DimUse, ReductionOf, VarUse } from "./ranges.js";
-import { freshTensorName, lookupTensor, plural, suggestion, type Graph } from "./scope.js";
+import { freshTensorName, lookupTensor, plural, type Graph } from "./scope.js";
 import { evalPositiveSize } from "./sizes.js";
 import { unknownFunctionHint } from "./stdlib-index.js";
 

@@ -28,7 +28,7 @@
  *
  *     Y[i] = 3 * exp(A[i]) + B[i] * B[i]
  */
-import type { BinaryOp, DefNode, Expr, Program, Reduce, TensorNode, UnaryOp } from "../ir/types.js";
+import type { BinaryOp, DefNode, Expr, Program, Reduce, TensorNode } from "../ir/types.js";
 import { num, select } from "../ir/types.js";
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import { boundVars, exprEquals, freeVars } from "../ir/walk.js";

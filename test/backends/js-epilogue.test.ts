@@ -12,17 +12,9 @@ import { lowerToKernels } from "../../src/backends/kernel/lower.js";
 import { printKernel } from "../../src/backends/kernel/print.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import type { DefNode, Program } from "../../src/ir/types.js";
-import { expectMatchesInterpreter, inputsFor } from "./support.js";
+import { denseLayer, expectMatchesInterpreter, inputsFor } from "./support.js";
 
 const SIZES: readonly (readonly [number, number, number])[] = [[1, 1, 1], [3, 5, 2], [17, 13, 9], [33, 4, 17], [8, 7, 3]];
-
-/** A dense layer `relu(sum_k X[i, k] * W[k, j] + b[j])`. */
-const dense = (m: number, n: number, k: number, dtype = "f32"): string => `
-input X: ${dtype}[${m}, ${k}]
-input W: ${dtype}[${k}, ${n}]
-input b: ${dtype}[${n}]
-output H: ${dtype}[${m}, ${n}] = [i:${m}, j:${n}] relu(sum(k:${k}) X[i, k] * W[k, j] + b[j])
-`;
 
 /** Epilogues beyond the dense layer: name and program. */
 const CASES: readonly (readonly [string, string])[] = [
@@ -77,20 +69,20 @@ function shapes(p: Program): Map<string, readonly number[]> {
 describe("contractions with an elementwise epilogue on the js backend", () => {
   for (const [m, n, k] of SIZES) {
     it(`a dense layer ${m}x${n}x${k} (f32 and f64)`, () => {
-      check(dense(m, n, k));
-      check(dense(m, n, k, "f64"));
+      check(denseLayer(m, n, k));
+      check(denseLayer(m, n, k, "f64"));
     });
   }
 
   for (const [name, text] of CASES) it(name, () => check(text));
 
   it("applies the epilogue as each sum is stored", () => {
-    const { code } = jsBackend.compile(parseProgramText(dense(8, 8, 8)));
+    const { code } = jsBackend.compile(parseProgramText(denseLayer(8, 8, 8)));
     expect(code).toContain("H[c0 + 1] = relu((s01 + b$[(j0 + 1)]));");
   });
 
   it("describes the epilogue in the kernel's title", () => {
-    const kernel = lowerToKernels(parseProgramText(dense(4, 4, 4))).kernels[0]!;
+    const kernel = lowerToKernels(parseProgramText(denseLayer(4, 4, 4))).kernels[0]!;
     expect(printKernel(kernel).split("\n")[0]).toBe("kernel H  (loops i, j; contraction m 4 n 4 k 4; epilogue relu(acc + b[j]))");
   });
 

@@ -51,3 +51,22 @@ export function expectMatchesInterpreter(p: Program, run: (inputs: Record<string
   }
   expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
 }
+
+/** Asserts that two runs' outputs have the same names, shapes and bits (threads against one thread). */
+export function expectSameBits(got: Record<string, Tensor>, want: Record<string, Tensor>): void {
+  expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+  for (const [name, t] of Object.entries(want)) {
+    const g = got[name]!;
+    expect(g.shape, name).toEqual(t.shape);
+    const differ = t.data.findIndex((x, k) => !Object.is(x, g.data[k]));
+    expect(differ, `${name}: first element that differs`).toBe(-1);
+  }
+}
+
+/** IR text of a dense layer `relu(sum_k X[i, k] * W[k, j] + b[j])`: a matrix product with a per-column epilogue operand. */
+export const denseLayer = (m: number, n: number, k: number, dtype = "f32", biasType = dtype): string => `
+input X: ${dtype}[${m}, ${k}]
+input W: ${dtype}[${k}, ${n}]
+input b: ${biasType}[${n}]
+output H: ${dtype}[${m}, ${n}] = [i:${m}, j:${n}] relu(sum(k:${k}) X[i, k] * W[k, j] + b[j])
+`;

@@ -12,8 +12,7 @@ import { printKernel } from "../../src/backends/kernel/print.js";
 import { emitWasm, loadBinaryen, loadThreadHost, loadWasm, wasmBackendFactory } from "../../src/backends/wasm/index.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import type { Program } from "../../src/ir/types.js";
-import type { Tensor } from "../../src/runtime/tensor.js";
-import { expectMatchesInterpreter, inputsFor } from "./support.js";
+import { denseLayer, expectMatchesInterpreter, expectSameBits, inputsFor } from "./support.js";
 
 const binaryen = await loadBinaryen();
 const host = await loadThreadHost();
@@ -24,14 +23,6 @@ const SIZES = [1, 3, 5, 17, 33, 100];
 
 /** Every size as m and as n, k cycling through them. */
 const TRIPLES: readonly (readonly [number, number, number])[] = SIZES.flatMap((m, a) => SIZES.map((n, b) => [m, n, SIZES[(a + 2 * b + 1) % SIZES.length]!] as const));
-
-/** A dense layer `relu(sum_k X[i, k] * W[k, j] + b[j])`: a per-column operand. */
-const dense = (m: number, n: number, k: number, dtype = "f32", biasType = dtype): string => `
-input X: ${dtype}[${m}, ${k}]
-input W: ${dtype}[${k}, ${n}]
-input b: ${biasType}[${n}]
-output H: ${dtype}[${m}, ${n}] = [i:${m}, j:${n}] relu(sum(k:${k}) X[i, k] * W[k, j] + b[j])
-`;
 
 /** Epilogues whose every operation and load has an f32x4 form: name and program. */
 const VECTOR_CASES: readonly (readonly [string, string])[] = [
@@ -85,7 +76,7 @@ input B: f32[5, 13]
 input G: f32[13, 6]
 output C: f32[6, 13] = [i:6, j:13] sum(k:5) A[i, k] * B[k, j] + G[j, i]
 `],
-  ["a float64 operand of a float32 product", dense(17, 21, 9, "f32", "f64")],
+  ["a float64 operand of a float32 product", denseLayer(17, 21, 9, "f32", "f64")],
   ["an integer operand, batched", `
 input A: f32[2, 5, 4]
 input B: f32[2, 4, 12]
@@ -119,16 +110,8 @@ function check(text: string, lanes: "vector" | "scalar"): void {
   for (const seed of [3, 4]) expectMatchesInterpreter(p, (x) => executable.run(x), inputsFor(p, seed));
 }
 
-/** Asserts two runs' outputs are the same bits. */
-function expectSameBits(got: Record<string, Tensor>, want: Record<string, Tensor>): void {
-  for (const [name, t] of Object.entries(want)) {
-    const differ = t.data.findIndex((x, k) => !Object.is(x, got[name]!.data[k]));
-    expect(differ, `${name}: first element that differs`).toBe(-1);
-  }
-}
-
 describe("contractions with an elementwise epilogue on the wasm backend", () => {
-  for (const [m, n, k] of TRIPLES) it(`a dense layer ${m}x${n}x${k}`, () => check(dense(m, n, k), "vector"));
+  for (const [m, n, k] of TRIPLES) it(`a dense layer ${m}x${n}x${k}`, () => check(denseLayer(m, n, k), "vector"));
 
   it("transposed B with a bias", () => {
     check(`
@@ -166,7 +149,7 @@ output H: f32[9, 8] = [i:9, j:8] relu(sum(k:8) X[i, k] * W[k, j] + b[j]) * R[i]
   });
 
   it("runs float64 epilogue contractions on the scalar path", () => {
-    for (const text of [dense(17, 21, 9, "f64"), dense(5, 100, 3, "f64", "f32")]) {
+    for (const text of [denseLayer(17, 21, 9, "f64"), denseLayer(5, 100, 3, "f64", "f32")]) {
       const p = parseProgramText(text);
       expect(lowerToKernels(p).kernels[0]!.epilogueContraction).toBeDefined();
       expect(hasPanels(wasmText(p)), "no float32 micro-kernel").toBe(false);
@@ -179,8 +162,8 @@ output H: f32[9, 8] = [i:9, j:8] relu(sum(k:8) X[i, k] * W[k, j] + b[j]) * R[i]
 
 describe.skipIf(host === null)("threaded epilogue contractions on the wasm backend", () => {
   const cases: readonly (readonly [string, string])[] = [
-    ["a dense layer 33x100x17", dense(33, 100, 17)],
-    ["a dense layer 5x3x100 (one unit: the scalar edge)", dense(5, 3, 100)],
+    ["a dense layer 33x100x17", denseLayer(33, 100, 17)],
+    ["a dense layer 5x3x100 (one unit: the scalar edge)", denseLayer(5, 3, 100)],
     ...VECTOR_CASES,
     ...LANE_CASES,
   ];

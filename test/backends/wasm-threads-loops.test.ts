@@ -5,11 +5,9 @@ import type { KExpr, Kernel, Stmt } from "../../src/backends/kernel/types.js";
 import { emitWasm, loadBinaryen, loadThreadHost, wasmBackendFactory } from "../../src/backends/wasm/index.js";
 import { LOOP_OP_FLOPS, loopSplit, loopWork, PARALLEL_MIN_FLOPS, splitKernels } from "../../src/backends/wasm/parallel.js";
 import { compile } from "../../src/compiler.js";
-import type { Affine } from "../../src/ir/types.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
-import type { Program } from "../../src/ir/types.js";
-import type { Tensor } from "../../src/runtime/tensor.js";
-import { inputsFor } from "./support.js";
+import type { Affine, Program } from "../../src/ir/types.js";
+import { expectSameBits, inputsFor } from "./support.js";
 import { WA } from "../support/webassembly.js";
 
 const binaryen = await loadBinaryen();
@@ -42,17 +40,6 @@ const expRows = (r: number, c: number): string =>
   `input X: f32[${r}, ${c}]\ninput M: f32[${r}]\noutput Y: f32[${r}, ${c}] = [i:${r}, j:${c}] exp(X[i, j] - M[i])\n`;
 const exp1d = (n: number): string => `input X: f32[${n}]\noutput Y: f32[${n}] = [i:${n}] exp(X[i])\n`;
 const softmax = (r: number, c: number): string => `import softmax, logsumexp from "nn"\nsize n = ${r}, m = ${c}\ninput S[n, m]\noutput P = softmax(S)\noutput L[i] = logsumexp(S)[i]\n`;
-
-/** Asserts two runs' outputs are the same bits. */
-function expectSameBits(got: Record<string, Tensor>, want: Record<string, Tensor>): void {
-  expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
-  for (const [name, t] of Object.entries(want)) {
-    const g = got[name]!;
-    expect(g.shape, name).toEqual(t.shape);
-    const differ = t.data.findIndex((x, k) => !Object.is(x, g.data[k]));
-    expect(differ, `${name}: first element that differs`).toBe(-1);
-  }
-}
 
 /** Runs a program on `threaded` (twice per seed: workers start on the second run) and on one thread; asserts equal bits. */
 function expectSplitEqualsSingle(p: Program, threaded = split): void {

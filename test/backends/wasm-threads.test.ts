@@ -13,10 +13,9 @@ import { WorkerPool } from "../../src/backends/wasm/threads.js";
 import { compileAsync } from "../../src/compiler.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import type { Program } from "../../src/ir/types.js";
-import type { Tensor } from "../../src/runtime/tensor.js";
 import { sizeTriples, transposedB, TRANSPOSED_CASES } from "./contraction-cases.js";
 import { CORPUS } from "./corpus.js";
-import { expectMatchesInterpreter, inputsFor } from "./support.js";
+import { expectMatchesInterpreter, expectSameBits, inputsFor } from "./support.js";
 import { WA } from "../support/webassembly.js";
 
 const binaryen = await loadBinaryen();
@@ -34,17 +33,6 @@ input A: f32[${m}, ${k}]
 input B: f32[${k}, ${n}]
 output C: f32[${m}, ${n}] = [i:${m}, j:${n}] sum(k:${k}) A[i, k] * B[k, j]
 `;
-
-/** Asserts two runs' outputs are the same bits. */
-function expectSameBits(got: Record<string, Tensor>, want: Record<string, Tensor>): void {
-  expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
-  for (const [name, t] of Object.entries(want)) {
-    const g = got[name]!;
-    expect(g.shape, name).toEqual(t.shape);
-    const differ = t.data.findIndex((x, k) => !Object.is(x, g.data[k]));
-    expect(differ, `${name}: first element that differs`).toBe(-1);
-  }
-}
 
 /**
  * Runs a program split on two threads and on one and checks that both agree

@@ -5,7 +5,7 @@
 import { describe, expect, test } from "vitest";
 import { printProgram } from "../../src/ir/print.js";
 import { Tensor } from "../../src/runtime/tensor.js";
-import { access, affine, binary, indexValue, num, reduce, select, unary } from "../../src/ir/types.js";
+import { access, binary, indexValue, num, reduce, select, unary } from "../../src/ir/types.js";
 import { check, defNode, lower, node } from "./helpers.js";
 
 const ATTENTION = `# Scaled dot-product attention.

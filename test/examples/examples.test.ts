@@ -5,37 +5,14 @@
  * backend within JS_TOLERANCE, and, where a hand-written check exists below,
  * agree with a plain-JavaScript computation of the same math.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { Tensor } from "../../src/runtime/tensor.js";
-import { checkClean, expectJsMatchesReference, randomInputs, REF_TOLERANCE, runReference } from "./harness.js";
+import {
+  checkClean, EXAMPLE_FILES, EXAMPLES_DIR, expectJsMatchesReference, randomInputs, REF_TOLERANCE, runReference, SMALL_SIZES,
+} from "./harness.js";
 import * as ref from "./reference.js";
-
-const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
-const files = readdirSync(EXAMPLES).filter((f) => f.endsWith(".tns")).sort();
-
-/**
- * Sizes that keep the float64 interpreter fast. Deliberately uneven (and odd
- * where a stride rounds down) so transposed or misgrouped indices show up.
- * Examples not listed run at their defaults.
- */
-const SMALL: Record<string, Record<string, number>> = {
-  "matmul.tns": { n: 12, k: 10, m: 8 },
-  "batched_einsum.tns": { batch: 2, heads: 3, nq: 5, nk: 7, dk: 4 },
-  "attention.tns": { n: 12, d: 8 },
-  "causal_attention.tns": { n: 12, d: 8 },
-  "conv2d.tns": { c: 3, h: 9, w: 8, o: 4, kh: 3, kw: 2 },
-  "maxpool.tns": { c: 3, h: 9, w: 8 },
-  "layernorm.tns": { n: 6, d: 16 },
-  "mlp.tns": { n: 5, d: 7, hidden: 9, classes: 4 },
-  "kron_matvec.tns": { p: 3, q: 4, r: 5, s: 2 },
-  "tensor_train.tns": { m1: 2, m2: 3, m3: 2, n1: 3, n2: 2, n3: 2, r1: 2, r2: 3 },
-  "tucker.tns": { n1: 5, n2: 4, n3: 3, r1: 2, r2: 3, r3: 2 },
-  "grouping.tns": { r: 4, c: 6 },
-  "softmax_stdlib.tns": { n: 5, m: 7 },
-};
 
 type Io = Record<string, Tensor>;
 /** A hand-computed check: inputs, interpreter outputs, and a way to rerun the interpreter on other inputs. */
@@ -139,18 +116,18 @@ const SANITY: Record<string, Sanity> = {
 
 describe("examples", () => {
   it("has programs to test", () => {
-    expect(files.length).toBeGreaterThanOrEqual(13);
+    expect(EXAMPLE_FILES.length).toBeGreaterThanOrEqual(13);
   });
 
   it("lists every example in examples/README.md", () => {
-    const readme = readFileSync(join(EXAMPLES, "README.md"), "utf8");
-    for (const f of files) expect(readme, f).toContain(`\`${f}\``);
+    const readme = readFileSync(join(EXAMPLES_DIR, "README.md"), "utf8");
+    for (const f of EXAMPLE_FILES) expect(readme, f).toContain(`\`${f}\``);
   });
 
-  describe.each(files)("%s", (name) => {
-    const file = join(EXAMPLES, name);
+  describe.each(EXAMPLE_FILES)("%s", (name) => {
+    const file = join(EXAMPLES_DIR, name);
     const source = readFileSync(file, "utf8");
-    const sizes = SMALL[name] ?? {};
+    const sizes = SMALL_SIZES[name] ?? {};
 
     it("starts with a header comment", () => {
       expect(source.startsWith("#")).toBe(true);

@@ -2,12 +2,41 @@
  * Shared steps of the example and stdlib tests: check a program, make seeded
  * inputs for it, run it on the reference interpreter and on the JS backend.
  */
+import { readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import { check, compile } from "../../src/compiler.js";
 import { interpret } from "../../src/ir/interpret.js";
 import type { Program } from "../../src/ir/types.js";
 import { Tensor } from "../../src/runtime/tensor.js";
 import { randomTensor, relativeError, seededUniform } from "./reference.js";
+
+/** The examples/ folder, with a trailing slash. */
+export const EXAMPLES_DIR = fileURLToPath(new URL("../../examples/", import.meta.url));
+
+/** The example programs' file names, sorted. */
+export const EXAMPLE_FILES: readonly string[] = readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith(".tns")).sort();
+
+/**
+ * Sizes that keep the float64 interpreter fast, per example. Deliberately
+ * uneven (and odd where a stride rounds down) so transposed or misgrouped
+ * indices show up. Examples not listed run at their defaults.
+ */
+export const SMALL_SIZES: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+  "matmul.tns": { n: 12, k: 10, m: 8 },
+  "batched_einsum.tns": { batch: 2, heads: 3, nq: 5, nk: 7, dk: 4 },
+  "attention.tns": { n: 12, d: 8 },
+  "causal_attention.tns": { n: 12, d: 8 },
+  "conv2d.tns": { c: 3, h: 9, w: 8, o: 4, kh: 3, kw: 2 },
+  "maxpool.tns": { c: 3, h: 9, w: 8 },
+  "layernorm.tns": { n: 6, d: 16 },
+  "mlp.tns": { n: 5, d: 7, hidden: 9, classes: 4 },
+  "kron_matvec.tns": { p: 3, q: 4, r: 5, s: 2 },
+  "tensor_train.tns": { m1: 2, m2: 3, m3: 2, n1: 3, n2: 2, n3: 2, r1: 2, r2: 3 },
+  "tucker.tns": { n1: 5, n2: 4, n3: 3, r1: 2, r2: 3, r3: 2 },
+  "grouping.tns": { r: 4, c: 6 },
+  "softmax_stdlib.tns": { n: 5, m: 7 },
+};
 
 /** Largest allowed max |js - ref| / (max |ref| + 1e-6) for f32 outputs of the JS backend. */
 export const JS_TOLERANCE = 1e-4;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DiagnosticBag } from "../../src/diagnostics/diagnostic.js";
-import type { Def, Expr, FnDecl, ImportDecl, Item, Module, SizeDecl, TensorDecl } from "../../src/parser/ast.js";
+import type { Def, Expr, FnDecl, ImportDecl, Module, SizeDecl, TensorDecl } from "../../src/parser/ast.js";
 import { parseModule } from "../../src/parser/index.js";
 import { sexpr } from "./sexpr.js";
 

@@ -4,8 +4,7 @@
  * original IR; random garbage never crashes `compile`; huge sizes are
  * diagnostics, not crashes.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { check, compile, type CompileOptions } from "../../src/compiler.js";
@@ -15,6 +14,7 @@ import type { DefNode, Program } from "../../src/ir/types.js";
 import { boundVars } from "../../src/ir/walk.js";
 import { inlineAllCalls } from "../../src/passes/inline-calls.js";
 import { relativeError } from "../backends/support.js";
+import { EXAMPLE_FILES, EXAMPLES_DIR } from "../examples/harness.js";
 import { programToSource, sourceInputs, sourceWeights, unrepresentable, type ToSourceOptions } from "../support/to-source.js";
 
 /**
@@ -112,11 +112,7 @@ describe("random IR programs through source and the whole pipeline", () => {
   });
 });
 
-const EXAMPLES_DIR = fileURLToPath(new URL("../../examples/", import.meta.url));
-const EXAMPLES = readdirSync(EXAMPLES_DIR)
-  .filter((f) => f.endsWith(".tns"))
-  .sort()
-  .map((f) => ({ file: `examples/${f}`, text: readFileSync(EXAMPLES_DIR + f, "utf8") }));
+const EXAMPLES = EXAMPLE_FILES.map((f) => ({ file: `examples/${f}`, text: readFileSync(EXAMPLES_DIR + f, "utf8") }));
 
 /** Source split into tokens the way a person edits it: names, numbers, strings, operators, blanks, comments. */
 function tokens(text: string): string[] {

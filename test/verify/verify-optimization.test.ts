@@ -4,8 +4,7 @@
  * interpreter); an unsound pass injected through `passes` is caught; the
  * comparison itself handles NaN, infinities and all-zero outputs.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compile } from "../../src/compiler.js";
 import { InternalCompilerError } from "../../src/diagnostics/diagnostic.js";
@@ -17,26 +16,7 @@ import type { Pass } from "../../src/passes/pass.js";
 import {
   OPTIMIZATION_TOLERANCE, VerificationError, outputDifference, verificationInputs, verificationLines, verifyOptimization,
 } from "../../src/passes/verify-optimization.js";
-
-const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
-const files = readdirSync(EXAMPLES).filter((f) => f.endsWith(".tns")).sort();
-
-/** Sizes that keep the interpreter fast; uneven so misplaced indices show. Unlisted examples run at their defaults. */
-const SMALL: Record<string, Record<string, number>> = {
-  "matmul.tns": { n: 12, k: 10, m: 8 },
-  "batched_einsum.tns": { batch: 2, heads: 3, nq: 5, nk: 7, dk: 4 },
-  "attention.tns": { n: 12, d: 8 },
-  "causal_attention.tns": { n: 12, d: 8 },
-  "conv2d.tns": { c: 3, h: 9, w: 8, o: 4, kh: 3, kw: 2 },
-  "maxpool.tns": { c: 3, h: 9, w: 8 },
-  "layernorm.tns": { n: 6, d: 16 },
-  "mlp.tns": { n: 5, d: 7, hidden: 9, classes: 4 },
-  "kron_matvec.tns": { p: 3, q: 4, r: 5, s: 2 },
-  "tensor_train.tns": { m1: 2, m2: 3, m3: 2, n1: 3, n2: 2, n3: 2, r1: 2, r2: 3 },
-  "tucker.tns": { n1: 5, n2: 4, n3: 3, r1: 2, r2: 3, r3: 2 },
-  "grouping.tns": { r: 4, c: 6 },
-  "softmax_stdlib.tns": { n: 5, m: 7 },
-};
+import { EXAMPLE_FILES, EXAMPLES_DIR, SMALL_SIZES } from "../examples/harness.js";
 
 /** A pass that scales every output by `1 + eps`: wrong, by as little as asked. */
 function scaleOutputs(eps: number): Pass {
@@ -57,14 +37,14 @@ const MATMUL = "size n = 3, k = 4, m = 2\ninput A[n, k], B[k, m]\noutput C[i, j]
 
 describe("verifyOutputs on the examples", () => {
   it("covers every example", () => {
-    expect(files.length).toBeGreaterThan(5);
-    for (const f of files) expect(SMALL, `small sizes for ${f}`).toHaveProperty([f]);
+    expect(EXAMPLE_FILES.length).toBeGreaterThan(5);
+    for (const f of EXAMPLE_FILES) expect(SMALL_SIZES, `small sizes for ${f}`).toHaveProperty([f]);
   });
 
-  for (const f of files) {
+  for (const f of EXAMPLE_FILES) {
     it(`${f}: optimized agrees with unoptimized, backend with the interpreter`, () => {
-      const source = readFileSync(EXAMPLES + f, "utf8");
-      const compiled = compile(source, { file: `examples/${f}`, sizes: SMALL[f], verifyOutputs: true });
+      const source = readFileSync(EXAMPLES_DIR + f, "utf8");
+      const compiled = compile(source, { file: `examples/${f}`, sizes: SMALL_SIZES[f], verifyOutputs: true });
       expect(compiled.ok, compiled.formatDiagnostics()).toBe(true);
       const v = compiled.verification!;
       expect(v).not.toBeNull();
@@ -81,11 +61,11 @@ describe("verifyOutputs on the examples", () => {
   }
 
   it("the optimizer really rewrites some examples, so the comparison is not vacuous", () => {
-    const changed = files.filter((f) => {
-      const compiled = compile(readFileSync(EXAMPLES + f, "utf8"), { file: f, sizes: SMALL[f] });
+    const changed = EXAMPLE_FILES.filter((f) => {
+      const compiled = compile(readFileSync(EXAMPLES_DIR + f, "utf8"), { file: f, sizes: SMALL_SIZES[f] });
       return compiled.passLog.some((e) => e.changed && e.pass !== "inline-calls");
     });
-    expect(changed.length).toBeGreaterThan(files.length / 2);
+    expect(changed.length).toBeGreaterThan(EXAMPLE_FILES.length / 2);
   });
 });
 

@@ -71,6 +71,7 @@
  */
 import type { Affine } from "../../ir/types.js";
 import { EPILOGUE_ACC, type Contraction, type EpilogueContraction, type KExpr, type Loop } from "../kernel/types.js";
+import { visitKExpr } from "../kernel/walk.js";
 import type { Ref, ValueType } from "./binaryen.js";
 import { localIndex, narrow, wasmExpr } from "./emit-expr.js";
 import { countedLoop } from "./emit-kernel.js";
@@ -152,14 +153,10 @@ interface EpiloguePlan extends StoreEpilogue {
 
 /** Loop variables an expression reads (index values and load offsets). */
 function varsOf(e: KExpr, into: Set<string>): void {
-  switch (e.kind) {
-    case "index": into.add(e.var); break;
-    case "load": for (const t of e.offset.terms) into.add(t.var); break;
-    case "unary": varsOf(e.arg, into); break;
-    case "binary": varsOf(e.lhs, into); varsOf(e.rhs, into); break;
-    case "select": varsOf(e.cond, into); varsOf(e.then, into); varsOf(e.else, into); break;
-    default: break;
-  }
+  visitKExpr(e, (x) => {
+    if (x.kind === "index") into.add(x.var);
+    if (x.kind === "load") for (const t of x.offset.terms) into.add(t.var);
+  });
 }
 
 /**

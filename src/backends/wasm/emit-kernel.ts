@@ -27,6 +27,7 @@
  */
 import { type Affine, type AffineTerm, reduceIdentity } from "../../ir/types.js";
 import type { KExpr, Loop, Stmt } from "../kernel/types.js";
+import { localsReadBy } from "../kernel/walk.js";
 import type { Ref } from "./binaryen.js";
 import { combine, localIndex, narrow, wasmExpr, widen } from "./emit-expr.js";
 import { emitVectorLoop, vectorEnd } from "./emit-vector-loop.js";
@@ -134,17 +135,6 @@ export function emitStmts(
   return out;
 }
 
-/** Kernel locals an expression reads. */
-function readsOf(e: KExpr, into: Set<string>): void {
-  switch (e.kind) {
-    case "local": into.add(e.name); break;
-    case "unary": readsOf(e.arg, into); break;
-    case "binary": readsOf(e.lhs, into); readsOf(e.rhs, into); break;
-    case "select": readsOf(e.cond, into); readsOf(e.then, into); readsOf(e.else, into); break;
-    default: break;
-  }
-}
-
 /** Whether statements only read kernel locals they define themselves (nothing flows in or out of them). */
 function selfContained(stmts: readonly Stmt[]): boolean {
   const defined = new Set<string>();
@@ -152,10 +142,10 @@ function selfContained(stmts: readonly Stmt[]): boolean {
     const reads = new Set<string>();
     switch (s.kind) {
       case "loop": return ok(s.body);
-      case "let": readsOf(s.value, reads); defined.add(s.name); break;
+      case "let": localsReadBy(s.value, reads); defined.add(s.name); break;
       case "declare": defined.add(s.name); break;
-      case "update": readsOf(s.value, reads); reads.add(s.name); break;
-      case "store": readsOf(s.value, reads); break;
+      case "update": localsReadBy(s.value, reads); reads.add(s.name); break;
+      case "store": localsReadBy(s.value, reads); break;
       case "fill": break;
     }
     return [...reads].every((r) => defined.has(r));

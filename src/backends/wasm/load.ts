@@ -92,15 +92,14 @@ export function loadWasm(
   } catch (e) {
     throw new InternalCompilerError(`emitted WebAssembly does not instantiate: ${(e as Error).message}`);
   }
-  const view = (name: string) => {
-    const b = kp.buffers.find((x) => x.name === name)!;
-    return new (arrayTypeOf(b.dtype))(memory.buffer, art.layout.offsets.get(name)!, b.size);
-  };
+  // The memory never grows (it is created at the arena's size), so views into it stay valid: made once, here.
+  const views = new Map(kp.buffers.map((b) => [b.name, new (arrayTypeOf(b.dtype))(memory.buffer, art.layout.offsets.get(b.name)!, b.size)]));
   const specs = kp.buffers.filter((b) => b.role === "input");
+  const outputs = kp.outputs.map((name) => ({ buffer: kp.buffers.find((x) => x.name === name)!, view: views.get(name)! }));
   const missingWeights: string[] = [];
   for (const b of kp.buffers) {
     if (b.role !== "weight") continue;
-    if (b.data) view(b.name).set(b.data);
+    if (b.data) views.get(b.name)!.set(b.data);
     else missingWeights.push(b.name);
   }
   const executable: Executable = {
@@ -112,14 +111,13 @@ export function loadWasm(
         })));
       }
       checkInputs(specs, inputs);
-      for (const s of specs) view(s.name).set(inputs[s.name]!.data);
+      for (const s of specs) views.get(s.name)!.set(inputs[s.name]!.data);
       if (threaded) threaded.run();
       else run();
       const out: Record<string, Tensor> = {};
-      for (const name of kp.outputs) {
-        const b = kp.buffers.find((x) => x.name === name)!;
+      for (const { buffer: b, view } of outputs) {
         // A typed array built from the view copies it: 0.4 ms for 4 MB where `slice()` took 0.6 to 0.7 (Node 20).
-        out[name] = new Tensor(b.dtype, b.shape, new (arrayTypeOf(b.dtype))(view(name)));
+        out[b.name] = new Tensor(b.dtype, b.shape, new (arrayTypeOf(b.dtype))(view));
       }
       return out;
     },

@@ -17,6 +17,7 @@
  */
 import type { Affine, DType } from "../../ir/types.js";
 import type { Contraction, KExpr, Kernel, KernelProgram, Loop, Stmt } from "../kernel/types.js";
+import { localsReadBy, someKExpr, visitKExpr } from "../kernel/walk.js";
 import { contractionUnits, simdContractionApplies } from "./emit-contraction.js";
 import { LANES, vectorizeLoop } from "./vectorize.js";
 
@@ -65,12 +66,9 @@ export function simdProductOf(k: Kernel, dtypeOf: (buffer: string) => string): C
 
 /** Nodes of an expression (a rough count of its operations). */
 function exprSize(e: KExpr): number {
-  switch (e.kind) {
-    case "unary": return 1 + exprSize(e.arg);
-    case "binary": return 1 + exprSize(e.lhs) + exprSize(e.rhs);
-    case "select": return 1 + exprSize(e.cond) + exprSize(e.then) + exprSize(e.else);
-    default: return 1;
-  }
+  let nodes = 0;
+  visitKExpr(e, () => nodes++);
+  return nodes;
 }
 
 /**
@@ -143,15 +141,9 @@ function restRange(offset: Affine, v: string, extents: ReadonlyMap<string, numbe
 
 /** Every access to `target` in the statements, with the extents of the loops around it (inside the split loop). */
 function targetAccesses(stmts: readonly Stmt[], target: string, extents: Map<string, number>, into: { offset: Affine; extents: Map<string, number>; write: boolean }[]): void {
-  const loads = (e: KExpr): void => {
-    switch (e.kind) {
-      case "load": if (e.buffer === target) into.push({ offset: e.offset, extents, write: false }); break;
-      case "unary": loads(e.arg); break;
-      case "binary": loads(e.lhs); loads(e.rhs); break;
-      case "select": loads(e.cond); loads(e.then); loads(e.else); break;
-      default: break;
-    }
-  };
+  const loads = (e: KExpr): void => visitKExpr(e, (x) => {
+    if (x.kind === "load" && x.buffer === target) into.push({ offset: x.offset, extents, write: false });
+  });
   for (const s of stmts) {
     switch (s.kind) {
       case "loop": targetAccesses(s.body, target, new Map(extents).set(s.var, s.extent), into); break;
@@ -167,24 +159,7 @@ function targetAccesses(stmts: readonly Stmt[], target: string, extents: Map<str
 
 /** Whether an expression reads the value of loop variable `v`. */
 function readsIndex(e: KExpr, v: string): boolean {
-  switch (e.kind) {
-    case "index": return e.var === v;
-    case "unary": return readsIndex(e.arg, v);
-    case "binary": return readsIndex(e.lhs, v) || readsIndex(e.rhs, v);
-    case "select": return readsIndex(e.cond, v) || readsIndex(e.then, v) || readsIndex(e.else, v);
-    default: return false;
-  }
-}
-
-/** Kernel locals an expression reads. */
-function localsRead(e: KExpr, into: Set<string>): void {
-  switch (e.kind) {
-    case "local": into.add(e.name); break;
-    case "unary": localsRead(e.arg, into); break;
-    case "binary": localsRead(e.lhs, into); localsRead(e.rhs, into); break;
-    case "select": localsRead(e.cond, into); localsRead(e.then, into); localsRead(e.else, into); break;
-    default: break;
-  }
+  return someKExpr(e, (x) => x.kind === "index" && x.var === v);
 }
 
 /** The first kernel local the statements read before defining it (one that would flow between iterations), or null. */
@@ -195,10 +170,10 @@ function localFromOutside(stmts: readonly Stmt[]): string | null {
       const reads = new Set<string>();
       switch (s.kind) {
         case "loop": { const r = walk(s.body); if (r !== null) return r; continue; }
-        case "let": localsRead(s.value, reads); break;
+        case "let": localsReadBy(s.value, reads); break;
         case "declare": break;
-        case "update": localsRead(s.value, reads); reads.add(s.name); break;
-        case "store": localsRead(s.value, reads); break;
+        case "update": localsReadBy(s.value, reads); reads.add(s.name); break;
+        case "store": localsReadBy(s.value, reads); break;
         case "fill": break;
       }
       for (const r of reads) if (!defined.has(r)) return r;

@@ -22,6 +22,7 @@
  */
 import type { Affine, BinaryOp, DType, ReduceOp, UnaryOp } from "../../ir/types.js";
 import type { KExpr, Loop } from "../kernel/types.js";
+import { visitKExpr } from "../kernel/walk.js";
 
 /** Lanes per vector (f32x4). */
 export const LANES = 4;
@@ -105,13 +106,7 @@ function checkExpr(e: KExpr, loop: Loop, vc: VectorContext, accumulators: Readon
 
 /** Buffers and offsets an expression loads. */
 function loadsOf(e: KExpr, into: { buffer: string; offset: Affine }[]): void {
-  switch (e.kind) {
-    case "load": into.push(e); break;
-    case "unary": loadsOf(e.arg, into); break;
-    case "binary": loadsOf(e.lhs, into); loadsOf(e.rhs, into); break;
-    case "select": loadsOf(e.cond, into); loadsOf(e.then, into); loadsOf(e.else, into); break;
-    default: break;
-  }
+  visitKExpr(e, (x) => { if (x.kind === "load") into.push(x); });
 }
 
 const sameAffine = (a: Affine, b: Affine): boolean =>

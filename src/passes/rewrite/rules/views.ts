@@ -6,7 +6,7 @@
  * pairs then has plain indices only, which `order-contractions` can split
  * into pairwise contractions: for y = (A ⊗ B)·x this is vec(B·X·Aᵀ).
  */
-import type { Access, Affine, DefNode, Program, TensorNode } from "../../../ir/types.js";
+import type { Access, Affine, DefNode, TensorNode } from "../../../ir/types.js";
 import { access, affine, affineVar, numel } from "../../../ir/types.js";
 import { affineEquals, affineKey, exprKey, mapExpr } from "../../../ir/walk.js";
 import { programRule } from "../rule.js";
