@@ -6,6 +6,7 @@ import { expect } from "vitest";
 import type { Program } from "../../src/ir/types.js";
 import { interpret } from "../../src/ir/interpret.js";
 import { randomTensor } from "../../src/runtime/random.js";
+import type { Executable } from "../../src/runtime/executable.js";
 import type { Tensor } from "../../src/runtime/tensor.js";
 
 /** Seeded random values for every input of a program. */
@@ -70,3 +71,18 @@ input W: ${dtype}[${k}, ${n}]
 input b: ${biasType}[${n}]
 output H: ${dtype}[${m}, ${n}] = [i:${m}, j:${n}] relu(sum(k:${k}) X[i, k] * W[k, j] + b[j])
 `;
+
+/**
+ * Runs `exe` and `reference` on seeded inputs of `p` and asserts the same
+ * bits every time; disposes `exe` (its worker threads) afterwards.
+ */
+export function expectSameBitsAs(p: Program, exe: Executable, reference: Executable, seeds: readonly number[] = [1, 2]): void {
+  try {
+    for (const seed of seeds) {
+      const inputs = inputsFor(p, seed);
+      expectSameBits(exe.run(inputs), reference.run(inputs));
+    }
+  } finally {
+    exe.dispose?.();
+  }
+}

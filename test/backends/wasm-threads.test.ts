@@ -15,7 +15,7 @@ import { parseProgramText } from "../../src/ir/parse-text.js";
 import type { Program } from "../../src/ir/types.js";
 import { sizeTriples, transposedB, TRANSPOSED_CASES } from "./contraction-cases.js";
 import { CORPUS } from "./corpus.js";
-import { expectMatchesInterpreter, expectSameBits, inputsFor } from "./support.js";
+import { expectMatchesInterpreter, expectSameBits, expectSameBitsAs, inputsFor } from "./support.js";
 import { WA } from "../support/webassembly.js";
 
 const binaryen = await loadBinaryen();
@@ -43,16 +43,7 @@ function expectThreadedEqualsSingle(p: Program): boolean {
   const splits = parallelKernels(lowerToKernels(p), 0).length > 0;
   const threaded = split.compile(p);
   expect(threaded.code.includes("_unit"), "threaded entry points").toBe(splits);
-  const exe = threaded.executable;
-  const reference = single.compile(p).executable;
-  try {
-    for (const seed of [1, 2]) {
-      const inputs = inputsFor(p, seed);
-      expectSameBits(exe.run(inputs), reference.run(inputs));
-    }
-  } finally {
-    exe.dispose?.();
-  }
+  expectSameBitsAs(p, threaded.executable, single.compile(p).executable);
   return splits;
 }
 
