@@ -8,6 +8,7 @@ import { lowerToKernels } from "../../src/backends/kernel/lower.js";
 import {
   emitWasm, loadBinaryen, loadThreadHost, loadWasm, parallelKernels, PARALLEL_MIN_FLOPS, wasmBackendFactory, type ThreadHost,
 } from "../../src/backends/wasm/index.js";
+import { contractionScratchBytes, FIXED_PANEL_THREADS } from "../../src/backends/wasm/emit-contraction.js";
 import { START_AT_ONCE_FLOPS } from "../../src/backends/wasm/load.js";
 import { WorkerPool } from "../../src/backends/wasm/threads.js";
 import { compileAsync } from "../../src/compiler.js";
@@ -62,10 +63,41 @@ describe.skipIf(host === null)("threads on the wasm backend", () => {
     expect(threaded.text).toMatch(/\(import "env" "memory" \(memory \$arena \d+ 65536 shared\)\)/);
     // 128 columns: 8 units of 16 (a pair of 8-wide panels each).
     expect(threaded.parallel).toEqual([expect.objectContaining({ kernel: 0, entry: "k0_C_unit", units: 8 })]);
-    // Two panels of scratch, one per thread.
-    const [p] = threaded.parallel;
-    expect(threaded.layout.bytes).toBeGreaterThanOrEqual(p!.scratch + 2 * p!.scratchBytes);
+    // Two panels of scratch, one per thread, and each thread's copy of the panel functions packs into its own.
+    const c = large.kernels[0]!.contraction!;
+    expect(threaded.layout.bytes).toBeGreaterThanOrEqual(threaded.layout.scratch.get(0)! + 2 * contractionScratchBytes(c));
+    expect(threaded.text).toContain("(func $k0_C_pair_p8 ");
+    expect(threaded.text).toContain("(func $k0_C_t1_pair_p8 ");
+    expect(threaded.text).not.toContain("_tn_");
   });
+
+  // Threads 0-3 have panel functions of their own, later ones share a copy that takes the panel's address.
+  for (const threads of [3, FIXED_PANEL_THREADS + 2]) {
+    it(`every thread's copy of the panel functions (${threads} threads) computes its units as one thread does`, () => {
+      const p = parseProgramText(matmul(37, 75, 29)); // column groups: 4 pairs, an 8-wide, no 4-wide, a 3-wide edge
+      const kp = lowerToKernels(p);
+      const art = emitWasm(binaryen, kp, { threads, parallelMinFlops: 0 });
+      expect(art.text.includes("_tn_")).toBe(threads > FIXED_PANEL_THREADS);
+      const memory = new WA.Memory({ initial: art.pages, maximum: art.pages, shared: true });
+      const instance = new WA.Instance(new WA.Module(art.binary), { env: { memory } });
+      const [job] = art.parallel;
+      const unit = instance.exports[job!.entry] as (u: number, thread: number) => void;
+      const inputs = inputsFor(p, 7);
+      const reference = single.compile(p).executable.run(inputs)["C"]!;
+      const view = (name: string): Float32Array => {
+        const b = kp.buffers.find((x) => x.name === name)!;
+        return new Float32Array(memory.buffer, art.layout.offsets.get(name)!, b.size);
+      };
+      view("A").set(inputs["A"]!.data);
+      view("B").set(inputs["B"]!.data);
+      // Each thread runs every unit in turn (the output is overwritten alike each time).
+      for (let t = 0; t < threads; t++) {
+        view("C").fill(Number.NaN);
+        for (let u = 0; u < job!.units; u++) unit(u, t);
+        expect(Array.from(view("C")).every((x, k) => Object.is(x, reference.data[k])), `thread ${t}`).toBe(true);
+      }
+    });
+  }
 
   it("a single-threaded backend (threads: 1) builds the unshared module", () => {
     const code = single.compile(parseProgramText(matmul(128, 128, 128))).code;
@@ -171,15 +203,15 @@ output C: f32[2, 3, 9, 20] = [a:2, b:3, i:9, j:20] sum(k:17) A[a, b, i, k] * B[k
     const module = new WA.Module(art.binary);
     const instance = new WA.Instance(module, { env: { memory } });
     const [p] = art.parallel;
-    const unit = instance.exports[p!.entry] as (u: number, scratch: number) => void;
+    const unit = instance.exports[p!.entry] as (u: number, thread: number) => void;
     const pool = new WorkerPool(host!, { module, memory, imports: [], entries: [p!.entry] }, 2);
     let mine = p!.units;
     // The worker starts while the jobs run; it is up well before this bound.
     for (let job = 0; job < 2000 && mine === p!.units; job++) {
       mine = 0;
-      pool.run({ entry: 0, units: p!.units, scratch: p!.scratch, scratchBytes: p!.scratchBytes }, (u, s) => {
+      pool.run({ entry: 0, units: p!.units }, (u, t) => {
         mine++;
-        unit(u, s);
+        unit(u, t);
       });
     }
     pool.dispose();

@@ -30,18 +30,26 @@
  * relaxed-simd.ts) each `c += a*b` is one `f32x4.relaxed_madd`, fused on
  * hosts with FMA; otherwise an `f32x4.mul` and an `f32x4.add`.
  *
- * In a module built for threads (see threads.ts) the panel functions take the
- * scratch address as a fifth parameter, since each thread packs into its own
- * panel, and the kernel gets a second entry point `NAME_unit(u, scratch)`
- * that computes work unit `u` alone: one column group (a pair of 8-wide
- * panels, the lone 8-wide, the 4-wide or the scalar edge) of one batch
- * element, all its rows, so the threads write disjoint columns of the output
- * and every output element is computed by exactly the instructions of the
- * single-threaded kernel:
+ * In a module built for threads (see threads.ts) each thread packs into a
+ * panel of its own, and the kernel gets a second entry point `NAME_unit(u,
+ * t)` that computes work unit `u` on thread `t`: one column group (a pair of
+ * 8-wide panels, the lone 8-wide, the 4-wide or the scalar edge) of one
+ * batch element, all its rows, so the threads write disjoint columns of the
+ * output and every output element is computed by exactly the instructions of
+ * the single-threaded kernel:
  *
  *     units of C[b, i, j] (batch 2, n = 28): u = 0 1 2 | 3 4 5
  *                                            b = 0     | 1
  *                                            j = 0..15, 16..23, 24..27 (pair_p8, p8, p4)
+ *
+ * The first {@link FIXED_PANEL_THREADS} threads each get their own copy of
+ * the panel functions, with their panel's address as a constant
+ * (`NAME_pair_p8` for thread 0, which the whole kernel also calls,
+ * `NAME_t1_pair_p8` for thread 1, ...); any further threads share one copy
+ * that takes the address as a parameter (`NAME_tn_pair_p8`). A constant
+ * address is what the single-threaded module has, and it matters: in V8 (Node
+ * 20, AMD EPYC) a 1024³ product ran 11-13% slower with the address a
+ * parameter, with the same machine code in the `k` loop but for its registers.
  *
  * Accumulation is in float32, like other float32 matrix-product libraries;
  * the general (scalar) path accumulates in float64. A constant `scale`
@@ -128,11 +136,11 @@ function rangeLoop(ctx: FunctionContext, v: number, from: number, to: number, st
 
 /**
  * Parameters of every outlined part: output, A and B base addresses, first
- * column, (threaded) the scratch address, and the values of the batch
- * variables an epilogue reads.
+ * column, (in the copy for threads past {@link FIXED_PANEL_THREADS}) the
+ * scratch address, and the values of the batch variables an epilogue reads.
  */
-const partParams = (threaded: boolean, batchVars: number): readonly ValueType[] =>
-  Array<ValueType>(4 + (threaded ? 1 : 0) + batchVars).fill("i32");
+const partParams = (scratchParam: boolean, batchVars: number): readonly ValueType[] =>
+  Array<ValueType>(4 + (scratchParam ? 1 : 0) + batchVars).fill("i32");
 
 /**
  * The elementwise work of an `EpilogueContraction`: the value stored at each
@@ -186,8 +194,9 @@ function planEpilogue(ctx: FunctionContext, c: Contraction, e: StoreEpilogue): E
 const scopeOf = (v: string): WasmScope => ({ var: v, prelude: [], memo: new Map() });
 
 /**
- * Where a contraction packs its panels: a fixed arena offset, or (threaded)
- * the `scratch` parameter of each part, as each thread has its own panel.
+ * Where a contraction packs its panels: a fixed arena offset (one per
+ * specialised thread), or the `scratch` parameter of each part (the copy
+ * shared by threads past {@link FIXED_PANEL_THREADS}).
  */
 type ScratchPlace = { readonly fixed: number } | { readonly parameter: true };
 
@@ -508,24 +517,59 @@ function batchBase(ctx: FunctionContext, buffer: string, base: Affine): Ref {
   return base.terms.length === 0 ? m.i32Const(start) : m.i32("add", ctx.terms(base.terms, 4), m.i32Const(start));
 }
 
+/**
+ * Threads whose panel functions are specialised to their own panel's
+ * address (see the header); a thread beyond them passes the address as a
+ * parameter. Each copy of the panel functions is about as large as the rest
+ * of the kernel, so four bound the module's growth.
+ */
+export const FIXED_PANEL_THREADS = 4;
+
 /** Options of {@link emitSimdContraction}. */
 export interface SimdContractionOptions {
   /**
-   * Also emit the threaded entry point `NAME_unit(u, scratch)` (the panel
-   * functions then take the scratch address as a parameter; the kernel
-   * function itself still packs at `scratch`).
+   * Threads the module is built for (default 1). Above 1, also emit the
+   * threaded entry point `NAME_unit(u, t)`; thread `t` packs at `scratch +
+   * t · contractionScratchBytes(c)`, thread 0 (and the kernel function
+   * itself) at `scratch`.
    */
-  readonly threaded?: boolean;
+  readonly threads?: number;
   /** Elementwise work applied to each output as it is stored (an `EpilogueContraction`'s). */
   readonly epilogue?: StoreEpilogue;
+}
+
+/** The outlined functions of one copy of a contraction's column groups (null where the contraction has no such group). */
+interface PanelSet {
+  readonly pair: PanelCall;
+  readonly p8: PanelCall;
+  readonly p4: PanelCall;
+  readonly edge: PanelCall;
+  /** Whether its functions take the scratch address as a parameter. */
+  readonly scratchParam: boolean;
+}
+
+type PanelCall = ((args: Ref[]) => Ref) | null;
+
+/** Adds one copy of the column-group functions, named `NAME_SUFFIX_pair_p8` etc. (`NAME_pair_p8` for an empty suffix). */
+function addPanelSet(ctx: FunctionContext, c: Contraction, place: ScratchPlace, epilogue: EpiloguePlan | null, name: string, suffix: string, panels: Panels): PanelSet {
+  const prefix = suffix === "" ? name : `${name}_${suffix}`;
+  const part = (group: string, build: (e: ContractionEmitter) => Ref[]): ((args: Ref[]) => Ref) => outline(ctx, c, place, epilogue, `${prefix}_${group}`, build);
+  return {
+    pair: panels.n16 > 0 ? part(`pair_p${NR}`, (e) => e.panel(NR, PAIR)) : null,
+    p8: panels.p8 >= 0 ? part(`p${NR}`, (e) => e.panel(NR)) : null,
+    p4: panels.p4 >= 0 ? part("p4", (e) => e.panel(4)) : null,
+    edge: panels.edge >= 0 ? part("edge", (e) => e.scalarColumns(panels.edge)) : null,
+    scratchParam: !("fixed" in place),
+  };
 }
 
 /**
  * The body of a kernel function computing a float32 contraction with SIMD128;
  * `scratch` is the arena offset of its panel ({@link contractionScratchBytes}
- * bytes). Each column group is its own function (`NAME_pair_p8`, `NAME_p8`, `NAME_p4`, and
- * `NAME_edge` for the last columns), called once per panel: V8 first runs new
- * code unoptimized and can only switch a function to optimized code between
+ * bytes; one per thread in a module built for threads). Each column group is
+ * its own function (`NAME_pair_p8`, `NAME_p8`, `NAME_p4`, and `NAME_edge` for
+ * the last columns), called once per panel: V8 first runs new code
+ * unoptimized and can only switch a function to optimized code between
  * calls, so a long loop nest kept in one function would run unoptimized for
  * the whole first run.
  *
@@ -536,27 +580,24 @@ export interface SimdContractionOptions {
  */
 export function emitSimdContraction(ctx: FunctionContext, c: Contraction, scratch: number, name: string, options: SimdContractionOptions = {}): Ref[] {
   const m = ctx.m;
-  const threaded = options.threaded ?? false;
-  const place: ScratchPlace = threaded ? { parameter: true } : { fixed: scratch };
+  const threads = options.threads ?? 1;
   const epilogue = options.epilogue ? planEpilogue(ctx, c, options.epilogue) : null;
   const batchArgs = epilogue?.batchVars ?? [];
   const bases = [ctx.locals.fresh("i32"), ctx.locals.fresh("i32"), ctx.locals.fresh("i32")] as const;
   const j0 = ctx.locals.fresh("i32");
-  const args = (j: Ref): Ref[] => [
-    ...bases.map((b) => m.get(b, "i32")), j, ...(threaded ? [m.i32Const(scratch)] : []), ...batchArgs.map((v) => m.get(ctx.loopVar(v), "i32")),
-  ];
+  const args = (j: Ref): Ref[] => [...bases.map((b) => m.get(b, "i32")), j, ...batchArgs.map((v) => m.get(ctx.loopVar(v), "i32"))];
   const panels = panelsOf(c);
+  const bytes = contractionScratchBytes(c);
+  const sets = range(Math.min(threads, FIXED_PANEL_THREADS)).map((t) =>
+    addPanelSet(ctx, c, { fixed: scratch + t * bytes }, epilogue, name, t === 0 ? "" : `t${t}`, panels));
+  if (threads > FIXED_PANEL_THREADS) sets.push(addPanelSet(ctx, c, { parameter: true }, epilogue, name, "tn", panels));
+  const { pair, p8, p4, edge } = sets[0]!;
   const calls: Ref[] = [];
-  const part = (suffix: string, build: (e: ContractionEmitter) => Ref[]): ((args: Ref[]) => Ref) => outline(ctx, c, place, epilogue, `${name}_${suffix}`, build);
-  const pair = panels.n16 > 0 ? part(`pair_p${NR}`, (e) => e.panel(NR, PAIR)) : null;
-  const p8 = panels.p8 >= 0 ? part(`p${NR}`, (e) => e.panel(NR)) : null;
-  const p4 = panels.p4 >= 0 ? part("p4", (e) => e.panel(4)) : null;
-  const edge = panels.edge >= 0 ? part("edge", (e) => e.scalarColumns(panels.edge)) : null;
   if (pair) calls.push(...rangeLoop(ctx, j0, 0, panels.n16, PAIR * NR, [pair(args(m.get(j0, "i32")))]));
   if (p8) calls.push(p8(args(m.i32Const(panels.p8))));
   if (p4) calls.push(p4(args(m.i32Const(panels.p4))));
   if (edge) calls.push(edge(args(m.i32Const(panels.edge))));
-  if (threaded) emitUnitEntry(ctx, c, `${name}_unit`, panels, { pair, p8, p4, edge }, batchArgs);
+  if (threads > 1) emitUnitEntry(ctx, c, `${name}_unit`, panels, sets, { scratch, bytes }, batchArgs);
   const body = (): Ref[] => [
     m.set(bases[0], batchBase(ctx, c.out.buffer, c.out.base)),
     m.set(bases[1], batchBase(ctx, c.a.buffer, c.a.base)),
@@ -571,22 +612,22 @@ export function emitSimdContraction(ctx: FunctionContext, c: Contraction, scratc
   return nest(0);
 }
 
-type PanelCall = ((args: Ref[]) => Ref) | null;
-
 /**
- * Adds `name(u, scratch)`: work unit `u` of a contraction (batch element
- * `u / panels`, panel `u % panels`), packing at `scratch`. The batch
- * variables are recovered from the flat batch index, outermost first;
- * those in `batchArgs` (an epilogue's) are passed on to the panel.
+ * Adds `name(u, t)`: work unit `u` of a contraction (batch element `u /
+ * panels`, panel `u % panels`) on thread `t`, with thread t's copy of the
+ * panel functions (`sets[t]`; the last, parameterised copy for any `t` past
+ * the specialised ones, packing at `scratch + t · bytes`). The batch
+ * variables are recovered from the flat batch index, outermost first; those
+ * in `batchArgs` (an epilogue's) are passed on to the panel.
  */
 function emitUnitEntry(
-  ctx: FunctionContext, c: Contraction, name: string, panels: Panels, calls: { pair: PanelCall; p8: PanelCall; p4: PanelCall; edge: PanelCall },
-  batchArgs: readonly string[],
+  ctx: FunctionContext, c: Contraction, name: string, panels: Panels, sets: readonly PanelSet[],
+  panel0: { readonly scratch: number; readonly bytes: number }, batchArgs: readonly string[],
 ): void {
   const fn = ctx.sibling();
   const m = fn.m;
   const u = fn.locals.fresh("i32");
-  const scratch = fn.locals.fresh("i32");
+  const thread = fn.locals.fresh("i32");
   const batch = fn.locals.fresh("i32");
   const panel = fn.locals.fresh("i32");
   const bases = [fn.locals.fresh("i32"), fn.locals.fresh("i32"), fn.locals.fresh("i32")] as const;
@@ -607,23 +648,30 @@ function emitUnitEntry(
     m.set(bases[1], batchBase(fn, c.a.buffer, c.a.base)),
     m.set(bases[2], batchBase(fn, c.b.buffer, c.b.base)),
   );
-  const args = (j: Ref): Ref[] => [...bases.map(get), j, get(scratch), ...batchArgs.map((v) => get(fn.loopVar(v)))];
-  // Groups in order: pairs (group < n16 / 16), then the lone 8-wide panel, the 4-wide one and the edge;
+  const scratchOf = (): Ref => m.i32("add", m.i32Const(panel0.scratch), m.i32("mul", get(thread), m.i32Const(panel0.bytes)));
+  // One thread's copy: groups in order, pairs (group < n16 / 16), then the lone 8-wide panel, the 4-wide one and the edge;
   // built from the last, each test choosing between one group and those after it.
-  const pairs = panels.n16 / (PAIR * NR);
-  const singles = [[panels.p8, calls.p8], [panels.p4, calls.p4], [panels.edge, calls.edge]] as const;
-  const present = singles.filter(([j, call]) => j >= 0 && call !== null);
-  let chain: Ref | undefined;
-  for (let k = present.length - 1; k >= 0; k--) {
-    const [j, call] = present[k]!;
-    const one = call!(args(m.i32Const(j)));
-    chain = chain === undefined ? one : m.ifElse(m.i32("eq", get(panel), m.i32Const(pairs + k)), one, chain);
-  }
-  if (calls.pair) {
-    const pair = calls.pair(args(m.i32("mul", get(panel), m.i32Const(PAIR * NR))));
-    chain = chain === undefined ? pair : m.ifElse(m.i32("lt_u", get(panel), m.i32Const(pairs)), pair, chain);
-  }
-  body.push(chain!);
+  const groupsOf = (set: PanelSet): Ref => {
+    const args = (j: Ref): Ref[] => [...bases.map(get), j, ...(set.scratchParam ? [scratchOf()] : []), ...batchArgs.map((v) => get(fn.loopVar(v)))];
+    const pairs = panels.n16 / (PAIR * NR);
+    const singles = [[panels.p8, set.p8], [panels.p4, set.p4], [panels.edge, set.edge]] as const;
+    const present = singles.filter(([j, call]) => j >= 0 && call !== null);
+    let chain: Ref | undefined;
+    for (let k = present.length - 1; k >= 0; k--) {
+      const [j, call] = present[k]!;
+      const one = call!(args(m.i32Const(j)));
+      chain = chain === undefined ? one : m.ifElse(m.i32("eq", get(panel), m.i32Const(pairs + k)), one, chain);
+    }
+    if (set.pair) {
+      const pair = set.pair(args(m.i32("mul", get(panel), m.i32Const(PAIR * NR))));
+      chain = chain === undefined ? pair : m.ifElse(m.i32("lt_u", get(panel), m.i32Const(pairs)), pair, chain);
+    }
+    return chain!;
+  };
+  // Thread t < sets - 1 takes copy t; the last copy takes every thread from there on.
+  let dispatch = groupsOf(sets[sets.length - 1]!);
+  for (let t = sets.length - 2; t >= 0; t--) dispatch = m.ifElse(m.i32("eq", get(thread), m.i32Const(t)), groupsOf(sets[t]!), dispatch);
+  body.push(dispatch);
   m.addFunction(name, ["i32", "i32"], "none", fn.locals.types.slice(2), m.block([...fn.scopes[0]!.prelude, ...body]));
   m.exportFunction(name);
 }

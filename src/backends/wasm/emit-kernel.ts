@@ -166,7 +166,7 @@ function selfContained(stmts: readonly Stmt[]): boolean {
  *             (func $k0_S_b0 (param $i i32) (loop $j ...))
  *
  * With a `split` plan (parallel.ts) the kernel also gets the entry
- * `name_unit(u, scratch)` running iterations `u·chunk` up to
+ * `name_unit(u, t)` running iterations `u·chunk` up to
  * `min((u+1)·chunk, extent)` of its split loop, and, when fills precede
  * that loop, `name_pre()` running them (see {@link emitLoopUnitEntry}).
  *
@@ -215,12 +215,12 @@ export function emitKernelBody(
 const UNIT_VAR = "unit#";
 
 /**
- * Adds the exported `name_unit(u, scratch)` of a split loop (`scratch` is
- * unused: loop kernels need none). A scalar loop's unit calls its outlined
+ * Adds the exported `name_unit(u, t)` of a split loop (the thread `t` is
+ * unused: loop kernels need no scratch). A scalar loop's unit calls its outlined
  * per-iteration function `part` for `v = u·chunk .. min((u+1)·chunk,
  * extent) - 1`, so every iteration runs the function the whole kernel calls:
  *
- *     (func $k1_M_unit (param $u i32) (param $scratch i32)
+ *     (func $k1_M_unit (param $u i32) (param $t i32)
  *       v = u * 16; end = min(v + 16, 256)
  *       (loop (call $k1_M_b0 (local.get $v)) v += 1 (br_if (v < end))))
  *
@@ -235,7 +235,7 @@ function emitLoopUnitEntry(ctx: FunctionContext, loop: Loop, sizes: ReadonlyMap<
   const fn = ctx.sibling();
   const m = fn.m;
   const u = fn.loopVar(UNIT_VAR);
-  fn.locals.fresh("i32"); // the scratch parameter
+  fn.locals.fresh("i32"); // the thread parameter
   const get = (x: number): Ref => m.get(x, "i32");
   let body: Ref[];
   if (part !== null) {

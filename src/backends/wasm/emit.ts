@@ -18,8 +18,9 @@
  *
  * With `threads` > 1 and a kernel worth splitting (parallel.ts), the module
  * is built for threads instead: its memory is shared, each split kernel has
- * an exported entry `NAME_unit(u, scratch)` (a split product also one panel
- * of scratch per thread; a split loop a range of its outer loop per unit),
+ * an exported entry `NAME_unit(u, t)` running work unit `u` on thread `t` (a
+ * split product has one panel of scratch per thread; a split loop a range of
+ * its outer loop per unit),
  * and every kernel function is exported so the host (load.ts, threads.ts)
  * can run them one by one, the split ones on all threads.
  */
@@ -58,13 +59,10 @@ export interface WasmArtifact {
 export interface ParallelKernel {
   /** Position of the kernel in the program. */
   readonly kernel: number;
-  /** The exported entry `(unit, scratch)` computing one work unit. */
+  /** The exported entry `(unit, thread)` computing one work unit on a thread (0 for the calling thread, up to `threads - 1`). */
   readonly entry: string;
   /** Work units; each may run on any thread, in any order. */
   readonly units: number;
-  /** Arena offset of thread 0's scratch; thread t packs at `scratch + t * scratchBytes`. */
-  readonly scratch: number;
-  readonly scratchBytes: number;
   /** Floating-point operations of the kernel (2·batch·m·n·k; for a split loop its counted operations times `LOOP_OP_FLOPS`, parallel.ts). */
   readonly flops: number;
   /** An exported function to run (on the calling thread) before the units: the fills of a split loop kernel. */
@@ -155,17 +153,17 @@ export function emitWasm(binaryen: Binaryen, kp: KernelProgram, options: EmitWas
     let body: Ref[];
     const scratch = layout.scratch.get(n) ?? 0;
     const product = simd[n];
-    if (product) body = emitSimdContraction(ctx, product, scratch, name, { threaded: split.has(n), epilogue: k.epilogueContraction });
+    if (product) body = emitSimdContraction(ctx, product, scratch, name, { threads: split.has(n) ? threads : 1, epilogue: k.epilogueContraction });
     else body = emitKernelBody(ctx, k.body, sizes, name, loopPlan(n));
     m.addFunction(name, [], "none", ctx.locals.types, m.block([...ctx.scopes[0]!.prelude, ...body]));
     if (threads > 1) m.exportFunction(name);
     if (split.has(n) && product) {
-      parallel.push({ kernel: n, entry: `${name}_unit`, units: contractionUnits(product), scratch, scratchBytes: panelBytes(n), flops: contractionFlops(product) });
+      parallel.push({ kernel: n, entry: `${name}_unit`, units: contractionUnits(product), flops: contractionFlops(product) });
     }
     const plan = loopPlan(n);
     if (plan) {
       const prologue = plan.loop > 0 ? { prologue: `${name}_pre` } : {};
-      parallel.push({ kernel: n, entry: `${name}_unit`, units: plan.units, scratch: 0, scratchBytes: 0, flops: plan.work * LOOP_OP_FLOPS, ...prologue });
+      parallel.push({ kernel: n, entry: `${name}_unit`, units: plan.units, flops: plan.work * LOOP_OP_FLOPS, ...prologue });
     }
     names.push(name);
   });

@@ -165,7 +165,7 @@ class ThreadedRun {
       const whole = exports[name] as () => void;
       const parallel = split.get(n);
       if (!parallel) return whole;
-      const unit = exports[parallel.p.entry] as (u: number, scratch: number) => void;
+      const unit = exports[parallel.p.entry] as (u: number, thread: number) => void;
       const prologue = parallel.p.prologue === undefined ? null : (exports[parallel.p.prologue] as () => void);
       return this.jobStep(parallel.p, parallel.job, unit, prologue, whole);
     });
@@ -173,9 +173,9 @@ class ThreadedRun {
 
   /** A split kernel's step: its prologue (fills) here, then its units on the pool; or the whole kernel here. */
   private jobStep(
-    p: ParallelKernel, job: number, unit: (u: number, scratch: number) => void, prologue: (() => void) | null, whole: () => void,
+    p: ParallelKernel, job: number, unit: (u: number, thread: number) => void, prologue: (() => void) | null, whole: () => void,
   ): () => void {
-    const spec = { entry: job, units: p.units, scratch: p.scratch, scratchBytes: p.scratchBytes };
+    const spec = { entry: job, units: p.units };
     return () => {
       if (!this.useWorkers) return whole();
       prologue?.();

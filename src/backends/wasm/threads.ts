@@ -17,7 +17,7 @@
  * Every wait polls the slot for {@link SPIN_MS} before it blocks.
  *
  *     caller                                   worker w
- *     write ENTRY, UNITS, SCRATCH..; NEXT + t = first unit of range t; DONE = 0
+ *     write ENTRY, UNITS; NEXT + t = first unit of range t; DONE = 0
  *     STATE = 2g+1 (open); notify STATE  ───▶  wakes: s = STATE, odd
  *     claim units, run them                    INSIDE += 1; STATE still s? claim units, run them
  *     wait until DONE == UNITS          ◀───   notify DONE when it finishes the last unit
@@ -46,11 +46,9 @@ const DONE = 3;
 const INSIDE = 4;
 const FAILED = 5;
 const EXIT = 6;
-const SCRATCH = 7;
-const SCRATCH_BYTES = 8;
 /** Participants (threads); `NEXT + t`, for t < THREADS, is the next unclaimed unit of range t. */
-const THREADS = 9;
-const NEXT = 10;
+const THREADS = 7;
+const NEXT = 8;
 
 /** Slots of a control block for `threads` participants. */
 const slots = (threads: number): number => NEXT + threads;
@@ -200,12 +198,11 @@ for (;;) {
     const run = units[Atomics.load(c, ${ENTRY})];
     const count = Atomics.load(c, ${UNITS});
     const threads = Atomics.load(c, ${THREADS});
-    const scratch = Atomics.load(c, ${SCRATCH}) + participant * Atomics.load(c, ${SCRATCH_BYTES});
     for (let k = 0; k < threads; k++) {
       const t = (participant + k) % threads;
       const end = Math.floor((count * (t + 1)) / threads); // rangeEnd
       for (let u = Atomics.add(c, ${NEXT} + t, 1); u < end; u = Atomics.add(c, ${NEXT} + t, 1)) {
-        try { run(u, scratch); } catch { Atomics.add(c, ${FAILED}, 1); }
+        try { run(u, participant); } catch { Atomics.add(c, ${FAILED}, 1); }
         if (Atomics.add(c, ${DONE}, 1) === count - 1) Atomics.notify(c, ${DONE});
       }
     }
@@ -219,9 +216,6 @@ export interface Job {
   /** Index of the entry point in the pool's `entries`. */
   readonly entry: number;
   readonly units: number;
-  /** Scratch of participant 0; participant t uses `scratch + t * scratchBytes`. */
-  readonly scratch: number;
-  readonly scratchBytes: number;
 }
 
 /**
@@ -232,7 +226,7 @@ export interface Job {
  * @example
  * ```ts
  * const pool = new WorkerPool(host, { module, memory, imports: [], entries: ["k0_C_unit"] }, 2);
- * pool.run({ entry: 0, units: 128, scratch: 4096, scratchBytes: 32768 }, (u, s) => unit(u, s));
+ * pool.run({ entry: 0, units: 128 }, (u, t) => unit(u, t));
  * pool.dispose();
  * ```
  */
@@ -250,17 +244,16 @@ export class WorkerPool {
   }
 
   /**
-   * Runs every unit of a job on the workers and this thread (`unit(u,
-   * scratch)` here) and returns when all are done.
+   * Runs every unit of a job on the workers and this thread (`unit(u, 0)`
+   * here; worker w calls its entry with `(u, w)`) and returns when all are
+   * done.
    *
    * @throws InternalCompilerError when a unit failed on a worker
    */
-  run(job: Job, unit: (u: number, scratch: number) => void): void {
+  run(job: Job, unit: (u: number, thread: number) => void): void {
     const c = this.control;
     Atomics.store(c, ENTRY, job.entry);
     Atomics.store(c, UNITS, job.units);
-    Atomics.store(c, SCRATCH, job.scratch);
-    Atomics.store(c, SCRATCH_BYTES, job.scratchBytes);
     for (let t = 0; t < this.threads; t++) Atomics.store(c, NEXT + t, t === 0 ? 0 : rangeEnd(job.units, t - 1, this.threads));
     Atomics.store(c, DONE, 0);
     Atomics.store(c, FAILED, 0);
@@ -272,7 +265,7 @@ export class WorkerPool {
       const end = rangeEnd(job.units, t, this.threads);
       for (let u = Atomics.add(c, NEXT + t, 1); u < end; u = Atomics.add(c, NEXT + t, 1)) {
         try {
-          unit(u, job.scratch);
+          unit(u, 0);
         } catch (e) {
           error ??= e;
         }
