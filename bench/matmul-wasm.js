@@ -71,7 +71,8 @@ function maxDiff(a, b) {
 /**
  * Times the tns WebAssembly backend on one and on two threads at each size
  * (alternately, after warming both up) and checks that the two give the same
- * bits.
+ * bits. Both run with their inputs in place and their output as a view
+ * (`inputBuffer`, `outputs: "view"`), so what is timed is the product.
  * @param {{ sizes?: number[], reps?: number, warmupMs?: number }} [options]
  * @returns {Promise<Row[]>} rows `tns-wasm1t` and `tns-wasm2t`
  * @example const rows = await runMatmulThreadsBench({ sizes: [512] });
@@ -88,9 +89,17 @@ export async function runMatmulThreadsBench({ sizes = [512, 1024], reps = 9, war
     const compiled = [one, two].map((w) => w.compile(matmulProgram(n)));
     if (!compiled[1].code.includes("_unit")) throw new Error(`matmul n=${n}: the two-thread module splits nothing`);
     const exes = compiled.map((c) => c.executable);
+    // Inputs written once into each module's memory and the output read in place: the run is the product alone.
+    const bound = exes.map((exe) => {
+      const a = exe.inputBuffer("A");
+      const b = exe.inputBuffer("B");
+      a.data.set(A.data);
+      b.data.set(B.data);
+      return { A: a, B: b };
+    });
     /** @type {ArrayLike<number>[]} */
     const outs = [[], []];
-    const runs = exes.map((exe, k) => () => { outs[k] = exe.run({ A, B })["C"].data; });
+    const runs = exes.map((exe, k) => () => { outs[k] = exe.run(bound[k], { outputs: "view" })["C"].data; });
     for (const run of runs) warmUp(run, warmupMs);
     const [ms1, ms2] = timeInterleaved(runs, { warmup: 1, reps });
     for (let k = 0; k < outs[0].length; k++) {

@@ -15,8 +15,8 @@ import { inlineCalls } from "./passes/inline-calls.js";
 import type { Pass } from "./passes/pass.js";
 import { VerificationError, verifyOptimization, type Verification } from "./passes/verify-optimization.js";
 import { backendNamed, loadBackend, type BackendName } from "./backends/index.js";
-import type { Executable } from "./runtime/executable.js";
-import type { Tensor } from "./runtime/tensor.js";
+import { type Executable, inputSpec, type RunOptions } from "./runtime/executable.js";
+import { arrayTypeOf, Tensor } from "./runtime/tensor.js";
 
 /** Options of {@link compile}. */
 export interface CompileOptions {
@@ -96,8 +96,21 @@ export interface CompiledProgram {
   readonly code: string;
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
-  /** Runs the program. Inputs (and weights not bound at compile time) by name. */
-  run(inputs?: Record<string, Tensor>): Record<string, Tensor>;
+  /**
+   * Runs the program. Inputs (and weights not bound at compile time) by
+   * name; `{ outputs: "view" }` returns outputs without copying them, valid
+   * until the next run ({@link RunOptions}).
+   */
+  run(inputs?: Record<string, Tensor>, options?: RunOptions): Record<string, Tensor>;
+  /**
+   * Where input `name` lives in the compiled program, as a tensor to fill
+   * in place and pass to `run`, which then copies nothing for it (see
+   * {@link Executable.inputBuffer}; the reference backend gets a tensor of
+   * its own).
+   *
+   * @throws CompileError (TNS0606) for a name that is not an input, or when compilation failed
+   */
+  inputBuffer(name: string): Tensor;
   /** Stops the worker threads a run started (wasm backend with threads); a later run starts them again. */
   dispose(): void;
   /** The diagnostics rendered with code frames. */
@@ -238,6 +251,7 @@ function failed(diags: DiagnosticBag, sources: Map<string, string>): CompiledPro
   return {
     ok: false, diagnostics, sources, loweredIr: null, ir: null, passLog: [], verification: null, code: "", inputs: [], outputs: [],
     run: () => { throw new CompileError(diagnostics, format()); },
+    inputBuffer: () => { throw new CompileError(diagnostics, format()); },
     dispose: () => undefined,
     formatDiagnostics: format,
   };
@@ -251,9 +265,24 @@ function succeeded(
   const { inputs, outputs } = infos(optimized);
   return {
     ok: true, diagnostics, sources, loweredIr: lowered, ir: optimized, passLog: log, verification, code, inputs, outputs,
-    run: (given = {}) => executable.run(given),
+    run: (given = {}, options = {}) => executable.run(given, options),
+    inputBuffer: executable.inputBuffer?.bind(executable) ?? ownInputBuffers(inputs.filter((t) => t.role === "input")),
     dispose: () => executable.dispose?.(),
     formatDiagnostics: renderer(diagnostics, sources),
+  };
+}
+
+/** `inputBuffer` for an executable without storage of its own: one tensor per input, made on first use. */
+function ownInputBuffers(specs: readonly TensorInfo[]): (name: string) => Tensor {
+  const made = new Map<string, Tensor>();
+  return (name) => {
+    const spec = inputSpec(specs, name);
+    let t = made.get(name);
+    if (t === undefined) {
+      t = new Tensor(spec.dtype, spec.shape, new (arrayTypeOf(spec.dtype))(spec.shape.reduce((p, d) => p * d, 1)));
+      made.set(name, t);
+    }
+    return t;
   };
 }
 

@@ -22,13 +22,43 @@ import { Tensor, arrayTypeOf, type TensorData } from "./tensor.js";
  * ```
  */
 export interface Executable {
-  run(inputs?: Record<string, Tensor>): Record<string, Tensor>;
+  /** Runs the program on inputs by name; see {@link RunOptions} for how outputs come back. */
+  run(inputs?: Record<string, Tensor>, options?: RunOptions): Record<string, Tensor>;
+  /**
+   * The storage of input `name` inside the executable, as a tensor of the
+   * input's type and shape: fill its data and pass it to `run` under that
+   * name, and `run` copies nothing for it. The same tensor every time; its
+   * contents stay as written across runs. Absent on backends without
+   * storage of their own (the reference interpreter).
+   *
+   * @throws CompileError (TNS0606) for a name that is not an input
+   */
+  inputBuffer?(name: string): Tensor;
   /**
    * Releases what the executable holds beyond memory (the worker threads of
    * a threaded WebAssembly module); a later `run` acquires it again. Absent
    * where there is nothing to release.
    */
   dispose?(): void;
+}
+
+/** How {@link Executable.run} hands back its outputs. */
+export interface RunOptions {
+  /**
+   * `"copy"` (the default): every output is a fresh array that the caller
+   * owns. `"view"`: outputs share the executable's own storage (on the wasm
+   * backend, views into the module's memory), so nothing is allocated or
+   * copied; their values hold until the next run, which overwrites them.
+   *
+   * @example
+   * ```ts
+   * const A = exe.inputBuffer!("A");
+   * A.data.set(rowsOfA);                      // written in place, once
+   * const { C } = exe.run({ A, B }, { outputs: "view" });
+   * C.data[0];                                // read before the next run
+   * ```
+   */
+  readonly outputs?: "copy" | "view";
 }
 
 /** The name, element type and shape a run-time input must have. */
@@ -83,6 +113,24 @@ export function checkRunInputs(program: Program, inputs: Readonly<Record<string,
   checkInputs(specs, inputs);
 }
 
+/**
+ * The spec of input `name`, or a {@link CompileError} (TNS0606) naming the
+ * inputs there are.
+ *
+ * @example
+ * ```ts
+ * inputSpec([{ name: "A", dtype: "f32", shape: [2] }], "A").shape; // [2]
+ * ```
+ */
+export function inputSpec<S extends InputSpec>(specs: readonly S[], name: string): S {
+  const spec = specs.find((s) => s.name === name);
+  if (spec === undefined) {
+    const names = specs.map((s) => s.name).join(", ") || "none";
+    throw new CompileError([diag("TNS0606", `unknown input '${name}'`, `the program's inputs are: ${names}`)]);
+  }
+  return spec;
+}
+
 /** The data of a tensor in a given element type, without copying when it already matches. */
 function dataAs(t: Tensor, dtype: DType): TensorData {
   return t.dtype === dtype ? t.data : arrayTypeOf(dtype).from(t.data);
@@ -92,7 +140,10 @@ function dataAs(t: Tensor, dtype: DType): TensorData {
  * An {@link Executable} over a kernel program, given a function that runs
  * every kernel on a name → typed array map. Weights are converted to their
  * element type once, here; temporaries are allocated on the first run and
- * reused; outputs are fresh arrays on every run.
+ * reused; outputs are fresh arrays on every run, or (`outputs: "view"`)
+ * arrays allocated once and reused. Inputs of the right element type are
+ * read where they are, never copied; `inputBuffer` hands out arrays the
+ * executable keeps.
  *
  * @example
  * ```ts
@@ -110,8 +161,11 @@ export function createExecutable(kp: KernelProgram, runKernels: (buffers: Record
     }
   }
   let temps: Record<string, TensorData> | null = null;
+  /** Output arrays kept for `outputs: "view"`, allocated on first use. */
+  let kept: Record<string, TensorData> | null = null;
+  const inputBuffers = new Map<string, Tensor>();
   return {
-    run(inputs: Record<string, Tensor> = {}): Record<string, Tensor> {
+    run(inputs: Record<string, Tensor> = {}, options: RunOptions = {}): Record<string, Tensor> {
       if (missingWeights.length > 0) {
         throw new CompileError(missingWeights.map((w) =>
           diag("TNS0603", `weight '${w}' has no data`, "pass it with --weights FILE.npz or the `weights` option")));
@@ -120,15 +174,26 @@ export function createExecutable(kp: KernelProgram, runKernels: (buffers: Record
       temps ??= Object.fromEntries(kp.buffers.filter((b) => b.role === "temp").map((b) => [b.name, new (arrayTypeOf(b.dtype))(b.size)]));
       const buffers: Record<string, TensorData> = { ...fixed, ...temps };
       for (const s of specs) buffers[s.name] = dataAs(inputs[s.name]!, s.dtype);
-      for (const b of kp.buffers) if (b.role === "output") buffers[b.name] = new (arrayTypeOf(b.dtype))(b.size);
+      const view = options.outputs === "view";
+      if (view) kept ??= Object.fromEntries(kp.buffers.filter((b) => b.role === "output").map((b) => [b.name, new (arrayTypeOf(b.dtype))(b.size)]));
+      for (const b of kp.buffers) if (b.role === "output") buffers[b.name] = view ? kept![b.name]! : new (arrayTypeOf(b.dtype))(b.size);
       runKernels(buffers);
       const out: Record<string, Tensor> = {};
       for (const name of kp.outputs) {
         const b = kp.buffers.find((x) => x.name === name)!;
-        const data = b.role === "output" ? buffers[name]! : buffers[name]!.slice();
+        const data = b.role === "output" || view ? buffers[name]! : buffers[name]!.slice();
         out[name] = new Tensor(b.dtype, b.shape, data);
       }
       return out;
+    },
+    inputBuffer(name: string): Tensor {
+      const spec = inputSpec(specs, name);
+      let t = inputBuffers.get(name);
+      if (t === undefined) {
+        t = new Tensor(spec.dtype, spec.shape, new (arrayTypeOf(spec.dtype))(spec.size));
+        inputBuffers.set(name, t);
+      }
+      return t;
     },
   };
 }
