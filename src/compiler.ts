@@ -103,6 +103,13 @@ export interface CompiledProgram {
    */
   run(inputs?: Record<string, Tensor>, options?: RunOptions): Record<string, Tensor>;
   /**
+   * `run` without blocking the calling thread: what a browser page's main
+   * thread uses, where a threaded wasm program can only use its workers
+   * this way ({@link Executable.runAsync}). On other backends it runs
+   * synchronously and resolves.
+   */
+  runAsync(inputs?: Record<string, Tensor>, options?: RunOptions): Promise<Record<string, Tensor>>;
+  /**
    * Where input `name` lives in the compiled program, as a tensor to fill
    * in place and pass to `run`, which then copies nothing for it (see
    * {@link Executable.inputBuffer}; the reference backend gets a tensor of
@@ -251,6 +258,7 @@ function failed(diags: DiagnosticBag, sources: Map<string, string>): CompiledPro
   return {
     ok: false, diagnostics, sources, loweredIr: null, ir: null, passLog: [], verification: null, code: "", inputs: [], outputs: [],
     run: () => { throw new CompileError(diagnostics, format()); },
+    runAsync: () => Promise.reject(new CompileError(diagnostics, format())),
     inputBuffer: () => { throw new CompileError(diagnostics, format()); },
     dispose: () => undefined,
     formatDiagnostics: format,
@@ -266,6 +274,7 @@ function succeeded(
   return {
     ok: true, diagnostics, sources, loweredIr: lowered, ir: optimized, passLog: log, verification, code, inputs, outputs,
     run: (given = {}, options = {}) => executable.run(given, options),
+    runAsync: async (given = {}, options = {}) => executable.runAsync ? executable.runAsync(given, options) : executable.run(given, options),
     inputBuffer: executable.inputBuffer?.bind(executable) ?? ownInputBuffers(inputs.filter((t) => t.role === "input")),
     dispose: () => executable.dispose?.(),
     formatDiagnostics: renderer(diagnostics, sources),

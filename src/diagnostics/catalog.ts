@@ -60,6 +60,7 @@ export const CATALOG = {
   TNS0604: "invalid einsum specification",
   TNS0605: "cannot read data file",
   TNS0606: "unknown input name",
+  TNS0607: "run while an asynchronous run is in progress",
   // not supported yet
   TNS0901: "feature not supported yet",
 } as const;

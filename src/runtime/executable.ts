@@ -3,7 +3,8 @@
  * typed array per buffer, runs the kernels and returns the outputs as
  * tensors. Mistakes in the inputs are reported as diagnostics (TNS0601
  * missing input, TNS0602 shape mismatch, TNS0606 unknown name, TNS0603
- * weight without data) inside a thrown {@link CompileError}.
+ * weight without data, TNS0607 a run while an asynchronous one is in
+ * flight) inside a thrown {@link CompileError}.
  */
 import type { DiagnosticCode } from "../diagnostics/catalog.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
@@ -34,6 +35,15 @@ export interface Executable {
    * @throws CompileError (TNS0606) for a name that is not an input
    */
   inputBuffer?(name: string): Tensor;
+  /**
+   * `run` for a thread that may not block, such as a browser page's main
+   * thread: a threaded WebAssembly module runs its split kernels on its
+   * workers and awaits them rather than blocking (where `run` would keep
+   * to the calling thread). One run at a time: another `run` or `runAsync`
+   * before this one settles throws TNS0607. Absent where `run` never
+   * waits for other threads.
+   */
+  runAsync?(inputs?: Record<string, Tensor>, options?: RunOptions): Promise<Record<string, Tensor>>;
   /**
    * Releases what the executable holds beyond memory (the worker threads of
    * a threaded WebAssembly module); a later `run` acquires it again. Absent

@@ -17,6 +17,7 @@ import type { Program } from "../../src/ir/types.js";
 import { sizeTriples, transposedB, TRANSPOSED_CASES } from "./contraction-cases.js";
 import { CORPUS } from "./corpus.js";
 import { expectMatchesInterpreter, expectSameBits, expectSameBitsAs, inputsFor } from "./support.js";
+import { countingHost } from "../support/thread-hosts.js";
 import { WA } from "../support/webassembly.js";
 
 const binaryen = await loadBinaryen();
@@ -189,7 +190,7 @@ output C: f32[2, 3, 9, 20] = [a:2, b:3, i:9, j:20] sum(k:17) A[a, b, i, k] * B[k
   it("runs every unit on the calling thread when the workers never start", () => {
     const p = parseProgramText(matmul(33, 45, 29));
     const kp = lowerToKernels(p);
-    const idle: ThreadHost = { parallelism: 2, spawn: () => ({ terminate: () => undefined }) };
+    const idle: ThreadHost = { parallelism: 2, blocking: true, spawn: () => ({ terminate: () => undefined }) };
     const exe = loadWasm(emitWasm(binaryen, kp, { threads: 2, parallelMinFlops: 0 }), kp, idle);
     const inputs = inputsFor(p, 4);
     const reference = single.compile(p).executable;
@@ -250,23 +251,3 @@ console.log("done");
     }
   });
 });
-
-/** A host that counts the workers it starts and stops. */
-function countingHost(real: ThreadHost): ThreadHost & { spawned: number; terminated: number } {
-  const counting = {
-    parallelism: real.parallelism,
-    spawned: 0,
-    terminated: 0,
-    spawn(source: string, data: Parameters<ThreadHost["spawn"]>[1]) {
-      counting.spawned++;
-      const worker = real.spawn(source, data);
-      return {
-        terminate() {
-          counting.terminated++;
-          worker.terminate();
-        },
-      };
-    },
-  };
-  return counting;
-}

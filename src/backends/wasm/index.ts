@@ -17,7 +17,9 @@ import { defaultThreads, loadThreadHost, type ThreadHost } from "./threads.js";
 export { binaryenLoaded, loadBinaryen } from "./binaryen.js";
 export { emitWasm, type ParallelKernel, type WasmArtifact } from "./emit.js";
 export { contractionFlops, PARALLEL_MIN_FLOPS, parallelKernels } from "./parallel.js";
-export { defaultThreads, loadThreadHost, MAX_DEFAULT_THREADS, type ThreadHost } from "./threads.js";
+export {
+  defaultThreads, loadThreadHost, MAX_DEFAULT_THREADS, type ThreadHost, webThreadHost, type WebThreadHostOptions, type WebWorkerConstructor,
+} from "./threads.js";
 export { ModuleCache, moduleCacheKey } from "./cache.js";
 export { layoutArena, type ArenaLayout } from "./layout.js";
 export { loadWasm } from "./load.js";
@@ -44,10 +46,16 @@ export interface WasmBackendOptions {
   /**
    * Threads that run large matrix products (a positive integer; 1 turns
    * threads off). Default: the host's parallelism, at most
-   * `MAX_DEFAULT_THREADS`, where the host has `SharedArrayBuffer`, `Atomics`
-   * and `worker_threads` (Node); 1 elsewhere, and always 1 without them.
+   * `MAX_DEFAULT_THREADS`, where there is a thread host (`worker_threads`
+   * in Node, Web Workers in a cross-origin isolated page or a worker); 1
+   * without one.
    */
   readonly threads?: number;
+  /**
+   * The workers to run threads on (default {@link loadThreadHost}'s: Node's
+   * `worker_threads`, else Web Workers); null turns threads off.
+   */
+  readonly threadHost?: ThreadHost | null;
   /** The fewest operations of a matrix product split across threads (default `PARALLEL_MIN_FLOPS`; tests lower it). */
   readonly parallelMinFlops?: number;
 }
@@ -85,7 +93,7 @@ export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Bac
  */
 export async function wasmBackendFactory(): Promise<(options?: WasmBackendOptions) => Backend> {
   const [binaryen, host] = await Promise.all([loadBinaryen(), loadThreadHost()]);
-  return (options = {}) => makeWasmBackend(binaryen, host, options);
+  return (options = {}) => makeWasmBackend(binaryen, options.threadHost === undefined ? host : options.threadHost, options);
 }
 
 function makeWasmBackend(binaryen: Binaryen, host: ThreadHost | null, options: WasmBackendOptions): Backend {

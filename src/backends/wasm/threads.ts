@@ -31,10 +31,19 @@
  * inside and waits for it, or the worker sees the job closed and claims
  * nothing.
  *
- * Workers are unref()'d (they never keep a process alive) and leave their
- * loop when EXIT is set. Hosts: Node's `worker_threads`; a thread may block
- * in `Atomics.wait` there, the main thread included. Browsers forbid
- * `Atomics.wait` on their main thread, so no thread host is offered there.
+ * Workers leave their loop when EXIT is set. Two hosts run them:
+ *
+ * - Node's `worker_threads` ({@link loadThreadHost} in Node): workers are
+ *   unref()'d, so they never keep a process alive, and any thread may block
+ *   in `Atomics.wait`, the main thread included.
+ * - Web Workers ({@link webThreadHost}: browsers, and other runtimes with a
+ *   global `Worker`): the worker script comes from a Blob URL and gets its
+ *   data by `postMessage`. Shared memory needs a cross-origin isolated page.
+ *   A page's main thread may not block in `Atomics.wait`, so there the host
+ *   says `blocking: false` and only {@link WorkerPool.runAsync} uses the
+ *   workers: it runs its share of the units, then awaits the rest with
+ *   `Atomics.waitAsync` (or, where that is missing, by polling from timers).
+ *   Inside a dedicated worker the page may block, and `run()` uses them too.
  */
 import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
 
@@ -82,6 +91,33 @@ function waitWhile(c: Int32Array, slot: number, value: number, spinMs: number): 
 /** The most threads used by default (each worker is a JavaScript isolate of its own: about 9 MB of memory on Node 20). */
 export const MAX_DEFAULT_THREADS = 4;
 
+/**
+ * Waits, without blocking, while `c[slot] === value`: polls for {@link
+ * SPIN_MS}, then awaits `Atomics.waitAsync` where the engine has it, else
+ * rechecks from a timer. Returns the slot's new value.
+ */
+async function waitWhileAsync(c: Int32Array, slot: number, value: number): Promise<number> {
+  const until = performance.now() + SPIN_MS;
+  let now = Atomics.load(c, slot);
+  while (now === value && performance.now() < until) now = Atomics.load(c, slot);
+  if (now !== value) return now;
+  const waitAsync = asyncWaiter();
+  if (waitAsync !== null) {
+    const result = waitAsync(c, slot, value);
+    if (result.async) await result.value;
+  } else {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return Atomics.load(c, slot);
+}
+
+/** `Atomics.waitAsync` (ES2024: Chromium, Safari, Node 16+), or null where the engine lacks it. */
+type WaitAsync = (c: Int32Array, slot: number, value: number) => { async: boolean; value: Promise<string> | string };
+function asyncWaiter(): WaitAsync | null {
+  const f = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
+  return typeof f === "function" ? f.bind(Atomics) : null;
+}
+
 /** A worker as the pool needs it. */
 export interface HostWorker {
   /** Stops the thread (it may still be finishing; nothing waits for it). */
@@ -92,8 +128,18 @@ export interface HostWorker {
 export interface ThreadHost {
   /** Threads the host can run at once. */
   readonly parallelism: number;
-  /** Starts a worker running `source` (a CommonJS script) with `data` as its `workerData`. */
-  spawn(source: string, data: WorkerData): HostWorker;
+  /**
+   * Whether the calling thread may block in `Atomics.wait` (false on a
+   * browser's main thread): if not, only asynchronous runs use workers.
+   */
+  readonly blocking: boolean;
+  /**
+   * Starts a worker that runs `script` (a classic script that defines
+   * `function participate(data)` and uses nothing but the language,
+   * `Atomics`, `WebAssembly`, `Math` and `performance`) and calls
+   * `participate(data)` in it.
+   */
+  spawn(script: string, data: WorkerData): HostWorker;
 }
 
 /** What a worker receives. */
@@ -122,9 +168,10 @@ function atomicsWaitAllowed(): boolean {
 }
 
 /**
- * The thread host of this process: Node's `worker_threads`, when
- * `SharedArrayBuffer`, `Atomics` (with a thread that may wait) and
- * `worker_threads` are all available; null otherwise.
+ * The thread host of this process: Node's `worker_threads` where they load
+ * (Node, and runtimes that provide that module), else Web Workers
+ * ({@link webThreadHost}); null without `SharedArrayBuffer` and `Atomics`
+ * (a page that is not cross-origin isolated) or without workers.
  *
  * @example
  * ```ts
@@ -133,15 +180,21 @@ function atomicsWaitAllowed(): boolean {
  * ```
  */
 export async function loadThreadHost(): Promise<ThreadHost | null> {
-  if (typeof SharedArrayBuffer === "undefined" || typeof Atomics === "undefined" || !atomicsWaitAllowed()) return null;
+  if (typeof SharedArrayBuffer === "undefined" || typeof Atomics === "undefined") return null;
+  return (await nodeThreadHost()) ?? webThreadHost();
+}
+
+/** Node's `worker_threads` as a host, or null where that module does not load. */
+async function nodeThreadHost(): Promise<ThreadHost | null> {
   try {
     const { Worker } = await import("node:worker_threads");
     const os = await import("node:os");
     const parallelism = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
     return {
       parallelism: Math.max(1, parallelism),
-      spawn(source, data) {
-        const worker = new Worker(source, { eval: true, workerData: data });
+      blocking: atomicsWaitAllowed(),
+      spawn(script, data) {
+        const worker = new Worker(`${script}\nparticipate(require("node:worker_threads").workerData);\n`, { eval: true, workerData: data });
         worker.unref();
         // A worker that fails to start claims no units: the others, the caller
         // included, run them all, so the error changes nothing but speed.
@@ -152,6 +205,68 @@ export async function loadThreadHost(): Promise<ThreadHost | null> {
   } catch {
     return null;
   }
+}
+
+/** The constructor of a Web Worker, as {@link webThreadHost} uses it. */
+export interface WebWorkerConstructor {
+  new (url: string | URL, options?: { type?: "classic" | "module"; name?: string }): {
+    postMessage(message: unknown): void;
+    terminate(): void;
+    addEventListener(type: "error", listener: (event: { preventDefault(): void }) => void): void;
+  };
+}
+
+/** Options of {@link webThreadHost}; each defaults to the global of that name. */
+export interface WebThreadHostOptions {
+  readonly Worker?: WebWorkerConstructor;
+  /** Threads to offer (default `navigator.hardwareConcurrency`, else 1). */
+  readonly parallelism?: number;
+  /** Turns the worker script into a URL the constructor loads (default a Blob URL). */
+  readonly scriptUrl?: (script: string) => string;
+}
+
+/**
+ * Web Workers as a thread host: each worker loads the worker script from a
+ * Blob URL (made once per host) and receives the module, the shared memory
+ * and the control block in one `postMessage`. Null without a `Worker`
+ * constructor or shared memory (a browser page must be cross-origin
+ * isolated: `Cross-Origin-Opener-Policy: same-origin` and
+ * `Cross-Origin-Embedder-Policy: require-corp`). `blocking` is false on a
+ * thread that may not block (a page's main thread), so there only
+ * asynchronous runs use the workers.
+ *
+ * @example
+ * ```ts
+ * // In a cross-origin isolated page:
+ * const host = webThreadHost();            // null where threads are unavailable
+ * const prog = await compileAsync(source, { backend: "wasm" });
+ * await prog.runAsync({ A, B });           // the main thread awaits the workers
+ * ```
+ */
+export function webThreadHost(options: WebThreadHostOptions = {}): ThreadHost | null {
+  const g = globalThis as unknown as { Worker?: WebWorkerConstructor; navigator?: { hardwareConcurrency?: number }; crossOriginIsolated?: boolean };
+  const Worker = options.Worker ?? g.Worker;
+  if (typeof Worker !== "function" || typeof SharedArrayBuffer === "undefined" || g.crossOriginIsolated === false) return null;
+  const parallelism = options.parallelism ?? g.navigator?.hardwareConcurrency ?? 1;
+  const scriptUrl = options.scriptUrl ?? ((script: string) => URL.createObjectURL(new Blob([script], { type: "text/javascript" })));
+  const urls = new Map<string, string>();
+  return {
+    parallelism: Math.max(1, parallelism),
+    blocking: atomicsWaitAllowed(),
+    spawn(script, data) {
+      const body = `${script}\nself.onmessage = (event) => { self.onmessage = null; participate(event.data); };\n`;
+      let url = urls.get(body);
+      if (url === undefined) {
+        url = scriptUrl(body);
+        urls.set(body, url);
+      }
+      const worker = new Worker(url, { name: `tns-${data.participant}` });
+      // As in Node: a worker that fails claims no units, and the others run them.
+      worker.addEventListener("error", (event) => event.preventDefault());
+      worker.postMessage(data);
+      return { terminate: () => worker.terminate() };
+    },
+  };
 }
 
 /**
@@ -168,12 +283,12 @@ export function defaultThreads(host: ThreadHost | null): number {
 }
 
 /**
- * The worker's script: instantiate the module on the shared memory, then
- * take part in jobs until EXIT (the protocol of the header).
+ * The worker's script, for every host: `participate(data)` instantiates the
+ * module on the shared memory, then takes part in jobs until EXIT (the
+ * protocol of the header). Hosts append the call.
  */
-const WORKER_SOURCE = `"use strict";
-const { workerData } = require("node:worker_threads");
-const { module, memory, control, imports, entries, participant } = workerData;
+const WORKER_SCRIPT = `"use strict";
+function participate({ module, memory, control, imports, entries, participant }) {
 const env = { memory };
 for (const f of imports) env[f] = Math[f];
 const exports = new WebAssembly.Instance(module, { env }).exports;
@@ -209,6 +324,7 @@ for (;;) {
   }
   if (Atomics.sub(c, ${INSIDE}, 1) === 1) Atomics.notify(c, ${INSIDE});
 }
+}
 `;
 
 /** One job for {@link WorkerPool.run}. */
@@ -239,7 +355,7 @@ export class WorkerPool {
     this.control = new Int32Array(new SharedArrayBuffer(slots(threads) * 4));
     Atomics.store(this.control, THREADS, threads);
     for (let w = 1; w < threads; w++) {
-      this.workers.push(host.spawn(WORKER_SOURCE, { ...shared, control: this.control.buffer as SharedArrayBuffer, participant: w }));
+      this.workers.push(host.spawn(WORKER_SCRIPT, { ...shared, control: this.control.buffer as SharedArrayBuffer, participant: w }));
     }
   }
 
@@ -251,6 +367,33 @@ export class WorkerPool {
    * @throws InternalCompilerError when a unit failed on a worker
    */
   run(job: Job, unit: (u: number, thread: number) => void): void {
+    const { open, error } = this.openAndTakePart(job, unit);
+    const c = this.control;
+    for (let d = Atomics.load(c, DONE); d < job.units;) d = waitWhile(c, DONE, d, SPIN_MS);
+    Atomics.store(c, STATE, open + 1);
+    for (let i = Atomics.load(c, INSIDE); i > 0;) i = waitWhile(c, INSIDE, i, SPIN_MS);
+    this.finish(error);
+  }
+
+  /**
+   * {@link run} for a thread that may not block (a page's main thread): it
+   * runs its share of the units the same way, then awaits the workers
+   * instead of blocking. One job at a time: the caller awaits each before
+   * the next.
+   *
+   * @throws InternalCompilerError when a unit failed on a worker
+   */
+  async runAsync(job: Job, unit: (u: number, thread: number) => void): Promise<void> {
+    const { open, error } = this.openAndTakePart(job, unit);
+    const c = this.control;
+    for (let d = Atomics.load(c, DONE); d < job.units;) d = await waitWhileAsync(c, DONE, d);
+    Atomics.store(c, STATE, open + 1);
+    for (let i = Atomics.load(c, INSIDE); i > 0;) i = await waitWhileAsync(c, INSIDE, i);
+    this.finish(error);
+  }
+
+  /** Writes and opens a job, runs units on this thread until none is left to claim; returns the open state and the first error here. */
+  private openAndTakePart(job: Job, unit: (u: number, thread: number) => void): { open: number; error: unknown } {
     const c = this.control;
     Atomics.store(c, ENTRY, job.entry);
     Atomics.store(c, UNITS, job.units);
@@ -272,11 +415,13 @@ export class WorkerPool {
         Atomics.add(c, DONE, 1);
       }
     }
-    for (let d = Atomics.load(c, DONE); d < job.units;) d = waitWhile(c, DONE, d, SPIN_MS);
-    Atomics.store(c, STATE, open + 1);
-    for (let i = Atomics.load(c, INSIDE); i > 0;) i = waitWhile(c, INSIDE, i, SPIN_MS);
+    return { open, error };
+  }
+
+  /** Throws what failed in a closed job: the error on this thread, else a count of units that failed on workers. */
+  private finish(error: unknown): void {
     if (error !== null) throw error;
-    const failed = Atomics.load(c, FAILED);
+    const failed = Atomics.load(this.control, FAILED);
     if (failed > 0) throw new InternalCompilerError(`${failed} work unit(s) of a threaded kernel failed on a worker`);
   }
 
