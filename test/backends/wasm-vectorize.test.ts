@@ -4,6 +4,7 @@ import { lowerToKernels } from "../../src/backends/kernel/lower.js";
 import type { Loop, Stmt } from "../../src/backends/kernel/types.js";
 import { emitWasm, loadBinaryen, loadWasm } from "../../src/backends/wasm/index.js";
 import { vectorizeLoop } from "../../src/backends/wasm/vectorize.js";
+import { interpret } from "../../src/ir/interpret.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import { Tensor } from "../../src/runtime/tensor.js";
 import { expectMatchesInterpreter, inputsFor } from "./support.js";
@@ -95,6 +96,31 @@ describe("vectorised loops on the wasm backend", () => {
     expect(decide("input X: f32[3]\noutput Y: f32[3] = [i:3] X[i] + 1")).toEqual({ ok: false, reason: "3 iterations fill no vector" });
     expect(decide("input X: f32[8]\noutput Y: f32[8] = [i:8] X[i] * 1e39")).toEqual({ ok: false, reason: "the constant 1e+39 overflows float32" });
   });
+
+  // Max and min run in four chains of partial results from 16 iterations on (emit-vector-loop.ts); any grouping gives the same value.
+  for (const n of [15, 16, 17, 31, 32, 33, 64, 100, 1001]) {
+    it(`row max and min at n = ${n} (four chains from 16) equal the interpreter bit for bit, with NaN and signed zeros`, () => {
+      const text = `input X: f32[6, ${n}]\noutput M: f32[6] = [r:6] max(i:${n}) X[r, i] * 2\noutput N: f32[6] = [r:6] min(i:${n}) X[r, i] - 1`;
+      const p = parseProgramText(text);
+      // f32x4.max: four chains in the loop and three merges (and one more for steps left past a multiple of 16), else one.
+      const vectorEnd = n - (n % 4);
+      const chained = n >= 16 ? 7 + (vectorEnd > n - (n % 16) ? 1 : 0) : 1;
+      expect(textOf(text).match(/f32x4\.max/g)?.length).toBe(chained);
+      const X = inputsFor(p, n)["X"]!;
+      const data = X.data as Float32Array;
+      // Row 1: a NaN at the end; row 2: a NaN first; row 3: zeros of both signs only; row 4: -0 then +0 among negatives.
+      data[2 * n - 1] = Number.NaN;
+      data[2 * n] = Number.NaN;
+      for (let i = 0; i < n; i++) data[3 * n + i] = i % 2 === 0 ? -0 : 0;
+      for (let i = 0; i < n; i++) data[4 * n + i] = i === n - 1 ? 0 : i === 0 ? -0 : -1 - i;
+      const got = wasm.compile(p).executable.run({ X });
+      const want = interpret(p, { X });
+      for (const name of ["M", "N"]) {
+        expect(Array.from(got[name]!.data).map((x) => Object.is(x, -0) ? "-0" : String(x)), name)
+          .toEqual(Array.from(want[name]!.data).map((x) => Object.is(x, -0) ? "-0" : String(Math.fround(x))));
+      }
+    });
+  }
 
   it("plans lets as vectors and updates of outer accumulators as reductions", () => {
     const d = decide("input X: f32[4, 9]\noutput Y: f32[4] = [r:4] max(i:9) X[r, i]");
