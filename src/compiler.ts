@@ -40,6 +40,12 @@ export interface CompileOptions {
    * stop the workers early; they never keep a process alive.
    */
   threads?: number;
+  /**
+   * The program will run once, as `tns run` runs it: the `wasm` backend then
+   * builds a module for threads only when that first run would use them
+   * (very large products; see `WasmBackendOptions.runOnce`).
+   */
+  runOnce?: boolean;
   /** Run the optimizing passes (default true). Function inlining always runs. */
   optimize?: boolean;
   /** Check every IR invariant after every pass (slower; tests turn it on). */
@@ -174,7 +180,7 @@ export function compileProgram(
   const passes = options.passes ?? (options.optimize === false ? [inlineCalls] : defaultPipeline());
   const verify = options.verify === true || options.verifyOutputs === true;
   const { program: optimized, log } = runPasses(program, passes, { verify });
-  const backend = backendNamed(options.backend ?? "js", { threads: options.threads });
+  const backend = backendNamed(options.backend ?? "js", { threads: options.threads, runOnce: options.runOnce });
   const { code, executable } = backend.compile(optimized);
   const verification = options.verifyOutputs ? verified(program, optimized, executable, options) : null;
   return succeeded(program, optimized, log, code, executable, verification, diags, sources);
@@ -187,7 +193,7 @@ export function compileProgram(
  */
 function verified(lowered: Program, optimized: Program, executable: Executable, options: CompileOptions): Verification {
   const { program: unoptimized } = runPasses(lowered, [inlineCalls], { verify: true });
-  const backend = backendNamed(options.backend ?? "js", { threads: options.threads });
+  const backend = backendNamed(options.backend ?? "js", { threads: options.threads, runOnce: options.runOnce });
   const verification = verifyOptimization(unoptimized, optimized, {
     seed: options.verifySeed ?? 1,
     backend: {

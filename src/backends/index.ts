@@ -24,6 +24,8 @@ const ready = new Map<BackendName, Backend>([
 export interface BackendOptions {
   /** Threads of the `wasm` backend (see `WasmBackendOptions.threads`); undefined: its default. */
   readonly threads?: number;
+  /** The program runs once: the `wasm` backend builds no threaded module a first run would not use (see `WasmBackendOptions.runOnce`). */
+  readonly runOnce?: boolean;
 }
 
 /** Makes a `wasm` backend with options, once {@link loadBackend} has loaded it. */
@@ -48,7 +50,7 @@ export function isBackendName(name: string): name is BackendName {
  * ```
  */
 export function backendNamed(name: BackendName, options: BackendOptions = {}): Backend {
-  if (name === "wasm" && makeWasm && options.threads !== undefined) return makeWasm(options);
+  if (name === "wasm" && makeWasm && (options.threads !== undefined || options.runOnce)) return makeWasm(options);
   const backend = ready.get(name);
   if (backend) return backend;
   throw new Error(`the ${name} backend loads asynchronously: use compileAsync(), or await loadBackend("${name}") once before compile()`);

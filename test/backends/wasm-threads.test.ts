@@ -6,7 +6,7 @@ import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { lowerToKernels } from "../../src/backends/kernel/lower.js";
 import {
-  emitWasm, loadBinaryen, loadThreadHost, loadWasm, parallelKernels, PARALLEL_MIN_FLOPS, wasmBackendFactory, type ThreadHost,
+  emitWasm, loadBinaryen, loadThreadHost, loadWasm, parallelKernels, PARALLEL_MIN_FLOPS, splitFlops, wasmBackendFactory, type ThreadHost,
 } from "../../src/backends/wasm/index.js";
 import { contractionScratchBytes, FIXED_PANEL_THREADS } from "../../src/backends/wasm/emit-contraction.js";
 import { START_AT_ONCE_FLOPS } from "../../src/backends/wasm/load.js";
@@ -99,6 +99,17 @@ describe.skipIf(host === null)("threads on the wasm backend", () => {
       }
     });
   }
+
+  it("a program run once gets the threaded module only when its first run would start the workers", () => {
+    const once = make({ threads: 2, runOnce: true });
+    // 2·128³ operations: split by a backend that runs programs many times, not by one that runs them once.
+    expect(once.compile(parseProgramText(matmul(128, 128, 128))).code).not.toContain("_unit");
+    expect(split.compile(parseProgramText(matmul(128, 128, 128))).code).toContain("_unit");
+    // 2·1300³ ≥ START_AT_ONCE_FLOPS: the first run starts the workers, so the module is built for them.
+    const large = lowerToKernels(parseProgramText(matmul(1300, 1300, 1300)));
+    expect(splitFlops(large, { threads: 2 })).toBeGreaterThanOrEqual(START_AT_ONCE_FLOPS);
+    expect(once.compile(parseProgramText(matmul(1300, 1300, 1300))).code).toContain("_unit");
+  });
 
   it("a single-threaded backend (threads: 1) builds the unshared module", () => {
     const code = single.compile(parseProgramText(matmul(128, 128, 128))).code;

@@ -9,14 +9,14 @@ import { lowerToKernels } from "../kernel/lower.js";
 import { type Binaryen, loadBinaryen } from "./binaryen.js";
 import { ModuleCache, moduleCacheKey } from "./cache.js";
 import { emitWasm, type WasmArtifact } from "./emit.js";
-import { loadWasm } from "./load.js";
-import { parallelKernels } from "./parallel.js";
+import { loadWasm, START_AT_ONCE_FLOPS } from "./load.js";
+import { parallelKernels, splitFlops } from "./parallel.js";
 import { hostRunsRelaxedSimd } from "./relaxed-simd.js";
 import { defaultThreads, loadThreadHost, type ThreadHost } from "./threads.js";
 
 export { binaryenLoaded, loadBinaryen } from "./binaryen.js";
 export { emitWasm, type ParallelKernel, type WasmArtifact } from "./emit.js";
-export { contractionFlops, PARALLEL_MIN_FLOPS, parallelKernels } from "./parallel.js";
+export { contractionFlops, PARALLEL_MIN_FLOPS, parallelKernels, splitFlops } from "./parallel.js";
 export {
   defaultThreads, loadThreadHost, MAX_DEFAULT_THREADS, type ThreadHost, webThreadHost, type WebThreadHostOptions, type WebWorkerConstructor,
 } from "./threads.js";
@@ -58,6 +58,15 @@ export interface WasmBackendOptions {
   readonly threadHost?: ThreadHost | null;
   /** The fewest operations of a matrix product split across threads (default `PARALLEL_MIN_FLOPS`; tests lower it). */
   readonly parallelMinFlops?: number;
+  /**
+   * The program will run once (as `tns run` runs it): build the module for
+   * threads only when its split kernels do at least `START_AT_ONCE_FLOPS`
+   * operations, from which a first run starts the workers. Below that a
+   * first run keeps every kernel on the calling thread anyway, and the
+   * threaded module (a copy of each product's panel functions per thread)
+   * only costs compile time.
+   */
+  readonly runOnce?: boolean;
 }
 
 /**
@@ -105,8 +114,10 @@ function makeWasmBackend(binaryen: Binaryen, host: ThreadHost | null, options: W
     compile(program: Program) {
       const kernels = lowerToKernels(program);
       const minFlops = options.parallelMinFlops;
-      // Programs with nothing to split get the single-threaded module (and share its cache entry).
-      const split = threads > 1 && parallelKernels(kernels, minFlops).length > 0;
+      // Programs with nothing to split get the single-threaded module (and share its cache entry),
+      // as do programs run once whose first run would not start the workers.
+      const splitWork = threads > 1 ? splitFlops(kernels, { threads, minFlops }) : 0;
+      const split = threads > 1 && parallelKernels(kernels, minFlops).length > 0 && (!options.runOnce || splitWork >= START_AT_ONCE_FLOPS);
       const emitOptions = { optimize: true, relaxedSimd: hostRunsRelaxedSimd(), ...(split ? { threads, parallelMinFlops: minFlops } : {}) };
       const art = emitted.getOrCreate(moduleCacheKey(kernels, emitOptions), () => emitWasm(binaryen, kernels, emitOptions));
       return { code: art.text, executable: loadWasm(art, kernels, host) };

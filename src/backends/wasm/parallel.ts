@@ -317,6 +317,24 @@ export function splitKernels(
 }
 
 /**
+ * Floating-point operations per run of the kernels that {@link splitKernels}
+ * splits (a split loop counted as its work times {@link LOOP_OP_FLOPS}).
+ *
+ * @example
+ * ```ts
+ * splitFlops(lowerToKernels(matmul1024), { threads: 2 }); // 2 * 1024 ** 3
+ * ```
+ */
+export function splitFlops(kp: KernelProgram, options: { readonly threads: number; readonly minFlops?: number; readonly inlineExp?: boolean }): number {
+  const dtypes = new Map(kp.buffers.map((b) => [b.name, b.dtype]));
+  let flops = 0;
+  for (const [n, plan] of splitKernels(kp, options)) {
+    flops += plan === "panels" ? contractionFlops(simdProductOf(kp.kernels[n]!, (b) => dtypes.get(b) ?? "f64")!) : plan.work * LOOP_OP_FLOPS;
+  }
+  return flops;
+}
+
+/**
  * Positions of the kernels that run split across threads (both kinds, see
  * {@link splitKernels}), for a module built for two threads.
  *

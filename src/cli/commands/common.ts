@@ -72,7 +72,7 @@ export function compileFile(
   file: string,
   values: Record<string, unknown>,
   command: string,
-  extra: { backend: BackendName; randomData: boolean; seed: number; threads?: number },
+  extra: { backend: BackendName; randomData: boolean; seed: number; threads?: number; runOnce?: boolean },
 ): { result: CompiledProgram; source: string } {
   const source = readText(file);
   const sizes = parseSizeOptions(values["size"] as string[] | undefined, command);
@@ -83,7 +83,7 @@ export function compileFile(
     if (checked.program) weights = randomWeights(checked.program, weights, extra.seed);
   }
   const verifyOutputs = Boolean(values["verify"]);
-  const result = compile(source, { file, sizes, weights, optimize, backend: extra.backend, verifyOutputs, verifySeed: extra.seed, threads: extra.threads });
+  const result = compile(source, { file, sizes, weights, optimize, backend: extra.backend, verifyOutputs, verifySeed: extra.seed, threads: extra.threads, runOnce: extra.runOnce });
   return { result, source };
 }
 

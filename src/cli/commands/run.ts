@@ -61,7 +61,8 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
 
   const t0 = performance.now();
   await loadBackend(backend);
-  const { result } = compileFile(file, values, "run", { backend, randomData, seed, threads });
+  // One run: no threaded module unless that run would start the workers (wasm/index.ts, runOnce).
+  const { result } = compileFile(file, values, "run", { backend, randomData, seed, threads, runOnce: true });
   const t1 = performance.now();
   reportDiagnostics(term, result.diagnostics, result.sources);
   if (!result.ok) return EXIT.diagnostics;
