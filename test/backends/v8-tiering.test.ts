@@ -29,6 +29,7 @@ describe("keeping binaryen at the baseline tier", () => {
     expect(node([], probe)).toBe("true");
     expect(node(["--liftoff-only"], probe)).toBe("false");
     expect(node(["--wasm-tiering-budget=1000"], probe)).toBe("false");
+    expect(node(["--wasm-lazy-validation"], probe)).toBe("false");
   });
 
   it("leaves what is instantiated inside at the baseline tier and lets later modules tier up", () => {
@@ -40,6 +41,19 @@ describe("keeping binaryen at the baseline tier", () => {
       // Three times the calls that made the later module hot leave the one inside cold.
       console.log(calls > 0, await hot(inside, Math.max(3, (3 * calls) / 1e6)));`;
     expect(node(["--allow-natives-syntax"], script)).toBe("true -1");
+  });
+
+  it("validates what is compiled inside lazily, and later modules whole again", () => {
+    // One function whose body is invalid (i32.add or i32.sub on an empty stack); it is never called.
+    const script = `
+      const invalid = (op) => new Uint8Array([0,97,115,109,1,0,0,0, 1,4,1,0x60,0,0, 3,2,1,0, 10,5,1,3,0,op,0x0b]);
+      const compiles = (bytes) => { try { new WebAssembly.Module(bytes); return true; } catch { return false; } };
+      const { withoutTierUp } = await import("./dist/backends/wasm/v8-tiering.js");
+      const inside = await withoutTierUp(async () => compiles(invalid(0x6a)));
+      console.log(inside, compiles(invalid(0x6b)));`;
+    expect(node([], script)).toBe("true false");
+    // A process that chose its own lazy flags is left alone.
+    expect(node(["--no-wasm-lazy-validation"], script)).toBe("false false");
   });
 
   it("restores the budget when instantiation fails", async () => {

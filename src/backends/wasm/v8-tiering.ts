@@ -1,5 +1,6 @@
 /**
- * Keeps binaryen's own WebAssembly at V8's baseline tier.
+ * Keeps binaryen's own WebAssembly at V8's baseline tier, and validates its
+ * functions lazily.
  *
  * Binaryen is a 10 MB WebAssembly module. V8 compiles every module first with
  * its baseline compiler (Liftoff) and re-compiles a function with the
@@ -17,6 +18,14 @@
  * binaryen keeps the baseline code, every module instantiated later (ours, the
  * user's) tiers up as usual.
  *
+ * V8 compiles functions lazily (on their first call) but validates a whole
+ * module up front. Binaryen's module is trusted, and most of its thousands
+ * of functions never run in a tns process, so for that compile validation is
+ * lazy too (`--wasm-lazy-validation`, each function validated when first
+ * compiled): loading binaryen took 548 ms instead of 645 (median of 15
+ * fresh processes each, in turns, AMD EPYC 2 cores). The flag is put back
+ * with the budget, so every later module is validated whole as before.
+ *
  *     const api = await withoutTierUp(() => import("binaryen"));
  *
  * Nothing changes where `node:v8` does not exist (browsers, other engines) or
@@ -29,8 +38,8 @@ export const V8_DEFAULT_WASM_TIERING_BUDGET = 1_800_000;
 /** A budget no compile job reaches. */
 const NEVER = 2_000_000_000;
 
-/** Flags that mean the process chose its own WebAssembly tiering: then nothing is changed. */
-const USER_TIERING_FLAG = /^--(no-)?(liftoff|wasm-tier|wasm-dynamic-tiering|wasm-tiering)/;
+/** Flags that mean the process chose its own WebAssembly tiering or lazy compilation: then nothing is changed. */
+const USER_TIERING_FLAG = /^--(no-)?(liftoff|wasm-tier|wasm-dynamic-tiering|wasm-tiering|wasm-lazy)/;
 
 interface V8Flags { setFlagsFromString(flags: string): void }
 
@@ -51,9 +60,10 @@ export function tieringControlApplies(): boolean {
 }
 
 /**
- * Runs `instantiate` (which creates a WebAssembly instance) so that the
- * instance never tiers up, and restores V8's budget afterwards, also when
- * `instantiate` fails.
+ * Runs `instantiate` (which compiles a trusted WebAssembly module and
+ * creates an instance) so that the instance never tiers up and the module's
+ * functions are validated only when first compiled; restores V8's budget
+ * and eager validation afterwards, also when `instantiate` fails.
  *
  * @example
  * ```ts
@@ -64,9 +74,11 @@ export async function withoutTierUp<T>(instantiate: () => Promise<T>): Promise<T
   const v8 = tieringControlApplies() ? await import("node:v8").then((m) => m.default as V8Flags, () => null) : null;
   if (!v8) return instantiate();
   v8.setFlagsFromString(`--wasm-tiering-budget=${NEVER}`);
+  v8.setFlagsFromString("--wasm-lazy-validation");
   try {
     return await instantiate();
   } finally {
     v8.setFlagsFromString(`--wasm-tiering-budget=${V8_DEFAULT_WASM_TIERING_BUDGET}`);
+    v8.setFlagsFromString("--no-wasm-lazy-validation");
   }
 }
