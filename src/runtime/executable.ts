@@ -46,8 +46,9 @@ export interface Executable {
   runAsync?(inputs?: Record<string, Tensor>, options?: RunOptions): Promise<Record<string, Tensor>>;
   /**
    * Releases what the executable holds beyond memory (the worker threads of
-   * a threaded WebAssembly module); a later `run` acquires it again. Absent
-   * where there is nothing to release.
+   * a threaded WebAssembly module); a later `run` acquires it again. During
+   * a `runAsync` it takes effect when that run settles. Absent where there
+   * is nothing to release.
    */
   dispose?(): void;
 }

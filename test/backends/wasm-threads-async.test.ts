@@ -108,6 +108,22 @@ describe.skipIf(host === null)("asynchronous runs", () => {
     exe.dispose!();
   });
 
+  it("dispose() during an asynchronous run stops the workers once the run has settled", async () => {
+    const counting = countingHost(host!, false);
+    const exe = loadWasm(ART, KP, counting);
+    const inputs = inputsFor(PROGRAM, 6);
+    const want = await exe.runAsync!(inputs);
+    const pending = exe.runAsync!(inputs);
+    exe.dispose!();
+    expect(counting.terminated).toBe(0);
+    expectSameBits(await pending, want);
+    expect(counting.terminated).toBe(2);
+    // A later run starts them again.
+    expectSameBits(await exe.runAsync!(inputs), want);
+    expect(counting.spawned).toBe(4);
+    exe.dispose!();
+  });
+
   it("CompiledProgram.runAsync on the wasm and js backends", async () => {
     const source = "size n = 96\ninput A[n, n], B[n, n]\noutput C[i, j] = A[i, l] * B[l, j]\n";
     const wasm = await compileAsync(source, { backend: "wasm", threads: 2 });

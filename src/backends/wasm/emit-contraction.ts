@@ -520,8 +520,11 @@ function batchBase(ctx: FunctionContext, buffer: string, base: Affine): Ref {
 /**
  * Threads whose panel functions are specialised to their own panel's
  * address (see the header); a thread beyond them passes the address as a
- * parameter. Each copy of the panel functions is about as large as the rest
- * of the kernel, so four bound the module's growth.
+ * parameter. The panel functions are most of a product's code, so each copy
+ * costs about as much as the single-threaded kernel: a 1000³ product (all
+ * four column groups) is 1.7 KB and emitted in 48 ms on one thread, 3.3 KB
+ * and 78 ms on two, 6.5 KB and 152 ms on four, 8.1 KB and 174 ms on six.
+ * Four bound that growth.
  */
 export const FIXED_PANEL_THREADS = 4;
 

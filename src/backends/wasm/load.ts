@@ -111,6 +111,8 @@ export function loadWasm(
   }
   /** Set while an asynchronous run is in flight: the memory and the control block are in use. */
   let inFlight = false;
+  /** A `dispose()` that came while a run was in flight, carried out when it settles (stopping workers mid-job would strand their units). */
+  let disposeAfterRun = false;
   const refuseWhileInFlight = (): void => {
     if (!inFlight) return;
     throw new CompileError([{
@@ -162,6 +164,10 @@ export function loadWasm(
         await threaded.runAsync();
       } finally {
         inFlight = false;
+        if (disposeAfterRun) {
+          disposeAfterRun = false;
+          threaded.dispose();
+        }
       }
       return results(options);
     },
@@ -169,7 +175,8 @@ export function loadWasm(
       return inputBuffers.get(inputSpec(specs, name).name)!;
     },
     dispose(): void {
-      threaded?.dispose();
+      if (inFlight) disposeAfterRun = true;
+      else threaded?.dispose();
     },
   };
   if (threaded) stopWhenCollected.register(executable, threaded);
