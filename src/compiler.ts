@@ -15,8 +15,8 @@ import { inlineCalls } from "./passes/inline-calls.js";
 import type { Pass } from "./passes/pass.js";
 import { VerificationError, verifyOptimization, type Verification } from "./passes/verify-optimization.js";
 import { backendNamed, loadBackend, type BackendName } from "./backends/index.js";
-import { type Executable, inputSpec, type RunOptions } from "./runtime/executable.js";
-import { arrayTypeOf, Tensor } from "./runtime/tensor.js";
+import { type Executable, keptInputBuffers, type RunOptions } from "./runtime/executable.js";
+import type { Tensor } from "./runtime/tensor.js";
 
 /** Options of {@link compile}. */
 export interface CompileOptions {
@@ -281,23 +281,9 @@ function succeeded(
     ok: true, diagnostics, sources, loweredIr: lowered, ir: optimized, passLog: log, verification, code, inputs, outputs,
     run: (given = {}, options = {}) => executable.run(given, options),
     runAsync: async (given = {}, options = {}) => executable.runAsync ? executable.runAsync(given, options) : executable.run(given, options),
-    inputBuffer: executable.inputBuffer?.bind(executable) ?? ownInputBuffers(inputs.filter((t) => t.role === "input")),
+    inputBuffer: executable.inputBuffer?.bind(executable) ?? keptInputBuffers(inputs.filter((t) => t.role === "input")),
     dispose: () => executable.dispose?.(),
     formatDiagnostics: renderer(diagnostics, sources),
-  };
-}
-
-/** `inputBuffer` for an executable without storage of its own: one tensor per input, made on first use. */
-function ownInputBuffers(specs: readonly TensorInfo[]): (name: string) => Tensor {
-  const made = new Map<string, Tensor>();
-  return (name) => {
-    const spec = inputSpec(specs, name);
-    let t = made.get(name);
-    if (t === undefined) {
-      t = new Tensor(spec.dtype, spec.shape, new (arrayTypeOf(spec.dtype))(spec.shape.reduce((p, d) => p * d, 1)));
-      made.set(name, t);
-    }
-    return t;
   };
 }
 

@@ -9,7 +9,7 @@
 import type { DiagnosticCode } from "../diagnostics/catalog.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { CompileError } from "../diagnostics/diagnostic.js";
-import type { DType, Program } from "../ir/types.js";
+import { type DType, numel, type Program } from "../ir/types.js";
 import type { KernelProgram } from "../backends/kernel/types.js";
 import { Tensor, arrayTypeOf, type TensorData } from "./tensor.js";
 
@@ -142,6 +142,30 @@ export function inputSpec<S extends InputSpec>(specs: readonly S[], name: string
   return spec;
 }
 
+/**
+ * `inputBuffer` for an executable that reads its inputs where the caller
+ * keeps them: one zeroed tensor per input, made on first use and then the
+ * same every time.
+ *
+ * @example
+ * ```ts
+ * const inputBuffer = keptInputBuffers([{ name: "x", dtype: "f32", shape: [4] }]);
+ * inputBuffer("x") === inputBuffer("x"); // true
+ * ```
+ */
+export function keptInputBuffers(specs: readonly InputSpec[]): (name: string) => Tensor {
+  const made = new Map<string, Tensor>();
+  return (name) => {
+    const spec = inputSpec(specs, name);
+    let t = made.get(name);
+    if (t === undefined) {
+      t = new Tensor(spec.dtype, spec.shape, new (arrayTypeOf(spec.dtype))(numel(spec.shape)));
+      made.set(name, t);
+    }
+    return t;
+  };
+}
+
 /** The data of a tensor in a given element type, without copying when it already matches. */
 function dataAs(t: Tensor, dtype: DType): TensorData {
   return t.dtype === dtype ? t.data : arrayTypeOf(dtype).from(t.data);
@@ -174,7 +198,6 @@ export function createExecutable(kp: KernelProgram, runKernels: (buffers: Record
   let temps: Record<string, TensorData> | null = null;
   /** Output arrays kept for `outputs: "view"`, allocated on first use. */
   let kept: Record<string, TensorData> | null = null;
-  const inputBuffers = new Map<string, Tensor>();
   return {
     run(inputs: Record<string, Tensor> = {}, options: RunOptions = {}): Record<string, Tensor> {
       if (missingWeights.length > 0) {
@@ -197,14 +220,6 @@ export function createExecutable(kp: KernelProgram, runKernels: (buffers: Record
       }
       return out;
     },
-    inputBuffer(name: string): Tensor {
-      const spec = inputSpec(specs, name);
-      let t = inputBuffers.get(name);
-      if (t === undefined) {
-        t = new Tensor(spec.dtype, spec.shape, new (arrayTypeOf(spec.dtype))(spec.size));
-        inputBuffers.set(name, t);
-      }
-      return t;
-    },
+    inputBuffer: keptInputBuffers(specs),
   };
 }
