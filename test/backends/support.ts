@@ -86,3 +86,16 @@ export function expectSameBitsAs(p: Program, exe: Executable, reference: Executa
     exe.dispose?.();
   }
 }
+
+/**
+ * A product and a row softmax after it, at sizes off every tile: with threads
+ * (and `parallelMinFlops: 0`) a split product and split loop kernels back to
+ * back. The thread tests run it on each kind of host.
+ */
+export const PRODUCT_THEN_SOFTMAX = `
+input A: f32[45, 70]
+input B: f32[70, 61]
+output S: f32[45, 61] = [i:45, j:61] sum(k:70) A[i, k] * B[k, j]
+output M: f32[45] = [i:45] max(j:61) S[i, j]
+output E: f32[45, 61] = [i:45, j:61] exp(S[i, j] - M[i])
+`;

@@ -15,21 +15,14 @@ import { parseProgramText } from "../../src/ir/parse-text.js";
 import type { Executable } from "../../src/runtime/executable.js";
 import { countingHost, NODE_BACKED_WEB_WORKER, NodeBackedWebWorker } from "../support/thread-hosts.js";
 import { WA } from "../support/webassembly.js";
-import { expectSameBits, inputsFor } from "./support.js";
+import { expectSameBits, inputsFor, PRODUCT_THEN_SOFTMAX } from "./support.js";
 
 const binaryen = await loadBinaryen();
 const host = await loadThreadHost();
 const make = await wasmBackendFactory();
 const single = make({ threads: 1 });
 
-/** A product and a row softmax after it: a split product and split loop kernels, back to back. */
-const PROGRAM = parseProgramText(`
-input A: f32[45, 70]
-input B: f32[70, 61]
-output S: f32[45, 61] = [i:45, j:61] sum(k:70) A[i, k] * B[k, j]
-output M: f32[45] = [i:45] max(j:61) S[i, j]
-output E: f32[45, 61] = [i:45, j:61] exp(S[i, j] - M[i])
-`);
+const PROGRAM = parseProgramText(PRODUCT_THEN_SOFTMAX);
 const KP = lowerToKernels(PROGRAM);
 const ART = emitWasm(binaryen, KP, { threads: 3, parallelMinFlops: 0 });
 

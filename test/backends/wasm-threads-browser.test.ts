@@ -19,7 +19,7 @@ import { describe, expect, it } from "vitest";
 import { lowerToKernels } from "../../src/backends/kernel/lower.js";
 import { emitWasm, loadBinaryen, loadWasm } from "../../src/backends/wasm/index.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
-import { inputsFor } from "./support.js";
+import { inputsFor, PRODUCT_THEN_SOFTMAX } from "./support.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -32,13 +32,7 @@ function findChromium(): string | null {
 
 const CHROMIUM = findChromium();
 
-const PROGRAM = parseProgramText(`
-input A: f32[45, 70]
-input B: f32[70, 61]
-output S: f32[45, 61] = [i:45, j:61] sum(k:70) A[i, k] * B[k, j]
-output M: f32[45] = [i:45] max(j:61) S[i, j]
-output E: f32[45, 61] = [i:45, j:61] exp(S[i, j] - M[i])
-`);
+const PROGRAM = parseProgramText(PRODUCT_THEN_SOFTMAX);
 
 const base64 = (a: ArrayBufferView): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
 
