@@ -5,7 +5,7 @@
 
 /**
  * One result line of a benchmark.
- * @typedef {{ bench: string, impl: string, n: number, ms: number, gflops: number }} Row
+ * @typedef {{ bench: string, impl: string, n: number, ms: number, gflops: number, bestMs?: number }} Row
  */
 
 /**
@@ -48,6 +48,17 @@ export function timeMedian(fn, { warmup = 2, reps = 7 } = {}) {
  * @example const [ours, theirs] = timeInterleaved([() => a(), () => b()], { warmup: 2, reps: 9 });
  */
 export function timeInterleaved(fns, { warmup, reps }) {
+  return timeInterleavedSamples(fns, { warmup, reps }).map(median);
+}
+
+/**
+ * Every wall time of {@link timeInterleaved}'s rounds, per function.
+ * @param {(() => void)[]} fns
+ * @param {{ warmup: number, reps: number }} options
+ * @returns {number[][]} milliseconds of each round, in the order of `fns`
+ * @example const [ours, theirs] = timeInterleavedSamples([() => a(), () => b()], { warmup: 2, reps: 9 });
+ */
+export function timeInterleavedSamples(fns, { warmup, reps }) {
   for (let k = 0; k < warmup; k++) for (const f of fns) f();
   const times = fns.map(() => []);
   for (let k = 0; k < reps; k++) {
@@ -57,7 +68,7 @@ export function timeInterleaved(fns, { warmup, reps }) {
       times[j].push(performance.now() - t0);
     });
   }
-  return times.map(median);
+  return times;
 }
 
 /**
