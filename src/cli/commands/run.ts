@@ -29,7 +29,9 @@ Options:
   -o, --output FILE     write outputs: .npy (one output) or .npz (by name)
   -O0, --no-optimize    skip the optimizing passes
   --threads N           threads for large matrix products on the wasm backend (1: none;
-                        default: the available cores, at most 4)
+                        default: the available cores, at most 4). One run uses them only
+                        for products of 2^32 operations and more: below that, starting
+                        the workers costs more than they save
   --verify              check the optimized program against the unoptimized one, and the
                         backend against the reference interpreter, on random data (--seed)
   -h, --help            show this help`;
