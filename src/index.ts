@@ -22,7 +22,7 @@ export { einsum, einsumWith, parseEinsumSpec, lowerEinsum } from "./einsum/index
 export type { EinsumOptions, EinsumSpec, EinsumTerm, EinsumOperand, EinsumLowering } from "./einsum/index.js";
 export { Tensor, arrayTypeOf } from "./runtime/tensor.js";
 export type { TensorData, NestedNumbers } from "./runtime/tensor.js";
-export type { RunOptions } from "./runtime/executable.js";
+export type { Executable, RunOptions } from "./runtime/executable.js";
 export { readNpy, writeNpy } from "./runtime/npy.js";
 export { readNpz, writeNpz } from "./runtime/npz.js";
 export type { WriteNpzOptions } from "./runtime/npz.js";
