@@ -56,6 +56,38 @@ describe("keeping binaryen at the baseline tier", () => {
     expect(node(["--no-wasm-lazy-validation"], script)).toBe("false false");
   });
 
+  it("drops tier-up requests made while paused (for good: V8 does not ask again), and lets functions hot later tier up", () => {
+    const script = `${MODULE}
+      const { withoutTierUp, pauseTierUp } = await import("./dist/backends/wasm/v8-tiering.js");
+      await withoutTierUp(async () => undefined); // loads node:v8 for pauseTierUp
+      const f = tiny(4);
+      // Many times the calls that make a function hot, all inside one pause.
+      pauseTierUp(() => { for (let i = 0; i < 3e7; i++) f(i); });
+      console.log(%IsTurboFanFunction(f), await hot(f, 10), (await hot(tiny(6))) > 0, pauseTierUp(() => 7));`;
+    expect(node(["--allow-natives-syntax"], script)).toBe("false -1 true 7");
+  });
+
+  it("does not pause while code of ours may run on other threads (an asynchronous run in flight)", () => {
+    const script = `${MODULE}
+      const { withoutTierUp, pauseTierUp, otherThreadsRun } = await import("./dist/backends/wasm/v8-tiering.js");
+      await withoutTierUp(async () => undefined);
+      const f = tiny(7);
+      const done = otherThreadsRun();
+      pauseTierUp(() => { for (let i = 0; i < 3e7; i++) f(i); });
+      done();
+      console.log((await hot(f)) >= 0);`;
+    expect(node(["--allow-natives-syntax"], script)).toBe("true");
+  });
+
+  it("puts tier-up back when the paused work throws", () => {
+    const script = `${MODULE}
+      const { withoutTierUp, pauseTierUp } = await import("./dist/backends/wasm/v8-tiering.js");
+      await withoutTierUp(async () => undefined);
+      try { pauseTierUp(() => { throw new Error("x"); }); } catch {}
+      console.log((await hot(tiny(5))) > 0);`;
+    expect(node(["--allow-natives-syntax"], script)).toBe("true");
+  });
+
   it("restores the budget when instantiation fails", async () => {
     await expect(withoutTierUp(async () => { throw new Error("no module"); })).rejects.toThrow("no module");
     const script = `${MODULE}

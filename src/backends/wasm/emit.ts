@@ -32,6 +32,7 @@ import { MATH_IMPORTS } from "./emit-expr.js";
 import { emitKernelBody } from "./emit-kernel.js";
 import { type BufferPlace, FunctionContext } from "./function-context.js";
 import { type ArenaLayout, layoutArena } from "./layout.js";
+import { pauseTierUp } from "./v8-tiering.js";
 import { contractionFlops, LOOP_OP_FLOPS, type LoopSplitPlan, PARALLEL_MIN_FLOPS, simdProductOf, splitKernels } from "./parallel.js";
 
 /** The largest memory a wasm32 module can address: 65536 pages of 64 KiB. */
@@ -120,6 +121,11 @@ export function wasmKernelName(target: string, position: number): string {
  * ```
  */
 export function emitWasm(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOptions = {}): WasmArtifact {
+  // Binaryen's own functions must not be sent to V8's optimizing compiler while they run (v8-tiering.ts).
+  return pauseTierUp(() => emitModule(binaryen, kp, options));
+}
+
+function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOptions): WasmArtifact {
   const dtypes = new Map(kp.buffers.map((b) => [b.name, b.dtype]));
   // The matrix product of each kernel that runs on the SIMD micro-kernel, plain or under an elementwise epilogue.
   const simd = kp.kernels.map((k) => simdProductOf(k, (b) => dtypes.get(b) ?? ""));

@@ -27,6 +27,7 @@ import { Tensor, arrayTypeOf } from "../../runtime/tensor.js";
 import type { KernelProgram } from "../kernel/types.js";
 import type { WasmArtifact } from "./emit.js";
 import { type ThreadHost, WorkerPool } from "./threads.js";
+import { otherThreadsRun } from "./v8-tiering.js";
 
 /** The few parts of the WebAssembly JavaScript API used here (the Node typings omit them). */
 interface WasmMemory { readonly buffer: ArrayBuffer }
@@ -160,9 +161,11 @@ export function loadWasm(
         return results(options);
       }
       inFlight = true;
+      const done = otherThreadsRun();
       try {
         await threaded.runAsync();
       } finally {
+        done();
         inFlight = false;
         if (disposeAfterRun) {
           disposeAfterRun = false;

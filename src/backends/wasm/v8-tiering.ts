@@ -28,6 +28,20 @@
  *
  *     const api = await withoutTierUp(() => import("binaryen"));
  *
+ * The budget is a 32-bit count, and one binaryen function (114 KB of code,
+ * in its optimizer) still used it up while emitting attention: V8 then spent
+ * 261 ms optimizing it on a background thread, and since a process waits
+ * for its compile jobs before it exits, `tns run` ended about 250 ms after
+ * its last line. So every emission also runs under {@link pauseTierUp}: V8's
+ * `--wasm-tier-up-filter` names a function index no module has, which drops
+ * every tier-up request made meanwhile, and is put back after. V8 does not
+ * ask again for a function whose request was dropped, so binaryen's stay at
+ * the baseline tier, and code that first gets hot after the emission (the
+ * modules tns emits) tiers up as usual. No code of ours runs during an
+ * emission, except on workers while an asynchronous run is in flight (its
+ * caller may go on, and emit); then the pause is skipped
+ * ({@link otherThreadsRun}), so that no kernel of ours loses its tier-up.
+ *
  * Nothing changes where `node:v8` does not exist (browsers, other engines) or
  * where the process was started with its own tiering flags.
  */
@@ -41,7 +55,13 @@ const NEVER = 2_000_000_000;
 /** Flags that mean the process chose its own WebAssembly tiering or lazy compilation: then nothing is changed. */
 const USER_TIERING_FLAG = /^--(no-)?(liftoff|wasm-tier|wasm-dynamic-tiering|wasm-tiering|wasm-lazy)/;
 
+/** A function index beyond any module (V8 allows 1,000,000 functions). */
+const NO_FUNCTION = 1_000_000_000;
+
 interface V8Flags { setFlagsFromString(flags: string): void }
+
+/** `node:v8`, once {@link withoutTierUp} has loaded it (null until then, and where tiering is not ours to change). */
+let v8Flags: V8Flags | null = null;
 
 /**
  * Whether this process lets {@link withoutTierUp} change V8's tiering budget:
@@ -73,6 +93,7 @@ export function tieringControlApplies(): boolean {
 export async function withoutTierUp<T>(instantiate: () => Promise<T>): Promise<T> {
   const v8 = tieringControlApplies() ? await import("node:v8").then((m) => m.default as V8Flags, () => null) : null;
   if (!v8) return instantiate();
+  v8Flags = v8;
   v8.setFlagsFromString(`--wasm-tiering-budget=${NEVER}`);
   v8.setFlagsFromString("--wasm-lazy-validation");
   try {
@@ -81,4 +102,50 @@ export async function withoutTierUp<T>(instantiate: () => Promise<T>): Promise<T
     v8.setFlagsFromString(`--wasm-tiering-budget=${V8_DEFAULT_WASM_TIERING_BUDGET}`);
     v8.setFlagsFromString("--no-wasm-lazy-validation");
   }
+}
+
+/**
+ * Runs `work` (synchronous calls into binaryen) with V8's WebAssembly
+ * tier-up requests dropped, and puts them back afterwards, also when `work`
+ * throws. Does nothing special before {@link withoutTierUp} has run, or
+ * where tiering is not ours to change.
+ *
+ * @example
+ * ```ts
+ * const art = pauseTierUp(() => emitModule(binaryen, kp, options));
+ * ```
+ */
+export function pauseTierUp<T>(work: () => T): T {
+  const v8 = v8Flags;
+  if (!v8 || runsElsewhere > 0) return work();
+  v8.setFlagsFromString(`--wasm-tier-up-filter=${NO_FUNCTION}`);
+  try {
+    return work();
+  } finally {
+    v8.setFlagsFromString("--wasm-tier-up-filter=-1");
+  }
+}
+
+/** Asynchronous runs in flight (their workers may be running our kernels). */
+let runsElsewhere = 0;
+
+/**
+ * Marks that code of ours may run on other threads (an asynchronous run's
+ * workers) until the returned function is called; meanwhile
+ * {@link pauseTierUp} leaves tier-up alone, so those threads' requests are
+ * not dropped.
+ *
+ * @example
+ * ```ts
+ * const done = otherThreadsRun();
+ * try { await pool.runAsync(job, unit); } finally { done(); }
+ * ```
+ */
+export function otherThreadsRun(): () => void {
+  runsElsewhere++;
+  let open = true;
+  return () => {
+    if (open) runsElsewhere--;
+    open = false;
+  };
 }
