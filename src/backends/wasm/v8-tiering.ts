@@ -41,6 +41,11 @@
  * emission, except on workers while an asynchronous run is in flight (its
  * caller may go on, and emit); then the pause is skipped
  * ({@link otherThreadsRun}), so that no kernel of ours loses its tier-up.
+ * The flag is process-wide: WebAssembly of the embedding application that
+ * runs on other threads and asks for tier-up during an emission loses that
+ * request too. Such an application can keep all of this off by starting
+ * Node with a tiering flag of its own (`--wasm-tiering-budget=1800000`, the
+ * default value, will do).
  *
  * Nothing changes where `node:v8` does not exist (browsers, other engines) or
  * where the process was started with its own tiering flags.
