@@ -238,27 +238,38 @@ output C: f32[2, 3, 9, 20] = [a:2, b:3, i:9, j:20] sum(k:17) A[a, b, i, k] * B[k
     prog.dispose();
   });
 
-  it("a process that runs a threaded program exits on its own (workers are unref'd)", () => {
-    const dir = mkdtempSync(join(tmpdir(), "tns-threads-"));
-    const root = resolve(import.meta.dirname, "../..");
-    const script = join(dir, "run.mjs");
-    writeFileSync(script, `
-import { compileAsync } from ${JSON.stringify(pathToFileURL(join(root, "dist/index.js")).href)};
-import { randomTensor } from ${JSON.stringify(pathToFileURL(join(root, "dist/runtime/random.js")).href)};
-const prog = await compileAsync(${JSON.stringify(tnsMatmul(256))}, { backend: "wasm", threads: 2 });
+  // Synchronous runs, and asynchronous ones awaited at the top level: Node does not count a pending
+  // Atomics.waitAsync as work, so without a timer of ours the process exited (code 13) in the middle of a run.
+  for (const [how, call] of [["run", "prog.run({ A, B: A })"], ["runAsync", "await prog.runAsync({ A, B: A })"]] as const) {
+    it(`a process that runs a threaded program (${how}) exits on its own once done (workers are unref'd)`, () => {
+      expectScriptPrintsDone(`
+import { compileAsync } from ${JSON.stringify(pathToFileURL(join(ROOT, "dist/index.js")).href)};
+import { randomTensor } from ${JSON.stringify(pathToFileURL(join(ROOT, "dist/runtime/random.js")).href)};
+const prog = await compileAsync(${JSON.stringify(tnsMatmul(1024))}, { backend: "wasm", threads: 2 });
 if (!prog.code.includes("_unit")) throw new Error("not the threaded module");
-const A = randomTensor([256, 256], "f32", 1);
-for (let k = 0; k < 5; k++) prog.run({ A, B: A });
+const A = randomTensor([1024, 1024], "f32", 1);
+// Units of about a millisecond: the caller's last wait outlasts its polling, in most runs.
+for (let k = 0; k < 12; k++) ${call};
 console.log("done");
 `);
-    try {
-      const r = spawnSync(process.execPath, [script], { encoding: "utf8", timeout: 120_000 });
-      expect(r.stderr).toBe("");
-      expect(r.signal).toBeNull();
-      expect(r.status).toBe(0);
-      expect(r.stdout.trim()).toBe("done");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    });
+  }
 });
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+/** Runs an ES module script in a fresh Node process and expects it to print "done" and exit 0 with nothing on stderr. */
+function expectScriptPrintsDone(source: string): void {
+  const dir = mkdtempSync(join(tmpdir(), "tns-threads-"));
+  const script = join(dir, "run.mjs");
+  writeFileSync(script, source);
+  try {
+    const r = spawnSync(process.execPath, [script], { encoding: "utf8", timeout: 120_000 });
+    expect(r.stderr).toBe("");
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe("done");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

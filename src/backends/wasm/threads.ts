@@ -104,7 +104,16 @@ async function waitWhileAsync(c: Int32Array, slot: number, value: number): Promi
   const waitAsync = asyncWaiter();
   if (waitAsync !== null) {
     const result = waitAsync(c, slot, value);
-    if (result.async) await result.value;
+    if (result.async) {
+      // Node does not count a pending Atomics.waitAsync as work: with nothing else to do (the workers are
+      // unref'd) the process would exit in the middle of the run. A timer keeps it alive until the wait ends.
+      const alive = setTimeout(() => undefined, 2 ** 31 - 1);
+      try {
+        await result.value;
+      } finally {
+        clearTimeout(alive);
+      }
+    }
   } else {
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
