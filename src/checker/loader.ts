@@ -12,9 +12,51 @@
  *     import "nn"              (from p/main.tns)  ->  <stdlib>/nn.tns
  *     import "./lib/a.tns"     (from p/main.tns)  ->  p/lib/a.tns
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { basename, dirname, isAbsolute, join } from "node:path";
-import { fileURLToPath } from "node:url";
+
+/**
+ * Node's `fs`, `path` and `url`, taken with `process.getBuiltinModule`
+ * (Node 20.16 and later) rather than imported, so that this module, and the
+ * compiler with it, also loads where there is no file system (a browser
+ * page). There `nodeLoader` resolves nothing and paths are POSIX.
+ */
+interface NodeModules {
+  readonly fs: typeof import("node:fs");
+  readonly path: typeof import("node:path");
+  readonly url: typeof import("node:url");
+}
+
+function loadNodeModules(): NodeModules | null {
+  const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
+  if (typeof get !== "function") return null;
+  return { fs: get("node:fs") as NodeModules["fs"], path: get("node:path") as NodeModules["path"], url: get("node:url") as NodeModules["url"] };
+}
+
+const NODE = loadNodeModules();
+
+/** POSIX path arithmetic where `node:path` is missing (a browser); the same results as `node:path/posix` (tested). */
+export const POSIX_PATH = {
+  isAbsolute: (p: string): boolean => p.startsWith("/"),
+  dirname: (p: string): string => {
+    const trimmed = p.replace(/\/+$/, "");
+    if (trimmed === "") return p.startsWith("/") ? "/" : ".";
+    const i = trimmed.lastIndexOf("/");
+    if (i < 0) return ".";
+    return trimmed.slice(0, i).replace(/\/+$/, "") || "/";
+  },
+  basename: (p: string): string => p.replace(/\/+$/, "").split("/").pop() ?? "",
+  join: (...parts: string[]): string => {
+    const out: string[] = [];
+    const absolute = parts[0]?.startsWith("/") ?? false;
+    for (const part of parts.join("/").split("/")) {
+      if (part === "" || part === ".") continue;
+      if (part === ".." && out.length > 0 && out.at(-1) !== "..") out.pop();
+      else if (part !== ".." || !absolute) out.push(part);
+    }
+    return (absolute ? "/" : "") + (out.join("/") || (absolute ? "" : "."));
+  },
+};
+
+const { basename, dirname, isAbsolute, join } = NODE?.path ?? POSIX_PATH;
 
 /**
  * Finds and reads imported source files.
@@ -106,12 +148,15 @@ export function importTarget(fromFile: string, path: string, stdlibDir: string):
  * ```
  */
 export function defaultStdlibDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
+  if (NODE === null || !import.meta.url.startsWith("file:")) return STDLIB_KEY;
+  const { existsSync } = NODE.fs;
+  const here = dirname(NODE.url.fileURLToPath(import.meta.url));
+  let dir = here;
   for (;;) {
     const candidate = join(dir, "stdlib");
     if (existsSync(join(dir, "package.json")) && existsSync(candidate)) return candidate;
     const parent = dirname(dir);
-    if (parent === dir) return join(dirname(fileURLToPath(import.meta.url)), "..", "..", "stdlib");
+    if (parent === dir) return join(here, "..", "..", "stdlib");
     dir = parent;
   }
 }
@@ -119,6 +164,8 @@ export function defaultStdlibDir(): string {
 /**
  * A loader over the file system, rooted at a stdlib folder. It resolves to
  * file keys ({@link importKey}) and reads them from disk ({@link diskPath}).
+ * Without a file system (a browser) it resolves nothing: give `check` and
+ * `compile` a {@link SourceLoader} of your own there.
  *
  * @example
  * ```ts
@@ -128,6 +175,8 @@ export function defaultStdlibDir(): string {
  * ```
  */
 export function nodeLoader(stdlibDir: string = defaultStdlibDir()): SourceLoader {
+  if (NODE === null) return { resolve: () => null, read: () => null, candidates: () => [] };
+  const { readdirSync, readFileSync, statSync } = NODE.fs;
   return {
     resolve(fromFile, path) {
       const key = importKey(fromFile, path);

@@ -99,7 +99,45 @@ try {
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>tns threads</title><script type="module" src="/page.js"></script>`;
 
-const TYPES: Readonly<Record<string, string>> = { ".js": "text/javascript", ".html": "text/html", ".json": "application/json" };
+/**
+ * The second page compiles in the browser: the package's own entry (`dist/index.js`), with an import map
+ * for the packages it loads (binaryen, Chevrotain's single-file bundle, fflate), from the page's main thread.
+ */
+const COMPILE_PAGE = `<!doctype html><meta charset="utf-8"><title>tns compile</title>
+<script type="importmap">${JSON.stringify({
+  imports: {
+    binaryen: "/node_modules/binaryen/index.js",
+    chevrotain: "/node_modules/chevrotain/lib/chevrotain.mjs",
+    fflate: "/node_modules/fflate/esm/browser.js",
+  },
+})}</script>
+<script type="module" src="/compile.js"></script>`;
+
+/** A product and its row softmax numerator, large enough to split on threads. */
+const COMPILED_IN_PAGE = "size n = 192\ninput A[n, n], B[n, n]\nS[i, j] = A[i, k] * B[k, j] / 8\nM[i] = max(j) S[i, j]\noutput E[i, j] = exp(S[i, j] - M[i])\n";
+
+const COMPILE_SCRIPT = `
+import { compileAsync, randomTensor } from "/dist/index.js";
+const report = (r) => fetch("/result", { method: "POST", body: JSON.stringify(r) });
+try {
+  const source = ${JSON.stringify(COMPILED_IN_PAGE)};
+  const wasm = await compileAsync(source, { backend: "wasm" });
+  const js = await compileAsync(source, { backend: "js" });
+  const inputs = { A: randomTensor([192, 192], "f32", 1), B: randomTensor([192, 192], "f32", 2) };
+  const want = js.run(inputs).E.data;
+  let worst = 0;
+  for (let run = 0; run < 3; run++) {
+    const got = (await wasm.runAsync(inputs)).E.data;
+    for (let k = 0; k < got.length; k++) worst = Math.max(worst, Math.abs(got[k] - want[k]));
+  }
+  report({ ok: wasm.ok, threaded: wasm.code.includes("_unit"), worst, diagnostics: wasm.diagnostics.length });
+  wasm.dispose();
+} catch (e) {
+  report({ error: String(e && e.stack || e) });
+}
+`;
+
+const TYPES: Readonly<Record<string, string>> = { ".js": "text/javascript", ".mjs": "text/javascript", ".html": "text/html", ".json": "application/json" };
 
 /** Serves the page, its script, the fixture and `dist/`, cross-origin isolated; resolves with what the page posts to /result. */
 function serve(fixtureJson: string): { server: Server; ready: Promise<number>; result: Promise<Record<string, unknown>> } {
@@ -123,9 +161,12 @@ function serve(fixtureJson: string): { server: Server; ready: Promise<number>; r
     }
     if (url.pathname === "/") return send(200, TYPES[".html"]!, PAGE);
     if (url.pathname === "/page.js") return send(200, TYPES[".js"]!, PAGE_SCRIPT);
+    if (url.pathname === "/compile") return send(200, TYPES[".html"]!, COMPILE_PAGE);
+    if (url.pathname === "/compile.js") return send(200, TYPES[".js"]!, COMPILE_SCRIPT);
     if (url.pathname === "/fixture.json") return send(200, TYPES[".json"]!, fixtureJson);
     const file = normalize(join(ROOT, url.pathname));
-    if (!file.startsWith(join(ROOT, "dist"))) return send(404, "text/plain", "not found");
+    const served = ["dist", "node_modules/binaryen", "node_modules/chevrotain/lib", "node_modules/fflate/esm"].map((d) => join(ROOT, d));
+    if (!served.some((d) => file.startsWith(d))) return send(404, "text/plain", "not found");
     try {
       send(200, TYPES[extname(file)] ?? "application/octet-stream", readFileSync(file));
     } catch {
@@ -136,33 +177,46 @@ function serve(fixtureJson: string): { server: Server; ready: Promise<number>; r
   return { server, ready, result };
 }
 
+/** Opens `path` of the local server in headless Chromium and returns what the page posts to /result (45 s at most). */
+async function resultOfPage(path: string, fixtureJson: string): Promise<Record<string, unknown>> {
+  const { server, ready, result } = serve(fixtureJson);
+  const port = await ready;
+  const profile = mkdtempSync(join(tmpdir(), "tns-chromium-"));
+  const browser = spawn(CHROMIUM!, [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
+    `--user-data-dir=${profile}`, `http://127.0.0.1:${port}${path}`,
+  ], { stdio: "ignore", detached: true });
+  const exited = new Promise((r) => browser.once("exit", r));
+  try {
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no result from the page within 45 s")), 45_000));
+    return await Promise.race([result, timeout]);
+  } finally {
+    // The whole process group: the browser and its renderer and utility processes.
+    try {
+      process.kill(-browser.pid!, "SIGKILL");
+    } catch {
+      browser.kill("SIGKILL");
+    }
+    await exited;
+    server.close();
+    rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+  }
+}
+
 describe.skipIf(CHROMIUM === null && !process.env["CI"])("threads in headless Chromium", () => {
   it("a page's main thread runs a threaded module on Web Workers with the bits of one thread", async () => {
     expect(CHROMIUM, "CI installs chromium (.ci/run)").not.toBeNull();
-    const { server, ready, result } = serve(await fixture());
-    const port = await ready;
-    const profile = mkdtempSync(join(tmpdir(), "tns-chromium-"));
-    const browser = spawn(CHROMIUM!, [
-      "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
-      `--user-data-dir=${profile}`, `http://127.0.0.1:${port}/`,
-    ], { stdio: "ignore", detached: true });
-    const exited = new Promise((r) => browser.once("exit", r));
-    try {
-      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no result from the page within 45 s")), 45_000));
-      const r = await Promise.race([result, timeout]);
-      expect(r["error"]).toBeUndefined();
-      expect(r).toMatchObject({ crossOriginIsolated: true, blocking: false, asyncRuns: [true, true, true, true], syncRun: true });
-      expect(r["mine"] as number).toBeLessThan(r["units"] as number);
-    } finally {
-      // The whole process group: the browser and its renderer and utility processes.
-      try {
-        process.kill(-browser.pid!, "SIGKILL");
-      } catch {
-        browser.kill("SIGKILL");
-      }
-      await exited;
-      server.close();
-      rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
-    }
+    const r = await resultOfPage("/", await fixture());
+    expect(r["error"]).toBeUndefined();
+    expect(r).toMatchObject({ crossOriginIsolated: true, blocking: false, asyncRuns: [true, true, true, true], syncRun: true });
+    expect(r["mine"] as number).toBeLessThan(r["units"] as number);
+  }, 60_000);
+
+  it("a page compiles a program with the package's entry (binaryen in the page) and runs it on threads, as the js backend computes", async () => {
+    expect(CHROMIUM, "CI installs chromium (.ci/run)").not.toBeNull();
+    const r = await resultOfPage("/compile", "{}");
+    expect(r["error"]).toBeUndefined();
+    expect(r).toMatchObject({ ok: true, threaded: true, diagnostics: 0 });
+    expect(r["worst"] as number).toBeLessThan(1e-5);
   }, 60_000);
 });

@@ -3,9 +3,10 @@
  */
 import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join, posix, relative } from "node:path";
 import { describe, expect, test } from "vitest";
 import { defaultStdlibDir, diskPath, importKey, importTarget, nodeLoader } from "../../src/checker/index.js";
+import { POSIX_PATH } from "../../src/checker/loader.js";
 import { check } from "./helpers.js";
 
 describe("import paths", () => {
@@ -85,5 +86,22 @@ describe("file keys", () => {
     expect(loader.candidates!(main, "./lib/hlper.tns")).toEqual(["./lib/helper.tns"]);
     expect(loader.candidates!(main, "nm")).toContain("nn");
     expect(loader.candidates!(main, "./nowhere/x")).toEqual([]);
+  });
+});
+
+describe("path arithmetic without node:path (a browser)", () => {
+  const paths = ["p/main.tns", "/p/q/main.tns", "main.tns", "/", ".", "p/", "<stdlib>/nn.tns", "a/b/c/", "/a", "../x/y.tns"];
+  test("dirname, basename and isAbsolute agree with node:path/posix", () => {
+    for (const p of paths) {
+      expect(POSIX_PATH.dirname(p), `dirname ${p}`).toBe(posix.dirname(p));
+      expect(POSIX_PATH.basename(p), `basename ${p}`).toBe(posix.basename(p));
+      expect(POSIX_PATH.isAbsolute(p), `isAbsolute ${p}`).toBe(posix.isAbsolute(p));
+    }
+  });
+
+  test("join agrees with node:path/posix", () => {
+    const cases = [["p", "lib/a.tns"], ["p/", "./x.tns"], [".", "a.tns"], ["/p/q", "../a.tns"], ["p", "../../a.tns"],
+      ["<stdlib>", "nn.tns"], ["/", "a"], ["/a", "../../b"], ["a", "..", ".."], ["p/q/", "", "r"]];
+    for (const c of cases) expect(POSIX_PATH.join(...c), c.join(" + ")).toBe(posix.join(...c));
   });
 });
