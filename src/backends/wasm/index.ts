@@ -10,7 +10,7 @@ import { type Binaryen, loadBinaryen } from "./binaryen.js";
 import { ModuleCache, moduleCacheKey } from "./cache.js";
 import { emitWasm, type WasmArtifact } from "./emit.js";
 import { loadWasm, START_AT_ONCE_FLOPS } from "./load.js";
-import { parallelKernels, splitFlops } from "./parallel.js";
+import { splitFlops } from "./parallel.js";
 import { hostRunsRelaxedSimd } from "./relaxed-simd.js";
 import { defaultThreads, loadThreadHost, type ThreadHost } from "./threads.js";
 
@@ -115,9 +115,9 @@ function makeWasmBackend(binaryen: Binaryen, host: ThreadHost | null, options: W
       const kernels = lowerToKernels(program);
       const minFlops = options.parallelMinFlops;
       // Programs with nothing to split get the single-threaded module (and share its cache entry),
-      // as do programs run once whose first run would not start the workers.
+      // as do programs run once whose first run would not start the workers. (Every split kernel does some work.)
       const splitWork = threads > 1 ? splitFlops(kernels, { threads, minFlops }) : 0;
-      const split = threads > 1 && parallelKernels(kernels, minFlops).length > 0 && (!options.runOnce || splitWork >= START_AT_ONCE_FLOPS);
+      const split = splitWork > 0 && (!options.runOnce || splitWork >= START_AT_ONCE_FLOPS);
       const emitOptions = { optimize: true, relaxedSimd: hostRunsRelaxedSimd(), ...(split ? { threads, parallelMinFlops: minFlops } : {}) };
       const art = emitted.getOrCreate(moduleCacheKey(kernels, emitOptions), () => emitWasm(binaryen, kernels, emitOptions));
       return { code: art.text, executable: loadWasm(art, kernels, host) };

@@ -203,11 +203,19 @@ const stopWhenCollected = new FinalizationRegistry<ThreadedRun>((t) => t.dispose
  * jobs of a worker pool (started on first use), the others by a call on
  * this thread.
  */
+/** One kernel of a module built for threads: its whole function, and for a split kernel its job on the pool. */
+interface KernelStep {
+  readonly whole: () => void;
+  readonly job: {
+    readonly spec: { readonly entry: number; readonly units: number };
+    readonly unit: (u: number, thread: number) => void;
+    /** The fills of a split loop kernel, run on this thread before its units. */
+    readonly prologue: (() => void) | null;
+  } | null;
+}
+
 class ThreadedRun {
-  private readonly steps: (() => void)[];
-  private readonly asyncSteps: (() => void | Promise<void>)[];
-  /** Each kernel's function, for a run that keeps to this thread. */
-  private readonly wholes: (() => void)[];
+  private readonly kernels: readonly KernelStep[];
   private pool: WorkerPool | null = null;
   /** Whether split kernels run on the pool (else whole, on this thread). */
   private useWorkers: boolean;
@@ -221,25 +229,13 @@ class ThreadedRun {
   ) {
     this.useWorkers = art.parallel.reduce((sum, p) => sum + p.flops, 0) >= startAtOnceFlops;
     const split = new Map(art.parallel.map((p, job) => [p.kernel, { p, job }]));
-    this.wholes = art.kernelFunctions.map((name) => exports[name] as () => void);
-    const plans = art.kernelFunctions.map((_, n) => {
-      const whole = this.wholes[n]!;
+    this.kernels = art.kernelFunctions.map((name, n) => {
+      const whole = exports[name] as () => void;
       const parallel = split.get(n);
       if (!parallel) return { whole, job: null };
       const unit = exports[parallel.p.entry] as (u: number, thread: number) => void;
       const prologue = parallel.p.prologue === undefined ? null : (exports[parallel.p.prologue] as () => void);
       return { whole, job: { spec: { entry: parallel.job, units: parallel.p.units }, unit, prologue } };
-    });
-    // A split kernel's step: its prologue (fills) here, then its units on the pool; or, before the workers start, the whole kernel here.
-    this.steps = plans.map(({ whole, job }) => job === null ? whole : () => {
-      if (!this.useWorkers) return whole();
-      job.prologue?.();
-      this.workers().run(job.spec, job.unit);
-    });
-    this.asyncSteps = plans.map(({ whole, job }) => job === null ? whole : () => {
-      if (!this.useWorkers) return whole();
-      job.prologue?.();
-      return this.workers().runAsync(job.spec, job.unit);
     });
   }
 
@@ -253,19 +249,33 @@ class ThreadedRun {
     return this.pool;
   }
 
-  /** Runs every kernel; split ones on the workers when the host lets this thread block, else whole here. */
+  /**
+   * Runs every kernel: a split one as its prologue here and its units on the
+   * pool, once the workers are in use and the host lets this thread block;
+   * whole, here, otherwise.
+   */
   run(): void {
-    if (!this.host.blocking) {
-      for (const whole of this.wholes) whole();
-      return;
+    const pooled = this.useWorkers && this.host.blocking;
+    for (const { whole, job } of this.kernels) {
+      if (job === null || !pooled) whole();
+      else {
+        job.prologue?.();
+        this.workers().run(job.spec, job.unit);
+      }
     }
-    for (const step of this.steps) step();
-    this.useWorkers = true;
+    if (this.host.blocking) this.useWorkers = true;
   }
 
-  /** Runs every kernel, awaiting the workers on the split ones instead of blocking. */
+  /** {@link run}, awaiting the workers on the split kernels instead of blocking. */
   async runAsync(): Promise<void> {
-    for (const step of this.asyncSteps) await step();
+    const pooled = this.useWorkers;
+    for (const { whole, job } of this.kernels) {
+      if (job === null || !pooled) whole();
+      else {
+        job.prologue?.();
+        await this.workers().runAsync(job.spec, job.unit);
+      }
+    }
     this.useWorkers = true;
   }
 

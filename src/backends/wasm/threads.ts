@@ -81,11 +81,16 @@ export const SPIN_MS = 0.2;
  * Returns the slot's new value. (The worker's script has a copy.)
  */
 function waitWhile(c: Int32Array, slot: number, value: number, spinMs: number): number {
+  if (poll(c, slot, value, spinMs) === value) Atomics.wait(c, slot, value);
+  return Atomics.load(c, slot);
+}
+
+/** Reads `c[slot]` until it differs from `value` or `spinMs` milliseconds have passed; returns the last value read. */
+function poll(c: Int32Array, slot: number, value: number, spinMs: number): number {
   const until = performance.now() + spinMs;
   let now = Atomics.load(c, slot);
   while (now === value && performance.now() < until) now = Atomics.load(c, slot);
-  if (now === value) Atomics.wait(c, slot, value);
-  return Atomics.load(c, slot);
+  return now;
 }
 
 /** The most threads used by default (each worker is a JavaScript isolate of its own: about 9 MB of memory on Node 20). */
@@ -97,9 +102,7 @@ export const MAX_DEFAULT_THREADS = 4;
  * rechecks from a timer. Returns the slot's new value.
  */
 async function waitWhileAsync(c: Int32Array, slot: number, value: number): Promise<number> {
-  const until = performance.now() + SPIN_MS;
-  let now = Atomics.load(c, slot);
-  while (now === value && performance.now() < until) now = Atomics.load(c, slot);
+  const now = poll(c, slot, value, SPIN_MS);
   if (now !== value) return now;
   const waitAsync = asyncWaiter();
   if (waitAsync !== null) {
