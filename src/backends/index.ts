@@ -6,14 +6,15 @@
 import type { Backend } from "./backend.js";
 import { jsBackend } from "./backend.js";
 import { referenceBackend } from "./reference.js";
+import { wgslBackend, wgslBackendOn } from "./wgsl/index.js";
 
 export type { Backend } from "./backend.js";
 
 /** Names accepted by `compile({ backend })` and `--backend`. */
-export type BackendName = "js" | "wasm" | "reference";
+export type BackendName = "js" | "wasm" | "wgsl" | "reference";
 
 /** Every backend name, in the order `--help` lists them. */
-export const BACKEND_NAMES: readonly BackendName[] = ["js", "wasm", "reference"];
+export const BACKEND_NAMES: readonly BackendName[] = ["js", "wasm", "wgsl", "reference"];
 
 const ready = new Map<BackendName, Backend>([
   ["js", jsBackend],
@@ -26,6 +27,8 @@ export interface BackendOptions {
   readonly threads?: number;
   /** The program runs once: the `wasm` backend builds no threaded module a first run would not use (see `WasmBackendOptions.runOnce`). */
   readonly runOnce?: boolean;
+  /** The device of the `wgsl` backend (default: this host's, once {@link loadBackend} has requested it). */
+  readonly device?: GPUDevice;
 }
 
 /** Makes a `wasm` backend with options, once {@link loadBackend} has loaded it. */
@@ -37,11 +40,13 @@ export function isBackendName(name: string): name is BackendName {
 }
 
 /**
- * A backend that is ready to use without waiting: `js`, `reference`, and
- * `wasm` once {@link loadBackend} has loaded it. `options` configure the
- * `wasm` backend; the others ignore them.
+ * A backend that is ready to use without waiting: `js`, `reference`,
+ * `wasm` once {@link loadBackend} has loaded it, and `wgsl` once
+ * {@link loadBackend} has requested this host's device or with
+ * `options.device`. `options` configure the `wasm` and `wgsl` backends;
+ * the others ignore them.
  *
- * @throws Error for `wasm` before it was loaded
+ * @throws Error for `wasm` or `wgsl` before it was loaded
  * @throws RangeError for a `threads` that is not a positive integer
  * @example
  * ```ts
@@ -51,6 +56,7 @@ export function isBackendName(name: string): name is BackendName {
  */
 export function backendNamed(name: BackendName, options: BackendOptions = {}): Backend {
   if (name === "wasm" && makeWasm && (options.threads !== undefined || options.runOnce)) return makeWasm(options);
+  if (name === "wgsl" && options.device) return wgslBackendOn(options.device);
   const backend = ready.get(name);
   if (backend) return backend;
   throw new Error(`the ${name} backend loads asynchronously: use compileAsync(), or await loadBackend("${name}") once before compile()`);
@@ -58,9 +64,11 @@ export function backendNamed(name: BackendName, options: BackendOptions = {}): B
 
 /**
  * Any backend by name, loading its code generator first when needed (`wasm`
- * loads binaryen on first use; later calls return at once).
+ * loads binaryen on first use, `wgsl` requests this host's WebGPU device;
+ * later calls return at once).
  *
  * @throws Error when no backend has that name
+ * @throws CompileError (TNS0608) for `wgsl` when the host has no WebGPU adapter
  * @example
  * ```ts
  * const wasm = await loadBackend("wasm");
@@ -71,6 +79,11 @@ export async function loadBackend(name: string): Promise<Backend> {
   if (!isBackendName(name)) throw new Error(`unknown backend '${name}' (known: ${BACKEND_NAMES.join(", ")})`);
   const known = ready.get(name);
   if (known) return known;
+  if (name === "wgsl") {
+    const backend = await wgslBackend();
+    ready.set(name, backend);
+    return backend;
+  }
   const { wasmBackendFactory } = await import("./wasm/index.js");
   const make = await wasmBackendFactory();
   const backend = make();

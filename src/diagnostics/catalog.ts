@@ -61,8 +61,11 @@ export const CATALOG = {
   TNS0605: "cannot read data file",
   TNS0606: "unknown input name",
   TNS0607: "run while an asynchronous run is in progress",
+  TNS0608: "no WebGPU device",
+  TNS0609: "tensor exceeds the device's limits",
   // not supported yet
   TNS0901: "feature not supported yet",
+  TNS0902: "element type not supported by the backend",
 } as const;
 
 /** A code from {@link CATALOG}, e.g. `"TNS0101"`. */

@@ -64,6 +64,7 @@ class DefLowering {
   constructor(
     private readonly def: DefNode,
     private readonly shapes: ReadonlyMap<string, readonly number[]>,
+    private readonly outputsOuter: boolean,
   ) {}
 
   private extentOf(v: string): number {
@@ -164,7 +165,9 @@ class DefLowering {
   run(): Kernel {
     const def = this.def;
     let { op, vars: redVars, inner } = splitTopReduce(def.body);
-    let order = chooseLoopOrder(def.indices, redVars, inner);
+    let order = this.outputsOuter
+      ? [...def.indices, ...chooseLoopOrder([], redVars, inner)]
+      : chooseLoopOrder(def.indices, redVars, inner);
     // With the reduction innermost, the sum is a scalar accumulator: factors
     // that do not depend on it can be applied once, after the loop.
     const factored = op === "sum" && order.slice(-redVars.length).every((v) => redVars.includes(v)) ? factorOutOfSum(redVars, inner) : null;
@@ -208,6 +211,19 @@ function collectReads(e: Expr, out: string[] = []): string[] {
   return out;
 }
 
+/** Options of {@link lowerDef}. */
+export interface LowerDefOptions {
+  /**
+   * Keep the output indices as the outermost loops, in storage order, with
+   * the reduction's loops inside them (default false: the loop order that
+   * walks memory contiguously, which may put a reduction loop outside an
+   * output loop). With it, no statement combines into the target buffer:
+   * each output element is stored once, at the end of its iteration of the
+   * output loops, so those loops can run in parallel (one GPU thread each).
+   */
+  readonly outputsOuter?: boolean;
+}
+
 /**
  * Lowers one def to a kernel (without the contraction description).
  *
@@ -215,8 +231,9 @@ function collectReads(e: Expr, out: string[] = []): string[] {
  * ```ts
  * const k = lowerDef(def, new Map([["A", [4, 8]], ["B", [8, 3]]]));
  * k.loopOrder; // ["i", "k", "j"] for C[i, j] = A[i, k] * B[k, j]
+ * lowerDef(def, shapes, { outputsOuter: true }).loopOrder; // ["i", "j", "k"]
  * ```
  */
-export function lowerDef(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>): Kernel {
-  return new DefLowering(def, shapes).run();
+export function lowerDef(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>, options: LowerDefOptions = {}): Kernel {
+  return new DefLowering(def, shapes, options.outputsOuter === true).run();
 }

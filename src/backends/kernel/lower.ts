@@ -10,12 +10,13 @@ import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
 import type { DefNode, Program } from "../../ir/types.js";
 import { numel } from "../../ir/types.js";
 import { matchContraction, matchEpilogueContraction } from "./contraction.js";
-import { lowerDef } from "./lower-def.js";
+import { lowerDef, type LowerDefOptions } from "./lower-def.js";
 import { sumOutermost } from "./reassociate.js";
 import type { Kernel, KernelBuffer, KernelProgram } from "./types.js";
 
 /**
- * Lowers a program whose calls have been inlined.
+ * Lowers a program whose calls have been inlined. `options` choose the loop
+ * order of every def's general nest (see {@link LowerDefOptions}).
  *
  * @throws InternalCompilerError when the program still holds a call node
  * @example
@@ -24,7 +25,7 @@ import type { Kernel, KernelBuffer, KernelProgram } from "./types.js";
  * kp.kernels[0].loopOrder; // ["i", "j"]
  * ```
  */
-export function lowerToKernels(program: Program): KernelProgram {
+export function lowerToKernels(program: Program, options: LowerDefOptions = {}): KernelProgram {
   const shapes = new Map<string, readonly number[]>();
   const buffers: KernelBuffer[] = [];
   const kernels: Kernel[] = [];
@@ -46,7 +47,7 @@ export function lowerToKernels(program: Program): KernelProgram {
       case "def": {
         buffers.push({ ...base, role: node.output ? "output" : "temp" });
         const def = { ...node, body: sumOutermost(node.body) };
-        const kernel = lowerDef(def, shapes);
+        const kernel = lowerDef(def, shapes, options);
         const contraction = matchContraction(def, shapes);
         // The epilogue form is matched on the def as written: `sumOutermost`
         // would pull the epilogue's factors into the sum.
