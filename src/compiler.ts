@@ -13,7 +13,7 @@ import { printProgram } from "./ir/print.js";
 import { runPasses, defaultPipeline, type PassLogEntry } from "./passes/index.js";
 import { inlineCalls } from "./passes/inline-calls.js";
 import type { Pass } from "./passes/pass.js";
-import { VerificationError, verifyOptimization, type Verification } from "./passes/verify-optimization.js";
+import { VerificationError, verifyOptimization, verifyOptimizationAsync, type Verification } from "./passes/verify-optimization.js";
 import { backendNamed, loadBackend, type BackendName } from "./backends/index.js";
 import { type Executable, keptInputBuffers, type RunOptions } from "./runtime/executable.js";
 import type { Tensor } from "./runtime/tensor.js";
@@ -29,9 +29,18 @@ export interface CompileOptions {
   /**
    * Code generator: `"js"` (default), `"wasm"` (WebAssembly with SIMD128; with
    * {@link compile} only after `await loadBackend("wasm")`, or use
-   * {@link compileAsync}), or `"reference"` (the float64 interpreter).
+   * {@link compileAsync}), `"wgsl"` (WebGPU compute shaders, run with
+   * {@link CompiledProgram.runAsync}; with {@link compile} only given a
+   * `device` or after `await loadBackend("wgsl")`), or `"reference"` (the
+   * float64 interpreter).
    */
   backend?: BackendName;
+  /**
+   * The `GPUDevice` the `wgsl` backend runs on (default: this host's, which
+   * {@link compileAsync} requests: Dawn in Node through the package
+   * `webgpu`, `navigator.gpu` in a browser). Other backends ignore it.
+   */
+  device?: GPUDevice;
   /**
    * Threads of the `wasm` backend for large matrix products: a positive
    * integer, 1 for none. Default: the host's parallelism (at most 4) where
@@ -124,8 +133,18 @@ export interface CompiledProgram {
    * @throws CompileError (TNS0606) for a name that is not an input, or when compilation failed
    */
   inputBuffer(name: string): Tensor;
-  /** Stops the worker threads a run started (wasm backend with threads); a later run starts them again. */
+  /**
+   * Releases what runs acquired: the worker threads of the wasm backend,
+   * the GPU buffers and pipelines of the wgsl backend; a later run
+   * acquires them again.
+   */
   dispose(): void;
+  /**
+   * Nanoseconds the last run's kernels took on the GPU, measured with
+   * timestamp queries (wgsl backend, where the adapter offers them); null
+   * otherwise.
+   */
+  lastRunGpuNanoseconds(): number | null;
   /** The diagnostics rendered with code frames. */
   formatDiagnostics(options?: { color?: boolean }): string;
 }
@@ -163,8 +182,32 @@ export function compile(source: string, options: CompileOptions = {}): CompiledP
  * ```
  */
 export async function compileAsync(source: string, options: CompileOptions = {}): Promise<CompiledProgram> {
-  await loadBackend(options.backend ?? "js");
-  return compile(source, options);
+  const backend = options.backend ?? "js";
+  if (!(backend === "wgsl" && options.device)) await loadBackend(backend);
+  if (!(options.verifyOutputs && backend === "wgsl")) return compile(source, options);
+  // The WebGPU backend runs asynchronously, so its outputs are verified here.
+  const result = compile(source, { ...options, verifyOutputs: false, verify: true });
+  if (!result.ok || !result.loweredIr || !result.ir) return result;
+  const { program: unoptimized } = runPasses(result.loweredIr, [inlineCalls], { verify: true });
+  const optimized = result.ir;
+  const exe = backendNamed(backend, { device: options.device });
+  const verification = await verifyOptimizationAsync(unoptimized, optimized, {
+    seed: options.verifySeed ?? 1,
+    backend: {
+      name: "wgsl",
+      run: (p, inputs) => (p === optimized ? result.runAsync(inputs) : runOnceAsync(exe.compile(p).executable, inputs)),
+    },
+  });
+  if (!verification.ok) throw new VerificationError(verification);
+  return { ...result, verification };
+}
+
+async function runOnceAsync(executable: Executable, inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+  try {
+    return executable.runAsync ? await executable.runAsync(inputs) : executable.run(inputs);
+  } finally {
+    executable.dispose?.();
+  }
 }
 
 /**
@@ -180,7 +223,10 @@ export function compileProgram(
   const passes = options.passes ?? (options.optimize === false ? [inlineCalls] : defaultPipeline());
   const verify = options.verify === true || options.verifyOutputs === true;
   const { program: optimized, log } = runPasses(program, passes, { verify });
-  const backend = backendNamed(options.backend ?? "js", { threads: options.threads, runOnce: options.runOnce });
+  const backend = backendNamed(options.backend ?? "js", { threads: options.threads, runOnce: options.runOnce, device: options.device });
+  if (options.verifyOutputs && backend.name === "wgsl") {
+    throw new Error("verifyOutputs on the wgsl backend runs the program asynchronously: use compileAsync()");
+  }
   const { code, executable } = backend.compile(optimized);
   const verification = options.verifyOutputs ? verified(program, optimized, executable, options) : null;
   return succeeded(program, optimized, log, code, executable, verification, diags, sources);
@@ -267,6 +313,7 @@ function failed(diags: DiagnosticBag, sources: Map<string, string>): CompiledPro
     runAsync: () => Promise.reject(new CompileError(diagnostics, format())),
     inputBuffer: () => { throw new CompileError(diagnostics, format()); },
     dispose: () => undefined,
+    lastRunGpuNanoseconds: () => null,
     formatDiagnostics: format,
   };
 }
@@ -283,6 +330,7 @@ function succeeded(
     runAsync: async (given = {}, options = {}) => executable.runAsync ? executable.runAsync(given, options) : executable.run(given, options),
     inputBuffer: executable.inputBuffer?.bind(executable) ?? keptInputBuffers(inputs.filter((t) => t.role === "input")),
     dispose: () => executable.dispose?.(),
+    lastRunGpuNanoseconds: () => executable.lastGpuNanoseconds?.() ?? null,
     formatDiagnostics: renderer(diagnostics, sources),
   };
 }

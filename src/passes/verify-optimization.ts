@@ -154,17 +154,61 @@ export function outputDifference(name: string, got: ArrayLike<number>, want: Arr
  * ```
  */
 export function verifyOptimization(unoptimized: Program, optimized: Program, options: VerifyOptimizationOptions = {}): Verification {
-  const seed = options.seed ?? 1;
+  const run = referenceRuns(unoptimized, optimized, options.seed ?? 1);
+  const got = options.backend ? options.backend.run(run.bound, run.inputs) : null;
+  return finishVerification(run, options.backend?.name ?? null, got);
+}
+
+/** {@link BackendRunner} for a backend that runs asynchronously (WebGPU). */
+export interface AsyncBackendRunner {
+  readonly name: string;
+  run(program: Program, inputs: Record<string, Tensor>): Promise<Record<string, Tensor>>;
+}
+
+/**
+ * {@link verifyOptimization} with a backend that runs asynchronously.
+ *
+ * @example
+ * ```ts
+ * const v = await verifyOptimizationAsync(unoptimized, optimized, { backend: { name: "wgsl", run: (p, x) => exe.runAsync!(x) } });
+ * ```
+ */
+export async function verifyOptimizationAsync(
+  unoptimized: Program, optimized: Program, options: { readonly seed?: number; readonly backend?: AsyncBackendRunner } = {},
+): Promise<Verification> {
+  const run = referenceRuns(unoptimized, optimized, options.seed ?? 1);
+  const got = options.backend ? await options.backend.run(run.bound, run.inputs) : null;
+  return finishVerification(run, options.backend?.name ?? null, got);
+}
+
+/** The interpreter's runs both comparisons need, and the data they ran on. */
+interface ReferenceRuns {
+  readonly seed: number;
+  readonly bound: Program;
+  /** The run-time inputs of `bound`. */
+  readonly inputs: Record<string, Tensor>;
+  readonly reference: Record<string, Tensor>;
+  readonly names: readonly string[];
+  readonly outputs: readonly OutputDifference[];
+}
+
+function referenceRuns(unoptimized: Program, optimized: Program, seed: number): ReferenceRuns {
   const data = verificationInputs(unoptimized, seed);
   const want = interpret(unoptimized, data);
   const names = unoptimized.tensors.filter((t) => t.output).map((t) => t.name);
   const bound = bindWeights(optimized, data);
   const reference = interpret(bound, data);
   const outputs = names.map((n) => differenceOf(n, reference[n], want[n]!));
-  const maxRelDiff = largest(outputs);
-  const backend = options.backend ? verifyBackend(options.backend, bound, data, reference, names) : null;
+  const inputs: Record<string, Tensor> = {};
+  for (const t of bound.tensors) if (t.role === "input") inputs[t.name] = data[t.name]!;
+  return { seed, bound, inputs, reference, names, outputs };
+}
+
+function finishVerification(run: ReferenceRuns, backendName: string | null, got: Record<string, Tensor> | null): Verification {
+  const maxRelDiff = largest(run.outputs);
+  const backend = backendName !== null && got ? verifyBackend(backendName, run.bound, got, run.reference, run.names) : null;
   const ok = maxRelDiff <= OPTIMIZATION_TOLERANCE && (backend?.ok ?? true);
-  return { outputs, maxRelDiff, tolerance: OPTIMIZATION_TOLERANCE, ok, seed, backend };
+  return { outputs: run.outputs, maxRelDiff, tolerance: OPTIMIZATION_TOLERANCE, ok, seed: run.seed, backend };
 }
 
 /**
@@ -198,17 +242,14 @@ export function verificationLines(v: Verification): string[] {
 }
 
 function verifyBackend(
-  backend: BackendRunner, program: Program, data: Record<string, Tensor>, reference: Record<string, Tensor>, names: readonly string[],
+  name: string, program: Program, got: Record<string, Tensor>, reference: Record<string, Tensor>, names: readonly string[],
 ): BackendVerification {
-  const inputs: Record<string, Tensor> = {};
-  for (const t of program.tensors) if (t.role === "input") inputs[t.name] = data[t.name]!;
-  const got = backend.run(program, inputs);
   // A backend stores each output in its element type; the interpreter does not round.
   const dtypes = new Map(program.tensors.map((t) => [t.name, t.dtype]));
   const outputs = names.map((n) => differenceOf(n, got[n], reference[n]!.astype(dtypes.get(n) ?? "f64")));
   const maxRelDiff = largest(outputs);
   const tolerance = backendTolerance(program);
-  return { backend: backend.name, outputs, maxRelDiff, tolerance, ok: maxRelDiff <= tolerance };
+  return { backend: name, outputs, maxRelDiff, tolerance, ok: maxRelDiff <= tolerance };
 }
 
 /** The program with the random data bound to every weight that had none. */

@@ -51,6 +51,12 @@ export interface Executable {
    * is nothing to release.
    */
   dispose?(): void;
+  /**
+   * Nanoseconds the last run's kernels took on the GPU (the wgsl backend,
+   * where the adapter offers timestamp queries), else null. Absent on
+   * backends that run on the CPU.
+   */
+  lastGpuNanoseconds?(): number | null;
 }
 
 /** How {@link Executable.run} hands back its outputs. */

@@ -4,7 +4,7 @@
  */
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
 import { renderDiagnostics } from "../../diagnostics/render.js";
-import { check, compile, type CompiledProgram } from "../../compiler.js";
+import { check, compileAsync, type CompiledProgram } from "../../compiler.js";
 import { BACKEND_NAMES, type BackendName } from "../../backends/index.js";
 import type { Program } from "../../ir/types.js";
 import { verificationLines } from "../../passes/verify-optimization.js";
@@ -68,12 +68,12 @@ export function randomWeights(program: Program, given: Record<string, Tensor>, s
  * data uses `extra.seed`); weights without data become random when
  * `randomData` is set.
  */
-export function compileFile(
+export async function compileFile(
   file: string,
   values: Record<string, unknown>,
   command: string,
   extra: { backend: BackendName; randomData: boolean; seed: number; threads?: number; runOnce?: boolean },
-): { result: CompiledProgram; source: string } {
+): Promise<{ result: CompiledProgram; source: string }> {
   const source = readText(file);
   const sizes = parseSizeOptions(values["size"] as string[] | undefined, command);
   let weights = values["weights"] ? readTensorArchive(values["weights"] as string) : {};
@@ -83,7 +83,7 @@ export function compileFile(
     if (checked.program) weights = randomWeights(checked.program, weights, extra.seed);
   }
   const verifyOutputs = Boolean(values["verify"]);
-  const result = compile(source, { file, sizes, weights, optimize, backend: extra.backend, verifyOutputs, verifySeed: extra.seed, threads: extra.threads, runOnce: extra.runOnce });
+  const result = await compileAsync(source, { file, sizes, weights, optimize, backend: extra.backend, verifyOutputs, verifySeed: extra.seed, threads: extra.threads, runOnce: extra.runOnce });
   return { result, source };
 }
 

@@ -61,7 +61,7 @@ export async function compileCommand(argv: string[], term: Terminal): Promise<nu
   }
   const outDir = values["out-dir"] as string | undefined;
   if (!outDir) throw new UsageError("missing -o DIR (the output folder)", "compile");
-  const { result } = compileFile(file, values, "compile", { backend: "js", randomData: false, seed: 1 });
+  const { result } = await compileFile(file, values, "compile", { backend: "js", randomData: false, seed: 1 });
   reportDiagnostics(term, result.diagnostics, result.sources);
   if (!result.ok || !result.ir) return EXIT.diagnostics;
   reportVerification(term, result);

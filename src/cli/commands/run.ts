@@ -19,7 +19,9 @@ export const RUN_HELP = `Usage: tns run FILE [options]
 Compile and run a .tns program; print each output's shape, a summary and the time taken.
 
 Options:
-  --backend NAME        wasm (WebAssembly, SIMD128; the default), js or reference (float64 interpreter)
+  --backend NAME        wasm (WebAssembly, SIMD128; the default), js, wgsl (WebGPU compute
+                        shaders: a GPU, or Mesa's drivers without one; see docs/wgsl.md)
+                        or reference (float64 interpreter)
   --size NAME=N         override a size default (repeatable)
   --input NAME=FILE     bind an input to a .npy file (repeatable)
   --inputs FILE         bind inputs from the arrays of a .npz file
@@ -64,7 +66,7 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
   const t0 = performance.now();
   await loadBackend(backend);
   // One run: no threaded module unless that run would start the workers (wasm/index.ts, runOnce).
-  const { result } = compileFile(file, values, "run", { backend, randomData, seed, threads, runOnce: true });
+  const { result } = await compileFile(file, values, "run", { backend, randomData, seed, threads, runOnce: true });
   const t1 = performance.now();
   reportDiagnostics(term, result.diagnostics, result.sources);
   if (!result.ok) return EXIT.diagnostics;
@@ -84,12 +86,15 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
     });
   }
   const t2 = performance.now();
-  const outputs = result.run(inputs);
+  // GPU work is asynchronous; on the other backends runAsync runs synchronously and resolves.
+  const outputs = backend === "wgsl" ? await result.runAsync(inputs) : result.run(inputs);
   const t3 = performance.now();
+  const gpu = result.lastRunGpuNanoseconds();
   result.dispose();
   for (const info of result.outputs) term.out(summarize(info.name, outputs[info.name]!));
   if (output) writeOutputs(output, outputs, "run");
   const compiled = result.verification ? "compiled and verified" : "compiled";
-  term.out(`${compiled} in ${(t1 - t0).toFixed(1)} ms (${backend}), ran in ${(t3 - t2).toFixed(1)} ms`);
+  const kernels = gpu === null ? "" : ` (kernels ${(gpu / 1e6).toFixed(3)} ms on the GPU)`;
+  term.out(`${compiled} in ${(t1 - t0).toFixed(1)} ms (${backend}), ran in ${(t3 - t2).toFixed(1)} ms${kernels}`);
   return EXIT.ok;
 }
