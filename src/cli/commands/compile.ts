@@ -6,6 +6,7 @@
  */
 import { basename, extname, join } from "node:path";
 import { emitJsModule } from "../../backends/js/module.js";
+import { emitWgslModule } from "../../backends/wgsl/module.js";
 import type { Program } from "../../ir/types.js";
 import { printProgram } from "../../ir/print.js";
 import { parseCommandArgs, UsageError } from "../args.js";
@@ -15,7 +16,7 @@ import {
 } from "./common.js";
 
 /** Help text of `tns compile`. */
-export const COMPILE_HELP = `Usage: tns compile FILE --target js|wasm -o DIR [options]
+export const COMPILE_HELP = `Usage: tns compile FILE --target js|wasm|wgsl -o DIR [options]
 
 Compile a .tns program and write to DIR, for --target js (the default):
   NAME.mjs        the emitted kernels and a standalone loader: import { run, manifest }
@@ -28,9 +29,16 @@ for --target wasm:
                   outputs, memory pages and imports
   NAME.wat        the module's text format (with --emit wat)
   NAME.ir.txt     the optimized IR
+for --target wgsl:
+  NAME.KERNEL.wgsl  one WebGPU compute shader per dispatch
+  NAME.mjs        a standalone loader (shaders and weights embedded):
+                  const p = await load(device); await p.run({ A, B })
+  manifest.json   buffers (sizes, element types), and per dispatch, in the
+                  order they run: its file, bindings, workgroup size and grid
+  NAME.ir.txt     the optimized IR
 
 Options:
-  --target NAME       js (default) or wasm
+  --target NAME       js (default), wasm or wgsl
   -o, --out-dir DIR   output folder (created if missing)
   --emit wat          with --target wasm, also write the text format
   --size NAME=N       override a size default (repeatable)
@@ -54,7 +62,7 @@ export async function compileCommand(argv: string[], term: Terminal): Promise<nu
   }
   const file = sourceFileArg(positionals, "compile");
   const target = (values["target"] as string | undefined) ?? "js";
-  if (target !== "js" && target !== "wasm") throw new UsageError(`unknown target '${target}' (available: js, wasm)`, "compile");
+  if (target !== "js" && target !== "wasm" && target !== "wgsl") throw new UsageError(`unknown target '${target}' (available: js, wasm, wgsl)`, "compile");
   const emit = values["emit"] as string | undefined;
   if (emit !== undefined && (emit !== "wat" || target !== "wasm")) {
     throw new UsageError(`--emit ${emit}: only --emit wat, with --target wasm, is supported`, "compile");
@@ -66,7 +74,7 @@ export async function compileCommand(argv: string[], term: Terminal): Promise<nu
   if (!result.ok || !result.ir) return EXIT.diagnostics;
   reportVerification(term, result);
   const name = basename(file, extname(file)).replace(/[^A-Za-z0-9_.-]/g, "_") || "program";
-  const files = target === "wasm" ? await wasmFiles(result.ir, name, emit === "wat") : jsFiles(result.ir, name);
+  const files = target === "wasm" ? await wasmFiles(result.ir, name, emit === "wat") : target === "wgsl" ? wgslFiles(result.ir, name) : jsFiles(result.ir, name);
   files.push([`${name}.ir.txt`, printProgram(result.ir)]);
   const paths = files.map(([file, content]): [string, string | Uint8Array] => [join(outDir, file), content]);
   for (const [path, content] of paths) writeFileAtomic(path, content);
@@ -79,6 +87,11 @@ type OutputFile = [name: string, content: string | Uint8Array];
 function jsFiles(ir: Program, name: string): OutputFile[] {
   const { module, manifest } = emitJsModule(ir, name);
   return [[`${name}.mjs`, module], ["manifest.json", JSON.stringify(manifest, null, 2) + "\n"]];
+}
+
+function wgslFiles(ir: Program, name: string): OutputFile[] {
+  const { manifest, loader, shaders } = emitWgslModule(ir, name);
+  return [...shaders.map(([file, text]): OutputFile => [file, text]), [`${name}.mjs`, loader], ["manifest.json", JSON.stringify(manifest, null, 2) + "\n"]];
 }
 
 /** The wasm build; binaryen is loaded only for this target. */
