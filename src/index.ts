@@ -18,7 +18,7 @@
  */
 export { compile, compileAsync, compileProgram, parse, check, irText } from "./compiler.js";
 export type { CompileOptions, CompiledProgram, TensorInfo } from "./compiler.js";
-export { einsum, einsumWith, parseEinsumSpec, lowerEinsum } from "./einsum/index.js";
+export { einsum, einsumWith, einsumAsync, parseEinsumSpec, lowerEinsum } from "./einsum/index.js";
 export type { EinsumOptions, EinsumSpec, EinsumTerm, EinsumOperand, EinsumLowering } from "./einsum/index.js";
 export { Tensor, arrayTypeOf } from "./runtime/tensor.js";
 export type { TensorData, NestedNumbers } from "./runtime/tensor.js";
@@ -43,10 +43,19 @@ export type * from "./ir/types.js";
 export type * as ast from "./parser/ast.js";
 export type { Module, Item } from "./parser/ast.js";
 export type { PassLogEntry } from "./passes/manager.js";
-export { VerificationError, verifyOptimization, OPTIMIZATION_TOLERANCE } from "./passes/verify-optimization.js";
-export type { Verification, OutputDifference, BackendVerification } from "./passes/verify-optimization.js";
+export { VerificationError, verifyOptimization, verifyOptimizationAsync, OPTIMIZATION_TOLERANCE } from "./passes/verify-optimization.js";
+export type { Verification, OutputDifference, BackendVerification, AsyncBackendRunner } from "./passes/verify-optimization.js";
 export { checkProgram } from "./checker/index.js";
 export type { SourceLoader, CheckOptions } from "./checker/index.js";
 export { loadBackend, BACKEND_NAMES } from "./backends/index.js";
-export type { BackendName, Backend } from "./backends/index.js";
+export type { BackendName, Backend, BackendOptions } from "./backends/index.js";
+export {
+  wgslBackend, wgslBackendOn, defaultWgslDevice, requestWgslDevice, deviceLimits, emitWgsl, wgslTypeProblems, createWgslRunner, COMPATIBILITY_LIMITS,
+} from "./backends/wgsl/index.js";
+export type {
+  WgslBackendOptions, WgslExecutable, WgslDevice, WgslRunner, WgslData, WgslProgram, WgslDispatch, WgslBuffer, WgslBinding, WgslKernelForm,
+  WgslLimits, EmitWgslOptions,
+} from "./backends/wgsl/index.js";
+export { emitWgslModule } from "./backends/wgsl/module.js";
+export type { WgslModuleFiles, WgslModuleManifest } from "./backends/wgsl/module.js";
 export { VERSION } from "./version.js";

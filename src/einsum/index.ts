@@ -43,6 +43,26 @@ export function einsum(spec: string, ...tensors: Tensor[]): Tensor {
 
 /** {@link einsum} with options (backend, optimization). Throws {@link CompileError} on a bad specification. */
 export function einsumWith(spec: string, tensors: readonly Tensor[], options: EinsumOptions): Tensor {
+  const { entry, inputs } = compiledEinsum(spec, tensors, options);
+  return entry.program ? entry.program.run(inputs)["out"]! : Tensor.zeros(entry.shape, entry.dtype);
+}
+
+/**
+ * {@link einsumWith} for any backend, the asynchronous `wgsl` (WebGPU) one
+ * included (load it first: `await loadBackend("wgsl")`).
+ *
+ * @example
+ * ```ts
+ * await loadBackend("wgsl");
+ * (await einsumAsync("ij,jk->ik", [a, b], { backend: "wgsl" })).shape; // [a.shape[0], b.shape[1]]
+ * ```
+ */
+export async function einsumAsync(spec: string, tensors: readonly Tensor[], options: EinsumOptions = {}): Promise<Tensor> {
+  const { entry, inputs } = compiledEinsum(spec, tensors, options);
+  return entry.program ? (await entry.program.runAsync(inputs))["out"]! : Tensor.zeros(entry.shape, entry.dtype);
+}
+
+function compiledEinsum(spec: string, tensors: readonly Tensor[], options: EinsumOptions) {
   const key = [spec, options.backend ?? "js", options.optimize ?? true, options.threads ?? "default", ...tensors.map((t) => `${t.dtype}[${t.shape.join(",")}]`)].join("|");
   let entry = cache.get(key);
   if (!entry) {
@@ -57,8 +77,7 @@ export function einsumWith(spec: string, tensors: readonly Tensor[], options: Ei
     if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
     cache.set(key, entry);
   }
-  if (!entry.program) return Tensor.zeros(entry.shape, entry.dtype);
   const inputs: Record<string, Tensor> = {};
   tensors.forEach((t, k) => (inputs[`x${k}`] = t));
-  return entry.program.run(inputs)["out"]!;
+  return { entry, inputs };
 }
