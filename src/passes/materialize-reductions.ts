@@ -141,7 +141,10 @@ function materializeDef(def: DefNode, taken: Set<string>): TensorNode[] {
   };
 
   const body = rewrite(def.body, new Set(def.indices), def.body.kind === "reduce");
-  return body === def.body ? [def] : [...before, { ...def, body }];
+  if (body === def.body) return [def];
+  const ranges: Record<string, number> = {};
+  for (const v of [...def.indices, ...boundInside(body)]) ranges[v] = def.ranges[v]!;
+  return [...before, { ...def, body, ranges }];
 }
 
 /** Every variable a reduction binds, nested ones included. */

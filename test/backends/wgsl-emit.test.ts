@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import { lowerDef } from "../../src/backends/kernel/lower-def.js";
+import { emitWgsl } from "../../src/backends/wgsl/emit.js";
+import { wgslF32 } from "../../src/backends/wgsl/emit-expr.js";
+import { isWgslReserved, WGSL_RESERVED, wgslBuffer, wgslVar } from "../../src/backends/wgsl/names.js";
+import { dispatchGrid } from "../../src/backends/wgsl/shader.js";
+import { COMPATIBILITY_LIMITS } from "../../src/backends/wgsl/types.js";
+import { CompileError } from "../../src/diagnostics/diagnostic.js";
+import { parseProgramText } from "../../src/ir/parse-text.js";
+import type { DefNode } from "../../src/ir/types.js";
+import { expectGolden } from "../golden.js";
+import { CORPUS } from "./corpus.js";
+import { denseLayer } from "./support.js";
+
+const plan = (text: string) => emitWgsl(parseProgramText(text));
+const shaders = (text: string): string => plan(text).dispatches.map((d) => d.code).join("\n");
+
+describe("wgsl emission", () => {
+  it("emits a register-tiled matrix product (golden)", () => {
+    const p = plan(`input A: f32[64, 48]\ninput B: f32[48, 80]\noutput C: f32[64, 80] = [i:64, j:80] sum(k:48) A[i, k] * B[k, j]`);
+    expect(p.dispatches.map((d) => [d.form, d.workgroupSize, d.workgroups])).toEqual([["tiled-matmul", [128, 1, 1], [4, 1, 1]]]);
+    expectGolden("wgsl-matmul", p.dispatches[0]!.code);
+  });
+
+  it("emits a workgroup tree reduction (golden)", () => {
+    const p = plan(`input S: f32[16, 1000]\noutput M: f32[16] = [i:16] max(j:1000) S[i, j]`);
+    expect(p.dispatches.map((d) => [d.form, d.workgroups])).toEqual([["workgroup-reduce", [16, 1, 1]]]);
+    expectGolden("wgsl-reduce", p.dispatches[0]!.code);
+  });
+
+  it("emits a product with a fused epilogue (golden)", () => {
+    const p = plan(denseLayer(3, 40, 24));
+    expect(p.dispatches[0]!.form).toBe("tiled-matmul");
+    expect(p.dispatches[0]!.code).toContain("max(");
+    expectGolden("wgsl-dense-epilogue", p.dispatches[0]!.code);
+  });
+
+  it("emits the same text twice, and every dispatch within the compatibility limits", () => {
+    for (const text of Object.values(CORPUS)) {
+      const p = parseProgramText(text);
+      if (p.tensors.some((t) => t.dtype === "f64")) continue;
+      const a = emitWgsl(p);
+      expect(emitWgsl(p)).toEqual(a);
+      for (const d of a.dispatches) {
+        expect(d.workgroupSize[0] * d.workgroupSize[1] * d.workgroupSize[2]).toBeLessThanOrEqual(COMPATIBILITY_LIMITS.maxComputeInvocationsPerWorkgroup);
+        expect(d.bindings.length).toBeLessThanOrEqual(COMPATIBILITY_LIMITS.maxStorageBuffersPerShaderStage);
+        for (const g of d.workgroups) expect(g).toBeLessThanOrEqual(COMPATIBILITY_LIMITS.maxComputeWorkgroupsPerDimension);
+        const shared = [...d.code.matchAll(/var<workgroup> \w+: array<f32, (\d+)>/g)].reduce((n, m) => n + 4 * Number(m[1]), 0);
+        expect(shared).toBeLessThanOrEqual(COMPATIBILITY_LIMITS.maxComputeWorkgroupStorageSize);
+      }
+    }
+  });
+
+  it("refuses float64 with a diagnostic that names the tensor", () => {
+    try {
+      plan(`input X: f64[4]\noutput Y: f64[4] = [i:4] X[i] * 2`);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(CompileError);
+      const d = (e as CompileError).diagnostics;
+      expect(d.map((x) => x.code)).toEqual(["TNS0902", "TNS0902"]);
+      expect(d[0]!.message).toContain("'X' is f64");
+      expect(d[0]!.hint).toMatch(/js or wasm/);
+    }
+  });
+
+  it("refuses a tensor larger than a storage binding (TNS0609)", () => {
+    expect(() => plan(`input X: f32[40000, 1000]\noutput Y: f32[40000, 1000] = [i:40000, j:1000] X[i, j] * 2`)).toThrow(/TNS0609: tensor 'X' needs 152.6 MiB/);
+  });
+
+  it("names program identifiers away from WGSL's keywords and its own names", () => {
+    for (const word of ["loop", "let", "fn", "var", "main", "select"]) {
+      expect(isWgslReserved(wgslBuffer(word))).toBe(false);
+      expect(isWgslReserved(wgslVar(word))).toBe(false);
+    }
+    for (const word of WGSL_RESERVED) expect(wgslVar(word)).not.toBe(word);
+    const code = shaders(`input loop: f32[4]\noutput fn: f32[4] = [let:4] loop[let] * 2`);
+    expect(code).toContain("b_fn[v_let] = (b_loop[v_let] * 2f);");
+  });
+
+  it("spells literals WGSL accepts, non-finite values at run time", () => {
+    expect(wgslF32(3)).toBe("3f");
+    expect(wgslF32(-0.5)).toBe("(-0.5f)");
+    expect(wgslF32(-0)).toBe("(-0f)");
+    expect(wgslF32(1e-7)).toBe(`${Math.fround(1e-7)}f`);
+    expect(wgslF32(Infinity)).toBe("bitcast<f32>(tns_special.x)");
+    expect(wgslF32(-Infinity)).toBe("bitcast<f32>(tns_special.y)");
+    expect(wgslF32(NaN)).toBe("bitcast<f32>(tns_special.z)");
+    expect(wgslF32(1e300)).toBe("bitcast<f32>(tns_special.x)");
+  });
+
+  it("spreads workgroups over the grid's dimensions", () => {
+    expect(dispatchGrid(10, 65535).workgroups).toEqual([10, 1, 1]);
+    expect(dispatchGrid(100000, 65535).workgroups).toEqual([50000, 2, 1]);
+    expect(dispatchGrid(65535 * 65535 + 1, 65535).workgroups).toEqual([65535, 65535, 2]);
+    expect(() => dispatchGrid(65535 ** 3 + 1, 65535)).toThrow(/TNS0609/);
+  });
+
+  it("lowers a def with its output loops outermost when asked", () => {
+    const p = parseProgramText(`input A: f32[4, 8]\ninput B: f32[8, 3]\noutput C: f32[4, 3] = [i:4, j:3] sum(k:8) A[i, k] * B[k, j]`);
+    const def = p.tensors[2] as DefNode;
+    const shapes = new Map([["A", [4, 8]], ["B", [8, 3]]]);
+    expect(lowerDef(def, shapes).loopOrder).toEqual(["i", "k", "j"]);
+    const outer = lowerDef(def, shapes, { outputsOuter: true });
+    expect(outer.loopOrder).toEqual(["i", "j", "k"]);
+    expect(outer.body.some((s) => s.kind === "fill")).toBe(false);
+  });
+});
