@@ -63,6 +63,12 @@ if (wanted("jax")) {
   await runJaxBench();
 }
 
+if (wanted("wgsl")) {
+  const { runWgslBench } = await import("./wgsl.js");
+  console.log("\n## float32 on WebGPU: wgsl backend vs @jax-js/jax on its WebGPU device (same adapter, median)");
+  await runWgslBench();
+}
+
 if (wanted("kron")) {
   console.log("\n## Kronecker inlining, JS backend, optimized vs -O0 (median)");
   runKronBench();

@@ -24,10 +24,13 @@
  * `CompiledProgram.lastRunGpuNanoseconds()`) is printed as well.
  *
  * Run `npm run build` first; then `node bench/wgsl.js` (or
- * `npm run bench -- wgsl`).
+ * `npm run bench -- wgsl`); `node bench/wgsl.js --adapter swiftshader`
+ * (or `llvmpipe`, `gpu`) picks the adapter, and names of cases run only
+ * those (`node bench/wgsl.js matmul-256`).
  */
 import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
 import { compileAsync } from "../dist/index.js";
 import { randomTensor } from "../dist/runtime/random.js";
 import { median } from "./util.js";
@@ -99,10 +102,12 @@ const describeAdapter = (adapter) => {
 
 /**
  * This host's adapter, in the order tns's device discovery tries them in
- * Node, and a `navigator.gpu` that hands out adapters of the same kind.
+ * Node (or only the kind asked for), and a `navigator.gpu` that hands out
+ * adapters of the same kind.
+ * @param {"gpu" | "llvmpipe" | "swiftshader" | undefined} kind
  * @returns {Promise<{ gpu: GPU, adapter: GPUAdapter, route: string } | { error: string }>}
  */
-async function pickAdapter() {
+async function pickAdapter(kind) {
   let dawn;
   try {
     dawn = await import("webgpu");
@@ -119,12 +124,14 @@ async function pickAdapter() {
   } catch {
     // No /dev/dri.
   }
-  /** @type {{ route: string, flags: string[], options: object, env?: Record<string, string> }[]} */
+  /** @type {{ kind: string, route: string, flags: string[], options: object, env?: Record<string, string> }[]} */
   const tries = [];
-  if (process.platform !== "linux" || gpuNodes) tries.push({ route: "Dawn, default backend", flags: [], options: {} });
-  tries.push({ route: "Dawn, OpenGL ES, compatibility level", flags: ["backend=opengles"], options: { featureLevel: "compatibility" } });
-  if (existsSync(SWIFTSHADER_ICD)) tries.push({ route: "Dawn, Vulkan on SwiftShader", flags: ["backend=vulkan"], options: {}, env: { VK_ICD_FILENAMES: SWIFTSHADER_ICD } });
-  for (const t of tries) {
+  if (process.platform !== "linux" || gpuNodes || kind === "gpu") tries.push({ kind: "gpu", route: "Dawn, default backend", flags: [], options: {} });
+  tries.push({ kind: "llvmpipe", route: "Dawn, OpenGL ES, compatibility level", flags: ["backend=opengles"], options: { featureLevel: "compatibility" } });
+  if (existsSync(SWIFTSHADER_ICD)) {
+    tries.push({ kind: "swiftshader", route: "Dawn, Vulkan on SwiftShader", flags: ["backend=vulkan"], options: {}, env: { VK_ICD_FILENAMES: SWIFTSHADER_ICD } });
+  }
+  for (const t of tries.filter((x) => kind === undefined || x.kind === kind)) {
     // The environment stays set: both libraries' devices come from this instance later.
     if (t.env) Object.assign(process.env, t.env);
     try {
@@ -142,7 +149,7 @@ async function pickAdapter() {
       // Not available here; try the next.
     }
   }
-  return { error: "Dawn found no GPU, no OpenGL ES driver and no SwiftShader" };
+  return { error: kind ? `Dawn found no adapter of the kind '${kind}'` : "Dawn found no GPU, no OpenGL ES driver and no SwiftShader" };
 }
 
 /**
@@ -205,12 +212,12 @@ const fmt = (/** @type {number | null} */ x, digits = 2) => (x === null ? "-" : 
  * time where the adapter has timestamps) and the tns / jax-js ratios, and
  * returns the rows. Prints why and returns no rows when there is no
  * WebGPU adapter; keeps tns's numbers when jax-js cannot run.
- * @param {{ reps?: number, only?: string[] }} [options]
+ * @param {{ reps?: number, only?: string[], adapter?: "gpu" | "llvmpipe" | "swiftshader" }} [options] `adapter`: only that kind (default: the first there is)
  * @returns {Promise<{ bench: string, adapter: string, emulated: boolean, tnsMs: number, tnsGpuMs: number | null, jaxMs: number | null, flops: number }[]>}
  * @example const rows = await runWgslBench({ reps: 3, only: ["matmul-256"] });
  */
-export async function runWgslBench({ reps, only } = {}) {
-  const picked = await pickAdapter();
+export async function runWgslBench({ reps, only, adapter: kind } = {}) {
+  const picked = await pickAdapter(kind);
   if ("error" in picked) {
     console.log(`wgsl skipped: no WebGPU adapter (${picked.error})`);
     return [];
@@ -284,7 +291,12 @@ export async function runWgslBench({ reps, only } = {}) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await runWgslBench({ only: process.argv.length > 2 ? process.argv.slice(2) : undefined });
+  const { values, positionals } = parseArgs({ options: { adapter: { type: "string" } }, allowPositionals: true });
+  const kind = values.adapter;
+  if (kind !== undefined && kind !== "gpu" && kind !== "llvmpipe" && kind !== "swiftshader") {
+    throw new Error(`--adapter ${kind}: one of gpu, llvmpipe, swiftshader`);
+  }
+  await runWgslBench({ adapter: kind, only: positionals.length > 0 ? positionals : undefined });
   // The Dawn instances and the devices made from them keep Node's event loop alive.
   process.exit(0);
 }

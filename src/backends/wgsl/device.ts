@@ -85,6 +85,7 @@ export async function requestWgslDevice(): Promise<WgslDevice> {
     if (!adapter) throw noDevice("this browser exposes WebGPU but gave no adapter");
     return deviceOf(adapter, false);
   }
+  if (typeof process === "undefined" || !process.versions?.node) throw noDevice("no WebGPU: this host has no navigator.gpu");
   const dawn = await loadDawn();
   if (!dawn) throw noDevice("no WebGPU: this host has no navigator.gpu and the package `webgpu` is not installed");
   // Mesa reads these when the OpenGL ES backend starts; without them it prints warnings or finds no display.
