@@ -109,6 +109,18 @@ device.destroy();
     expect(relativeError(got.data, want.data)).toBeLessThanOrEqual(1e-4);
   });
 
+  it("explains the WebGPU kernels' launch shapes, as text and as JSON", () => {
+    const text = tns(["explain", "examples/attention.tns", "--backend", "wgsl", "--ir", "none"]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/wgsl kernels \(\d+ dispatches, in order\):/);
+    expect(text.stdout).toMatch(/tiled-matmul +workgroup 128×1×1 +grid \d+ × 1 × 1/);
+    expect(text.stdout).toMatch(/workgroup-reduce +workgroup 64×1×1 +grid 256 × 1 × 1/);
+    const json = JSON.parse(tns(["explain", "examples/attention.tns", "--backend", "wgsl", "--json", "--ir", "none"]).stdout);
+    expect(json.wgsl.dispatches.map((d: { form: string }) => d.form)).toContain("elementwise");
+    for (const d of json.wgsl.dispatches) expect(d.invocations).toBe(d.workgroups.reduce((a: number, b: number) => a * b, 1) * d.workgroupSize[0]);
+    expect(tns(["explain", "examples/attention.tns", "--backend", "js"]).code).toBe(2);
+  });
+
   it("documents the backend in run --help and the target in compile --help", () => {
     expect(tns(["run", "--help"]).stdout).toMatch(/wgsl \(WebGPU/);
     expect(tns(["compile", "--help"]).stdout).toMatch(/--target wgsl/);

@@ -24,6 +24,8 @@ import type { Derivation } from "../../passes/manager.js";
 import { parseCommandArgs, parseSizeOptions, UsageError } from "../args.js";
 import { readText, readTensorArchive } from "../io.js";
 import { EXIT, reportDiagnostics, sourceFileArg, type Terminal } from "./common.js";
+import { emitWgsl } from "../../backends/wgsl/emit.js";
+import type { WgslKernelForm } from "../../backends/wgsl/types.js";
 
 /** Help text of `tns explain`. */
 export const EXPLAIN_HELP = `Usage: tns explain FILE [options]
@@ -41,6 +43,9 @@ Options:
   -O0, --no-optimize  run only function inlining
   --ir MODE           diff (default): changed IR lines; full: the whole IR
                       after each changed pass; none
+  --backend wgsl      also show the WebGPU kernels: each dispatch's kind, workgroup
+                      size, grid of workgroups and bindings (planned for WebGPU's
+                      compatibility limits; no GPU needed)
   --json              print the report as one JSON document
   -h, --help          show this help`;
 
@@ -255,6 +260,47 @@ function reportJson(report: ExplainReport, ir: IrMode): unknown {
   };
 }
 
+/** One WebGPU dispatch as `tns explain --backend wgsl` reports it. */
+export interface ExplainedDispatch {
+  readonly name: string;
+  readonly target: string;
+  readonly form: WgslKernelForm;
+  readonly workgroupSize: readonly [number, number, number];
+  readonly workgroups: readonly [number, number, number];
+  readonly invocations: number;
+  readonly bindings: number;
+  readonly flops: number;
+}
+
+/**
+ * The launch shapes of a program's WebGPU kernels.
+ *
+ * @example
+ * ```ts
+ * explainWgsl(optimized)[0]!.form; // "tiled-matmul" for a matrix product
+ * ```
+ */
+export function explainWgsl(optimized: Program): ExplainedDispatch[] {
+  return emitWgsl(optimized).dispatches.map((d) => {
+    const groups = d.workgroups[0] * d.workgroups[1] * d.workgroups[2];
+    const size = d.workgroupSize[0] * d.workgroupSize[1] * d.workgroupSize[2];
+    return {
+      name: d.name, target: d.target, form: d.form, workgroupSize: d.workgroupSize, workgroups: d.workgroups,
+      invocations: groups * size, bindings: d.bindings.length, flops: d.flops,
+    };
+  });
+}
+
+/** {@link explainWgsl} as text lines. */
+export function printWgslDispatches(dispatches: readonly ExplainedDispatch[]): string[] {
+  const lines = ["", `wgsl kernels (${dispatches.length} dispatches, in order):`];
+  for (const d of dispatches) {
+    const grid = d.workgroups.join(" × ");
+    lines.push(`  ${d.name.padEnd(18)} ${d.form.padEnd(17)} workgroup ${d.workgroupSize.join("×").padEnd(7)} grid ${grid.padEnd(16)} ${count(d.invocations)} invocations, ${d.bindings} bindings, ${count(d.flops)} FLOPs`);
+  }
+  return lines;
+}
+
 /** Runs `tns explain`. */
 export function explainCommand(argv: string[], term: Terminal): number {
   const { values, positionals } = parseCommandArgs("explain", argv, {
@@ -264,6 +310,7 @@ export function explainCommand(argv: string[], term: Terminal): number {
     O0: { type: "boolean" },
     ir: { type: "string" },
     json: { type: "boolean" },
+    backend: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values["help"]) {
@@ -273,13 +320,17 @@ export function explainCommand(argv: string[], term: Terminal): number {
   const file = sourceFileArg(positionals, "explain");
   const ir = (values["ir"] as string | undefined) ?? "diff";
   if (ir !== "full" && ir !== "diff" && ir !== "none") throw new UsageError(`--ir expects full, diff or none, got '${ir}'`, "explain");
+  const backend = values["backend"] as string | undefined;
+  if (backend !== undefined && backend !== "wgsl") throw new UsageError(`--backend: explain shows the kernels of wgsl only, got '${backend}'`, "explain");
   const sizes = parseSizeOptions(values["size"] as string[] | undefined, "explain");
   const weights = values["weights"] ? readTensorArchive(values["weights"] as string) : {};
   const { program, diagnostics, sources } = check(readText(file), { file, sizes, weights });
   reportDiagnostics(term, diagnostics, sources);
   if (!program) return EXIT.diagnostics;
-  const report = explainProgram(program, { optimize: !(values["O0"] || values["no-optimize"]) });
-  if (values["json"]) term.out(JSON.stringify({ file, ...(reportJson(report, ir) as object) }, null, 2));
-  else term.out(printExplainReport(report, ir).join("\n"));
+  const optimize = !(values["O0"] || values["no-optimize"]);
+  const report = explainProgram(program, { optimize });
+  const wgsl = backend === "wgsl" ? explainWgsl(runPasses(program, optimize ? defaultPipeline() : [inlineCalls]).program) : null;
+  if (values["json"]) term.out(JSON.stringify({ file, ...(reportJson(report, ir) as object), ...(wgsl ? { wgsl: { dispatches: wgsl } } : {}) }, null, 2));
+  else term.out([...printExplainReport(report, ir), ...(wgsl ? printWgslDispatches(wgsl) : [])].join("\n"));
   return EXIT.ok;
 }
