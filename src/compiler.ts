@@ -114,13 +114,15 @@ export interface CompiledProgram {
   /**
    * Runs the program. Inputs (and weights not bound at compile time) by
    * name; `{ outputs: "view" }` returns outputs without copying them, valid
-   * until the next run ({@link RunOptions}).
+   * until the next run ({@link RunOptions}). The `wgsl` backend runs
+   * asynchronously only: there `run` throws, use {@link runAsync}.
    */
   run(inputs?: Record<string, Tensor>, options?: RunOptions): Record<string, Tensor>;
   /**
    * `run` without blocking the calling thread: what a browser page's main
    * thread uses, where a threaded wasm program can only use its workers
-   * this way ({@link Executable.runAsync}). On other backends it runs
+   * this way ({@link Executable.runAsync}), and the only way the `wgsl`
+   * backend runs (GPU work is asynchronous). On other backends it runs
    * synchronously and resolves.
    */
   runAsync(inputs?: Record<string, Tensor>, options?: RunOptions): Promise<Record<string, Tensor>>;
