@@ -89,14 +89,14 @@ export function wgslCases(emulated) {
  * @example isCpuEmulation(await navigator.gpu.requestAdapter()); // true on SwiftShader
  */
 export function isCpuEmulation(adapter) {
-  const info = adapter.info ?? {};
+  const info = adapter.info;
   const text = [info.vendor, info.architecture, info.device, info.description].join(" ").toLowerCase();
   return info.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|softpipe|software|warp/.test(text);
 }
 
 /** @param {GPUAdapter} adapter */
 const describeAdapter = (adapter) => {
-  const info = adapter.info ?? {};
+  const info = adapter.info;
   return [info.vendor, info.architecture, info.device, info.description].filter((p) => p).join(", ") || "unnamed adapter";
 };
 
@@ -138,12 +138,11 @@ async function pickAdapter(kind) {
       const base = dawn.create(t.flags);
       const adapter = await base.requestAdapter(t.options);
       if (!adapter) continue;
-      /** @type {GPU} */
-      const gpu = {
+      const gpu = /** @type {GPU} */ (/** @type {unknown} */ ({
         requestAdapter: (/** @type {GPURequestAdapterOptions | undefined} */ o) => base.requestAdapter({ ...o, ...t.options }),
         getPreferredCanvasFormat: () => "rgba8unorm",
         wgslLanguageFeatures: base.wgslLanguageFeatures,
-      };
+      }));
       return { gpu, adapter, route: t.route };
     } catch {
       // Not available here; try the next.
@@ -296,7 +295,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   if (kind !== undefined && kind !== "gpu" && kind !== "llvmpipe" && kind !== "swiftshader") {
     throw new Error(`--adapter ${kind}: one of gpu, llvmpipe, swiftshader`);
   }
-  await runWgslBench({ adapter: kind, only: positionals.length > 0 ? positionals : undefined });
+  await runWgslBench({ adapter: /** @type {"gpu" | "llvmpipe" | "swiftshader" | undefined} */ (kind), only: positionals.length > 0 ? positionals : undefined });
   // The Dawn instances and the devices made from them keep Node's event loop alive.
   process.exit(0);
 }
