@@ -8,8 +8,9 @@
  * the program on fixed inputs and hands the outputs back. They must agree
  * with the reference interpreter on the unoptimized program within float32
  * tolerance. The programs: attention, a long reduction (two passes, the last
- * chunk partial) and a matrix product with an epilogue whose sizes do not
- * divide the tiles.
+ * chunk partial), a matrix product with an epilogue whose sizes do not
+ * divide the tiles, and a kernel reading more buffers than a shader stage
+ * binds (a packed binding, filled by copies before its dispatch).
  *
  * Chromium's WebGPU here is SwiftShader's (a CPU adapter) unless the machine
  * has a GPU; `--enable-unsafe-webgpu` is what turns it on under Linux.
@@ -23,7 +24,7 @@ import { tmpdir } from "node:os";
 import { extname, join, normalize, resolve } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { emitWgslModule } from "../../src/backends/wgsl/module.js";
+import { emitWgslModule, type WgslModuleManifest } from "../../src/backends/wgsl/module.js";
 import type { WgslKernelForm } from "../../src/backends/wgsl/types.js";
 import { compile } from "../../src/compiler.js";
 import { interpret } from "../../src/ir/interpret.js";
@@ -55,7 +56,7 @@ const ARGS = [
 ];
 
 /** The programs, each with sizes small enough for a CPU adapter. */
-const PROGRAMS: readonly { name: string; source: string; sizes?: Record<string, number>; form: WgslKernelForm }[] = [
+const PROGRAMS: readonly { name: string; source: string; sizes?: Record<string, number>; form: WgslKernelForm; packed?: boolean }[] = [
   { name: "attention", source: readFileSync(join(ROOT, "examples/attention.tns"), "utf8"), sizes: { n: 32, d: 16 }, form: "tiled-matmul" },
   {
     // 40000 per row: more than one workgroup's chunk (16384), so two passes, the last chunk partial.
@@ -69,6 +70,14 @@ const PROGRAMS: readonly { name: string; source: string; sizes?: Record<string, 
     source: "size m = 67, k = 45, n = 93\ninput A[m, k], B[k, n], c[n]\nS[i, j] = A[i, p] * B[p, j]\noutput C[i, j] = relu(S[i, j] + c[j])\n",
     form: "tiled-matmul",
   },
+  {
+    // Eight inputs and the target: more than a compatibility-level shader stage binds, so some are read from a packed copy.
+    name: "many-inputs",
+    source: "size n = 1000\ninput A[n], B[n], C[n], D[n], E[n], F[n], G[n], H[n]\n"
+      + "output O[i] = A[i] + 2 * B[i] + 3 * C[i] + 4 * D[i] + 5 * E[i] + 6 * F[i] + 7 * G[i] + 8 * H[i]\n",
+    form: "elementwise",
+    packed: true,
+  },
 ];
 
 /** What the page hands back: the adapter it ran on, and every output, or the error it met. */
@@ -78,9 +87,9 @@ interface PageResult {
   readonly error?: string;
 }
 
-/** The compiled files of every program, in one folder served as the site's root; returns each one's kernel forms. */
-function writeModules(dir: string): Map<string, WgslKernelForm[]> {
-  const forms = new Map<string, WgslKernelForm[]>();
+/** The compiled files of every program, in one folder served as the site's root; returns each one's dispatches. */
+function writeModules(dir: string): Map<string, WgslModuleManifest["dispatches"]> {
+  const dispatches = new Map<string, WgslModuleManifest["dispatches"]>();
   for (const p of PROGRAMS) {
     const result = compile(p.source, { file: `${p.name}.tns`, ...(p.sizes ? { sizes: p.sizes } : {}) });
     if (!result.ok || !result.ir) throw new Error(result.diagnostics.map((d) => d.message).join("\n"));
@@ -90,9 +99,9 @@ function writeModules(dir: string): Map<string, WgslKernelForm[]> {
     for (const [file, text] of shaders) writeFileSync(join(out, file), text);
     writeFileSync(join(out, `${p.name}.mjs`), loader);
     writeFileSync(join(out, "manifest.json"), JSON.stringify(manifest, null, 2));
-    forms.set(p.name, manifest.dispatches.map((d) => d.form));
+    dispatches.set(p.name, manifest.dispatches);
   }
-  return forms;
+  return dispatches;
 }
 
 /** The page's function, as a string so that the test's bundler leaves its `import()` alone. */
@@ -165,12 +174,12 @@ describe.skipIf(CHROMIUM === null && !process.env["CI"])("the wgsl module in hea
   let server: Server | null = null;
   let context: BrowserContext | null = null;
   let profile = "";
-  let forms = new Map<string, WgslKernelForm[]>();
+  let dispatches = new Map<string, WgslModuleManifest["dispatches"]>();
 
   beforeAll(async () => {
     if (CHROMIUM === null) return;
     site = mkdtempSync(join(tmpdir(), "tns-wgsl-site-"));
-    forms = writeModules(site);
+    dispatches = writeModules(site);
     const served = serve(site);
     server = served.server;
     const port = await served.ready;
@@ -202,7 +211,9 @@ describe.skipIf(CHROMIUM === null && !process.env["CI"])("the wgsl module in hea
   for (const p of PROGRAMS) {
     it(`${p.name}: the compiled module runs in the page and agrees with the interpreter`, async () => {
       expect(CHROMIUM, "CI installs chromium (.ci/run)").not.toBeNull();
-      expect(forms.get(p.name), "the kind of kernel the program is here to cover").toContain(p.form);
+      // What the program is here to cover.
+      expect(dispatches.get(p.name)!.map((d) => d.form)).toContain(p.form);
+      if (p.packed) expect(dispatches.get(p.name)!.some((d) => d.pack)).toBe(true);
       const { program, inputs } = inputsOf(p.source, p.sizes);
       const r = await runInPage(p.name, inputs);
       expect(r.error).toBeUndefined();
