@@ -264,6 +264,12 @@ export async function runWgslBench({ reps, only, adapter: kind } = {}) {
           theirs = await fn(...c.shapes.map(([name, shape]) => np.array(inputs[name].data).reshape(shape))).data();
           return null;
         };
+        try {
+          await jaxRun();
+        } catch (e) {
+          notes.push(`${c.name}: jax-js failed (${e instanceof Error ? e.message : e}); tns alone`);
+          jaxRun = null;
+        }
       }
       const [tns, other] = await timeInterleavedAsync(jaxRun ? [tnsRun, jaxRun] : [tnsRun], timing);
       prog.dispose();
