@@ -162,8 +162,10 @@ export async function createWgslRunner(
         if (times) {
           const stamps = new BigUint64Array(times.getMappedRange().slice(0));
           times.unmap();
-          gpuNanoseconds = 0;
-          for (let p = 0; p <= passIndex; p++) gpuNanoseconds += Number(stamps[2 * p + 1]! - stamps[2 * p]!);
+          // A driver may reset its timer between passes: a pass that ends before it begins gives no time at all.
+          let total = 0;
+          for (let p = 0; p <= passIndex && total >= 0; p++) total = stamps[2 * p + 1]! >= stamps[2 * p]! ? total + Number(stamps[2 * p + 1]! - stamps[2 * p]!) : -1;
+          gpuNanoseconds = total >= 0 ? total : null;
         }
         return { outputs, gpuNanoseconds };
       } finally {
