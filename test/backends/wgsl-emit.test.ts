@@ -17,9 +17,14 @@ const shaders = (text: string): string => plan(text).dispatches.map((d) => d.cod
 
 describe("wgsl emission", () => {
   it("emits a register-tiled matrix product (golden)", () => {
-    const p = plan(`input A: f32[64, 48]\ninput B: f32[48, 80]\noutput C: f32[64, 80] = [i:64, j:80] sum(k:48) A[i, k] * B[k, j]`);
-    expect(p.dispatches.map((d) => [d.form, d.workgroupSize, d.workgroups])).toEqual([["tiled-matmul", [128, 1, 1], [4, 1, 1]]]);
+    const p = plan(`input A: f32[256, 48]\ninput B: f32[48, 500]\noutput C: f32[256, 500] = [i:256, j:500] sum(k:48) A[i, k] * B[k, j]`);
+    expect(p.dispatches.map((d) => [d.form, d.workgroupSize, d.workgroups])).toEqual([["tiled-matmul", [128, 1, 1], [64, 1, 1]]]);
+    expect(p.dispatches[0]!.code).toContain("tiles 32 × 64 (k step 16), 16 × 8 invocations of 4 × 4 outputs");
     expectGolden("wgsl-matmul", p.dispatches[0]!.code);
+    // Too few 32 × 64 tiles for a GPU: 16 × 32 ones, four times as many workgroups.
+    const small = plan(`input A: f32[64, 48]\ninput B: f32[48, 80]\noutput C: f32[64, 80] = [i:64, j:80] sum(k:48) A[i, k] * B[k, j]`);
+    expect(small.dispatches[0]!.workgroups).toEqual([12, 1, 1]);
+    expect(small.dispatches[0]!.code).toContain("tiles 16 × 32 (k step 16), 16 × 8 invocations of 2 × 2 outputs");
   });
 
   it("emits a workgroup tree reduction (golden)", () => {

@@ -14,7 +14,8 @@
  *         16 × 8 = 128 workgroups (× batch), 6 KiB of workgroup memory
  *
  * Products with at most 4 rows (a matrix-vector product, decoding one
- * token) use a 64 × 1 workgroup with all rows in each invocation.
+ * token) use a 64 × 1 workgroup with all rows in each invocation; products
+ * too small to give a GPU 64 workgroups of 32 × 64 use 16 × 32 tiles.
  * The accumulated sum is multiplied by the contraction's `scale` and stored,
  * or passed through the epilogue with the local `acc` bound to it.
  */
@@ -35,17 +36,25 @@ export interface MatmulTiling {
   readonly bk: number;
 }
 
+/** Fewer workgroups than this leave a GPU's cores idle: smaller tiles make more of them. */
+const FEW_WORKGROUPS = 64;
+
 /**
- * The tiling for a product of `m` rows: 16 × 8 invocations of 4 × 4
- * outputs, or for at most 4 rows, 64 × 1 invocations each holding every row.
+ * The tiling for an `m × n` product repeated `batch` times: 16 × 8
+ * invocations of 4 × 4 outputs (32 × 64 tiles); of 2 × 2 outputs (16 × 32
+ * tiles) when the larger tiles would make fewer than 64 workgroups; for at
+ * most 4 rows, 64 × 1 invocations each holding every row.
  *
  * @example
  * ```ts
- * matmulTiling(1).wx; // 64
+ * matmulTiling(1, 4096, 1).wx;  // 64
+ * matmulTiling(256, 64, 1).tm;  // 2: 32 × 64 tiles would make 8 workgroups
  * ```
  */
-export function matmulTiling(m: number): MatmulTiling {
-  return m <= 4 ? { wx: 64, wy: 1, tm: m, tn: 1, bk: 32 } : { wx: 16, wy: 8, tm: 4, tn: 4, bk: 16 };
+export function matmulTiling(m: number, n: number, batch: number): MatmulTiling {
+  if (m <= 4) return { wx: 64, wy: 1, tm: m, tn: 1, bk: 32 };
+  const large = Math.ceil(m / 32) * Math.ceil(n / 64) * batch;
+  return large < FEW_WORKGROUPS ? { wx: 16, wy: 8, tm: 2, tn: 2, bk: 16 } : { wx: 16, wy: 8, tm: 4, tn: 4, bk: 16 };
 }
 
 const divisibleBy4 = (a: Affine): boolean => a.constant % 4 === 0 && a.terms.every((t) => t.coef % 4 === 0);
@@ -72,13 +81,13 @@ interface MatmulInput {
 export function emitMatmulKernel(input: MatmulInput): WgslDispatch {
   const fused: EpilogueContraction | undefined = input.kernel.epilogueContraction;
   const c: Contraction = input.kernel.contraction ?? fused!.contraction;
-  const t = matmulTiling(c.m);
+  const batch = c.batch.reduce((n, b) => n * b.extent, 1);
+  const t = matmulTiling(c.m, c.n, batch);
   const bm = t.wy * t.tm;
   const bn = t.wx * t.tn;
   const threads = t.wx * t.wy;
   const tilesM = Math.ceil(c.m / bm);
   const tilesN = Math.ceil(c.n / bn);
-  const batch = c.batch.reduce((n, b) => n * b.extent, 1);
   const grid = dispatchGrid(tilesM * tilesN * batch, input.limits.maxComputeWorkgroupsPerDimension, `the product ${input.kernel.target}`);
   const f32 = (b: string): boolean => input.io.dtypes.get(b) === "f32" && !input.io.packed?.has(b);
 
