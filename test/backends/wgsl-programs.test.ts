@@ -172,6 +172,23 @@ describe("wgsl backend: kernel shapes", () => {
     expect(relativeError(outputs["y"]!, interpret(p, inputs)["y"]!.data)).toBeLessThanOrEqual(TOLERANCE);
   });
 
+  it("runs an expression nested deeper than WGSL parsers accept, through lets", async () => {
+    const depth = 300;
+    let expr = "x[i]";
+    for (let k = 0; k < depth; k++) expr = k % 2 === 0 ? `(${expr} * 0.5 + x[i])` : `tanh(${expr})`;
+    const p = parseProgramText(`input x: f32[70]\noutput y: f32[70] = [i:70] ${expr}`);
+    const code = emitWgsl(p).dispatches[0]!.code;
+    let deepest = 0;
+    let open = 0;
+    for (const ch of code) {
+      open += ch === "(" ? 1 : ch === ")" ? -1 : 0;
+      deepest = Math.max(deepest, open);
+    }
+    expect(deepest).toBeLessThanOrEqual(40);
+    expect(code).toContain("let x0 = ");
+    await expectWgslMatches(p, inputsFor(p, 1));
+  });
+
   it("stores i32 results", async () => {
     await run(`input a: i32[7]\ninput b: i32[7]\noutput c: i32[7] = [i:7] a[i] * b[i] - 3`);
   });

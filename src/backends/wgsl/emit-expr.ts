@@ -94,14 +94,6 @@ export function wgslStoreValue(value: string, dtype: DType | undefined): string 
 
 const COMPARE: Partial<Record<BinaryOp, string>> = { lt: "<", le: "<=", gt: ">", ge: ">=", eq: "==", ne: "!=" };
 
-/** A boolean WGSL expression for a kernel expression used as a condition (`!= 0`, or the comparison itself). */
-function wgslCondition(e: KExpr, io: BufferAccess, helpers: Set<string>): string {
-  if (e.kind === "binary" && COMPARE[e.op]) {
-    return `${wgslExpr(e.lhs, io, helpers)} ${COMPARE[e.op]} ${wgslExpr(e.rhs, io, helpers)}`;
-  }
-  return `${wgslExpr(e, io, helpers)} != 0f`;
-}
-
 function wgslUnary(op: UnaryOp, x: string): string {
   switch (op) {
     case "neg": return `(-${x})`;
@@ -117,52 +109,112 @@ function wgslUnary(op: UnaryOp, x: string): string {
   }
 }
 
-function wgslPow(base: KExpr, exponent: KExpr, io: BufferAccess, helpers: Set<string>): string {
-  const x = wgslExpr(base, io, helpers);
-  if (exponent.kind === "const") {
-    switch (exponent.value) {
-      case 1: return x;
-      case 2: return `(${x} * ${x})`;
-      case 0.5: return `sqrt(${x})`;
-      case -1: return `(1f / ${x})`;
-    }
-  }
-  helpers.add("tns_pow");
-  return `tns_pow(${x}, ${wgslExpr(exponent, io, helpers)})`;
-}
+/**
+ * Nesting depth beyond which a subexpression is given a `let` of its own.
+ * WGSL compilers bound their parser's recursion (Tint stops at 128 levels,
+ * and one level of an expression costs it several), while fused elementwise
+ * chains can nest hundreds deep.
+ */
+export const MAX_EXPRESSION_NESTING = 12;
+
+/** A WGSL expression's text and how deeply it nests. */
+interface Written { readonly text: string; readonly depth: number }
 
 /**
- * A kernel expression as a WGSL f32 expression. Helpers it needs are added
- * to `helpers` (see {@link WGSL_HELPERS}).
+ * Writes kernel expressions as WGSL f32 expressions for one shader: helper
+ * functions it needs are added to `helpers` (see {@link WGSL_HELPERS}), and
+ * a subexpression nested deeper than {@link MAX_EXPRESSION_NESTING} becomes
+ * a `let x<N>` line, appended to the `pre` lines of the statement that uses
+ * it (which the caller emits just before that statement).
  *
- * @example
- * ```ts
- * wgslExpr({ kind: "unary", op: "exp", arg: { kind: "local", name: "t0" } }, io, new Set()); // "exp(t0)"
- * ```
+ *     before: 1 + (x + 2 * (x + 2 * (... 300 levels ...)))
+ *     after:  let x0 = (b_x[v_i] + (2f * ( ... 12 levels ...)));
+ *             let x1 = (b_x[v_i] + (2f * (... x0 ...)));  ...
  */
-export function wgslExpr(e: KExpr, io: BufferAccess, helpers: Set<string>): string {
-  switch (e.kind) {
-    case "const": return wgslF32(e.value);
-    case "index": return `f32(${wgslVar(e.var)})`;
-    case "local": return e.name;
-    case "load": return wgslLoad(e.buffer, wgslAffine(e.offset), io);
-    case "unary": return wgslUnary(e.op, wgslExpr(e.arg, io, helpers));
-    case "binary": {
-      if (e.op === "pow") return wgslPow(e.lhs, e.rhs, io, helpers);
-      const a = wgslExpr(e.lhs, io, helpers);
-      const b = wgslExpr(e.rhs, io, helpers);
-      switch (e.op) {
-        case "add": return `(${a} + ${b})`;
-        case "sub": return `(${a} - ${b})`;
-        case "mul": return `(${a} * ${b})`;
-        case "div": return `(${a} / ${b})`;
-        case "min": return `min(${a}, ${b})`;
-        case "max": return `max(${a}, ${b})`;
-        default: return `select(0f, 1f, ${a} ${COMPARE[e.op]!} ${b})`;
+export class WgslExprWriter {
+  private spilled = 0;
+
+  constructor(readonly io: BufferAccess, readonly helpers: Set<string>) {}
+
+  /**
+   * `e` as a WGSL f32 expression.
+   *
+   * @example
+   * ```ts
+   * new WgslExprWriter(io, new Set()).expr({ kind: "unary", op: "exp", arg: { kind: "local", name: "t0" } }, []); // "exp(t0)"
+   * ```
+   */
+  expr(e: KExpr, pre: string[]): string {
+    return this.node(e, pre).text;
+  }
+
+  private node(e: KExpr, pre: string[]): Written {
+    const w = this.build(e, pre);
+    if (w.depth <= MAX_EXPRESSION_NESTING) return w;
+    const name = `x${this.spilled++}`;
+    pre.push(`let ${name} = ${w.text};`);
+    return { text: name, depth: 0 };
+  }
+
+  private build(e: KExpr, pre: string[]): Written {
+    const leaf = (text: string): Written => ({ text, depth: 0 });
+    const over = (text: string, ...parts: Written[]): Written => ({ text, depth: 1 + Math.max(0, ...parts.map((p) => p.depth)) });
+    switch (e.kind) {
+      case "const": return leaf(wgslF32(e.value));
+      case "index": return leaf(`f32(${wgslVar(e.var)})`);
+      case "local": return leaf(e.name);
+      case "load": return leaf(wgslLoad(e.buffer, wgslAffine(e.offset), this.io));
+      case "unary": {
+        const a = this.node(e.arg, pre);
+        return over(wgslUnary(e.op, a.text), a);
+      }
+      case "binary": {
+        if (e.op === "pow") return this.pow(e.lhs, e.rhs, pre);
+        const a = this.node(e.lhs, pre);
+        const b = this.node(e.rhs, pre);
+        switch (e.op) {
+          case "add": return over(`(${a.text} + ${b.text})`, a, b);
+          case "sub": return over(`(${a.text} - ${b.text})`, a, b);
+          case "mul": return over(`(${a.text} * ${b.text})`, a, b);
+          case "div": return over(`(${a.text} / ${b.text})`, a, b);
+          case "min": return over(`min(${a.text}, ${b.text})`, a, b);
+          case "max": return over(`max(${a.text}, ${b.text})`, a, b);
+          default: return over(`select(0f, 1f, ${a.text} ${COMPARE[e.op]!} ${b.text})`, a, b);
+        }
+      }
+      case "select": {
+        const otherwise = this.node(e.else, pre);
+        const then = this.node(e.then, pre);
+        const cond = this.conditionOf(e.cond, pre);
+        return over(`select(${otherwise.text}, ${then.text}, ${cond.text})`, otherwise, then, cond);
       }
     }
-    case "select":
-      return `select(${wgslExpr(e.else, io, helpers)}, ${wgslExpr(e.then, io, helpers)}, ${wgslCondition(e.cond, io, helpers)})`;
+  }
+
+  /** A condition: a comparison itself, anything else compared with 0. */
+  private conditionOf(e: KExpr, pre: string[]): Written {
+    if (e.kind === "binary" && COMPARE[e.op]) {
+      const a = this.node(e.lhs, pre);
+      const b = this.node(e.rhs, pre);
+      return { text: `${a.text} ${COMPARE[e.op]} ${b.text}`, depth: 1 + Math.max(a.depth, b.depth) };
+    }
+    const c = this.node(e, pre);
+    return { text: `${c.text} != 0f`, depth: c.depth + 1 };
+  }
+
+  private pow(base: KExpr, exponent: KExpr, pre: string[]): Written {
+    const x = this.node(base, pre);
+    if (exponent.kind === "const") {
+      switch (exponent.value) {
+        case 1: return x;
+        case 2: return { text: `(${x.text} * ${x.text})`, depth: x.depth + 1 };
+        case 0.5: return { text: `sqrt(${x.text})`, depth: x.depth + 1 };
+        case -1: return { text: `(1f / ${x.text})`, depth: x.depth + 1 };
+      }
+    }
+    this.helpers.add("tns_pow");
+    const y = this.node(exponent, pre);
+    return { text: `tns_pow(${x.text}, ${y.text})`, depth: 1 + Math.max(x.depth, y.depth) };
   }
 }
 
@@ -181,10 +233,9 @@ export function wgslIdentity(op: ReduceOp): string {
   return wgslF32(reduceIdentity(op));
 }
 
-/** What a statement emitter needs besides the buffers. */
+/** What a statement emitter needs: the shader's expression writer, and how stores are guarded. */
 export interface StmtContext {
-  readonly io: BufferAccess;
-  readonly helpers: Set<string>;
+  readonly w: WgslExprWriter;
   /**
    * Rewrites a store before it is emitted (a cooperative reduction guards
    * its stores so that one invocation writes); default: none.
@@ -201,29 +252,33 @@ export interface StmtContext {
  * @throws InternalCompilerError on a `fill`
  */
 export function wgslStmts(stmts: readonly Stmt[], cx: StmtContext, indent: string, out: string[]): void {
+  const io = cx.w.io;
   for (const s of stmts) {
+    const pre: string[] = [];
+    let line: string;
     switch (s.kind) {
       case "loop": {
         const v = wgslVar(s.var);
         out.push(`${indent}for (var ${v} = 0; ${v} < ${s.extent}; ${v}++) {`);
         wgslStmts(s.body, cx, indent + "  ", out);
         out.push(`${indent}}`);
-        break;
+        continue;
       }
-      case "let": out.push(`${indent}let ${s.name} = ${wgslExpr(s.value, cx.io, cx.helpers)};`); break;
-      case "declare": out.push(`${indent}var ${s.name} = ${wgslIdentity(s.op)};`); break;
-      case "update": out.push(`${indent}${s.name} = ${wgslCombine(s.op, s.name, wgslExpr(s.value, cx.io, cx.helpers))};`); break;
+      case "let": line = `let ${s.name} = ${cx.w.expr(s.value, pre)};`; break;
+      case "declare": line = `var ${s.name} = ${wgslIdentity(s.op)};`; break;
+      case "update": line = `${s.name} = ${wgslCombine(s.op, s.name, cx.w.expr(s.value, pre))};`; break;
       case "store": {
         const target = `${wgslBuffer(s.buffer)}[${wgslAffine(s.offset)}]`;
-        const dtype = cx.io.dtypes.get(s.buffer);
-        let value = wgslExpr(s.value, cx.io, cx.helpers);
+        const dtype = io.dtypes.get(s.buffer);
+        let value = cx.w.expr(s.value, pre);
         if (s.op) value = wgslCombine(s.op, dtype === "i32" ? `f32(${target})` : target, value);
-        const line = `${target} = ${wgslStoreValue(value, dtype)};`;
-        out.push(indent + (cx.guardStore ? cx.guardStore(line) : line));
+        const store = `${target} = ${wgslStoreValue(value, dtype)};`;
+        line = cx.guardStore ? cx.guardStore(store) : store;
         break;
       }
       case "fill":
         throw new InternalCompilerError(`a WGSL kernel cannot fill ${s.buffer}: lower with outputsOuter`);
     }
+    out.push(...pre.map((p) => indent + p), indent + line);
   }
 }

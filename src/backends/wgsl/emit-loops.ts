@@ -24,7 +24,7 @@
 import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
 import type { ReduceOp } from "../../ir/types.js";
 import type { Kernel, Loop, Stmt } from "../kernel/types.js";
-import { type BufferAccess, type StmtContext, wgslCombine, wgslIdentity, wgslStmts } from "./emit-expr.js";
+import { type BufferAccess, type StmtContext, WgslExprWriter, wgslCombine, wgslIdentity, wgslStmts } from "./emit-expr.js";
 import { wgslVar } from "./names.js";
 import { type DeclaredBinding, dispatchGrid, shaderText } from "./shader.js";
 import type { WgslDispatch, WgslLimits } from "./types.js";
@@ -202,7 +202,7 @@ function elementwise(input: KernelInput, stmts: readonly Stmt[]): WgslDispatch {
   const body = [...grid.prologue, `  let e = wid * ${LOOP_WORKGROUP}u + lid;`];
   if (groups * LOOP_WORKGROUP > n) body.push(`  if (e >= ${n}u) { return; }`);
   body.push(...decompose(input.outputs, "e", "  "));
-  wgslStmts(stmts, { io: input.io, helpers }, "  ", body);
+  wgslStmts(stmts, { w: new WgslExprWriter(input.io, helpers) }, "  ", body);
   return {
     name: baseName(input), target: input.kernel.target, form: "elementwise",
     code: shaderText({
@@ -234,7 +234,7 @@ function workgroupReduce(input: KernelInput, steps: readonly Step[]): WgslDispat
   const n = product(input.outputs);
   const grid = dispatchGrid(n, input.limits.maxComputeWorkgroupsPerDimension, `kernel ${input.kernel.target}`);
   const helpers = new Set<string>();
-  const cx: StmtContext = { io: input.io, helpers, guardStore };
+  const cx: StmtContext = { w: new WgslExprWriter(input.io, helpers), guardStore };
   const body = [...grid.prologue, ...decompose(input.outputs, "wid", "  "), ...workgroupLines(steps, cx)];
   const lengths = steps.flatMap((s) => (s.kind === "shared" ? [product(s.red.dims)] : []));
   return {
@@ -270,7 +270,7 @@ function twoPass(input: KernelInput, steps: readonly Step[], red: Shared): WgslD
   const firstBindings = [...readOnly.map((b, k) => ({ ...b, binding: k })), partBinding(readOnly.length, "read_write")];
   const grid1 = dispatchGrid(n * chunks, cap, `kernel ${target}`);
   const helpers1 = new Set<string>();
-  const cx1: StmtContext = { io: input.io, helpers: helpers1, guardStore };
+  const cx1: StmtContext = { w: new WgslExprWriter(input.io, helpers1), guardStore };
   const body1 = [...grid1.prologue, `  let o = wid / ${chunks}u;`, `  let c = wid % ${chunks}u;`, ...decompose(input.outputs, "o", "  ")];
   body1.push(...workgroupLines(before, cx1));
   body1.push(...stridedLines(red, `c * ${CHUNK_PER_WORKGROUP}u`, `min(c * ${CHUNK_PER_WORKGROUP}u + ${CHUNK_PER_WORKGROUP}u, ${length}u)`, cx1));
@@ -288,7 +288,7 @@ function twoPass(input: KernelInput, steps: readonly Step[], red: Shared): WgslD
   const secondBindings = [...input.bindings, partBinding(input.bindings.length, "read")];
   const grid2 = dispatchGrid(n, cap, `kernel ${target}`);
   const helpers2 = new Set<string>();
-  const cx2: StmtContext = { io: input.io, helpers: helpers2, guardStore };
+  const cx2: StmtContext = { w: new WgslExprWriter(input.io, helpers2), guardStore };
   const body2 = [...grid2.prologue, ...decompose(input.outputs, "wid", "  ")];
   body2.push(...workgroupLines(before, cx2));
   body2.push(

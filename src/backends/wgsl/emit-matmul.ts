@@ -21,7 +21,7 @@
  */
 import type { Affine } from "../../ir/types.js";
 import { EPILOGUE_ACC, type Contraction, type EpilogueContraction, type Kernel } from "../kernel/types.js";
-import { type BufferAccess, wgslAffine, wgslExpr, wgslF32, wgslLoad, wgslStoreValue } from "./emit-expr.js";
+import { type BufferAccess, WgslExprWriter, wgslAffine, wgslF32, wgslLoad, wgslStoreValue } from "./emit-expr.js";
 import { strip } from "./emit-loops.js";
 import { wgslBuffer, wgslVar } from "./names.js";
 import { type DeclaredBinding, dispatchGrid, shaderText } from "./shader.js";
@@ -136,6 +136,7 @@ export function emitMatmulKernel(input: MatmulInput): WgslDispatch {
 
   // Storing, through the epilogue when there is one.
   const helpers = new Set<string>();
+  const writer = new WgslExprWriter(input.io, helpers);
   const outType = input.io.dtypes.get(c.out.buffer);
   const scaled = (name: string): string => (c.scale === undefined ? name : `${name} * ${wgslF32(c.scale)}`);
   const rowVar = fused ? wgslVar(fused.row) : "row";
@@ -149,7 +150,9 @@ export function emitMatmulKernel(input: MatmulInput): WgslDispatch {
       let value: string;
       if (fused) {
         body.push(`      let ${EPILOGUE_ACC} = ${scaled(acc(r, q))};`);
-        value = wgslExpr(fused.epilogue, input.io, helpers);
+        const pre: string[] = [];
+        value = writer.expr(fused.epilogue, pre);
+        body.push(...pre.map((l) => `      ${l}`));
       } else {
         value = scaled(acc(r, q));
       }
