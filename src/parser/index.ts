@@ -21,6 +21,7 @@ import {
   Output, Prod, RBracket, RParen, Size, Sum, tokenize, tokenSpan, Weight,
 } from "./lexer.js";
 import { splitStatements } from "./split.js";
+import { expressionTooDeep, MAX_EXPRESSION_DEPTH, MAX_NESTING, nestingTooDeep } from "./limits.js";
 
 export type * from "./ast.js";
 export { allTokens, sourceTokens, tokenize, numberLiteralProblem } from "./lexer.js";
@@ -101,6 +102,14 @@ function parseInto(text: string, file: string, diags: DiagnosticBag): Module {
   const builder = new AstBuilder(file, diags);
   const statements = splitStatements(tokens);
   statements.forEach((statement, k) => {
+    const tooDeep = nestingTooDeep(statement);
+    if (tooDeep !== null) {
+      diags.error("TNS0004", `expression nested too deeply: more than ${MAX_NESTING} levels`, tokenSpan(file, tooDeep), {
+        hint: "split it into several definitions; brackets, calls, reductions, minus signs and powers together nest at most " +
+          `${MAX_NESTING} levels deep`,
+      });
+      return;
+    }
     grammar.input = statement;
     const cst = grammar.module();
     // One error per statement: later ones are usually echoes of the first.
@@ -109,7 +118,17 @@ function parseInto(text: string, file: string, diags: DiagnosticBag): Module {
       if (!lexProblems.has(error.token.startOffset)) reportSyntaxError(error, statement, k === statements.length - 1, file, diags);
       return;
     }
-    for (const item of (cst.children["item"] ?? []) as CstNode[]) items.push(...buildItem(builder, item));
+    for (const item of (cst.children["item"] ?? []) as CstNode[]) {
+      for (const built of buildItem(builder, item)) {
+        const deepest = expressionTooDeep(built);
+        if (deepest === null) items.push(built);
+        else {
+          diags.error("TNS0004", `expression too deep: its tree has more than ${MAX_EXPRESSION_DEPTH} levels`, deepest.span, {
+            hint: "split it into several definitions",
+          });
+        }
+      }
+    }
   });
   const end = endPosition(text);
   return { kind: "module", file, items, span: { file, start: { offset: 0, line: 1, column: 1 }, end } };
