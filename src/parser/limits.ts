@@ -22,6 +22,11 @@ import {
   Minus, MultiplicativeOp, NumberLiteral, RBrace, RBracket, ReduceKeyword, RParen,
 } from "./lexer.js";
 
+/** The longest source text, in bytes of UTF-8 (and so at most this many characters). */
+export const MAX_SOURCE_BYTES = 4 * 2 ** 20;
+
+export { MAX_ERRORS } from "../diagnostics/diagnostic.js";
+
 /** Most levels of nesting in one statement (brackets, calls, reductions, prefix minus, powers). */
 export const MAX_NESTING = 64;
 
