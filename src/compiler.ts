@@ -17,6 +17,7 @@ import { VerificationError, verifyOptimization, type Verification } from "./pass
 import { backendNamed, loadBackend, type BackendName } from "./backends/index.js";
 import { type Executable, keptInputBuffers, type RunOptions } from "./runtime/executable.js";
 import type { Tensor } from "./runtime/tensor.js";
+import { memoryProblem } from "./runtime/memory.js";
 
 /** Options of {@link compile}. */
 export interface CompileOptions {
@@ -180,6 +181,11 @@ export function compileProgram(
   const passes = options.passes ?? (options.optimize === false ? [inlineCalls] : defaultPipeline());
   const verify = options.verify === true || options.verifyOutputs === true;
   const { program: optimized, log } = runPasses(program, passes, { verify });
+  const tooLarge = memoryProblem(optimized, options.backend === "reference" ? 8 : null);
+  if (tooLarge) {
+    diags.push(tooLarge);
+    return failed(diags, sources);
+  }
   const backend = backendNamed(options.backend ?? "js", { threads: options.threads, runOnce: options.runOnce });
   const { code, executable } = backend.compile(optimized);
   const verification = options.verifyOutputs ? verified(program, optimized, executable, options) : null;
