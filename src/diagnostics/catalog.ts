@@ -67,7 +67,6 @@ export const CATALOG = {
   TNS0606: "unknown input name",
   TNS0607: "run while an asynchronous run is in progress",
   TNS0608: "cannot write output",
-  TNS0609: "invalid argument",
   // not supported yet
   TNS0901: "feature not supported yet",
 } as const;
