@@ -17,6 +17,9 @@ import { VerificationError, verifyOptimization, verifyOptimizationAsync, type Ve
 import { backendNamed, loadBackend, type BackendName } from "./backends/index.js";
 import { type Executable, keptInputBuffers, type RunOptions } from "./runtime/executable.js";
 import type { Tensor } from "./runtime/tensor.js";
+import { memoryProblem } from "./runtime/memory.js";
+import { expectCompileOptions, expectRunOptions, expectSource, expectTensorRecord } from "./api-arguments.js";
+import { BACKEND_NAMES } from "./backends/index.js";
 
 /** Options of {@link compile}. */
 export interface CompileOptions {
@@ -163,6 +166,8 @@ export interface CompiledProgram {
  * ```
  */
 export function compile(source: string, options: CompileOptions = {}): CompiledProgram {
+  expectSource(source, "compile");
+  expectCompileOptions(options, "compile", BACKEND_NAMES);
   const file = options.file ?? "<input>";
   const diags = new DiagnosticBag();
   const sources = new Map<string, string>([[file, source]]);
@@ -184,6 +189,8 @@ export function compile(source: string, options: CompileOptions = {}): CompiledP
  * ```
  */
 export async function compileAsync(source: string, options: CompileOptions = {}): Promise<CompiledProgram> {
+  expectSource(source, "compileAsync");
+  expectCompileOptions(options, "compileAsync", BACKEND_NAMES);
   const backend = options.backend ?? "js";
   if (!(backend === "wgsl" && options.device)) await loadBackend(backend);
   if (!(options.verifyOutputs && backend === "wgsl")) return compile(source, options);
@@ -225,6 +232,11 @@ export function compileProgram(
   const passes = options.passes ?? (options.optimize === false ? [inlineCalls] : defaultPipeline());
   const verify = options.verify === true || options.verifyOutputs === true;
   const { program: optimized, log } = runPasses(program, passes, { verify });
+  const tooLarge = memoryProblem(optimized, options.backend === "reference" ? 8 : null);
+  if (tooLarge) {
+    diags.push(tooLarge);
+    return failed(diags, sources);
+  }
   const backend = backendNamed(options.backend ?? "js", { threads: options.threads, runOnce: options.runOnce, device: options.device });
   if (options.verifyOutputs && backend.name === "wgsl") {
     throw new Error("verifyOutputs on the wgsl backend runs the program asynchronously: use compileAsync()");
@@ -264,6 +276,8 @@ function verified(lowered: Program, optimized: Program, executable: Executable, 
  * ```
  */
 export function parse(source: string, file = "<input>"): { module: Module; diagnostics: readonly Diagnostic[] } {
+  expectSource(source, "parse");
+  if (typeof file !== "string") throw new TypeError("parse: the file name must be a string");
   const diags = new DiagnosticBag();
   const module = parseModule(source, file, diags);
   return { module, diagnostics: diags.items };
@@ -282,6 +296,8 @@ export function check(
   source: string,
   options: Pick<CompileOptions, "file" | "sizes" | "weights" | "loader"> = {},
 ): { program: Program | null; diagnostics: readonly Diagnostic[]; sources: ReadonlyMap<string, string> } {
+  expectSource(source, "check");
+  expectCompileOptions(options, "check", BACKEND_NAMES);
   const file = options.file ?? "<input>";
   const diags = new DiagnosticBag();
   const sources = new Map<string, string>([[file, source]]);
@@ -326,11 +342,23 @@ function succeeded(
 ): CompiledProgram {
   const diagnostics = diags.items;
   const { inputs, outputs } = infos(optimized);
+  const buffers = executable.inputBuffer?.bind(executable) ?? keptInputBuffers(inputs.filter((t) => t.role === "input"));
   return {
     ok: true, diagnostics, sources, loweredIr: lowered, ir: optimized, passLog: log, verification, code, inputs, outputs,
-    run: (given = {}, options = {}) => executable.run(given, options),
-    runAsync: async (given = {}, options = {}) => executable.runAsync ? executable.runAsync(given, options) : executable.run(given, options),
-    inputBuffer: executable.inputBuffer?.bind(executable) ?? keptInputBuffers(inputs.filter((t) => t.role === "input")),
+    run: (given = {}, options = {}) => {
+      expectTensorRecord(given, "run: inputs");
+      expectRunOptions(options, "run");
+      return executable.run(given, options);
+    },
+    runAsync: async (given = {}, options = {}) => {
+      expectTensorRecord(given, "runAsync: inputs");
+      expectRunOptions(options, "runAsync");
+      return executable.runAsync ? executable.runAsync(given, options) : executable.run(given, options);
+    },
+    inputBuffer: (name: string) => {
+      if (typeof name !== "string") throw new TypeError(`inputBuffer: the name must be a string, got ${typeof name}`);
+      return buffers(name);
+    },
     dispose: () => executable.dispose?.(),
     lastRunGpuNanoseconds: () => executable.lastGpuNanoseconds?.() ?? null,
     formatDiagnostics: renderer(diagnostics, sources),

@@ -68,7 +68,7 @@ export function backendNamed(name: BackendName, options: BackendOptions = {}): B
  * later calls return at once).
  *
  * @throws Error when no backend has that name
- * @throws CompileError (TNS0608) for `wgsl` when the host has no WebGPU adapter
+ * @throws CompileError (TNS0610) for `wgsl` when the host has no WebGPU adapter
  * @example
  * ```ts
  * const wasm = await loadBackend("wasm");

@@ -114,7 +114,8 @@ async function reportFailure(e: unknown, term: Terminal): Promise<number> {
     return EXIT.diagnostics;
   }
   if (e instanceof DataFileError) {
-    term.err(`error: ${e.message}`);
+    const diagnostic = { code: e.code, severity: "error" as const, message: e.message, notes: [], ...(e.hint ? { hint: e.hint } : {}) };
+    term.err(renderDiagnostics([diagnostic], () => undefined, { color: term.color }).trimEnd());
     return EXIT.diagnostics;
   }
   if (e instanceof InternalCompilerError) {

@@ -11,6 +11,10 @@ export const CATALOG = {
   TNS0001: "syntax error",
   TNS0002: "unexpected character",
   TNS0003: "invalid number literal",
+  TNS0004: "expression nested too deeply",
+  TNS0005: "source too large",
+  TNS0006: "source is not text",
+  TNS0007: "cannot read source file",
   // names
   TNS0101: "unknown tensor",
   TNS0102: "unknown name",
@@ -42,6 +46,7 @@ export const CATALOG = {
   TNS0302: "size must be a positive integer",
   TNS0303: "unknown size override",
   TNS0304: "size has no value",
+  TNS0305: "program needs more memory than allowed",
   // functions and calls
   TNS0401: "wrong number of arguments",
   TNS0402: "argument of the wrong kind",
@@ -61,8 +66,9 @@ export const CATALOG = {
   TNS0605: "cannot read data file",
   TNS0606: "unknown input name",
   TNS0607: "run while an asynchronous run is in progress",
-  TNS0608: "no WebGPU device",
-  TNS0609: "tensor exceeds the device's limits",
+  TNS0608: "cannot write output",
+  TNS0610: "no WebGPU device",
+  TNS0611: "tensor exceeds the device's limits",
   // not supported yet
   TNS0901: "feature not supported yet",
   TNS0902: "element type not supported by the backend",

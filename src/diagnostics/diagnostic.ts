@@ -48,6 +48,9 @@ export interface Diagnostic {
   readonly hint?: string;
 }
 
+/** Errors one compilation reports before it only counts the rest. */
+export const MAX_ERRORS = 100;
+
 /** Options shared by {@link DiagnosticBag.error} and {@link DiagnosticBag.warning}. */
 export interface DiagnosticExtras {
   notes?: DiagnosticNote[];
@@ -67,6 +70,11 @@ export interface DiagnosticExtras {
  */
 export class DiagnosticBag {
   private readonly list: Diagnostic[] = [];
+  private errors = 0;
+  private suppressed = 0;
+
+  /** @param errorLimit errors kept before the rest are only counted (docs/limits.md) */
+  constructor(readonly errorLimit: number = MAX_ERRORS) {}
 
   /** Records an error. */
   error(code: DiagnosticCode, message: string, span?: Span, extras: DiagnosticExtras = {}): void {
@@ -81,25 +89,47 @@ export class DiagnosticBag {
   /** Records a ready-made diagnostic. */
   push(d: Diagnostic): void {
     if (!(d.code in CATALOG)) throw new InternalCompilerError(`diagnostic code ${d.code} is not in the catalog`);
+    if (d.severity === "error" && this.errors >= this.errorLimit) {
+      this.suppressed++;
+      return;
+    }
+    if (d.severity === "error") this.errors++;
     const clean: Diagnostic = { ...d };
     if (clean.span === undefined) delete (clean as { span?: Span }).span;
     if (clean.hint === undefined) delete (clean as { hint?: string }).hint;
     this.list.push(clean);
   }
 
-  /** Appends every diagnostic of another bag. */
+  /** Appends every diagnostic of another bag (and counts what it left out). */
   absorb(other: DiagnosticBag | readonly Diagnostic[]): void {
-    for (const d of other instanceof DiagnosticBag ? other.items : other) this.push(d);
+    for (const d of other instanceof DiagnosticBag ? other.list : other) this.push(d);
+    if (other instanceof DiagnosticBag) this.suppressed += other.suppressed;
   }
 
-  /** All diagnostics, in the order they were reported. */
+  /** Orders the diagnostics by where they start in their file (stable). */
+  sortByPosition(): void {
+    this.list.sort((a, b) => (a.span?.start.offset ?? 0) - (b.span?.start.offset ?? 0));
+  }
+
+  /** Errors past {@link errorLimit}, counted but not kept. */
+  get suppressedErrors(): number {
+    return this.suppressed;
+  }
+
+  /**
+   * All diagnostics, in the order they were reported. Past the error limit,
+   * the last error kept carries a note saying how many more were found.
+   */
   get items(): readonly Diagnostic[] {
-    return this.list;
+    if (this.suppressed === 0) return this.list;
+    const last = this.list.findLastIndex((d) => d.severity === "error");
+    const note = { message: `${this.suppressed} more error${this.suppressed === 1 ? "" : "s"} not shown (tns stops after ${this.errorLimit})` };
+    return this.list.map((d, k) => (k === last ? { ...d, notes: [...d.notes, note] } : d));
   }
 
   /** Whether any error (not warning) was reported. */
   get hasErrors(): boolean {
-    return this.list.some((d) => d.severity === "error");
+    return this.errors > 0;
   }
 }
 

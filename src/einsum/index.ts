@@ -6,7 +6,8 @@
 import { CompileError, DiagnosticBag } from "../diagnostics/diagnostic.js";
 import { renderDiagnostics } from "../diagnostics/render.js";
 import { compileProgram, type CompiledProgram, type CompileOptions } from "../compiler.js";
-import type { BackendName } from "../backends/index.js";
+import { BACKEND_NAMES, type BackendName } from "../backends/index.js";
+import { describeValue, expectCompileOptions, expectTensor } from "../api-arguments.js";
 import { Tensor } from "../runtime/tensor.js";
 import { parseEinsumSpec, lowerEinsum } from "./spec.js";
 
@@ -43,6 +44,10 @@ export function einsum(spec: string, ...tensors: Tensor[]): Tensor {
 
 /** {@link einsum} with options (backend, optimization). Throws {@link CompileError} on a bad specification. */
 export function einsumWith(spec: string, tensors: readonly Tensor[], options: EinsumOptions): Tensor {
+  if (typeof spec !== "string") throw new TypeError(`einsum: the specification must be a string like "ij,jk->ik", got ${describeValue(spec)}`);
+  if (!Array.isArray(tensors)) throw new TypeError(`einsum: the operands must be an array of tensors, got ${describeValue(tensors)}`);
+  tensors.forEach((t, k) => expectTensor(t, `einsum: operand ${k + 1}`));
+  expectCompileOptions(options ?? {}, "einsum", BACKEND_NAMES);
   const { entry, inputs } = compiledEinsum(spec, tensors, options);
   return entry.program ? entry.program.run(inputs)["out"]! : Tensor.zeros(entry.shape, entry.dtype);
 }
@@ -58,6 +63,10 @@ export function einsumWith(spec: string, tensors: readonly Tensor[], options: Ei
  * ```
  */
 export async function einsumAsync(spec: string, tensors: readonly Tensor[], options: EinsumOptions = {}): Promise<Tensor> {
+  if (typeof spec !== "string") throw new TypeError(`einsum: the specification must be a string like "ij,jk->ik", got ${describeValue(spec)}`);
+  if (!Array.isArray(tensors)) throw new TypeError(`einsum: the operands must be an array of tensors, got ${describeValue(tensors)}`);
+  tensors.forEach((t, k) => expectTensor(t, `einsum: operand ${k + 1}`));
+  expectCompileOptions(options ?? {}, "einsum", BACKEND_NAMES);
   const { entry, inputs } = compiledEinsum(spec, tensors, options);
   return entry.program ? (await entry.program.runAsync(inputs))["out"]! : Tensor.zeros(entry.shape, entry.dtype);
 }

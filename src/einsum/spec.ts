@@ -38,9 +38,12 @@ const ELLIPSIS = "...";
  * ```
  */
 export function parseEinsumSpec(spec: string, diags: DiagnosticBag): EinsumSpec | null {
-  const text = spec.replace(/\s+/g, "");
+  // As NumPy: spaces between labels are ignored (by parseTerm), other white space is an invalid subscript.
+  const text = spec;
   const arrow = text.indexOf("->");
   if (arrow !== text.lastIndexOf("->")) return fail(diags, `'->' appears more than once in "${spec}"`);
+  const stray = /-(?!>)|(?<!-)>/.exec(text);
+  if (stray) return fail(diags, `invalid subscript '${stray[0]}' in einsum specification "${spec}": the output follows '->'`);
   const lhs = arrow < 0 ? text : text.slice(0, arrow);
   const rhs = arrow < 0 ? null : text.slice(arrow + 2);
   const inputs: EinsumTerm[] = [];
@@ -77,7 +80,12 @@ function parseTerm(part: string, spec: string, diags: DiagnosticBag): EinsumTerm
       continue;
     }
     const ch = part[k]!;
-    if (!/[A-Za-z]/.test(ch)) return fail(diags, `invalid character '${ch}' in einsum specification "${spec}"`);
+    if (ch === " ") {
+      k++;
+      continue;
+    }
+    if (ch === ".") return fail(diags, `a '.' in "${spec}" is not part of an ellipsis ('...')`);
+    if (!/[A-Za-z]/.test(ch)) return fail(diags, `invalid character ${JSON.stringify(ch)} in einsum specification "${spec}": subscripts are letters`);
     labels.push(ch);
     k++;
   }
@@ -145,9 +153,14 @@ export function lowerEinsum(spec: EinsumSpec, operands: readonly EinsumOperand[]
       else vars.push(l);
     }
     dimsOf.push(vars);
+    const own = new Map<string, number>();
     for (let d = 0; d < vars.length; d++) {
       const v = vars[d]!;
       const n = shape[d]!;
+      // A label repeated in one operand takes its diagonal: the extents must be equal (NumPy does not broadcast them).
+      const mine = own.get(v);
+      if (mine !== undefined && mine !== n) return fail(diags, `label '${v}' is repeated in operand ${t} with extents ${mine} and ${n}, which differ`);
+      own.set(v, n);
       const prev = extents.get(v);
       if (prev === undefined || prev === 1) extents.set(v, n);
       else if (n !== 1 && n !== prev) {

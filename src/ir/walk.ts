@@ -454,3 +454,23 @@ export function exprSize(e: Expr): number {
   });
   return n;
 }
+
+const depths = new WeakMap<Expr, number>();
+
+/**
+ * Levels of an expression tree: 1 for a leaf. Memoized per node (IR nodes
+ * are immutable), so asking again after a rewrite costs only the new nodes.
+ *
+ * @example
+ * ```ts
+ * exprDepth(binary("add", num(1), unary("exp", num(2)))); // 3
+ * ```
+ */
+export function exprDepth(e: Expr): number {
+  const known = depths.get(e);
+  if (known !== undefined) return known;
+  let deepest = 0;
+  for (const c of children(e)) deepest = Math.max(deepest, exprDepth(c));
+  depths.set(e, deepest + 1);
+  return deepest + 1;
+}

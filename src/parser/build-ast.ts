@@ -19,6 +19,12 @@ import { tokenSpan } from "./lexer.js";
 
 const DTYPES: readonly DType[] = ["f32", "f64", "i32"];
 
+/**
+ * Chains of `+ -` or `* /` with more operands than this are built as
+ * balanced trees (reassociated; docs/limits.md); shorter ones left to right.
+ */
+const BALANCE_CHAINS_OVER = 32;
+
 /** Builds AST nodes for one file, reporting the loose-grammar problems to `diags`. */
 export class AstBuilder {
   constructor(
@@ -165,11 +171,32 @@ export class AstBuilder {
   }
 
   private additive(node: CstNode): Expr {
-    return this.foldLeft(nodes(node, "multiplicative").map((m) => this.multiplicative(m)), tokens(node, "AdditiveOp"));
+    return this.chain(nodes(node, "multiplicative").map((m) => this.multiplicative(m)), tokens(node, "AdditiveOp"), "+", "-");
   }
 
   private multiplicative(node: CstNode): Expr {
-    return this.foldLeft(nodes(node, "unary").map((u) => this.unary(u)), tokens(node, "MultiplicativeOp"));
+    return this.chain(nodes(node, "unary").map((u) => this.unary(u)), tokens(node, "MultiplicativeOp"), "*", "/");
+  }
+
+  /**
+   * A chain of one precedence level: left to right as written, or, past
+   * {@link BALANCE_CHAINS_OVER} operands, a balanced tree of depth log2(n),
+   * so that `x + x + ... + x` of any length is no deeper to check, optimize
+   * and emit than a few nested calls. The split uses
+   * `a ⊕ (b ⊖ c) = a ⊕ b ⊖ c`: the right half of `... - c + d` is `c - d`.
+   */
+  private chain(operands: Expr[], ops: IToken[], plus: BinaryOpToken, minus: BinaryOpToken): Expr {
+    if (operands.length <= BALANCE_CHAINS_OVER) return this.foldLeft(operands, ops);
+    const signs = ops.map((op) => op.image === minus);
+    const build = (from: number, to: number, flipped: boolean): Expr => {
+      if (to - from === 1) return operands[from]!;
+      const mid = (from + to) >> 1;
+      const inverse = signs[mid - 1]! !== flipped;
+      const lhs = build(from, mid, flipped);
+      const rhs = build(mid, to, flipped !== inverse);
+      return { kind: "binary", op: inverse ? minus : plus, lhs, rhs, span: join(lhs.span, rhs.span) };
+    };
+    return build(0, operands.length, false);
   }
 
   private foldLeft(operands: Expr[], ops: IToken[]): Expr {

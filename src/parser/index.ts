@@ -21,9 +21,11 @@ import {
   Output, Prod, RBracket, RParen, Size, Sum, tokenize, tokenSpan, Weight,
 } from "./lexer.js";
 import { splitStatements } from "./split.js";
+import { expressionTooDeep, MAX_EXPRESSION_DEPTH, MAX_NESTING, MAX_SOURCE_BYTES, nestingTooDeep } from "./limits.js";
 
 export type * from "./ast.js";
 export { allTokens, sourceTokens, tokenize, numberLiteralProblem } from "./lexer.js";
+export { MAX_ERRORS, MAX_EXPRESSION_DEPTH, MAX_NESTING, MAX_SOURCE_BYTES } from "./limits.js";
 
 /** What each rule stands for when none of its alternatives fits. */
 const RULE_MEANING: Record<string, string> = {
@@ -88,19 +90,33 @@ const OPERATORS: readonly TokenType[] = [AdditiveOp, MultiplicativeOp, Caret, Co
  * ```
  */
 export function parseModule(text: string, file: string, diags: DiagnosticBag): Module {
-  const local = new DiagnosticBag();
+  const local = new DiagnosticBag(diags.errorLimit);
   const module = parseInto(text, file, local);
-  diags.absorb([...local.items].sort((a, b) => (a.span?.start.offset ?? 0) - (b.span?.start.offset ?? 0)));
+  local.sortByPosition();
+  diags.absorb(local);
   return module;
 }
 
 function parseInto(text: string, file: string, diags: DiagnosticBag): Module {
+  const end = endPosition(text);
+  const empty: Module = { kind: "module", file, items: [], span: { file, start: { offset: 0, line: 1, column: 1 }, end } };
+  if (!acceptableSource(text, file, diags)) return empty;
   const tokens = tokenize(text, file, diags);
   const lexProblems = new Set(diags.items.map((d) => d.span?.start.offset));
   const items: Item[] = [];
   const builder = new AstBuilder(file, diags);
   const statements = splitStatements(tokens);
   statements.forEach((statement, k) => {
+    // Past the error cap the rest is not parsed: a file of noise would give thousands of echoes.
+    if (diags.suppressedErrors > 0) return;
+    const tooDeep = nestingTooDeep(statement);
+    if (tooDeep !== null) {
+      diags.error("TNS0004", `expression nested too deeply: more than ${MAX_NESTING} levels`, tokenSpan(file, tooDeep), {
+        hint: "split it into several definitions; brackets, calls, reductions, minus signs and powers together nest at most " +
+          `${MAX_NESTING} levels deep`,
+      });
+      return;
+    }
     grammar.input = statement;
     const cst = grammar.module();
     // One error per statement: later ones are usually echoes of the first.
@@ -109,10 +125,44 @@ function parseInto(text: string, file: string, diags: DiagnosticBag): Module {
       if (!lexProblems.has(error.token.startOffset)) reportSyntaxError(error, statement, k === statements.length - 1, file, diags);
       return;
     }
-    for (const item of (cst.children["item"] ?? []) as CstNode[]) items.push(...buildItem(builder, item));
+    for (const item of (cst.children["item"] ?? []) as CstNode[]) {
+      for (const built of buildItem(builder, item)) {
+        const deepest = expressionTooDeep(built);
+        if (deepest === null) items.push(built);
+        else {
+          diags.error("TNS0004", `expression too deep: its tree has more than ${MAX_EXPRESSION_DEPTH} levels`, deepest.span, {
+            hint: "split it into several definitions",
+          });
+        }
+      }
+    }
   });
-  const end = endPosition(text);
-  return { kind: "module", file, items, span: { file, start: { offset: 0, line: 1, column: 1 }, end } };
+  return { ...empty, items };
+}
+
+/**
+ * Whether the text can be a program: at most {@link MAX_SOURCE_BYTES} long
+ * and without NUL characters (binary data; a .tns file is UTF-8 text). One
+ * diagnostic says why not, instead of thousands of syntax errors.
+ */
+function acceptableSource(text: string, file: string, diags: DiagnosticBag): boolean {
+  const start = { offset: 0, line: 1, column: 1 };
+  if (text.length > MAX_SOURCE_BYTES || (text.length > MAX_SOURCE_BYTES / 3 && new TextEncoder().encode(text).length > MAX_SOURCE_BYTES)) {
+    diags.error("TNS0005", `the source is longer than the limit of ${MAX_SOURCE_BYTES} bytes`, { file, start, end: start }, {
+      hint: "split the program into files that import each other (docs/limits.md)",
+    });
+    return false;
+  }
+  const nul = text.indexOf("\0");
+  if (nul >= 0) {
+    const before = text.slice(0, nul).split("\n");
+    const at = { offset: nul, line: before.length, column: before[before.length - 1]!.length + 1 };
+    diags.error("TNS0006", "this is not a text file: it holds a NUL character", { file, start: at, end: { ...at, offset: nul + 1, column: at.column + 1 } }, {
+      hint: "give the path of a .tns program, which is UTF-8 text",
+    });
+    return false;
+  }
+  return true;
 }
 
 /** The AST of one statement that parsed cleanly; failing here is a bug in tns, not in the program. */

@@ -5,7 +5,7 @@
  *
  * - operands of the commutative operators (`add mul min max eq ne`) are
  *   ordered by {@link compareExprs}; nested chains of the same associative operator
- *   (`add mul min max`) are flattened and rebuilt left-associated, constants
+ *   (`add mul min max`) are flattened and rebuilt left-associated (balanced when long), constants
  *   first, so that fold-constants meets them side by side;
  * - `a > b` becomes `b < a` and `a >= b` becomes `b <= a`; `a - b` stays;
  * - `x * 1`, `x + (-0)` and `--x` become `x`, and so does `x + 0` where `x`
@@ -144,18 +144,42 @@ export function canonicalBinary(op: BinaryOp, lhs: Expr, rhs: Expr): Expr {
   return binary(op, lhs, rhs);
 }
 
-/** The operands of a (canonical, left-associated) chain of `op`, or `[e]`. */
+/** The operands of a (canonical) chain of `op`, left to right, or `[e]`. */
 function operands(op: BinaryOp, e: Expr): Expr[] {
-  if (e.kind === "binary" && e.op === op) return [...operands(op, e.lhs), e.rhs];
-  return [e];
+  const out: Expr[] = [];
+  const pending: Expr[] = [e];
+  while (pending.length > 0) {
+    const x = pending.pop()!;
+    if (x.kind === "binary" && x.op === op) pending.push(x.rhs, x.lhs);
+    else out.push(x);
+  }
+  return out;
 }
 
-/** A sorted, left-associated chain of `op` over `items`, without the identity operands it can drop exactly. */
+/**
+ * Chains with more operands than this are balanced trees rather than
+ * left-associated, so that no chain is deeper than log2 of its length for
+ * the passes and emitters that walk it (the parser balances long chains
+ * too; docs/limits.md).
+ */
+const BALANCE_CHAINS_OVER = 32;
+
+/** `items` combined by `op`: left-associated, or balanced past {@link BALANCE_CHAINS_OVER}. */
+function associate(op: BinaryOp, items: readonly Expr[]): Expr {
+  if (items.length <= BALANCE_CHAINS_OVER) return items.slice(1).reduce<Expr>((acc, x) => binary(op, acc, x), items[0]!);
+  const build = (from: number, to: number): Expr => {
+    if (to - from === 1) return items[from]!;
+    const mid = (from + to) >> 1;
+    return binary(op, build(from, mid), build(mid, to));
+  };
+  return build(0, items.length);
+}
+
+/** A sorted chain of `op` over `items`, without the identity operands it can drop exactly. */
 function chain(op: BinaryOp, items: readonly Expr[]): Expr {
   let kept = op === "add" ? withoutZeros(items) : op === "mul" ? items.filter((x) => !isConst(x, 1)) : [...items];
   if (kept.length === 0) kept = [items[0]!];
-  const sorted = [...kept].sort(compareExprs);
-  return sorted.slice(1).reduce<Expr>((acc, x) => binary(op, acc, x), sorted[0]!);
+  return associate(op, [...kept].sort(compareExprs));
 }
 
 /**

@@ -53,16 +53,54 @@ function describe(site: ProducerSite | ExtractSite, before: Program, after: Prog
   return { tensor: site.def, detail: `extracted ${added.join(", ")}` };
 }
 
-/** The first applicable site of the first rule that has one, rewritten, with a description. */
-function step(program: Program): { program: Program; step: FusionReport["steps"][number] } | null {
-  for (const rule of FUSION_RULES) {
-    for (const site of rule.sites(program) as (ProducerSite | ExtractSite)[]) {
-      if (failedCondition(rule, site, program) !== null) continue;
-      const next = rule.rewrite(site, program);
-      return { program: next, step: { rule: rule.name, ...describe(site, program, next) } };
+/** What may apply where after a rewrite (see {@link fuseElementwiseIn}). */
+interface Pending {
+  /** Indices of the defs where an extraction may apply. */
+  readonly extract: readonly number[];
+  /** No producer fusion applies at a def before this index. */
+  readonly fuseFrom: number;
+}
+
+/** The first applicable site of the first rule that has one, rewritten, with a description and what may apply next. */
+function step(program: Program, pending: Pending): { program: Program; step: FusionReport["steps"][number]; pending: Pending } | null {
+  const [extract, fuse] = FUSION_RULES as [AnyProgramRule, AnyProgramRule];
+  const tensors = program.tensors.length;
+  const tries: [AnyProgramRule, Iterable<number>][] = [[extract, pending.extract], [fuse, indicesFrom(pending.fuseFrom, tensors)]];
+  for (const [rule, at] of tries) {
+    for (const k of at) {
+      for (const site of rule.sites(program, k) as (ProducerSite | ExtractSite)[]) {
+        if (failedCondition(rule, site, program) !== null) continue;
+        const next = rule.rewrite(site, program);
+        return { program: next, step: { rule: rule.name, ...describe(site, program, next) }, pending: changed(site, next, pending, k) };
+      }
     }
   }
   return null;
+}
+
+function* indicesFrom(from: number, to: number): Generator<number> {
+  for (let k = from; k < to; k++) yield k;
+}
+
+/**
+ * Where rules may apply after the rewrite of `site` at def `k`. Extraction:
+ * at the defs the rewrite changed or added (its conditions read nothing but
+ * the def), and, after an extraction, at the later defs still pending (an
+ * extraction is taken only where none applied before it; a fusion only
+ * where no extraction applied at all). Producer fusion: from the first
+ * changed def on, or where it stood if that is earlier (its conditions read
+ * the reader, the producer and who reads the producer, which changed only
+ * for tensors the changed def reads, and the program stays in topological
+ * order).
+ */
+function changed(site: ProducerSite | ExtractSite, next: Program, before: Pending, k: number): Pending {
+  if ("producer" in site) {
+    const at = next.tensors.findIndex((t) => t.name === site.consumer);
+    return { extract: [at], fuseFrom: at };
+  }
+  // The extracted def is inserted at k, the def it came from moves to k + 1.
+  const later = before.extract.filter((j) => j > k).map((j) => j + 1);
+  return { extract: [k, k + 1, ...later], fuseFrom: Math.min(before.fuseFrom, k) };
 }
 
 /**
@@ -76,10 +114,17 @@ function step(program: Program): { program: Program; step: FusionReport["steps"]
 export function fuseElementwiseIn(program: Program): FusionReport {
   const steps: FusionReport["steps"][number][] = [];
   let current = program;
+  // Each rewrite changes one def (and removes the producer before it, or
+  // adds an extracted def just before it), so the next search looks only
+  // where a site can have started to apply (`changed`): the same steps as
+  // scanning every site again, without the quadratic (and, with the
+  // conditions' own walks, cubic) cost of doing so.
+  let pending: Pending = { extract: program.tensors.map((_, k) => k), fuseFrom: 0 };
   for (let k = stepLimit(program); k > 0; k--) {
-    const r = step(current);
+    const r = step(current, pending);
     if (r === null) break;
     current = r.program;
+    pending = r.pending;
     steps.push(r.step);
   }
   return { program: current, steps };

@@ -135,9 +135,26 @@ export function loadWasm(
     for (const s of specs) {
       const view = views.get(s.name)!;
       const data = inputs[s.name]!.data;
-      if (data !== view) view.set(data);
+      if (data === view) continue;
+      // The input's place is also a buffer handed out by `inputBuffer`: its contents stay as the caller wrote them.
+      if (handedOut.has(s.name)) {
+        const saved = savedInputs.get(s.name) ?? new (arrayTypeOf(s.dtype))(s.size);
+        saved.set(view);
+        savedInputs.set(s.name, saved);
+        toRestore.push(s.name);
+      }
+      view.set(data);
     }
   };
+  /** Puts back the contents of the handed-out input buffers that a run's other inputs displaced. */
+  const restoreInputs = (): void => {
+    for (const name of toRestore) views.get(name)!.set(savedInputs.get(name)!);
+    toRestore.length = 0;
+  };
+  /** Inputs whose `inputBuffer` was handed out, with a copy of a buffer's contents while another tensor takes its place. */
+  const handedOut = new Set<string>();
+  const savedInputs = new Map<string, Float32Array | Float64Array | Int32Array>();
+  const toRestore: string[] = [];
   const results = (options: RunOptions): Record<string, Tensor> => {
     if (options.outputs === "view") return { ...outputViews };
     const out: Record<string, Tensor> = {};
@@ -150,15 +167,23 @@ export function loadWasm(
   const executable: Executable = {
     run(inputs: Record<string, Tensor> = {}, options: RunOptions = {}): Record<string, Tensor> {
       prepare(inputs);
-      if (threaded) threaded.run();
-      else run();
-      return results(options);
+      try {
+        if (threaded) threaded.run();
+        else run();
+        return results(options);
+      } finally {
+        restoreInputs();
+      }
     },
     async runAsync(inputs: Record<string, Tensor> = {}, options: RunOptions = {}): Promise<Record<string, Tensor>> {
       prepare(inputs);
       if (!threaded) {
-        run();
-        return results(options);
+        try {
+          run();
+          return results(options);
+        } finally {
+          restoreInputs();
+        }
       }
       inFlight = true;
       const done = otherThreadsRun();
@@ -166,6 +191,7 @@ export function loadWasm(
         await threaded.runAsync();
       } finally {
         done();
+        restoreInputs();
         inFlight = false;
         if (disposeAfterRun) {
           disposeAfterRun = false;
@@ -175,7 +201,9 @@ export function loadWasm(
       return results(options);
     },
     inputBuffer(name: string): Tensor {
-      return inputBuffers.get(inputSpec(specs, name).name)!;
+      const spec = inputSpec(specs, name);
+      handedOut.add(spec.name);
+      return inputBuffers.get(spec.name)!;
     },
     dispose(): void {
       if (inFlight) disposeAfterRun = true;

@@ -6,7 +6,7 @@
  * SwiftShader's Vulkan driver where Debian's Chromium installed it.
  * The device asks for the adapter's larger limits (storage binding size,
  * buffer size, storage buffers per stage) and for timestamp queries when the
- * adapter has them. No adapter at all is a {@link CompileError} (TNS0608)
+ * adapter has them. No adapter at all is a {@link CompileError} (TNS0610)
  * that says how to get one.
  */
 import { CompileError } from "../../diagnostics/diagnostic.js";
@@ -29,7 +29,7 @@ const NO_ADAPTER_HINT = "in Node, install the optional dependency `webgpu` (npm 
   + "in a browser, one with WebGPU enabled (Chromium: --enable-unsafe-webgpu on Linux); see docs/wgsl.md";
 
 function noDevice(message: string): CompileError {
-  return new CompileError([{ code: "TNS0608", severity: "error", notes: [], message, hint: NO_ADAPTER_HINT }]);
+  return new CompileError([{ code: "TNS0610", severity: "error", notes: [], message, hint: NO_ADAPTER_HINT }]);
 }
 
 function describe(adapter: GPUAdapter): string {
@@ -71,7 +71,7 @@ async function loadDawn(): Promise<DawnModule | null> {
 /**
  * A device of this host's WebGPU.
  *
- * @throws CompileError (TNS0608) when the host has no WebGPU adapter
+ * @throws CompileError (TNS0610) when the host has no WebGPU adapter
  * @example
  * ```ts
  * const { device, adapter } = await requestWgslDevice();

@@ -54,7 +54,7 @@ export function wgslTypeProblems(program: Program): Diagnostic[] {
 /**
  * Emits the dispatch plan of a program.
  *
- * @throws CompileError (TNS0902) for an f64 tensor; (TNS0609) for a tensor or grid beyond the limits
+ * @throws CompileError (TNS0902) for an f64 tensor; (TNS0611) for a tensor or grid beyond the limits
  * @example
  * ```ts
  * const plan = emitWgsl(parseProgramText("input A: f32[4]\noutput B: f32[4] = [i:4] exp(A[i])"));
@@ -131,7 +131,7 @@ function bindKernel(
 function checkBufferSizes(buffers: readonly WgslBuffer[], limits: WgslLimits): void {
   const max = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   const problems: Diagnostic[] = buffers.filter((b) => b.size * 4 > max).map((b) => ({
-    code: "TNS0609" as const, severity: "error" as const, notes: [],
+    code: "TNS0611" as const, severity: "error" as const, notes: [],
     message: `tensor '${b.name}' needs ${mib(b.size * 4)}, more than one WebGPU storage binding of this device holds (${mib(max)})`,
     hint: "use smaller sizes, a device with larger limits, or the js or wasm backend",
   }));

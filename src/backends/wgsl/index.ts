@@ -42,7 +42,7 @@ let sharedDevice: Promise<WgslDevice> | null = null;
 /**
  * This host's device, requested once per process and shared.
  *
- * @throws CompileError (TNS0608) when there is no WebGPU adapter
+ * @throws CompileError (TNS0610) when there is no WebGPU adapter
  */
 export function defaultWgslDevice(): Promise<WgslDevice> {
   sharedDevice ??= requestWgslDevice().catch((e: unknown) => {
@@ -56,7 +56,7 @@ export function defaultWgslDevice(): Promise<WgslDevice> {
  * The WebGPU backend on a device (this host's by default). Its `code` is
  * every dispatch's WGSL, in order; its plans use the device's limits.
  *
- * @throws CompileError (TNS0608) when no device is given and the host has no WebGPU adapter
+ * @throws CompileError (TNS0610) when no device is given and the host has no WebGPU adapter
  * @example
  * ```ts
  * const wgsl = await wgslBackend();

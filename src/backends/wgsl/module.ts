@@ -44,7 +44,7 @@ export interface WgslModuleFiles {
 /**
  * Emits the files of a program compiled for WebGPU.
  *
- * @throws CompileError (TNS0902) for an f64 tensor; (TNS0609) beyond WebGPU's limits
+ * @throws CompileError (TNS0902) for an f64 tensor; (TNS0611) beyond WebGPU's limits
  * @example
  * ```ts
  * const { manifest, shaders } = emitWgslModule(program, "matmul");

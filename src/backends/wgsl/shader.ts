@@ -25,7 +25,7 @@ export interface Grid {
 /**
  * Spreads `total` workgroups over the three grid dimensions.
  *
- * @throws CompileError (TNS0609) when even three dimensions cannot hold them
+ * @throws CompileError (TNS0611) when even three dimensions cannot hold them
  * @example
  * ```ts
  * dispatchGrid(100000, 65535).workgroups; // [50000, 2, 1]
@@ -37,7 +37,7 @@ export function dispatchGrid(total: number, cap: number, what = "a kernel"): Gri
   const z = Math.ceil(total / (x * y));
   if (z > cap) {
     throw new CompileError([{
-      code: "TNS0609", severity: "error", notes: [],
+      code: "TNS0611", severity: "error", notes: [],
       message: `${what} needs ${total} workgroups, more than a WebGPU dispatch can have (${cap} in each of 3 dimensions)`,
       hint: "use smaller sizes, or another backend",
     }]);

@@ -8,6 +8,7 @@ import { check, compileAsync, type CompiledProgram } from "../../compiler.js";
 import { BACKEND_NAMES, type BackendName } from "../../backends/index.js";
 import type { Program } from "../../ir/types.js";
 import { verificationLines } from "../../passes/verify-optimization.js";
+import { memoryProblem } from "../../runtime/memory.js";
 import { randomTensor } from "../../runtime/random.js";
 import type { Tensor } from "../../runtime/tensor.js";
 import { UsageError, parseSizeOptions } from "../args.js";
@@ -57,6 +58,9 @@ export function sourceFileArg(positionals: string[], command: string): string {
 /** Seeded random data for every weight that has none yet. */
 export function randomWeights(program: Program, given: Record<string, Tensor>, seed: number): Record<string, Tensor> {
   const out = { ...given };
+  // Weights too large to hold are left to the compiler, which says so (TNS0305), instead of filled here.
+  const weights = { ...program, tensors: program.tensors.filter((t) => t.role === "weight") };
+  if (memoryProblem(weights, null) !== null) return out;
   program.tensors.forEach((t, k) => {
     if (t.role === "weight" && t.data === null && !(t.name in out)) out[t.name] = randomTensor(t.shape, t.dtype, seed * 7919 + k);
   });

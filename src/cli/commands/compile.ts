@@ -1,8 +1,8 @@
 /**
  * `tns compile FILE --target js|wasm -o DIR`: writes the emitted module (with
  * its standalone loader), manifest.json and the optimized IR text. Every file
- * is generated in memory first and written through a rename, so a failure
- * never leaves partial output.
+ * is generated in memory first and the set is written all or nothing
+ * (`writeFilesAtomic`), so a failure never leaves partial output.
  */
 import { basename, extname, join } from "node:path";
 import { emitJsModule } from "../../backends/js/module.js";
@@ -10,7 +10,7 @@ import { emitWgslModule } from "../../backends/wgsl/module.js";
 import type { Program } from "../../ir/types.js";
 import { printProgram } from "../../ir/print.js";
 import { parseCommandArgs, UsageError } from "../args.js";
-import { writeFileAtomic } from "../io.js";
+import { writeFilesAtomic } from "../io.js";
 import {
   COMPILE_OPTIONS, EXIT, compileFile, reportDiagnostics, reportVerification, sourceFileArg, type Terminal,
 } from "./common.js";
@@ -76,9 +76,8 @@ export async function compileCommand(argv: string[], term: Terminal): Promise<nu
   const name = basename(file, extname(file)).replace(/[^A-Za-z0-9_.-]/g, "_") || "program";
   const files = target === "wasm" ? await wasmFiles(result.ir, name, emit === "wat") : target === "wgsl" ? wgslFiles(result.ir, name) : jsFiles(result.ir, name);
   files.push([`${name}.ir.txt`, printProgram(result.ir)]);
-  const paths = files.map(([file, content]): [string, string | Uint8Array] => [join(outDir, file), content]);
-  for (const [path, content] of paths) writeFileAtomic(path, content);
-  for (const [path] of paths) term.out(`wrote ${path}`);
+  writeFilesAtomic(outDir, files);
+  for (const [file] of files) term.out(`wrote ${join(outDir, file)}`);
   return EXIT.ok;
 }
 

@@ -66,7 +66,12 @@ export interface ExprRule<B = unknown> extends RuleBase {
 export interface ProgramRule<B = unknown> extends RuleBase {
   readonly kind: "program";
   readonly conditions: readonly Condition<B, Program>[];
-  sites(program: Program): B[];
+  /**
+   * Every site, in program order. A rule that takes `only` lists just the
+   * sites at the tensor of that index (a caller that knows where nothing
+   * changed asks tensor by tensor instead of listing them all again).
+   */
+  sites(program: Program, only?: number): B[];
   rewrite(site: B, program: Program): Program;
 }
 
@@ -120,7 +125,7 @@ export function programRule<B>(spec: {
   name: string;
   statement: string;
   conditions?: readonly Condition<B, Program>[];
-  sites(program: Program): B[];
+  sites(program: Program, only?: number): B[];
   rewrite(site: B, program: Program): Program;
 }): ProgramRule<B> {
   const conditions = spec.conditions ?? [];

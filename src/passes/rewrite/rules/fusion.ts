@@ -30,32 +30,116 @@
  * free indices, as the kernel lowering already hoists it.
  */
 import { kernelForm } from "../../../backends/kernel/lower.js";
-import type { Access, DefNode, Expr, Program } from "../../../ir/types.js";
+import type { Access, DefNode, Expr, Program, TensorNode } from "../../../ir/types.js";
 import { access, affineVar, isPlainVar } from "../../../ir/types.js";
-import { boundVars, children, exprKey, freeVars, mapExpr, renameVars, substituteVars } from "../../../ir/walk.js";
+import { boundVars, children, exprDepth, exprKey, freeVars, mapExpr, renameVars, substituteVars } from "../../../ir/walk.js";
 import { programRule } from "../rule.js";
-import { accessSites, freshName } from "./program-helpers.js";
+import { freshName } from "./program-helpers.js";
 import { hasReduction, productFactors } from "./products.js";
 
+const tensorIndexes = new WeakMap<Program, Map<string, TensorNode>>();
+
 function defNamed(program: Program, name: string): DefNode | undefined {
-  const t = program.tensors.find((x) => x.name === name);
+  let index = tensorIndexes.get(program);
+  if (!index) {
+    index = new Map(program.tensors.map((t) => [t.name, t]));
+    tensorIndexes.set(program, index);
+  }
+  const t = index.get(name);
   return t?.role === "def" ? t : undefined;
 }
 
-/** Accesses of `name` anywhere in the program (defs and call arguments), with whether a reduction encloses each. */
-function readsOf(program: Program, name: string): { def: string | null; access: Access | null; inReduction: boolean }[] {
-  const out: { def: string | null; access: Access | null; inReduction: boolean }[] = [];
+/** One read of a tensor: the def that reads it (null for a call argument), the access, and whether a reduction encloses it. */
+interface Read { readonly def: string | null; readonly access: Access | null; readonly inReduction: boolean }
+
+/**
+ * Every read of every tensor of a program, indexed once per program: the
+ * conditions of a site ask about one tensor, and asking the whole program
+ * each time made the pass cubic in the number of defs.
+ */
+const readIndexes = new WeakMap<Program, Map<string, Read[]>>();
+
+function readIndex(program: Program): Map<string, Read[]> {
+  const known = readIndexes.get(program);
+  if (known) return known;
+  const index = new Map<string, Read[]>();
+  const add = (name: string, read: Read): void => {
+    const list = index.get(name);
+    if (list) list.push(read);
+    else index.set(name, [read]);
+  };
   for (const t of program.tensors) {
-    if (t.role === "call") for (const a of t.args) if (a === name) out.push({ def: null, access: null, inReduction: false });
-    if (t.role !== "def") continue;
-    const walk = (e: Expr, inReduction: boolean): void => {
-      if (e.kind === "access" && e.tensor === name) out.push({ def: t.name, access: e, inReduction });
-      for (const c of children(e)) walk(c, inReduction || e.kind === "reduce");
-    };
-    walk(t.body, false);
+    if (t.role === "call") for (const a of t.args) add(a, { def: null, access: null, inReduction: false });
+    if (t.role === "def") for (const read of readsIn(t)) add(read.access!.tensor, read);
   }
+  readIndexes.set(program, index);
+  return index;
+}
+
+/** The reads of one def, kept while the def is unchanged (a rewrite leaves every other def as it was). */
+const defReads = new WeakMap<DefNode, Read[]>();
+
+function readsIn(t: DefNode): Read[] {
+  const known = defReads.get(t);
+  if (known) return known;
+  const out: Read[] = [];
+  const walk = (e: Expr, inReduction: boolean): void => {
+    if (e.kind === "access") out.push({ def: t.name, access: e, inReduction });
+    for (const c of children(e)) walk(c, inReduction || e.kind === "reduce");
+  };
+  walk(t.body, false);
+  defReads.set(t, out);
   return out;
 }
+
+/**
+ * The indexes of `next`, which is `before` with `producer` fused into
+ * `consumer` (now `fused`), made from those of `before` when it has them:
+ * they move to `next` with a few changes instead of a walk of every def,
+ * which keeps a long run of fusions linear (`before` builds new ones if
+ * asked again).
+ */
+function carryIndexes(before: Program, next: Program, producer: DefNode, consumer: DefNode, fused: DefNode): void {
+  const tensors = tensorIndexes.get(before);
+  if (tensors) {
+    tensorIndexes.delete(before);
+    tensors.delete(producer.name);
+    tensors.set(consumer.name, fused);
+    tensorIndexes.set(next, tensors);
+  }
+  const reads = readIndexes.get(before);
+  if (reads) {
+    readIndexes.delete(before);
+    reads.delete(producer.name);
+    const gone = new Set([producer.name, consumer.name]);
+    const touched = new Set([...readsIn(producer), ...readsIn(consumer)].map((r) => r.access!.tensor));
+    touched.delete(producer.name);
+    for (const name of touched) {
+      const list = reads.get(name)!;
+      // Reads of one tensor are few except for a tensor that every def reads; drop from the end, where the last changes are.
+      for (let k = list.length - 1; k >= 0; k--) if (list[k]!.def !== null && gone.has(list[k]!.def!)) list.splice(k, 1);
+    }
+    for (const read of readsIn(fused)) {
+      const name = read.access!.tensor;
+      const list = reads.get(name);
+      if (list) list.push(read);
+      else reads.set(name, [read]);
+    }
+    readIndexes.set(next, reads);
+  }
+}
+
+/** Accesses of `name` anywhere in the program (defs and call arguments), with whether a reduction encloses each. */
+function readsOf(program: Program, name: string): readonly Read[] {
+  return readIndex(program).get(name) ?? [];
+}
+
+/**
+ * Fusion stops growing a body past this depth: a chain of a thousand
+ * elementwise defs becomes defs of a few dozen levels each, not one
+ * expression a thousand levels deep for every later stage to recurse on.
+ */
+export const MAX_FUSED_DEPTH = 64;
 
 /** Where `fuse-elementwise-producer` applies: the producer and its one reader. */
 export interface ProducerSite {
@@ -167,30 +251,37 @@ export const fuseElementwiseProducer = programRule<ProducerSite>({
       holds: (s, p) => readsEachElementOnce(soleRead(s, p)!.access, defNamed(p, s.producer)!, defNamed(p, s.consumer)!),
     },
     {
+      // An upper bound of the fused body's depth (the producer's body replaces one access).
+      name: "fused-body-within-depth-limit",
+      holds: (s, p) => exprDepth(defNamed(p, s.consumer)!.body) + exprDepth(defNamed(p, s.producer)!.body) - 1 <= MAX_FUSED_DEPTH,
+    },
+    {
       name: "producer-elementwise-or-fused-a-matrix-product",
       holds: (s, p) =>
         !hasReduction(defNamed(p, s.producer)!.body) || defNamed(p, s.consumer)!.body.kind === "access" || fusesIntoMatrixProduct(s, p),
     },
   ],
-  sites: (program) => {
+  sites: (program, only) => {
     const out: ProducerSite[] = [];
-    for (const c of program.tensors) {
+    for (const c of only === undefined ? program.tensors : program.tensors.slice(only, only + 1)) {
       if (c.role !== "def") continue;
       const seen = new Set<string>();
-      for (const { access: a } of accessSites(c.body)) {
-        if (a.tensor === c.name || seen.has(a.tensor) || defNamed(program, a.tensor) === undefined) continue;
-        seen.add(a.tensor);
-        out.push({ consumer: c.name, producer: a.tensor });
+      for (const { access: a } of readsIn(c)) {
+        if (a!.tensor === c.name || seen.has(a!.tensor) || defNamed(program, a!.tensor) === undefined) continue;
+        seen.add(a!.tensor);
+        out.push({ consumer: c.name, producer: a!.tensor });
       }
     }
     return out;
   },
   rewrite: (s, program) => {
     const fused = fusedConsumer(s, program);
-    return {
+    const next = {
       ...program,
       tensors: program.tensors.filter((t) => t.name !== s.producer).map((t) => (t.name === s.consumer ? fused : t)),
     };
+    carryIndexes(program, next, defNamed(program, s.producer)!, defNamed(program, s.consumer)!, fused);
+    return next;
   },
 });
 
@@ -220,6 +311,18 @@ function invariantReductions(def: DefNode): Expr[] {
   };
   walk(def.body, true);
   return out;
+}
+
+const reductionKeys = new WeakMap<DefNode, readonly string[]>();
+
+/** The distinct keys of {@link invariantReductions}, kept while the def is unchanged. */
+function invariantReductionKeys(def: DefNode): readonly string[] {
+  let keys = reductionKeys.get(def);
+  if (!keys) {
+    keys = hasReduction(def.body) ? [...new Set(invariantReductions(def).map(exprKey))] : [];
+    reductionKeys.set(def, keys);
+  }
+  return keys;
 }
 
 /** Stands for the extracted subexpression while checking what remains (never part of a program). */
@@ -282,12 +385,11 @@ export const extractInvariantReduction = programRule<ExtractSite>({
       },
     },
   ],
-  sites: (program) => {
+  sites: (program, only) => {
     const out: ExtractSite[] = [];
-    for (const t of program.tensors) {
+    for (const t of only === undefined ? program.tensors : program.tensors.slice(only, only + 1)) {
       if (t.role !== "def" || t.dtype === "i32") continue;
-      const keys = new Set(invariantReductions(t).map(exprKey));
-      for (const key of keys) out.push({ def: t.name, key });
+      for (const key of invariantReductionKeys(t)) out.push({ def: t.name, key });
     }
     return out;
   },
