@@ -10,8 +10,7 @@ import type { Module } from "./parser/ast.js";
 import { checkProgram, type SourceLoader } from "./checker/index.js";
 import type { DType, Program } from "./ir/types.js";
 import { printProgram } from "./ir/print.js";
-import { runPasses, defaultPipeline, type PassLogEntry } from "./passes/index.js";
-import { inlineCalls } from "./passes/inline-calls.js";
+import { runPasses, defaultPipeline, loweringPipeline, type PassLogEntry } from "./passes/index.js";
 import type { Pass } from "./passes/pass.js";
 import { VerificationError, verifyOptimization, type Verification } from "./passes/verify-optimization.js";
 import { backendNamed, loadBackend, type BackendName } from "./backends/index.js";
@@ -177,7 +176,7 @@ export function compileProgram(
   diags: DiagnosticBag = new DiagnosticBag(),
   sources: Map<string, string> = new Map(),
 ): CompiledProgram {
-  const passes = options.passes ?? (options.optimize === false ? [inlineCalls] : defaultPipeline());
+  const passes = options.passes ?? (options.optimize === false ? loweringPipeline() : defaultPipeline());
   const verify = options.verify === true || options.verifyOutputs === true;
   const { program: optimized, log } = runPasses(program, passes, { verify });
   const backend = backendNamed(options.backend ?? "js", { threads: options.threads, runOnce: options.runOnce });
@@ -192,7 +191,7 @@ export function compileProgram(
  * {@link VerificationError} past the tolerances.
  */
 function verified(lowered: Program, optimized: Program, executable: Executable, options: CompileOptions): Verification {
-  const { program: unoptimized } = runPasses(lowered, [inlineCalls], { verify: true });
+  const { program: unoptimized } = runPasses(lowered, loweringPipeline(), { verify: true });
   const backend = backendNamed(options.backend ?? "js", { threads: options.threads, runOnce: options.runOnce });
   const verification = verifyOptimization(unoptimized, optimized, {
     seed: options.verifySeed ?? 1,

@@ -248,6 +248,8 @@ function evalGraph(nodes: readonly TensorNode[], p: Program, env: Env, inputs: R
         env.set(t.name, evalCall(f, t.args, p, env));
         break;
       }
+      case "grad":
+        throw new Error(`grad node '${t.name}' has no value before the differentiate pass expands it`);
     }
   }
 }

@@ -17,7 +17,7 @@
 import { check } from "../../compiler.js";
 import type { Program } from "../../ir/types.js";
 import { printProgram } from "../../ir/print.js";
-import { defaultPipeline, inlineCalls, runPasses } from "../../passes/index.js";
+import { defaultPipeline, loweringPipeline, runPasses } from "../../passes/index.js";
 import { printPathInfo, type PathInfo } from "../../passes/contraction-path/path-info.js";
 import { programCost, type IntermediateSize, type ProgramCost } from "../../passes/cost.js";
 import type { Derivation } from "../../passes/manager.js";
@@ -108,7 +108,7 @@ export interface ExplainReport {
  */
 export function explainProgram(program: Program, options: { optimize?: boolean } = {}): ExplainReport {
   const optimize = options.optimize ?? true;
-  const passes = optimize ? defaultPipeline() : [inlineCalls];
+  const passes = optimize ? defaultPipeline() : loweringPipeline();
   const { log } = runPasses(program, passes, { keepIr: true, cost: true });
   const costBefore = programCost(program);
   let before = costBefore;
