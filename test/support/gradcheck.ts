@@ -5,7 +5,7 @@
  */
 import type { DefNode, Expr, GradNode, Program, TensorNode } from "../../src/ir/types.js";
 import { access, binary, reduce } from "../../src/ir/types.js";
-import { interpret, interpretAll } from "../../src/ir/interpret.js";
+import { interpretAll } from "../../src/ir/interpret.js";
 import { loweringPipeline, runPasses } from "../../src/passes/index.js";
 import { Tensor } from "../../src/runtime/tensor.js";
 
@@ -65,7 +65,7 @@ export function checkGradients(program: Program, inputs: Record<string, Tensor>,
   const h = options.h ?? 1e-5;
   const floor = options.floor ?? 1e-2;
   const expanded = runPasses(program, loweringPipeline(), { verify: true }).program;
-  const got = interpret(expanded, inputs);
+  const got = interpretAll(expanded, inputs);
   const grads = program.tensors.filter((t): t is GradNode => t.role === "grad");
   const lossOf = (loss: string, given: Record<string, Tensor>): number => interpretAll(expanded, given).get(loss)!.data[0]!;
   return grads.map((g) => {
@@ -79,7 +79,7 @@ export function checkGradients(program: Program, inputs: Record<string, Tensor>,
       const lm = lossOf(g.loss, { ...inputs, [g.wrt]: new Tensor("f64", base.shape, Float64Array.from(minus)) });
       return (lp - lm) / (2 * step);
     };
-    const analytic = got[g.name]!.data;
+    const analytic = got.get(g.name)!.data;
     let maxFd = 0;
     let maxDiff = 0;
     let skipped = 0;
