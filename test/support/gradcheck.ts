@@ -52,6 +52,8 @@ export interface GradientReport {
   readonly relError: number;
   /** Elements skipped because the loss is not smooth there (the two step sizes disagree). */
   readonly skipped: number;
+  /** Elements compared. */
+  readonly elements: number;
 }
 
 /**
@@ -59,7 +61,8 @@ export interface GradientReport {
  * differentiate) and compares it with central differences of its loss,
  * step `h`, on the interpreter. Inputs must hold every input and weight.
  * With `skipKinks`, elements where the difference quotients at h and h/4
- * disagree (a kink or a tie within reach of the step) are skipped and counted.
+ * disagree (a kink or a tie within reach of the step), or where the
+ * gradient is not finite (a singular point), are skipped and counted.
  */
 export function checkGradients(program: Program, inputs: Record<string, Tensor>, options: { h?: number; floor?: number; skipKinks?: boolean } = {}): GradientReport[] {
   const h = options.h ?? 1e-5;
@@ -86,8 +89,10 @@ export function checkGradients(program: Program, inputs: Record<string, Tensor>,
     for (let k = 0; k < base.data.length; k++) {
       const fd = fdAt(k, h);
       if (options.skipKinks) {
+        // A kink within reach of the step, or a singular point: sqrt(abs(x)) at x = 0 has an infinite
+        // derivative, and infinity times the zero slope of what feeds it is NaN (as in other reverse-mode tools).
         const fine = fdAt(k, h / 4);
-        if (Math.abs(fd - fine) > 1e-6 * Math.max(1, Math.abs(fd)) || !Number.isFinite(fd)) {
+        if (Math.abs(fd - fine) > 1e-6 * Math.max(1, Math.abs(fd)) || !Number.isFinite(fd) || !Number.isFinite(analytic[k]!)) {
           skipped++;
           continue;
         }
@@ -95,7 +100,7 @@ export function checkGradients(program: Program, inputs: Record<string, Tensor>,
       maxFd = Math.max(maxFd, Math.abs(fd));
       maxDiff = Math.max(maxDiff, Math.abs(fd - analytic[k]!));
     }
-    return { grad: g.name, wrt: g.wrt, relError: maxDiff / Math.max(maxFd, floor), skipped };
+    return { grad: g.name, wrt: g.wrt, relError: maxDiff / Math.max(maxFd, floor), skipped, elements: base.data.length };
   });
 }
 
