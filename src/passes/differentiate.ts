@@ -221,7 +221,7 @@ class Backward {
       });
       seed = binary("div", mul(dT, binary("eq", e, result)), access(ties, t.indices));
     }
-    for (const part of partials(e)) {
+    for (const part of partials(e, top === null ? access(t.name, storageIndex(t)) : undefined)) {
       const x = part.access.tensor;
       if (!active(x)) continue;
       const target = this.node(x);

@@ -24,17 +24,34 @@ export interface Partial {
 /**
  * The partial derivative of `e` by each access occurrence of it, in
  * left-to-right order; occurrences whose derivative is identically zero
- * (under a comparison or a `where` condition) are left out.
+ * (under a comparison or a `where` condition) are left out. `value` reads
+ * the stored result of `e` when there is one: `exp(x)`'s derivative is then
+ * that read instead of a second `exp`.
  *
  * @example
  * ```ts
  * partials(binary("mul", access("A", ["i"]), access("B", ["i"]))); // [{A[i], B[i]}, {B[i], A[i]}]
  * ```
  */
-export function partials(e: Expr): Partial[] {
+export function partials(e: Expr, value?: Expr): Partial[] {
   const out: Partial[] = [];
-  walk(e, num(1), out);
+  if (value !== undefined && e.kind === "unary" && REUSES_VALUE.has(e.op)) walk(e.arg, derivativeFromValue(e.op, value), out);
+  else walk(e, num(1), out);
   return out;
+}
+
+/** Operators whose derivative is cheaper from their stored result than from their argument. */
+const REUSES_VALUE: ReadonlySet<string> = new Set(["exp", "tanh", "sigmoid", "sqrt"]);
+
+/** d op(x) / dx written with y = op(x), the def's stored value. */
+function derivativeFromValue(op: Extract<Expr, { kind: "unary" }>["op"], y: Expr): Expr {
+  switch (op) {
+    case "exp": return y;
+    case "tanh": return binary("sub", num(1), binary("mul", y, y));
+    case "sigmoid": return binary("mul", y, binary("sub", num(1), y));
+    case "sqrt": return binary("div", num(0.5), y);
+    default: throw new InternalCompilerError(`derivativeFromValue: ${op}`);
+  }
 }
 
 function walk(e: Expr, adj: Expr, out: Partial[]): void {
