@@ -1,0 +1,88 @@
+/**
+ * `grad(L, W)` in the language: what it lowers to, its whole and indexed
+ * forms, its diagnostics, and the grad node in the IR's text form and
+ * verifier.
+ */
+import { describe, expect, test } from "vitest";
+import { check, compile } from "../../src/compiler.js";
+import { parseProgramText } from "../../src/ir/parse-text.js";
+import { printProgram } from "../../src/ir/print.js";
+import type { GradNode, Program } from "../../src/ir/types.js";
+import { verifyProgramErrors } from "../../src/ir/verify.js";
+import { Tensor } from "../../src/runtime/tensor.js";
+
+const QUADRATIC = `input W[2, 3]
+weight b[3]
+L = sum(i, j) W[i, j] * W[i, j] * b[j]
+`;
+
+const codes = (source: string): string[] => check(source).diagnostics.map((d) => `${d.code} ${d.severity}`);
+
+describe("grad(L, W) in the language", () => {
+  test("whole: a grad node of W's shape, after the loss", () => {
+    const { program } = check(`${QUADRATIC}output dW = grad(L, W)\noutput db = grad(L, b)\n`);
+    const grads = program!.tensors.filter((t): t is GradNode => t.role === "grad");
+    expect(grads.map((g) => [g.name, g.loss, g.wrt, g.shape, g.output])).toEqual([["dW", "L", "W", [2, 3], true], ["db", "L", "b", [3], true]]);
+  });
+
+  test("indexed: a temporary grad node read like a call's result", () => {
+    const { program } = check(`${QUADRATIC}output W2[i, j] = W[i, j] - 0.5 * grad(L, W)[i, j]\n`);
+    const text = printProgram(program!);
+    expect(text).toMatch(/^_t\d*: f32\[2, 3\] = grad\(L, W\)$/m);
+  });
+
+  test("runs: the gradient of sum W^2 b is 2 W b, and the update uses it", () => {
+    const prog = compile(`${QUADRATIC}output dW = grad(L, W)\noutput W2[i, j] = W[i, j] - 0.5 * grad(L, W)[i, j]\n`, {
+      weights: { b: Tensor.fromArray([1, 2, 3]) }, verify: true,
+    });
+    expect(prog.ok, prog.formatDiagnostics()).toBe(true);
+    const { dW, W2 } = prog.run({ W: Tensor.fromArray([[1, 2, 3], [4, 5, 6]]) });
+    expect(dW!.toArray()).toEqual([[2, 8, 18], [8, 20, 36]]);
+    expect(W2!.toArray()).toEqual([[0, -2, -6], [0, -5, -12]]);
+  });
+
+  test("a loss that does not depend on W: a zero gradient and warning TNS0803", () => {
+    const source = `input W[2], V[2]\nL = sum(i) V[i] * V[i]\noutput dW = grad(L, W)\noutput dV = grad(L, V)\n`;
+    expect(codes(source)).toEqual(["TNS0803 warning"]);
+    const prog = compile(source);
+    expect(prog.ok).toBe(true);
+    const out = prog.run({ W: Tensor.fromArray([1, 2]), V: Tensor.fromArray([3, 4]) });
+    expect(out.dW!.toArray()).toEqual([0, 0]);
+    expect(out.dV!.toArray()).toEqual([6, 8]);
+  });
+
+  test("mistakes are diagnostics", () => {
+    expect(codes(`${QUADRATIC}output d = grad(L)\n`)).toContain("TNS0401 error");
+    expect(codes(`${QUADRATIC}output d = grad(L, 2)\n`)).toContain("TNS0401 error");
+    expect(codes(`${QUADRATIC}Y[i] = W[0, i]\noutput d = grad(L, Y)\n`)).toContain("TNS0802 error");
+    expect(codes(`${QUADRATIC}output d = grad(W, W)\n`)).toContain("TNS0801 error");
+    expect(codes(`${QUADRATIC}output d = grad(L, Nope)\n`)).toContain("TNS0101 error");
+    // Inside a function the parameters are not inputs of the program.
+    expect(codes(`fn f(X[n]) -> Y { S = sum(i) X[i]\nY = grad(S, X) }\ninput A[3]\noutput B = f(A)\n`)).toContain("TNS0802 error");
+  });
+
+  test("a user function named grad takes precedence", () => {
+    const { program, diagnostics } = check(`fn grad(X[n]) -> Y { Y[i] = 2 * X[i] }\ninput A[3]\noutput B = grad(A)\n`);
+    expect(diagnostics).toEqual([]);
+    expect(program!.tensors.some((t) => t.role === "call")).toBe(true);
+  });
+});
+
+describe("grad nodes in the IR", () => {
+  const text = "input W: f32[2, 3]\nL: f32[] = [] sum(i:2, j:3) W[i, j] * W[i, j]\noutput dW: f32[2, 3] = grad(L, W)\n";
+
+  test("print and parse back", () => {
+    const p = parseProgramText(text);
+    expect(printProgram(p)).toBe(text);
+    expect(verifyProgramErrors(p)).toEqual([]);
+  });
+
+  test("the verifier states invariant 7", () => {
+    const p = parseProgramText(text);
+    const withGrad = (g: Partial<GradNode>): Program => ({ ...p, tensors: p.tensors.map((t) => (t.role === "grad" ? { ...t, ...g } : t)) });
+    expect(verifyProgramErrors(withGrad({ loss: "W" })).join()).toMatch(/not a rank-0 def.*invariant 7/);
+    expect(verifyProgramErrors(withGrad({ wrt: "L" })).join()).toMatch(/'L' is a def, not an input or weight \(invariant 7\)/);
+    expect(verifyProgramErrors(withGrad({ shape: [3, 2] })).join()).toMatch(/invariant 7/);
+    expect(verifyProgramErrors(withGrad({ loss: "Later" })).join()).toMatch(/not an earlier tensor/);
+  });
+});
