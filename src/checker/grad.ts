@@ -95,3 +95,52 @@ function dependsOn(nodes: readonly ir.TensorNode[], from: string, target: string
   }
   return false;
 }
+
+/**
+ * Adds an output `grad_<W>` (a grad node) for each name in `wrt` to a
+ * checked program: the API's form of `output grad_W = grad(L, W)`. Mistakes
+ * are reported into `diags` (TNS0801, TNS0802, TNS0101; TNS0803 as a
+ * warning) and give null.
+ *
+ * @example
+ * ```ts
+ * addGradients(program, "L", ["W1", "W2"], diags); // outputs grad_W1, grad_W2
+ * ```
+ */
+export function addGradients(program: ir.Program, loss: string, wrt: readonly string[], diags: DiagnosticBag): ir.Program | null {
+  const byName = new Map(program.tensors.map((t) => [t.name, t]));
+  const lossNode = byName.get(loss);
+  let ok = true;
+  if (lossNode === undefined) {
+    diags.error("TNS0101", `the loss '${loss}' is not a tensor of the program`);
+    ok = false;
+  } else if (lossNode.shape.length !== 0 || (lossNode.role !== "def" && lossNode.role !== "call")) {
+    diags.error("TNS0801", lossNode.shape.length !== 0
+      ? `the loss '${loss}' has shape [${lossNode.shape.join(", ")}]; it must be a scalar`
+      : `the loss '${loss}' is not a tensor defined in the program`);
+    ok = false;
+  }
+  const taken = new Set(byName.keys());
+  const grads: ir.GradNode[] = [];
+  for (const w of wrt) {
+    const node = byName.get(w);
+    if (node === undefined) {
+      diags.error("TNS0101", `'${w}' is not a tensor of the program`);
+      ok = false;
+      continue;
+    }
+    if ((node.role !== "input" && node.role !== "weight") || node.dtype === "i32") {
+      diags.error("TNS0802", `grad differentiates by a floating-point input or weight of the program; '${w}' is ${node.dtype === "i32" ? "an i32 tensor" : "a defined tensor"}`);
+      ok = false;
+      continue;
+    }
+    if (lossNode !== undefined && !dependsOn(program.tensors, loss, w)) {
+      diags.warning("TNS0803", `'${loss}' does not depend on '${w}': its gradient is zero`);
+    }
+    let name = `grad_${w}`;
+    for (let k = 2; taken.has(name); k++) name = `grad_${w}_${k}`;
+    taken.add(name);
+    grads.push({ role: "grad", name, dtype: node.dtype, shape: node.shape, output: true, loss, wrt: w });
+  }
+  return ok ? { ...program, tensors: [...program.tensors, ...grads] } : null;
+}

@@ -4,7 +4,7 @@
  * verifier.
  */
 import { describe, expect, test } from "vitest";
-import { check, compile } from "../../src/compiler.js";
+import { check, compile, compileProgram, grad } from "../../src/compiler.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import { printProgram } from "../../src/ir/print.js";
 import type { GradNode, Program } from "../../src/ir/types.js";
@@ -84,5 +84,34 @@ describe("grad nodes in the IR", () => {
     expect(verifyProgramErrors(withGrad({ wrt: "L" })).join()).toMatch(/'L' is a def, not an input or weight \(invariant 7\)/);
     expect(verifyProgramErrors(withGrad({ shape: [3, 2] })).join()).toMatch(/invariant 7/);
     expect(verifyProgramErrors(withGrad({ loss: "Later" })).join()).toMatch(/not an earlier tensor/);
+  });
+});
+
+describe("grad in the API", () => {
+  const source = "input W1[2, 2], W2[2]\nH[i] = tanh(sum(j) W1[i, j] * W2[j])\nL = sum(i) H[i] * H[i]\noutput Y[i] = H[i]\n";
+  const inputs = { W1: Tensor.fromArray([[0.1, 0.2], [0.3, 0.4]]), W2: Tensor.fromArray([0.5, -0.5]) };
+
+  test("grad(program, loss, wrt) adds outputs grad_<W>, equal to the language's form", () => {
+    const { program } = check(source);
+    const { program: withGrads, diagnostics } = grad(program!, "L", ["W1", "W2"]);
+    expect(diagnostics).toEqual([]);
+    const viaApi = compileProgram(withGrads!).run(inputs);
+    const viaSource = compile(`${source}output g1 = grad(L, W1)\noutput g2 = grad(L, W2)\n`).run(inputs);
+    expect(viaApi.grad_W1!.toArray()).toEqual(viaSource.g1!.toArray());
+    expect(viaApi.grad_W2!.toArray()).toEqual(viaSource.g2!.toArray());
+  });
+
+  test("the compile option does the same", () => {
+    const prog = compile(source, { grad: { loss: "L", wrt: ["W1", "W2"] } });
+    expect(prog.outputs.map((o) => o.name)).toEqual(["Y", "grad_W1", "grad_W2"]);
+    expect(prog.run(inputs).grad_W2!.toArray()).toEqual(compile(`${source}output g = grad(L, W2)\n`).run(inputs).g!.toArray());
+  });
+
+  test("mistakes are diagnostics, never exceptions", () => {
+    const { program } = check(source);
+    expect(grad(program!, "Y", ["W1"]).diagnostics.map((d) => d.code)).toEqual(["TNS0801"]);
+    expect(grad(program!, "L", ["H"]).diagnostics.map((d) => d.code)).toEqual(["TNS0802"]);
+    expect(grad(program!, "Nope", ["W1"]).program).toBeNull();
+    expect(compile(source, { grad: { loss: "L", wrt: ["Q"] } }).diagnostics.map((d) => d.code)).toEqual(["TNS0101"]);
   });
 });
