@@ -38,7 +38,7 @@ The cost model is described in docs/optimizer.md ("Cost model").
 Options:
   --size NAME=N       override a size default (repeatable)
   --weights FILE      weight data from a .npz file
-  -O0, --no-optimize  run only function inlining
+  -O0, --no-optimize  run only function inlining and gradient expansion
   --ir MODE           diff (default): changed IR lines; full: the whole IR
                       after each changed pass; none
   --json              print the report as one JSON document
@@ -184,7 +184,7 @@ export function diffLines(before: string, after: string): DiffLine[] {
 export function printExplainReport(report: ExplainReport, ir: IrMode): string[] {
   const lines: string[] = [];
   const sizes = Object.entries(report.sizes).map(([k, v]) => `${k}=${v}`).join(", ");
-  lines.push(`sizes: ${sizes || "none"}${report.optimize ? "" : "  (-O0: inlining only)"}`);
+  lines.push(`sizes: ${sizes || "none"}${report.optimize ? "" : "  (-O0: inlining and gradients only)"}`);
   lines.push(costLine("before any pass", summarizeCost(report.costBefore)));
   const width = Math.max(...report.passes.map((p) => p.pass.length), 0);
   lines.push("");
