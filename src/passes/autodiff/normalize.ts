@@ -43,7 +43,9 @@ export function normalizeDef(def: DefNode, fresh: (base: string) => string): Def
   } else {
     next = hoistReductions(body, (r) => hoist(r, "r"));
   }
-  return [...hoisted, next === body ? def : { ...def, body: next }];
+  if (next === body) return [def];
+  const used = new Set([...def.indices, ...boundVars(next)]);
+  return [...hoisted, { ...def, body: next, ranges: Object.fromEntries(Object.entries(def.ranges).filter(([v]) => used.has(v))) }];
 }
 
 /** Replaces every outermost reduction of `e` by `replace(reduction)` (top-down, so inner ones go with their parent). */
