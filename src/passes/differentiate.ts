@@ -229,11 +229,27 @@ class Backward {
       const def = scatterDef(name, floatType(target.dtype), {
         read: part.access, shape: target.shape, term: mul(seed, part.coef), vars, ranges, shapeOf: (n) => this.shapeOf(n),
       }, (tensor, lo, hi) => this.pad(tensor, lo, hi));
-      this.emit(def);
+      if (def.shape.every((n, d) => n === target.shape[d])) this.emit(def);
+      else this.emitCropped(def, target.shape);
       const list = this.contributions.get(x) ?? [];
       list.push(name);
       this.contributions.set(x, list);
     }
+  }
+
+  /**
+   * A contribution computed over a larger box (a strided read's dimension
+   * rounded up to a multiple of the stride), stored under another name and
+   * cropped to `shape` under its own.
+   */
+  private emitCropped(def: DefNode, shape: readonly number[]): void {
+    const full = this.fresh(`${def.name}_full`);
+    this.emit({ ...def, name: full });
+    const indices = shape.map((_, d) => `s${d}`);
+    this.emit({
+      role: "def", name: def.name, dtype: def.dtype, shape: [...shape], output: false, indices, groups: shape.map(() => 1),
+      ranges: Object.fromEntries(indices.map((v, d) => [v, shape[d]!])), body: access(full, indices),
+    });
   }
 
   /** `tensor` zero-padded by lo/hi per dimension, one dimension at a time (each a sum over a one-hot index). */

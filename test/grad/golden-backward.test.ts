@@ -1,6 +1,6 @@
 /**
  * Golden IR of backward programs: a matrix product, a softmax and a 2-D
- * convolution, each with its loss, printed after `differentiate` (the
+ * convolution (stride 1, and stride 2: a transposed convolution), each with its loss, printed after `differentiate` (the
  * backward program as the pass builds it) and after the whole default
  * pipeline (as the backends get it). Regenerate with
  * `TNS_UPDATE_GOLDEN=1 npx vitest run test/grad/golden-backward.test.ts`
@@ -33,6 +33,13 @@ output dX = grad(L, X)
   conv2d: `import conv2d from "nn"
 input X[2, 6, 5], K[3, 2, 3, 2], R[3, 4, 4]
 Y = conv2d(X, K)
+L = sum(o, y, x) Y[o, y, x] * R[o, y, x]
+output dX = grad(L, X)
+output dK = grad(L, K)
+`,
+  "conv2d-stride2": `import conv2d from "nn"
+input X[2, 9, 8], K[3, 2, 3, 2], R[3, 4, 4]
+Y = conv2d(X, K, 2)
 L = sum(o, y, x) Y[o, y, x] * R[o, y, x]
 output dX = grad(L, X)
 output dK = grad(L, K)

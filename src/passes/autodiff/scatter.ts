@@ -68,6 +68,7 @@ export function scatterDef(name: string, dtype: DType, site: ScatterSite, pad: P
   const matches: { u: string; value: Affine }[] = [];
   const indices: string[] = [];
   const groups: number[] = [];
+  const outShape: number[] = [];
   const assign = (v: string, value: Affine): void => {
     for (const [w, a] of subst) subst.set(w, substituteAffine(a, new Map([[v, value]])));
     subst.set(v, value);
@@ -86,8 +87,33 @@ export function scatterDef(name: string, dtype: DType, site: ScatterSite, pad: P
         assign(v, affine([{ var: u, coef: 1 }]));
       }
       groups.push(radix.length);
+      outShape.push(shape[d]!);
       return;
     }
+    const strided = stridedWindow(a, extent, vars, others);
+    if (strided !== null) {
+      // u = c*v + w + k0 with |w| = K: write u = c*q + r (a grouped output index, the dimension
+      // rounded up to a multiple of c) and sum over t: v = q - t - lo, w = c*(t + lo) + r - k0.
+      const { v, w, c, k0 } = strided;
+      const K = extent.get(w)!;
+      const lo = Math.ceil((k0 - (c - 1)) / c);
+      const hi = Math.floor((K - 1 + k0) / c);
+      const [q, r, t] = [freshVar(`g${d}`), freshVar(`g${d}`), freshVar("t")];
+      extent.set(q, Math.ceil(shape[d]! / c));
+      extent.set(r, c);
+      extent.set(t, hi - lo + 1);
+      indices.push(q, r);
+      groups.push(2);
+      outShape.push(extent.get(q)! * c);
+      vars.add(t);
+      const vValue = affine([{ var: q, coef: 1 }, { var: t, coef: -1 }], -lo);
+      const wValue = affine([{ var: t, coef: c }, { var: r, coef: 1 }], c * lo - k0);
+      solved.push({ v, value: vValue }, { v: w, value: wValue });
+      assign(v, vValue);
+      assign(w, wValue);
+      return;
+    }
+    outShape.push(shape[d]!);
     const u = freshVar(`g${d}`);
     extent.set(u, shape[d]!);
     indices.push(u);
@@ -127,7 +153,7 @@ export function scatterDef(name: string, dtype: DType, site: ScatterSite, pad: P
     if (n === undefined) throw new InternalCompilerError(`scatter: no extent for variable '${v}'`);
     defRanges[v] = n;
   }
-  return { role: "def", name, dtype, shape: [...shape], output: false, indices, groups, ranges: defRanges, body };
+  return { role: "def", name, dtype, shape: outShape, output: false, indices, groups, ranges: defRanges, body };
 }
 
 /**
@@ -145,6 +171,22 @@ function mixedRadix(a: Affine, n: number, extent: ReadonlyMap<string, number>, v
     stride *= extent.get(terms[k]!.var)!;
   }
   return stride === n ? terms.map((t) => t.var) : null;
+}
+
+/**
+ * `a = c*v + w + k0` for unsolved variables v (coefficient c >= 2) and w
+ * (coefficient 1) that no other dimension reads, when summing over the
+ * about |w|/c window positions per output element is cheaper than summing
+ * over every v; else null.
+ */
+function stridedWindow(a: Affine, extent: ReadonlyMap<string, number>, vars: ReadonlySet<string>, others: readonly Affine[]): { v: string; w: string; c: number; k0: number } | null {
+  if (a.terms.length !== 2 || a.terms.some((t) => !vars.has(t.var) || others.some((o) => o.terms.some((x) => x.var === t.var)))) return null;
+  const strided = a.terms.find((t) => t.coef >= 2);
+  const window = a.terms.find((t) => t.coef === 1);
+  if (strided === undefined || window === undefined) return null;
+  const c = strided.coef;
+  const positions = Math.floor((extent.get(window.var)! - 1 + a.constant) / c) - Math.ceil((a.constant - (c - 1)) / c) + 1;
+  return positions < extent.get(strided.var)! ? { v: strided.var, w: window.var, c, k0: a.constant } : null;
 }
 
 /** Smallest and largest value of `a` over the box of extents. */
