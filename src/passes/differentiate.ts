@@ -35,7 +35,7 @@
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import type { Affine, DefNode, DType, Expr, GradNode, Program, TensorNode } from "../ir/types.js";
 import { access, affine, binary, num, reduce, select } from "../ir/types.js";
-import { accessedTensors, renameVars } from "../ir/walk.js";
+import { accessedTensors, renameVars, substituteVars } from "../ir/walk.js";
 import { isNormalDef, normalizeDef } from "./autodiff/normalize.js";
 import { mul, partials } from "./autodiff/partials.js";
 import { scatterDef } from "./autodiff/scatter.js";
@@ -202,7 +202,7 @@ class Backward {
     const e = top === null ? t.body : top.body;
     const vars = [...t.indices, ...(top?.vars ?? [])];
     const ranges: Record<string, number> = { ...t.ranges };
-    const dT: Expr = adjoint === null ? num(1) : access(adjoint, storageIndex(t));
+    const dT: Expr = adjoint === null ? num(1) : this.readAdjoint(adjoint, storageIndex(t));
     let seed: Expr = dT;
     if (top !== null && top.op === "prod") {
       // The product of the other terms: prod(r') where(r' == r, 1, e[r']), exact when a term is zero.
@@ -252,6 +252,19 @@ class Backward {
     });
   }
 
+  /**
+   * A read of the adjoint def `name` at `index`; an adjoint that is a bare
+   * product of reads (an outer product, such as the adjoint of a Kronecker
+   * factor's product, or a scaled copy) is read through its body instead,
+   * so that its readers' sums see the factors and contraction ordering can
+   * split them, rather than a materialized product.
+   */
+  private readAdjoint(name: string, index: readonly Affine[]): Expr {
+    const def = this.created.get(name);
+    if (def === undefined || def.groups.some((g) => g !== 1) || !isMonomial(def.body)) return access(name, index);
+    return substituteVars(def.body, new Map(def.indices.map((v, d) => [v, index[d]!])));
+  }
+
   /** `tensor` zero-padded by lo/hi per dimension, one dimension at a time (each a sum over a one-hot index). */
   private pad(tensor: string, lo: readonly number[], hi: readonly number[]): string {
     const key = `${tensor}|${lo.join(",")}|${hi.join(",")}`;
@@ -294,6 +307,12 @@ class Backward {
   private dtypeOf(name: string): DType {
     return (this.created.get(name) ?? this.node(name)).dtype;
   }
+}
+
+/** A product of reads and constants, with no reduction. */
+function isMonomial(e: Expr): boolean {
+  if (e.kind === "access" || e.kind === "const") return true;
+  return e.kind === "binary" && e.op === "mul" && isMonomial(e.lhs) && isMonomial(e.rhs);
 }
 
 function floatType(d: DType): DType {
