@@ -41,6 +41,13 @@ describe("grad(L, W) in the language", () => {
     expect(W2!.toArray()).toEqual([[0, -2, -6], [0, -5, -12]]);
   });
 
+  test("as a function's argument", () => {
+    const prog = compile(`import softmax from "nn"\n${QUADRATIC}output P = softmax(grad(L, W))\n`, { weights: { b: Tensor.fromArray([1, 1, 1]) } });
+    expect(prog.ok, prog.formatDiagnostics()).toBe(true);
+    const P = prog.run({ W: Tensor.fromArray([[0, 0, 0], [1, 1, 1]]) }).P!.toArray() as number[][];
+    expect(P[1]).toEqual([1 / 3, 1 / 3, 1 / 3].map((x) => expect.closeTo(x, 6)));
+  });
+
   test("a loss that does not depend on W: a zero gradient and warning TNS0803", () => {
     const source = `input W[2], V[2]\nL = sum(i) V[i] * V[i]\noutput dW = grad(L, W)\noutput dV = grad(L, V)\n`;
     expect(codes(source)).toEqual(["TNS0803 warning"]);
