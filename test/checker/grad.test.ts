@@ -122,3 +122,24 @@ describe("grad in the API", () => {
     expect(compile(source, { grad: { loss: "L", wrt: ["Q"] } }).diagnostics.map((d) => d.code)).toEqual(["TNS0101"]);
   });
 });
+
+describe("docs/language.md, Gradients", () => {
+  test("the example checks and computes the gradient of a squared error", async () => {
+    const { readFileSync } = await import("node:fs");
+    const doc = readFileSync(new URL("../../docs/language.md", import.meta.url), "utf8");
+    const section = doc.slice(doc.indexOf("## Gradients\n"));
+    const code = /```tns\n([\s\S]*?)```/.exec(section)![1]!;
+    const prog = compile(`size n = 3, d = 2, c = 2\n${code}`, { verify: true });
+    expect(prog.ok, prog.formatDiagnostics()).toBe(true);
+    const X = [[1, 2], [0, -1], [3, 1]];
+    const T = [[0, 1], [1, 0], [2, 2]];
+    const W = [[0.5, -1], [2, 0.25]];
+    const out = prog.run({ X: Tensor.fromArray(X), T: Tensor.fromArray(T), W: Tensor.fromArray(W) });
+    // dL/dW = (2 / n) Xᵀ (X W - T)
+    const want = W.map((_, j) => W[0]!.map((_, k) => (2 / 3) * X.reduce((s, x, i) => s + x[j]! * (x[0]! * W[0]![k]! + x[1]! * W[1]![k]! - T[i]![k]!), 0)));
+    const got = out.dW!.toArray() as number[][];
+    got.forEach((row, j) => row.forEach((v, k) => expect(v).toBeCloseTo(want[j]![k]!, 5)));
+    const W2 = out.W2!.toArray() as number[][];
+    W2.forEach((row, j) => row.forEach((v, k) => expect(v).toBeCloseTo(W[j]![k]! - 0.1 * want[j]![k]!, 5)));
+  });
+});
