@@ -26,11 +26,13 @@
  *     L = sum(i, j) C[i, j] * C[i, j]
  *     output dA = grad(L, A)
  *
- * After:
+ * After (one contribution per read of C in L, then their sum):
  *
- *     grad_C[g0, g1] = C[g0, g1] + C[g0, g1]          (2 C, one term per read)
- *     grad_A[g0, g1] = sum(j) grad_C[g0, j] * B[g1, j]
- *     output dA[s0, s1] = grad_A[s0, s1]
+ *     grad_C_L[g0, g1] = C[g0, g1]
+ *     grad_C_L_2[g0, g1] = C[g0, g1]
+ *     grad_C[s0, s1] = grad_C_L[s0, s1] + grad_C_L_2[s0, s1]
+ *     grad_A_C[g0, g1] = sum(j) grad_C[g0, j] * B[g1, j]
+ *     output dA[s0, s1] = grad_A_C[s0, s1]
  */
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import type { Affine, DefNode, DType, Expr, GradNode, Program, TensorNode } from "../ir/types.js";
