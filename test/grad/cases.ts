@@ -21,6 +21,8 @@ export const STDLIB_CASES: Readonly<Record<string, string>> = {
   mlp: `input X[3, 4]: f64, W[4, 5]: f64, b[5]: f64\noutput Y = mlp(X, W, b)`,
   conv2d: `input X[2, 5, 6]: f64, K[3, 2, 2, 3]: f64\noutput Y = conv2d(X, K)`,
   "conv2d stride 2": `input X[2, 7, 6]: f64, K[3, 2, 3, 2]: f64\noutput Y = conv2d(X, K, 2)`,
+  "conv2d stride 2, rows left over": `input X[2, 10, 9]: f64, K[2, 2, 3, 3]: f64\noutput Y = conv2d(X, K, 2)`,
+  "conv2d stride 3": `input X[1, 11, 10]: f64, K[2, 1, 2, 4]: f64\noutput Y = conv2d(X, K, 3)`,
   maxpool2d: `input X[2, 6, 5]: f64\noutput Y = maxpool2d(X)`,
   "maxpool2d overlapping": `input X[2, 5, 5]: f64\noutput Y = maxpool2d(X, 3, 1)`,
 };
