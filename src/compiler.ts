@@ -8,10 +8,10 @@ import { renderDiagnostics } from "./diagnostics/render.js";
 import { parseModule } from "./parser/index.js";
 import type { Module } from "./parser/ast.js";
 import { checkProgram, type SourceLoader } from "./checker/index.js";
+import { addGradients } from "./checker/grad.js";
 import type { DType, Program } from "./ir/types.js";
 import { printProgram } from "./ir/print.js";
-import { runPasses, defaultPipeline, type PassLogEntry } from "./passes/index.js";
-import { inlineCalls } from "./passes/inline-calls.js";
+import { runPasses, defaultPipeline, loweringPipeline, type PassLogEntry } from "./passes/index.js";
 import type { Pass } from "./passes/pass.js";
 import { VerificationError, verifyOptimization, verifyOptimizationAsync, type Verification } from "./passes/verify-optimization.js";
 import { backendNamed, loadBackend, type BackendName } from "./backends/index.js";
@@ -82,6 +82,11 @@ export interface CompileOptions {
   passes?: readonly Pass[];
   /** How `import` paths are found and read. Default: the file system and the bundled stdlib. */
   loader?: SourceLoader;
+  /**
+   * Gradients to add as outputs: `{ loss: "L", wrt: ["W1", "W2"] }` adds an
+   * output `grad_W1` for `grad(L, W1)`, and so on (see {@link grad}).
+   */
+  grad?: { readonly loss: string; readonly wrt: readonly string[] };
 }
 
 /** Name, shape and element type of a program input or output. */
@@ -173,7 +178,8 @@ export function compile(source: string, options: CompileOptions = {}): CompiledP
   const sources = new Map<string, string>([[file, source]]);
   const module = parseModule(source, file, diags);
   if (diags.hasErrors) return failed(diags, sources);
-  const checked = checkProgram(module, { sizes: options.sizes, weights: options.weights, loader: options.loader }, diags, sources);
+  let checked = checkProgram(module, { sizes: options.sizes, weights: options.weights, loader: options.loader }, diags, sources);
+  if (checked && options.grad) checked = addGradients(checked, options.grad.loss, options.grad.wrt, diags);
   if (!checked || diags.hasErrors) return failed(diags, sources);
   return compileProgram(checked, options, diags, sources);
 }
@@ -197,7 +203,7 @@ export async function compileAsync(source: string, options: CompileOptions = {})
   // The WebGPU backend runs asynchronously, so its outputs are verified here.
   const result = compile(source, { ...options, verifyOutputs: false, verify: true });
   if (!result.ok || !result.loweredIr || !result.ir) return result;
-  const { program: unoptimized } = runPasses(result.loweredIr, [inlineCalls], { verify: true });
+  const { program: unoptimized } = runPasses(result.loweredIr, loweringPipeline(), { verify: true });
   const optimized = result.ir;
   const exe = backendNamed(backend, { device: options.device });
   const verification = await verifyOptimizationAsync(unoptimized, optimized, {
@@ -229,7 +235,7 @@ export function compileProgram(
   diags: DiagnosticBag = new DiagnosticBag(),
   sources: Map<string, string> = new Map(),
 ): CompiledProgram {
-  const passes = options.passes ?? (options.optimize === false ? [inlineCalls] : defaultPipeline());
+  const passes = options.passes ?? (options.optimize === false ? loweringPipeline() : defaultPipeline());
   const verify = options.verify === true || options.verifyOutputs === true;
   const { program: optimized, log } = runPasses(program, passes, { verify });
   const tooLarge = memoryProblem(optimized, options.backend === "reference" ? 8 : null);
@@ -252,7 +258,7 @@ export function compileProgram(
  * {@link VerificationError} past the tolerances.
  */
 function verified(lowered: Program, optimized: Program, executable: Executable, options: CompileOptions): Verification {
-  const { program: unoptimized } = runPasses(lowered, [inlineCalls], { verify: true });
+  const { program: unoptimized } = runPasses(lowered, loweringPipeline(), { verify: true });
   const backend = backendNamed(options.backend ?? "js", { threads: options.threads, runOnce: options.runOnce });
   const verification = verifyOptimization(unoptimized, optimized, {
     seed: options.verifySeed ?? 1,
@@ -264,6 +270,27 @@ function verified(lowered: Program, optimized: Program, executable: Executable, 
   });
   if (!verification.ok) throw new VerificationError(verification);
   return verification;
+}
+
+/**
+ * Adds the gradients of the scalar `loss` by each input or weight in `wrt`
+ * to a checked program, as outputs `grad_<W>` (grad nodes, which the
+ * `differentiate` pass expands into one backward program); compile the
+ * result with {@link compileProgram}. The API's form of
+ * `output grad_W = grad(L, W)`; mistakes are diagnostics and give a null
+ * program.
+ *
+ * @example
+ * ```ts
+ * const { program } = check("input W[3]\nL = sum(i) W[i] * W[i]\noutput Y[i] = 2 * W[i]");
+ * const withGrads = grad(program!, "L", ["W"]).program!;
+ * compileProgram(withGrads).run({ W: Tensor.fromArray([1, 2, 3]) }).grad_W.toArray(); // [2, 4, 6]
+ * ```
+ */
+export function grad(program: Program, loss: string, wrt: readonly string[]): { program: Program | null; diagnostics: readonly Diagnostic[] } {
+  const diags = new DiagnosticBag();
+  const out = addGradients(program, loss, wrt, diags);
+  return { program: diags.hasErrors ? null : out, diagnostics: diags.items };
 }
 
 /**

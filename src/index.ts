@@ -16,7 +16,7 @@
  *
  * @packageDocumentation
  */
-export { compile, compileAsync, compileProgram, parse, check, irText } from "./compiler.js";
+export { compile, compileAsync, compileProgram, parse, check, grad, irText } from "./compiler.js";
 export type { CompileOptions, CompiledProgram, TensorInfo } from "./compiler.js";
 export { einsum, einsumWith, einsumAsync, parseEinsumSpec, lowerEinsum } from "./einsum/index.js";
 export type { EinsumOptions, EinsumSpec, EinsumTerm, EinsumOperand, EinsumLowering } from "./einsum/index.js";

@@ -13,6 +13,7 @@ import type * as ast from "../parser/ast.js";
 import type * as ir from "../ir/types.js";
 import { BUILTINS } from "./lower-expr.js";
 import { lowerDef } from "./lower-def.js";
+import { isGradCall, lowerGrad } from "./grad.js";
 import { freshTensorName, lookupTensor, newGraph, plural, type FnInfo, type Graph, type LoweredCall, type TensorInfo } from "./scope.js";
 import { evalPositiveSize, evalSize } from "./sizes.js";
 import { unknownFunctionHint } from "./stdlib-index.js";
@@ -163,6 +164,10 @@ export class Monomorphizer {
       const info = { name, shape: lowered.shape, dtype: lowered.dtype, span: arg.span };
       graph.tensors.set(name, info);
       return info;
+    }
+    if (arg.kind === "call" && isGradCall(arg, graph)) {
+      const node = lowerGrad(arg, graph, this.diags, null, false);
+      return node === null ? null : { name: node.name, shape: node.shape, dtype: node.dtype, span: arg.span };
     }
     this.diags.error("TNS0402", `parameter '${p.name.name}' takes a tensor (a tensor name or a function call)`, arg.span, {
       hint: "to pass an expression, define it first: T[i, ...] = ...",

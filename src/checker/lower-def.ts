@@ -15,6 +15,7 @@ import * as ir from "../ir/types.js";
 import { freeVars, lowerValue, type DefState } from "./lower-expr.js";
 import { inferRanges, type AccessUse } from "./ranges.js";
 import { checkElementCount } from "./sizes.js";
+import { isGradCall, lowerGrad } from "./grad.js";
 import type { Graph } from "./scope.js";
 
 /**
@@ -40,6 +41,9 @@ function lowerDefInner(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: {
     graph.nodes.push({ role: "call", name: def.name.name, dtype: lowered.dtype, shape: lowered.shape, output, fn: lowered.fn, args: lowered.args });
     graph.tensors.set(def.name.name, { name: def.name.name, shape: lowered.shape, dtype: lowered.dtype, span: def.name.span });
     return true;
+  }
+  if (def.indices === null && def.rhs.kind === "call" && isGradCall(def.rhs, graph)) {
+    return lowerGrad(def.rhs, graph, diags, def.name.name, output) !== null;
   }
   const slots = def.indices ?? [];
 

@@ -15,6 +15,7 @@ import type { AccessUse, DimUse, ReductionOf, VarUse } from "./ranges.js";
 import { freshTensorName, lookupTensor, plural, type Graph } from "./scope.js";
 import { evalPositiveSize } from "./sizes.js";
 import { unknownFunctionHint } from "./stdlib-index.js";
+import { isGradCall, lowerGrad } from "./grad.js";
 
 /** How a builtin lowers: its argument count and IR operator. */
 export type Builtin = { readonly arity: number; readonly op: ir.UnaryOp | ir.BinaryOp | "select" };
@@ -264,6 +265,7 @@ function lowerIndexedCall(call: ast.Call, state: DefState): { name: string; shap
     });
     return null;
   }
+  if (isGradCall(call, graph)) return lowerGrad(call, graph, diags, null, false);
   const lowered = graph.lowerCall(call, graph);
   if (lowered === null) return null;
   const name = freshTensorName(graph);
@@ -277,7 +279,7 @@ function lowerBuiltin(e: ast.Call, env: Env, state: DefState): ir.Expr | null {
   const name = e.callee.name;
   const builtin = BUILTINS.get(name);
   if (builtin === undefined) {
-    if (graph.fns.has(name)) {
+    if (graph.fns.has(name) || isGradCall(e, graph)) {
       diags.error("TNS0406", `'${name}(...)' is a tensor; index it to use it in an expression`, e.span, {
         hint: `write ${name}(...)[i, ...], or define it whole: T = ${name}(...)`,
       });

@@ -4,7 +4,7 @@
  *
  * Ranges: 00xx syntax, 01xx names, 02xx indices and shapes, 03xx sizes,
  * 04xx functions and calls, 05xx types, 06xx run-time inputs and data files,
- * 09xx features not supported yet.
+ * 08xx gradients, 09xx features not supported yet.
  */
 export const CATALOG = {
   // syntax
@@ -69,6 +69,10 @@ export const CATALOG = {
   TNS0608: "cannot write output",
   TNS0610: "no WebGPU device",
   TNS0611: "tensor exceeds the device's limits",
+  // gradients
+  TNS0801: "gradient of a non-scalar loss",
+  TNS0802: "gradient by a tensor that is not an input or weight",
+  TNS0803: "gradient is zero: the loss does not depend on the tensor",
   // not supported yet
   TNS0901: "feature not supported yet",
   TNS0902: "element type not supported by the backend",

@@ -23,6 +23,8 @@ import type { DefNode, Expr, IRFunction, Program, ReduceOp, TensorNode } from ".
 import { numel, reduceIdentity, stridesOf } from "./types.js";
 import { Tensor } from "../runtime/tensor.js";
 import { verifyProgram } from "./verify.js";
+import { differentiateProgram } from "../passes/differentiate.js";
+import { inlineAllCalls } from "../passes/inline-calls.js";
 
 /** A computed tensor: its shape and row-major float64 values. */
 interface Value {
@@ -248,8 +250,19 @@ function evalGraph(nodes: readonly TensorNode[], p: Program, env: Env, inputs: R
         env.set(t.name, evalCall(f, t.args, p, env));
         break;
       }
+      case "grad":
+        throw new Error(`grad node '${t.name}' was not expanded`);
     }
   }
+}
+
+/**
+ * A program with grad nodes is evaluated through its backward program: calls
+ * inlined, then every grad node expanded by the differentiate pass (whose
+ * results the gradient tests check against finite differences).
+ */
+function expandGradients(p: Program): Program {
+  return p.tensors.some((t) => t.role === "grad") ? differentiateProgram(inlineAllCalls(p)) : p;
 }
 
 /**
@@ -264,7 +277,8 @@ function evalGraph(nodes: readonly TensorNode[], p: Program, env: Env, inputs: R
 export function interpretAll(p: Program, inputs: Readonly<Record<string, Tensor>>, options: InterpretOptions = {}): Map<string, Tensor> {
   if (options.verify ?? true) verifyProgram(p, "before interpreting");
   const env: Env = new Map();
-  evalGraph(p.tensors, p, env, inputs);
+  const q = expandGradients(p);
+  evalGraph(q.tensors, q, env, inputs);
   const out = new Map<string, Tensor>();
   for (const t of p.tensors) {
     const v = env.get(t.name)!;
@@ -288,7 +302,8 @@ export function interpretAll(p: Program, inputs: Readonly<Record<string, Tensor>
 export function interpret(p: Program, inputs: Readonly<Record<string, Tensor>>, options: InterpretOptions = {}): Record<string, Tensor> {
   if (options.verify ?? true) verifyProgram(p, "before interpreting");
   const env: Env = new Map();
-  evalGraph(p.tensors, p, env, inputs);
+  const q = expandGradients(p);
+  evalGraph(q.tensors, q, env, inputs);
   const out: Record<string, Tensor> = {};
   for (const t of p.tensors) {
     if (t.output) out[t.name] = new Tensor("f64", t.shape, Float64Array.from(env.get(t.name)!.data));

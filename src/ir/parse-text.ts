@@ -256,6 +256,13 @@ class Parser {
         const args = this.list(")", () => this.name("an argument"));
         this.expect(")");
         node = { role: "call", name, ...type, output, fn, args };
+      } else if (this.keyword("grad")) {
+        this.expect("(");
+        const loss = this.name("a loss tensor");
+        this.expect(",");
+        const wrt = this.name("a tensor name");
+        this.expect(")");
+        node = { role: "grad", name, ...type, output, loss, wrt };
       } else node = this.def(name, type, output);
     }
     this.endOfStatement(line);

@@ -184,6 +184,8 @@ export function printNode(t: TensorNode): string {
       return `${out}${t.name}: ${shapeText(t)} = ${indexListText(t)} ${printExpr(t.body, t.ranges)}`;
     case "call":
       return `${out}${t.name}: ${shapeText(t)} = call ${t.fn}(${t.args.join(", ")})`;
+    case "grad":
+      return `${out}${t.name}: ${shapeText(t)} = grad(${t.loss}, ${t.wrt})`;
   }
 }
 

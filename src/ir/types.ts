@@ -23,6 +23,8 @@
  * 6. A call names a function of the program; its arguments match the
  *    function's parameters in count, shape and order; its shape is the
  *    function result's shape.
+ * 7. A grad node is at the top level; its loss is an earlier rank-0 def or
+ *    call, its `wrt` an earlier input or weight whose shape it has.
  */
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 
@@ -106,8 +108,20 @@ export interface CallNode extends NodeBase {
   readonly args: readonly string[];
 }
 
+/**
+ * `grad(loss, wrt)`: the derivative of the rank-0 tensor `loss` with respect
+ * to the input or weight `wrt`, of `wrt`'s shape; only at the top level of a
+ * program, after both tensors. Removed by the `differentiate` pass, which
+ * builds one backward program per loss (`passes/differentiate.ts`).
+ */
+export interface GradNode extends NodeBase {
+  readonly role: "grad";
+  readonly loss: string;
+  readonly wrt: string;
+}
+
 /** Any node of the tensor DAG. */
-export type TensorNode = InputNode | WeightNode | DefNode | CallNode;
+export type TensorNode = InputNode | WeightNode | DefNode | CallNode | GradNode;
 
 /**
  * A function monomorphized for one binding of its size parameters. Its

@@ -174,6 +174,17 @@ function checkCall(c: Extract<TensorNode, { role: "call" }>, p: Program, visible
   }
 }
 
+function checkGrad(g: Extract<TensorNode, { role: "grad" }>, nodes: readonly TensorNode[], visible: Scope, report: Report): void {
+  const where = `tensor '${g.name}'`;
+  const loss = nodes.find((t) => t.name === g.loss);
+  const wrt = nodes.find((t) => t.name === g.wrt);
+  if (!visible.has(g.loss) || loss === undefined) report(`${where}: loss '${g.loss}' is not an earlier tensor of this graph (invariant 7)`);
+  else if (loss.shape.length !== 0 || (loss.role !== "def" && loss.role !== "call")) report(`${where}: loss '${g.loss}' is not a rank-0 def (invariant 7)`);
+  if (!visible.has(g.wrt) || wrt === undefined) report(`${where}: '${g.wrt}' is not an earlier tensor of this graph (invariant 7)`);
+  else if (wrt.role !== "input" && wrt.role !== "weight") report(`${where}: '${g.wrt}' is a ${wrt.role}, not an input or weight (invariant 7)`);
+  else if (!sameShape(wrt.shape, g.shape)) report(`${where}: has shape [${g.shape.join(", ")}] but '${g.wrt}' has [${wrt.shape.join(", ")}] (invariant 7)`);
+}
+
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((n, k) => n === b[k]);
 }
@@ -199,6 +210,7 @@ function checkGraph(nodes: readonly TensorNode[], p: Program, visible: Scope, re
     checkNodeHeader(t, report);
     if (t.role === "def") checkDef(t, visible, report);
     else if (t.role === "call") checkCall(t, p, visible, report);
+    else if (t.role === "grad") checkGrad(t, nodes, visible, report);
     else if (t.role !== "input" && t.role !== "weight") report(`tensor '${(t as TensorNode).name}': unknown role '${(t as { role: string }).role}'`);
     if (visible.has(t.name)) report(`tensor '${t.name}': the name is defined twice (invariant 1)`);
     visible.set(t.name, t.shape);

@@ -329,6 +329,11 @@ export function renameTensors(x: Expr | TensorNode, map: NameMap<string>): Expr 
         const args = x.args.map(rn);
         return name === x.name && args.every((a, k) => a === x.args[k]) ? x : { ...x, name, args };
       }
+      case "grad": {
+        const loss = rn(x.loss);
+        const wrt = rn(x.wrt);
+        return name === x.name && loss === x.loss && wrt === x.wrt ? x : { ...x, name, loss, wrt };
+      }
       default:
         return name === x.name ? x : { ...x, name };
     }

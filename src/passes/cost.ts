@@ -215,6 +215,8 @@ function costOf(
   const lastUse = new Map<string, number>();
   tensors.forEach((t, k) => {
     if (t.role === "input" || t.role === "weight") return;
+    // A gradient not yet expanded costs what its backward program will, once differentiate has run.
+    if (t.role === "grad") return;
     const reads = t.role === "def" ? [...accessedTensors(t.body)] : [...new Set(t.args)];
     for (const r of reads) lastUse.set(r, k);
     const own = { name: t.name, role: t.role, elements: numel(t.shape), bytes: bytesOf(t) };

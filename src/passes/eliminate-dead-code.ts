@@ -59,6 +59,7 @@ function liveTensors(tensors: readonly TensorNode[], roots: readonly string[]): 
     if (!live.has(t.name)) continue;
     if (t.role === "def") for (const n of accessedTensors(t.body)) live.add(n);
     if (t.role === "call") for (const n of t.args) live.add(n);
+    if (t.role === "grad") live.add(t.loss).add(t.wrt);
   }
   return live;
 }

@@ -12,6 +12,7 @@ import { eliminateCommonSubexpressions } from "./eliminate-common-subexpressions
 import { eliminateDeadCode } from "./eliminate-dead-code.js";
 import { foldConstants } from "./fold-constants.js";
 import { fuseElementwise } from "./fuse-elementwise.js";
+import { differentiate } from "./differentiate.js";
 import { inlineCalls } from "./inline-calls.js";
 import { inlineProducts } from "./inline-products.js";
 import { orderContractions } from "./order-contractions.js";
@@ -20,7 +21,7 @@ import type { Pass } from "./pass.js";
 export { runPasses, programsEqual, type PassLogEntry, type RunPassesOptions, type RunPassesResult } from "./manager.js";
 export { PROPERTIES, type Pass } from "./pass.js";
 export {
-  canonicalize, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, fuseElementwise, inlineCalls, inlineProducts, orderContractions,
+  canonicalize, differentiate, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, fuseElementwise, inlineCalls, inlineProducts, orderContractions,
 };
 
 /**
@@ -36,7 +37,7 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
 );
 
 /**
- * The default pipeline, in order: inline-calls, canonicalize, fold-constants,
+ * The default pipeline, in order: inline-calls, differentiate, canonicalize, fold-constants,
  * eliminate-common-subexpressions, inline-products, order-contractions,
  * eliminate-dead-code, fuse-elementwise. Contraction ordering runs after CSE so that shared
  * subexpressions are merged before n-ary products are split into pairwise
@@ -54,8 +55,21 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
  */
 export function defaultPipeline(): Pass[] {
   return [
-    inlineCalls, canonicalize, foldConstants, eliminateCommonSubexpressions, inlineProducts, orderContractions, eliminateDeadCode, fuseElementwise,
+    inlineCalls, differentiate, canonicalize, foldConstants, eliminateCommonSubexpressions, inlineProducts, orderContractions, eliminateDeadCode, fuseElementwise,
   ];
+}
+
+/**
+ * The passes every compilation runs, optimizing or not: inline-calls and
+ * differentiate (which expands `grad` into ordinary defs).
+ *
+ * @example
+ * ```ts
+ * loweringPipeline().map((p) => p.name); // ["inline-calls", "differentiate"]
+ * ```
+ */
+export function loweringPipeline(): Pass[] {
+  return [inlineCalls, differentiate];
 }
 
 /**

@@ -99,6 +99,8 @@ function renameNode(t: TensorNode, rename: ReadonlyMap<string, string>, output: 
     case "weight":
     case "input":
       return { ...t, name, output };
+    case "grad":
+      throw new InternalCompilerError(`function body holds grad node '${t.name}'`);
   }
 }
 

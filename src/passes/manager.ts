@@ -188,6 +188,7 @@ function initialProperties(program: Program, assume: readonly string[]): Set<str
   const props = new Set(assume);
   const hasCalls = program.tensors.some((t) => t.role === "call") || Object.keys(program.functions).length > 0;
   if (!hasCalls) props.add(PROPERTIES.noCalls);
+  if (!program.tensors.some((t) => t.role === "grad")) props.add(PROPERTIES.noGrads);
   return props;
 }
 

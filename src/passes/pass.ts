@@ -13,6 +13,7 @@ import type { Program } from "../ir/types.js";
  * The properties established by the basic passes.
  *
  * - `no-calls`: no `CallNode` remains and the program has no functions.
+ * - `no-grads`: no `GradNode` remains (every gradient is a backward program).
  * - `canonical`: every body is in the normal form of `canonicalize`.
  * - `folded`: no constant subexpression or constant identity is left.
  * - `cse`: no two defs compute the same values.
@@ -25,6 +26,7 @@ import type { Program } from "../ir/types.js";
  */
 export const PROPERTIES = {
   noCalls: "no-calls",
+  noGrads: "no-grads",
   canonical: "canonical",
   folded: "folded",
   cse: "cse",

@@ -81,7 +81,7 @@ describe("tns explain", () => {
     expect(none.stdout).toContain("6,291,456 -> 131,072");
     const o0 = tns(["explain", file, "-O0", "--json"]);
     const report = JSON.parse(o0.stdout);
-    expect(report.passes.map((p: { pass: string }) => p.pass)).toEqual(["inline-calls"]);
+    expect(report.passes.map((p: { pass: string }) => p.pass)).toEqual(["inline-calls", "differentiate"]);
     expect(report.contractions).toEqual([]);
     expect(report.speedup).toBe(1);
   });

@@ -54,3 +54,14 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
   }
   return diff / Math.max(scale, 1e-30);
 }
+
+/**
+ * Runs a Python script with NumPy: `payload` goes to its stdin as JSON and
+ * what it prints to stdout comes back parsed. Arrays travel as
+ * `{ shape, data }` with row-major float64 data.
+ */
+export function runNumpyScript<T>(python: string, script: string, payload: unknown): T {
+  const r = spawnSync(python, ["-c", script], { input: JSON.stringify(payload), encoding: "utf8", maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`numpy script failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}

@@ -207,6 +207,8 @@ function nodeText(t: TensorNode, shapes: Shapes, pinLength: number | null): stri
       return `${t.role} ${t.name}${declText(t)}`;
     case "call":
       throw new Error(`call node '${t.name}' has no source form`);
+    case "grad":
+      return `${t.output ? "output " : ""}${t.name} = grad(${t.loss}, ${t.wrt})`;
     case "def": {
       const pins = pinLength === null ? [] : [...needsPin(t, shapes)];
       const reads = pins.map((v) => `${PIN_INPUT}[${affineText({ terms: [{ var: v, coef: 1 }], constant: pinLength! - t.ranges[v]! })}]`);

@@ -33,6 +33,7 @@ export function lowerToKernels(program: Program, options: LowerDefOptions = {}):
   const outputs: string[] = [];
   for (const node of program.tensors) {
     if (node.role === "call") throw new InternalCompilerError(`call node ${node.name} reached the backend; inline calls first`);
+    if (node.role === "grad") throw new InternalCompilerError(`grad node ${node.name} reached the backend; differentiate first`);
     shapes.set(node.name, node.shape);
     const base = { name: node.name, dtype: node.dtype, shape: [...node.shape], size: numel(node.shape) };
     if (node.output) outputs.push(node.name);

@@ -17,7 +17,7 @@
 import { check } from "../../compiler.js";
 import type { Program } from "../../ir/types.js";
 import { printProgram } from "../../ir/print.js";
-import { defaultPipeline, inlineCalls, runPasses } from "../../passes/index.js";
+import { defaultPipeline, loweringPipeline, runPasses } from "../../passes/index.js";
 import { printPathInfo, type PathInfo } from "../../passes/contraction-path/path-info.js";
 import { programCost, type IntermediateSize, type ProgramCost } from "../../passes/cost.js";
 import type { Derivation } from "../../passes/manager.js";
@@ -40,7 +40,7 @@ The cost model is described in docs/optimizer.md ("Cost model").
 Options:
   --size NAME=N       override a size default (repeatable)
   --weights FILE      weight data from a .npz file
-  -O0, --no-optimize  run only function inlining
+  -O0, --no-optimize  run only function inlining and gradient expansion
   --ir MODE           diff (default): changed IR lines; full: the whole IR
                       after each changed pass; none
   --backend wgsl      also show the WebGPU kernels: each dispatch's kind, workgroup
@@ -113,7 +113,7 @@ export interface ExplainReport {
  */
 export function explainProgram(program: Program, options: { optimize?: boolean } = {}): ExplainReport {
   const optimize = options.optimize ?? true;
-  const passes = optimize ? defaultPipeline() : [inlineCalls];
+  const passes = optimize ? defaultPipeline() : loweringPipeline();
   const { log } = runPasses(program, passes, { keepIr: true, cost: true });
   const costBefore = programCost(program);
   let before = costBefore;
@@ -189,7 +189,7 @@ export function diffLines(before: string, after: string): DiffLine[] {
 export function printExplainReport(report: ExplainReport, ir: IrMode): string[] {
   const lines: string[] = [];
   const sizes = Object.entries(report.sizes).map(([k, v]) => `${k}=${v}`).join(", ");
-  lines.push(`sizes: ${sizes || "none"}${report.optimize ? "" : "  (-O0: inlining only)"}`);
+  lines.push(`sizes: ${sizes || "none"}${report.optimize ? "" : "  (-O0: inlining and gradients only)"}`);
   lines.push(costLine("before any pass", summarizeCost(report.costBefore)));
   const width = Math.max(...report.passes.map((p) => p.pass.length), 0);
   lines.push("");
@@ -329,7 +329,7 @@ export function explainCommand(argv: string[], term: Terminal): number {
   if (!program) return EXIT.diagnostics;
   const optimize = !(values["O0"] || values["no-optimize"]);
   const report = explainProgram(program, { optimize });
-  const wgsl = backend === "wgsl" ? explainWgsl(runPasses(program, optimize ? defaultPipeline() : [inlineCalls]).program) : null;
+  const wgsl = backend === "wgsl" ? explainWgsl(runPasses(program, optimize ? defaultPipeline() : loweringPipeline()).program) : null;
   if (values["json"]) term.out(JSON.stringify({ file, ...(reportJson(report, ir) as object), ...(wgsl ? { wgsl: { dispatches: wgsl } } : {}) }, null, 2));
   else term.out([...printExplainReport(report, ir), ...(wgsl ? printWgslDispatches(wgsl) : [])].join("\n"));
   return EXIT.ok;

@@ -1,0 +1,173 @@
+/**
+ * Reverse-mode derivatives of one scalar IR expression: for every access
+ * occurrence in it, the partial derivative of the expression with respect to
+ * the value read there, as an expression of the same variables.
+ *
+ *     exp(X[i]) * Y[i, j]   ->   X[i]:    exp(X[i]) * Y[i, j]
+ *                                Y[i, j]: exp(X[i])
+ *
+ * The expression must be free of reductions (`normalize.ts` hoists them into
+ * defs of their own). Tie and kink rules, also in docs/language.md:
+ * `relu` and `abs` have derivative 0 at 0; `min`/`max` split the derivative
+ * evenly between equal arguments; comparisons, `where`'s condition and index
+ * values have derivative 0.
+ */
+import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
+import { binary, num, select, unary, type Access, type Expr } from "../../ir/types.js";
+
+/** One access occurrence and the derivative of the expression by its value. */
+export interface Partial {
+  readonly access: Access;
+  readonly coef: Expr;
+}
+
+/**
+ * The partial derivative of `e` by each access occurrence of it, in
+ * left-to-right order; occurrences whose derivative is identically zero
+ * (under a comparison or a `where` condition) are left out. `value` reads
+ * the stored result of `e` when there is one: `exp(x)`'s derivative is then
+ * that read instead of a second `exp`.
+ *
+ * @example
+ * ```ts
+ * partials(binary("mul", access("A", ["i"]), access("B", ["i"]))); // [{A[i], B[i]}, {B[i], A[i]}]
+ * ```
+ */
+export function partials(e: Expr, value?: Expr): Partial[] {
+  const out: Partial[] = [];
+  if (value !== undefined && e.kind === "unary" && REUSES_VALUE.has(e.op)) walk(e.arg, derivativeFromValue(e.op, value), out);
+  else walk(e, num(1), out);
+  return out;
+}
+
+/** Operators whose derivative is cheaper from their stored result than from their argument. */
+const REUSES_VALUE: ReadonlySet<string> = new Set(["exp", "tanh", "sigmoid", "sqrt"]);
+
+/** d op(x) / dx written with y = op(x), the def's stored value. */
+function derivativeFromValue(op: Extract<Expr, { kind: "unary" }>["op"], y: Expr): Expr {
+  switch (op) {
+    case "exp": return y;
+    case "tanh": return binary("sub", num(1), binary("mul", y, y));
+    case "sigmoid": return binary("mul", y, binary("sub", num(1), y));
+    case "sqrt": return binary("div", num(0.5), y);
+    default: throw new InternalCompilerError(`derivativeFromValue: ${op}`);
+  }
+}
+
+function walk(e: Expr, adj: Expr, out: Partial[]): void {
+  if (isZero(adj)) return;
+  switch (e.kind) {
+    case "const":
+    case "index":
+      return;
+    case "access":
+      out.push({ access: e, coef: adj });
+      return;
+    case "unary":
+      walk(e.arg, mul(adj, unaryDerivative(e.op, e.arg)), out);
+      return;
+    case "select":
+      walk(e.then, select(e.cond, adj, num(0)), out);
+      walk(e.else, select(e.cond, num(0), adj), out);
+      return;
+    case "binary":
+      walkBinary(e.op, e.lhs, e.rhs, adj, out);
+      return;
+    case "reduce":
+      throw new InternalCompilerError("partials: a reduction inside an expression (normalize the def first)");
+  }
+}
+
+/** d op(x) / dx as an expression of x. */
+function unaryDerivative(op: Extract<Expr, { kind: "unary" }>["op"], x: Expr): Expr {
+  switch (op) {
+    case "neg": return num(-1);
+    case "exp": return unary("exp", x);
+    case "log": return binary("div", num(1), x);
+    case "sqrt": return binary("div", num(0.5), unary("sqrt", x));
+    case "rsqrt": return binary("div", binary("mul", num(-0.5), unary("rsqrt", x)), x);
+    case "tanh": {
+      const t = unary("tanh", x);
+      return binary("sub", num(1), binary("mul", t, t));
+    }
+    case "sigmoid": {
+      const s = unary("sigmoid", x);
+      return binary("mul", s, binary("sub", num(1), s));
+    }
+    case "relu": return binary("gt", x, num(0));
+    case "abs": return binary("sub", binary("gt", x, num(0)), binary("lt", x, num(0)));
+  }
+}
+
+function walkBinary(op: Extract<Expr, { kind: "binary" }>["op"], a: Expr, b: Expr, adj: Expr, out: Partial[]): void {
+  switch (op) {
+    case "add":
+      walk(a, adj, out);
+      walk(b, adj, out);
+      return;
+    case "sub":
+      walk(a, adj, out);
+      walk(b, neg(adj), out);
+      return;
+    case "mul":
+      walk(a, mul(adj, b), out);
+      walk(b, mul(adj, a), out);
+      return;
+    case "div":
+      walk(a, div(adj, b), out);
+      walk(b, neg(div(mul(adj, a), binary("mul", b, b))), out);
+      return;
+    case "pow":
+      // d a^b / da = b a^(b-1); d a^b / db = a^b log a (only walked when b reads a tensor).
+      walk(a, mul(adj, mul(b, binary("pow", a, b.kind === "const" ? num(b.value - 1) : binary("sub", b, num(1))))), out);
+      if (hasAccess(b)) walk(b, mul(adj, binary("mul", binary("pow", a, b), unary("log", a))), out);
+      return;
+    case "max":
+    case "min": {
+      // The winner takes the derivative; equal arguments split it evenly.
+      const wins = op === "max" ? "gt" : "lt";
+      walk(a, mul(adj, share(binary(wins, a, b), binary("eq", a, b))), out);
+      walk(b, mul(adj, share(binary(wins, b, a), binary("eq", a, b))), out);
+      return;
+    }
+    case "lt": case "le": case "gt": case "ge": case "eq": case "ne":
+      return;
+  }
+}
+
+/** `wins + 0.5 * tie`: 1 for the strict winner, 1/2 each on a tie. */
+function share(wins: Expr, tie: Expr): Expr {
+  return binary("add", wins, binary("mul", num(0.5), tie));
+}
+
+function hasAccess(e: Expr): boolean {
+  switch (e.kind) {
+    case "access": return true;
+    case "const": case "index": return false;
+    case "unary": return hasAccess(e.arg);
+    case "binary": return hasAccess(e.lhs) || hasAccess(e.rhs);
+    case "select": return hasAccess(e.cond) || hasAccess(e.then) || hasAccess(e.else);
+    case "reduce": return hasAccess(e.body);
+  }
+}
+
+function isZero(e: Expr): boolean {
+  return e.kind === "const" && e.value === 0;
+}
+
+/** A product with the constant-one and constant-zero cases folded. */
+export function mul(a: Expr, b: Expr): Expr {
+  if (a.kind === "const" && a.value === 1) return b;
+  if (b.kind === "const" && b.value === 1) return a;
+  if (a.kind === "const" && b.kind === "const") return num(a.value * b.value);
+  return binary("mul", a, b);
+}
+
+function div(a: Expr, b: Expr): Expr {
+  return b.kind === "const" && b.value === 1 ? a : binary("div", a, b);
+}
+
+function neg(a: Expr): Expr {
+  if (a.kind === "const") return num(-a.value);
+  return unary("neg", a);
+}

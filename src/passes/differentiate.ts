@@ -1,0 +1,322 @@
+/**
+ * differentiate: expands every `grad(L, W)` node into a backward program of
+ * ordinary defs (reverse-mode automatic differentiation), so that every
+ * later pass and every backend treats it like the forward program.
+ *
+ * The gradients of one loss share one backward program. It walks the defs
+ * that depend on a differentiated tensor and feed the loss, last first; the
+ * adjoint of a def `T` (the derivative of L by each element of T) is the sum
+ * of one contribution per read of T, and the contribution of a read
+ * `X[f(v)]` in `T[idx] = reduce_{r} e` is a def over X's shape
+ * (`autodiff/scatter.ts`) of `dT[idx] * de/dX[f(v)]` (`autodiff/partials.ts`)
+ * times the reduction's own derivative:
+ *
+ * - `sum`: 1;
+ * - `prod`: the product of the other terms (exact at zeros);
+ * - `max`/`min`: `(e == T[idx]) / ties[idx]`, where `ties` counts the terms
+ *   equal to the result: equal maxima (minima) share the derivative evenly.
+ *
+ * Defs are first put in normal form (`autodiff/normalize.ts`). A gradient
+ * of a loss that does not depend on W is zero.
+ *
+ * Before:
+ *
+ *     input A[4, 5], B[5, 6]
+ *     C[i, j] = sum(k) A[i, k] * B[k, j]
+ *     L = sum(i, j) C[i, j] * C[i, j]
+ *     output dA = grad(L, A)
+ *
+ * After (one contribution per read of C in L, then their sum):
+ *
+ *     grad_C_L[g0, g1] = C[g0, g1]
+ *     grad_C_L_2[g0, g1] = C[g0, g1]
+ *     grad_C[s0, s1] = grad_C_L[s0, s1] + grad_C_L_2[s0, s1]
+ *     grad_A_C[g0, g1] = sum(j) grad_C[g0, j] * B[g1, j]
+ *     output dA[s0, s1] = grad_A_C[s0, s1]
+ */
+import { InternalCompilerError } from "../diagnostics/diagnostic.js";
+import type { Affine, DefNode, DType, Expr, GradNode, Program, TensorNode } from "../ir/types.js";
+import { access, affine, binary, num, reduce, select } from "../ir/types.js";
+import { accessedTensors, renameVars, substituteVars } from "../ir/walk.js";
+import { isNormalDef, normalizeDef } from "./autodiff/normalize.js";
+import { mul, partials } from "./autodiff/partials.js";
+import { scatterDef } from "./autodiff/scatter.js";
+import { PROPERTIES, type Pass } from "./pass.js";
+
+/**
+ * The differentiate pass.
+ *
+ * @example
+ * ```ts
+ * const expanded = differentiate.run(inlineCalls.run(program)); // no grad node left
+ * ```
+ */
+export const differentiate: Pass = {
+  name: "differentiate",
+  description: "expand grad(L, W) into a backward program of defs (reverse mode)",
+  requires: [PROPERTIES.noCalls],
+  guarantees: [PROPERTIES.noGrads],
+  preserves: [PROPERTIES.noCalls],
+  run: differentiateProgram,
+};
+
+/**
+ * `program` with every grad node replaced by a def of the gradient; the
+ * input itself when it has none. Losses are expanded in the order of their
+ * first gradient, so a loss that reads an earlier gradient (a second
+ * derivative) differentiates through that gradient's backward program.
+ *
+ * @example
+ * ```ts
+ * differentiateProgram(program).tensors.some((t) => t.role === "grad"); // false
+ * ```
+ */
+export function differentiateProgram(program: Program): Program {
+  let current = program;
+  for (;;) {
+    const first = current.tensors.find((t): t is GradNode => t.role === "grad");
+    if (first === undefined) return current;
+    current = expandLoss(current, first.loss);
+  }
+}
+
+/** The program with the gradients of `loss` expanded. */
+function expandLoss(program: Program, loss: string): Program {
+  const taken = new Set(program.tensors.map((t) => t.name));
+  const fresh = (base: string): string => {
+    let name = base;
+    for (let k = 2; taken.has(name); k++) name = `${base}_${k}`;
+    taken.add(name);
+    return name;
+  };
+  const grads = program.tensors.filter((t): t is GradNode => t.role === "grad" && t.loss === loss);
+  const wrts = new Set(grads.map((g) => g.wrt));
+
+  // Normal form for the defs on a path from a differentiated tensor to the loss.
+  const before = activeTensors(program.tensors, loss, wrts);
+  const tensors = program.tensors.flatMap((t) => (t.role === "def" && before.has(t.name) && !isNormalDef(t) ? normalizeDef(t, fresh) : [t]));
+  const active = activeTensors(tensors, loss, wrts);
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  const node = (name: string): TensorNode => {
+    const t = byName.get(name);
+    if (t === undefined) throw new InternalCompilerError(`differentiate: unknown tensor '${name}'`);
+    return t;
+  };
+
+  const backward: DefNode[] = [];
+  const builder = new Backward(backward, fresh, node);
+  const lossIndex = tensors.findIndex((t) => t.name === loss);
+  if (lossIndex < 0) throw new InternalCompilerError(`differentiate: loss '${loss}' is not a tensor of the program`);
+  for (let k = lossIndex; k >= 0; k--) {
+    const t = tensors[k]!;
+    if (!active.has(t.name)) continue;
+    const adjoint = t.name === loss ? null : builder.adjointOf(t);
+    if (adjoint === undefined) continue;
+    if (t.role === "def") builder.propagate(t, adjoint, (x) => active.has(x));
+  }
+
+  const position = tensors.findIndex((t) => t.role === "grad" && t.loss === loss);
+  const out: TensorNode[] = [...tensors.slice(0, position), ...backward];
+  for (const t of tensors.slice(position)) {
+    out.push(t.role === "grad" && t.loss === loss ? gradientCopy(t, builder.adjoints.get(t.wrt) ?? null) : t);
+  }
+  return { ...program, tensors: out };
+}
+
+/** Tensors that depend on one of `wrts` (or are one) and that `loss` depends on. */
+function activeTensors(tensors: readonly TensorNode[], loss: string, wrts: ReadonlySet<string>): Set<string> {
+  const relevant = new Set<string>();
+  for (const t of tensors) {
+    if (wrts.has(t.name)) relevant.add(t.name);
+    else if (t.role === "def" && [...accessedTensors(t.body)].some((x) => relevant.has(x))) relevant.add(t.name);
+  }
+  const needed = new Set([loss]);
+  for (let k = tensors.length - 1; k >= 0; k--) {
+    const t = tensors[k]!;
+    if (needed.has(t.name) && t.role === "def") for (const x of accessedTensors(t.body)) needed.add(x);
+  }
+  return new Set([...relevant].filter((x) => needed.has(x)));
+}
+
+/** The def a grad node becomes: a copy of the adjoint, or zeros. */
+function gradientCopy(g: GradNode, adjoint: string | null): DefNode {
+  const indices = g.shape.map((_, d) => `s${d}`);
+  return {
+    role: "def", name: g.name, dtype: g.dtype, shape: g.shape, output: g.output, indices, groups: g.shape.map(() => 1),
+    ranges: Object.fromEntries(indices.map((v, d) => [v, g.shape[d]!])),
+    body: adjoint === null ? num(0) : access(adjoint, indices),
+  };
+}
+
+/** The affine index of each dimension of a def's storage at its own output indices (groups flattened row-major). */
+function storageIndex(t: DefNode): Affine[] {
+  const out: Affine[] = [];
+  let k = 0;
+  for (const g of t.groups) {
+    const vars = t.indices.slice(k, k + g);
+    k += g;
+    let stride = 1;
+    const terms = [];
+    for (let m = vars.length - 1; m >= 0; m--) {
+      terms.push({ var: vars[m]!, coef: stride });
+      stride *= t.ranges[vars[m]!]!;
+    }
+    out.push(affine(terms));
+  }
+  return out;
+}
+
+/** Builds the backward defs of one loss, in an order where every def follows what it reads. */
+class Backward {
+  /** Adjoint def of each tensor processed so far. */
+  readonly adjoints = new Map<string, string>();
+  private readonly contributions = new Map<string, string[]>();
+  private readonly pads = new Map<string, string>();
+
+  constructor(
+    private readonly out: DefNode[],
+    private readonly fresh: (base: string) => string,
+    private readonly node: (name: string) => TensorNode,
+  ) {}
+
+  /** The adjoint def of `t` (the sum of its contributions), or undefined when nothing flows back to it. */
+  adjointOf(t: TensorNode): string | undefined {
+    const parts = this.contributions.get(t.name);
+    if (parts === undefined || parts.length === 0) return undefined;
+    if (parts.length === 1) {
+      this.adjoints.set(t.name, parts[0]!);
+      return parts[0]!;
+    }
+    const indices = t.shape.map((_, d) => `s${d}`);
+    const name = this.fresh(`grad_${t.name}`);
+    this.emit({
+      role: "def", name, dtype: floatType(t.dtype), shape: [...t.shape], output: false, indices, groups: t.shape.map(() => 1),
+      ranges: Object.fromEntries(indices.map((v, d) => [v, t.shape[d]!])),
+      body: parts.map((p) => access(p, indices) as Expr).reduce((a, b) => binary("add", a, b)),
+    });
+    this.adjoints.set(t.name, name);
+    return name;
+  }
+
+  /** Adds the contribution of every read in `t`'s body of a tensor for which `active` holds. */
+  propagate(t: DefNode, adjoint: string | null, active: (tensor: string) => boolean): void {
+    const top = t.body.kind === "reduce" ? t.body : null;
+    const e = top === null ? t.body : top.body;
+    const vars = [...t.indices, ...(top?.vars ?? [])];
+    const ranges: Record<string, number> = { ...t.ranges };
+    const dT: Expr = adjoint === null ? num(1) : this.readAdjoint(adjoint, storageIndex(t));
+    let seed: Expr = dT;
+    if (top !== null && top.op === "prod") {
+      // The product of the other terms: prod(r') where(r' == r, 1, e[r']), exact when a term is zero.
+      const other = (v: string): string => (v in ranges ? other(`${v}_o`) : v);
+      const renamed = Object.fromEntries(top.vars.map((v) => [v, other(`${v}_o`)]));
+      for (const v of top.vars) ranges[renamed[v]!] = t.ranges[v]!;
+      const same = top.vars.map((v) => binary("eq", { kind: "index", var: renamed[v]! }, { kind: "index", var: v }) as Expr).reduce((a, b) => binary("mul", a, b));
+      seed = mul(dT, reduce("prod", Object.values(renamed), select(same, num(1), renameVars(e, renamed))));
+    } else if (top !== null && (top.op === "max" || top.op === "min")) {
+      const result = access(t.name, storageIndex(t));
+      const ties = this.fresh(`${t.name}_ties`);
+      this.emit({
+        role: "def", name: ties, dtype: floatType(t.dtype), shape: t.indices.map((v) => t.ranges[v]!), output: false,
+        indices: [...t.indices], groups: t.indices.map(() => 1), ranges: { ...t.ranges },
+        body: reduce("sum", top.vars, binary("eq", e, result)),
+      });
+      seed = binary("div", mul(dT, binary("eq", e, result)), access(ties, t.indices));
+    }
+    for (const part of partials(e, top === null ? access(t.name, storageIndex(t)) : undefined)) {
+      const x = part.access.tensor;
+      if (!active(x)) continue;
+      const target = this.node(x);
+      const name = this.fresh(`grad_${x}_${t.name}`);
+      const def = scatterDef(name, floatType(target.dtype), {
+        read: part.access, shape: target.shape, term: mul(seed, part.coef), vars, ranges, shapeOf: (n) => this.shapeOf(n),
+      }, (tensor, lo, hi) => this.pad(tensor, lo, hi));
+      if (def.shape.every((n, d) => n === target.shape[d])) this.emit(def);
+      else this.emitCropped(def, target.shape);
+      const list = this.contributions.get(x) ?? [];
+      list.push(name);
+      this.contributions.set(x, list);
+    }
+  }
+
+  /**
+   * A contribution computed over a larger box (a strided read's dimension
+   * rounded up to a multiple of the stride), stored under another name and
+   * cropped to `shape` under its own.
+   */
+  private emitCropped(def: DefNode, shape: readonly number[]): void {
+    const full = this.fresh(`${def.name}_full`);
+    this.emit({ ...def, name: full });
+    const indices = shape.map((_, d) => `s${d}`);
+    this.emit({
+      role: "def", name: def.name, dtype: def.dtype, shape: [...shape], output: false, indices, groups: shape.map(() => 1),
+      ranges: Object.fromEntries(indices.map((v, d) => [v, shape[d]!])), body: access(full, indices),
+    });
+  }
+
+  /**
+   * A read of the adjoint def `name` at `index`; an adjoint that is a bare
+   * product of reads (an outer product, such as the adjoint of a Kronecker
+   * factor's product, or a scaled copy) is read through its body instead,
+   * so that its readers' sums see the factors and contraction ordering can
+   * split them, rather than a materialized product.
+   */
+  private readAdjoint(name: string, index: readonly Affine[]): Expr {
+    const def = this.created.get(name);
+    if (def === undefined || def.groups.some((g) => g !== 1) || !isMonomial(def.body)) return access(name, index);
+    return substituteVars(def.body, new Map(def.indices.map((v, d) => [v, index[d]!])));
+  }
+
+  /** `tensor` zero-padded by lo/hi per dimension, one dimension at a time (each a sum over a one-hot index). */
+  private pad(tensor: string, lo: readonly number[], hi: readonly number[]): string {
+    const key = `${tensor}|${lo.join(",")}|${hi.join(",")}`;
+    const cached = this.pads.get(key);
+    if (cached !== undefined) return cached;
+    let current = tensor;
+    let shape = [...this.shapeOf(tensor)];
+    const dtype = floatType(this.dtypeOf(tensor));
+    for (let d = 0; d < shape.length; d++) {
+      if (lo[d] === 0 && hi[d] === 0) continue;
+      const next = [...shape];
+      next[d] = shape[d]! + lo[d]! + hi[d]!;
+      const indices = next.map((_, k) => `p${k}`);
+      const name = this.fresh(`${tensor}_pad`);
+      const read = access(current, indices.map((v, k) => (k === d ? "t" : v)));
+      const ranges: Record<string, number> = Object.fromEntries(indices.map((v, k) => [v, next[k]!]));
+      ranges.t = shape[d]!;
+      this.emit({
+        role: "def", name, dtype, shape: next, output: false, indices, groups: next.map(() => 1), ranges,
+        body: reduce("sum", ["t"], select(binary("eq", { kind: "index", var: indices[d]! }, binary("add", { kind: "index", var: "t" }, num(lo[d]!))), read, num(0))),
+      });
+      current = name;
+      shape = next;
+    }
+    this.pads.set(key, current);
+    return current;
+  }
+
+  private readonly created = new Map<string, DefNode>();
+
+  private emit(def: DefNode): void {
+    this.created.set(def.name, def);
+    this.out.push(def);
+  }
+
+  private shapeOf(name: string): readonly number[] {
+    return (this.created.get(name) ?? this.node(name)).shape;
+  }
+
+  private dtypeOf(name: string): DType {
+    return (this.created.get(name) ?? this.node(name)).dtype;
+  }
+}
+
+/** A product of reads and constants, with no reduction. */
+function isMonomial(e: Expr): boolean {
+  if (e.kind === "access" || e.kind === "const") return true;
+  return e.kind === "binary" && e.op === "mul" && isMonomial(e.lhs) && isMonomial(e.rhs);
+}
+
+function floatType(d: DType): DType {
+  return d === "f64" ? "f64" : "f32";
+}

@@ -1,0 +1,33 @@
+/**
+ * One small f64 program per stdlib function (and the strided and
+ * overlapping variants of convolution and pooling), each calling it on its
+ * inputs as the output `Y`; shared by the gradient tests.
+ */
+export const STDLIB_CASES: Readonly<Record<string, string>> = {
+  matmul: `input A[3, 4]: f64, B[4, 5]: f64\noutput Y = matmul(A, B)`,
+  bmm: `input A[2, 3, 4]: f64, B[2, 4, 3]: f64\noutput Y = bmm(A, B)`,
+  kron: `input A[2, 3]: f64, B[3, 2]: f64\noutput Y = kron(A, B)`,
+  kron_matvec: `input A[2, 3]: f64, B[3, 2]: f64, x[6]: f64\noutput Y = kron_matvec(A, B, x)`,
+  kron_matvec_factored: `input A[2, 3]: f64, B[3, 2]: f64, x[6]: f64\noutput Y = kron_matvec_factored(A, B, x)`,
+  tt_matvec: `input G1[2, 2, 2]: f64, G2[2, 2, 3, 2]: f64, G3[2, 2, 2]: f64, x[12]: f64\noutput Y = tt_matvec(G1, G2, G3, x)`,
+  tucker: `input G[2, 3, 2]: f64, U1[3, 2]: f64, U2[4, 3]: f64, U3[2, 2]: f64\noutput Y = tucker(G, U1, U2, U3)`,
+  trace: `input A[4, 4]: f64\noutput Y = trace(A)`,
+  outer: `input x[3]: f64, y[4]: f64\noutput Y = outer(x, y)`,
+  softmax: `input X[3, 5]: f64\noutput Y = softmax(X)`,
+  logsumexp: `input X[3, 5]: f64\noutput Y = logsumexp(X)`,
+  layernorm: `input X[3, 6]: f64, G[6]: f64, B[6]: f64\noutput Y = layernorm(X, G, B)`,
+  attention: `input Q[3, 4]: f64, K[5, 4]: f64, V[5, 2]: f64\noutput Y = attention(Q, K, V)`,
+  causal_attention: `input Q[4, 3]: f64, K[4, 3]: f64, V[4, 2]: f64\noutput Y = causal_attention(Q, K, V)`,
+  mlp: `input X[3, 4]: f64, W[4, 5]: f64, b[5]: f64\noutput Y = mlp(X, W, b)`,
+  conv2d: `input X[2, 5, 6]: f64, K[3, 2, 2, 3]: f64\noutput Y = conv2d(X, K)`,
+  "conv2d stride 2": `input X[2, 7, 6]: f64, K[3, 2, 3, 2]: f64\noutput Y = conv2d(X, K, 2)`,
+  "conv2d stride 2, rows left over": `input X[2, 10, 9]: f64, K[2, 2, 3, 3]: f64\noutput Y = conv2d(X, K, 2)`,
+  "conv2d stride 3": `input X[1, 11, 10]: f64, K[2, 1, 2, 4]: f64\noutput Y = conv2d(X, K, 3)`,
+  maxpool2d: `input X[2, 6, 5]: f64\noutput Y = maxpool2d(X)`,
+  "maxpool2d overlapping": `input X[2, 5, 5]: f64\noutput Y = maxpool2d(X, 3, 1)`,
+};
+
+/** The source of a case: the stdlib imported, then the case's lines. */
+export function stdlibSource(body: string): string {
+  return `import "nn"\nimport "linalg"\n${body}\n`;
+}
