@@ -14,7 +14,11 @@ import { runPasses, defaultPipeline, type PassLogEntry } from "./passes/index.js
 import { inlineCalls } from "./passes/inline-calls.js";
 import type { Pass } from "./passes/pass.js";
 import { VerificationError, verifyOptimization, type Verification } from "./passes/verify-optimization.js";
-import { backendNamed, loadBackend, type BackendName } from "./backends/index.js";
+import { backendNamed, loadBackend, type Backend, type BackendName } from "./backends/index.js";
+import { lowerToKernels } from "./backends/kernel/lower.js";
+import { type MemoryPlan, planMemory } from "./backends/kernel/memory-plan.js";
+import { verifyProgram } from "./ir/verify.js";
+import { loadMilpSolver, type MemoryReport, rematerialize } from "./passes/rematerialize.js";
 import { type Executable, keptInputBuffers, type RunOptions } from "./runtime/executable.js";
 import type { Tensor } from "./runtime/tensor.js";
 
@@ -70,6 +74,18 @@ export interface CompileOptions {
   passes?: readonly Pass[];
   /** How `import` paths are found and read. Default: the file system and the bundled stdlib. */
   loader?: SourceLoader;
+  /**
+   * The most bytes the program's memory (its arena: inputs, weights, outputs
+   * and intermediates) may take on the chosen backend. When the planned peak
+   * is larger, the `rematerialize` pass computes some intermediates again
+   * instead of holding them; a budget below the smallest peak it can find is
+   * an error (TNS0801). With {@link compile}, the MILP solver must have been
+   * loaded (`await loadMilpSolver()`, or use {@link compileAsync}); without
+   * it the pass uses its heuristic and says so in {@link CompiledProgram.memory}.
+   */
+  memoryBudget?: number;
+  /** Time limit of each call of the rematerialization solver, in milliseconds (default 2000). */
+  memoryTimeLimitMs?: number;
 }
 
 /** Name, shape and element type of a program input or output. */
@@ -98,6 +114,13 @@ export interface CompiledProgram {
   readonly passLog: readonly PassLogEntry[];
   /** What `verifyOutputs` found (every difference within tolerance, or it would have thrown); null without it. */
   readonly verification: Verification | null;
+  /** The memory plan's peak and what rematerialization did (see `memoryBudget`); null when compilation failed. */
+  readonly memory: MemoryReport | null;
+  /**
+   * The arena's high-water mark measured by the last run made with
+   * `{ measureMemory: true }` (null before one, or on the reference backend).
+   */
+  measuredPeakBytes(): number | null;
   /** The emitted code ("" for the reference backend or on failure). */
   readonly code: string;
   readonly inputs: readonly TensorInfo[];
@@ -164,6 +187,7 @@ export function compile(source: string, options: CompileOptions = {}): CompiledP
  */
 export async function compileAsync(source: string, options: CompileOptions = {}): Promise<CompiledProgram> {
   await loadBackend(options.backend ?? "js");
+  if (options.memoryBudget !== undefined) await loadMilpSolver();
   return compile(source, options);
 }
 
@@ -179,11 +203,42 @@ export function compileProgram(
 ): CompiledProgram {
   const passes = options.passes ?? (options.optimize === false ? [inlineCalls] : defaultPipeline());
   const verify = options.verify === true || options.verifyOutputs === true;
-  const { program: optimized, log } = runPasses(program, passes, { verify });
+  const { program: piped, log } = runPasses(program, passes, { verify });
   const backend = backendNamed(options.backend ?? "js", { threads: options.threads, runOnce: options.runOnce });
+  const planned = planMemoryWithin(piped, backend, options, verify);
+  if (!planned.ok) {
+    diags.push(planned.diagnostic);
+    return failed(diags, sources);
+  }
+  const optimized = planned.program;
   const { code, executable } = backend.compile(optimized);
   const verification = options.verifyOutputs ? verified(program, optimized, executable, options) : null;
-  return succeeded(program, optimized, log, code, executable, verification, diags, sources);
+  return succeeded(program, optimized, [...log, ...planned.log], code, executable, verification, diags, sources, planned.report);
+}
+
+/**
+ * The memory report of a program on a backend and, under `memoryBudget`,
+ * the program after the rematerialize pass (logged as a pass).
+ */
+function planMemoryWithin(
+  program: Program, backend: Backend, options: CompileOptions, verify: boolean,
+): { ok: true; program: Program; report: MemoryReport; log: PassLogEntry[] } | { ok: false; diagnostic: Diagnostic } {
+  const plan = (p: Program): MemoryPlan => backend.memoryPlan?.(p) ?? planMemory(lowerToKernels(p));
+  if (options.memoryBudget === undefined) {
+    const p = plan(program);
+    const report: MemoryReport = {
+      peakBytes: p.bytes, budgetBytes: null, unplannedPeakBytes: p.unplannedBytes, plannedPeakBeforeBytes: p.bytes,
+      recomputedFlops: 0, solver: { name: "none", status: "no-budget", ms: 0 }, recomputed: [],
+    };
+    return { ok: true, program, report, log: [] };
+  }
+  const start = performance.now();
+  const result = rematerialize(program, { budgetBytes: options.memoryBudget, plan, timeLimitMs: options.memoryTimeLimitMs });
+  if (!result.ok) return { ok: false, diagnostic: result.diagnostic };
+  const ms = performance.now() - start;
+  if (verify) verifyProgram(result.program);
+  const entry: PassLogEntry = { pass: "rematerialize", changed: result.program !== program, ms };
+  return { ok: true, program: result.program, report: result.report, log: [entry] };
 }
 
 /**
@@ -262,7 +317,8 @@ function failed(diags: DiagnosticBag, sources: Map<string, string>): CompiledPro
   const diagnostics = diags.items;
   const format = renderer(diagnostics, sources);
   return {
-    ok: false, diagnostics, sources, loweredIr: null, ir: null, passLog: [], verification: null, code: "", inputs: [], outputs: [],
+    ok: false, diagnostics, sources, loweredIr: null, ir: null, passLog: [], verification: null, memory: null, code: "", inputs: [], outputs: [],
+    measuredPeakBytes: () => null,
     run: () => { throw new CompileError(diagnostics, format()); },
     runAsync: () => Promise.reject(new CompileError(diagnostics, format())),
     inputBuffer: () => { throw new CompileError(diagnostics, format()); },
@@ -273,12 +329,13 @@ function failed(diags: DiagnosticBag, sources: Map<string, string>): CompiledPro
 
 function succeeded(
   lowered: Program, optimized: Program, log: readonly PassLogEntry[], code: string,
-  executable: Executable, verification: Verification | null, diags: DiagnosticBag, sources: Map<string, string>,
+  executable: Executable, verification: Verification | null, diags: DiagnosticBag, sources: Map<string, string>, memory: MemoryReport,
 ): CompiledProgram {
   const diagnostics = diags.items;
   const { inputs, outputs } = infos(optimized);
   return {
-    ok: true, diagnostics, sources, loweredIr: lowered, ir: optimized, passLog: log, verification, code, inputs, outputs,
+    ok: true, diagnostics, sources, loweredIr: lowered, ir: optimized, passLog: log, verification, memory, code, inputs, outputs,
+    measuredPeakBytes: () => executable.measuredPeakBytes?.() ?? null,
     run: (given = {}, options = {}) => executable.run(given, options),
     runAsync: async (given = {}, options = {}) => executable.runAsync ? executable.runAsync(given, options) : executable.run(given, options),
     inputBuffer: executable.inputBuffer?.bind(executable) ?? keptInputBuffers(inputs.filter((t) => t.role === "input")),

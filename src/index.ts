@@ -50,3 +50,7 @@ export type { SourceLoader, CheckOptions } from "./checker/index.js";
 export { loadBackend, BACKEND_NAMES } from "./backends/index.js";
 export type { BackendName, Backend } from "./backends/index.js";
 export { VERSION } from "./version.js";
+export { rematerialize, rematerializePass, loadMilpSolver, milpSolverLoaded } from "./passes/rematerialize.js";
+export type { MemoryReport, SolverReport, Recomputation, RematerializeOptions, RematResult } from "./passes/rematerialize.js";
+export { planMemory, bufferLifetimes } from "./backends/kernel/memory-plan.js";
+export type { MemoryPlan, BufferLifetime, InPlaceUpdate } from "./backends/kernel/memory-plan.js";

@@ -61,6 +61,8 @@ export const CATALOG = {
   TNS0605: "cannot read data file",
   TNS0606: "unknown input name",
   TNS0607: "run while an asynchronous run is in progress",
+  // memory
+  TNS0801: "memory budget below the smallest feasible peak",
   // not supported yet
   TNS0901: "feature not supported yet",
 } as const;

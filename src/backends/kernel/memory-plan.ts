@@ -55,6 +55,8 @@ export interface MemoryPlan {
   readonly offsets: ReadonlyMap<string, number>;
   /** Byte offset of each kernel's scratch space (by kernel position); absent when it needs none. */
   readonly scratch: ReadonlyMap<number, number>;
+  /** Bytes of each kernel's scratch space (aligned), by kernel position; absent when it needs none. */
+  readonly scratchBytes: ReadonlyMap<number, number>;
   /** The arena's size: the planned peak, a multiple of 16 (at least 16). */
   readonly bytes: number;
   /** Bytes of inputs and weights, at `[0, persistentBytes)`. */
@@ -158,6 +160,7 @@ export function planMemory(kp: KernelProgram, options: MemoryPlanOptions = {}): 
   const items = [...slots, ...scratchItems];
   const placed = bestPlacement(items, persistentBytes);
   const scratch = new Map<number, number>();
+  const scratchBytes = new Map(scratchItems.map((it) => [Number(it.key.slice("#scratch".length)), it.bytes]));
   for (const it of items) {
     const off = placed.offsets.get(it.key)!;
     if (it.members.length === 0) scratch.set(Number(it.key.slice("#scratch".length)), off);
@@ -165,7 +168,7 @@ export function planMemory(kp: KernelProgram, options: MemoryPlanOptions = {}): 
   }
   const unplannedBytes = lifetimes.reduce((a, l) => a + l.bytes, 0) + scratchItems.reduce((a, s) => a + s.bytes, 0);
   return {
-    offsets, scratch, bytes: align(Math.max(placed.end, ARENA_ALIGNMENT)), persistentBytes,
+    offsets, scratch, scratchBytes, bytes: align(Math.max(placed.end, ARENA_ALIGNMENT)), persistentBytes,
     liveBytes: persistentBytes + peakLive(items, kp.kernels.length), unplannedBytes, inPlace, lifetimes,
   };
 }
