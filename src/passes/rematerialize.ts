@@ -52,10 +52,15 @@ export interface RematerializeOptions {
   readonly plan?: (program: Program) => MemoryPlan;
   /** Time limit of each solver call (default {@link REMAT_TIME_LIMIT_MS}). */
   readonly timeLimitMs?: number;
+  /** Use the MILP solver (default true); false plans with the heuristics alone. */
+  readonly useSolver?: boolean;
 }
 
 /** The solver's time limit per call, by default. */
 export const REMAT_TIME_LIMIT_MS = 2000;
+
+/** The least time the heuristics get, whatever the solver's limit. */
+const HEURISTIC_MIN_MS = 1000;
 
 /** Models with more integer variables than this go to the heuristic without trying the solver. */
 export const REMAT_MAX_INTEGERS = 200_000;
@@ -118,7 +123,7 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
   // The model counts whole stages; the arena may need more (placement): tighten and solve again.
   let target = budget;
   for (let attempt = 0; attempt < 4; attempt++) {
-    const found = planSchedule(graph, target, timeLimitMs);
+    const found = planSchedule(graph, target, timeLimitMs, options.useSolver ?? true);
     if (found === null) break;
     const realized = realizeSchedule(program, graph, found.schedule);
     const after = plan(realized.program);
@@ -128,7 +133,7 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
     }
     target -= Math.max(16, after.bytes - budget);
   }
-  const smallest = Math.min(before.bytes, smallestPeak(program, graph, plan, timeLimitMs));
+  const smallest = Math.min(before.bytes, smallestPeak(program, graph, plan, timeLimitMs, options.useSolver ?? true));
   return {
     ok: false, smallestBytes: smallest,
     diagnostic: {
@@ -140,10 +145,11 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
 }
 
 /** A schedule within `budget` by the model's count: the solver's, started from the heuristics', or the heuristics' alone. */
-function planSchedule(graph: RematGraph, budget: number, timeLimitMs: number): { schedule: Schedule; solver: SolverReport } | null {
-  const start = bestHeuristic(graph, budget, performance.now() + timeLimitMs);
+function planSchedule(graph: RematGraph, budget: number, timeLimitMs: number, useSolver: boolean): { schedule: Schedule; solver: SolverReport } | null {
+  const start = bestHeuristic(graph, budget, performance.now() + Math.max(timeLimitMs, HEURISTIC_MIN_MS));
   const fallback = (status: string): { schedule: Schedule; solver: SolverReport } | null =>
     start.fits ? { schedule: start.schedule, solver: { name: "heuristic", status, ms: 0 } } : null;
+  if (!useSolver) return fallback("solver-off");
   if (!milpSolverLoaded()) return fallback("solver-not-loaded");
   const model = rematModel(graph, { budgetBytes: budget });
   if (model.integers > REMAT_MAX_INTEGERS) return fallback("model-too-large");
@@ -169,11 +175,11 @@ function valid(graph: RematGraph, schedule: Schedule, budget: number): boolean {
 }
 
 /** The smallest planned peak found: the solver's least-peak schedule, or the greedy's. */
-function smallestPeak(program: Program, graph: RematGraph, plan: (p: Program) => MemoryPlan, timeLimitMs: number): number {
+function smallestPeak(program: Program, graph: RematGraph, plan: (p: Program) => MemoryPlan, timeLimitMs: number, useSolver: boolean): number {
   const candidates: Schedule[] = [];
-  const greedy: HeuristicResult = greedyMinPeak(graph, baselineSchedule(graph), performance.now() + timeLimitMs);
+  const greedy: HeuristicResult = greedyMinPeak(graph, baselineSchedule(graph), performance.now() + Math.max(timeLimitMs, HEURISTIC_MIN_MS));
   candidates.push(greedy.schedule);
-  if (milpSolverLoaded()) {
+  if (useSolver && milpSolverLoaded()) {
     const model = rematModel(graph, { minPeak: true });
     if (model.integers <= REMAT_MAX_INTEGERS) {
       const result = solveMilp(model.lp, { timeLimitMs, start: model.startFrom(greedy.schedule) ?? undefined });

@@ -248,7 +248,12 @@ export function checkpointSchedule(graph: RematGraph, keep: ReadonlySet<number>)
 export function bestHeuristic(graph: RematGraph, budgetBytes: number, deadline = Infinity): HeuristicResult {
   const n = graph.nodes.length;
   const tried: HeuristicResult[] = [greedyRemat(graph, graph.nodes.map((v) => [v.pos]), budgetBytes, deadline)];
-  for (let k = 2; k <= n && performance.now() < deadline; k++) {
+  // k = 2 .. 2√n, and a few coarser: the sweep stays O(√n) greedy runs.
+  const ks = new Set<number>();
+  for (let k = 2; k <= Math.min(n, 2 * Math.ceil(Math.sqrt(n))); k++) ks.add(k);
+  for (let k = 2 * Math.ceil(Math.sqrt(n)); k <= n; k *= 2) ks.add(k);
+  for (const k of ks) {
+    if (performance.now() >= deadline) break;
     const keep = new Set(graph.nodes.filter((v) => v.pos % k === k - 1).map((v) => v.pos));
     tried.push(greedyRemat(graph, checkpointSchedule(graph, keep), budgetBytes, deadline));
   }
