@@ -14,7 +14,11 @@ import { printProgram } from "./ir/print.js";
 import { runPasses, defaultPipeline, loweringPipeline, type PassLogEntry } from "./passes/index.js";
 import type { Pass } from "./passes/pass.js";
 import { VerificationError, verifyOptimization, verifyOptimizationAsync, type Verification } from "./passes/verify-optimization.js";
-import { backendNamed, loadBackend, type BackendName } from "./backends/index.js";
+import { backendNamed, loadBackend, type Backend, type BackendName } from "./backends/index.js";
+import { lowerToKernels } from "./backends/kernel/lower.js";
+import { type MemoryPlan, planMemory } from "./backends/kernel/memory-plan.js";
+import { verifyProgram } from "./ir/verify.js";
+import { loadMilpSolver, type MemoryReport, rematerialize } from "./passes/rematerialize.js";
 import { type Executable, keptInputBuffers, type RunOptions } from "./runtime/executable.js";
 import type { Tensor } from "./runtime/tensor.js";
 import { memoryProblem } from "./runtime/memory.js";
@@ -87,6 +91,18 @@ export interface CompileOptions {
    * output `grad_W1` for `grad(L, W1)`, and so on (see {@link grad}).
    */
   grad?: { readonly loss: string; readonly wrt: readonly string[] };
+  /**
+   * The most bytes the program's memory (its arena: inputs, weights, outputs
+   * and intermediates) may take on the chosen backend. When the planned peak
+   * is larger, the `rematerialize` pass computes some intermediates again
+   * instead of holding them; a budget below the smallest peak it can find is
+   * an error (TNS0701). With {@link compile}, the MILP solver must have been
+   * loaded (`await loadMilpSolver()`, or use {@link compileAsync}); without
+   * it the pass uses its heuristic and says so in {@link CompiledProgram.memory}.
+   */
+  memoryBudget?: number;
+  /** Time limit of each call of the rematerialization solver, in milliseconds (default 2000). */
+  memoryTimeLimitMs?: number;
 }
 
 /** Name, shape and element type of a program input or output. */
@@ -115,6 +131,13 @@ export interface CompiledProgram {
   readonly passLog: readonly PassLogEntry[];
   /** What `verifyOutputs` found (every difference within tolerance, or it would have thrown); null without it. */
   readonly verification: Verification | null;
+  /** The memory plan's peak and what rematerialization did (see `memoryBudget`); null when compilation failed. */
+  readonly memory: MemoryReport | null;
+  /**
+   * The arena's high-water mark measured by the last run made with
+   * `{ measureMemory: true }` (null before one, or on the reference backend).
+   */
+  measuredPeakBytes(): number | null;
   /** The emitted code ("" for the reference backend or on failure). */
   readonly code: string;
   readonly inputs: readonly TensorInfo[];
@@ -199,6 +222,7 @@ export async function compileAsync(source: string, options: CompileOptions = {})
   expectCompileOptions(options, "compileAsync", BACKEND_NAMES);
   const backend = options.backend ?? "js";
   if (!(backend === "wgsl" && options.device)) await loadBackend(backend);
+  if (options.memoryBudget !== undefined) await loadMilpSolver();
   if (!(options.verifyOutputs && backend === "wgsl")) return compile(source, options);
   // The WebGPU backend runs asynchronously, so its outputs are verified here.
   const result = compile(source, { ...options, verifyOutputs: false, verify: true });
@@ -237,8 +261,8 @@ export function compileProgram(
 ): CompiledProgram {
   const passes = options.passes ?? (options.optimize === false ? loweringPipeline() : defaultPipeline());
   const verify = options.verify === true || options.verifyOutputs === true;
-  const { program: optimized, log } = runPasses(program, passes, { verify });
-  const tooLarge = memoryProblem(optimized, options.backend === "reference" ? 8 : null);
+  const { program: piped, log } = runPasses(program, passes, { verify });
+  const tooLarge = memoryProblem(piped, options.backend === "reference" ? 8 : null);
   if (tooLarge) {
     diags.push(tooLarge);
     return failed(diags, sources);
@@ -247,9 +271,40 @@ export function compileProgram(
   if (options.verifyOutputs && backend.name === "wgsl") {
     throw new Error("verifyOutputs on the wgsl backend runs the program asynchronously: use compileAsync()");
   }
+  const planned = planMemoryWithin(piped, backend, options, verify);
+  if (!planned.ok) {
+    diags.push(planned.diagnostic);
+    return failed(diags, sources);
+  }
+  const optimized = planned.program;
   const { code, executable } = backend.compile(optimized);
   const verification = options.verifyOutputs ? verified(program, optimized, executable, options) : null;
-  return succeeded(program, optimized, log, code, executable, verification, diags, sources);
+  return succeeded(program, optimized, [...log, ...planned.log], code, executable, verification, diags, sources, planned.report);
+}
+
+/**
+ * The memory report of a program on a backend and, under `memoryBudget`,
+ * the program after the rematerialize pass (logged as a pass).
+ */
+function planMemoryWithin(
+  program: Program, backend: Backend, options: CompileOptions, verify: boolean,
+): { ok: true; program: Program; report: MemoryReport; log: PassLogEntry[] } | { ok: false; diagnostic: Diagnostic } {
+  const plan = (p: Program): MemoryPlan => backend.memoryPlan?.(p) ?? planMemory(lowerToKernels(p));
+  if (options.memoryBudget === undefined) {
+    const p = plan(program);
+    const report: MemoryReport = {
+      peakBytes: p.bytes, budgetBytes: null, unplannedPeakBytes: p.unplannedBytes, plannedPeakBeforeBytes: p.bytes,
+      recomputedFlops: 0, solver: { name: "none", status: "no-budget", ms: 0 }, recomputed: [],
+    };
+    return { ok: true, program, report, log: [] };
+  }
+  const start = performance.now();
+  const result = rematerialize(program, { budgetBytes: options.memoryBudget, plan, timeLimitMs: options.memoryTimeLimitMs });
+  if (!result.ok) return { ok: false, diagnostic: result.diagnostic };
+  const ms = performance.now() - start;
+  if (verify) verifyProgram(result.program);
+  const entry: PassLogEntry = { pass: "rematerialize", changed: result.program !== program, ms };
+  return { ok: true, program: result.program, report: result.report, log: [entry] };
 }
 
 /**
@@ -353,7 +408,8 @@ function failed(diags: DiagnosticBag, sources: Map<string, string>): CompiledPro
   const diagnostics = diags.items;
   const format = renderer(diagnostics, sources);
   return {
-    ok: false, diagnostics, sources, loweredIr: null, ir: null, passLog: [], verification: null, code: "", inputs: [], outputs: [],
+    ok: false, diagnostics, sources, loweredIr: null, ir: null, passLog: [], verification: null, memory: null, code: "", inputs: [], outputs: [],
+    measuredPeakBytes: () => null,
     run: () => { throw new CompileError(diagnostics, format()); },
     runAsync: () => Promise.reject(new CompileError(diagnostics, format())),
     inputBuffer: () => { throw new CompileError(diagnostics, format()); },
@@ -365,13 +421,14 @@ function failed(diags: DiagnosticBag, sources: Map<string, string>): CompiledPro
 
 function succeeded(
   lowered: Program, optimized: Program, log: readonly PassLogEntry[], code: string,
-  executable: Executable, verification: Verification | null, diags: DiagnosticBag, sources: Map<string, string>,
+  executable: Executable, verification: Verification | null, diags: DiagnosticBag, sources: Map<string, string>, memory: MemoryReport,
 ): CompiledProgram {
   const diagnostics = diags.items;
   const { inputs, outputs } = infos(optimized);
   const buffers = executable.inputBuffer?.bind(executable) ?? keptInputBuffers(inputs.filter((t) => t.role === "input"));
   return {
-    ok: true, diagnostics, sources, loweredIr: lowered, ir: optimized, passLog: log, verification, code, inputs, outputs,
+    ok: true, diagnostics, sources, loweredIr: lowered, ir: optimized, passLog: log, verification, memory, code, inputs, outputs,
+    measuredPeakBytes: () => executable.measuredPeakBytes?.() ?? null,
     run: (given = {}, options = {}) => {
       expectTensorRecord(given, "run: inputs");
       expectRunOptions(options, "run");

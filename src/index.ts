@@ -59,3 +59,7 @@ export type {
 export { emitWgslModule } from "./backends/wgsl/module.js";
 export type { WgslModuleFiles, WgslModuleManifest } from "./backends/wgsl/module.js";
 export { VERSION } from "./version.js";
+export { rematerialize, rematerializePass, loadMilpSolver, milpSolverLoaded } from "./passes/rematerialize.js";
+export type { MemoryReport, SolverReport, Recomputation, RematerializeOptions, RematResult } from "./passes/rematerialize.js";
+export { planMemory, bufferLifetimes } from "./backends/kernel/memory-plan.js";
+export type { MemoryPlan, BufferLifetime, InPlaceUpdate } from "./backends/kernel/memory-plan.js";

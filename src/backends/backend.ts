@@ -7,6 +7,7 @@ import type { Executable } from "../runtime/executable.js";
 import { emitJs } from "./js/emit.js";
 import { loadJs } from "./js/load.js";
 import { lowerToKernels } from "./kernel/lower.js";
+import { type MemoryPlan, planMemory } from "./kernel/memory-plan.js";
 
 /**
  * A code generator.
@@ -21,6 +22,12 @@ export interface Backend {
   readonly name: "js" | string;
   /** Compiles a program without call nodes; the code is deterministic for a given program. */
   compile(program: Program): { code: string; executable: Executable };
+  /**
+   * The memory plan `compile` would use for a program: every buffer's place
+   * in the arena and the planned peak (see kernel/memory-plan.ts). Absent on
+   * backends without an arena (the reference interpreter).
+   */
+  memoryPlan?(program: Program): MemoryPlan;
 }
 
 /**
@@ -38,4 +45,5 @@ export const jsBackend: Backend = {
     const code = emitJs(kernels);
     return { code, executable: loadJs(code, kernels) };
   },
+  memoryPlan: (program: Program) => planMemory(lowerToKernels(program)),
 };

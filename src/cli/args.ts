@@ -69,3 +69,44 @@ export function parseThreadsOption(value: string | undefined, backend: string, c
   if (backend !== "wasm") throw new UsageError(`--threads applies to the wasm backend only (this run uses --backend ${backend})`, command);
   return Number(value);
 }
+
+const BYTE_UNITS: Readonly<Record<string, number>> = {
+  "": 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, kb: 1000, mb: 1000 ** 2, gb: 1000 ** 3, k: 1024, m: 1024 ** 2, g: 1024 ** 3,
+};
+
+/**
+ * Parses `--memory-budget`: bytes, or a number with a unit (`64KiB`,
+ * `10MiB`, `1.5GiB`; `KB`, `MB`, `GB` are powers of 1000); undefined when
+ * not given.
+ *
+ * @example
+ * ```ts
+ * parseMemoryBudget("64KiB", "run"); // 65536
+ * ```
+ */
+export function parseMemoryBudget(value: string | undefined, command: string): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)\s*([A-Za-z]*)$/.exec(value.trim());
+  const unit = m ? BYTE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) {
+    throw new UsageError(`--memory-budget expects bytes or a size such as 64KiB, 10MiB or 1GiB, got '${value}'`, command);
+  }
+  const bytes = Math.floor(Number(m[1]) * unit);
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new UsageError(`--memory-budget must be a positive size, got '${value}'`, command);
+  return bytes;
+}
+
+/**
+ * Bytes for people: `512 B`, `64.0 KiB`, `10.00 MiB`.
+ *
+ * @example
+ * ```ts
+ * formatBytes(65536); // "64.0 KiB"
+ * ```
+ */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(2)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}

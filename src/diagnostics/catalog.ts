@@ -4,7 +4,7 @@
  *
  * Ranges: 00xx syntax, 01xx names, 02xx indices and shapes, 03xx sizes,
  * 04xx functions and calls, 05xx types, 06xx run-time inputs and data files,
- * 08xx gradients, 09xx features not supported yet.
+ * 07xx memory budgets, 08xx gradients, 09xx features not supported yet.
  */
 export const CATALOG = {
   // syntax
@@ -69,6 +69,8 @@ export const CATALOG = {
   TNS0608: "cannot write output",
   TNS0610: "no WebGPU device",
   TNS0611: "tensor exceeds the device's limits",
+  // memory
+  TNS0701: "memory budget below the smallest feasible peak",
   // gradients
   TNS0801: "gradient of a non-scalar loss",
   TNS0802: "gradient by a tensor that is not an input or weight",

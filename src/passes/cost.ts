@@ -15,8 +15,10 @@
  *   own free variables;
  * - a def reads each tensor it accesses once and writes itself once, at its
  *   element type's size (caches ignored);
- * - inputs, weights and outputs are live for the whole program; any other
- *   tensor from its def to its last reader.
+ * - peak memory is the memory planner's arena (kernel/memory-plan.ts) for a
+ *   program without calls; by liveness over the program order otherwise
+ *   (inputs, weights and outputs live for the whole program, any other
+ *   tensor from its def to its last reader), which is also `liveBytes`.
  *
  * For a sum of products of two or more factors these FLOPs equal
  * contraction-path's (NumPy's): `D[i, j] = A[i, k] * B[k, j]` costs
@@ -35,7 +37,8 @@ import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import type { DefNode, DType, Expr, IRFunction, Program, TensorNode } from "../ir/types.js";
 import { numel } from "../ir/types.js";
 import { accessedTensors, freeVars } from "../ir/walk.js";
-import { kernelForm } from "../backends/kernel/lower.js";
+import { kernelForm, lowerToKernels } from "../backends/kernel/lower.js";
+import { planMemory } from "../backends/kernel/memory-plan.js";
 
 /** How a def runs on the backends (see `kernelForm` in the kernel lowering); a call runs its function's defs. */
 export type TensorKernel = "matrix-product" | "matrix-product-epilogue" | "loop-nest" | "call";
@@ -66,7 +69,14 @@ export interface IntermediateSize {
 
 /** The most memory live at once, and where. */
 export interface PeakMemory {
+  /**
+   * The planned peak: the size of the arena the memory planner lays out
+   * (kernel/memory-plan.ts: in-place updates, 16-byte alignment, placement)
+   * for a program without calls; for one with calls, `liveBytes`.
+   */
   readonly bytes: number;
+  /** The most bytes live at once by liveness over the program order (a lower bound of the planned peak). */
+  readonly liveBytes: number;
   /** The tensor being computed when the peak is reached (null for a program that computes nothing). */
   readonly at: string | null;
   /** The tensors live at that moment, in program order (a call's own intermediates not listed). */
@@ -188,7 +198,10 @@ function mergeNested(e: Expr & { kind: "reduce" }): { vars: string[]; body: Expr
  * ```
  */
 export function programCost(program: Program): ProgramCost {
-  return costOf(program.tensors, program.functions, new Map());
+  const cost = costOf(program.tensors, program.functions, new Map());
+  const calls = program.tensors.some((t) => t.role === "call") || Object.keys(program.functions).length > 0;
+  if (calls) return cost;
+  return { ...cost, peakMemory: { ...cost.peakMemory, bytes: planMemory(lowerToKernels(program)).bytes } };
 }
 
 /** What running a function costs: its totals, and the memory its own intermediates need beyond its parameters and result. */
@@ -288,12 +301,12 @@ function peakMemory(
 ): PeakMemory {
   const persistent = (t: TensorNode): boolean => t.output || t.role === "input" || t.role === "weight";
   const always = tensors.filter(persistent).reduce((a, t) => a + bytesOf(t), 0);
-  let peak: PeakMemory = { bytes: always, at: null, live: tensors.filter(persistent).map((t) => t.name) };
+  let peak: PeakMemory = { bytes: always, liveBytes: always, at: null, live: tensors.filter(persistent).map((t) => t.name) };
   tensors.forEach((t, k) => {
     if (t.role === "input" || t.role === "weight") return;
     const live = tensors.filter((u, j) => persistent(u) || (j <= k && (lastUse.get(u.name) ?? j) >= k));
     const bytes = live.reduce((a, u) => a + bytesOf(u), 0) + (transient.get(t.name) ?? 0);
-    if (peak.at === null || bytes > peak.bytes) peak = { bytes, at: t.name, live: live.map((u) => u.name) };
+    if (peak.at === null || bytes > peak.bytes) peak = { bytes, liveBytes: bytes, at: t.name, live: live.map((u) => u.name) };
   });
   return peak;
 }

@@ -11,6 +11,7 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { CompileError } from "../diagnostics/diagnostic.js";
 import { type DType, numel, type Program } from "../ir/types.js";
 import type { KernelProgram } from "../backends/kernel/types.js";
+import { planMemory } from "../backends/kernel/memory-plan.js";
 import { Tensor, arrayTypeOf, type TensorData } from "./tensor.js";
 
 /**
@@ -57,6 +58,12 @@ export interface Executable {
    * backends that run on the CPU.
    */
   lastGpuNanoseconds?(): number | null;
+  /**
+   * The arena's high-water mark in bytes, measured by the last run made with
+   * `measureMemory` (null before one): inputs and weights, and the highest
+   * byte of the arena that run wrote. Absent on backends without an arena.
+   */
+  measuredPeakBytes?(): number | null;
 }
 
 /** How {@link Executable.run} hands back its outputs. */
@@ -76,6 +83,33 @@ export interface RunOptions {
    * ```
    */
   readonly outputs?: "copy" | "view";
+  /**
+   * Measure how much of the arena this run uses: the executable fills the
+   * arena's free part with a marker byte first and, after the run, finds
+   * the highest byte that changed; {@link Executable.measuredPeakBytes}
+   * then reports it (plus the inputs and weights below it). Costs a pass
+   * over the arena before and after the run.
+   */
+  readonly measureMemory?: boolean;
+}
+
+/** The byte the arena is filled with before a measured run (see {@link RunOptions.measureMemory}). */
+export const ARENA_MARKER = 0xa5;
+
+/**
+ * The arena's high-water mark after a measured run: `base` plus one past the
+ * highest byte of `bytes` that no longer holds {@link ARENA_MARKER} (`base`
+ * when none changed).
+ *
+ * @example
+ * ```ts
+ * const b = new Uint8Array(64).fill(ARENA_MARKER); b[20] = 1;
+ * arenaHighWater(b, 100); // 121
+ * ```
+ */
+export function arenaHighWater(bytes: Uint8Array, base: number): number {
+  for (let k = bytes.length - 1; k >= 0; k--) if (bytes[k] !== ARENA_MARKER) return base + k + 1;
+  return base;
 }
 
 /** The name, element type and shape a run-time input must have. */
@@ -179,12 +213,14 @@ function dataAs(t: Tensor, dtype: DType): TensorData {
 
 /**
  * An {@link Executable} over a kernel program, given a function that runs
- * every kernel on a name → typed array map. Weights are converted to their
- * element type once, here; temporaries are allocated on the first run and
- * reused; outputs are fresh arrays on every run, or (`outputs: "view"`)
- * arrays allocated once and reused. Inputs of the right element type are
- * read where they are, never copied; `inputBuffer` hands out arrays the
- * executable keeps.
+ * every kernel on a name → typed array map. Temporaries and outputs live in
+ * one ArrayBuffer, the arena, at the offsets of the memory plan
+ * (kernel/memory-plan.ts), allocated on the first run and reused; inputs
+ * and weights, which the plan keeps at the bottom of the arena for the
+ * whole run, stay where they are: weights converted to their element type
+ * once, here, inputs of the right element type read where the caller keeps
+ * them, never copied. Outputs come back as fresh copies, or (`outputs:
+ * "view"`) as views into the arena valid until the next run.
  *
  * @example
  * ```ts
@@ -201,9 +237,21 @@ export function createExecutable(kp: KernelProgram, runKernels: (buffers: Record
       else missingWeights.push(b.name);
     }
   }
-  let temps: Record<string, TensorData> | null = null;
-  /** Output arrays kept for `outputs: "view"`, allocated on first use. */
-  let kept: Record<string, TensorData> | null = null;
+  const plan = planMemory(kp);
+  const base = plan.persistentBytes;
+  /** Views of the temporaries and outputs into the arena, made on the first run. */
+  let placed: Record<string, TensorData> | null = null;
+  let arena: ArrayBuffer | null = null;
+  let measured: number | null = null;
+  const place = (): Record<string, TensorData> => {
+    arena = new ArrayBuffer(plan.bytes - base);
+    const views: Record<string, TensorData> = {};
+    for (const b of kp.buffers) {
+      if (b.role === "input" || b.role === "weight") continue;
+      views[b.name] = new (arrayTypeOf(b.dtype))(arena, plan.offsets.get(b.name)! - base, b.size);
+    }
+    return views;
+  };
   return {
     run(inputs: Record<string, Tensor> = {}, options: RunOptions = {}): Record<string, Tensor> {
       if (missingWeights.length > 0) {
@@ -211,21 +259,23 @@ export function createExecutable(kp: KernelProgram, runKernels: (buffers: Record
           diag("TNS0603", `weight '${w}' has no data`, "pass it with --weights FILE.npz or the `weights` option")));
       }
       checkInputs(specs, inputs);
-      temps ??= Object.fromEntries(kp.buffers.filter((b) => b.role === "temp").map((b) => [b.name, new (arrayTypeOf(b.dtype))(b.size)]));
-      const buffers: Record<string, TensorData> = { ...fixed, ...temps };
+      placed ??= place();
+      const buffers: Record<string, TensorData> = { ...fixed, ...placed };
       for (const s of specs) buffers[s.name] = dataAs(inputs[s.name]!, s.dtype);
-      const view = options.outputs === "view";
-      if (view) kept ??= Object.fromEntries(kp.buffers.filter((b) => b.role === "output").map((b) => [b.name, new (arrayTypeOf(b.dtype))(b.size)]));
-      for (const b of kp.buffers) if (b.role === "output") buffers[b.name] = view ? kept![b.name]! : new (arrayTypeOf(b.dtype))(b.size);
+      const free = options.measureMemory ? new Uint8Array(arena!) : null;
+      free?.fill(ARENA_MARKER);
       runKernels(buffers);
+      if (free) measured = arenaHighWater(free, base);
+      const view = options.outputs === "view";
       const out: Record<string, Tensor> = {};
       for (const name of kp.outputs) {
         const b = kp.buffers.find((x) => x.name === name)!;
-        const data = b.role === "output" || view ? buffers[name]! : buffers[name]!.slice();
+        const data = view ? buffers[name]! : buffers[name]!.slice();
         out[name] = new Tensor(b.dtype, b.shape, data);
       }
       return out;
     },
     inputBuffer: keptInputBuffers(specs),
+    measuredPeakBytes: () => measured,
   };
 }

@@ -104,36 +104,52 @@ output B: f32[40000, 40000] = [i:40000, j:40000] A[i, j] * 2
 });
 
 describe("layoutArena", () => {
-  it("aligns buffers to 16 bytes and reuses a temporary's space after its last reader", () => {
+  it("aligns buffers to 16 bytes, updates elementwise defs in place and reuses a temporary's space after its last reader", () => {
     const kp = lowerToKernels(parseProgramText(`
 input X: f32[3, 5]
 S: f32[3, 5] = [i:3, j:5] X[i, j] * 2
 E: f32[3, 5] = [i:3, j:5] S[i, j] + 1
-T: f32[3, 5] = [i:3, j:5] E[i, j] * E[i, j]
-output O: f32[3] = [i:3] sum(j:5) T[i, j]
+T: f32[3, 5] = [i:3, j:5] E[j, i] * E[i, j]
+U: f32[5, 3] = [i:5, j:3] T[j, i] * 2
+output O: f32[3] = [i:3] sum(j:5) U[j, i]
 `));
-    const { offsets, bytes } = layoutArena(kp);
+    const layout = layoutArena(kp);
+    const { offsets, bytes } = layout;
     for (const off of offsets.values()) expect(off % 16).toBe(0);
     expect(bytes % 16).toBe(0);
-    expect(offsets.get("T")).toBe(offsets.get("S"));
-    expect(offsets.get("E")).not.toBe(offsets.get("S"));
+    // E reads S only at the element it writes: in place. T reads E transposed: not in place, and U reuses S's (= E's) space.
+    expect(layout.inPlace).toEqual([{ kernel: 1, target: "E", over: "S" }]);
+    expect(offsets.get("E")).toBe(offsets.get("S"));
+    expect(offsets.get("T")).not.toBe(offsets.get("E"));
+    expect(offsets.get("U")).toBe(offsets.get("S"));
     expect(overlaps(kp, offsets, "X", "O")).toBe(false);
+    expect(bytes).toBeLessThan(layout.unplannedBytes);
   });
 
-  it("never overlaps a kernel's target with anything it reads or anything still live (random programs)", () => {
+  it("never overlaps a kernel's target with anything it reads (but an in-place operand) or anything still live (random programs)", () => {
     fc.assert(
       fc.property(arbProgram(), (program) => {
         const kp = lowerToKernels(inlineCalls.run(program));
-        const { offsets } = layoutArena(kp, () => 64);
+        const layout = layoutArena(kp, () => 64);
+        const { offsets } = layout;
+        const inPlace = new Set(layout.inPlace.map((u) => `${u.target} ${u.over}`));
         const lastRead = new Map<string, number>();
         kp.kernels.forEach((k, n) => k.reads.forEach((r) => lastRead.set(r, n)));
-        const kept = new Set(kp.buffers.filter((b) => b.role !== "temp").map((b) => b.name));
+        const kept = new Set(kp.buffers.filter((b) => b.role === "input" || b.role === "weight").map((b) => b.name));
+        const outputs = new Set(kp.outputs);
         kp.kernels.forEach((k, n) => {
           for (const b of kp.buffers) {
-            if (b.name === k.target) continue;
+            if (b.name === k.target || inPlace.has(`${k.target} ${b.name}`)) continue;
             const written = kp.kernels.findIndex((x) => x.target === b.name);
-            const live = kept.has(b.name) || (written < n && (lastRead.get(b.name) ?? -1) >= n) || k.reads.includes(b.name);
+            const live = kept.has(b.name) || (written < n && (outputs.has(b.name) || (lastRead.get(b.name) ?? -1) >= n)) || k.reads.includes(b.name);
             if (live) expect(overlaps(kp, offsets, k.target, b.name), `${k.target} vs ${b.name}`).toBe(false);
+          }
+          const scratch = layout.scratch.get(n)!;
+          for (const b of kp.buffers) {
+            const live = kept.has(b.name) || b.name === k.target || k.reads.includes(b.name);
+            const lo = offsets.get(b.name)!;
+            const size = b.size * BYTES[b.dtype];
+            if (live) expect(lo < scratch + 64 && scratch < lo + size, `scratch ${n} vs ${b.name}`).toBe(false);
           }
         });
         const fixed = [...kept];

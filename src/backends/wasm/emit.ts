@@ -25,7 +25,7 @@
  * can run them one by one, the split ones on all threads.
  */
 import { CompileError } from "../../diagnostics/diagnostic.js";
-import type { KernelProgram } from "../kernel/types.js";
+import type { Contraction, KernelProgram } from "../kernel/types.js";
 import type { Binaryen, Ref } from "./binaryen.js";
 import { contractionScratchBytes, contractionUnits, emitSimdContraction } from "./emit-contraction.js";
 import { MATH_IMPORTS } from "./emit-expr.js";
@@ -125,18 +125,47 @@ export function emitWasm(binaryen: Binaryen, kp: KernelProgram, options: EmitWas
   return pauseTierUp(() => emitModule(binaryen, kp, options));
 }
 
-function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOptions): WasmArtifact {
+/** How a module runs its kernels: which run on the SIMD micro-kernel, which are split across threads, and the arena. */
+interface ModulePlan {
+  readonly simd: readonly (Contraction | null)[];
+  readonly plans: ReadonlyMap<number, "panels" | LoopSplitPlan>;
+  readonly split: ReadonlySet<number>;
+  readonly threads: number;
+  readonly layout: ArenaLayout;
+}
+
+function planModule(kp: KernelProgram, options: EmitWasmOptions): ModulePlan {
   const dtypes = new Map(kp.buffers.map((b) => [b.name, b.dtype]));
   // The matrix product of each kernel that runs on the SIMD micro-kernel, plain or under an elementwise epilogue.
-  const simd = kp.kernels.map((k) => simdProductOf(k, (b) => dtypes.get(b) ?? ""));
+  const simd = kp.kernels.map((k) => simdProductOf(k, (b) => dtypes.get(b) ?? "") ?? null);
   const plans = (options.threads ?? 1) > 1
     ? splitKernels(kp, { threads: options.threads!, minFlops: options.parallelMinFlops ?? PARALLEL_MIN_FLOPS, inlineExp: options.inlineExp })
     : new Map<number, "panels" | LoopSplitPlan>();
   const split = new Set([...plans].filter(([, p]) => p === "panels").map(([n]) => n));
-  const loopPlan = (n: number): LoopSplitPlan | undefined => { const p = plans.get(n); return p === "panels" ? undefined : p; };
   const threads = plans.size > 0 ? options.threads! : 1;
   const panelBytes = (n: number): number => { const c = simd[n]; return c ? contractionScratchBytes(c) : 0; };
   const layout = layoutArena(kp, (n) => panelBytes(n) * (split.has(n) ? threads : 1));
+  return { simd, plans, split, threads, layout };
+}
+
+/**
+ * The arena {@link emitWasm} lays out for a kernel program with these
+ * options (the memory plan, scratch panels included), without building the
+ * module.
+ *
+ * @example
+ * ```ts
+ * wasmArenaPlan(lowerToKernels(program)).bytes; // the module's planned peak
+ * ```
+ */
+export function wasmArenaPlan(kp: KernelProgram, options: EmitWasmOptions = {}): ArenaLayout {
+  return planModule(kp, options).layout;
+}
+
+function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOptions): WasmArtifact {
+  const dtypes = new Map(kp.buffers.map((b) => [b.name, b.dtype]));
+  const { simd, plans, split, threads, layout } = planModule(kp, options);
+  const loopPlan = (n: number): LoopSplitPlan | undefined => { const p = plans.get(n); return p === "panels" ? undefined : p; };
   if (layout.bytes > MAX_WASM32_BYTES) {
     const gib = (layout.bytes / 2 ** 30).toFixed(2);
     throw new CompileError([{

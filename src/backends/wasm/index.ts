@@ -8,14 +8,15 @@ import type { Backend } from "../backend.js";
 import { lowerToKernels } from "../kernel/lower.js";
 import { type Binaryen, loadBinaryen } from "./binaryen.js";
 import { ModuleCache, moduleCacheKey } from "./cache.js";
-import { emitWasm, type WasmArtifact } from "./emit.js";
+import { emitWasm, type EmitWasmOptions, wasmArenaPlan, type WasmArtifact } from "./emit.js";
+import type { KernelProgram } from "../kernel/types.js";
 import { loadWasm, START_AT_ONCE_FLOPS } from "./load.js";
 import { splitFlops } from "./parallel.js";
 import { hostRunsRelaxedSimd } from "./relaxed-simd.js";
 import { defaultThreads, loadThreadHost, type ThreadHost } from "./threads.js";
 
 export { binaryenLoaded, loadBinaryen } from "./binaryen.js";
-export { emitWasm, type ParallelKernel, type WasmArtifact } from "./emit.js";
+export { emitWasm, type ParallelKernel, wasmArenaPlan, type WasmArtifact } from "./emit.js";
 export { contractionFlops, PARALLEL_MIN_FLOPS, parallelKernels, splitFlops } from "./parallel.js";
 export {
   defaultThreads, loadThreadHost, MAX_DEFAULT_THREADS, type ThreadHost, webThreadHost, type WebThreadHostOptions, type WebWorkerConstructor,
@@ -113,14 +114,22 @@ function makeWasmBackend(binaryen: Binaryen, host: ThreadHost | null, options: W
     name: "wasm",
     compile(program: Program) {
       const kernels = lowerToKernels(program);
-      const minFlops = options.parallelMinFlops;
-      // Programs with nothing to split get the single-threaded module (and share its cache entry),
-      // as do programs run once whose first run would not start the workers. (Every split kernel does some work.)
-      const splitWork = threads > 1 ? splitFlops(kernels, { threads, minFlops }) : 0;
-      const split = splitWork > 0 && (!options.runOnce || splitWork >= START_AT_ONCE_FLOPS);
-      const emitOptions = { optimize: true, relaxedSimd: hostRunsRelaxedSimd(), ...(split ? { threads, parallelMinFlops: minFlops } : {}) };
+      const emitOptions = emitOptionsFor(kernels);
       const art = emitted.getOrCreate(moduleCacheKey(kernels, emitOptions), () => emitWasm(binaryen, kernels, emitOptions));
       return { code: art.text, executable: loadWasm(art, kernels, host) };
     },
+    memoryPlan(program: Program) {
+      const kernels = lowerToKernels(program);
+      return wasmArenaPlan(kernels, emitOptionsFor(kernels));
+    },
   };
+
+  function emitOptionsFor(kernels: KernelProgram): EmitWasmOptions {
+    const minFlops = options.parallelMinFlops;
+    // Programs with nothing to split get the single-threaded module (and share its cache entry),
+    // as do programs run once whose first run would not start the workers. (Every split kernel does some work.)
+    const splitWork = threads > 1 ? splitFlops(kernels, { threads, minFlops }) : 0;
+    const split = splitWork > 0 && (!options.runOnce || splitWork >= START_AT_ONCE_FLOPS);
+    return { optimize: true, relaxedSimd: hostRunsRelaxedSimd(), ...(split ? { threads, parallelMinFlops: minFlops } : {}) };
+  }
 }

@@ -22,7 +22,7 @@
  * also stopped when the executable is collected.
  */
 import { CompileError, InternalCompilerError } from "../../diagnostics/diagnostic.js";
-import { checkInputs, type Executable, inputSpec, type RunOptions } from "../../runtime/executable.js";
+import { ARENA_MARKER, arenaHighWater, checkInputs, type Executable, inputSpec, type RunOptions } from "../../runtime/executable.js";
 import { Tensor, arrayTypeOf } from "../../runtime/tensor.js";
 import type { KernelProgram } from "../kernel/types.js";
 import type { WasmArtifact } from "./emit.js";
@@ -164,12 +164,24 @@ export function loadWasm(
     }
     return out;
   };
+  let measured: number | null = null;
+  /** The memory above the inputs and weights, filled with the marker before a measured run (see RunOptions.measureMemory). */
+  const markFree = (options: RunOptions): Uint8Array | null => {
+    if (!options.measureMemory) return null;
+    const base = art.layout.persistentBytes;
+    return new Uint8Array(memory.buffer, base, memory.buffer.byteLength - base).fill(ARENA_MARKER);
+  };
+  const measure = (free: Uint8Array | null): void => {
+    if (free) measured = arenaHighWater(free, art.layout.persistentBytes);
+  };
   const executable: Executable = {
     run(inputs: Record<string, Tensor> = {}, options: RunOptions = {}): Record<string, Tensor> {
       prepare(inputs);
+      const free = markFree(options);
       try {
         if (threaded) threaded.run();
         else run();
+        measure(free);
         return results(options);
       } finally {
         restoreInputs();
@@ -177,9 +189,11 @@ export function loadWasm(
     },
     async runAsync(inputs: Record<string, Tensor> = {}, options: RunOptions = {}): Promise<Record<string, Tensor>> {
       prepare(inputs);
+      const free = markFree(options);
       if (!threaded) {
         try {
           run();
+          measure(free);
           return results(options);
         } finally {
           restoreInputs();
@@ -198,8 +212,10 @@ export function loadWasm(
           threaded.dispose();
         }
       }
+      measure(free);
       return results(options);
     },
+    measuredPeakBytes: () => measured,
     inputBuffer(name: string): Tensor {
       const spec = inputSpec(specs, name);
       handedOut.add(spec.name);

@@ -33,6 +33,13 @@ export const COMPILE_OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
+/** The `--memory-budget` option of run, compile and explain. */
+export const MEMORY_BUDGET_OPTION = { "memory-budget": { type: "string" } } as const;
+
+/** Help line of `--memory-budget`. */
+export const MEMORY_BUDGET_HELP = `  --memory-budget B     the most memory the program may take (64KiB, 10MiB, or bytes): intermediates
+                        are computed again rather than held when the planned peak is larger`;
+
 /** Prints diagnostics (errors and warnings) to stderr. */
 export function reportDiagnostics(term: Terminal, diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string>): void {
   if (diagnostics.length === 0) return;
@@ -76,7 +83,7 @@ export async function compileFile(
   file: string,
   values: Record<string, unknown>,
   command: string,
-  extra: { backend: BackendName; randomData: boolean; seed: number; threads?: number; runOnce?: boolean },
+  extra: { backend: BackendName; randomData: boolean; seed: number; threads?: number; runOnce?: boolean; memoryBudget?: number },
 ): Promise<{ result: CompiledProgram; source: string }> {
   const source = readText(file);
   const sizes = parseSizeOptions(values["size"] as string[] | undefined, command);
@@ -87,7 +94,8 @@ export async function compileFile(
     if (checked.program) weights = randomWeights(checked.program, weights, extra.seed);
   }
   const verifyOutputs = Boolean(values["verify"]);
-  const result = await compileAsync(source, { file, sizes, weights, optimize, backend: extra.backend, verifyOutputs, verifySeed: extra.seed, threads: extra.threads, runOnce: extra.runOnce });
+  const result = await compileAsync(source, { file, sizes, weights, optimize, backend: extra.backend, verifyOutputs, verifySeed: extra.seed, threads: extra.threads, runOnce: extra.runOnce,
+    ...(extra.memoryBudget === undefined ? {} : { memoryBudget: extra.memoryBudget }) });
   return { result, source };
 }
 

@@ -9,10 +9,12 @@ import { emitJsModule } from "../../backends/js/module.js";
 import { emitWgslModule } from "../../backends/wgsl/module.js";
 import type { Program } from "../../ir/types.js";
 import { printProgram } from "../../ir/print.js";
-import { parseCommandArgs, UsageError } from "../args.js";
+import { parseCommandArgs, parseMemoryBudget, UsageError } from "../args.js";
+import { loadBackend } from "../../backends/index.js";
+import { loadMilpSolver } from "../../passes/rematerialize.js";
 import { writeFilesAtomic } from "../io.js";
 import {
-  COMPILE_OPTIONS, EXIT, compileFile, reportDiagnostics, reportVerification, sourceFileArg, type Terminal,
+  COMPILE_OPTIONS, EXIT, MEMORY_BUDGET_HELP, MEMORY_BUDGET_OPTION, compileFile, reportDiagnostics, reportVerification, sourceFileArg, type Terminal,
 } from "./common.js";
 
 /** Help text of `tns compile`. */
@@ -44,6 +46,7 @@ Options:
   --size NAME=N       override a size default (repeatable)
   --weights FILE      weight data from a .npz file, embedded in the module
   -O0, --no-optimize  skip the optimizing passes
+${MEMORY_BUDGET_HELP.replace(/^ {2}--memory-budget B {5}/, "  --memory-budget B   ").replace(/\n {24}/g, "\n                      ")}
   --verify            check the optimized program against the unoptimized one, and the
                       js backend against the reference interpreter, on random data
   -h, --help          show this help`;
@@ -55,6 +58,7 @@ export async function compileCommand(argv: string[], term: Terminal): Promise<nu
     target: { type: "string" },
     "out-dir": { type: "string", short: "o" },
     emit: { type: "string" },
+    ...MEMORY_BUDGET_OPTION,
   });
   if (values["help"]) {
     term.out(COMPILE_HELP);
@@ -69,7 +73,11 @@ export async function compileCommand(argv: string[], term: Terminal): Promise<nu
   }
   const outDir = values["out-dir"] as string | undefined;
   if (!outDir) throw new UsageError("missing -o DIR (the output folder)", "compile");
-  const { result } = await compileFile(file, values, "compile", { backend: "js", randomData: false, seed: 1 });
+  const memoryBudget = parseMemoryBudget(values["memory-budget"] as string | undefined, "compile");
+  // Under a budget, the memory is planned for the target (a standalone wasm module runs on one thread).
+  const backend = memoryBudget !== undefined && target === "wasm" ? "wasm" : "js";
+  if (memoryBudget !== undefined) await Promise.all([loadBackend(backend), loadMilpSolver()]);
+  const { result } = await compileFile(file, values, "compile", { backend, randomData: false, seed: 1, memoryBudget, threads: backend === "wasm" ? 1 : undefined });
   reportDiagnostics(term, result.diagnostics, result.sources);
   if (!result.ok || !result.ir) return EXIT.diagnostics;
   reportVerification(term, result);

@@ -21,7 +21,12 @@ import { defaultPipeline, loweringPipeline, runPasses } from "../../passes/index
 import { printPathInfo, type PathInfo } from "../../passes/contraction-path/path-info.js";
 import { programCost, type IntermediateSize, type ProgramCost } from "../../passes/cost.js";
 import type { Derivation } from "../../passes/manager.js";
-import { parseCommandArgs, parseSizeOptions, UsageError } from "../args.js";
+import { parseCommandArgs, parseMemoryBudget, parseSizeOptions, UsageError } from "../args.js";
+import { CompileError, type Diagnostic } from "../../diagnostics/diagnostic.js";
+import { lowerToKernels } from "../../backends/kernel/lower.js";
+import { planMemory } from "../../backends/kernel/memory-plan.js";
+import type { Pass } from "../../passes/pass.js";
+import { loadMilpSolver, type MemoryReport, rematerializePass } from "../../passes/rematerialize.js";
 import { readText, readTensorArchive } from "../io.js";
 import { EXIT, reportDiagnostics, sourceFileArg, type Terminal } from "./common.js";
 import { emitWgsl } from "../../backends/wgsl/emit.js";
@@ -43,6 +48,8 @@ Options:
   -O0, --no-optimize  run only function inlining and gradient expansion
   --ir MODE           diff (default): changed IR lines; full: the whole IR
                       after each changed pass; none
+  --memory-budget B   fit the program into B bytes (64KiB, 10MiB, ...): intermediates are
+                      computed again rather than held; the memory section says which
   --backend wgsl      also show the WebGPU kernels: each dispatch's kind, workgroup
                       size, grid of workgroups and bindings (planned for WebGPU's
                       compatibility limits; no GPU needed)
@@ -99,6 +106,8 @@ export interface ExplainReport {
   readonly costAfter: ProgramCost;
   /** FLOPs before / after (null when after is 0 and before is not). */
   readonly speedup: number | null;
+  /** The memory plan (the js backend's arena: no scratch space) and what rematerialization did. */
+  readonly memory: MemoryReport;
 }
 
 /**
@@ -111,10 +120,34 @@ export interface ExplainReport {
  * report.speedup;                        // 48
  * ```
  */
-export function explainProgram(program: Program, options: { optimize?: boolean } = {}): ExplainReport {
+export function explainProgram(program: Program, options: { optimize?: boolean; memoryBudget?: number } = {}): ExplainReport {
+  const result = explainWithin(program, options);
+  if (!result.ok) throw new CompileError([result.diagnostic]);
+  return result.report;
+}
+
+/**
+ * {@link explainProgram}, or the diagnostic (TNS0701) when `memoryBudget`
+ * is below the smallest peak found.
+ */
+export function explainWithin(
+  program: Program, options: { optimize?: boolean; memoryBudget?: number } = {},
+): { ok: true; report: ExplainReport } | { ok: false; diagnostic: Diagnostic } {
   const optimize = options.optimize ?? true;
-  const passes = optimize ? defaultPipeline() : loweringPipeline();
-  const { log } = runPasses(program, passes, { keepIr: true, cost: true });
+  const passes: Pass[] = optimize ? defaultPipeline() : loweringPipeline();
+  let remat: ReturnType<typeof rematerializePass> | null = null;
+  if (options.memoryBudget !== undefined) {
+    remat = rematerializePass({ budgetBytes: options.memoryBudget });
+    passes.push(remat);
+  }
+  const { log, program: optimized } = runPasses(program, passes, { keepIr: true, cost: true });
+  const last = remat?.lastResult() ?? null;
+  if (last && !last.ok) return { ok: false, diagnostic: last.diagnostic };
+  const plan = planMemory(lowerToKernels(optimized));
+  const memory: MemoryReport = last?.ok ? last.report : {
+    peakBytes: plan.bytes, budgetBytes: null, unplannedPeakBytes: plan.unplannedBytes, plannedPeakBeforeBytes: plan.bytes,
+    recomputedFlops: 0, solver: { name: "none", status: "no-budget", ms: 0 }, recomputed: [],
+  };
   const costBefore = programCost(program);
   let before = costBefore;
   let irBefore = printProgram(program);
@@ -136,7 +169,7 @@ export function explainProgram(program: Program, options: { optimize?: boolean }
   }
   const costAfter = before;
   const speedup = costAfter.flops > 0 ? costBefore.flops / costAfter.flops : costBefore.flops === 0 ? 1 : null;
-  return { sizes: program.sizes, optimize, passes: explained, contractions, costBefore, costAfter, speedup };
+  return { ok: true, report: { sizes: program.sizes, optimize, passes: explained, contractions, costBefore, costAfter, speedup, memory } };
 }
 
 function summarizeCost(c: ProgramCost): CostSummary {
@@ -212,6 +245,34 @@ export function printExplainReport(report: ExplainReport, ir: IrMode): string[] 
   const after = summarizeCost(report.costAfter);
   const ratio = report.speedup === null ? "no FLOPs left" : `${report.speedup.toFixed(2)}x fewer FLOPs`;
   lines.push("", `summary (${ratio}):`, ...compareLines(before, after).map((l) => `    ${l}`));
+  lines.push("", ...memoryLines(report.memory));
+  return lines;
+}
+
+/**
+ * The memory section of the report.
+ *
+ * @example
+ * ```ts
+ * memoryLines(report.memory); // ["memory:", "    planned peak          112.0 KiB (budget 120.0 KiB)", ...]
+ * ```
+ */
+export function memoryLines(m: MemoryReport): string[] {
+  const budget = m.budgetBytes === null ? "no budget" : `budget ${bytes(m.budgetBytes)}`;
+  const gap = m.solver.gap === undefined ? "" : `, gap ${(m.solver.gap * 100).toFixed(1)}%`;
+  const lines = [
+    "memory:",
+    `    planned peak          ${bytes(m.peakBytes)} (${budget})`,
+    `    before planning       ${bytes(m.unplannedPeakBytes)} (every buffer its own space)`,
+  ];
+  if (m.budgetBytes !== null) {
+    lines.push(
+      `    before remat          ${bytes(m.plannedPeakBeforeBytes)}`,
+      `    recomputed FLOPs      ${count(m.recomputedFlops)}`,
+      `    solver                ${m.solver.name} ${m.solver.status} in ${m.solver.ms.toFixed(1)} ms${gap}`,
+    );
+  }
+  for (const r of m.recomputed) lines.push(`    recompute ${r.tensor} as ${r.copy} before ${r.before.join(", ")}`);
   return lines;
 }
 
@@ -302,7 +363,7 @@ export function printWgslDispatches(dispatches: readonly ExplainedDispatch[]): s
 }
 
 /** Runs `tns explain`. */
-export function explainCommand(argv: string[], term: Terminal): number {
+export async function explainCommand(argv: string[], term: Terminal): Promise<number> {
   const { values, positionals } = parseCommandArgs("explain", argv, {
     size: { type: "string", multiple: true },
     weights: { type: "string" },
@@ -312,6 +373,7 @@ export function explainCommand(argv: string[], term: Terminal): number {
     json: { type: "boolean" },
     backend: { type: "string" },
     help: { type: "boolean", short: "h" },
+    "memory-budget": { type: "string" },
   });
   if (values["help"]) {
     term.out(EXPLAIN_HELP);
@@ -323,12 +385,19 @@ export function explainCommand(argv: string[], term: Terminal): number {
   const backend = values["backend"] as string | undefined;
   if (backend !== undefined && backend !== "wgsl") throw new UsageError(`--backend: explain shows the kernels of wgsl only, got '${backend}'`, "explain");
   const sizes = parseSizeOptions(values["size"] as string[] | undefined, "explain");
+  const memoryBudget = parseMemoryBudget(values["memory-budget"] as string | undefined, "explain");
+  if (memoryBudget !== undefined) await loadMilpSolver();
   const weights = values["weights"] ? readTensorArchive(values["weights"] as string) : {};
   const { program, diagnostics, sources } = check(readText(file), { file, sizes, weights });
   reportDiagnostics(term, diagnostics, sources);
   if (!program) return EXIT.diagnostics;
   const optimize = !(values["O0"] || values["no-optimize"]);
-  const report = explainProgram(program, { optimize });
+  const explained = explainWithin(program, { optimize, ...(memoryBudget === undefined ? {} : { memoryBudget }) });
+  if (!explained.ok) {
+    reportDiagnostics(term, [explained.diagnostic], sources);
+    return EXIT.diagnostics;
+  }
+  const report = explained.report;
   const wgsl = backend === "wgsl" ? explainWgsl(runPasses(program, optimize ? defaultPipeline() : loweringPipeline()).program) : null;
   if (values["json"]) term.out(JSON.stringify({ file, ...(reportJson(report, ir) as object), ...(wgsl ? { wgsl: { dispatches: wgsl } } : {}) }, null, 2));
   else term.out([...printExplainReport(report, ir), ...(wgsl ? printWgslDispatches(wgsl) : [])].join("\n"));

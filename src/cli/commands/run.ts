@@ -7,10 +7,12 @@ import { performance } from "node:perf_hooks";
 import { loadBackend } from "../../backends/index.js";
 import { randomTensor } from "../../runtime/random.js";
 import type { Tensor } from "../../runtime/tensor.js";
-import { parseCommandArgs, parseIntOption, parseNamedPaths, parseThreadsOption, UsageError } from "../args.js";
+import { loadMilpSolver } from "../../passes/rematerialize.js";
+import type { CompiledProgram } from "../../compiler.js";
+import { formatBytes, parseCommandArgs, parseIntOption, parseMemoryBudget, parseNamedPaths, parseThreadsOption, UsageError } from "../args.js";
 import { readTensorArchive, readTensorFile, summarize, writeOutputs, DataFileError } from "../io.js";
 import {
-  COMPILE_OPTIONS, EXIT, backendOption, compileFile, reportDiagnostics, reportVerification, sourceFileArg, type Terminal,
+  COMPILE_OPTIONS, EXIT, MEMORY_BUDGET_HELP, MEMORY_BUDGET_OPTION, backendOption, compileFile, reportDiagnostics, reportVerification, sourceFileArg, type Terminal,
 } from "./common.js";
 
 /** Help text of `tns run`. */
@@ -34,6 +36,7 @@ Options:
                         default: the available cores, at most 4). One run uses them only
                         for products of 2^32 operations and more: below that, starting
                         the workers costs more than they save
+${MEMORY_BUDGET_HELP}; prints the peak the run measured
   --verify              check the optimized program against the unoptimized one, and the
                         backend against the reference interpreter, on random data (--seed)
   -h, --help            show this help`;
@@ -49,6 +52,7 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
     seed: { type: "string" },
     output: { type: "string", short: "o" },
     threads: { type: "string" },
+    ...MEMORY_BUDGET_OPTION,
   });
   if (values["help"]) {
     term.out(RUN_HELP);
@@ -61,12 +65,14 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
   const inputPaths = parseNamedPaths(values["input"] as string[] | undefined, "--input", "run");
   const output = values["output"] as string | undefined;
   const threads = parseThreadsOption(values["threads"] as string | undefined, backend, "run");
+  const memoryBudget = parseMemoryBudget(values["memory-budget"] as string | undefined, "run");
   if (output && !/\.(npy|npz)$/i.test(output)) throw new UsageError(`-o expects a .npy or .npz file name, got '${output}'`, "run");
 
   const t0 = performance.now();
   await loadBackend(backend);
+  if (memoryBudget !== undefined) await loadMilpSolver();
   // One run: no threaded module unless that run would start the workers (wasm/index.ts, runOnce).
-  const { result } = await compileFile(file, values, "run", { backend, randomData, seed, threads, runOnce: true });
+  const { result } = await compileFile(file, values, "run", { backend, randomData, seed, threads, runOnce: true, memoryBudget });
   const t1 = performance.now();
   reportDiagnostics(term, result.diagnostics, result.sources);
   if (!result.ok) return EXIT.diagnostics;
@@ -86,15 +92,27 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
     });
   }
   const t2 = performance.now();
+  const runOptions = { measureMemory: memoryBudget !== undefined };
   // GPU work is asynchronous; on the other backends runAsync runs synchronously and resolves.
-  const outputs = backend === "wgsl" ? await result.runAsync(inputs) : result.run(inputs);
+  const outputs = backend === "wgsl" ? await result.runAsync(inputs, runOptions) : result.run(inputs, runOptions);
   const t3 = performance.now();
   const gpu = result.lastRunGpuNanoseconds();
   result.dispose();
   for (const info of result.outputs) term.out(summarize(info.name, outputs[info.name]!));
   if (output) writeOutputs(output, outputs, "run");
+  if (memoryBudget !== undefined) term.out(memoryLine(result, memoryBudget));
   const compiled = result.verification ? "compiled and verified" : "compiled";
   const kernels = gpu === null ? "" : ` (kernels ${(gpu / 1e6).toFixed(3)} ms on the GPU)`;
   term.out(`${compiled} in ${(t1 - t0).toFixed(1)} ms (${backend}), ran in ${(t3 - t2).toFixed(1)} ms${kernels}`);
   return EXIT.ok;
+}
+
+/** `memory: peak 112.0 KiB measured (planned 112.0 KiB, budget 120.0 KiB; 1 tensor recomputed, 786,432 FLOPs)`. */
+function memoryLine(result: CompiledProgram, budget: number): string {
+  const measured = result.measuredPeakBytes();
+  const m = result.memory!;
+  const what = measured === null ? "not measured on this backend" : `${formatBytes(measured)} measured`;
+  const copies = m.recomputed.length;
+  return `memory: peak ${what} (planned ${formatBytes(m.peakBytes)}, budget ${formatBytes(budget)}; ` +
+    `${copies} recomputation${copies === 1 ? "" : "s"}, ${m.recomputedFlops.toLocaleString("en-US")} FLOPs; solver ${m.solver.name} ${m.solver.status})`;
 }

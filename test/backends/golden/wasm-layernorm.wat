@@ -117,7 +117,7 @@
     )
    )
   )
-  (f32.store offset=416
+  (f32.store offset=208
    (i32.mul
     (local.get $0)
     (i32.const 4)
@@ -166,7 +166,7 @@
    (i32.const 0)
   )
   (loop $L0
-   (f32.store offset=432
+   (f32.store offset=224
     (i32.mul
      (local.get $1)
      (i32.const 4)
@@ -174,7 +174,7 @@
     (f32.demote_f64
      (f64.add
       (f64.promote_f32
-       (f32.load offset=432
+       (f32.load offset=224
         (i32.mul
          (local.get $1)
          (i32.const 4)
@@ -196,7 +196,7 @@
           )
          )
          (f64.promote_f32
-          (f32.load offset=416
+          (f32.load offset=208
            (i32.mul
             (local.get $1)
             (i32.const 4)
@@ -217,7 +217,7 @@
           )
          )
          (f64.promote_f32
-          (f32.load offset=416
+          (f32.load offset=208
            (i32.mul
             (local.get $1)
             (i32.const 4)
@@ -248,7 +248,7 @@
  (func $k1_Var
   (local $0 i32)
   (memory.fill
-   (i32.const 432)
+   (i32.const 224)
    (i32.const 0)
    (i32.const 12)
   )
@@ -288,7 +288,7 @@
   )
   (local.set $1
    (f64.promote_f32
-    (f32.load offset=416
+    (f32.load offset=208
      (i32.mul
       (local.get $0)
       (i32.const 4)
@@ -302,7 +302,7 @@
     (f64.sqrt
      (f64.add
       (f64.promote_f32
-       (f32.load offset=432
+       (f32.load offset=224
         (i32.mul
          (local.get $0)
          (i32.const 4)
@@ -332,7 +332,7 @@
    (i32.const 0)
   )
   (loop $L0
-   (v128.store offset=208 align=4
+   (v128.store offset=240 align=4
     (i32.add
      (local.get $4)
      (i32.mul
@@ -373,7 +373,7 @@
    (i32.const 16)
   )
   (loop $L1
-   (f32.store offset=208
+   (f32.store offset=240
     (i32.add
      (local.get $4)
      (i32.mul

@@ -23,7 +23,7 @@
    )
   )
   (local.set $6
-   (i32.const 624)
+   (i32.const 560)
   )
   (loop $L0
    (v128.store align=4
@@ -47,7 +47,7 @@
    (br_if $L0
     (i32.ne
      (local.get $6)
-     (i32.const 896)
+     (i32.const 832)
     )
    )
   )
@@ -68,7 +68,7 @@
     )
    )
    (local.set $11
-    (i32.const 624)
+    (i32.const 560)
    )
    (loop $L1
     (local.set $8
@@ -105,7 +105,7 @@
     (br_if $L1
      (i32.ne
       (local.get $11)
-      (i32.const 896)
+      (i32.const 832)
      )
     )
    )
@@ -265,7 +265,7 @@
   (local $2 i32)
   (local $3 i32)
   (local.set $0
-   (i32.const 560)
+   (i32.const 832)
   )
   (local.set $1
    (i32.const 0)

@@ -1,0 +1,200 @@
+/**
+ * Rematerialization as a mixed-integer program, in the spirit of Checkmate
+ * (Jain et al., MLSys 2020) with Moccasin's retention intervals (Bartan et
+ * al., ICML 2023): the stages are the program's defs in order, and for each
+ * def v and stage t inside v's window
+ *
+ *     r[v,t] ∈ {0, 1}   v is computed at stage t
+ *     l[v,t] ∈ [0, 1]   a version of v is held at stage t
+ *
+ * subject to
+ *
+ *     l[v,pos(v)] ≤ r[v,pos(v)]                 nothing is held before it is computed
+ *     l[v,t] ≤ l[v,t-1] + r[v,t]                a version is held from its computation on
+ *     r[v,t] ≤ l[v,t]                           what is computed is held
+ *     r[c,t] ≤ l[v,t]      for each reader c    an operand is held where it is read
+ *     l[o,last] = 1        for each output o    outputs are held at the end
+ *     Σ_v bytes(v)·l[v,t] + scratch(u)·r[u,t] ≤ budget − inputs − weights     at every stage t, for every u
+ *
+ * minimizing Σ cost(v)·r[v,t]. The holding intervals of a def are its
+ * retention intervals: each starts with an r and runs while l stays 1, so a
+ * def may be held, dropped and computed again as often as pays. Only r is
+ * integral: for fixed r the least l that satisfies the rows is 0/1, and
+ * smaller l only frees memory, so the relaxation of l loses nothing.
+ *
+ * Windows keep the model small: v can be computed from its own stage up to
+ * the last stage any reader can run at (an output: up to its first reader,
+ * as computing it later gains nothing); it is held up to the same stage (an
+ * output: to the end). The variables are O(n·w) for windows of w stages;
+ * on a forward and backward chain w grows with n, the O(n²) of Checkmate,
+ * while on programs whose values are used close to where they are made it
+ * stays O(n), as in Moccasin.
+ *
+ * `minPeak` asks instead for the least memory any schedule needs (the
+ * budget becomes a variable to minimize), to tell a user how far a budget
+ * is out of reach.
+ */
+import { type RematGraph, type Schedule, scheduleMemory } from "./schedule.js";
+
+/** The windows of each def: stages it may be computed at, and held at. */
+export interface Windows {
+  /** Last stage it may be computed at. */
+  readonly computeUntil: readonly number[];
+  /** Last stage it may be held at. */
+  readonly holdUntil: readonly number[];
+}
+
+/**
+ * The windows of a graph's defs (see the module comment).
+ *
+ * @example
+ * ```ts
+ * rematWindows(graph).holdUntil[0]; // the last stage the first def can be needed at
+ * ```
+ */
+export function rematWindows(graph: RematGraph): Windows {
+  const n = graph.nodes.length;
+  const computeUntil = new Array<number>(n).fill(0);
+  const holdUntil = new Array<number>(n).fill(0);
+  for (let v = n - 1; v >= 0; v--) {
+    const node = graph.nodes[v]!;
+    const readersUntil = node.succs.reduce((a, c) => Math.max(a, computeUntil[c]!), node.pos);
+    if (node.output) {
+      computeUntil[v] = node.succs.length > 0 ? Math.min(...node.succs) : n - 1;
+      holdUntil[v] = n - 1;
+    } else {
+      computeUntil[v] = readersUntil;
+      holdUntil[v] = readersUntil;
+    }
+  }
+  return { computeUntil, holdUntil };
+}
+
+/** A model and how to read a schedule back from its solution. */
+export interface RematModel {
+  readonly lp: string;
+  /** Integer variables. */
+  readonly integers: number;
+  readonly rows: number;
+  /** The bytes one unit of memory in the model stands for. */
+  readonly unit: number;
+  readSchedule(values: ReadonlyMap<string, number>): Schedule;
+  /** A schedule as values of the model's variables, to start the solver from (null when it lies outside the windows). */
+  startFrom(schedule: Schedule): Map<string, number> | null;
+}
+
+const r = (v: number, t: number): string => `r${v}_${t}`;
+const l = (v: number, t: number): string => `l${v}_${t}`;
+
+/**
+ * The model for a graph: least recomputation within `budgetBytes`, or with
+ * `minPeak`, the least peak.
+ *
+ * @example
+ * ```ts
+ * const model = rematModel(graph, { budgetBytes: 64 * 1024 });
+ * solveMilp(model.lp, { timeLimitMs: 2000 });
+ * ```
+ */
+export function rematModel(graph: RematGraph, options: { budgetBytes?: number; minPeak?: boolean }): RematModel {
+  const n = graph.nodes.length;
+  const { computeUntil, holdUntil } = rematWindows(graph);
+  // Bytes are multiples of 16; coefficients in units of 16 bytes, or coarser for very large tensors (HiGHS prefers |a| ≤ 1e6).
+  const largest = Math.max(16, ...graph.nodes.map((v) => Math.max(v.bytes, v.scratch)));
+  const unit = Math.max(16, Math.ceil(largest / 1e6 / 16) * 16);
+  const units = (bytes: number): number => Math.ceil(bytes / unit);
+  const rows: string[] = [];
+  const objective: string[] = [];
+  const binaries: string[] = [];
+  const bounds: string[] = [];
+  const memory: string[][] = Array.from({ length: n }, () => []);
+  const scratchRuns: { t: number; term: string }[] = [];
+  let row = 0;
+  const add = (text: string): void => { rows.push(` c${row++}: ${text}`); };
+  for (const v of graph.nodes) {
+    for (let t = v.pos; t <= holdUntil[v.pos]!; t++) {
+      const computable = t <= computeUntil[v.pos]!;
+      if (computable) {
+        binaries.push(r(v.pos, t));
+        objective.push(`${v.cost} ${r(v.pos, t)}`);
+        add(`${r(v.pos, t)} - ${l(v.pos, t)} <= 0`);
+        if (v.scratch > 0) scratchRuns.push({ t, term: `${units(v.scratch)} ${r(v.pos, t)}` });
+      }
+      const from = t === v.pos ? "" : ` - ${l(v.pos, t - 1)}`;
+      add(`${l(v.pos, t)}${from}${computable ? ` - ${r(v.pos, t)}` : ""} <= 0`);
+      bounds.push(v.output && t === n - 1 ? ` ${l(v.pos, t)} = 1` : ` 0 <= ${l(v.pos, t)} <= 1`);
+      memory[t]!.push(`${units(v.bytes)} ${l(v.pos, t)}`);
+    }
+    for (const c of v.succs) {
+      for (let t = c; t <= computeUntil[c]!; t++) add(`${r(c, t)} - ${l(v.pos, t)} <= 0`);
+    }
+    // Recomputation just in time: past its own stage, a def is computed only at a stage where a reader is.
+    for (let t = v.pos + 1; t <= computeUntil[v.pos]!; t++) {
+      const readers = v.succs.filter((c) => c <= t && t <= computeUntil[c]!).map((c) => ` - ${r(c, t)}`);
+      add(`${r(v.pos, t)}${readers.join("")} <= 0`);
+    }
+  }
+  const peak = "peak";
+  const free = options.minPeak ? null : Math.floor((options.budgetBytes! - graph.persistentBytes) / unit);
+  const limit = (terms: string[]): string => (free === null ? `${terms.join(" + ")} - ${peak} <= 0` : `${terms.join(" + ")} <= ${free}`);
+  for (let t = 0; t < n; t++) {
+    if (memory[t]!.length === 0) continue;
+    add(limit(memory[t]!));
+    for (const s of scratchRuns) if (s.t === t) add(limit([...memory[t]!, s.term]));
+  }
+  if (options.minPeak) {
+    objective.length = 0;
+    objective.push(`1 ${peak}`);
+    bounds.push(` ${peak} >= 0`);
+  }
+  const lp = [
+    "Minimize",
+    ` obj: ${objective.length > 0 ? objective.join(" + ") : "0 " + l(0, 0)}`,
+    "Subject To",
+    ...rows,
+    "Bounds",
+    ...bounds,
+    "Binary",
+    ...chunk(binaries),
+    "End",
+    "",
+  ].join("\n");
+  return {
+    lp, integers: binaries.length, rows: row, unit,
+    startFrom: (schedule) => {
+      if (!withinWindows(graph, schedule)) return null;
+      const { live } = scheduleMemory(graph, schedule);
+      const values = new Map<string, number>();
+      for (const v of graph.nodes) {
+        for (let t = v.pos; t <= holdUntil[v.pos]!; t++) {
+          if (t <= computeUntil[v.pos]!) values.set(r(v.pos, t), schedule[v.pos]!.includes(t) ? 1 : 0);
+          values.set(l(v.pos, t), live[v.pos]![t] ? 1 : 0);
+        }
+      }
+      if (options.minPeak) values.set("peak", Math.ceil((scheduleMemory(graph, schedule).peak - graph.persistentBytes) / unit) + 1);
+      return values;
+    },
+    readSchedule: (values) => graph.nodes.map((v) => {
+      const stages: number[] = [];
+      for (let t = v.pos; t <= computeUntil[v.pos]!; t++) if ((values.get(r(v.pos, t)) ?? 0) > 0.5) stages.push(t);
+      return stages;
+    }),
+  };
+}
+
+/** Names, a few per line (LP text lines are best kept short). */
+function chunk(names: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let k = 0; k < names.length; k += 16) out.push(" " + names.slice(k, k + 16).join(" "));
+  return out;
+}
+
+/**
+ * Whether a schedule is one the model allows (every computation inside its
+ * window), so a solution read back can be trusted only after this check and
+ * {@link scheduleMemory}'s.
+ */
+export function withinWindows(graph: RematGraph, schedule: Schedule): boolean {
+  const { computeUntil } = rematWindows(graph);
+  return graph.nodes.every((v) => schedule[v.pos]!.length > 0 && schedule[v.pos]!.every((t) => t >= v.pos && t <= computeUntil[v.pos]!));
+}

@@ -1,0 +1,227 @@
+/**
+ * rematerialize: under a memory budget, chooses which intermediates to keep
+ * and which to compute again, so that the planned peak (the arena of the
+ * memory planner, kernel/memory-plan.ts) fits the budget at the least extra
+ * compute. It solves a mixed-integer program (remat/milp.ts) with HiGHS
+ * (remat/solver.ts) under a time limit, started from the best of a greedy
+ * and of Chen et al.'s checkpointing (remat/heuristic.ts), which it falls
+ * back to when the solver finds nothing in time. A recomputation is a copy
+ * of the def under a fresh name, placed just before the readers it serves
+ * (remat/realize.ts); the copy computes exactly what the def computes, from
+ * the same values, so outputs are bitwise those of the program without a
+ * budget on the same backend. Runs after every other pass (CSE would merge
+ * the copies back).
+ *
+ * Before, with a budget of three tensors of h's size (x an input):
+ *
+ *     h = relu(x · W1)          # held until y reads it
+ *     g = tanh(h · W2)
+ *     z = g · W3
+ *     output y = z + h
+ *
+ * After:
+ *
+ *     h = relu(x · W1)
+ *     g = tanh(h · W2)          # h dies here
+ *     z = g · W3
+ *     h_r1 = relu(x · W1)       # computed again, right before its reader
+ *     output y = z + h_r1
+ *
+ * A budget below the smallest peak it can find is a diagnostic (TNS0701)
+ * that states that peak.
+ */
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import type { Program } from "../ir/types.js";
+import { lowerToKernels } from "../backends/kernel/lower.js";
+import { type MemoryPlan, planMemory } from "../backends/kernel/memory-plan.js";
+import { PROPERTIES, type Pass } from "./pass.js";
+import { bestHeuristic, greedyMinPeak, type HeuristicResult } from "./remat/heuristic.js";
+import { rematModel, withinWindows } from "./remat/milp.js";
+import { realizeSchedule, type Recomputation } from "./remat/realize.js";
+import { baselineSchedule, rematGraph, type RematGraph, type Schedule, scheduleMemory } from "./remat/schedule.js";
+import { MILP_SOLVER_NAME, milpSolverLoaded, solveMilp } from "./remat/solver.js";
+
+export { loadMilpSolver, milpSolverLoaded } from "./remat/solver.js";
+export type { Recomputation } from "./remat/realize.js";
+
+/** Options of {@link rematerialize}. */
+export interface RematerializeOptions {
+  /** The most bytes the arena may take (inputs and weights included). */
+  readonly budgetBytes: number;
+  /** The memory plan of a program on the backend at hand (default: the kernel plan without scratch, as the js backend has it). */
+  readonly plan?: (program: Program) => MemoryPlan;
+  /** Time limit of each solver call (default {@link REMAT_TIME_LIMIT_MS}). */
+  readonly timeLimitMs?: number;
+  /** Use the MILP solver (default true); false plans with the heuristics alone. */
+  readonly useSolver?: boolean;
+}
+
+/** The solver's time limit per call, by default. */
+export const REMAT_TIME_LIMIT_MS = 2000;
+
+/** The least time the heuristics get, whatever the solver's limit. */
+const HEURISTIC_MIN_MS = 1000;
+
+/** Models with more integer variables than this go to the heuristic without trying the solver. */
+export const REMAT_MAX_INTEGERS = 200_000;
+
+/** How the plan was found. */
+export interface SolverReport {
+  /** `highs`, `heuristic` (the fallback) or `none` (nothing to solve). */
+  readonly name: string;
+  /** `optimal`, `time-limit` (the best solution found in time), `not-needed`, or why the heuristic was used. */
+  readonly status: string;
+  /** Time spent planning, in milliseconds. */
+  readonly ms: number;
+  /** The solver's relative gap to its bound, when it stopped at the time limit. */
+  readonly gap?: number;
+}
+
+/** What {@link rematerialize} did: the memory section of `tns explain`. */
+export interface MemoryReport {
+  /** The planned peak of the result (the arena's bytes). */
+  readonly peakBytes: number;
+  readonly budgetBytes: number | null;
+  /** The peak with every buffer in its own space (nothing planned). */
+  readonly unplannedPeakBytes: number;
+  /** The planned peak of the program before rematerialization. */
+  readonly plannedPeakBeforeBytes: number;
+  readonly recomputedFlops: number;
+  readonly solver: SolverReport;
+  readonly recomputed: readonly Recomputation[];
+}
+
+/** The result of {@link rematerialize}: the program and its report, or a diagnostic when the budget cannot be met. */
+export type RematResult =
+  | { readonly ok: true; readonly program: Program; readonly report: MemoryReport }
+  | { readonly ok: false; readonly diagnostic: Diagnostic; readonly smallestBytes: number };
+
+/**
+ * Fits a program without calls into a memory budget.
+ *
+ * @example
+ * ```ts
+ * await loadMilpSolver();
+ * const r = rematerialize(program, { budgetBytes: 64 * 1024 });
+ * if (r.ok) r.report.peakBytes <= 64 * 1024; // true
+ * ```
+ */
+export function rematerialize(program: Program, options: RematerializeOptions): RematResult {
+  const begin = performance.now();
+  const plan = options.plan ?? ((p: Program) => planMemory(lowerToKernels(p)));
+  const budget = options.budgetBytes;
+  const before = plan(program);
+  const report = (p: Program, after: MemoryPlan, solver: SolverReport, recomputed: readonly Recomputation[], flops: number): MemoryReport => ({
+    peakBytes: after.bytes, budgetBytes: budget, unplannedPeakBytes: before.unplannedBytes, plannedPeakBeforeBytes: before.bytes,
+    recomputedFlops: flops, solver, recomputed,
+  });
+  if (before.bytes <= budget) {
+    return { ok: true, program, report: report(program, before, { name: "none", status: "not-needed", ms: performance.now() - begin }, [], 0) };
+  }
+  const graph = rematGraph(program, (k) => before.scratchBytes.get(k) ?? 0);
+  const timeLimitMs = options.timeLimitMs ?? REMAT_TIME_LIMIT_MS;
+  // The model counts whole stages; the arena may need more (placement): tighten and solve again.
+  let target = budget;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const found = planSchedule(graph, target, timeLimitMs, options.useSolver ?? true);
+    if (found === null) break;
+    const realized = realizeSchedule(program, graph, found.schedule);
+    const after = plan(realized.program);
+    if (after.bytes <= budget) {
+      const solver = { ...found.solver, ms: performance.now() - begin };
+      return { ok: true, program: realized.program, report: report(realized.program, after, solver, realized.recomputed, scheduleMemory(graph, found.schedule).recomputedFlops) };
+    }
+    target -= Math.max(16, after.bytes - budget);
+  }
+  const smallest = Math.min(before.bytes, smallestPeak(program, graph, plan, timeLimitMs, options.useSolver ?? true));
+  return {
+    ok: false, smallestBytes: smallest,
+    diagnostic: {
+      code: "TNS0701", severity: "error", notes: [{ message: `the program needs ${showBytes(before.bytes)} as written` }],
+      message: `memory budget ${showBytes(budget)} is below the smallest peak found for this program, ${showBytes(smallest)} (${smallest} bytes)`,
+      hint: `give --memory-budget ${smallest} or more`,
+    },
+  };
+}
+
+/** A schedule within `budget` by the model's count: the solver's, started from the heuristics', or the heuristics' alone. */
+function planSchedule(graph: RematGraph, budget: number, timeLimitMs: number, useSolver: boolean): { schedule: Schedule; solver: SolverReport } | null {
+  const start = bestHeuristic(graph, budget, performance.now() + Math.max(timeLimitMs, HEURISTIC_MIN_MS));
+  const fallback = (status: string): { schedule: Schedule; solver: SolverReport } | null =>
+    start.fits ? { schedule: start.schedule, solver: { name: "heuristic", status, ms: 0 } } : null;
+  if (!useSolver) return fallback("solver-off");
+  if (!milpSolverLoaded()) return fallback("solver-not-loaded");
+  const model = rematModel(graph, { budgetBytes: budget });
+  if (model.integers > REMAT_MAX_INTEGERS) return fallback("model-too-large");
+  const result = solveMilp(model.lp, { timeLimitMs, start: start.fits ? model.startFrom(start.schedule) ?? undefined : undefined });
+  if (result.status === "infeasible") return null;
+  if (result.values === null) return fallback(`solver-${result.status}`);
+  const schedule = model.readSchedule(result.values);
+  if (!withinWindows(graph, schedule) || !valid(graph, schedule, budget)) return fallback("solver-solution-rejected");
+  // A solve stopped by the time limit may return its start unchanged, or worse: keep the better.
+  if (start.fits && scheduleMemory(graph, start.schedule).extraCost < scheduleMemory(graph, schedule).extraCost) {
+    return { schedule: start.schedule, solver: { name: "heuristic", status: `better-than-solver-${result.status}`, ms: 0 } };
+  }
+  const gap = result.status === "time-limit" && result.gap !== undefined ? { gap: result.gap } : {};
+  return { schedule, solver: { name: MILP_SOLVER_NAME, status: result.status, ms: result.ms, ...gap } };
+}
+
+function valid(graph: RematGraph, schedule: Schedule, budget: number): boolean {
+  try {
+    return scheduleMemory(graph, schedule).peak <= budget;
+  } catch {
+    return false;
+  }
+}
+
+/** The smallest planned peak found: the solver's least-peak schedule, or the greedy's. */
+function smallestPeak(program: Program, graph: RematGraph, plan: (p: Program) => MemoryPlan, timeLimitMs: number, useSolver: boolean): number {
+  const candidates: Schedule[] = [];
+  const greedy: HeuristicResult = greedyMinPeak(graph, baselineSchedule(graph), performance.now() + Math.max(timeLimitMs, HEURISTIC_MIN_MS));
+  candidates.push(greedy.schedule);
+  if (useSolver && milpSolverLoaded()) {
+    const model = rematModel(graph, { minPeak: true });
+    if (model.integers <= REMAT_MAX_INTEGERS) {
+      const result = solveMilp(model.lp, { timeLimitMs, start: model.startFrom(greedy.schedule) ?? undefined });
+      if (result.values !== null) {
+        const schedule = model.readSchedule(result.values);
+        if (withinWindows(graph, schedule) && valid(graph, schedule, Infinity)) candidates.push(schedule);
+      }
+    }
+  }
+  return Math.min(...candidates.map((s) => plan(realizeSchedule(program, graph, s).program).bytes));
+}
+
+function showBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(2)} MiB`;
+}
+
+/**
+ * The pass form of {@link rematerialize}, for a pass list: it applies the
+ * result, or leaves the program unchanged when the budget cannot be met;
+ * `lastResult()` tells which.
+ *
+ * @example
+ * ```ts
+ * const pass = rematerializePass({ budgetBytes: 1 << 20 });
+ * runPasses(program, [...defaultPipeline(), pass]);
+ * pass.lastResult()?.ok;
+ * ```
+ */
+export function rematerializePass(options: RematerializeOptions): Pass & { lastResult(): RematResult | null } {
+  let last: RematResult | null = null;
+  return {
+    name: "rematerialize",
+    description: "recompute intermediates instead of holding them, so the planned peak fits a memory budget",
+    requires: [PROPERTIES.noCalls],
+    guarantees: [],
+    preserves: [PROPERTIES.noCalls, PROPERTIES.canonical, PROPERTIES.folded, PROPERTIES.noDeadCode],
+    run(program) {
+      last = rematerialize(program, options);
+      return last.ok ? last.program : program;
+    },
+    lastResult: () => last,
+  };
+}
