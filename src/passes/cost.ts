@@ -199,8 +199,9 @@ function mergeNested(e: Expr & { kind: "reduce" }): { vars: string[]; body: Expr
  */
 export function programCost(program: Program): ProgramCost {
   const cost = costOf(program.tensors, program.functions, new Map());
-  const calls = program.tensors.some((t) => t.role === "call") || Object.keys(program.functions).length > 0;
-  if (calls) return cost;
+  // Calls and gradients not yet expanded have no kernels: their peak stays the unplanned estimate.
+  const unlowered = program.tensors.some((t) => t.role === "call" || t.role === "grad") || Object.keys(program.functions).length > 0;
+  if (unlowered) return cost;
   return { ...cost, peakMemory: { ...cost.peakMemory, bytes: planMemory(lowerToKernels(program)).bytes } };
 }
 

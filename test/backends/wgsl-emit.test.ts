@@ -101,6 +101,36 @@ describe("wgsl emission", () => {
     expect(() => dispatchGrid(65535 ** 3 + 1, 65535)).toThrow(/TNS0611/);
   });
 
+  it("pools intermediates that are never live at the same dispatch into shared GPU buffers", () => {
+    const chain = plan(`input X: f32[64]
+A: f32[64] = [i:64] exp(X[i]) + X[i] * X[i]
+B: f32[64] = [i:64] max(A[i], 0.5) * sum(j:64) A[j]
+C: f32[64] = [i:64] tanh(B[i]) + B[0] * A[3]
+D: f32[64] = [i:64] sqrt(abs(C[i])) * sum(j:64) C[j]
+output Y: f32[64] = [i:64] D[i] * D[0]`);
+    expect(chain.storage.length).toBeLessThan(chain.buffers.length);
+    expect(chain.home["X"]).toBe("X");
+    expect(chain.home["Y"]).toBe("Y");
+    for (const text of [...Object.values(CORPUS), ""]) {
+      if (text === "" || parseProgramText(text).tensors.some((t) => t.dtype === "f64")) continue;
+      const p = plan(text);
+      // Two buffers in one GPU buffer are never bound by overlapping ranges of dispatches.
+      const span = (name: string): [number, number] => {
+        const at = p.dispatches.flatMap((d, n) => (d.bindings.some((b) => b.buffer === name) || d.pack?.parts.some((x) => x.buffer === name) ? [n] : []));
+        return [Math.min(...at), Math.max(...at)];
+      };
+      for (const a of p.buffers) {
+        for (const b of p.buffers) {
+          if (a.name >= b.name || p.home[a.name] !== p.home[b.name]) continue;
+          const [a0, a1] = span(a.name);
+          const [b0, b1] = span(b.name);
+          expect(a1 < b0 || b1 < a0, `${a.name} and ${b.name} share ${p.home[a.name]}`).toBe(true);
+        }
+      }
+      for (const b of p.buffers) expect(p.storage.find((s) => s.name === p.home[b.name])!.bytes).toBeGreaterThanOrEqual(b.size * 4);
+    }
+  });
+
   it("lowers a def with its output loops outermost when asked", () => {
     const p = parseProgramText(`input A: f32[4, 8]\ninput B: f32[8, 3]\noutput C: f32[4, 3] = [i:4, j:3] sum(k:8) A[i, k] * B[k, j]`);
     const def = p.tensors[2] as DefNode;

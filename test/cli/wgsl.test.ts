@@ -115,9 +115,11 @@ device.destroy();
     expect(text.stdout).toMatch(/wgsl kernels \(\d+ dispatches, in order\):/);
     expect(text.stdout).toMatch(/tiled-matmul +workgroup 128×1×1 +grid \d+ × 1 × 1/);
     expect(text.stdout).toMatch(/workgroup-reduce +workgroup 64×1×1 +grid 256 × 1 × 1/);
+    expect(text.stdout).toMatch(/GPU memory: [\d.]+ KiB in \d+ buffers, intermediates pooled \(one buffer per tensor: [\d.]+ KiB\)/);
     const json = JSON.parse(tns(["explain", "examples/attention.tns", "--backend", "wgsl", "--json", "--ir", "none"]).stdout);
     expect(json.wgsl.dispatches.map((d: { form: string }) => d.form)).toContain("elementwise");
     for (const d of json.wgsl.dispatches) expect(d.invocations).toBe(d.workgroups.reduce((a: number, b: number) => a * b, 1) * d.workgroupSize[0]);
+    expect(json.wgsl.memory.bytes).toBeLessThanOrEqual(json.wgsl.memory.unpooledBytes);
     expect(tns(["explain", "examples/attention.tns", "--backend", "js"]).code).toBe(2);
   });
 

@@ -25,6 +25,7 @@ import type { Kernel } from "../kernel/types.js";
 import type { BufferAccess } from "./emit-expr.js";
 import { emitLoopKernel, partialsBuffer } from "./emit-loops.js";
 import { emitMatmulKernel } from "./emit-matmul.js";
+import { poolBuffers } from "./pool.js";
 import { wgslBuffer } from "./names.js";
 import { type DeclaredBinding, fitsWorkgroup, wgslElement } from "./shader.js";
 import { COMPATIBILITY_LIMITS, type WgslBuffer, type WgslDispatch, type WgslLimits, type WgslProgram } from "./types.js";
@@ -89,7 +90,8 @@ export function emitWgsl(program: Program, options: EmitWgslOptions = {}): WgslP
       dispatches.push(pack ? { ...d, pack } : d);
     }
   });
-  return { format: "tns-wgsl", version: 1, buffers, dispatches, inputs: [...kp.inputs], outputs: [...kp.outputs], limits };
+  const { storage, home } = poolBuffers(buffers, dispatches);
+  return { format: "tns-wgsl", version: 1, buffers, dispatches, inputs: [...kp.inputs], outputs: [...kp.outputs], limits, storage, home };
 }
 
 /**

@@ -57,7 +57,7 @@ export function emitWgslModule(program: Program, name: string): WgslModuleFiles 
   const shaders = plan.dispatches.map((d) => [`${name}.${d.name}.wgsl`, d.code] as const);
   const manifest: WgslModuleManifest = {
     format: "tns-wgsl-module", version: 1, name, sizes: program.sizes,
-    buffers: plan.buffers, inputs: plan.inputs, outputs: plan.outputs, limits: plan.limits,
+    buffers: plan.buffers, inputs: plan.inputs, outputs: plan.outputs, limits: plan.limits, storage: plan.storage, home: plan.home,
     embedded: [...weights.keys()],
     dispatches: plan.dispatches.map(({ code: _code, ...d }, k) => ({ ...d, file: shaders[k]![0] })),
   };

@@ -51,8 +51,15 @@ export async function createWgslRunner(
     created.push(b);
     return b;
   };
+  // Intermediates share pooled GPU buffers (plan.storage); each is bound with its own size at offset 0.
+  const storage = new Map<string, GPUBuffer>();
+  for (const s of plan.storage) storage.set(s.name, make(s.bytes, STORAGE | COPY_SRC | COPY_DST, s.name));
   const buffers = new Map<string, GPUBuffer>();
-  for (const b of plan.buffers) buffers.set(b.name, make(b.size * 4, STORAGE | COPY_SRC | COPY_DST, b.name));
+  const sizes = new Map<string, number>();
+  for (const b of plan.buffers) {
+    buffers.set(b.name, storage.get(plan.home[b.name]!)!);
+    sizes.set(b.name, Math.max(4, b.size * 4));
+  }
   for (const b of plan.buffers) {
     if (b.role !== "weight") continue;
     const data = weights[b.name];
@@ -83,7 +90,10 @@ export async function createWgslRunner(
     const pack = d.pack ? make(d.pack.words * 4, STORAGE | COPY_DST, `${d.name} pack`) : null;
     const group = device.createBindGroup({
       label: d.name, layout,
-      entries: d.bindings.map((b) => ({ binding: b.binding, resource: { buffer: b.buffer === "#pack" ? pack! : buffers.get(b.buffer)! } })),
+      entries: d.bindings.map((b) => ({
+        binding: b.binding,
+        resource: b.buffer === "#pack" ? { buffer: pack! } : { buffer: buffers.get(b.buffer)!, offset: 0, size: sizes.get(b.buffer)! },
+      })),
     });
     const error = await device.popErrorScope();
     const messages = info.messages.map((m) => `${m.type} at ${m.lineNum}:${m.linePos}: ${m.message}\n${quote(d.code, m.lineNum)}`);
@@ -144,7 +154,7 @@ export async function createWgslRunner(
         }
         if (pass === null && querySet) pass = begin();
         pass?.end();
-        for (const [name, target] of staging) encoder.copyBufferToBuffer(buffers.get(name)!, 0, target, 0, target.size);
+        for (const [name, target] of staging) encoder.copyBufferToBuffer(buffers.get(name)!, 0, target, 0, sizes.get(name)!);
         if (querySet && resolved && times) {
           encoder.resolveQuerySet(querySet, 0, 2 * passes, resolved, 0);
           encoder.copyBufferToBuffer(resolved, 0, times, 0, 16 * passes);

@@ -96,4 +96,12 @@ export interface WgslProgram {
   readonly outputs: readonly string[];
   /** The limits the plan stays within. */
   readonly limits: WgslLimits;
+  /**
+   * The GPU buffers a run uses (see pool.ts): one per input, weight and
+   * output, and pooled ones shared by intermediates that are never live at
+   * the same dispatch.
+   */
+  readonly storage: readonly { readonly name: string; readonly bytes: number }[];
+  /** The GPU buffer (a name in `storage`) of every buffer of the plan. */
+  readonly home: Readonly<Record<string, string>>;
 }

@@ -333,16 +333,29 @@ export interface ExplainedDispatch {
   readonly flops: number;
 }
 
+/** The WebGPU kernels of a program and the device memory a run of them uses. */
+export interface ExplainedWgsl {
+  readonly dispatches: readonly ExplainedDispatch[];
+  /** Bytes of the GPU buffers (intermediates pooled), their number, and the bytes with one buffer per tensor. */
+  readonly memory: { readonly bytes: number; readonly buffers: number; readonly unpooledBytes: number };
+}
+
 /**
- * The launch shapes of a program's WebGPU kernels.
+ * The launch shapes of a program's WebGPU kernels, and its GPU memory.
  *
  * @example
  * ```ts
- * explainWgsl(optimized)[0]!.form; // "tiled-matmul" for a matrix product
+ * explainWgsl(optimized).dispatches[0]!.form; // "tiled-matmul" for a matrix product
  * ```
  */
-export function explainWgsl(optimized: Program): ExplainedDispatch[] {
-  return emitWgsl(optimized).dispatches.map((d) => {
+export function explainWgsl(optimized: Program): ExplainedWgsl {
+  const plan = emitWgsl(optimized);
+  const memory = {
+    bytes: plan.storage.reduce((n, s) => n + s.bytes, 0),
+    buffers: plan.storage.length,
+    unpooledBytes: plan.buffers.reduce((n, b) => n + Math.max(4, 4 * b.size), 0),
+  };
+  const dispatches = plan.dispatches.map((d) => {
     const groups = d.workgroups[0] * d.workgroups[1] * d.workgroups[2];
     const size = d.workgroupSize[0] * d.workgroupSize[1] * d.workgroupSize[2];
     return {
@@ -350,15 +363,18 @@ export function explainWgsl(optimized: Program): ExplainedDispatch[] {
       invocations: groups * size, bindings: d.bindings.length, flops: d.flops,
     };
   });
+  return { dispatches, memory };
 }
 
 /** {@link explainWgsl} as text lines. */
-export function printWgslDispatches(dispatches: readonly ExplainedDispatch[]): string[] {
+export function printWgslDispatches(wgsl: ExplainedWgsl): string[] {
+  const { dispatches, memory } = wgsl;
   const lines = ["", `wgsl kernels (${dispatches.length} dispatches, in order):`];
   for (const d of dispatches) {
     const grid = d.workgroups.join(" × ");
     lines.push(`  ${d.name.padEnd(18)} ${d.form.padEnd(17)} workgroup ${d.workgroupSize.join("×").padEnd(7)} grid ${grid.padEnd(16)} ${count(d.invocations)} invocations, ${d.bindings} bindings, ${count(d.flops)} FLOPs`);
   }
+  lines.push(`  GPU memory: ${bytes(memory.bytes)} in ${memory.buffers} buffers, intermediates pooled (one buffer per tensor: ${bytes(memory.unpooledBytes)})`);
   return lines;
 }
 
@@ -399,7 +415,7 @@ export async function explainCommand(argv: string[], term: Terminal): Promise<nu
   }
   const report = explained.report;
   const wgsl = backend === "wgsl" ? explainWgsl(runPasses(program, optimize ? defaultPipeline() : loweringPipeline()).program) : null;
-  if (values["json"]) term.out(JSON.stringify({ file, ...(reportJson(report, ir) as object), ...(wgsl ? { wgsl: { dispatches: wgsl } } : {}) }, null, 2));
+  if (values["json"]) term.out(JSON.stringify({ file, ...(reportJson(report, ir) as object), ...(wgsl ? { wgsl } : {}) }, null, 2));
   else term.out([...printExplainReport(report, ir), ...(wgsl ? printWgslDispatches(wgsl) : [])].join("\n"));
   return EXIT.ok;
 }

@@ -1,0 +1,91 @@
+/**
+ * Buffer pooling for the WebGPU backend: intermediates whose lifetimes over
+ * the dispatch schedule do not overlap share one GPU buffer. Inputs, weights
+ * and outputs keep buffers of their own (inputs are written before a run,
+ * outputs read after it); an intermediate, or a two-pass reduction's scratch
+ * space, lives from the first dispatch that writes it to the last one that
+ * binds it. Intermediates are placed in order of their first dispatch, each
+ * into the smallest free buffer that holds it, else into the largest free
+ * one (grown to fit), else into a new one.
+ *
+ *     dispatches: A = exp(X) ; B = A * 2 ; C = B + 1 ; output D = C * 3
+ *     lifetimes:  A [0, 1]  B [1, 2]  C [2, 3]
+ *     pooled:     A → #pool0, B → #pool1, C → #pool0 (A is dead by then)
+ *
+ * A buffer is bound with its own tensor's size at offset 0, so a shared GPU
+ * buffer never shows a kernel more than its tensor.
+ */
+import type { WgslBuffer, WgslDispatch } from "./types.js";
+
+/** Where each buffer of a plan lives: its own GPU buffer, or a pooled one shared with others. */
+export interface BufferPool {
+  /** The GPU buffers to create: a name and a size in bytes. */
+  readonly storage: readonly { readonly name: string; readonly bytes: number }[];
+  /** The GPU buffer of every plan buffer, by name. */
+  readonly home: Readonly<Record<string, string>>;
+  /** Bytes of all storage: the planned peak of the device memory a run uses. */
+  readonly bytes: number;
+  /** Bytes with one GPU buffer per tensor: the peak without pooling. */
+  readonly unpooledBytes: number;
+}
+
+/** The dispatch positions at which each buffer is bound. */
+function lifetimes(dispatches: readonly WgslDispatch[]): Map<string, { first: number; last: number }> {
+  const spans = new Map<string, { first: number; last: number }>();
+  dispatches.forEach((d, n) => {
+    const names = [...d.bindings.map((b) => b.buffer), ...(d.pack?.parts.map((p) => p.buffer) ?? [])];
+    for (const name of names) {
+      const span = spans.get(name);
+      if (span) span.last = n;
+      else spans.set(name, { first: n, last: n });
+    }
+  });
+  return spans;
+}
+
+/**
+ * Assigns the buffers of a plan to GPU buffers.
+ *
+ * @example
+ * ```ts
+ * const pool = poolBuffers(plan.buffers, plan.dispatches);
+ * pool.bytes <= pool.unpooledBytes; // true
+ * ```
+ */
+export function poolBuffers(buffers: readonly WgslBuffer[], dispatches: readonly WgslDispatch[]): BufferPool {
+  const bytesOf = (b: WgslBuffer): number => Math.max(4, b.size * 4);
+  const spans = lifetimes(dispatches);
+  const storage: { name: string; bytes: number }[] = [];
+  const home: Record<string, string> = {};
+  for (const b of buffers) {
+    if (b.role !== "temp" && b.role !== "scratch") {
+      storage.push({ name: b.name, bytes: bytesOf(b) });
+      home[b.name] = b.name;
+    }
+  }
+  const pooled = buffers
+    .filter((b) => b.role === "temp" || b.role === "scratch")
+    .map((b) => ({ buffer: b, span: spans.get(b.name) ?? { first: -1, last: -1 } }))
+    .sort((x, y) => x.span.first - y.span.first || bytesOf(y.buffer) - bytesOf(x.buffer));
+  /** Pooled GPU buffers: their index in `storage` and the last dispatch that uses them so far. */
+  const pools: { index: number; busyUntil: number }[] = [];
+  for (const { buffer, span } of pooled) {
+    const need = bytesOf(buffer);
+    const free = pools.filter((p) => p.busyUntil < span.first);
+    const fits = free.filter((p) => storage[p.index]!.bytes >= need).sort((a, b) => storage[a.index]!.bytes - storage[b.index]!.bytes);
+    const grown = free.sort((a, b) => storage[b.index]!.bytes - storage[a.index]!.bytes);
+    let pool = fits[0] ?? grown[0];
+    if (!pool) {
+      pool = { index: storage.length, busyUntil: -1 };
+      storage.push({ name: `#pool${pools.length}`, bytes: need });
+      pools.push(pool);
+    }
+    const s = storage[pool.index]!;
+    storage[pool.index] = { name: s.name, bytes: Math.max(s.bytes, need) };
+    pool.busyUntil = Math.max(span.last, span.first);
+    home[buffer.name] = s.name;
+  }
+  const bytes = storage.reduce((n, s) => n + s.bytes, 0);
+  const unpooledBytes = buffers.reduce((n, b) => n + bytesOf(b), 0);
+  return { storage, home, bytes, unpooledBytes };
+}
