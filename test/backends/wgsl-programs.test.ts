@@ -193,6 +193,17 @@ describe("wgsl backend: kernel shapes", () => {
     await run(`input a: i32[7]\ninput b: i32[7]\noutput c: i32[7] = [i:7] a[i] * b[i] - 3`);
   });
 
+  it("reports a shader that does not compile with its line quoted", async () => {
+    const p = parseProgramText(`input x: f32[4]\noutput y: f32[4] = [i:4] exp(x[i])`);
+    const plan = emitWgsl(p);
+    const broken = { ...plan, dispatches: plan.dispatches.map((d) => ({ ...d, code: d.code.replace("exp(", "exq(") })) };
+    const { device } = await defaultWgslDevice();
+    const error = await createWgslRunner(device, broken, {}).catch((e: unknown) => e);
+    expect(String(error)).toMatch(/the WGSL of k0_y does not compile/);
+    expect(String(error)).toMatch(/error at \d+:\d+: .*exq/);
+    expect(String(error)).toMatch(/\| +b_y\[v_i\] = exq\(b_x\[v_i\]\);/);
+  });
+
   it("compiles every shader of the corpus without an error or a warning", async () => {
     const { device } = await defaultWgslDevice();
     for (const [name, text] of Object.entries(CORPUS)) {
