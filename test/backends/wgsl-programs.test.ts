@@ -189,6 +189,25 @@ describe("wgsl backend: kernel shapes", () => {
     await expectWgslMatches(p, inputsFor(p, 1));
   });
 
+  it("holds a memory budget on the device: the GPU buffers a run allocates stay under it", async () => {
+    const source = readFileSync(join(EXAMPLES_DIR, "train_mlp.tns"), "utf8");
+    const free = await compileAsync(source, { backend: "wgsl" });
+    const inputs = randomInputs(free.loweredIr!, 7);
+    const want = await free.runAsync(inputs);
+    const peak = free.measuredPeakBytes()!;
+    expect(peak).toBe(free.memory!.peakBytes);
+    free.dispose();
+    const budget = peak + 4096;
+    const held = await compileAsync(source, { backend: "wgsl", memoryBudget: budget });
+    const got = await held.runAsync(inputs);
+    expect(held.measuredPeakBytes()!).toBeLessThanOrEqual(budget);
+    for (const [name, t] of Object.entries(want)) expect(Array.from(got[name]!.data), name).toEqual(Array.from(t.data));
+    held.dispose();
+    const tight = await compileAsync(source, { backend: "wgsl", memoryBudget: 1024 });
+    expect(tight.ok).toBe(false);
+    expect(tight.diagnostics.map((d) => d.code)).toEqual(["TNS0701"]);
+  });
+
   it("stores i32 results", async () => {
     await run(`input a: i32[7]\ninput b: i32[7]\noutput c: i32[7] = [i:7] a[i] * b[i] - 3`);
   });

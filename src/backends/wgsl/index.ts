@@ -15,12 +15,14 @@ import { Tensor } from "../../runtime/tensor.js";
 import type { Backend } from "../backend.js";
 import { deviceLimits, requestWgslDevice, type WgslDevice } from "./device.js";
 import { emitWgsl } from "./emit.js";
+import { wgslMemoryPlan } from "./pool.js";
 import { createWgslRunner, type WgslData, type WgslRunner } from "./runner.js";
 import type { WgslProgram } from "./types.js";
 
 export { emitWgsl, wgslTypeProblems, type EmitWgslOptions } from "./emit.js";
 export { createWgslRunner, type WgslData, type WgslRunner } from "./runner.js";
 export { deviceLimits, requestWgslDevice, type WgslDevice } from "./device.js";
+export { poolBuffers, wgslMemoryPlan, type BufferPool } from "./pool.js";
 export { COMPATIBILITY_LIMITS, type WgslBinding, type WgslBuffer, type WgslDispatch, type WgslKernelForm, type WgslLimits, type WgslProgram } from "./types.js";
 
 /** Options of {@link wgslBackend}. */
@@ -85,6 +87,8 @@ export function wgslBackendOn(device: GPUDevice): Backend {
       const code = plan.dispatches.map((d) => d.code).join("\n");
       return { code, executable: wgslExecutable(plan, program, device) };
     },
+    // The device memory a run allocates, intermediates pooled: what --memory-budget holds on this backend.
+    memoryPlan: (program: Program) => wgslMemoryPlan(emitWgsl(program, { limits })),
   };
 }
 
@@ -103,6 +107,7 @@ function wgslExecutable(plan: WgslProgram, program: Program, device: GPUDevice):
   let runner: Promise<WgslRunner> | null = null;
   let inFlight = false;
   let gpuTime: number | null = null;
+  let ranOnce = false;
   let disposeAfterRun = false;
   const release = (): void => {
     const r = runner;
@@ -139,6 +144,7 @@ function wgslExecutable(plan: WgslProgram, program: Program, device: GPUDevice):
         }
         const { outputs, gpuNanoseconds } = await ready.run(data);
         gpuTime = gpuNanoseconds;
+        ranOnce = true;
         const out: Record<string, Tensor> = {};
         for (const name of plan.outputs) {
           const b = plan.buffers.find((x) => x.name === name)!;
@@ -152,6 +158,8 @@ function wgslExecutable(plan: WgslProgram, program: Program, device: GPUDevice):
     },
     inputBuffer: keptInputBuffers(specs),
     lastGpuNanoseconds: () => gpuTime,
+    // What a run holds on the device: every GPU buffer of the plan, allocated once and kept across runs.
+    measuredPeakBytes: () => (ranOnce ? plan.storage.reduce((n, s) => n + s.bytes, 0) : null),
     dispose() {
       if (inFlight) disposeAfterRun = true;
       else release();

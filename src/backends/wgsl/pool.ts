@@ -15,7 +15,8 @@
  * A buffer is bound with its own tensor's size at offset 0, so a shared GPU
  * buffer never shows a kernel more than its tensor.
  */
-import type { WgslBuffer, WgslDispatch } from "./types.js";
+import { ARENA_ALIGNMENT, type BufferLifetime, type MemoryPlan } from "../kernel/memory-plan.js";
+import type { WgslBuffer, WgslDispatch, WgslProgram } from "./types.js";
 
 /** Where each buffer of a plan lives: its own GPU buffer, or a pooled one shared with others. */
 export interface BufferPool {
@@ -53,7 +54,8 @@ function lifetimes(dispatches: readonly WgslDispatch[]): Map<string, { first: nu
  * ```
  */
 export function poolBuffers(buffers: readonly WgslBuffer[], dispatches: readonly WgslDispatch[]): BufferPool {
-  const bytesOf = (b: WgslBuffer): number => Math.max(4, b.size * 4);
+  // GPU buffers are allocated in multiples of 16 bytes (the arena's alignment), so the plan is what a run allocates.
+  const bytesOf = (b: WgslBuffer): number => Math.ceil(Math.max(4, b.size * 4) / ARENA_ALIGNMENT) * ARENA_ALIGNMENT;
   const spans = lifetimes(dispatches);
   const storage: { name: string; bytes: number }[] = [];
   const home: Record<string, string> = {};
@@ -88,4 +90,52 @@ export function poolBuffers(buffers: readonly WgslBuffer[], dispatches: readonly
   const bytes = storage.reduce((n, s) => n + s.bytes, 0);
   const unpooledBytes = buffers.reduce((n, b) => n + bytesOf(b), 0);
   return { storage, home, bytes, unpooledBytes };
+}
+
+/**
+ * The device memory of a plan as a {@link MemoryPlan}, so that the memory
+ * report and rematerialization under `--memory-budget` see what a WebGPU run
+ * allocates: the GPU buffers laid out one after another (inputs and weights
+ * first, each at a multiple of 16 bytes), every buffer at the offset of the
+ * GPU buffer it lives in, lifetimes over the dispatches. Pooling has no
+ * in-place updates and no scratch space outside the buffers.
+ *
+ * @example
+ * ```ts
+ * wgslMemoryPlan(plan).bytes; // the bytes of plan.storage, each rounded up to 16
+ * ```
+ */
+export function wgslMemoryPlan(plan: WgslProgram): MemoryPlan {
+  const align = (n: number): number => Math.ceil(n / ARENA_ALIGNMENT) * ARENA_ALIGNMENT;
+  const persistent = new Set(plan.buffers.filter((b) => b.role === "input" || b.role === "weight").map((b) => b.name));
+  const order = [...plan.storage].sort((a, b) => Number(persistent.has(b.name)) - Number(persistent.has(a.name)));
+  const at = new Map<string, number>();
+  let bytes = 0;
+  let persistentBytes = 0;
+  for (const s of order) {
+    at.set(s.name, bytes);
+    bytes += align(s.bytes);
+    if (persistent.has(s.name)) persistentBytes = bytes;
+  }
+  const spans = lifetimes(plan.dispatches);
+  const end = plan.dispatches.length;
+  const returned = new Set(plan.outputs);
+  const lifetimesOf: BufferLifetime[] = plan.buffers.map((b) => {
+    const span = spans.get(b.name) ?? { first: 0, last: 0 };
+    const size = align(Math.max(4, 4 * b.size));
+    if (persistent.has(b.name)) return { name: b.name, bytes: size, first: -1, last: end, persistent: true };
+    return { name: b.name, bytes: size, first: span.first, last: returned.has(b.name) ? end : span.last, persistent: false };
+  });
+  let liveBytes = persistentBytes;
+  for (let n = 0; n < end; n++) {
+    const live = lifetimesOf.filter((l) => !l.persistent && l.first <= n && n <= l.last).reduce((s, l) => s + l.bytes, 0);
+    liveBytes = Math.max(liveBytes, persistentBytes + live);
+  }
+  return {
+    offsets: new Map(plan.buffers.map((b) => [b.name, at.get(plan.home[b.name]!)!])),
+    scratch: new Map(), scratchBytes: new Map(),
+    bytes: Math.max(ARENA_ALIGNMENT, bytes), persistentBytes, liveBytes,
+    unplannedBytes: plan.buffers.reduce((n, b) => n + align(Math.max(4, 4 * b.size)), 0),
+    inPlace: [], lifetimes: lifetimesOf,
+  };
 }
