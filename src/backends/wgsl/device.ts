@@ -60,11 +60,15 @@ const liveInstances = new Set<GPU>();
 
 interface DawnModule { create(flags: string[]): GPU; globals: object }
 
-async function loadDawn(): Promise<DawnModule | null> {
+/** Dawn's Node bindings, or why they did not load (not installed, or a native library missing). */
+async function loadDawn(): Promise<DawnModule | string> {
   try {
     return (await import("webgpu" as string)) as DawnModule;
-  } catch {
-    return null;
+  } catch (e) {
+    const message = e instanceof Error ? e.message.split("\n")[0]! : String(e);
+    return /Cannot find (package|module) 'webgpu'/.test(message)
+      ? "the package `webgpu` is not installed"
+      : `the package \`webgpu\` did not load (${message})`;
   }
 }
 
@@ -87,7 +91,7 @@ export async function requestWgslDevice(): Promise<WgslDevice> {
   }
   if (typeof process === "undefined" || !process.versions?.node) throw noDevice("no WebGPU: this host has no navigator.gpu");
   const dawn = await loadDawn();
-  if (!dawn) throw noDevice("no WebGPU: this host has no navigator.gpu and the package `webgpu` is not installed");
+  if (typeof dawn === "string") throw noDevice(`no WebGPU: this host has no navigator.gpu, and ${dawn}`);
   // Mesa reads these when the OpenGL ES backend starts; without them it prints warnings or finds no display.
   process.env["EGL_PLATFORM"] ??= "surfaceless";
   process.env["XDG_RUNTIME_DIR"] ??= (await import("node:os")).tmpdir();
