@@ -182,6 +182,32 @@ export function writeFilesAtomic(dir: string, files: readonly (readonly [name: s
   }
 }
 
+/**
+ * Fails early, before any work, when `target` cannot be written: something
+ * that is not a folder stands where a folder of its path must be, or a
+ * folder stands where the file must go (`kind` "file"). The write itself
+ * still reports anything this does not foresee.
+ *
+ * @example
+ * ```ts
+ * checkOutputPath("prog.tns/out.npz", "file"); // DataFileError (TNS0608): prog.tns is not a folder
+ * ```
+ */
+export function checkOutputPath(target: string, kind: "file" | "folder"): void {
+  const fail = (why: string): never => {
+    throw new DataFileError(`cannot write ${target}: ${why}`, "TNS0608", "choose an output path in a folder you can write to");
+  };
+  const here = existingKind(target);
+  if (here === "folder" && kind === "file") fail("it is a folder");
+  if (here === "other" && kind === "folder") fail("it is a file, not a folder");
+  if (here !== null) return;
+  for (let at = dirname(resolve(target)); ; at = dirname(at)) {
+    const found = existingKind(at);
+    if (found === "other") fail(`${at} is not a folder`);
+    if (found === "folder" || dirname(at) === at) return;
+  }
+}
+
 /** What is at `path`: a folder, something else, or nothing. */
 function existingKind(path: string): "folder" | "other" | null {
   try {

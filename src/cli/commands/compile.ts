@@ -9,7 +9,7 @@ import { emitJsModule } from "../../backends/js/module.js";
 import type { Program } from "../../ir/types.js";
 import { printProgram } from "../../ir/print.js";
 import { parseCommandArgs, UsageError } from "../args.js";
-import { writeFilesAtomic } from "../io.js";
+import { checkOutputPath, writeFilesAtomic } from "../io.js";
 import {
   COMPILE_OPTIONS, EXIT, compileFile, reportDiagnostics, reportVerification, sourceFileArg, type Terminal,
 } from "./common.js";
@@ -61,6 +61,7 @@ export async function compileCommand(argv: string[], term: Terminal): Promise<nu
   }
   const outDir = values["out-dir"] as string | undefined;
   if (!outDir) throw new UsageError("missing -o DIR (the output folder)", "compile");
+  checkOutputPath(outDir, "folder");
   const { result } = compileFile(file, values, "compile", { backend: "js", randomData: false, seed: 1 });
   reportDiagnostics(term, result.diagnostics, result.sources);
   if (!result.ok || !result.ir) return EXIT.diagnostics;

@@ -8,7 +8,7 @@ import { loadBackend } from "../../backends/index.js";
 import { randomTensor } from "../../runtime/random.js";
 import type { Tensor } from "../../runtime/tensor.js";
 import { parseCommandArgs, parseIntOption, parseNamedPaths, parseThreadsOption, UsageError } from "../args.js";
-import { readTensorArchive, readTensorFile, summarize, writeOutputs, DataFileError } from "../io.js";
+import { checkOutputPath, readTensorArchive, readTensorFile, summarize, writeOutputs, DataFileError } from "../io.js";
 import {
   COMPILE_OPTIONS, EXIT, backendOption, compileFile, reportDiagnostics, reportVerification, sourceFileArg, type Terminal,
 } from "./common.js";
@@ -60,6 +60,7 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
   const output = values["output"] as string | undefined;
   const threads = parseThreadsOption(values["threads"] as string | undefined, backend, "run");
   if (output && !/\.(npy|npz)$/i.test(output)) throw new UsageError(`-o expects a .npy or .npz file name, got '${output}'`, "run");
+  if (output) checkOutputPath(output, "file");
 
   const t0 = performance.now();
   await loadBackend(backend);
