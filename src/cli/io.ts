@@ -8,6 +8,7 @@ import {
 } from "node:fs";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import type { DiagnosticCode } from "../diagnostics/catalog.js";
+import type { Span } from "../diagnostics/diagnostic.js";
 import { MAX_SOURCE_BYTES } from "../parser/index.js";
 import { readNpy, writeNpy } from "../runtime/npy.js";
 import { readNpz, writeNpz } from "../runtime/npz.js";
@@ -16,10 +17,17 @@ import { UsageError } from "./args.js";
 
 /** A file could not be read, parsed or written (exit code 1, like a diagnostic). */
 export class DataFileError extends Error {
-  constructor(message: string, readonly code: DiagnosticCode = "TNS0605", readonly hint?: string) {
+  constructor(message: string, readonly code: DiagnosticCode = "TNS0605", readonly hint?: string, readonly span?: Span) {
     super(message);
     this.name = "DataFileError";
   }
+}
+
+/** The span of one character at `offset` of `text` in `file` (the start of the file for offset 0). */
+function spanAt(file: string, text: string, offset: number): Span {
+  const before = text.slice(0, offset).split("\n");
+  const start = { offset, line: before.length, column: before[before.length - 1]!.length + 1 };
+  return { file, start, end: { offset: offset + 1, line: start.line, column: start.column + 1 } };
 }
 
 /** The largest .npy/.npz file read (what one Node buffer holds). */
@@ -50,13 +58,14 @@ function readRegularFile(path: string, limit: number, code: DiagnosticCode, what
   }
   try {
     const stat = fstatSync(fd);
+    const where = code === "TNS0007" ? spanAt(path, "", 0) : undefined;
     if (!stat.isFile()) {
       const kind = stat.isDirectory() ? "a folder" : "not a regular file";
-      throw new DataFileError(`cannot read ${path}: ${kind}`, code, `give the path of ${what}`);
+      throw new DataFileError(`cannot read ${path}: ${kind}`, code, `give the path of ${what}`, where);
     }
     if (stat.size > limit) {
       throw new DataFileError(`cannot read ${path}: ${stat.size} bytes, more than the limit of ${limit}`, code === "TNS0007" ? "TNS0005" : code,
-        `tns reads ${what} of at most ${limit} bytes (docs/limits.md)`);
+        `tns reads ${what} of at most ${limit} bytes (docs/limits.md)`, where);
     }
     const bytes = new Uint8Array(stat.size);
     let at = 0;
@@ -91,8 +100,11 @@ export function readText(path: string): string {
     if (nul >= 0) throw new Error("NUL");
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
+    // Where the first bad byte is, as a line and column of the text decoded with replacements.
+    const text = new TextDecoder("utf-8").decode(bytes);
+    const at = text.search(/[\u0000\uFFFD]/);
     throw new DataFileError(`${path} is not a text file (${nul >= 0 ? `a NUL byte at offset ${nul}` : "not valid UTF-8"})`, "TNS0006",
-      "give the path of a .tns program, which is UTF-8 text");
+      "give the path of a .tns program, which is UTF-8 text", spanAt(path, text, Math.max(0, at)));
   }
 }
 
@@ -179,6 +191,32 @@ export function writeFilesAtomic(dir: string, files: readonly (readonly [name: s
     for (const path of [...temporary, ...placed]) if (path) removeQuietly(() => rmSync(path, { force: true }));
     for (const folder of made.reverse()) removeQuietly(() => rmdirSync(folder));
     throw new DataFileError(`cannot write ${current}: ${reason(e)}`, "TNS0608", "choose an output path in a folder you can write to");
+  }
+}
+
+/**
+ * Fails early, before any work, when `target` cannot be written: something
+ * that is not a folder stands where a folder of its path must be, or a
+ * folder stands where the file must go (`kind` "file"). The write itself
+ * still reports anything this does not foresee.
+ *
+ * @example
+ * ```ts
+ * checkOutputPath("prog.tns/out.npz", "file"); // DataFileError (TNS0608): prog.tns is not a folder
+ * ```
+ */
+export function checkOutputPath(target: string, kind: "file" | "folder"): void {
+  const fail = (why: string): never => {
+    throw new DataFileError(`cannot write ${target}: ${why}`, "TNS0608", "choose an output path in a folder you can write to");
+  };
+  const here = existingKind(target);
+  if (here === "folder" && kind === "file") fail("it is a folder");
+  if (here === "other" && kind === "folder") fail("it is a file, not a folder");
+  if (here !== null) return;
+  for (let at = dirname(resolve(target)); ; at = dirname(at)) {
+    const found = existingKind(at);
+    if (found === "other") fail(`${at} is not a folder`);
+    if (found === "folder" || dirname(at) === at) return;
   }
 }
 

@@ -114,7 +114,9 @@ async function reportFailure(e: unknown, term: Terminal): Promise<number> {
     return EXIT.diagnostics;
   }
   if (e instanceof DataFileError) {
-    const diagnostic = { code: e.code, severity: "error" as const, message: e.message, notes: [], ...(e.hint ? { hint: e.hint } : {}) };
+    const diagnostic = {
+      code: e.code, severity: "error" as const, message: e.message, notes: [], ...(e.hint ? { hint: e.hint } : {}), ...(e.span ? { span: e.span } : {}),
+    };
     term.err(renderDiagnostics([diagnostic], () => undefined, { color: term.color }).trimEnd());
     return EXIT.diagnostics;
   }

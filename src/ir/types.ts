@@ -192,6 +192,34 @@ export function access(tensor: string, index: readonly (Affine | string)[]): Acc
 export const unary = (op: UnaryOp, arg: Expr): UnaryExpr => ({ kind: "unary", op, arg });
 /** A binary expression. */
 export const binary = (op: BinaryOp, lhs: Expr, rhs: Expr): BinaryExpr => ({ kind: "binary", op, lhs, rhs });
+/**
+ * Chains with more operands than this are built as balanced trees (see
+ * {@link associativeChain}; docs/limits.md).
+ */
+export const BALANCE_CHAINS_OVER = 32;
+
+/**
+ * `items` combined by an associative operator (`add mul min max`): left to
+ * right, or, past {@link BALANCE_CHAINS_OVER} items, a balanced tree, so
+ * that no chain is deeper than log2 of its length for the stages that walk
+ * it recursively.
+ *
+ * @example
+ * ```ts
+ * associativeChain("add", [num(1), num(2), num(3)]); // (1 + 2) + 3
+ * ```
+ */
+export function associativeChain(op: BinaryOp, items: readonly Expr[]): Expr {
+  if (items.length === 0) throw new InternalCompilerError(`empty ${op} chain`);
+  if (items.length <= BALANCE_CHAINS_OVER) return items.slice(1).reduce<Expr>((acc, x) => binary(op, acc, x), items[0]!);
+  const build = (from: number, to: number): Expr => {
+    if (to - from === 1) return items[from]!;
+    const mid = (from + to) >> 1;
+    return binary(op, build(from, mid), build(mid, to));
+  };
+  return build(0, items.length);
+}
+
 /** A select (`where`). */
 export const select = (cond: Expr, then: Expr, otherwise: Expr): Select => ({ kind: "select", cond, then, else: otherwise });
 /** A reduction; an empty variable list is an internal error (there is nothing to reduce). */

@@ -30,7 +30,7 @@
  *     Y[i] = sum(j, k) 0.25 * (A[i, k] + B[j] + C[i])
  */
 import type { BinaryOp, Expr, Program, ReduceOp, TensorNode, UnaryOp } from "../ir/types.js";
-import { binary, reduce, select, unary } from "../ir/types.js";
+import { associativeChain, binary, reduce, select, unary } from "../ir/types.js";
 import { exprKey } from "../ir/walk.js";
 import { PROPERTIES, type Pass } from "./pass.js";
 
@@ -156,30 +156,12 @@ function operands(op: BinaryOp, e: Expr): Expr[] {
   return out;
 }
 
-/**
- * Chains with more operands than this are balanced trees rather than
- * left-associated, so that no chain is deeper than log2 of its length for
- * the passes and emitters that walk it (the parser balances long chains
- * too; docs/limits.md).
- */
-const BALANCE_CHAINS_OVER = 32;
-
-/** `items` combined by `op`: left-associated, or balanced past {@link BALANCE_CHAINS_OVER}. */
-function associate(op: BinaryOp, items: readonly Expr[]): Expr {
-  if (items.length <= BALANCE_CHAINS_OVER) return items.slice(1).reduce<Expr>((acc, x) => binary(op, acc, x), items[0]!);
-  const build = (from: number, to: number): Expr => {
-    if (to - from === 1) return items[from]!;
-    const mid = (from + to) >> 1;
-    return binary(op, build(from, mid), build(mid, to));
-  };
-  return build(0, items.length);
-}
-
 /** A sorted chain of `op` over `items`, without the identity operands it can drop exactly. */
 function chain(op: BinaryOp, items: readonly Expr[]): Expr {
   let kept = op === "add" ? withoutZeros(items) : op === "mul" ? items.filter((x) => !isConst(x, 1)) : [...items];
   if (kept.length === 0) kept = [items[0]!];
-  return associate(op, [...kept].sort(compareExprs));
+  // Long chains are balanced trees (associativeChain), never deeper than log2 of their length.
+  return associativeChain(op, [...kept].sort(compareExprs));
 }
 
 /**

@@ -29,7 +29,7 @@
  * in order of first use.)
  */
 import type { Access, DefNode, DType, Expr, Program, TensorNode } from "../ir/types.js";
-import { access, binary, isPlainVar, reduce } from "../ir/types.js";
+import { access, associativeChain, isPlainVar, reduce } from "../ir/types.js";
 import { boundVars, freeVars } from "../ir/walk.js";
 import { auto } from "./contraction-path/auto.js";
 import { applyStep, contractStep, internNetwork, type ContractionPath, type InternedNetwork, type LabelSet } from "./contraction-path/network.js";
@@ -194,7 +194,7 @@ function buildChain(
   path.forEach((positions, k) => {
     const step = contractStep(net, current.map((o) => o.set), positions);
     const parts = [...positions].sort((a, b) => a - b).map((p) => current[p]!.expr);
-    const product = parts.slice(1).reduce<Expr>((acc, e) => binary("mul", acc, e), parts[0]!);
+    const product = associativeChain("mul", parts);
     const summed = step.contracted.filter((l) => !step.result.includes(l)).map((l) => net.labels[l]!).sort();
     const body = summed.length > 0 ? reduce("sum", summed, product) : product;
     if (k === path.length - 1) {
@@ -215,7 +215,7 @@ function buildChain(
 
 /** The original def, its body now `factors * last step`. */
 function finalDef(def: DefNode, factors: readonly Expr[], step: Expr): DefNode {
-  const body = [...factors, step].reduce((acc, e) => binary("mul", acc, e));
+  const body = associativeChain("mul", [...factors, step]);
   const used = new Set([...def.indices, ...freeVars(body), ...boundVars(body)]);
   return { ...def, body, ranges: rangesFor(def, [...used]) };
 }

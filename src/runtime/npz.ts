@@ -8,6 +8,9 @@ import { CompileError } from "../diagnostics/diagnostic.js";
 import { dataFileError, readNpy, writeNpy } from "./npy.js";
 import type { Tensor } from "./tensor.js";
 
+/** The largest array read from an archive (what one Node buffer holds). */
+const MAX_ARRAY_BYTES = 2 ** 31 - 1;
+
 /**
  * Reads every array of a `.npz` archive, by name (the file name without `.npy`).
  *
@@ -20,11 +23,20 @@ import type { Tensor } from "./tensor.js";
  */
 export function readNpz(bytes: Uint8Array): Record<string, Tensor> {
   let files: Record<string, Uint8Array>;
+  const oversized: string[] = [];
   try {
-    files = unzipSync(bytes);
+    // The sizes an archive declares are checked before anything is inflated: a few bytes can claim gigabytes.
+    files = unzipSync(bytes, {
+      filter: (f) => {
+        if (f.originalSize <= MAX_ARRAY_BYTES) return true;
+        oversized.push(`${f.name} (${f.originalSize} bytes)`);
+        return false;
+      },
+    });
   } catch (e) {
     throw dataFileError(`not a valid .npz (zip) archive: ${(e as Error).message}`);
   }
+  if (oversized.length > 0) throw dataFileError(`arrays larger than ${MAX_ARRAY_BYTES} bytes in the archive: ${oversized.join(", ")}`);
   const out: Record<string, Tensor> = {};
   for (const name of Object.keys(files).sort()) {
     if (name.endsWith("/")) continue;

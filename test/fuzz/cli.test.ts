@@ -46,10 +46,27 @@ const word = fc.oneof(
   fc.string({ maxLength: 8 }),
 );
 
-const argv = fc.tuple(
+const anyArgs = fc.tuple(
   fc.constantFrom("run", "check", "compile", "einsum", "explain", "help", "--help", "--version", "nonsense", ""),
   fc.array(word, { maxLength: 8 }),
 ).map(([command, rest]) => (command === "" ? rest : [command, ...rest]));
+
+/** Command lines shaped like real ones (a command, a source, options with values), so that many get as far as running. */
+const option = fc.oneof(
+  fc.constantFrom(...SIZES).map((v) => ["--size", v]),
+  fc.constantFrom("js", "wasm", "reference", "wgsl").map((v) => ["--backend", v]),
+  fc.constantFrom(...DATA).map((p) => ["--input", `x=${p}`]),
+  fc.constantFrom(...DATA).map((p) => ["--weights", p]),
+  fc.constantFrom(...OUTPUTS).map((p) => ["-o", p]),
+  fc.constantFrom("js", "wasm").map((v) => ["--target", v]),
+  fc.constantFrom(["--random-inputs"], ["-O0"], ["--verify"], ["--emit", "wat"], ["--seed", "3"], ["--threads", "2"]),
+);
+const shapedArgs = fc.tuple(fc.constantFrom("run", "check", "compile", "explain"), fc.constantFrom(...SOURCES), fc.array(option, { maxLength: 5 }))
+  .map(([command, source, options]) => [command, source, ...options.flat()]);
+const einsumArgs = fc.tuple(fc.constantFrom("ij,jk->ik", "i,i->", "ii->i", "i j->j i", ". . .", "ij->", "i\t->i"), fc.array(fc.constantFrom(...DATA), { maxLength: 3 }), fc.array(option, { maxLength: 2 }))
+  .map(([spec, files, options]) => ["einsum", spec, ...files, ...options.flat()]);
+
+const argv = fc.oneof(anyArgs, shapedArgs, shapedArgs, einsumArgs);
 
 /** Sizes that would only make a valid program slow, not wrong: the property is about failures. */
 function tooSlow(args: readonly string[]): boolean {

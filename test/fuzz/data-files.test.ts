@@ -83,3 +83,16 @@ describe("fuzzing data files", () => {
     }), fuzzParameters(300));
   });
 });
+
+describe("archives that claim more than they hold", () => {
+  it("are refused from the sizes they declare, before inflating", () => {
+    const bytes = writeNpz({ a: randomTensor([250], "f32", 1) }, { compress: true });
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // Local header and central directory: the uncompressed size, 3 GB.
+    for (let k = 0; k + 4 <= bytes.length; k++) {
+      if (view.getUint32(k, true) === 0x04034b50) view.setUint32(k + 22, 3e9, true);
+      if (view.getUint32(k, true) === 0x02014b50) view.setUint32(k + 24, 3e9, true);
+    }
+    expect(() => readNpz(bytes)).toThrow(/TNS0605: arrays larger than \d+ bytes/);
+  });
+});

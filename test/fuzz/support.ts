@@ -3,7 +3,8 @@
  * for CI (the whole suite well under two minutes on 2 cores); set
  * TNS_FUZZ_RUNS to run every property that many times instead, e.g.
  * `TNS_FUZZ_RUNS=2000 npx vitest run test/fuzz`. TNS_FUZZ_SEED replays one
- * seed (fast-check prints the seed and path of a failure).
+ * seed (fast-check prints the seed and path of a failure). In CI a property
+ * stops after 40 s on a slow machine, passing if nothing failed by then.
  */
 import type { Parameters } from "fast-check";
 import { CATALOG } from "../../src/diagnostics/catalog.js";
@@ -16,7 +17,7 @@ export function fuzzParameters<T>(runs: number): Parameters<T> {
   return {
     numRuns: Number.isInteger(env) && env > 0 ? env : runs,
     ...(Number.isInteger(seed) ? { seed } : {}),
-    interruptAfterTimeLimit: Number.isInteger(env) && env > 0 ? undefined : 60_000,
+    interruptAfterTimeLimit: Number.isInteger(env) && env > 0 ? undefined : 40_000,
   };
 }
 

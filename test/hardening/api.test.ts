@@ -14,7 +14,7 @@ import { Tensor } from "../../src/runtime/tensor.js";
 import { numpyPython } from "../support/numpy.js";
 import { spawnSync } from "node:child_process";
 
-const loose = (f: (...args: unknown[]) => unknown) => f;
+const loose = (f: unknown) => f as (...args: unknown[]) => unknown;
 
 describe("API misuse from plain JavaScript", () => {
   const p = compile("input x[4]\noutput y[i] = x[i] * 2");

@@ -71,6 +71,7 @@ describe("long flat expressions", () => {
     "5,000 multiplications by 1.0001": [["x[i]", ...Array(4999).fill("1.0001")].join(" * "), (v) => v * 1.0001 ** 4999],
     "3,001 alternating signs": [["x[i]", ...Array.from({ length: 3000 }, (_, k) => (k % 2 ? "+ x[i]" : "- 2 * x[i]"))].join(" "), (v) => v - 1500 * v],
     "2,001 divisions and products": [["x[i]", ...Array.from({ length: 2000 }, (_, k) => (k % 2 ? "* 3" : "/ 3"))].join(" "), (v) => v],
+    "3,001 divisions and products of tensors": [["x[i]", ...Array.from({ length: 3000 }, (_, k) => (k % 2 ? "* x[i]" : "/ x[i]"))].join(" "), (v) => v],
   };
   for (const [what, [expr, value]] of Object.entries(chains)) {
     it(`${what}: check and run agree, on every backend`, async () => {

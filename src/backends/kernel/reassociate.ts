@@ -16,7 +16,7 @@
  * rounding.
  */
 import type { Expr } from "../../ir/types.js";
-import { binary, num, reduce } from "../../ir/types.js";
+import { BALANCE_CHAINS_OVER, binary, num, reduce } from "../../ir/types.js";
 import { freeVars } from "../../ir/walk.js";
 
 /** One factor of a product, divided by rather than multiplied with when `inverse`. */
@@ -54,12 +54,30 @@ export function productFactors(e: Expr, inverse = false, out: Factor[] = []): Fa
  * ```
  */
 export function buildProduct(factors: readonly Factor[]): Expr {
+  if (factors.length > BALANCE_CHAINS_OVER) return balancedProduct(factors, 0, factors.length, false);
   let acc: Expr | null = null;
   for (const f of factors) {
     if (acc === null) acc = f.inverse ? binary("div", num(1), f.expr) : f.expr;
     else acc = binary(f.inverse ? "div" : "mul", acc, f.expr);
   }
   return acc ?? num(1);
+}
+
+/**
+ * A long product as a balanced tree, so that it is no deeper than log2 of
+ * its length: `a * b / c * d` is `(a * b) / (c / d)`, the right half's
+ * factors inverted when the operator between the halves divides.
+ */
+function balancedProduct(factors: readonly Factor[], from: number, to: number, flipped: boolean): Expr {
+  if (to - from === 1) {
+    const f = factors[from]!;
+    return f.inverse !== flipped ? binary("div", num(1), f.expr) : f.expr;
+  }
+  const mid = (from + to) >> 1;
+  const divides = factors[mid]!.inverse !== flipped;
+  const lhs = balancedProduct(factors, from, mid, flipped);
+  const rhs = balancedProduct(factors, mid, to, flipped !== divides);
+  return binary(divides ? "div" : "mul", lhs, rhs);
 }
 
 /**

@@ -12,7 +12,7 @@ import { printProgram } from "../../ir/print.js";
 import { parseCommandArgs, parseMemoryBudget, UsageError } from "../args.js";
 import { loadBackend } from "../../backends/index.js";
 import { loadMilpSolver } from "../../passes/rematerialize.js";
-import { writeFilesAtomic } from "../io.js";
+import { checkOutputPath, writeFilesAtomic } from "../io.js";
 import {
   COMPILE_OPTIONS, EXIT, MEMORY_BUDGET_HELP, MEMORY_BUDGET_OPTION, compileFile, reportDiagnostics, reportVerification, sourceFileArg, type Terminal,
 } from "./common.js";
@@ -73,6 +73,7 @@ export async function compileCommand(argv: string[], term: Terminal): Promise<nu
   }
   const outDir = values["out-dir"] as string | undefined;
   if (!outDir) throw new UsageError("missing -o DIR (the output folder)", "compile");
+  checkOutputPath(outDir, "folder");
   const memoryBudget = parseMemoryBudget(values["memory-budget"] as string | undefined, "compile");
   // Under a budget, the memory is planned for the target (a standalone wasm module runs on one thread).
   const backend = memoryBudget !== undefined && target === "wasm" ? "wasm" : "js";

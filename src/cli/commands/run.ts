@@ -10,7 +10,7 @@ import type { Tensor } from "../../runtime/tensor.js";
 import { loadMilpSolver } from "../../passes/rematerialize.js";
 import type { CompiledProgram } from "../../compiler.js";
 import { formatBytes, parseCommandArgs, parseIntOption, parseMemoryBudget, parseNamedPaths, parseThreadsOption, UsageError } from "../args.js";
-import { readTensorArchive, readTensorFile, summarize, writeOutputs, DataFileError } from "../io.js";
+import { checkOutputPath, readTensorArchive, readTensorFile, summarize, writeOutputs, DataFileError } from "../io.js";
 import {
   COMPILE_OPTIONS, EXIT, MEMORY_BUDGET_HELP, MEMORY_BUDGET_OPTION, backendOption, compileFile, reportDiagnostics, reportVerification, sourceFileArg, type Terminal,
 } from "./common.js";
@@ -67,6 +67,7 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
   const threads = parseThreadsOption(values["threads"] as string | undefined, backend, "run");
   const memoryBudget = parseMemoryBudget(values["memory-budget"] as string | undefined, "run");
   if (output && !/\.(npy|npz)$/i.test(output)) throw new UsageError(`-o expects a .npy or .npz file name, got '${output}'`, "run");
+  if (output) checkOutputPath(output, "file");
 
   const t0 = performance.now();
   await loadBackend(backend);

@@ -111,9 +111,10 @@ function carryIndexes(before: Program, next: Program, producer: DefNode, consume
   if (reads) {
     readIndexes.delete(before);
     reads.delete(producer.name);
+    // The consumer's other reads are unchanged (fusion edits only the producer's access, outside
+    // reductions): only the tensors the producer read change readers, from it to the consumer.
     const gone = new Set([producer.name, consumer.name]);
-    const touched = new Set([...readsIn(producer), ...readsIn(consumer)].map((r) => r.access!.tensor));
-    touched.delete(producer.name);
+    const touched = new Set(readsIn(producer).map((r) => r.access!.tensor));
     for (const name of touched) {
       const list = reads.get(name)!;
       // Reads of one tensor are few except for a tensor that every def reads; drop from the end, where the last changes are.
@@ -121,6 +122,7 @@ function carryIndexes(before: Program, next: Program, producer: DefNode, consume
     }
     for (const read of readsIn(fused)) {
       const name = read.access!.tensor;
+      if (!touched.has(name)) continue;
       const list = reads.get(name);
       if (list) list.push(read);
       else reads.set(name, [read]);

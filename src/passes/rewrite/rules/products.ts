@@ -3,7 +3,7 @@
  * of an expression on a set of variables.
  */
 import type { Expr } from "../../../ir/types.js";
-import { binary, num } from "../../../ir/types.js";
+import { associativeChain, num } from "../../../ir/types.js";
 import { freeVars } from "../../../ir/walk.js";
 
 /**
@@ -19,7 +19,7 @@ export function productFactors(e: Expr): Expr[] {
 }
 
 /**
- * The left-nested product of `factors` (the constant 1 when empty).
+ * The left-nested product of `factors` (the constant 1 when empty; balanced when long, see `associativeChain`).
  *
  * @example
  * ```ts
@@ -28,7 +28,7 @@ export function productFactors(e: Expr): Expr[] {
  */
 export function productOf(factors: readonly Expr[]): Expr {
   if (factors.length === 0) return num(1);
-  return factors.slice(1).reduce<Expr>((acc, f) => binary("mul", acc, f), factors[0]!);
+  return associativeChain("mul", factors);
 }
 
 /**

@@ -21,11 +21,19 @@ export interface AccessSite {
  * accessSites(parseExprText("sum(j:3) W[i, j] * x[j]").expr).every((s) => s.inSum); // true
  * ```
  */
-export function accessSites(e: Expr, inSum = false): AccessSite[] {
-  if (e.kind === "access") return [{ access: e, inSum }];
+export function accessSites(e: Expr, inSum = false): readonly AccessSite[] {
+  // Rules ask again for the same bodies at every site and every step: kept per node (IR nodes are immutable).
+  const memo = inSum ? sitesInSum : sitesOutsideSums;
+  const known = memo.get(e);
+  if (known) return known;
   const inner = inSum || (e.kind === "reduce" && e.op === "sum");
-  return children(e).flatMap((c) => accessSites(c, inner));
+  const sites = e.kind === "access" ? [{ access: e, inSum }] : children(e).flatMap((c) => accessSites(c, inner));
+  memo.set(e, sites);
+  return sites;
 }
+
+const sitesInSum = new WeakMap<Expr, readonly AccessSite[]>();
+const sitesOutsideSums = new WeakMap<Expr, readonly AccessSite[]>();
 
 /**
  * Whether `t` is a def whose body is a product of accesses and constants
