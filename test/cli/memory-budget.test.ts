@@ -83,6 +83,23 @@ describe("--memory-budget", () => {
     }
   });
 
+  it("compile writes a js module that runs in an arena of the budgeted plan, with the unbudgeted module's results", async () => {
+    const plain = join(dir, "js-plain");
+    const fitted = join(dir, "js-fitted");
+    expect(tns(["compile", FILE, "-o", plain]).code).toBe(0);
+    const r = tns(["compile", FILE, "-o", fitted, "--memory-budget", "120KiB"]);
+    expect(r.code, r.stderr).toBe(0);
+    const a = await import(join(plain, "train.mjs"));
+    const b = await import(join(fitted, "train.mjs"));
+    expect(b.manifest.memory.bytes).toBeLessThanOrEqual(120 * 1024);
+    expect(b.manifest.memory.bytes).toBeLessThan(a.manifest.memory.bytes);
+    const inputs = Object.fromEntries(a.manifest.inputs.map((t: { name: string; shape: number[] }, k: number) =>
+      [t.name, Float32Array.from({ length: t.shape[0]! * t.shape[1]! }, (_, j) => Math.sin(j * 0.37 + k))]));
+    const want = a.run(inputs).D.data as Float32Array;
+    const got = b.run(inputs).D.data as Float32Array;
+    expect(got.every((v, k) => Object.is(v, want[k]))).toBe(true);
+  });
+
   it("compile writes a wasm module whose memory is sized by the budgeted plan", () => {
     const out = join(dir, "wasm");
     const r = tns(["compile", FILE, "--target", "wasm", "-o", out, "--memory-budget", "120KiB"]);
