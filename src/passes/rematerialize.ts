@@ -36,7 +36,7 @@ import { lowerToKernels } from "../backends/kernel/lower.js";
 import { type MemoryPlan, planMemory } from "../backends/kernel/memory-plan.js";
 import { PROPERTIES, type Pass } from "./pass.js";
 import { bestHeuristic, greedyMinPeak, type HeuristicResult } from "./remat/heuristic.js";
-import { rematModel, withinWindows } from "./remat/milp.js";
+import { rematModel, rematWindows, withinWindows } from "./remat/milp.js";
 import { realizeSchedule, type Recomputation } from "./remat/realize.js";
 import { baselineSchedule, rematGraph, type RematGraph, type Schedule, scheduleMemory } from "./remat/schedule.js";
 import { MILP_SOLVER_NAME, milpSolverLoaded, solveMilp } from "./remat/solver.js";
@@ -161,13 +161,15 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
 /** A schedule within `budget` by the model's count: the solver's, started from the heuristics', or the heuristics' alone. */
 function planSchedule(graph: RematGraph, budget: number, deadline: number, useSolver: boolean): { schedule: Schedule; solver: SolverReport } | null {
   const now = performance.now();
-  const start = bestHeuristic(graph, budget, now + Math.max(0, deadline - now) / 3);
+  const { computeUntil } = rematWindows(graph);
+  const integers = graph.nodes.reduce((a, v) => a + computeUntil[v.pos]! - v.pos + 1, 0);
+  const skip = !useSolver ? "solver-off" : !milpSolverLoaded() ? "solver-not-loaded" : integers > REMAT_MAX_INTEGERS ? "model-too-large" : null;
+  // The heuristics get a third of the time when the solver runs after them, all of it when not.
+  const start = bestHeuristic(graph, budget, now + Math.max(0, deadline - now) / (skip === null ? 3 : 1));
   const fallback = (status: string): { schedule: Schedule; solver: SolverReport } | null =>
     start.fits ? { schedule: start.schedule, solver: { name: "heuristic", status, ms: 0 } } : null;
-  if (!useSolver) return fallback("solver-off");
-  if (!milpSolverLoaded()) return fallback("solver-not-loaded");
+  if (skip !== null) return fallback(skip);
   const model = rematModel(graph, { budgetBytes: budget });
-  if (model.integers > REMAT_MAX_INTEGERS) return fallback("model-too-large");
   const left = deadline - performance.now();
   if (left < SOLVER_MIN_MS) return fallback("no-time-left");
   // HiGHS checks its limit now and then and overruns it by up to about half: ask for less.
