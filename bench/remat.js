@@ -56,6 +56,13 @@ function chenCheckpointing(program, layers) {
 
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
 
+/** `highs time-limit, gap 12%, improved on its start`. */
+function solverText(s) {
+  const gap = s.gap === undefined ? "" : `, gap ${(100 * s.gap).toFixed(0)}%`;
+  const start = s.improvedOnStart === undefined ? "" : s.improvedOnStart ? ", improved on its start" : ", returned its start";
+  return `${s.name} ${s.status}${gap}${start}`;
+}
+
 /**
  * Runs the benchmark and prints it.
  * @example await runRematBench();
@@ -77,7 +84,7 @@ export async function runRematBench() {
   console.log(`  as written (planned):          peak ${kib(base.memory.peakBytes)}, before planning ${kib(base.memory.unplannedPeakBytes)}`);
   console.log(`  sqrt(n) checkpointing (s=${chen.segment}):   peak ${kib(chen.peak)}, recomputed ${chen.recomputedFlops.toLocaleString("en-US")} FLOPs`);
   console.log(`  solver at that budget:         peak ${kib(r.peakBytes)}, recomputed ${r.recomputedFlops.toLocaleString("en-US")} FLOPs` +
-    ` (${r.solver.name} ${r.solver.status}${r.solver.gap === undefined ? "" : `, gap ${(100 * r.solver.gap).toFixed(0)}%`}, ${ms.toFixed(0)} ms, ${r.recomputed.length} copies)`);
+    ` (${solverText(r.solver)}, ${ms.toFixed(0)} ms, ${r.recomputed.length} copies)`);
   console.log(`  solver / checkpointing: ${(r.recomputedFlops / chen.recomputedFlops).toFixed(3)}x the recomputation at ${(r.peakBytes / chen.peak).toFixed(3)}x the peak`);
   for (const backend of ["js", "wasm"]) {
     const plain = compile(source, { backend, threads: 1 });
@@ -97,7 +104,7 @@ export async function runRematBench() {
     const result = rematerialize(p, { budgetBytes: budget });
     const took = performance.now() - start;
     const what = result.ok
-      ? `${result.report.solver.name} ${result.report.solver.status}, peak ${kib(result.report.peakBytes)}, recomputed ${result.report.recomputedFlops.toLocaleString("en-US")} FLOPs`
+      ? `${solverText(result.report.solver)}, peak ${kib(result.report.peakBytes)}, recomputed ${result.report.recomputedFlops.toLocaleString("en-US")} FLOPs`
       : `refused: ${result.diagnostic.message}`;
     console.log(`${count}-def chain, budget ${kib(budget)} (as written ${kib(peak)}): ${took.toFixed(0)} ms, ${what}`);
   }

@@ -88,6 +88,8 @@ export interface SolverReport {
   readonly ms: number;
   /** The solver's relative gap to its bound, when it stopped at the time limit. */
   readonly gap?: number;
+  /** Whether the solver's schedule recomputes less than the heuristics' schedule it started from (absent when it had none). */
+  readonly improvedOnStart?: boolean;
 }
 
 /** What {@link rematerialize} did: the memory section of `tns explain`. */
@@ -179,11 +181,14 @@ function planSchedule(graph: RematGraph, budget: number, deadline: number, useSo
   const schedule = model.readSchedule(result.values);
   if (!withinWindows(graph, schedule) || !valid(graph, schedule, budget)) return fallback("solver-solution-rejected");
   // A solve stopped by the time limit may return its start unchanged, or worse: keep the better.
-  if (start.fits && scheduleMemory(graph, start.schedule).extraCost < scheduleMemory(graph, schedule).extraCost) {
+  const startCost = start.fits ? scheduleMemory(graph, start.schedule).extraCost : Infinity;
+  const cost = scheduleMemory(graph, schedule).extraCost;
+  if (startCost < cost) {
     return { schedule: start.schedule, solver: { name: "heuristic", status: `better-than-solver-${result.status}`, ms: 0 } };
   }
   const gap = result.status === "time-limit" && result.gap !== undefined && Number.isFinite(result.gap) ? { gap: result.gap } : {};
-  return { schedule, solver: { name: MILP_SOLVER_NAME, status: result.status, ms: result.ms, ...gap } };
+  const improved = start.fits ? { improvedOnStart: cost < startCost } : {};
+  return { schedule, solver: { name: MILP_SOLVER_NAME, status: result.status, ms: result.ms, ...gap, ...improved } };
 }
 
 function valid(graph: RematGraph, schedule: Schedule, budget: number): boolean {
