@@ -126,12 +126,12 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
   const plan = options.plan ?? ((p: Program) => planMemory(lowerToKernels(p)));
   const budget = options.budgetBytes;
   const before = plan(program);
-  const report = (p: Program, after: MemoryPlan, solver: SolverReport, recomputed: readonly Recomputation[], flops: number): MemoryReport => ({
+  const report = (after: MemoryPlan, solver: SolverReport, recomputed: readonly Recomputation[], flops: number): MemoryReport => ({
     peakBytes: after.bytes, budgetBytes: budget, unplannedPeakBytes: before.unplannedBytes, plannedPeakBeforeBytes: before.bytes,
     recomputedFlops: flops, solver, recomputed,
   });
   if (before.bytes <= budget) {
-    return { ok: true, program, report: report(program, before, { name: "none", status: "not-needed", ms: performance.now() - begin }, [], 0) };
+    return { ok: true, program, report: report(before, { name: "none", status: "not-needed", ms: performance.now() - begin }, [], 0) };
   }
   const graph = rematGraph(program, (k) => before.scratchBytes.get(k) ?? 0);
   const timeLimitMs = options.timeLimitMs ?? REMAT_TIME_LIMIT_MS;
@@ -145,7 +145,7 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
     const after = plan(realized.program);
     if (after.bytes <= budget) {
       const solver = { ...found.solver, ms: performance.now() - begin };
-      return { ok: true, program: realized.program, report: report(realized.program, after, solver, realized.recomputed, scheduleMemory(graph, found.schedule).recomputedFlops) };
+      return { ok: true, program: realized.program, report: report(after, solver, realized.recomputed, scheduleMemory(graph, found.schedule).recomputedFlops) };
     }
     target -= Math.max(16, after.bytes - budget);
   }
