@@ -74,6 +74,12 @@ if (wanted("kron")) {
   runKronBench();
 }
 
+if (wanted("remat")) {
+  const { runRematBench } = await import("./remat.js");
+  console.log("\n## rematerialization under a memory budget vs sqrt(n) checkpointing");
+  await runRematBench();
+}
+
 if (wanted("examples")) {
   console.log("\n## every example, JS backend, optimized vs -O0 (median)");
   runExamplesBench();

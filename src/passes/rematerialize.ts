@@ -36,7 +36,7 @@ import { lowerToKernels } from "../backends/kernel/lower.js";
 import { type MemoryPlan, planMemory } from "../backends/kernel/memory-plan.js";
 import { PROPERTIES, type Pass } from "./pass.js";
 import { bestHeuristic, greedyMinPeak, type HeuristicResult } from "./remat/heuristic.js";
-import { rematModel, withinWindows } from "./remat/milp.js";
+import { rematModel, rematWindows, withinWindows } from "./remat/milp.js";
 import { realizeSchedule, type Recomputation } from "./remat/realize.js";
 import { baselineSchedule, rematGraph, type RematGraph, type Schedule, scheduleMemory } from "./remat/schedule.js";
 import { MILP_SOLVER_NAME, milpSolverLoaded, solveMilp } from "./remat/solver.js";
@@ -50,20 +50,33 @@ export interface RematerializeOptions {
   readonly budgetBytes: number;
   /** The memory plan of a program on the backend at hand (default: the kernel plan without scratch, as the js backend has it). */
   readonly plan?: (program: Program) => MemoryPlan;
-  /** Time limit of each solver call (default {@link REMAT_TIME_LIMIT_MS}). */
+  /**
+   * Time for planning, in milliseconds (default {@link REMAT_TIME_LIMIT_MS}):
+   * the heuristics take up to a third of it, the solver what is left. The
+   * greedy from the program as written always runs to its end, so a budget
+   * it can meet is never refused for lack of time. Refusing a budget takes
+   * up to as long again (the search for the smallest peak).
+   */
   readonly timeLimitMs?: number;
   /** Use the MILP solver (default true); false plans with the heuristics alone. */
   readonly useSolver?: boolean;
 }
 
-/** The solver's time limit per call, by default. */
-export const REMAT_TIME_LIMIT_MS = 2000;
+/** The time for planning, by default. */
+export const REMAT_TIME_LIMIT_MS = 1500;
 
-/** The least time the heuristics get, whatever the solver's limit. */
-const HEURISTIC_MIN_MS = 1000;
+/**
+ * Models with more integer variables than this go to the heuristics
+ * without trying the solver: HiGHS reads such a model (before its time
+ * limit starts) for seconds, and rarely improves on its start in time.
+ */
+export const REMAT_MAX_INTEGERS = 20_000;
 
-/** Models with more integer variables than this go to the heuristic without trying the solver. */
-export const REMAT_MAX_INTEGERS = 200_000;
+/** Below this many milliseconds left, the solver is not started. */
+const SOLVER_MIN_MS = 100;
+
+/** The share of the time left that the solver is given as its limit. */
+const SOLVER_SHARE = 0.6;
 
 /** How the plan was found. */
 export interface SolverReport {
@@ -75,6 +88,8 @@ export interface SolverReport {
   readonly ms: number;
   /** The solver's relative gap to its bound, when it stopped at the time limit. */
   readonly gap?: number;
+  /** Whether the solver's schedule recomputes less than the heuristics' schedule it started from (absent when it had none). */
+  readonly improvedOnStart?: boolean;
 }
 
 /** What {@link rematerialize} did: the memory section of `tns explain`. */
@@ -111,29 +126,30 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
   const plan = options.plan ?? ((p: Program) => planMemory(lowerToKernels(p)));
   const budget = options.budgetBytes;
   const before = plan(program);
-  const report = (p: Program, after: MemoryPlan, solver: SolverReport, recomputed: readonly Recomputation[], flops: number): MemoryReport => ({
+  const report = (after: MemoryPlan, solver: SolverReport, recomputed: readonly Recomputation[], flops: number): MemoryReport => ({
     peakBytes: after.bytes, budgetBytes: budget, unplannedPeakBytes: before.unplannedBytes, plannedPeakBeforeBytes: before.bytes,
     recomputedFlops: flops, solver, recomputed,
   });
   if (before.bytes <= budget) {
-    return { ok: true, program, report: report(program, before, { name: "none", status: "not-needed", ms: performance.now() - begin }, [], 0) };
+    return { ok: true, program, report: report(before, { name: "none", status: "not-needed", ms: performance.now() - begin }, [], 0) };
   }
   const graph = rematGraph(program, (k) => before.scratchBytes.get(k) ?? 0);
   const timeLimitMs = options.timeLimitMs ?? REMAT_TIME_LIMIT_MS;
+  const deadline = begin + timeLimitMs;
   // The model counts whole stages; the arena may need more (placement): tighten and solve again.
   let target = budget;
   for (let attempt = 0; attempt < 4; attempt++) {
-    const found = planSchedule(graph, target, timeLimitMs, options.useSolver ?? true);
+    const found = planSchedule(graph, target, deadline, options.useSolver ?? true);
     if (found === null) break;
     const realized = realizeSchedule(program, graph, found.schedule);
     const after = plan(realized.program);
     if (after.bytes <= budget) {
       const solver = { ...found.solver, ms: performance.now() - begin };
-      return { ok: true, program: realized.program, report: report(realized.program, after, solver, realized.recomputed, scheduleMemory(graph, found.schedule).recomputedFlops) };
+      return { ok: true, program: realized.program, report: report(after, solver, realized.recomputed, scheduleMemory(graph, found.schedule).recomputedFlops) };
     }
     target -= Math.max(16, after.bytes - budget);
   }
-  const smallest = Math.min(before.bytes, smallestPeak(program, graph, plan, timeLimitMs, options.useSolver ?? true));
+  const smallest = Math.min(before.bytes, smallestPeak(program, graph, plan, performance.now() + timeLimitMs, options.useSolver ?? true));
   return {
     ok: false, smallestBytes: smallest,
     diagnostic: {
@@ -145,25 +161,34 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
 }
 
 /** A schedule within `budget` by the model's count: the solver's, started from the heuristics', or the heuristics' alone. */
-function planSchedule(graph: RematGraph, budget: number, timeLimitMs: number, useSolver: boolean): { schedule: Schedule; solver: SolverReport } | null {
-  const start = bestHeuristic(graph, budget, performance.now() + Math.max(timeLimitMs, HEURISTIC_MIN_MS));
+function planSchedule(graph: RematGraph, budget: number, deadline: number, useSolver: boolean): { schedule: Schedule; solver: SolverReport } | null {
+  const now = performance.now();
+  const { computeUntil } = rematWindows(graph);
+  const integers = graph.nodes.reduce((a, v) => a + computeUntil[v.pos]! - v.pos + 1, 0);
+  const skip = !useSolver ? "solver-off" : !milpSolverLoaded() ? "solver-not-loaded" : integers > REMAT_MAX_INTEGERS ? "model-too-large" : null;
+  // The heuristics get a third of the time when the solver runs after them, all of it when not.
+  const start = bestHeuristic(graph, budget, now + Math.max(0, deadline - now) / (skip === null ? 3 : 1));
   const fallback = (status: string): { schedule: Schedule; solver: SolverReport } | null =>
     start.fits ? { schedule: start.schedule, solver: { name: "heuristic", status, ms: 0 } } : null;
-  if (!useSolver) return fallback("solver-off");
-  if (!milpSolverLoaded()) return fallback("solver-not-loaded");
+  if (skip !== null) return fallback(skip);
   const model = rematModel(graph, { budgetBytes: budget });
-  if (model.integers > REMAT_MAX_INTEGERS) return fallback("model-too-large");
-  const result = solveMilp(model.lp, { timeLimitMs, start: start.fits ? model.startFrom(start.schedule) ?? undefined : undefined });
+  const left = deadline - performance.now();
+  if (left < SOLVER_MIN_MS) return fallback("no-time-left");
+  // HiGHS checks its limit now and then and overruns it by up to about half: ask for less.
+  const result = solveMilp(model.problem, { timeLimitMs: left * SOLVER_SHARE, start: start.fits ? model.startFrom(start.schedule) ?? undefined : undefined });
   if (result.status === "infeasible") return null;
   if (result.values === null) return fallback(`solver-${result.status}`);
   const schedule = model.readSchedule(result.values);
   if (!withinWindows(graph, schedule) || !valid(graph, schedule, budget)) return fallback("solver-solution-rejected");
   // A solve stopped by the time limit may return its start unchanged, or worse: keep the better.
-  if (start.fits && scheduleMemory(graph, start.schedule).extraCost < scheduleMemory(graph, schedule).extraCost) {
+  const startCost = start.fits ? scheduleMemory(graph, start.schedule).extraCost : Infinity;
+  const cost = scheduleMemory(graph, schedule).extraCost;
+  if (startCost < cost) {
     return { schedule: start.schedule, solver: { name: "heuristic", status: `better-than-solver-${result.status}`, ms: 0 } };
   }
-  const gap = result.status === "time-limit" && result.gap !== undefined ? { gap: result.gap } : {};
-  return { schedule, solver: { name: MILP_SOLVER_NAME, status: result.status, ms: result.ms, ...gap } };
+  const gap = result.status === "time-limit" && result.gap !== undefined && Number.isFinite(result.gap) ? { gap: result.gap } : {};
+  const improved = start.fits ? { improvedOnStart: cost < startCost } : {};
+  return { schedule, solver: { name: MILP_SOLVER_NAME, status: result.status, ms: result.ms, ...gap, ...improved } };
 }
 
 function valid(graph: RematGraph, schedule: Schedule, budget: number): boolean {
@@ -175,14 +200,16 @@ function valid(graph: RematGraph, schedule: Schedule, budget: number): boolean {
 }
 
 /** The smallest planned peak found: the solver's least-peak schedule, or the greedy's. */
-function smallestPeak(program: Program, graph: RematGraph, plan: (p: Program) => MemoryPlan, timeLimitMs: number, useSolver: boolean): number {
+function smallestPeak(program: Program, graph: RematGraph, plan: (p: Program) => MemoryPlan, deadline: number, useSolver: boolean): number {
   const candidates: Schedule[] = [];
-  const greedy: HeuristicResult = greedyMinPeak(graph, baselineSchedule(graph), performance.now() + Math.max(timeLimitMs, HEURISTIC_MIN_MS));
+  const greedy: HeuristicResult = greedyMinPeak(graph, baselineSchedule(graph), performance.now() + Math.max(0, deadline - performance.now()) / 3);
   candidates.push(greedy.schedule);
   if (useSolver && milpSolverLoaded()) {
     const model = rematModel(graph, { minPeak: true });
-    if (model.integers <= REMAT_MAX_INTEGERS) {
-      const result = solveMilp(model.lp, { timeLimitMs, start: model.startFrom(greedy.schedule) ?? undefined });
+    const left = deadline - performance.now();
+    if (model.integers <= REMAT_MAX_INTEGERS && left >= SOLVER_MIN_MS) {
+      // HiGHS checks its limit now and then and overruns it by up to about half: ask for less.
+  const result = solveMilp(model.problem, { timeLimitMs: left * SOLVER_SHARE, start: model.startFrom(greedy.schedule) ?? undefined });
       if (result.values !== null) {
         const schedule = model.readSchedule(result.values);
         if (withinWindows(graph, schedule) && valid(graph, schedule, Infinity)) candidates.push(schedule);

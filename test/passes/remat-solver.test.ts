@@ -20,7 +20,7 @@ beforeAll(async () => {
 function solve(graph: RematGraph, budget: number, timeLimitMs = 10_000): { schedule: Schedule | null; status: string } {
   const start = bestHeuristic(graph, budget);
   const model = rematModel(graph, { budgetBytes: budget });
-  const result = solveMilp(model.lp, { timeLimitMs, start: start.fits ? model.startFrom(start.schedule) ?? undefined : undefined });
+  const result = solveMilp(model.problem, { timeLimitMs, start: start.fits ? model.startFrom(start.schedule) ?? undefined : undefined });
   return { schedule: result.values ? model.readSchedule(result.values) : null, status: result.status };
 }
 

@@ -11,6 +11,7 @@
  */
 import type { DType, Program } from "../../ir/types.js";
 import { lowerToKernels } from "../kernel/lower.js";
+import { planMemory } from "../kernel/memory-plan.js";
 import { emitJs } from "./emit.js";
 import { boundWeights, loaderPrelude } from "../standalone.js";
 
@@ -22,7 +23,10 @@ export interface JsModuleManifest {
   readonly sizes: Readonly<Record<string, number>>;
   readonly inputs: readonly { name: string; dtype: DType; shape: readonly number[] }[];
   readonly outputs: readonly { name: string; dtype: DType; shape: readonly number[] }[];
-  readonly buffers: readonly { name: string; dtype: DType; shape: readonly number[]; size: number; role: string; embedded: boolean }[];
+  /** Every buffer; temporaries and outputs with their byte offset in the arena (kernel/memory-plan.ts; inputs and weights sit below `memory.base`). */
+  readonly buffers: readonly { name: string; dtype: DType; shape: readonly number[]; size: number; role: string; embedded: boolean; offset: number }[];
+  /** The memory plan: the planned peak in bytes, and where the arena's own part starts (after inputs and weights). */
+  readonly memory: { readonly bytes: number; readonly base: number };
   readonly kernels: number;
 }
 
@@ -39,6 +43,7 @@ export function emitJsModule(program: Program, name: string): { module: string; 
   const kernels = lowerToKernels(program);
   const source = emitJs(kernels);
   const weights = boundWeights(kernels.buffers);
+  const plan = planMemory(kernels);
   const manifest: JsModuleManifest = {
     format: "tns-js-module",
     version: 1,
@@ -52,8 +57,9 @@ export function emitJsModule(program: Program, name: string): { module: string; 
       return { name: o, dtype: b.dtype, shape: b.shape };
     }),
     buffers: kernels.buffers.map((b) => ({
-      name: b.name, dtype: b.dtype, shape: b.shape, size: b.size, role: b.role, embedded: weights.has(b.name),
+      name: b.name, dtype: b.dtype, shape: b.shape, size: b.size, role: b.role, embedded: weights.has(b.name), offset: plan.offsets.get(b.name)!,
     })),
+    memory: { bytes: plan.bytes, base: plan.persistentBytes },
     kernels: kernels.kernels.length,
   };
   const module = `// ${name}: compiled by tns. Standalone: needs no compiler at run time.
@@ -71,6 +77,8 @@ ${source}})();
  */
 export function run(inputs) {
   checkInputNames(inputs);
+  // One arena per run for temporaries and outputs, at the offsets of the memory plan.
+  const arena = new ArrayBuffer(manifest.memory.bytes - manifest.memory.base);
   const b = {};
   for (const buf of manifest.buffers) {
     const Array_ = ARRAY[buf.dtype];
@@ -80,12 +88,12 @@ export function run(inputs) {
       const data = inputData(buf.name, inputs?.[buf.name], buf.shape, buf.size);
       b[buf.name] = data instanceof Array_ ? data : Array_.from(data);
     } else {
-      b[buf.name] = new Array_(buf.size);
+      b[buf.name] = new Array_(arena, buf.offset - manifest.memory.base, buf.size);
     }
   }
   kernels(b);
   const out = {};
-  for (const o of manifest.outputs) out[o.name] = { shape: o.shape, dtype: o.dtype, data: b[o.name] };
+  for (const o of manifest.outputs) out[o.name] = { shape: o.shape, dtype: o.dtype, data: b[o.name].slice() };
   return out;
 }
 `;

@@ -259,7 +259,8 @@ export function printExplainReport(report: ExplainReport, ir: IrMode): string[] 
  */
 export function memoryLines(m: MemoryReport): string[] {
   const budget = m.budgetBytes === null ? "no budget" : `budget ${bytes(m.budgetBytes)}`;
-  const gap = m.solver.gap === undefined ? "" : `, gap ${(m.solver.gap * 100).toFixed(1)}%`;
+  const gap = (m.solver.gap === undefined ? "" : `, gap ${(m.solver.gap * 100).toFixed(1)}%`)
+    + (m.solver.improvedOnStart === undefined ? "" : m.solver.improvedOnStart ? ", improved on the heuristics" : ", the heuristics' schedule");
   const lines = [
     "memory:",
     `    planned peak          ${bytes(m.peakBytes)} (${budget})`,

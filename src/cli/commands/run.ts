@@ -36,7 +36,8 @@ Options:
                         default: the available cores, at most 4). One run uses them only
                         for products of 2^32 operations and more: below that, starting
                         the workers costs more than they save
-${MEMORY_BUDGET_HELP}; prints the peak the run measured
+${MEMORY_BUDGET_HELP};
+                        prints the peak the run measured
   --verify              check the optimized program against the unoptimized one, and the
                         backend against the reference interpreter, on random data (--seed)
   -h, --help            show this help`;

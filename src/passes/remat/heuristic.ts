@@ -247,12 +247,15 @@ export function checkpointSchedule(graph: RematGraph, keep: ReadonlySet<number>)
  */
 export function bestHeuristic(graph: RematGraph, budgetBytes: number, deadline = Infinity): HeuristicResult {
   const n = graph.nodes.length;
-  const tried: HeuristicResult[] = [greedyRemat(graph, graph.nodes.map((v) => [v.pos]), budgetBytes, deadline)];
+  // The greedy from the program as written runs to its end whatever the deadline: a budget it meets is never lost to time.
+  const tried: HeuristicResult[] = [greedyRemat(graph, graph.nodes.map((v) => [v.pos]), budgetBytes)];
   // k = 2 .. 2√n, and a few coarser: the sweep stays O(√n) greedy runs.
   const ks = new Set<number>();
   for (let k = 2; k <= Math.min(n, 2 * Math.ceil(Math.sqrt(n))); k++) ks.add(k);
   for (let k = 2 * Math.ceil(Math.sqrt(n)); k <= n; k *= 2) ks.add(k);
-  for (const k of ks) {
+  // Nearest √n first: when time runs short, the likeliest good ones have been tried.
+  const root = Math.sqrt(n);
+  for (const k of [...ks].sort((a, b) => Math.abs(a - root) - Math.abs(b - root) || a - b)) {
     if (performance.now() >= deadline) break;
     const keep = new Set(graph.nodes.filter((v) => v.pos % k === k - 1).map((v) => v.pos));
     tried.push(greedyRemat(graph, checkpointSchedule(graph, keep), budgetBytes, deadline));

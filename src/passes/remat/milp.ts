@@ -35,6 +35,7 @@
  * is out of reach.
  */
 import { type RematGraph, type Schedule, scheduleMemory } from "./schedule.js";
+import { type MilpColumn, type MilpProblem, type MilpRow, milpText } from "./solver.js";
 
 /** The windows of each def: stages it may be computed at, and held at. */
 export interface Windows {
@@ -72,19 +73,18 @@ export function rematWindows(graph: RematGraph): Windows {
 
 /** A model and how to read a schedule back from its solution. */
 export interface RematModel {
-  readonly lp: string;
+  readonly problem: MilpProblem;
   /** Integer variables. */
   readonly integers: number;
   readonly rows: number;
   /** The bytes one unit of memory in the model stands for. */
   readonly unit: number;
-  readSchedule(values: ReadonlyMap<string, number>): Schedule;
-  /** A schedule as values of the model's variables, to start the solver from (null when it lies outside the windows). */
-  startFrom(schedule: Schedule): Map<string, number> | null;
+  /** The model as CPLEX LP text (for reading; the solver gets `problem`). */
+  lpText(): string;
+  readSchedule(values: ArrayLike<number>): Schedule;
+  /** A schedule as values of the model's columns, to start the solver from (null when it lies outside the windows). */
+  startFrom(schedule: Schedule): Float64Array | null;
 }
-
-const r = (v: number, t: number): string => `r${v}_${t}`;
-const l = (v: number, t: number): string => `l${v}_${t}`;
 
 /**
  * The model for a graph: least recomputation within `budgetBytes`, or with
@@ -93,7 +93,7 @@ const l = (v: number, t: number): string => `l${v}_${t}`;
  * @example
  * ```ts
  * const model = rematModel(graph, { budgetBytes: 64 * 1024 });
- * solveMilp(model.lp, { timeLimitMs: 2000 });
+ * solveMilp(model.problem, { timeLimitMs: 2000 });
  * ```
  */
 export function rematModel(graph: RematGraph, options: { budgetBytes?: number; minPeak?: boolean }): RematModel {
@@ -103,90 +103,75 @@ export function rematModel(graph: RematGraph, options: { budgetBytes?: number; m
   const largest = Math.max(16, ...graph.nodes.map((v) => Math.max(v.bytes, v.scratch)));
   const unit = Math.max(16, Math.ceil(largest / 1e6 / 16) * 16);
   const units = (bytes: number): number => Math.ceil(bytes / unit);
-  const rows: string[] = [];
-  const objective: string[] = [];
-  const binaries: string[] = [];
-  const bounds: string[] = [];
-  const memory: string[][] = Array.from({ length: n }, () => []);
-  const scratchRuns: { t: number; term: string }[] = [];
-  let row = 0;
-  const add = (text: string): void => { rows.push(` c${row++}: ${text}`); };
+  const columns: MilpColumn[] = [];
+  const rows: MilpRow[] = [];
+  const rIndex = graph.nodes.map(() => new Map<number, number>());
+  const lIndex = graph.nodes.map(() => new Map<number, number>());
+  const column = (c: MilpColumn): number => columns.push(c) - 1;
+  for (const v of graph.nodes) {
+    for (let t = v.pos; t <= holdUntil[v.pos]!; t++) {
+      if (t <= computeUntil[v.pos]!) rIndex[v.pos]!.set(t, column({ name: `r${v.pos}_${t}`, cost: options.minPeak ? 0 : v.cost, lower: 0, upper: 1, integer: true }));
+      const fixed = v.output && t === n - 1 ? 1 : 0;
+      lIndex[v.pos]!.set(t, column({ name: `l${v.pos}_${t}`, cost: 0, lower: fixed, upper: 1, integer: false }));
+    }
+  }
+  const peak = options.minPeak ? column({ name: "peak", cost: 1, lower: 0, upper: Infinity, integer: false }) : -1;
+  const r = (v: number, t: number): number => rIndex[v]!.get(t)!;
+  const l = (v: number, t: number): number => lIndex[v]!.get(t)!;
+  const memory: [number, number][][] = Array.from({ length: n }, () => []);
+  const scratchRuns: { t: number; term: [number, number] }[] = [];
   for (const v of graph.nodes) {
     for (let t = v.pos; t <= holdUntil[v.pos]!; t++) {
       const computable = t <= computeUntil[v.pos]!;
       if (computable) {
-        binaries.push(r(v.pos, t));
-        objective.push(`${v.cost} ${r(v.pos, t)}`);
-        add(`${r(v.pos, t)} - ${l(v.pos, t)} <= 0`);
-        if (v.scratch > 0) scratchRuns.push({ t, term: `${units(v.scratch)} ${r(v.pos, t)}` });
+        rows.push({ terms: [[r(v.pos, t), 1], [l(v.pos, t), -1]], upper: 0 });
+        if (v.scratch > 0) scratchRuns.push({ t, term: [r(v.pos, t), units(v.scratch)] });
       }
-      const from = t === v.pos ? "" : ` - ${l(v.pos, t - 1)}`;
-      add(`${l(v.pos, t)}${from}${computable ? ` - ${r(v.pos, t)}` : ""} <= 0`);
-      bounds.push(v.output && t === n - 1 ? ` ${l(v.pos, t)} = 1` : ` 0 <= ${l(v.pos, t)} <= 1`);
-      memory[t]!.push(`${units(v.bytes)} ${l(v.pos, t)}`);
+      const terms: [number, number][] = [[l(v.pos, t), 1]];
+      if (t > v.pos) terms.push([l(v.pos, t - 1), -1]);
+      if (computable) terms.push([r(v.pos, t), -1]);
+      rows.push({ terms, upper: 0 });
+      memory[t]!.push([l(v.pos, t), units(v.bytes)]);
     }
     for (const c of v.succs) {
-      for (let t = c; t <= computeUntil[c]!; t++) add(`${r(c, t)} - ${l(v.pos, t)} <= 0`);
+      for (let t = c; t <= computeUntil[c]!; t++) rows.push({ terms: [[r(c, t), 1], [l(v.pos, t), -1]], upper: 0 });
     }
     // Recomputation just in time: past its own stage, a def is computed only at a stage where a reader is.
     for (let t = v.pos + 1; t <= computeUntil[v.pos]!; t++) {
-      const readers = v.succs.filter((c) => c <= t && t <= computeUntil[c]!).map((c) => ` - ${r(c, t)}`);
-      add(`${r(v.pos, t)}${readers.join("")} <= 0`);
+      const readers = v.succs.filter((c) => c <= t && t <= computeUntil[c]!).map((c): [number, number] => [r(c, t), -1]);
+      rows.push({ terms: [[r(v.pos, t), 1], ...readers], upper: 0 });
     }
   }
-  const peak = "peak";
-  const free = options.minPeak ? null : Math.floor((options.budgetBytes! - graph.persistentBytes) / unit);
-  const limit = (terms: string[]): string => (free === null ? `${terms.join(" + ")} - ${peak} <= 0` : `${terms.join(" + ")} <= ${free}`);
+  const free = options.minPeak ? 0 : Math.floor((options.budgetBytes! - graph.persistentBytes) / unit);
+  const limit = (terms: [number, number][]): MilpRow => (options.minPeak ? { terms: [...terms, [peak, -1]], upper: 0 } : { terms, upper: free });
   for (let t = 0; t < n; t++) {
     if (memory[t]!.length === 0) continue;
-    add(limit(memory[t]!));
-    for (const s of scratchRuns) if (s.t === t) add(limit([...memory[t]!, s.term]));
+    rows.push(limit(memory[t]!));
+    for (const s of scratchRuns) if (s.t === t) rows.push(limit([...memory[t]!, s.term]));
   }
-  if (options.minPeak) {
-    objective.length = 0;
-    objective.push(`1 ${peak}`);
-    bounds.push(` ${peak} >= 0`);
-  }
-  const lp = [
-    "Minimize",
-    ` obj: ${objective.length > 0 ? objective.join(" + ") : "0 " + l(0, 0)}`,
-    "Subject To",
-    ...rows,
-    "Bounds",
-    ...bounds,
-    "Binary",
-    ...chunk(binaries),
-    "End",
-    "",
-  ].join("\n");
+  const problem: MilpProblem = { columns, rows };
   return {
-    lp, integers: binaries.length, rows: row, unit,
+    problem, integers: columns.filter((c) => c.integer).length, rows: rows.length, unit,
+    lpText: () => milpText(problem),
     startFrom: (schedule) => {
       if (!withinWindows(graph, schedule)) return null;
-      const { live } = scheduleMemory(graph, schedule);
-      const values = new Map<string, number>();
+      const m = scheduleMemory(graph, schedule);
+      const values = new Float64Array(columns.length);
       for (const v of graph.nodes) {
         for (let t = v.pos; t <= holdUntil[v.pos]!; t++) {
-          if (t <= computeUntil[v.pos]!) values.set(r(v.pos, t), schedule[v.pos]!.includes(t) ? 1 : 0);
-          values.set(l(v.pos, t), live[v.pos]![t] ? 1 : 0);
+          if (t <= computeUntil[v.pos]!) values[r(v.pos, t)] = schedule[v.pos]!.includes(t) ? 1 : 0;
+          values[l(v.pos, t)] = m.live[v.pos]![t] ? 1 : 0;
         }
       }
-      if (options.minPeak) values.set("peak", Math.ceil((scheduleMemory(graph, schedule).peak - graph.persistentBytes) / unit) + 1);
+      if (peak >= 0) values[peak] = Math.ceil((m.peak - graph.persistentBytes) / unit) + 1;
       return values;
     },
     readSchedule: (values) => graph.nodes.map((v) => {
       const stages: number[] = [];
-      for (let t = v.pos; t <= computeUntil[v.pos]!; t++) if ((values.get(r(v.pos, t)) ?? 0) > 0.5) stages.push(t);
+      for (let t = v.pos; t <= computeUntil[v.pos]!; t++) if ((values[r(v.pos, t)] ?? 0) > 0.5) stages.push(t);
       return stages;
     }),
   };
-}
-
-/** Names, a few per line (LP text lines are best kept short). */
-function chunk(names: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let k = 0; k < names.length; k += 16) out.push(" " + names.slice(k, k + 16).join(" "));
-  return out;
 }
 
 /**

@@ -1,12 +1,63 @@
 /**
  * The one module that knows the MILP solver: HiGHS compiled to WebAssembly
  * (the npm package `highs`), loaded once per process on demand and then
- * called synchronously with a model in CPLEX LP text and a time limit.
+ * called synchronously with a model (columns, and rows of `Σ a·x ≤ b`,
+ * passed in HiGHS's compressed form; {@link milpText} writes the same model
+ * as CPLEX LP text for reading) and a time limit.
  *
  *     await loadMilpSolver();
- *     solveMilp("Minimize\n obj: x\nSubject To\n c: x >= 1\nGeneral\n x\nEnd\n", { timeLimitMs: 1000 });
- *     // { status: "optimal", objective: 1, values: Map { "x" => 1 }, ms: 2.1 }
+ *     solveMilp({ columns: [{ name: "x", cost: 1, lower: 0, upper: 5, integer: true }],
+ *                 rows: [{ terms: [[0, -1]], upper: -1.5 }] }, { timeLimitMs: 1000 });
+ *     // { status: "optimal", objective: 2, values: Float64Array [2], ms: 2.1 }
  */
+
+/** A variable of a {@link MilpProblem}. */
+export interface MilpColumn {
+  readonly name: string;
+  readonly cost: number;
+  readonly lower: number;
+  readonly upper: number;
+  readonly integer: boolean;
+}
+
+/** A row `Σ coef·x[column] ≤ upper` of a {@link MilpProblem}: terms as [column, coefficient]. */
+export interface MilpRow {
+  readonly terms: readonly (readonly [number, number])[];
+  readonly upper: number;
+}
+
+/** Minimize Σ cost·x subject to the rows and the columns' bounds, some columns integral. */
+export interface MilpProblem {
+  readonly columns: readonly MilpColumn[];
+  readonly rows: readonly MilpRow[];
+}
+
+/**
+ * The problem as CPLEX LP text, as HiGHS and other solvers read it.
+ *
+ * @example
+ * ```ts
+ * milpText({ columns: [{ name: "x", cost: 1, lower: 0, upper: 1, integer: true }], rows: [] });
+ * // "Minimize\n obj: + 1 x\nSubject To\nBounds\n 0 <= x <= 1\nGeneral\n x\nEnd\n"
+ * ```
+ */
+export function milpText(p: MilpProblem): string {
+  const term = ([c, a]: readonly [number, number]): string => `${a < 0 ? "-" : "+"} ${Math.abs(a)} ${p.columns[c]!.name}`;
+  const objective = p.columns.flatMap((c, k) => (c.cost !== 0 ? [term([k, c.cost])] : []));
+  const bound = (c: MilpColumn): string => (c.upper === Infinity ? ` ${c.name} >= ${c.lower}` : ` ${c.lower} <= ${c.name} <= ${c.upper}`);
+  return [
+    "Minimize",
+    ` obj: ${objective.length > 0 ? objective.join(" ") : "0 " + (p.columns[0]?.name ?? "x")}`,
+    "Subject To",
+    ...p.rows.map((r, k) => ` c${k}: ${r.terms.map(term).join(" ")} <= ${r.upper}`),
+    "Bounds",
+    ...p.columns.map(bound),
+    "General",
+    ...p.columns.filter((c) => c.integer).map((c) => ` ${c.name}`),
+    "End",
+    "",
+  ].join("\n");
+}
 
 /** How a solve ended. */
 export type MilpStatus = "optimal" | "infeasible" | "time-limit" | "error";
@@ -17,7 +68,7 @@ export interface MilpResult {
   /** The best objective found (NaN when no solution). */
   readonly objective: number;
   /** Column values of the best solution found, or null when there is none. */
-  readonly values: ReadonlyMap<string, number> | null;
+  readonly values: Float64Array | null;
   /** Wall-clock time of the solve. */
   readonly ms: number;
   /** HiGHS's own word for the outcome. */
@@ -28,7 +79,7 @@ export interface MilpResult {
 
 /** The parts of the `highs` package used here (its persistent model API). */
 interface HighsModel {
-  readModel(source: { format: "lp"; data: string }): unknown;
+  passModel(model: object): unknown;
   readonly options: { set(values: Record<string, unknown>): unknown };
   readonly info: { get(name: string): number | bigint };
   setSolution(solution: { indices: Int32Array; values: Float64Array }): unknown;
@@ -42,6 +93,7 @@ interface HighsModel {
 interface HighsLike {
   withModel<R>(operation: (model: HighsModel) => R): R;
   readonly constants: { readonly modelStatus: Readonly<Record<string, number>> };
+  readonly infinity: number;
 }
 
 let solver: HighsLike | null = null;
@@ -81,25 +133,18 @@ export function milpSolverLoaded(): boolean {
  * solveMilp(lpText, { timeLimitMs: 2000 }).status; // "optimal"
  * ```
  */
-export function solveMilp(lp: string, options: { timeLimitMs: number; start?: ReadonlyMap<string, number> }): MilpResult {
+export function solveMilp(problem: MilpProblem, options: { timeLimitMs: number; start?: Float64Array }): MilpResult {
   const highs = solver;
   if (!highs) throw new Error("the MILP solver is not loaded: await loadMilpSolver() first");
   const begin = performance.now();
   const codes = highs.constants.modelStatus;
   try {
     return highs.withModel((model) => {
-      model.readModel({ format: "lp", data: lp });
-      model.options.set({ time_limit: options.timeLimitMs / 1000, output_flag: false, mip_rel_gap: 1e-6 });
-      const columns = model.getDimensions().numCols;
-      const names = Array.from({ length: columns }, (_, k) => model.getColName(k));
+      model.passModel(modelData(problem, highs));
+      model.options.set({ time_limit: Math.max(0.001, options.timeLimitMs / 1000), output_flag: false, mip_rel_gap: 1e-6 });
       if (options.start) {
-        const indices: number[] = [];
-        const values: number[] = [];
-        names.forEach((name, k) => {
-          const v = options.start!.get(name);
-          if (v !== undefined) { indices.push(k); values.push(v); }
-        });
-        model.setSolution({ indices: Int32Array.from(indices), values: Float64Array.from(values) });
+        const indices = Int32Array.from(options.start.keys());
+        model.setSolution({ indices, values: Float64Array.from(options.start) });
       }
       model.run();
       const code = model.getModelStatus();
@@ -111,11 +156,41 @@ export function solveMilp(lp: string, options: { timeLimitMs: number; start?: Re
       const detail = Object.keys(codes).find((k) => codes[k] === code) ?? String(code);
       const feasible = Number(model.info.get("primal_solution_status")) === 2;
       if (!feasible || (status !== "optimal" && status !== "time-limit")) return { status, objective: NaN, values: null, ms, detail };
-      const x = model.getSolution().colValue;
       const gap = Number(model.info.get("mip_gap"));
-      return { status, objective: model.getObjectiveValue(), values: new Map(names.map((name, k) => [name, x[k]!])), ms, detail, gap };
+      return { status, objective: model.getObjectiveValue(), values: Float64Array.from(model.getSolution().colValue), ms, detail, gap };
     });
   } catch (e) {
     return { status: "error", objective: NaN, values: null, ms: performance.now() - begin, detail: (e as Error).message };
   }
+}
+
+/** The problem in HiGHS's structured form: rows compressed (CSR), infinite bounds as its infinity. */
+function modelData(p: MilpProblem, highs: HighsLike): object {
+  const inf = (x: number): number => (x === Infinity ? highs.infinity : x === -Infinity ? -highs.infinity : x);
+  const starts = new Int32Array(p.rows.length + 1);
+  let nz = 0;
+  p.rows.forEach((r, k) => {
+    nz += r.terms.length;
+    starts[k + 1] = nz;
+  });
+  const indices = new Int32Array(nz);
+  const values = new Float64Array(nz);
+  let at = 0;
+  for (const r of p.rows) {
+    for (const [c, a] of r.terms) {
+      indices[at] = c;
+      values[at++] = a;
+    }
+  }
+  return {
+    numCols: p.columns.length,
+    numRows: p.rows.length,
+    colCost: Float64Array.from(p.columns, (c) => c.cost),
+    colLower: Float64Array.from(p.columns, (c) => inf(c.lower)),
+    colUpper: Float64Array.from(p.columns, (c) => inf(c.upper)),
+    rowLower: new Float64Array(p.rows.length).fill(-highs.infinity),
+    rowUpper: Float64Array.from(p.rows, (r) => inf(r.upper)),
+    matrix: { format: "csr", numRows: p.rows.length, numCols: p.columns.length, starts, indices, values },
+    integrality: Int32Array.from(p.columns, (c) => (c.integer ? 1 : 0)),
+  };
 }
