@@ -42,19 +42,33 @@ function defNamed(program: Program, name: string): DefNode | undefined {
   return t?.role === "def" ? t : undefined;
 }
 
+type Read = { def: string | null; access: Access | null; inReduction: boolean };
+
+/** Every program's reads by tensor, built in one walk the first time a program is asked (fusion asks for each candidate). */
+const readIndex = new WeakMap<Program, Map<string, Read[]>>();
+
 /** Accesses of `name` anywhere in the program (defs and call arguments), with whether a reduction encloses each. */
-function readsOf(program: Program, name: string): { def: string | null; access: Access | null; inReduction: boolean }[] {
-  const out: { def: string | null; access: Access | null; inReduction: boolean }[] = [];
-  for (const t of program.tensors) {
-    if (t.role === "call") for (const a of t.args) if (a === name) out.push({ def: null, access: null, inReduction: false });
-    if (t.role !== "def") continue;
-    const walk = (e: Expr, inReduction: boolean): void => {
-      if (e.kind === "access" && e.tensor === name) out.push({ def: t.name, access: e, inReduction });
-      for (const c of children(e)) walk(c, inReduction || e.kind === "reduce");
+function readsOf(program: Program, name: string): readonly Read[] {
+  let index = readIndex.get(program);
+  if (index === undefined) {
+    index = new Map();
+    const add = (tensor: string, read: Read): void => {
+      const list = index!.get(tensor);
+      if (list === undefined) index!.set(tensor, [read]);
+      else list.push(read);
     };
-    walk(t.body, false);
+    for (const t of program.tensors) {
+      if (t.role === "call") for (const a of t.args) add(a, { def: null, access: null, inReduction: false });
+      if (t.role !== "def") continue;
+      const walk = (e: Expr, inReduction: boolean): void => {
+        if (e.kind === "access") add(e.tensor, { def: t.name, access: e, inReduction });
+        for (const c of children(e)) walk(c, inReduction || e.kind === "reduce");
+      };
+      walk(t.body, false);
+    }
+    readIndex.set(program, index);
   }
-  return out;
+  return index.get(name) ?? [];
 }
 
 /** Where `fuse-elementwise-producer` applies: the producer and its one reader. */
