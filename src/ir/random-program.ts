@@ -8,7 +8,7 @@
  * strides, reversals, sliding windows, row-major views of grouped dims),
  * nested reductions, top-level "Einstein" sums, unary and binary operators,
  * comparisons and masks; optionally grouped outputs and calls of generated
- * functions. By default NaN-prone operators are guarded (`log(abs(x) + 1)`,
+ * functions; optionally a scalar loss with grad nodes of it. By default NaN-prone operators are guarded (`log(abs(x) + 1)`,
  * `x / (abs(y) + 1)`, `exp(tanh(x))`), so values stay finite and moderate.
  *
  * Every generated program passes `verifyProgram`. This module depends on
@@ -39,6 +39,12 @@ export interface ArbProgramOptions {
   readonly dtypes?: boolean;
   /** Use `log`, `sqrt`, `rsqrt`, `div`, `pow`, `exp` unguarded (default false: may give NaN or infinity). */
   readonly unsafeOps?: boolean;
+  /**
+   * End with a scalar loss (the sum of squares of the last def), output
+   * grad nodes of it by some float inputs and weights, and sometimes an
+   * update that reads a gradient (default false).
+   */
+  readonly grads?: boolean;
 }
 
 /** The draws a program is built from; one fast-check generator value underneath. */
@@ -91,6 +97,7 @@ interface Resolved {
   readonly weights: boolean;
   readonly dtypes: boolean;
   readonly unsafeOps: boolean;
+  readonly grads: boolean;
 }
 
 /** Builds one def: fresh variables, extents and a body over the visible tensors. */
@@ -284,8 +291,34 @@ function buildProgram(d: Draw, o: Resolved): Program {
     tensors.push(node);
     visible.push({ name, shape: node.shape, dtype: node.dtype });
   }
+  if (o.grads) tensors.push(...gradientNodes(d, tensors));
   const sizes: Record<string, number> = d.chance(50) ? { n: d.int(1, 8) } : {};
   return { sizes, tensors, functions };
+}
+
+/** A loss `Loss = sum(...) T[...] * T[...]` of the last def, grad nodes of it, and maybe an update reading one. */
+function gradientNodes(d: Draw, tensors: readonly TensorNode[]): TensorNode[] {
+  const last = tensors[tensors.length - 1]!;
+  const vars = last.shape.map((_, k) => `l${k}`);
+  const read: Expr = { kind: "access", tensor: last.name, index: vars.map((v) => affine([{ var: v, coef: 1 }])) };
+  const square = binary("mul", read, read);
+  const out: TensorNode[] = [{
+    role: "def", name: "Loss", dtype: last.dtype === "f64" ? "f64" : "f32", shape: [], output: d.chance(50), indices: [], groups: [],
+    ranges: Object.fromEntries(vars.map((v, k) => [v, last.shape[k]!])), body: vars.length > 0 ? reduce("sum", vars, square) : square,
+  }];
+  const floats = tensors.filter((t) => (t.role === "input" || t.role === "weight") && t.dtype !== "i32");
+  const chosen = floats.filter((_, k) => k === 0 || d.chance(60));
+  for (const w of chosen) out.push({ role: "grad", name: `G_${w.name}`, dtype: w.dtype, shape: w.shape, output: true, loss: "Loss", wrt: w.name });
+  if (chosen.length > 0 && d.chance(50)) {
+    const w = chosen[0]!;
+    const idx = w.shape.map((_, k) => `u${k}`);
+    const at = (t: string): Expr => ({ kind: "access", tensor: t, index: idx.map((v) => affine([{ var: v, coef: 1 }])) });
+    out.push({
+      role: "def", name: `U_${w.name}`, dtype: w.dtype === "f64" ? "f64" : "f32", shape: w.shape, output: true, indices: idx, groups: w.shape.map(() => 1),
+      ranges: Object.fromEntries(idx.map((v, k) => [v, w.shape[k]!])), body: binary("sub", at(w.name), binary("mul", num(0.5), at(`G_${w.name}`))),
+    });
+  }
+  return out;
 }
 
 /** A new function of 1–2 parameters (shaped like visible tensors) and a call of it. */
@@ -326,6 +359,7 @@ export function arbProgram(options: ArbProgramOptions = {}): fc.Arbitrary<Progra
     weights: options.weights ?? true,
     dtypes: options.dtypes ?? true,
     unsafeOps: options.unsafeOps ?? false,
+    grads: options.grads ?? false,
   };
   return fc.gen().map((g) => buildProgram(new Draw(g), o));
 }

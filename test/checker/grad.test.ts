@@ -143,3 +143,32 @@ describe("docs/language.md, Gradients", () => {
     W2.forEach((row, j) => row.forEach((v, k) => expect(v).toBeCloseTo(W[j]![k]! - 0.1 * want[j]![k]!, 5)));
   });
 });
+
+describe("grad never crashes the compiler", () => {
+  test("every pair of names, whole and indexed, gives diagnostics or a program that runs", () => {
+    const names = ["X", "W", "ids", "H", "L", "n", "softmax", "nope", "inf", "i"];
+    const base = `import softmax from "nn"\nsize n = 3\ninput X[n, n], ids[n]: i32\nweight W[n, n]\nH[i, j] = X[i, k] * W[k, j] + ids[i]\nL = sum(i, j) H[i, j] * H[i, j]\n`;
+    const forms = (a: string, b: string): string[] => [
+      `output G = grad(${a}, ${b})`,
+      `output G[i, j] = X[i, j] - grad(${a}, ${b})[i, j]`,
+      `output G = softmax(grad(${a}, ${b}))`,
+    ];
+    let ran = 0;
+    for (const a of names) {
+      for (const b of names) {
+        for (const form of forms(a, b)) {
+          const prog = compile(`${base}${form}\n`, { backend: "reference", weights: { W: Tensor.fromArray([[1, 0, 0], [0, 1, 0], [0, 0, 1]]) } });
+          if (!prog.ok) {
+            expect(prog.diagnostics.some((d) => d.severity === "error"), form).toBe(true);
+            continue;
+          }
+          const out = prog.run({ X: Tensor.fromArray([[1, 2, 3], [4, 5, 6], [7, 8, 9]]), ids: new Tensor("i32", [3], Int32Array.from([0, 1, 2])) });
+          expect(out.G, form).toBeDefined();
+          ran++;
+        }
+      }
+    }
+    // grad(L, X) and grad(L, W) in each of the three forms.
+    expect(ran).toBe(6);
+  });
+});

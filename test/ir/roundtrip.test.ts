@@ -76,6 +76,17 @@ describe("text round trip", () => {
     );
   });
 
+  test("random programs with gradients are well-formed and parse back", () => {
+    fc.assert(
+      fc.property(arbProgram({ grads: true }), (p) => {
+        expect(verifyProgramErrors(p)).toEqual([]);
+        expect(p.tensors.some((t) => t.role === "grad")).toBe(p.tensors.some((t) => (t.role === "input" || t.role === "weight") && t.dtype !== "i32"));
+        expect(parseProgramText(printProgram(p))).toEqual(withoutData(p));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   test("random programs run on random inputs, and the parsed copy gives the same values", () => {
     fc.assert(
       fc.property(arbProgram(), fc.integer(), (p, seed) => {

@@ -121,7 +121,7 @@ function tokens(text: string): string[] {
 
 const isName = (t: string): boolean => /^[A-Za-z_]\w*$/.test(t);
 const isNumber = (t: string): boolean => /^\d/.test(t);
-const NAMES = ["i", "j", "k", "n", "d", "Q", "S", "X", "sum", "max", "min", "exp", "where", "softmax", "mlp", "output", "input", "size", "fn", "inf", "zz", "Q2"];
+const NAMES = ["i", "j", "k", "n", "d", "Q", "S", "X", "sum", "max", "min", "exp", "where", "softmax", "mlp", "output", "input", "size", "fn", "inf", "zz", "Q2", "grad", "L"];
 const NUMBERS = ["0", "-3", "99999999999", "4294967296", "1e308", "1e400", "2.5", "-0", "1", "65536"];
 const JUNK = ["(", ")", "[", "]", ",", "=", "+", "*", "^", "<", "sum(", "max(i)", "(a, b)", "->", "{", "}", '"', "#", "\n", "\u0000", "\u00e9", "\ud83d\ude00", "\t", ":", "@"];
 

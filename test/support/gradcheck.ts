@@ -48,7 +48,7 @@ export function withSquareLoss(program: Program, loss = "L__"): { program: Progr
 export interface GradientReport {
   readonly grad: string;
   readonly wrt: string;
-  /** max |g - fd| / max(max |fd|, floor). */
+  /** max (|g - fd| - the difference quotient's rounding error) / max(max |fd|, floor). */
   readonly relError: number;
   /** Elements skipped because the loss is not smooth there (the two step sizes disagree). */
   readonly skipped: number;
@@ -73,6 +73,8 @@ export function checkGradients(program: Program, inputs: Record<string, Tensor>,
   const lossOf = (loss: string, given: Record<string, Tensor>): number => interpretAll(expanded, given).get(loss)!.data[0]!;
   return grads.map((g) => {
     const base = inputs[g.wrt]!;
+    // The rounding error of a difference quotient: a few ulps of the loss, divided by the step.
+    let noise = 0;
     const fdAt = (k: number, step: number): number => {
       const plus = base.data.slice() as Float64Array;
       const minus = base.data.slice() as Float64Array;
@@ -80,6 +82,7 @@ export function checkGradients(program: Program, inputs: Record<string, Tensor>,
       minus[k]! -= step;
       const lp = lossOf(g.loss, { ...inputs, [g.wrt]: new Tensor("f64", base.shape, Float64Array.from(plus)) });
       const lm = lossOf(g.loss, { ...inputs, [g.wrt]: new Tensor("f64", base.shape, Float64Array.from(minus)) });
+      noise = Math.max(noise, (4 * Number.EPSILON * Math.max(Math.abs(lp), Math.abs(lm))) / step);
       return (lp - lm) / (2 * step);
     };
     const analytic = got.get(g.name)!.data;
@@ -98,7 +101,7 @@ export function checkGradients(program: Program, inputs: Record<string, Tensor>,
         }
       }
       maxFd = Math.max(maxFd, Math.abs(fd));
-      maxDiff = Math.max(maxDiff, Math.abs(fd - analytic[k]!));
+      maxDiff = Math.max(maxDiff, Math.abs(fd - analytic[k]!) - noise);
     }
     return { grad: g.name, wrt: g.wrt, relError: maxDiff / Math.max(maxFd, floor), skipped, elements: base.data.length };
   });

@@ -10,7 +10,8 @@
  * defs of their own). Tie and kink rules, also in docs/language.md:
  * `relu` and `abs` have derivative 0 at 0; `min`/`max` split the derivative
  * evenly between equal arguments; comparisons, `where`'s condition and index
- * values have derivative 0.
+ * values have derivative 0. The derivatives of `tanh` and `sigmoid` use
+ * forms that do not cancel in float32.
  */
 import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
 import { binary, num, select, unary, type Access, type Expr } from "../../ir/types.js";
@@ -35,20 +36,19 @@ export interface Partial {
  */
 export function partials(e: Expr, value?: Expr): Partial[] {
   const out: Partial[] = [];
-  if (value !== undefined && e.kind === "unary" && REUSES_VALUE.has(e.op)) walk(e.arg, derivativeFromValue(e.op, value), out);
+  if (value !== undefined && e.kind === "unary" && REUSES_VALUE.has(e.op)) walk(e.arg, derivativeFromValue(e.op, value, e.arg), out);
   else walk(e, num(1), out);
   return out;
 }
 
 /** Operators whose derivative is cheaper from their stored result than from their argument. */
-const REUSES_VALUE: ReadonlySet<string> = new Set(["exp", "tanh", "sigmoid", "sqrt"]);
+const REUSES_VALUE: ReadonlySet<string> = new Set(["exp", "sigmoid", "sqrt"]);
 
 /** d op(x) / dx written with y = op(x), the def's stored value. */
-function derivativeFromValue(op: Extract<Expr, { kind: "unary" }>["op"], y: Expr): Expr {
+function derivativeFromValue(op: Extract<Expr, { kind: "unary" }>["op"], y: Expr, x: Expr): Expr {
   switch (op) {
     case "exp": return y;
-    case "tanh": return binary("sub", num(1), binary("mul", y, y));
-    case "sigmoid": return binary("mul", y, binary("sub", num(1), y));
+    case "sigmoid": return binary("mul", y, unary("sigmoid", unary("neg", x)));
     case "sqrt": return binary("div", num(0.5), y);
     default: throw new InternalCompilerError(`derivativeFromValue: ${op}`);
   }
@@ -87,13 +87,14 @@ function unaryDerivative(op: Extract<Expr, { kind: "unary" }>["op"], x: Expr): E
     case "sqrt": return binary("div", num(0.5), unary("sqrt", x));
     case "rsqrt": return binary("div", binary("mul", num(-0.5), unary("rsqrt", x)), x);
     case "tanh": {
-      const t = unary("tanh", x);
-      return binary("sub", num(1), binary("mul", t, t));
+      // sech²(x) = 4z / (1 + z)² with z = exp(-2|x|): 1 - tanh²(x) would cancel in float32 once tanh(x) nears ±1.
+      const z = unary("exp", binary("mul", num(-2), unary("abs", x)));
+      const onePlus = binary("add", num(1), z);
+      return binary("div", binary("mul", num(4), z), binary("mul", onePlus, onePlus));
     }
-    case "sigmoid": {
-      const s = unary("sigmoid", x);
-      return binary("mul", s, binary("sub", num(1), s));
-    }
+    case "sigmoid":
+      // sigmoid(x) sigmoid(-x) = sigmoid(x) (1 - sigmoid(x)), without the cancellation of 1 - sigmoid(x) near 1.
+      return binary("mul", unary("sigmoid", x), unary("sigmoid", unary("neg", x)));
     case "relu": return binary("gt", x, num(0));
     case "abs": return binary("sub", binary("gt", x, num(0)), binary("lt", x, num(0)));
   }
