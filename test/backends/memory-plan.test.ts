@@ -100,7 +100,7 @@ describe("rematerialize on random programs", () => {
         const budget = before - 16;
         const result = rematerialize(program, { budgetBytes: budget, useSolver, timeLimitMs: 500 });
         if (!result.ok) {
-          expect(result.diagnostic.code).toBe("TNS0801");
+          expect(result.diagnostic.code).toBe("TNS0701");
           expect(result.smallestBytes).toBeGreaterThan(budget);
           return;
         }
