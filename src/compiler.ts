@@ -79,6 +79,17 @@ export interface CompileOptions {
   passes?: readonly Pass[];
   /** How `import` paths are found and read. Default: the file system and the bundled stdlib. */
   loader?: SourceLoader;
+  /**
+   * With {@link compileAsync} and the `wasm` backend: keep compiled modules
+   * in an on-disk cache, so a program compiled in an earlier process does
+   * not load binaryen at all (`tns run` does this unless given `--no-cache`).
+   * `true` uses the user's cache folder (`TNS_CACHE_DIR`, else
+   * `$XDG_CACHE_HOME/tns` or `~/.cache/tns`; see docs/wasm.md) with a 64 MiB
+   * cap; an object names the folder and the cap. Default: no disk cache.
+   * Unusable entries are ignored and rebuilt. Where there is no file system
+   * (browsers) it is ignored.
+   */
+  cache?: boolean | { readonly directory?: string; readonly maxBytes?: number };
 }
 
 /** Name, shape and element type of a program input or output. */
@@ -185,6 +196,10 @@ export function compile(source: string, options: CompileOptions = {}): CompiledP
  */
 export async function compileAsync(source: string, options: CompileOptions = {}): Promise<CompiledProgram> {
   const backend = options.backend ?? "js";
+  if (backend === "wasm" && options.cache && !options.verifyOutputs) {
+    const cached = await compileWasmWithDiskCache(source, options);
+    if (cached !== null) return cached;
+  }
   if (!(backend === "wgsl" && options.device)) await loadBackend(backend);
   if (!(options.verifyOutputs && backend === "wgsl")) return compile(source, options);
   // The WebGPU backend runs asynchronously, so its outputs are verified here.
@@ -202,6 +217,42 @@ export async function compileAsync(source: string, options: CompileOptions = {})
   });
   if (!verification.ok) throw new VerificationError(verification);
   return { ...result, verification };
+}
+
+/**
+ * compileAsync for the `wasm` backend with a disk cache (`options.cache`):
+ * binaryen is loaded only when neither this process nor the disk holds the
+ * module, and then starts loading before the front end runs, unless an
+ * earlier process left a hint that this source has a cached module. Null
+ * where there is no file system (the caller then compiles as usual).
+ *
+ *     cached:  parse, check, optimize, lower; read the module     (no binaryen)
+ *     first:   start loading binaryen; parse, check, optimize, lower; emit; write
+ */
+async function compileWasmWithDiskCache(source: string, options: CompileOptions): Promise<CompiledProgram | null> {
+  const { DiskCache, loadBinaryen, wasmBackendOnDisk } = await import("./backends/wasm/index.js");
+  const where = typeof options.cache === "object" ? options.cache : {};
+  const disk = DiskCache.open(where.directory, where.maxBytes);
+  if (disk === null) return null;
+  const weights = Object.entries(options.weights ?? {}).map(([name, t]) => [name, t.dtype, t.shape]);
+  const sourceKey = JSON.stringify([source, options.file, options.sizes, weights, options.optimize, options.threads, options.runOnce, options.passes?.map((p) => p.name)]);
+  const binaryen = disk.hasHint(sourceKey) ? null : loadBinaryen();
+  // A failed load surfaces where binaryen is awaited; until then it must not count as unhandled.
+  binaryen?.catch(() => undefined);
+  const wasm = await wasmBackendOnDisk(disk, { threads: options.threads, runOnce: options.runOnce });
+  const file = options.file ?? "<input>";
+  const diags = new DiagnosticBag();
+  const sources = new Map<string, string>([[file, source]]);
+  const module = parseModule(source, file, diags);
+  if (diags.hasErrors) return failed(diags, sources);
+  const checked = checkProgram(module, { sizes: options.sizes, weights: options.weights, loader: options.loader }, diags, sources);
+  if (!checked || diags.hasErrors) return failed(diags, sources);
+  const passes = options.passes ?? (options.optimize === false ? [inlineCalls] : defaultPipeline());
+  const { program: optimized, log } = runPasses(checked, passes, { verify: options.verify === true });
+  if (wasm.plan(optimized).needsBinaryen) await (binaryen ?? loadBinaryen());
+  const { code, executable } = wasm.compile(optimized);
+  disk.putHint(sourceKey);
+  return succeeded(checked, optimized, log, code, executable, null, diags, sources);
 }
 
 async function runOnceAsync(executable: Executable, inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {

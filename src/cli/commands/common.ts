@@ -72,7 +72,7 @@ export async function compileFile(
   file: string,
   values: Record<string, unknown>,
   command: string,
-  extra: { backend: BackendName; randomData: boolean; seed: number; threads?: number; runOnce?: boolean },
+  extra: { backend: BackendName; randomData: boolean; seed: number; threads?: number; runOnce?: boolean; cache?: boolean },
 ): Promise<{ result: CompiledProgram; source: string }> {
   const source = readText(file);
   const sizes = parseSizeOptions(values["size"] as string[] | undefined, command);
@@ -83,7 +83,7 @@ export async function compileFile(
     if (checked.program) weights = randomWeights(checked.program, weights, extra.seed);
   }
   const verifyOutputs = Boolean(values["verify"]);
-  const result = await compileAsync(source, { file, sizes, weights, optimize, backend: extra.backend, verifyOutputs, verifySeed: extra.seed, threads: extra.threads, runOnce: extra.runOnce });
+  const result = await compileAsync(source, { file, sizes, weights, optimize, backend: extra.backend, verifyOutputs, verifySeed: extra.seed, threads: extra.threads, runOnce: extra.runOnce, cache: extra.cache });
   return { result, source };
 }
 

@@ -36,6 +36,8 @@ Options:
                         the workers costs more than they save
   --verify              check the optimized program against the unoptimized one, and the
                         backend against the reference interpreter, on random data (--seed)
+  --no-cache            do not read or write the cache of compiled WebAssembly modules
+                        (the user's cache folder, or TNS_CACHE_DIR; see docs/wasm.md)
   -h, --help            show this help`;
 
 /** Runs `tns run`. */
@@ -49,6 +51,7 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
     seed: { type: "string" },
     output: { type: "string", short: "o" },
     threads: { type: "string" },
+    "no-cache": { type: "boolean" },
   });
   if (values["help"]) {
     term.out(RUN_HELP);
@@ -64,9 +67,11 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
   if (output && !/\.(npy|npz)$/i.test(output)) throw new UsageError(`-o expects a .npy or .npz file name, got '${output}'`, "run");
 
   const t0 = performance.now();
-  await loadBackend(backend);
+  // The wasm backend with its disk cache loads binaryen only for a module it has not compiled before (compileAsync).
+  const cache = backend === "wasm" && !values["no-cache"];
+  if (!cache) await loadBackend(backend);
   // One run: no threaded module unless that run would start the workers (wasm/index.ts, runOnce).
-  const { result } = await compileFile(file, values, "run", { backend, randomData, seed, threads, runOnce: true });
+  const { result } = await compileFile(file, values, "run", { backend, randomData, seed, threads, runOnce: true, cache });
   const t1 = performance.now();
   reportDiagnostics(term, result.diagnostics, result.sources);
   if (!result.ok) return EXIT.diagnostics;
