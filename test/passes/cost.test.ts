@@ -16,8 +16,8 @@ describe("programCost", () => {
     expect(cost.flops).toBe(2 * 8 ** 3);
     expect(cost.tensors).toEqual([{
       name: "C", role: "def", flops: 1024, bytesRead: 512, bytesWritten: 256, elements: 64, bytes: 256, kernel: "matrix-product",
-      // 8 rows on either side: a skinny kernel on wasm, priced by its 768 bytes (its FLOPs take less at the skinny rate).
-      wasmKernel: "skinny-axpy", wasmSeconds: 768 / WASM_RATES.readBytes,
+      // 8 rows on either side and a small B: the micro-kernel on wasm, priced by its 768 bytes (its FLOPs take less).
+      wasmKernel: "gemm", wasmSeconds: 768 / WASM_RATES.readBytes,
     }]);
     expect(cost.blockedFlops).toEqual({ js: 1024, wasm: 1024 });
     expect(cost.bytesMoved).toBe(768);

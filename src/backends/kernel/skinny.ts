@@ -20,6 +20,23 @@ import type { Contraction } from "./types.js";
 /** The most rows (of the small side) a product may have to take a skinny kernel. */
 export const SKINNY_MAX_ROWS = 16;
 
+/**
+ * Up to this many rows a product is bound by memory on this kind of machine
+ * (about 2 operations per row per 4-byte element of the large operand,
+ * against some 40 GFLOP/s and 16-20 GB/s on one core), and always takes a
+ * skinny kernel.
+ */
+export const MEMORY_BOUND_ROWS = 4;
+
+/**
+ * From 5 to {@link SKINNY_MAX_ROWS} rows, the axpy form is taken only when
+ * the large operand is at least this big (8 MiB, beyond the caches): then the
+ * micro-kernel's packing reads it from memory a row per element, while the
+ * axpy form streams it. Smaller ones stay in cache and the register-blocked
+ * micro-kernel is faster (16×1024×1024: about 1.4-2× in one process).
+ */
+export const STREAMED_OPERAND_BYTES = 8 * 2 ** 20;
+
 /** How a skinny product is computed (see the header). */
 export interface SkinnyPlan {
   readonly form: "axpy" | "dot";
@@ -59,11 +76,13 @@ export function skinnyScratchBytes(p: SkinnyPlan): number {
 
 /**
  * The skinny kernel for a contraction, or null when the micro-kernel runs
- * it: the product must have at most {@link SKINNY_MAX_ROWS} rows or columns
- * on one side (the arithmetic intensity is then at most about
- * 2·SKINNY_MAX_ROWS operations per element of the large operand, so the
- * product is bound by memory or by the micro-kernel's packing) and a large
- * operand laid out for one of the two forms.
+ * it, by arithmetic intensity: a product with at most
+ * {@link MEMORY_BOUND_ROWS} rows or columns on one side (about 2 operations
+ * per row per element of the large operand: bound by memory), or up to
+ * {@link SKINNY_MAX_ROWS} with a large operand of at least
+ * {@link STREAMED_OPERAND_BYTES} in the axpy layout (bound by the
+ * micro-kernel's strided packing), whose large operand is laid out for one
+ * of the two forms.
  *
  * @example
  * ```ts
@@ -89,7 +108,8 @@ function planOf(c: Contraction, smallIsA: boolean): SkinnyPlan | null {
       oR: 1, oC: c.out.rowStride, smallIsA, packS: false,
     };
   if (p.l < 4) return null;
-  if (p.lC === 1 && p.oC === 1) return p;
-  if (p.lK === 1 && p.k >= 4) return { ...p, form: "dot", packS: p.sK !== 1 };
+  const streamed = p.l * p.k * 4 >= STREAMED_OPERAND_BYTES;
+  if (p.lC === 1 && p.oC === 1 && (p.s <= MEMORY_BOUND_ROWS || streamed)) return p;
+  if (p.lK === 1 && p.k >= 4 && p.s <= MEMORY_BOUND_ROWS) return { ...p, form: "dot", packS: p.sK !== 1 };
   return null;
 }

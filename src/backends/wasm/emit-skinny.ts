@@ -149,8 +149,8 @@ class SkinnyEmitter {
       // Zero the chunk's rows.
       ...this.rowLoop(r, () => [m.fillBytes(this.outRow(r, c0), m.i32Const(0), this.i32(width))]),
     ];
-    if (kFull > 0) chunk.push(...this.rangeLoop(k0, m.i32Const(0), m.i32Const(kFull), kb, this.rowLoop(r, () => this.axpyPass(r, k0, 0, kb, c0, width))));
-    if (kFull < p.k) chunk.push(...this.rowLoop(r, () => this.axpyPass(r, null, kFull, p.k - kFull, c0, width)));
+    if (kFull > 0) chunk.push(...this.rangeLoop(k0, m.i32Const(0), m.i32Const(kFull), kb, this.rowPairs(r, (rows) => this.axpyPass(r, rows, k0, 0, kb, c0, width))));
+    if (kFull < p.k) chunk.push(...this.rowPairs(r, (rows) => this.axpyPass(r, rows, null, kFull, p.k - kFull, c0, width)));
     if (this.scale !== 1) chunk.push(...this.rowLoop(r, () => this.scaleRow(r, c0, width)));
     // c0 counts bytes of a row of O (and of L, both contiguous in c).
     return this.rangeLoop(c0, this.i32(from), this.i32(to), cw * 4, chunk);
@@ -176,48 +176,62 @@ class SkinnyEmitter {
    * `S`, into the `width` bytes of output row `r` from byte `c0` (`k0` a
    * local, or null for 0).
    */
-  private axpyPass(r: number, k0: number | null, from: number, count: number, c0: number, width: number): Ref[] {
+  private axpyPass(r: number, rows: number, k0: number | null, from: number, count: number, c0: number, width: number): Ref[] {
     const { p, m } = this;
     const l = this.ctx.locals;
-    const a = range(count).map(() => l.fresh("v128"));
+    const a = range(rows).map(() => range(count).map(() => l.fresh("v128")));
     const po = l.fresh("i32");
     const pl = l.fresh("i32");
     const end = l.fresh("i32");
-    const acc = l.fresh("v128");
+    const acc = range(rows).map(() => l.fresh("v128"));
+    // With two rows, each vector of L is loaded once into a local and used by both.
+    const w = rows > 1 ? range(count).map(() => l.fresh("v128")) : [];
     const kBytes = (stride: number): Ref => (k0 === null ? m.i32Const(from * stride * 4) : this.addConst(this.times(k0, stride * 4), from * stride * 4));
     const sRow = this.add(this.add(this.i32(this.uS), this.times(r, p.sR * 4)), kBytes(p.sK));
     const ps = l.fresh("i32");
     const label = this.ctx.label();
-    const terms = a.map((av, t) => [m.get(av, "v128"), m.v128Load(t * p.lK * 4, this.i32(pl))] as const);
-    let sum: Ref;
-    if (m.relaxedSimd) {
-      sum = m.v128Load(0, this.i32(po));
-      for (const [x, y] of terms) sum = this.madd(x, y, sum);
-    } else {
+    const lVec = (t: number): Ref => (rows > 1 ? m.get(w[t]!, "v128") : m.v128Load(t * p.lK * 4, this.i32(pl)));
+    /** Row q's new partial sums: the same terms in the same order for any pairing of rows, so the bits do not depend on it. */
+    const rowSum = (q: number): Ref => {
+      const terms = a[q]!.map((av, t) => [m.get(av, "v128"), lVec(t)] as const);
+      const old = m.v128Load(q * p.oR * 4, this.i32(po));
+      if (m.relaxedSimd) return terms.reduce((sum, [x, y]) => this.madd(x, y, sum), old);
       // A tree of products, then one add to the output: shorter dependency chains than a running sum.
       let level = terms.map(([x, y]) => m.f32x4("mul", x, y));
       while (level.length > 1) {
         const next: Ref[] = [];
-        for (let q = 0; q < level.length; q += 2) next.push(q + 1 < level.length ? m.f32x4("add", level[q]!, level[q + 1]!) : level[q]!);
+        for (let q2 = 0; q2 < level.length; q2 += 2) next.push(q2 + 1 < level.length ? m.f32x4("add", level[q2]!, level[q2 + 1]!) : level[q2]!);
         level = next;
       }
-      sum = m.f32x4("add", m.v128Load(0, this.i32(po)), level[0]!);
-    }
+      return m.f32x4("add", old, level[0]!);
+    };
+    const step: Ref[] = [
+      ...w.map((wv, t) => m.set(wv, m.v128Load(t * p.lK * 4, this.i32(pl)))),
+      ...acc.map((av, q) => m.set(av, rowSum(q))),
+      ...acc.map((av, q) => m.v128Store(q * p.oR * 4, this.i32(po), m.get(av, "v128"))),
+      this.bump(po, 16),
+      this.bump(pl, 16),
+      m.brIf(label, m.i32("ne", this.i32(po), this.i32(end))),
+    ];
     return [
       m.set(ps, sRow),
-      ...a.map((av, t) => m.set(av, m.load32Splat(t * p.sK * 4, this.i32(ps)))),
+      ...a.flatMap((row, q) => row.map((av, t) => m.set(av, m.load32Splat(q * p.sR * 4 + t * p.sK * 4, this.i32(ps))))),
       m.set(po, this.outRow(r, c0)),
       m.set(end, this.add(this.i32(po), this.i32(width))),
       m.set(pl, this.add(this.add(this.i32(this.uL), kBytes(p.lK)), this.i32(c0))),
-      m.loop(label, m.block([
-        m.set(acc, sum),
-        m.v128Store(0, this.i32(po), m.get(acc, "v128")),
-        this.bump(po, 16),
-        this.bump(pl, 16),
-        m.brIf(label, m.i32("ne", this.i32(po), this.i32(end))),
-      ])),
+      m.loop(label, m.block(step)),
     ];
   }
+
+  /** `body(rows)` for row pairs `r, r+1` (rows 2), then the last row of an odd count (rows 1). */
+  private rowPairs(r: number, body: (rows: number) => Ref[]): Ref[] {
+    const { p, m } = this;
+    const even = p.s - (p.s % 2);
+    const out = even > 0 ? this.rangeLoop(r, m.i32Const(0), m.i32Const(even), 2, body(2)) : [];
+    if (even < p.s) out.push(m.set(r, m.i32Const(even)), ...body(1));
+    return out;
+  }
+
 
   /** Multiplies `width` bytes of output row `r` from byte `c0` by the scale. */
   private scaleRow(r: number, c0: number, width: number): Ref[] {
