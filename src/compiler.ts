@@ -174,14 +174,19 @@ export interface CompiledProgram {
  * ```
  */
 export function compile(source: string, options: CompileOptions = {}): CompiledProgram {
+  const front = frontEnd(source, options);
+  return front.program === null ? failed(front.diags, front.sources) : compileProgram(front.program, options, front.diags, front.sources);
+}
+
+/** Parses and checks a source: the lowered IR (null after errors), the diagnostics and the source texts read. */
+function frontEnd(source: string, options: CompileOptions): { program: Program | null; diags: DiagnosticBag; sources: Map<string, string> } {
   const file = options.file ?? "<input>";
   const diags = new DiagnosticBag();
   const sources = new Map<string, string>([[file, source]]);
   const module = parseModule(source, file, diags);
-  if (diags.hasErrors) return failed(diags, sources);
+  if (diags.hasErrors) return { program: null, diags, sources };
   const checked = checkProgram(module, { sizes: options.sizes, weights: options.weights, loader: options.loader }, diags, sources);
-  if (!checked || diags.hasErrors) return failed(diags, sources);
-  return compileProgram(checked, options, diags, sources);
+  return { program: checked && !diags.hasErrors ? checked : null, diags, sources };
 }
 
 /**
@@ -240,13 +245,8 @@ async function compileWasmWithDiskCache(source: string, options: CompileOptions)
   // A failed load surfaces where binaryen is awaited; until then it must not count as unhandled.
   binaryen?.catch(() => undefined);
   const wasm = await wasmBackendOnDisk(disk, { threads: options.threads, runOnce: options.runOnce });
-  const file = options.file ?? "<input>";
-  const diags = new DiagnosticBag();
-  const sources = new Map<string, string>([[file, source]]);
-  const module = parseModule(source, file, diags);
-  if (diags.hasErrors) return failed(diags, sources);
-  const checked = checkProgram(module, { sizes: options.sizes, weights: options.weights, loader: options.loader }, diags, sources);
-  if (!checked || diags.hasErrors) return failed(diags, sources);
+  const { program: checked, diags, sources } = frontEnd(source, options);
+  if (checked === null) return failed(diags, sources);
   const passes = options.passes ?? (options.optimize === false ? [inlineCalls] : defaultPipeline());
   const { program: optimized, log } = runPasses(checked, passes, { verify: options.verify === true });
   if (wasm.plan(optimized).needsBinaryen) await (binaryen ?? loadBinaryen());
