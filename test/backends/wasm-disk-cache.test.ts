@@ -116,7 +116,7 @@ const y = r.run({ X: { shape: [24, 24], dtype: "f32", data: new Float32Array(576
 console.log(JSON.stringify({ binaryen: binaryenLoaded(), y: y.data[0] }));
 `);
     const run = (): { binaryen: boolean; y: number } => {
-      const r = spawnSync(process.execPath, [script], { encoding: "utf8", timeout: 60_000 });
+      const r = spawnSync(process.execPath, [script], { encoding: "utf8", timeout: 120_000 });
       expect(r.status, r.stderr).toBe(0);
       return JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { binaryen: boolean; y: number };
     };
@@ -128,12 +128,12 @@ console.log(JSON.stringify({ binaryen: binaryenLoaded(), y: y.data[0] }));
     writeFileSync(entries(dir)[0]!, "broken");
     expect(run()).toEqual({ binaryen: true, y: 24 * 0.5 * 0.25 });
     expect(run()).toEqual({ binaryen: false, y: 24 * 0.5 * 0.25 });
-  });
+  }, 240_000);
 
   it("tns run uses the cache folder of TNS_CACHE_DIR, and --no-cache leaves it alone", () => {
     const dir = freshFolder();
     const tns = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, "bin/tns.js"), "run", "examples/mlp.tns", "--random-inputs", ...args], {
-      cwd: ROOT, encoding: "utf8", timeout: 60_000, env: { ...process.env, TNS_CACHE_DIR: dir },
+      cwd: ROOT, encoding: "utf8", timeout: 120_000, env: { ...process.env, TNS_CACHE_DIR: dir },
     });
     const plain = tns("--no-cache");
     expect(plain.status, plain.stderr).toBe(0);
@@ -144,5 +144,5 @@ console.log(JSON.stringify({ binaryen: binaryenLoaded(), y: y.data[0] }));
     // The same outputs either way (the summary lines before the timing line).
     const summary = (out: string) => out.trim().split("\n").slice(0, -1).join("\n");
     expect(summary(tns().stdout)).toBe(summary(plain.stdout));
-  });
+  }, 240_000);
 });
