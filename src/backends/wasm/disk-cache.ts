@@ -35,6 +35,9 @@ export const DEFAULT_CACHE_BYTES = 64 * 2 ** 20;
 
 const MAGIC = "tns-wasm-module-cache 1\n";
 
+/** Hint files kept (see {@link DiskCache.hasHint}). */
+const MAX_HINTS = 4096;
+
 /** The Node built-ins the cache uses, reached without importing them (so the compiler loads in browsers). */
 interface NodeApis {
   readonly fs: typeof import("node:fs");
@@ -229,6 +232,13 @@ export class DiskCache {
       fs.rmSync(e.full, { force: true });
       total -= e.bytes;
     }
+    // Hints are empty files, one per program text: keep the newest MAX_HINTS.
+    const hints = path.join(this.directory, "hints");
+    if (!fs.existsSync(hints)) return;
+    const names = fs.readdirSync(hints);
+    if (names.length <= MAX_HINTS) return;
+    const aged = names.map((f) => ({ full: path.join(hints, f), used: fs.statSync(path.join(hints, f)).mtimeMs })).sort((a, b) => a.used - b.used);
+    for (const h of aged.slice(0, aged.length - MAX_HINTS)) fs.rmSync(h.full, { force: true });
   }
 
   /** Whether a module was cached for a program with this source key (a hint: compileAsync then does not start loading binaryen). */
