@@ -51,6 +51,13 @@ if (wanted("matmul-wasm")) {
   }
 }
 
+if (wanted("skinny-wasm")) {
+  const { runSkinnyWasmBench, formatSkinnyRows, plainReadGBs } = await import("./skinny-wasm.js");
+  console.log("\n## skinny and matrix-vector float32 products, WASM backend vs @tensorflow/tfjs-backend-wasm (one thread, in turns, median)");
+  console.log(`plain read of a 256 MiB Float32Array: ${plainReadGBs().toFixed(1)} GB/s`);
+  console.log(formatSkinnyRows(await runSkinnyWasmBench()));
+}
+
 if (wanted("einsum-wasm") && existsSync(new URL("./einsum-wasm.js", import.meta.url))) {
   const { runEinsumWasmBench } = await import("./einsum-wasm.js");
   console.log("\n## batched contractions on the WASM backend");

@@ -103,6 +103,17 @@ export interface CompileOptions {
   memoryBudget?: number;
   /** Time limit of each call of the rematerialization solver, in milliseconds (default 2000). */
   memoryTimeLimitMs?: number;
+  /**
+   * With {@link compileAsync} and the `wasm` backend: keep compiled modules
+   * in an on-disk cache, so a program compiled in an earlier process does
+   * not load binaryen at all (`tns run` does this unless given `--no-cache`).
+   * `true` uses the user's cache folder (`TNS_CACHE_DIR`, else
+   * `$XDG_CACHE_HOME/tns` or `~/.cache/tns`; see docs/wasm.md) with a 64 MiB
+   * cap; an object names the folder and the cap. Default: no disk cache.
+   * Unusable entries are ignored and rebuilt. Where there is no file system
+   * (browsers) it is ignored.
+   */
+  cache?: boolean | { readonly directory?: string; readonly maxBytes?: number };
 }
 
 /** Name, shape and element type of a program input or output. */
@@ -196,15 +207,20 @@ export interface CompiledProgram {
 export function compile(source: string, options: CompileOptions = {}): CompiledProgram {
   expectSource(source, "compile");
   expectCompileOptions(options, "compile", BACKEND_NAMES);
+  const front = frontEnd(source, options);
+  return front.program === null ? failed(front.diags, front.sources) : compileProgram(front.program, options, front.diags, front.sources);
+}
+
+/** Parses and checks a source: the lowered IR (null after errors), the diagnostics and the source texts read. */
+function frontEnd(source: string, options: CompileOptions): { program: Program | null; diags: DiagnosticBag; sources: Map<string, string> } {
   const file = options.file ?? "<input>";
   const diags = new DiagnosticBag();
   const sources = new Map<string, string>([[file, source]]);
   const module = parseModule(source, file, diags);
-  if (diags.hasErrors) return failed(diags, sources);
+  if (diags.hasErrors) return { program: null, diags, sources };
   let checked = checkProgram(module, { sizes: options.sizes, weights: options.weights, loader: options.loader }, diags, sources);
   if (checked && options.grad) checked = addGradients(checked, options.grad.loss, options.grad.wrt, diags);
-  if (!checked || diags.hasErrors) return failed(diags, sources);
-  return compileProgram(checked, options, diags, sources);
+  return { program: checked && !diags.hasErrors ? checked : null, diags, sources };
 }
 
 /**
@@ -221,8 +237,12 @@ export async function compileAsync(source: string, options: CompileOptions = {})
   expectSource(source, "compileAsync");
   expectCompileOptions(options, "compileAsync", BACKEND_NAMES);
   const backend = options.backend ?? "js";
-  if (!(backend === "wgsl" && options.device)) await loadBackend(backend);
   if (options.memoryBudget !== undefined) await loadMilpSolver();
+  if (backend === "wasm" && options.cache && !options.verifyOutputs) {
+    const cached = await compileWasmWithDiskCache(source, options);
+    if (cached !== null) return cached;
+  }
+  if (!(backend === "wgsl" && options.device)) await loadBackend(backend);
   if (!(options.verifyOutputs && backend === "wgsl")) return compile(source, options);
   // The WebGPU backend runs asynchronously, so its outputs are verified here.
   const result = compile(source, { ...options, verifyOutputs: false, verify: true });
@@ -239,6 +259,37 @@ export async function compileAsync(source: string, options: CompileOptions = {})
   });
   if (!verification.ok) throw new VerificationError(verification);
   return { ...result, verification };
+}
+
+/**
+ * compileAsync for the `wasm` backend with a disk cache (`options.cache`):
+ * binaryen is loaded only when neither this process nor the disk holds the
+ * module, and then starts loading before the front end runs, unless an
+ * earlier process left a hint that this source has a cached module. Null
+ * where there is no file system (the caller then compiles as usual).
+ *
+ *     cached:  parse, check, optimize, lower; read the module     (no binaryen)
+ *     first:   start loading binaryen; parse, check, optimize, lower; emit; write
+ */
+async function compileWasmWithDiskCache(source: string, options: CompileOptions): Promise<CompiledProgram | null> {
+  const { DiskCache, loadBinaryen, wasmBackendOnDisk } = await import("./backends/wasm/index.js");
+  const where = typeof options.cache === "object" ? options.cache : {};
+  const disk = DiskCache.open(where.directory, where.maxBytes);
+  if (disk === null) return null;
+  const weights = Object.entries(options.weights ?? {}).map(([name, t]) => [name, t.dtype, t.shape]);
+  const sourceKey = JSON.stringify([source, options.file, options.sizes, weights, options.optimize, options.threads, options.runOnce, options.passes?.map((p) => p.name), options.grad, options.memoryBudget]);
+  const binaryen = disk.hasHint(sourceKey) ? null : loadBinaryen();
+  // A failed load surfaces where binaryen is awaited; until then it must not count as unhandled.
+  binaryen?.catch(() => undefined);
+  const wasm = await wasmBackendOnDisk(disk, { threads: options.threads, runOnce: options.runOnce });
+  const { program: checked, diags, sources } = frontEnd(source, options);
+  if (checked === null) return failed(diags, sources);
+  const prepared = prepareProgram(checked, options, diags, wasm);
+  if (prepared === null) return failed(diags, sources);
+  if (wasm.plan(prepared.optimized).needsBinaryen) await (binaryen ?? loadBinaryen());
+  const compiled = finishProgram(prepared, options, diags, sources);
+  disk.putHint(sourceKey);
+  return compiled;
 }
 
 async function runOnceAsync(executable: Executable, inputs: Record<string, Tensor>): Promise<Record<string, Tensor>> {
@@ -259,27 +310,46 @@ export function compileProgram(
   diags: DiagnosticBag = new DiagnosticBag(),
   sources: Map<string, string> = new Map(),
 ): CompiledProgram {
+  const backend = backendNamed(options.backend ?? "js", { threads: options.threads, runOnce: options.runOnce, device: options.device });
+  if (options.verifyOutputs && backend.name === "wgsl") {
+    throw new Error("verifyOutputs on the wgsl backend runs the program asynchronously: use compileAsync()");
+  }
+  const prepared = prepareProgram(program, options, diags, backend);
+  return prepared === null ? failed(diags, sources) : finishProgram(prepared, options, diags, sources);
+}
+
+/** A program through the passes and the memory plan, ready for its backend. */
+interface PreparedProgram {
+  readonly lowered: Program;
+  readonly optimized: Program;
+  readonly log: readonly PassLogEntry[];
+  readonly backend: Backend;
+  readonly memory: MemoryReport;
+}
+
+/** The passes, the memory check and the memory plan (rematerializing under a budget); null after a diagnostic. */
+function prepareProgram(program: Program, options: CompileOptions, diags: DiagnosticBag, backend: Backend): PreparedProgram | null {
   const passes = options.passes ?? (options.optimize === false ? loweringPipeline() : defaultPipeline());
   const verify = options.verify === true || options.verifyOutputs === true;
   const { program: piped, log } = runPasses(program, passes, { verify });
   const tooLarge = memoryProblem(piped, options.backend === "reference" ? 8 : null);
   if (tooLarge) {
     diags.push(tooLarge);
-    return failed(diags, sources);
-  }
-  const backend = backendNamed(options.backend ?? "js", { threads: options.threads, runOnce: options.runOnce, device: options.device });
-  if (options.verifyOutputs && backend.name === "wgsl") {
-    throw new Error("verifyOutputs on the wgsl backend runs the program asynchronously: use compileAsync()");
+    return null;
   }
   const planned = planMemoryWithin(piped, backend, options, verify);
   if (!planned.ok) {
     diags.push(planned.diagnostic);
-    return failed(diags, sources);
+    return null;
   }
-  const optimized = planned.program;
-  const { code, executable } = backend.compile(optimized);
-  const verification = options.verifyOutputs ? verified(program, optimized, executable, options) : null;
-  return succeeded(program, optimized, [...log, ...planned.log], code, executable, verification, diags, sources, planned.report);
+  return { lowered: program, optimized: planned.program, log: [...log, ...planned.log], backend, memory: planned.report };
+}
+
+/** The backend's code and executable for a prepared program, verified when asked. */
+function finishProgram(p: PreparedProgram, options: CompileOptions, diags: DiagnosticBag, sources: Map<string, string>): CompiledProgram {
+  const { code, executable } = p.backend.compile(p.optimized);
+  const verification = options.verifyOutputs ? verified(p.lowered, p.optimized, executable, options) : null;
+  return succeeded(p.lowered, p.optimized, p.log, code, executable, verification, diags, sources, p.memory);
 }
 
 /**

@@ -32,16 +32,43 @@
  * elementwise epilogue (a bias and an activation, a per-row scale) on both
  * backends, on `wasm` only where the result and every operand are float32
  * (its SIMD micro-kernel's condition).
+ *
+ * On `wasm` each def's `wasmKernel` names the kernel that runs it, chosen by
+ * shape as the backend chooses it: the register-blocked micro-kernel
+ * (`gemm`, `gemm-epilogue`), a skinny kernel for products with a few rows or
+ * columns on one side (`skinny-axpy`, `skinny-dot`: the large operand
+ * streamed once, src/backends/kernel/skinny.ts), or a loop nest. Its
+ * `wasmSeconds` is a roofline estimate on one thread: the larger of its
+ * FLOPs at that kernel's rate and its bytes at the memory's read rate
+ * ({@link WASM_RATES}), so a 1×4096×4096 product is priced by its 64 MiB of
+ * weight (about 4 ms), not by its 34 MFLOP:
+ *
+ *     C[i, j] = A[i, k] * B[k, j], 1×4096×4096:  skinny-axpy, intensity 0.5 FLOP/B, 4.2 ms (memory)
+ *     C[i, j] = A[i, k] * B[k, j], 1024³:         gemm, intensity 171 FLOP/B, 60 ms (compute)
  */
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import type { DefNode, DType, Expr, IRFunction, Program, TensorNode } from "../ir/types.js";
 import { numel } from "../ir/types.js";
 import { accessedTensors, freeVars } from "../ir/walk.js";
-import { kernelForm, lowerToKernels } from "../backends/kernel/lower.js";
+import { kernelForm, lowerToKernels, matrixProductOf } from "../backends/kernel/lower.js";
 import { planMemory } from "../backends/kernel/memory-plan.js";
+import { skinnyPlan } from "../backends/kernel/skinny.js";
 
 /** How a def runs on the backends (see `kernelForm` in the kernel lowering); a call runs its function's defs. */
 export type TensorKernel = "matrix-product" | "matrix-product-epilogue" | "loop-nest" | "call";
+
+/** The WebAssembly kernel that runs a def (see the module comment); a call runs its function's defs. */
+export type WasmKernel = "gemm" | "gemm-epilogue" | "skinny-axpy" | "skinny-dot" | "loop-nest" | "call";
+
+/**
+ * Rates of one thread of the WASM backend, measured on the development
+ * machine (AMD EPYC Zen 3, Node 20; docs/benchmarks.md): the micro-kernel's
+ * FLOP/s on large products, a skinny kernel's FLOP/s when its operands are
+ * in cache, a loop nest's counted operations per second, and the bytes per
+ * second a kernel reads from memory. Estimates, for comparing kernels and
+ * programs, not promises.
+ */
+export const WASM_RATES = { gemmFlops: 36e9, skinnyFlops: 30e9, loopFlops: 2e9, readBytes: 16e9 } as const;
 
 /** What computing one def or call costs. */
 export interface TensorCost {
@@ -58,6 +85,10 @@ export interface TensorCost {
   readonly bytes: number;
   /** Whether the backends run it as a register-blocked matrix product, with an epilogue or not, or a loop nest. */
   readonly kernel: TensorKernel;
+  /** The kernel the WASM backend runs it with. */
+  readonly wasmKernel: WasmKernel;
+  /** Estimated seconds on one thread of the WASM backend ({@link WASM_RATES}; for a call, its defs' sum). */
+  readonly wasmSeconds: number;
 }
 
 /** The largest tensor that is computed but not returned. */
@@ -94,6 +125,8 @@ export interface ProgramCost {
   readonly peakMemory: PeakMemory;
   /** Per backend, the FLOPs of defs it runs as a register-blocked matrix product (see the module comment). */
   readonly blockedFlops: { readonly js: number; readonly wasm: number };
+  /** Estimated seconds of the whole program on one thread of the WASM backend (the sum of its defs'). */
+  readonly wasmSeconds: number;
 }
 
 /**
@@ -236,13 +269,20 @@ function costOf(
     const own = { name: t.name, role: t.role, elements: numel(t.shape), bytes: bytesOf(t) };
     if (t.role === "def") {
       const kernel = kernelForm(t, shapes);
-      costs.push({ ...own, flops: defFlops(t), bytesRead: reads.reduce((a, r) => a + bytesNamed(r), 0), bytesWritten: own.bytes, kernel });
+      const flops = defFlops(t);
+      const bytesRead = reads.reduce((a, r) => a + bytesNamed(r), 0);
+      const f32 = t.dtype === "f32" && reads.every((r) => byName.get(r)!.dtype === "f32");
+      const wasmKernel = wasmKernelOf(t, kernel, f32, shapes);
+      const wasmSeconds = wasmSecondsOf(wasmKernel, flops, bytesRead + own.bytes);
+      costs.push({ ...own, flops, bytesRead, bytesWritten: own.bytes, kernel, wasmKernel, wasmSeconds });
       return;
     }
     const fn = functionCost(t.fn, functions, memo);
     transient.set(t.name, fn.transientBytes);
     const totals = fn.cost.tensors.reduce((a, c) => ({ read: a.read + c.bytesRead, written: a.written + c.bytesWritten }), { read: 0, written: 0 });
-    costs.push({ ...own, flops: fn.cost.flops, bytesRead: totals.read, bytesWritten: totals.written, kernel: "call" });
+    costs.push({
+      ...own, flops: fn.cost.flops, bytesRead: totals.read, bytesWritten: totals.written, kernel: "call", wasmKernel: "call", wasmSeconds: fn.cost.wasmSeconds,
+    });
     blockedInCalls.js += fn.cost.blockedFlops.js;
     blockedInCalls.wasm += fn.cost.blockedFlops.wasm;
   });
@@ -263,7 +303,36 @@ function costOf(
       js: flopsWhere(blocked) + blockedInCalls.js,
       wasm: flopsWhere((c) => blocked(c) && allF32(c.name)) + blockedInCalls.wasm,
     },
+    wasmSeconds: costs.reduce((a, c) => a + c.wasmSeconds, 0),
   };
+}
+
+/** The WASM kernel of a def: the backend's choice by shape (float32 products only take the SIMD kernels). */
+function wasmKernelOf(def: DefNode, kernel: TensorKernel, f32: boolean, shapes: ReadonlyMap<string, readonly number[]>): WasmKernel {
+  if (!f32 || kernel === "loop-nest" || kernel === "call") return kernel === "call" ? "call" : "loop-nest";
+  if (kernel === "matrix-product-epilogue") return "gemm-epilogue";
+  const product = matrixProductOf(def, shapes);
+  const plan = product && skinnyPlan(product);
+  return plan ? (plan.form === "axpy" ? "skinny-axpy" : "skinny-dot") : "gemm";
+}
+
+/**
+ * A roofline estimate of one kernel on one thread: its FLOPs at its kernel's
+ * rate or its bytes at the memory's, whichever takes longer (a loop nest:
+ * both, one after the other).
+ *
+ * @example
+ * ```ts
+ * wasmSecondsOf("skinny-axpy", 2 * 4096 * 4096, 4 * 4096 * 4096); // 0.0042: its 64 MiB at 16 GB/s
+ * ```
+ */
+export function wasmSecondsOf(kernel: WasmKernel, flops: number, bytes: number): number {
+  const memory = bytes / WASM_RATES.readBytes;
+  switch (kernel) {
+    case "gemm": case "gemm-epilogue": return Math.max(flops / WASM_RATES.gemmFlops, memory);
+    case "skinny-axpy": case "skinny-dot": return Math.max(flops / WASM_RATES.skinnyFlops, memory);
+    default: return flops / WASM_RATES.loopFlops + memory;
+  }
 }
 
 function functionCost(name: string, functions: Readonly<Record<string, IRFunction>>, memo: Map<string, FunctionCost>): FunctionCost {

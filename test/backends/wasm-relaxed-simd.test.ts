@@ -57,30 +57,41 @@ describe("relaxed SIMD in the matrix-product micro-kernel", () => {
     expect(relativeError(executable.run(inputs)["C"]!.data, interpret(MATMUL, inputs)["C"]!.data)).toBeLessThanOrEqual(1e-5);
   });
 
-  it.skipIf(!flagAccepted)(`runs the relaxed module under node ${FLAG} and matches the interpreter`, () => {
-    const kp = lowerToKernels(MATMUL);
-    const art = emitWasm(binaryen, kp, { relaxedSimd: true });
-    const inputs = inputsFor(MATMUL, 7);
-    const at = (name: string): number => art.layout.offsets.get(name)!;
-    const dir = mkdtempSync(join(tmpdir(), "tns-relaxed-"));
-    try {
-      writeFileSync(join(dir, "m.wasm"), art.binary);
-      writeFileSync(join(dir, "run.mjs"), `
+  // The micro-kernel, and the two skinny kernels (emit-skinny.ts): axpy (3 rows) and dot (W·x).
+  const RELAXED_CASES: readonly (readonly [string, ReturnType<typeof parseProgramText>])[] = [
+    ["the micro-kernel", MATMUL],
+    ["the skinny axpy kernel", parseProgramText("input A: f32[3, 29]\ninput B: f32[29, 45]\noutput C: f32[3, 45] = [i:3, j:45] sum(k:29) A[i, k] * B[k, j]\n")],
+    ["the skinny dot kernel", parseProgramText("input A: f32[45, 29]\ninput B: f32[29, 1]\noutput C: f32[45, 1] = [i:45, j:1] sum(k:29) A[i, k] * B[k, j]\n")],
+  ];
+  for (const [label, program] of RELAXED_CASES) {
+    it.skipIf(!flagAccepted)(`runs ${label} with relaxed_madd under node ${FLAG} and matches the interpreter`, () => {
+      const kp = lowerToKernels(program);
+      const art = emitWasm(binaryen, kp, { relaxedSimd: true });
+      expect(emitWasm(binaryen, kp, { optimize: false, relaxedSimd: true }).text).toContain("f32x4.relaxed_madd");
+      const inputs = inputsFor(program, 7);
+      const size = (name: string): number => kp.buffers.find((b) => b.name === name)!.size;
+      const at = (name: string): number => art.layout.offsets.get(name)!;
+      const dir = mkdtempSync(join(tmpdir(), "tns-relaxed-"));
+      try {
+        writeFileSync(join(dir, "m.wasm"), art.binary);
+        writeFileSync(join(dir, "run.mjs"), `
 import { readFileSync } from "node:fs";
 const memory = new WebAssembly.Memory({ initial: ${art.pages}, maximum: 65536 });
 const { exports } = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(${JSON.stringify(join(dir, "m.wasm"))})), { env: { memory } });
-new Float32Array(memory.buffer, ${at("A")}, ${37 * 29}).set(${JSON.stringify(Array.from(inputs["A"]!.data))});
-new Float32Array(memory.buffer, ${at("B")}, ${29 * 45}).set(${JSON.stringify(Array.from(inputs["B"]!.data))});
+new Float32Array(memory.buffer, ${at("A")}, ${size("A")}).set(${JSON.stringify(Array.from(inputs["A"]!.data))});
+new Float32Array(memory.buffer, ${at("B")}, ${size("B")}).set(${JSON.stringify(Array.from(inputs["B"]!.data))});
 exports.run();
-process.stdout.write(JSON.stringify(Array.from(new Float32Array(memory.buffer, ${at("C")}, ${37 * 45}))));
+process.stdout.write(JSON.stringify(Array.from(new Float32Array(memory.buffer, ${at("C")}, ${size("C")}))));
 `);
-      const child = spawnSync(process.execPath, [FLAG, join(dir, "run.mjs")], { encoding: "utf8" });
-      expect(child.stderr).toBe("");
-      expect(child.status).toBe(0);
-      const got = JSON.parse(child.stdout) as number[];
-      expect(relativeError(got, interpret(MATMUL, inputs)["C"]!.data)).toBeLessThanOrEqual(1e-5);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+        const child = spawnSync(process.execPath, [FLAG, join(dir, "run.mjs")], { encoding: "utf8" });
+        expect(child.stderr).toBe("");
+        expect(child.status).toBe(0);
+        const got = JSON.parse(child.stdout) as number[];
+        expect(relativeError(got, interpret(program, inputs)["C"]!.data)).toBeLessThanOrEqual(1e-5);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
 });

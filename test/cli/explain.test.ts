@@ -31,6 +31,18 @@ function programFile(name: string, text: string): string {
 const CHAIN = "size n = 64, m = 8\ninput A[n, n], B[n, n], C[n, m]\noutput D[i, l] = A[i, j] * B[j, k] * C[k, l]\n";
 
 describe("tns explain", () => {
+  it("names the wasm kernel of each def, chosen by shape, with its estimate and what bounds it", () => {
+    const file = programFile("gemv.tns", "size M = 1, K = 4096, N = 4096\ninput x[M, K], W[K, N]\noutput y[i, j] = x[i, k] * W[k, j]\n");
+    const gemv = tns(["explain", file, "--ir", "none"]);
+    expect(gemv.code).toBe(0);
+    expect(gemv.stdout).toMatch(/^wasm kernels \(one thread, estimated; total [\d.]+ ms\):$/m);
+    expect(gemv.stdout).toMatch(/^ {2}y {2}skinny-axpy {2}33,554,432 FLOPs {2}64\.0 MiB {2}0\.50 FLOP\/B {2}[\d.]+ ms {2}memory-bound$/m);
+    const wx = tns(["explain", file, "--ir", "none", "--size", "M=4096", "--size", "N=1"]);
+    expect(wx.stdout).toMatch(/^ {2}y {2}skinny-dot .* memory-bound$/m);
+    const square = tns(["explain", file, "--ir", "none", "--size", "M=512", "--size", "N=512", "--size", "K=512"]);
+    expect(square.stdout).toMatch(/^ {2}y {2}gemm .* compute-bound$/m);
+  });
+
   it("has help, and is listed in the tool's help", () => {
     const r = tns(["explain", "--help"]);
     expect(r.code).toBe(0);

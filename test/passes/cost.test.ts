@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import type { DefNode, Program } from "../../src/ir/types.js";
-import { defFlops, elementBytes, programCost } from "../../src/passes/cost.js";
+import { defFlops, elementBytes, programCost, WASM_RATES, wasmSecondsOf } from "../../src/passes/cost.js";
 import { inlineCalls } from "../../src/passes/inline-calls.js";
 import { eliminateDeadCode } from "../../src/passes/eliminate-dead-code.js";
 import { orderContractions, orderContractionsWithNotes } from "../../src/passes/order-contractions.js";
@@ -16,11 +16,33 @@ describe("programCost", () => {
     const p = parseProgramText("input A: f32[8, 8]\ninput B: f32[8, 8]\noutput C: f32[8, 8] = [i:8, j:8] sum(k:8) A[i, k] * B[k, j]\n");
     const cost = programCost(p);
     expect(cost.flops).toBe(2 * 8 ** 3);
-    expect(cost.tensors).toEqual([{ name: "C", role: "def", flops: 1024, bytesRead: 512, bytesWritten: 256, elements: 64, bytes: 256, kernel: "matrix-product" }]);
+    expect(cost.tensors).toEqual([{
+      name: "C", role: "def", flops: 1024, bytesRead: 512, bytesWritten: 256, elements: 64, bytes: 256, kernel: "matrix-product",
+      // 8 rows on either side and a small B: the micro-kernel on wasm, priced by its 768 bytes (its FLOPs take less).
+      wasmKernel: "gemm", wasmSeconds: 768 / WASM_RATES.readBytes,
+    }]);
     expect(cost.blockedFlops).toEqual({ js: 1024, wasm: 1024 });
     expect(cost.bytesMoved).toBe(768);
     expect(cost.largestIntermediate).toBeNull();
     expect(cost.peakMemory).toEqual({ bytes: 768, liveBytes: 768, at: "C", live: ["A", "B", "C"] });
+  });
+
+  it("names the wasm kernel by shape and prices skinny products by their bytes, square ones by their FLOPs", () => {
+    const product = (m: number, k: number, n: number, bT = false) => programCost(parseProgramText(
+      `input A: f32[${m}, ${k}]\ninput B: f32[${bT ? `${n}, ${k}` : `${k}, ${n}`}]\noutput C: f32[${m}, ${n}] = [i:${m}, j:${n}] sum(k:${k}) A[i, k] * ${bT ? "B[j, k]" : "B[k, j]"}\n`,
+    )).tensors[0]!;
+    const gemv = product(1, 4096, 4096);
+    expect(gemv.wasmKernel).toBe("skinny-axpy");
+    const bytes = 4 * (4096 + 4096 * 4096 + 4096);
+    expect(gemv.wasmSeconds).toBe(bytes / WASM_RATES.readBytes);
+    expect(product(4096, 4096, 1).wasmKernel).toBe("skinny-dot");
+    expect(product(1, 4096, 4096, true).wasmKernel).toBe("skinny-dot");
+    const square = product(1024, 1024, 1024);
+    expect(square.wasmKernel).toBe("gemm");
+    expect(square.wasmSeconds).toBe(2 * 1024 ** 3 / WASM_RATES.gemmFlops);
+    expect(wasmSecondsOf("loop-nest", 2e9, 16e9)).toBeCloseTo(2, 12);
+    const f64 = programCost(parseProgramText("input A: f64[1, 64]\ninput B: f64[64, 64]\noutput C: f64[1, 64] = [i:1, j:64] sum(k:64) A[i, k] * B[k, j]\n"));
+    expect(f64.tensors[0]!.wasmKernel).toBe("loop-nest");
   });
 
   it("counts epilogue products as blocked on both backends, and only float32 ones on wasm", () => {
@@ -141,7 +163,7 @@ output B: f32[4] = call f(A)
     const inlined = runPasses(withCall, [inlineCalls]).program;
     const a = programCost(withCall);
     const b = programCost(inlined);
-    expect(a.tensors).toEqual([{ name: "B", role: "call", flops: 8, bytesRead: 32, bytesWritten: 32, elements: 4, bytes: 16, kernel: "call" }]);
+    expect(a.tensors).toEqual([{ name: "B", role: "call", flops: 8, bytesRead: 32, bytesWritten: 32, elements: 4, bytes: 16, kernel: "call", wasmKernel: "call", wasmSeconds: a.wasmSeconds }]);
     expect(a.flops).toBe(b.flops);
     expect(a.bytesMoved).toBe(b.bytesMoved);
     expect(a.peakMemory.bytes).toBe(b.peakMemory.liveBytes);

@@ -91,7 +91,8 @@ export function matchContraction(def: DefNode, shapes: ReadonlyMap<string, reado
   const body = def.body;
   if (def.dtype === "i32" || body.kind !== "reduce" || body.op !== "sum" || body.vars.length !== 1) return null;
   const prod = scaledProduct(body.body);
-  if (prod === null || def.indices.length < 2) return null;
+  if (prod === null || def.indices.length < 1) return null;
+  if (def.indices.length === 1) return matchMatrixVector(def, body.vars[0]!, prod, shapes);
   const k = body.vars[0]!;
   const i = def.indices[def.indices.length - 2]!;
   const j = def.indices[def.indices.length - 1]!;
@@ -123,6 +124,44 @@ export function matchContraction(def: DefNode, shapes: ReadonlyMap<string, reado
     out: { buffer: def.name, base: dropVars(outOffset, [i, j]), rowStride: coefOf(outOffset, i) },
     a: { buffer: a.buffer, base: dropVars(a.offset, [i, k]), rowStride: aRow, kStride: aK },
     b: { buffer: b.buffer, base: dropVars(b.offset, [k, j]), kStride: bK, colStride: bCol },
+    ...(prod.scale === 1 ? {} : { scale: prod.scale }),
+  };
+}
+
+/**
+ * A matrix-vector product written with a rank-1 output, `y[j] = sum_k x[k] *
+ * W[k, j]` or `y[i] = sum_k W[i, k] * x[k]` (any strides), as the 1-row
+ * product `y[0, j] = sum_k x[0, k] * W[k, j]`: the vector is `A` (its row
+ * stride is never used), the matrix `B`. So the written form does not decide
+ * the kernel: `y[j]` and `Y[0, j]` run alike.
+ *
+ *     before: y[j] = sum_k W[j, k] * x[k]     (W[5, 8])
+ *     after:  m 1, n 5, k 8; out y + 5*0 + j; a x + 1*k; b W + 1*k + 8*j
+ */
+function matchMatrixVector(def: DefNode, k: string, prod: ScaledProduct, shapes: ReadonlyMap<string, readonly number[]>): Contraction | null {
+  const j = def.indices[0]!;
+  const offsets = prod.accesses.map((a) => {
+    const shape = shapes.get(a.tensor);
+    return shape ? { buffer: a.tensor, offset: flattenIndex(a.index, shape) } : null;
+  });
+  let x = offsets[0];
+  let w = offsets[1];
+  if (!x || !w) return null;
+  if (coefOf(x.offset, j) !== 0) [x, w] = [w, x];
+  const xK = coefOf(x.offset, k);
+  const wK = coefOf(w.offset, k);
+  const wCol = coefOf(w.offset, j);
+  if (xK === 0 || wK === 0 || wCol === 0 || coefOf(x.offset, j) !== 0) return null;
+  if (x.offset.terms.some((t) => t.var !== k) || w.offset.terms.some((t) => t.var !== k && t.var !== j)) return null;
+  const n = def.ranges[j] ?? 0;
+  return {
+    batch: [],
+    m: 1,
+    n,
+    k: def.ranges[k] ?? 0,
+    out: { buffer: def.name, base: affine([]), rowStride: n },
+    a: { buffer: x.buffer, base: dropVars(x.offset, [k]), rowStride: 1, kStride: xK },
+    b: { buffer: w.buffer, base: dropVars(w.offset, [k, j]), kStride: wK, colStride: wCol },
     ...(prod.scale === 1 ? {} : { scale: prod.scale }),
   };
 }
@@ -186,7 +225,8 @@ function epilogueExpr(e: Expr, hole: Expr, shapes: ReadonlyMap<string, readonly 
  * ```
  */
 export function matchEpilogueContraction(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>): EpilogueContraction | null {
-  if (def.body.kind === "reduce") return null;
+  // The epilogue names the output's row and column variables: two indices at least.
+  if (def.body.kind === "reduce" || def.indices.length < 2) return null;
   const sum = soleTopReduction(def.body);
   if (sum === null) return null;
   const contraction = matchContraction({ ...def, body: sum }, shapes);

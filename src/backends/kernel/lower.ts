@@ -12,7 +12,7 @@ import { numel } from "../../ir/types.js";
 import { matchContraction, matchEpilogueContraction } from "./contraction.js";
 import { lowerDef, type LowerDefOptions } from "./lower-def.js";
 import { sumOutermost } from "./reassociate.js";
-import type { Kernel, KernelBuffer, KernelProgram } from "./types.js";
+import type { Contraction, Kernel, KernelBuffer, KernelProgram } from "./types.js";
 
 /**
  * Lowers a program whose calls have been inlined. `options` choose the loop
@@ -61,6 +61,18 @@ export function lowerToKernels(program: Program, options: LowerDefOptions = {}):
     }
   }
   return { buffers, kernels, inputs, outputs };
+}
+
+/**
+ * The plain matrix product a def computes (`Kernel.contraction`), or null.
+ *
+ * @example
+ * ```ts
+ * matrixProductOf(matmul, shapes)?.m; // 4 for C[i, j] = A[i, k] * B[k, j] with A[4, 8]
+ * ```
+ */
+export function matrixProductOf(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>): Contraction | null {
+  return matchContraction({ ...def, body: sumOutermost(def.body) }, shapes);
 }
 
 /**

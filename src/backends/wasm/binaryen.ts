@@ -87,6 +87,22 @@ export async function loadBinaryen(): Promise<Binaryen> {
   return { createModule: (options) => new WasmModule(api, options?.relaxedSimd ?? false, options?.threads ?? false) };
 }
 
+/**
+ * The library once {@link loadBinaryen} has resolved.
+ *
+ * @throws InternalCompilerError before that
+ * @example
+ * ```ts
+ * await loadBinaryen();
+ * loadedBinaryen().createModule();
+ * ```
+ */
+export function loadedBinaryen(): Binaryen {
+  const api = cached;
+  if (api === null) throw new InternalCompilerError("binaryen is used before loadBinaryen() resolved");
+  return { createModule: (options) => new WasmModule(api, options?.relaxedSimd ?? false, options?.threads ?? false) };
+}
+
 /** What {@link WasmModule.finish} produces. */
 export interface FinishedModule {
   readonly binary: Uint8Array;

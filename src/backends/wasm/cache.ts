@@ -65,6 +65,11 @@ export class ModuleCache<T> {
     return made;
   }
 
+  /** Whether `key` has an entry. */
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
   /** Number of cached entries. */
   get size(): number {
     return this.entries.size;

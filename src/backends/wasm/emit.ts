@@ -27,13 +27,15 @@
 import { CompileError } from "../../diagnostics/diagnostic.js";
 import type { Contraction, KernelProgram } from "../kernel/types.js";
 import type { Binaryen, Ref } from "./binaryen.js";
-import { contractionScratchBytes, contractionUnits, emitSimdContraction } from "./emit-contraction.js";
+import { contractionScratchBytes, emitSimdContraction } from "./emit-contraction.js";
 import { MATH_IMPORTS } from "./emit-expr.js";
 import { emitKernelBody } from "./emit-kernel.js";
+import { skinnyScratchBytes } from "../kernel/skinny.js";
+import { emitSkinnyContraction } from "./emit-skinny.js";
 import { type BufferPlace, FunctionContext } from "./function-context.js";
 import { type ArenaLayout, layoutArena } from "./layout.js";
 import { pauseTierUp } from "./v8-tiering.js";
-import { contractionFlops, LOOP_OP_FLOPS, type LoopSplitPlan, PARALLEL_MIN_FLOPS, simdProductOf, splitKernels } from "./parallel.js";
+import { contractionFlops, LOOP_OP_FLOPS, type LoopSplitPlan, PARALLEL_MIN_FLOPS, productUnits, simdProductOf, skinnyProductOf, splitKernels } from "./parallel.js";
 
 /** The largest memory a wasm32 module can address: 65536 pages of 64 KiB. */
 export const MAX_WASM32_BYTES = 2 ** 32;
@@ -128,6 +130,7 @@ export function emitWasm(binaryen: Binaryen, kp: KernelProgram, options: EmitWas
 /** How a module runs its kernels: which run on the SIMD micro-kernel, which are split across threads, and the arena. */
 interface ModulePlan {
   readonly simd: readonly (Contraction | null)[];
+  readonly skinny: readonly (ReturnType<typeof skinnyProductOf> | null)[];
   readonly plans: ReadonlyMap<number, "panels" | LoopSplitPlan>;
   readonly split: ReadonlySet<number>;
   readonly threads: number;
@@ -138,14 +141,21 @@ function planModule(kp: KernelProgram, options: EmitWasmOptions): ModulePlan {
   const dtypes = new Map(kp.buffers.map((b) => [b.name, b.dtype]));
   // The matrix product of each kernel that runs on the SIMD micro-kernel, plain or under an elementwise epilogue.
   const simd = kp.kernels.map((k) => simdProductOf(k, (b) => dtypes.get(b) ?? "") ?? null);
+  // Those that run on a skinny kernel instead (emit-skinny.ts): no packed panel.
+  const skinny = kp.kernels.map((k) => skinnyProductOf(k, (b) => dtypes.get(b) ?? "") ?? null);
   const plans = (options.threads ?? 1) > 1
     ? splitKernels(kp, { threads: options.threads!, minFlops: options.parallelMinFlops ?? PARALLEL_MIN_FLOPS, inlineExp: options.inlineExp })
     : new Map<number, "panels" | LoopSplitPlan>();
   const split = new Set([...plans].filter(([, p]) => p === "panels").map(([n]) => n));
   const threads = plans.size > 0 ? options.threads! : 1;
-  const panelBytes = (n: number): number => { const c = simd[n]; return c ? contractionScratchBytes(c) : 0; };
+  const panelBytes = (n: number): number => {
+    const thin = skinny[n];
+    if (thin) return skinnyScratchBytes(thin.plan);
+    const c = simd[n];
+    return c ? contractionScratchBytes(c) : 0;
+  };
   const layout = layoutArena(kp, (n) => panelBytes(n) * (split.has(n) ? threads : 1));
-  return { simd, plans, split, threads, layout };
+  return { simd, skinny, plans, split, threads, layout };
 }
 
 /**
@@ -164,7 +174,7 @@ export function wasmArenaPlan(kp: KernelProgram, options: EmitWasmOptions = {}):
 
 function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOptions): WasmArtifact {
   const dtypes = new Map(kp.buffers.map((b) => [b.name, b.dtype]));
-  const { simd, plans, split, threads, layout } = planModule(kp, options);
+  const { simd, skinny, plans, split, threads, layout } = planModule(kp, options);
   const loopPlan = (n: number): LoopSplitPlan | undefined => { const p = plans.get(n); return p === "panels" ? undefined : p; };
   if (layout.bytes > MAX_WASM32_BYTES) {
     const gib = (layout.bytes / 2 ** 30).toFixed(2);
@@ -188,12 +198,14 @@ function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOpti
     let body: Ref[];
     const scratch = layout.scratch.get(n) ?? 0;
     const product = simd[n];
-    if (product) body = emitSimdContraction(ctx, product, scratch, name, { threads: split.has(n) ? threads : 1, epilogue: k.epilogueContraction });
+    const thin = skinny[n];
+    if (thin) body = emitSkinnyContraction(ctx, thin.contraction, thin.plan, name, scratch, { threads: split.has(n) ? threads : 1 });
+    else if (product) body = emitSimdContraction(ctx, product, scratch, name, { threads: split.has(n) ? threads : 1, epilogue: k.epilogueContraction });
     else body = emitKernelBody(ctx, k.body, sizes, name, loopPlan(n));
     m.addFunction(name, [], "none", ctx.locals.types, m.block([...ctx.scopes[0]!.prelude, ...body]));
     if (threads > 1) m.exportFunction(name);
     if (split.has(n) && product) {
-      parallel.push({ kernel: n, entry: `${name}_unit`, units: contractionUnits(product), flops: contractionFlops(product) });
+      parallel.push({ kernel: n, entry: `${name}_unit`, units: productUnits(k, product, (b) => dtypes.get(b) ?? ""), flops: contractionFlops(product) });
     }
     const plan = loopPlan(n);
     if (plan) {

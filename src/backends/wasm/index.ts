@@ -4,12 +4,13 @@
  * Binaryen is loaded by {@link wasmBackend}, never at import time.
  */
 import type { Program } from "../../ir/types.js";
+import type { KernelProgram } from "../kernel/types.js";
 import type { Backend } from "../backend.js";
 import { lowerToKernels } from "../kernel/lower.js";
-import { type Binaryen, loadBinaryen } from "./binaryen.js";
+import { type Binaryen, loadBinaryen, loadedBinaryen } from "./binaryen.js";
+import type { DiskCache } from "./disk-cache.js";
 import { ModuleCache, moduleCacheKey } from "./cache.js";
-import { emitWasm, type EmitWasmOptions, wasmArenaPlan, type WasmArtifact } from "./emit.js";
-import type { KernelProgram } from "../kernel/types.js";
+import { type EmitWasmOptions, emitWasm, wasmArenaPlan, type WasmArtifact } from "./emit.js";
 import { loadWasm, START_AT_ONCE_FLOPS } from "./load.js";
 import { splitFlops } from "./parallel.js";
 import { hostRunsRelaxedSimd } from "./relaxed-simd.js";
@@ -22,6 +23,7 @@ export {
   defaultThreads, loadThreadHost, MAX_DEFAULT_THREADS, type ThreadHost, webThreadHost, type WebThreadHostOptions, type WebWorkerConstructor,
 } from "./threads.js";
 export { ModuleCache, moduleCacheKey } from "./cache.js";
+export { DEFAULT_CACHE_BYTES, defaultCacheDirectory, DiskCache } from "./disk-cache.js";
 export { layoutArena, type ArenaLayout } from "./layout.js";
 export { loadWasm } from "./load.js";
 export { hostRunsRelaxedSimd, RELAXED_SIMD_PROBE } from "./relaxed-simd.js";
@@ -103,19 +105,73 @@ export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Bac
  */
 export async function wasmBackendFactory(): Promise<(options?: WasmBackendOptions) => Backend> {
   const [binaryen, host] = await Promise.all([loadBinaryen(), loadThreadHost()]);
-  return (options = {}) => makeWasmBackend(binaryen, options.threadHost === undefined ? host : options.threadHost, options);
+  return (options = {}) => makeWasmBackend(() => binaryen, options.threadHost === undefined ? host : options.threadHost, options);
 }
 
-function makeWasmBackend(binaryen: Binaryen, host: ThreadHost | null, options: WasmBackendOptions): Backend {
+/** A program lowered for the WebAssembly backend, with the key of its module and whether building it needs binaryen. */
+export interface PlannedWasm {
+  readonly kernels: KernelProgram;
+  readonly key: string;
+  /** False when this process or the disk cache already holds the module. */
+  readonly needsBinaryen: boolean;
+}
+
+/** A WebAssembly backend that can say, before compiling, whether it needs binaryen (see {@link wasmBackendOnDisk}). */
+export interface PlanningWasmBackend extends Backend {
+  plan(program: Program): PlannedWasm;
+}
+
+/**
+ * A WebAssembly backend that reads and writes compiled modules in `disk`
+ * (disk-cache.ts) besides this process's cache, and loads binaryen only for
+ * a module neither holds: `plan(program)` says whether `compile` will need
+ * it, and `compile` then expects `loadBinaryen()` to have resolved. So a
+ * program compiled in an earlier process runs without binaryen.
+ *
+ * @example
+ * ```ts
+ * const wasm = await wasmBackendOnDisk(DiskCache.open(), { threads: 1 });
+ * if (wasm.plan(program).needsBinaryen) await loadBinaryen();
+ * wasm.compile(program).executable.run(inputs);
+ * ```
+ */
+export async function wasmBackendOnDisk(disk: DiskCache | null, options: WasmBackendOptions = {}): Promise<PlanningWasmBackend> {
+  const host = options.threadHost === undefined ? await loadThreadHost() : options.threadHost;
+  return makeWasmBackend(loadedBinaryen, host, options, disk);
+}
+
+function makeWasmBackend(binaryen: () => Binaryen, host: ThreadHost | null, options: WasmBackendOptions, disk: DiskCache | null = null): PlanningWasmBackend {
   const asked = options.threads ?? defaultThreads(host);
   if (!Number.isSafeInteger(asked) || asked < 1) throw new RangeError(`threads must be a positive integer, got ${asked}`);
   const threads = host === null ? 1 : asked;
+  const plan = (program: Program): PlannedWasm & { emitOptions: EmitWasmOptions } => {
+    const kernels = lowerToKernels(program);
+    const emitOptions = emitOptionsFor(kernels);
+    const key = moduleCacheKey(kernels, emitOptions);
+    let needsBinaryen = !emitted.has(key);
+    if (needsBinaryen && disk !== null) {
+      const found = disk.get(key);
+      if (found !== null) {
+        emitted.getOrCreate(key, () => found);
+        needsBinaryen = false;
+      }
+    }
+    return { kernels, key, needsBinaryen, emitOptions };
+  };
   return {
     name: "wasm",
+    plan: (program) => {
+      const { kernels, key, needsBinaryen } = plan(program);
+      return { kernels, key, needsBinaryen };
+    },
     compile(program: Program) {
-      const kernels = lowerToKernels(program);
-      const emitOptions = emitOptionsFor(kernels);
-      const art = emitted.getOrCreate(moduleCacheKey(kernels, emitOptions), () => emitWasm(binaryen, kernels, emitOptions));
+      const { kernels, key, emitOptions } = plan(program);
+      const art = emitted.getOrCreate(key, () => {
+        const built = emitWasm(binaryen(), kernels, emitOptions);
+        return disk === null ? built : disk.put(key, built);
+      });
+      // Built earlier in this process without the disk (or its entry removed since): store it now.
+      if (disk !== null && !disk.has(key)) disk.put(key, art);
       return { code: art.text, executable: loadWasm(art, kernels, host) };
     },
     memoryPlan(program: Program) {

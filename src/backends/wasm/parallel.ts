@@ -19,6 +19,8 @@ import type { Affine, DType } from "../../ir/types.js";
 import type { Contraction, KExpr, Kernel, KernelProgram, Loop, Stmt } from "../kernel/types.js";
 import { localsReadBy, someKExpr, visitKExpr } from "../kernel/walk.js";
 import { contractionUnits, simdContractionApplies } from "./emit-contraction.js";
+import { type SkinnyPlan, skinnyPlan } from "../kernel/skinny.js";
+import { skinnyUnits } from "./emit-skinny.js";
 import { LANES, vectorizeLoop } from "./vectorize.js";
 
 /**
@@ -62,6 +64,28 @@ export function contractionFlops(c: Contraction): number {
 export function simdProductOf(k: Kernel, dtypeOf: (buffer: string) => string): Contraction | undefined {
   const c = k.contraction ?? k.epilogueContraction?.contraction;
   return c !== undefined && simdContractionApplies(c, dtypeOf) ? c : undefined;
+}
+
+/**
+ * The plain float32 matrix product of a kernel that runs on a skinny kernel
+ * (emit-skinny.ts: few rows or few columns, the large operand streamed), and
+ * how; undefined when it runs on the micro-kernel or is no such product.
+ */
+export function skinnyProductOf(k: Kernel, dtypeOf: (buffer: string) => string): { contraction: Contraction; plan: SkinnyPlan } | undefined {
+  const c = k.contraction;
+  if (c === undefined || !simdContractionApplies(c, dtypeOf)) return undefined;
+  const plan = skinnyPlan(c);
+  return plan === null ? undefined : { contraction: c, plan };
+}
+
+/**
+ * Work units of a SIMD product's threaded entry point: the skinny kernel's
+ * ranges of columns when it takes one (emit-skinny.ts), else the
+ * micro-kernel's column panels (emit-contraction.ts).
+ */
+export function productUnits(k: Kernel, c: Contraction, dtypeOf: (buffer: string) => string): number {
+  const thin = skinnyProductOf(k, dtypeOf);
+  return thin ? skinnyUnits(thin.plan, c.batch.reduce((p, b) => p * b.extent, 1)) : contractionUnits(c);
 }
 
 /** Nodes of an expression (a rough count of its operations). */
@@ -306,7 +330,7 @@ export function splitKernels(
   kp.kernels.forEach((k, n) => {
     const c = simdProductOf(k, dtypeOf);
     if (c !== undefined) {
-      if (contractionFlops(c) >= minFlops && contractionUnits(c) >= 2) split.set(n, "panels");
+      if (contractionFlops(c) >= minFlops && productUnits(k, c, dtypeOf) >= 2) split.set(n, "panels");
       return;
     }
     const inlineMath = (options.inlineExp ?? true) && dtypeOf(k.target) === "f32";

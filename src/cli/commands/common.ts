@@ -83,7 +83,7 @@ export async function compileFile(
   file: string,
   values: Record<string, unknown>,
   command: string,
-  extra: { backend: BackendName; randomData: boolean; seed: number; threads?: number; runOnce?: boolean; memoryBudget?: number },
+  extra: { backend: BackendName; randomData: boolean; seed: number; threads?: number; runOnce?: boolean; memoryBudget?: number; cache?: boolean },
 ): Promise<{ result: CompiledProgram; source: string }> {
   const source = readText(file);
   const sizes = parseSizeOptions(values["size"] as string[] | undefined, command);
@@ -95,7 +95,7 @@ export async function compileFile(
   }
   const verifyOutputs = Boolean(values["verify"]);
   const result = await compileAsync(source, { file, sizes, weights, optimize, backend: extra.backend, verifyOutputs, verifySeed: extra.seed, threads: extra.threads, runOnce: extra.runOnce,
-    ...(extra.memoryBudget === undefined ? {} : { memoryBudget: extra.memoryBudget }) });
+    ...(extra.memoryBudget === undefined ? {} : { memoryBudget: extra.memoryBudget }), ...(extra.cache ? { cache: true } : {}) });
   return { result, source };
 }
 

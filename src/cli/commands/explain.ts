@@ -19,7 +19,7 @@ import type { Program } from "../../ir/types.js";
 import { printProgram } from "../../ir/print.js";
 import { defaultPipeline, loweringPipeline, runPasses } from "../../passes/index.js";
 import { printPathInfo, type PathInfo } from "../../passes/contraction-path/path-info.js";
-import { programCost, type IntermediateSize, type ProgramCost } from "../../passes/cost.js";
+import { programCost, type IntermediateSize, type ProgramCost, WASM_RATES, wasmSecondsOf } from "../../passes/cost.js";
 import type { Derivation } from "../../passes/manager.js";
 import { parseCommandArgs, parseMemoryBudget, parseSizeOptions, UsageError } from "../args.js";
 import { CompileError, type Diagnostic } from "../../diagnostics/diagnostic.js";
@@ -39,7 +39,10 @@ Show what each optimizing pass did to a .tns program and what it cost: for
 each pass, changed or unchanged, its time, the cost before -> after (FLOPs,
 bytes moved, largest intermediate, peak live memory) and the IR lines it
 changed; then the path of every contraction order-contractions chose
-(as numpy.einsum_path reports it); then the totals before and after.
+(as numpy.einsum_path reports it); then the totals before and after; then
+the kernel the wasm backend runs each def with (gemm, skinny-axpy,
+skinny-dot, loop-nest, ...) and the cost model's estimate of it on one
+thread (FLOPs, bytes, arithmetic intensity, time, memory- or compute-bound).
 The cost model is described in docs/optimizer.md ("Cost model").
 
 Options:
@@ -245,6 +248,7 @@ export function printExplainReport(report: ExplainReport, ir: IrMode): string[] 
   const after = summarizeCost(report.costAfter);
   const ratio = report.speedup === null ? "no FLOPs left" : `${report.speedup.toFixed(2)}x fewer FLOPs`;
   lines.push("", `summary (${ratio}):`, ...compareLines(before, after).map((l) => `    ${l}`));
+  lines.push(...printWasmKernels(report.costAfter));
   lines.push("", ...memoryLines(report.memory));
   return lines;
 }
@@ -275,6 +279,32 @@ export function memoryLines(m: MemoryReport): string[] {
   }
   for (const r of m.recomputed) lines.push(`    recompute ${r.tensor} as ${r.copy} before ${r.before.join(", ")}`);
   return lines;
+}
+
+/**
+ * The kernel the WASM backend runs for each def of the optimized program,
+ * and the cost model's estimate of it on one thread: FLOPs, bytes read and
+ * written, arithmetic intensity, time and what bounds it.
+ *
+ *     wasm kernels (one thread, estimated):
+ *       C  skinny-axpy  33,554,432 FLOPs  64.0 MiB  0.50 FLOP/B  4.19 ms  memory-bound
+ */
+function printWasmKernels(cost: ProgramCost): string[] {
+  if (cost.tensors.length === 0) return [];
+  const nameWidth = Math.max(...cost.tensors.map((t) => t.name.length));
+  const kernelWidth = Math.max(...cost.tensors.map((t) => t.wasmKernel.length));
+  const rows = cost.tensors.map((t) => {
+    const moved = t.bytesRead + t.bytesWritten;
+    const intensity = moved > 0 ? (t.flops / moved).toFixed(2) : "-";
+    const memoryBound = moved / WASM_RATES.readBytes > wasmSecondsOf(t.wasmKernel, t.flops, 0);
+    const bound = t.wasmKernel === "call" ? "" : memoryBound ? "  memory-bound" : "  compute-bound";
+    return `  ${t.name.padEnd(nameWidth)}  ${t.wasmKernel.padEnd(kernelWidth)}  ${count(t.flops)} FLOPs  ${bytes(moved)}  ${intensity} FLOP/B  ${ms(t.wasmSeconds)}${bound}`;
+  });
+  return ["", `wasm kernels (one thread, estimated; total ${ms(cost.wasmSeconds)}):`, ...rows];
+}
+
+function ms(seconds: number): string {
+  return `${(seconds * 1e3).toFixed(seconds < 1e-3 ? 4 : 2)} ms`;
 }
 
 function costLine(label: string, c: CostSummary): string {

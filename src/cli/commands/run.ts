@@ -40,6 +40,8 @@ ${MEMORY_BUDGET_HELP};
                         prints the peak the run measured
   --verify              check the optimized program against the unoptimized one, and the
                         backend against the reference interpreter, on random data (--seed)
+  --no-cache            do not read or write the cache of compiled WebAssembly modules
+                        (the user's cache folder, or TNS_CACHE_DIR; see docs/wasm.md)
   -h, --help            show this help`;
 
 /** Runs `tns run`. */
@@ -54,6 +56,7 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
     output: { type: "string", short: "o" },
     threads: { type: "string" },
     ...MEMORY_BUDGET_OPTION,
+    "no-cache": { type: "boolean" },
   });
   if (values["help"]) {
     term.out(RUN_HELP);
@@ -71,10 +74,12 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
   if (output) checkOutputPath(output, "file");
 
   const t0 = performance.now();
-  await loadBackend(backend);
+  // The wasm backend with its disk cache loads binaryen only for a module it has not compiled before (compileAsync).
+  const cache = backend === "wasm" && !values["no-cache"];
+  if (!cache) await loadBackend(backend);
   if (memoryBudget !== undefined) await loadMilpSolver();
   // One run: no threaded module unless that run would start the workers (wasm/index.ts, runOnce).
-  const { result } = await compileFile(file, values, "run", { backend, randomData, seed, threads, runOnce: true, memoryBudget });
+  const { result } = await compileFile(file, values, "run", { backend, randomData, seed, threads, runOnce: true, memoryBudget, cache });
   const t1 = performance.now();
   reportDiagnostics(term, result.diagnostics, result.sources);
   if (!result.ok) return EXIT.diagnostics;

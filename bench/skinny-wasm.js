@@ -1,0 +1,129 @@
+/**
+ * Skinny and memory-bound float32 products on one thread: tns's WebAssembly
+ * backend against TensorFlow.js's WebAssembly backend (XNNPACK, SIMD on,
+ * threads off) in the same process, timed in turns. Shapes are M × K × N of
+ * `C[i, j] = A[i, k] * B[k, j]`; `W·x` is `y[i] = W[i, k] * x[k]` with
+ * W row-major (4096 × 4096 × 1), `x·W` the rank-1 vector form. Besides
+ * GFLOP/s, the rate at which the large operand (the weight) is read, in GB/s,
+ * and, for reference, the machine's plain read of a 256 MiB typed array.
+ * Run `npm run build` first; then `node bench/skinny-wasm.js`.
+ */
+import { pathToFileURL } from "node:url";
+import * as tf from "@tensorflow/tfjs-core";
+import { wasmBackend } from "../dist/backends/wasm/index.js";
+import { parseProgramText } from "../dist/ir/parse-text.js";
+import { randomTensor } from "../dist/runtime/random.js";
+import { startTfjsWasm } from "./matmul-wasm.js";
+import { gflops, median, timeInterleavedSamples } from "./util.js";
+
+/** The shapes of issue 14's table, and the two matrix-vector layouts. */
+export const SKINNY_CASES = [
+  { name: "1x4096x4096", m: 1, k: 4096, n: 4096 },
+  { name: "4x4096x4096", m: 4, k: 4096, n: 4096 },
+  { name: "16x4096x4096", m: 16, k: 4096, n: 4096 },
+  { name: "4096x4096x1", m: 4096, k: 4096, n: 1 },
+  { name: "1x1024x4096", m: 1, k: 1024, n: 4096 },
+  { name: "8x768x3072", m: 8, k: 768, n: 3072 },
+  { name: "x·W 4096 (vector)", m: 1, k: 4096, n: 4096, vector: "xW" },
+  { name: "W·x 4096 (vector)", m: 4096, k: 4096, n: 1, vector: "Wx" },
+];
+
+/** @param {{ m: number, k: number, n: number, vector?: string }} c */
+function programOf(c) {
+  if (c.vector === "xW") return parseProgramText(`input A: f32[${c.k}]\ninput B: f32[${c.k}, ${c.n}]\noutput C: f32[${c.n}] = [j:${c.n}] sum(k:${c.k}) A[k] * B[k, j]\n`);
+  if (c.vector === "Wx") return parseProgramText(`input A: f32[${c.m}, ${c.k}]\ninput B: f32[${c.k}]\noutput C: f32[${c.m}] = [i:${c.m}] sum(k:${c.k}) A[i, k] * B[k]\n`);
+  return parseProgramText(`input A: f32[${c.m}, ${c.k}]\ninput B: f32[${c.k}, ${c.n}]\noutput C: f32[${c.m}, ${c.n}] = [i:${c.m}, j:${c.n}] sum(k:${c.k}) A[i, k] * B[k, j]\n`);
+}
+
+/** Milliseconds to read every element of a 256 MiB Float32Array once (the best of 5): the machine's plain read. */
+export function plainReadGBs() {
+  const big = new Float32Array(64 * 2 ** 20);
+  big.fill(1);
+  let best = Infinity;
+  let sink = 0;
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    let s = 0;
+    for (let q = 0; q < big.length; q++) s += big[q];
+    best = Math.min(best, performance.now() - t0);
+    sink += s;
+  }
+  if (sink === 0) throw new Error("unreachable");
+  return big.byteLength / (best * 1e6);
+}
+
+/**
+ * Times each case, tns and tfjs in turns (`reps` rounds after a warm-up of
+ * `warmupMs` each), checks they agree, and returns one row per case.
+ * @param {{ reps?: number, warmupMs?: number, cases?: typeof SKINNY_CASES }} [options]
+ */
+export async function runSkinnyWasmBench({ reps = 15, warmupMs = 1500, cases = SKINNY_CASES } = {}) {
+  await startTfjsWasm();
+  const wasm = await wasmBackend({ threads: 1 });
+  const rows = [];
+  for (const c of cases) {
+    const flops = 2 * c.m * c.n * c.k;
+    const aShape = c.vector === "xW" ? [c.k] : [c.m, c.k];
+    const bShape = c.vector === "Wx" ? [c.k] : [c.k, c.n];
+    const A = randomTensor(aShape, "f32", 1);
+    const B = randomTensor(bShape, "f32", 2);
+    const exe = wasm.compile(programOf(c)).executable;
+    const a = exe.inputBuffer("A");
+    const b = exe.inputBuffer("B");
+    a.data.set(A.data);
+    b.data.set(B.data);
+    /** @type {ArrayLike<number>} */
+    let ours = [];
+    const tnsRun = () => { ours = exe.run({ A: a, B: b }, { outputs: "view" })["C"].data; };
+    const ta = tf.tensor2d(A.data, [c.m, c.k]);
+    const tb = tf.tensor2d(B.data, [c.k, c.n]);
+    /** @type {ArrayLike<number>} */
+    let theirs = [];
+    const tfjsRun = () => {
+      const out = tf.matMul(ta, tb);
+      theirs = /** @type {Float32Array} */ (out.dataSync());
+      out.dispose();
+    };
+    for (const f of [tnsRun, tfjsRun]) {
+      const t0 = performance.now();
+      for (let r = 0; r < 3 || performance.now() - t0 < warmupMs; r++) f();
+    }
+    const [tnsTimes, tfjsTimes] = timeInterleavedSamples([tnsRun, tfjsRun], { warmup: 1, reps });
+    ta.dispose();
+    tb.dispose();
+    let worst = 0;
+    let scale = 0;
+    for (let q = 0; q < ours.length; q++) {
+      worst = Math.max(worst, Math.abs(ours[q] - theirs[q]));
+      scale = Math.max(scale, Math.abs(theirs[q]));
+    }
+    if (worst > 1e-4 * scale) throw new Error(`${c.name}: tns-wasm and tfjs-wasm disagree by ${worst} (largest ${scale})`);
+    const weightBytes = 4 * Math.max(c.m, c.n) * c.k;
+    const [tnsMs, tfjsMs] = [median(tnsTimes), median(tfjsTimes)];
+    rows.push({
+      case: c.name, tnsMs, tfjsMs, tnsGflops: gflops(flops, tnsMs), tfjsGflops: gflops(flops, tfjsMs),
+      tnsGBs: weightBytes / (tnsMs * 1e6), tfjsGBs: weightBytes / (tfjsMs * 1e6), ratio: tfjsMs / tnsMs,
+    });
+    exe.dispose?.();
+  }
+  return rows;
+}
+
+/** @param {Awaited<ReturnType<typeof runSkinnyWasmBench>>} rows */
+export function formatSkinnyRows(rows) {
+  const lines = [`${"M x K x N".padEnd(20)} ${"tns ms".padStart(8)} ${"GFLOP/s".padStart(8)} ${"W GB/s".padStart(7)} ${"tfjs ms".padStart(8)} ${"GFLOP/s".padStart(8)} ${"W GB/s".padStart(7)} ${"tns/tfjs".padStart(8)}`];
+  for (const r of rows) {
+    lines.push(`${r.case.padEnd(20)} ${r.tnsMs.toFixed(3).padStart(8)} ${r.tnsGflops.toFixed(1).padStart(8)} ${r.tnsGBs.toFixed(1).padStart(7)} ${r.tfjsMs.toFixed(3).padStart(8)} ${r.tfjsGflops.toFixed(1).padStart(8)} ${r.tfjsGBs.toFixed(1).padStart(7)} ${(r.ratio.toFixed(2) + "x").padStart(8)}`);
+  }
+  return lines.join("\n");
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { loadavg } = await import("node:os");
+  const only = process.argv.slice(2);
+  const cases = only.length > 0 ? SKINNY_CASES.filter((c) => only.includes(c.name)) : SKINNY_CASES;
+  console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+  console.log(`plain read of a 256 MiB Float32Array: ${plainReadGBs().toFixed(1)} GB/s`);
+  console.log(formatSkinnyRows(await runSkinnyWasmBench({ cases })));
+  console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+}

@@ -1,0 +1,115 @@
+/**
+ * Which products run on a skinny kernel, by shape: a float32 product with at
+ * most {@link SKINNY_MAX_ROWS} rows or columns on one side uses each element
+ * of its large operand at most that many times, so it is bound by how fast
+ * that operand streams from memory, not by the multiply-adds. The WASM
+ * backend (emit-skinny.ts) then reads the large operand once, in its own
+ * memory order, instead of packing it into panels; the cost model
+ * (src/passes/cost.ts) prices it by bytes. The decision is a pure function of
+ * the contraction's shape and strides, so the backend and the cost model
+ * agree:
+ *
+ *     before: C[i, j] = A[i, k] * B[k, j], m 1, n 4096, k 4096 (B[k, j] row-major)
+ *     after:  { form: "axpy", s: 1, l: 4096, k: 4096, lK: 4096, lC: 1, ... }
+ *
+ *     before: y[i] = W[i, k] * x[k]  (W[4096, 4096])
+ *     after:  { form: "dot", s: 1, l: 4096, k: 4096, lK: 1, lC: 4096, ... }
+ */
+import type { Contraction } from "./types.js";
+
+/** The most rows (of the small side) a product may have to take a skinny kernel. */
+export const SKINNY_MAX_ROWS = 16;
+
+/**
+ * Up to this many rows a product is bound by memory on this kind of machine
+ * (about 2 operations per row per 4-byte element of the large operand,
+ * against some 40 GFLOP/s and 16-20 GB/s on one core), and always takes a
+ * skinny kernel.
+ */
+export const MEMORY_BOUND_ROWS = 4;
+
+/**
+ * From 5 to {@link SKINNY_MAX_ROWS} rows, the axpy form is taken only when
+ * the large operand is at least this big (8 MiB, beyond the caches): then the
+ * micro-kernel's packing reads it from memory a row per element, while the
+ * axpy form streams it. Smaller ones stay in cache and the register-blocked
+ * micro-kernel is faster (16×1024×1024: about 1.4-2× in one process).
+ */
+export const STREAMED_OPERAND_BYTES = 8 * 2 ** 20;
+
+/** How a skinny product is computed (see the header). */
+export interface SkinnyPlan {
+  readonly form: "axpy" | "dot";
+  /** Rows of the small side. */
+  readonly s: number;
+  /** Columns of the large side. */
+  readonly l: number;
+  readonly k: number;
+  /** Strides (in elements) of `S[r, k]`, `L[k, c]` and `O[r, c]`. */
+  readonly sR: number;
+  readonly sK: number;
+  readonly lK: number;
+  readonly lC: number;
+  readonly oR: number;
+  readonly oC: number;
+  /** Whether `S` is `A` (few rows) or `Bᵀ` (few columns). */
+  readonly smallIsA: boolean;
+  /**
+   * The dot form with `S` not contiguous in `k` (as `W·X` with a few columns
+   * of `X[k, j]`): `S` is first copied, row by row, into `s·k` floats of
+   * scratch ({@link skinnyScratchBytes}), which is small beside `L`.
+   */
+  readonly packS: boolean;
+}
+
+/**
+ * Scratch bytes a skinny product needs: the copy of `S` when the plan packs it.
+ *
+ * @example
+ * ```ts
+ * skinnyScratchBytes(skinnyPlan(wTimesFourColumns)!); // 4 * 4096 * 4
+ * ```
+ */
+export function skinnyScratchBytes(p: SkinnyPlan): number {
+  return p.packS ? p.s * p.k * 4 : 0;
+}
+
+/**
+ * The skinny kernel for a contraction, or null when the micro-kernel runs
+ * it, by arithmetic intensity: a product with at most
+ * {@link MEMORY_BOUND_ROWS} rows or columns on one side (about 2 operations
+ * per row per element of the large operand: bound by memory), or up to
+ * {@link SKINNY_MAX_ROWS} with a large operand of at least
+ * {@link STREAMED_OPERAND_BYTES} in the axpy layout (bound by the
+ * micro-kernel's strided packing), whose large operand is laid out for one
+ * of the two forms.
+ *
+ * @example
+ * ```ts
+ * skinnyPlan({ ...c, m: 1, n: 4096, k: 4096 })?.form; // "axpy" for x·W with W[k, j]
+ * ```
+ */
+export function skinnyPlan(c: Contraction): SkinnyPlan | null {
+  const byRows = c.m <= SKINNY_MAX_ROWS ? planOf(c, true) : null;
+  const byCols = c.n <= SKINNY_MAX_ROWS ? planOf(c, false) : null;
+  // Prefer the side with fewer rows: less reuse left on the table.
+  if (byRows && byCols) return byRows.s <= byCols.s ? byRows : byCols;
+  return byRows ?? byCols;
+}
+
+function planOf(c: Contraction, smallIsA: boolean): SkinnyPlan | null {
+  const p: SkinnyPlan = smallIsA
+    ? {
+      form: "axpy", s: c.m, l: c.n, k: c.k, sR: c.a.rowStride, sK: c.a.kStride, lK: c.b.kStride, lC: c.b.colStride,
+      oR: c.out.rowStride, oC: 1, smallIsA, packS: false,
+    }
+    : {
+      form: "axpy", s: c.n, l: c.m, k: c.k, sR: c.b.colStride, sK: c.b.kStride, lK: c.a.kStride, lC: c.a.rowStride,
+      oR: 1, oC: c.out.rowStride, smallIsA, packS: false,
+    };
+  if (p.l < 4) return null;
+  const streamed = p.l * p.k * 4 >= STREAMED_OPERAND_BYTES;
+  if (p.lC === 1 && p.oC === 1 && (p.s <= MEMORY_BOUND_ROWS || streamed)) return p;
+  if (p.lK === 1 && p.k >= 4 && p.s <= MEMORY_BOUND_ROWS) return { ...p, form: "dot", packS: p.sK !== 1 };
+  return null;
+}

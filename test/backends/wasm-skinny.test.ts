@@ -1,0 +1,143 @@
+/**
+ * Skinny float32 products on the wasm backend (emit-skinny.ts): products with
+ * a few rows or columns on one side take the axpy or the dot kernel, chosen
+ * by shape and layout (src/backends/kernel/skinny.ts), whether written as a
+ * matrix product or with a rank-1 vector; every form agrees with the
+ * reference interpreter at the edges of its loops (chunks of columns, blocks
+ * of rows of L, groups of 4 columns, k left over), with and without a scale,
+ * with and without relaxed SIMD; split across threads they give the bits of
+ * one thread; and the cost model names the same kernel.
+ */
+import { describe, expect, it } from "vitest";
+import { lowerToKernels } from "../../src/backends/kernel/lower.js";
+import { MEMORY_BOUND_ROWS, SKINNY_MAX_ROWS, skinnyPlan } from "../../src/backends/kernel/skinny.js";
+import { emitWasm, hostRunsRelaxedSimd, loadBinaryen, loadThreadHost, loadWasm, wasmBackendFactory } from "../../src/backends/wasm/index.js";
+import { parseProgramText } from "../../src/ir/parse-text.js";
+import { programCost } from "../../src/passes/cost.js";
+import { expectMatchesInterpreter, inputsFor } from "./support.js";
+import { WA } from "../support/webassembly.js";
+
+const binaryen = await loadBinaryen();
+const host = await loadThreadHost();
+const single = (await wasmBackendFactory())({ threads: 1 });
+
+const matmul = (m: number, k: number, n: number, opts: { bT?: boolean; aT?: boolean; scale?: string } = {}): string => `
+input A: f32[${opts.aT ? `${k}, ${m}` : `${m}, ${k}`}]
+input B: f32[${opts.bT ? `${n}, ${k}` : `${k}, ${n}`}]
+output C: f32[${m}, ${n}] = [i:${m}, j:${n}] sum(k:${k}) ${opts.aT ? "A[k, i]" : "A[i, k]"} * ${opts.bT ? "B[j, k]" : "B[k, j]"}${opts.scale ?? ""}
+`;
+
+/** The skinny function the module holds for kernel 0 (`axpy`, `dot`), or null when the micro-kernel or a loop runs it. */
+function skinnyForm(text: string): string | null {
+  return /\(func \$k0_\w+_(axpy|dot) /.exec(text)?.[1] ?? null;
+}
+
+/** Emits with and without relaxed SIMD (each module run where the engine accepts it), and checks the form and the values. */
+function check(source: string, form: string | null): void {
+  const p = parseProgramText(source);
+  const kp = lowerToKernels(p);
+  for (const relaxedSimd of [false, true]) {
+    const art = emitWasm(binaryen, kp, { relaxedSimd });
+    expect(skinnyForm(art.text), "kernel form").toBe(form);
+    if (relaxedSimd && !hostRunsRelaxedSimd()) continue;
+    const exe = loadWasm(art, kp, host);
+    expectMatchesInterpreter(p, (x) => exe.run(x), inputsFor(p, 5));
+  }
+  const c = programCost(p).tensors.find((t) => t.name === "C" || t.name === "y")!;
+  expect(c.wasmKernel).toBe(form === null ? c.wasmKernel : `skinny-${form}`);
+}
+
+describe("skinny products on the wasm backend", () => {
+  // Rows 1..16 (one and several passes, 4 and 8 rows of L per pass), columns around the groups of 4 and the
+  // chunks of columns (a chunk is 4096 / rows floats), k with and without a remainder.
+  for (const [m, k, n] of [[1, 7, 4], [1, 9, 13], [1, 1, 4], [2, 8, 1030], [3, 5, 100], [4, 33, 257], [3, 12, 515], [4, 3, 300], [4, 17, 40], [1, 300, 4099]] as const) {
+    it(`x·W ${m}×${k}×${n}: axpy`, () => check(matmul(m, k, n), "axpy"));
+    it(`x·W ${m}×${k}×${n} with a scale: axpy`, () => check(matmul(m, k, n, { scale: " / 3" }), "axpy"));
+  }
+  for (const [m, k, n] of [[1, 7, 4], [1, 9, 13], [3, 5, 100], [4, 33, 17], [2, 64, 64], [4, 4, 7]] as const) {
+    it(`x·Wᵀ ${m}×${k}×${n}: dot`, () => check(matmul(m, k, n, { bT: true }), "dot"));
+    it(`x·Wᵀ ${m}×${k}×${n} with a scale: dot`, () => check(matmul(m, k, n, { bT: true, scale: " * 0.25" }), "dot"));
+  }
+  // Few columns: W·x. With A row-major the dot form; with A stored transposed (A[k, i]) and n = 1 the axpy form.
+  // Several columns of B[k, j] are not contiguous in k: copied into scratch first.
+  for (const [m, k, n] of [[4, 4, 1], [37, 9, 1], [100, 33, 3], [64, 5, 4], [5, 130, 2]] as const) {
+    it(`W·x ${m}×${k}×${n}: dot`, () => check(matmul(m, k, n), "dot"));
+  }
+  for (const [m, k] of [[4, 4], [37, 9], [1000, 3]] as const) {
+    it(`Wᵀ·x ${m}×${k}×1: axpy`, () => check(matmul(m, k, 1, { aT: true }), "axpy"));
+  }
+  it("rank-1 forms take the same kernels as the matrix forms", () => {
+    check("input x: f32[33]\ninput W: f32[33, 21]\noutput y: f32[21] = [j:21] sum(k:33) x[k] * W[k, j]\n", "axpy");
+    check("input x: f32[33]\ninput W: f32[21, 33]\noutput y: f32[21] = [i:21] sum(k:33) W[i, k] * x[k]\n", "dot");
+    check("input x: f32[33]\ninput W: f32[21, 33]\noutput y: f32[21] = [j:21] sum(k:33) x[k] * W[j, k] * 2\n", "dot");
+  });
+  it("batched skinny products loop over the batch", () => {
+    check(`
+input A: f32[3, 2, 9]
+input B: f32[3, 9, 40]
+output C: f32[3, 2, 40] = [b:3, i:2, j:40] sum(k:9) A[b, i, k] * B[b, k, j]
+`, "axpy");
+  });
+  it("from 5 to 16 rows, the axpy form only for a large operand of 8 MiB or more", () => {
+    check(matmul(5, 2048, 1024), "axpy");
+    check(matmul(SKINNY_MAX_ROWS, 512, 1024), null);
+    check(matmul(5, 2048, 1024, { bT: true }), null);
+  });
+  it("products with more rows and columns than SKINNY_MAX_ROWS, fewer than 4 large columns, or a strided large operand keep the micro-kernel", () => {
+    check(matmul(SKINNY_MAX_ROWS + 1, 8, SKINNY_MAX_ROWS + 1), null);
+    check(matmul(MEMORY_BOUND_ROWS + 1, 8, MEMORY_BOUND_ROWS + 1), null);
+    check(matmul(2, 8, 3), null);
+    // B strided in j with k not contiguous either: neither form reads it in order.
+    check(`
+input A: f32[2, 6]
+input B: f32[6, 40, 2]
+output C: f32[2, 40] = [i:2, j:40] sum(k:6) A[i, k] * B[k, j, 1]
+`, null);
+  });
+  it("the plan is a function of the shape: the few rows go on the small side", () => {
+    const kp = lowerToKernels(parseProgramText(matmul(4096, 64, 1)));
+    const plan = skinnyPlan(kp.kernels[0]!.contraction!)!;
+    expect(plan).toMatchObject({ form: "dot", s: 1, l: 4096, k: 64, smallIsA: false });
+    const kp2 = lowerToKernels(parseProgramText(matmul(2, 64, 3000)));
+    expect(skinnyPlan(kp2.kernels[0]!.contraction!)).toMatchObject({ form: "axpy", s: 2, l: 3000, smallIsA: true });
+  });
+  // Units: chunks of columns (axpy), runs of 8 groups of 4 columns (dot), the last columns, per batch element;
+  // each thread its own copy of a packed S.
+  for (const [label, source] of [
+    ["axpy, 2 rows, chunks and a 3-column rest", matmul(2, 70, 2051)],
+    ["axpy, batched", "input A: f32[3, 2, 9]\ninput B: f32[3, 9, 4000]\noutput C: f32[3, 2, 4000] = [b:3, i:2, j:4000] sum(k:9) A[b, i, k] * B[b, k, j]\n"],
+    ["dot, W·x", matmul(301, 40, 1)],
+    ["dot with S packed, batched", "input A: f32[2, 99, 12]\ninput B: f32[2, 12, 3]\noutput C: f32[2, 99, 3] = [b:2, i:99, j:3] sum(k:12) A[b, i, k] * B[b, k, j] * 0.5\n"],
+  ] as const) {
+    it(`split across threads (${label}): units in any order on any thread give the bits of one thread`, () => {
+      const p = parseProgramText(source);
+      const kp = lowerToKernels(p);
+      const threads = 3;
+      const art = emitWasm(binaryen, kp, { threads, parallelMinFlops: 0 });
+      expect(skinnyForm(art.text)).not.toBeNull();
+      const [job] = art.parallel;
+      expect(job!.units).toBeGreaterThanOrEqual(2);
+      const memory = new WA.Memory({ initial: art.pages, maximum: art.pages, shared: true });
+      const instance = new WA.Instance(new WA.Module(art.binary), { env: { memory } });
+      const unit = instance.exports[job!.entry] as (u: number, thread: number) => void;
+      const inputs = inputsFor(p, 4);
+      const reference = single.compile(p).executable.run(inputs)["C"]!;
+      const view = (name: string): Float32Array => new Float32Array(memory.buffer, art.layout.offsets.get(name)!, kp.buffers.find((x) => x.name === name)!.size);
+      view("A").set(inputs["A"]!.data);
+      view("B").set(inputs["B"]!.data);
+      view("C").fill(Number.NaN);
+      for (let u = job!.units - 1; u >= 0; u--) unit(u, u % threads);
+      expect(Array.from(view("C")).every((x, q) => Object.is(x, reference.data[q]))).toBe(true);
+    });
+  }
+  it("the backend splits a large skinny product and gives the bits of one thread", async () => {
+    const p = parseProgramText(matmul(2, 512, 2048));
+    const two = (await wasmBackendFactory())({ threads: 2 }).compile(p);
+    expect(two.code).toContain("_unit");
+    const inputs = inputsFor(p, 2);
+    const got = two.executable.run(inputs)["C"]!.data;
+    const want = single.compile(p).executable.run(inputs)["C"]!.data;
+    expect(Array.from(got).every((x, q) => Object.is(x, want[q]))).toBe(true);
+    two.executable.dispose?.();
+  });
+});
