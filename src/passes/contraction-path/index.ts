@@ -18,6 +18,7 @@ import { auto } from "./auto.js";
 import { dp } from "./dp.js";
 import type { PathFinder, PathOptions } from "./finder.js";
 import { greedy } from "./greedy.js";
+import { hyper } from "./hyper.js";
 import { checkPath, internNetwork, type ContractionPath, type TensorNetwork } from "./network.js";
 import { optimal } from "./optimal.js";
 import { describePath, type PathInfo } from "./path-info.js";
@@ -28,18 +29,18 @@ export { pathFlops, type PathFinder, type PathOptions } from "./finder.js";
 export { checkPath, internNetwork, type ContractionPath, type ContractionStep, type InternedNetwork, type TensorNetwork } from "./network.js";
 export { describePath, naiveFlops, printPathInfo, type PathInfo, type PathStepInfo } from "./path-info.js";
 export { networkShapes, networkToEinsum, randomNetwork, type RandomNetworkOptions } from "./random-network.js";
-export { auto, dp, greedy, optimal, randomGreedy };
+export { auto, dp, greedy, hyper, optimal, randomGreedy };
 
 /**
  * Every path finder by name.
  *
  * @example
  * ```ts
- * Object.keys(PATH_FINDERS); // ["optimal", "dp", "greedy", "random-greedy", "auto"]
+ * Object.keys(PATH_FINDERS); // ["optimal", "dp", "greedy", "random-greedy", "hyper", "auto"]
  * ```
  */
 export const PATH_FINDERS: Readonly<Record<string, PathFinder>> = Object.fromEntries(
-  [optimal, dp, greedy, randomGreedy, auto].map((f) => [f.name, f]),
+  [optimal, dp, greedy, randomGreedy, hyper, auto].map((f) => [f.name, f]),
 );
 
 function finderNamed(name: string): PathFinder {
