@@ -60,6 +60,7 @@ export { emitWgslModule } from "./backends/wgsl/module.js";
 export type { WgslModuleFiles, WgslModuleManifest } from "./backends/wgsl/module.js";
 export { VERSION } from "./version.js";
 export { contractPath, contractionPath, contractionPathInfo, printPathInfo, PATH_FINDERS } from "./passes/contraction-path/index.js";
+export type { Slicing } from "./passes/contraction-path/index.js";
 export type { ContractPathOptions, ContractPathResult, OptimizeName, PathInfo, PathStepInfo, TensorNetwork, ContractionPath, PathOptions } from "./passes/contraction-path/index.js";
 export { rematerialize, rematerializePass, loadMilpSolver, milpSolverLoaded } from "./passes/rematerialize.js";
 export type { MemoryReport, SolverReport, Recomputation, RematerializeOptions, RematResult } from "./passes/rematerialize.js";

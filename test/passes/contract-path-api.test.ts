@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { contractPath } from "../../src/index.js";
-import { networkOfSpec } from "../../src/passes/contraction-path/index.js";
+import { internNetwork, networkOfSpec, pathFlops } from "../../src/passes/contraction-path/index.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -85,3 +85,52 @@ describe("tns path", () => {
     expect(tns(["path", "ij,jk"]).code).toBe(2);
   });
 });
+
+describe("slicing under maxIntermediateBytes", () => {
+  it("slices a label so that every tensor of a slice fits, and says what it costs", () => {
+    // The best path forms 64×64 intermediates; a limit 16× under forces slicing.
+    const spec = "ab,bc,cd,da->";
+    const shapes = [[64, 64], [64, 64], [64, 64], [64, 64]];
+    const plain = contractPath(spec, shapes, { optimize: "optimal" });
+    expect(plain.largestIntermediate).toBe(64 * 64);
+    const limitBytes = (64 * 64 * 8) / 16;
+    const r = contractPath(spec, shapes, { optimize: "optimal", maxIntermediateBytes: limitBytes });
+    expect(r.path).toEqual(plain.path);
+    expect(r.slicing.labels.length).toBeGreaterThan(0);
+    expect(r.slicing.largestIntermediate * 8).toBeLessThanOrEqual(limitBytes);
+    expect(r.slicing.slices).toBeGreaterThanOrEqual(16);
+    expect(r.slicing.flops).toBe(r.flops + r.slicing.extraFlops);
+    expect(r.slicing.extraFlops).toBeGreaterThanOrEqual(0);
+    expect(r.report()).toMatch(/Sliced labels: {2}\S+.*\(\d+ slices\)/);
+    expect(r.report()).toMatch(/FLOPs when sliced: {2}\d\.\d{3}e\+\d\d \(\d\.\d{3}e\+\d\d added/);
+  });
+
+  it("slices nothing when the path fits, and refuses a limit under one element", () => {
+    const r = contractPath("ij,jk->ik", [[4, 4], [4, 4]], { maxIntermediateBytes: 1 << 20 });
+    expect(r.slicing).toEqual({ labels: [], slices: 1, flops: r.flops, extraFlops: 0, largestIntermediate: 16 });
+    expect(() => contractPath("ij,jk->ik", [[4, 4], [4, 4]], { maxIntermediateBytes: 4 })).toThrow(/at least one element/);
+  });
+
+  it("the sliced FLOPs are the sum over the slices of the path on the sliced shapes", () => {
+    const spec = "ab,bc,cd,de->ae";
+    const shapes = [[2, 30], [30, 30], [30, 30], [30, 2]];
+    for (const optimize of ["dp", "auto"] as const) {
+      const r = contractPath(spec, shapes, { optimize, maxIntermediateBytes: 80 });
+      const sliced = new Set(r.slicing.labels);
+      expect(sliced.size).toBeGreaterThan(0);
+      const terms = spec.split("->")[0]!.split(",");
+      // Each slice runs the same path with the sliced labels of extent 1.
+      const sliceShapes = shapes.map((s, k) => s.map((n, j) => (sliced.has(terms[k]![j]!) ? 1 : n)));
+      const summed = [...sliced].some((l) => !"ae".includes(l));
+      // A slice's result (the output with the sliced output labels at 1) is added into the output when a summed label is sliced.
+      const sliceOutput = (sliced.has("a") ? 1 : 2) * (sliced.has("e") ? 1 : 2);
+      expect(r.slicing.flops).toBe(r.slicing.slices * pathCost(spec, sliceShapes, r.path) + (summed ? r.slicing.slices * sliceOutput : 0));
+      expect(r.slicing.slices).toBe([...sliced].reduce((a, l) => a * (l === "a" || l === "e" ? 2 : 30), 1));
+    }
+  });
+});
+
+function pathCost(spec: string, shapes: number[][], path: readonly (readonly number[])[]): number {
+  const net = internNetwork(networkOfSpec(spec, shapes));
+  return pathFlops(net, path);
+}

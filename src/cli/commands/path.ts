@@ -18,8 +18,11 @@ Options:
                         extents joined by 'x' ("2x3,3x4,4"; 'scalar' for
                         an operand without labels)
   --optimize NAME       ${Object.keys(PATH_FINDERS).join(", ")} (default auto)
-  --max-intermediate B  largest intermediate in bytes (64KiB, 64MiB, ...);
-                        only intermediates within it are formed
+  --max-intermediate B  largest intermediate in bytes (64KiB, 64MiB, ...):
+                        labels are sliced until every tensor a slice forms
+                        fits; the report says how many FLOPs that adds
+  --memory-limit N      form only intermediates of at most N elements
+                        (opt_einsum's memory_limit; the search is constrained)
   --bytes N             bytes per element for memory figures (default 8)
   --seed N              seed of the randomized finders (default 0)
   --time-ms N           time budget of the search in milliseconds
@@ -51,6 +54,7 @@ export function pathCommand(argv: string[], term: Terminal): number {
     shapes: { type: "string" },
     optimize: { type: "string" },
     "max-intermediate": { type: "string" },
+    "memory-limit": { type: "string" },
     bytes: { type: "string" },
     seed: { type: "string" },
     "time-ms": { type: "string" },
@@ -79,7 +83,8 @@ export function pathCommand(argv: string[], term: Terminal): number {
   try {
     result = contractPath(positionals[0]!, parseShapes(shapesText), {
       optimize: optimize as OptimizeName,
-      memoryLimit: maxBytes === undefined ? undefined : Math.floor(maxBytes / bytesPerElement),
+      memoryLimit: positiveInteger(values["memory-limit"] as string | undefined, "--memory-limit"),
+      maxIntermediateBytes: maxBytes,
       seed: positiveInteger(values["seed"] as string | undefined, "--seed"),
       pathTimeMs: positiveInteger(values["time-ms"] as string | undefined, "--time-ms"),
       bytesPerElement,
@@ -89,7 +94,7 @@ export function pathCommand(argv: string[], term: Terminal): number {
     throw e;
   }
   if (values["json"]) {
-    term.out(JSON.stringify({ path: result.path, flops: result.flops, naiveFlops: result.naiveFlops, largestIntermediate: result.largestIntermediate }));
+    term.out(JSON.stringify({ path: result.path, flops: result.flops, naiveFlops: result.naiveFlops, largestIntermediate: result.largestIntermediate, slicing: result.slicing }));
   } else {
     term.out(`Path: ${JSON.stringify(result.path)}`);
     term.out(result.report().trimEnd());

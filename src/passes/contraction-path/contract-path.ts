@@ -7,7 +7,8 @@
 import type { PathOptions } from "./finder.js";
 import { PATH_FINDERS } from "./registry.js";
 import { checkPath, internNetwork, type ContractionPath, type TensorNetwork } from "./network.js";
-import { describePath, printPathInfo, type PathInfo } from "./path-info.js";
+import { describePath, printPathInfo, sci, type PathInfo } from "./path-info.js";
+import { sliceForLimit, type Slicing } from "./slicing.js";
 
 /** The path finders `contractPath` accepts. */
 export type OptimizeName = "auto" | "optimal" | "dp" | "greedy" | "random-greedy" | "hyper";
@@ -32,8 +33,14 @@ export interface ContractPathOptions {
   readonly seed?: number;
   /** Time budget of `dp` (inside `auto`) and `hyper`, in milliseconds. */
   readonly pathTimeMs?: number;
-  /** Bytes per element for the report's memory figures (default 8, float64). */
+  /** Bytes per element for the report's memory figures and `maxIntermediateBytes` (default 8, float64). */
   readonly bytesPerElement?: number;
+  /**
+   * Largest tensor a step may form, in bytes: when the path's largest is
+   * over it, labels are sliced (see `slicing`) so that every tensor one
+   * slice forms fits.
+   */
+  readonly maxIntermediateBytes?: number;
 }
 
 /**
@@ -54,6 +61,8 @@ export interface ContractPathResult {
   readonly naiveFlops: number;
   /** Elements of the largest tensor a step forms (the result included), opt_einsum's `largest_intermediate`. */
   readonly largestIntermediate: number;
+  /** The slicing that meets `maxIntermediateBytes` (no labels when none was asked or the path fits). */
+  readonly slicing: Slicing;
   /** The steps and costs. */
   readonly info: PathInfo;
   /** The report as text, laid out like opt_einsum's PathInfo. */
@@ -123,13 +132,32 @@ export function contractPath(spec: string, shapes: readonly (readonly number[])[
   const pathOptions: PathOptions = { memoryLimit: options.memoryLimit, seed: options.seed, pathTimeMs: options.pathTimeMs };
   const path = finder.find(net, pathOptions);
   checkPath(path, net.sets.length);
-  const info = describePath(net, path, name, options.bytesPerElement ?? 8);
+  const bytesPerElement = options.bytesPerElement ?? 8;
+  const info = describePath(net, path, name, bytesPerElement);
+  const unsliced: Slicing = { labels: [], slices: 1, flops: info.optimizedFlops, extraFlops: 0, largestIntermediate: info.largestIntermediate };
+  const maxBytes = options.maxIntermediateBytes;
+  const slicing = maxBytes === undefined || info.largestIntermediate * bytesPerElement <= maxBytes
+    ? unsliced
+    : sliceForLimit(net, path, Math.floor(maxBytes / bytesPerElement));
   return {
     path,
     flops: info.optimizedFlops,
     naiveFlops: info.naiveFlops,
     largestIntermediate: info.largestIntermediate,
+    slicing,
     info,
-    report: () => printPathInfo(info),
+    report: () => printPathInfo(info) + printSlicing(slicing, info, bytesPerElement),
   };
+}
+
+/** The report's lines on slicing (none when nothing is sliced). */
+function printSlicing(slicing: Slicing, info: PathInfo, bytesPerElement: number): string {
+  if (slicing.labels.length === 0) return "";
+  const legend = info.legend;
+  const names = slicing.labels.map((l) => (legend === null ? l : `${legend[l]}=${l}`));
+  return [
+    `         Sliced labels:  ${names.join(" ")} (${slicing.slices} slices)`,
+    `  Largest when sliced:  ${slicing.largestIntermediate} elements (${slicing.largestIntermediate * bytesPerElement} bytes)`,
+    `    FLOPs when sliced:  ${sci(slicing.flops)} (${sci(slicing.extraFlops)} added, ${((100 * slicing.extraFlops) / Math.max(1, info.optimizedFlops)).toFixed(1)}%)`,
+  ].join("\n") + "\n";
 }

@@ -20,7 +20,7 @@
  *
  * Seeded: for a given network, options and seed the path is the same, as
  * long as the trials finish within `pathTimeMs` (default
- * {@link HYPER_TIME_MS}); past it no new trial starts.
+ * {@link hyperTimeMs}); past it no new trial starts.
  */
 import type { PathFinder, PathOptions } from "./finder.js";
 import { firstBest, greedySearch, type GreedyResult } from "./greedy.js";
@@ -28,8 +28,22 @@ import type { ContractionPath, InternedNetwork } from "./network.js";
 import { seededUniform, thermalChooser } from "./random-greedy.js";
 import { bestTreeOver, joinNodes, leafNode, pathToTree, treeContext, treeToPath, type TreeContext, type TreeNode } from "./tree.js";
 
-/** Default time budget of `hyper`, in milliseconds. */
+/** Default time budget of `hyper` up to 75 operands, in milliseconds; 20 ms per operand beyond. */
 export const HYPER_TIME_MS = 1500;
+
+/**
+ * The default time budget of `hyper` for `count` operands, in milliseconds
+ * (about what opt_einsum's random-greedy with 128 repeats takes in Python).
+ *
+ * @example
+ * ```ts
+ * hyperTimeMs(40);  // 1500
+ * hyperTimeMs(300); // 6000
+ * ```
+ */
+export function hyperTimeMs(count: number): number {
+  return Math.max(HYPER_TIME_MS, 20 * count);
+}
 /** Default number of randomized greedy trials. */
 export const HYPER_GREEDY_TRIALS = 96;
 /** Default number of recursive bisection trials. */
@@ -48,7 +62,8 @@ export const RECONFIGURE_PIECES = 8;
  */
 export function hyperSearch(net: InternedNetwork, options: PathOptions): { tree: TreeNode | null; greedy: GreedyResult } {
   const start = performance.now();
-  const deadline = start + (options.pathTimeMs ?? HYPER_TIME_MS);
+  const budget = options.pathTimeMs ?? hyperTimeMs(net.sets.length);
+  const deadline = start + budget;
   const ctx = treeContext(net);
   const random = seededUniform(options.seed ?? 0);
   const limit = options.memoryLimit ?? Infinity;
@@ -60,11 +75,22 @@ export function hyperSearch(net: InternedNetwork, options: PathOptions): { tree:
     if (t !== null && fits(t) && (best === null || t.total < best.total)) best = t;
   };
 
-  // Randomized greedy, with the tuner.
+  // Randomized greedy trials, with the tuner, and recursive bisection
+  // trials, interleaved so that both get their share of the time budget.
   const greedyTrials = options.trials ?? HYPER_GREEDY_TRIALS;
+  const partitionTrials = net.sets.length > RECONFIGURE_PIECES ? HYPER_PARTITION_TRIALS : 0;
+  const leaves = net.sets.map((_, k) => leafNode(ctx, k));
   let bestParams = { logT: -1, alpha: 1 };
-  for (let k = 1; k < greedyTrials && performance.now() < deadline; k++) {
-    const near = k > greedyTrials / 4 && random() < 0.5;
+  let g = 1;
+  let p = 0;
+  while ((g < greedyTrials || p < partitionTrials) && performance.now() < deadline) {
+    if (p < partitionTrials && (g >= greedyTrials || p * greedyTrials <= g * partitionTrials)) {
+      const imbalance = 0.05 + 0.45 * random();
+      offer(bisectionTree(ctx, leaves, random, imbalance, options));
+      p++;
+      continue;
+    }
+    const near = g > greedyTrials / 4 && random() < 0.5;
     const logT = near ? clamp(bestParams.logT + 0.5 * (random() - 0.5), -3, 0.5) : -2.5 + 2.5 * random();
     const alpha = near ? clamp(bestParams.alpha + 0.4 * (random() - 0.5), 0, 2) : 2 * random();
     const trial = greedySearch(net, options, thermalChooser(random, alpha, Math.pow(10, logT)));
@@ -73,17 +99,10 @@ export function hyperSearch(net: InternedNetwork, options: PathOptions): { tree:
       bestParams = { logT, alpha };
     }
     offer(pathToTree(ctx, trial.path));
+    g++;
   }
 
-  // Recursive bisection.
-  const leaves = net.sets.map((_, k) => leafNode(ctx, k));
-  const partitionTrials = net.sets.length > RECONFIGURE_PIECES ? HYPER_PARTITION_TRIALS : 0;
-  for (let k = 0; k < partitionTrials && performance.now() < deadline; k++) {
-    const imbalance = 0.05 + 0.45 * random();
-    offer(bisectionTree(ctx, leaves, random, imbalance, options));
-  }
-
-  if (best !== null) best = reconfigure(ctx, best, options, deadline + (options.pathTimeMs ?? HYPER_TIME_MS) / 4);
+  if (best !== null) best = reconfigure(ctx, best, options, deadline + budget / 4);
   return { tree: best, greedy: bestGreedy };
 }
 

@@ -31,6 +31,7 @@ export { checkPath, internNetwork, type ContractionPath, type ContractionStep, t
 export { describePath, naiveFlops, printPathInfo, type PathInfo, type PathStepInfo } from "./path-info.js";
 export { networkShapes, networkToEinsum, randomNetwork, type RandomNetworkOptions } from "./random-network.js";
 export { auto, dp, greedy, hyper, optimal, randomGreedy, PATH_FINDERS };
+export { sliceForLimit, type Slicing } from "./slicing.js";
 export { contractPath, networkOfSpec, type ContractPathOptions, type ContractPathResult, type OptimizeName } from "./contract-path.js";
 
 function finderNamed(name: string): PathFinder {
