@@ -59,6 +59,11 @@ export type {
 export { emitWgslModule } from "./backends/wgsl/module.js";
 export type { WgslModuleFiles, WgslModuleManifest } from "./backends/wgsl/module.js";
 export { VERSION } from "./version.js";
+export { contractPath, contractionPath, contractionPathInfo, printPathInfo, PATH_FINDERS } from "./passes/contraction-path/index.js";
+export type { Slicing } from "./passes/contraction-path/index.js";
+export { einsumSliced } from "./einsum/sliced.js";
+export type { SlicedEinsumOptions } from "./einsum/sliced.js";
+export type { ContractPathOptions, ContractPathResult, OptimizeName, PathInfo, PathStepInfo, TensorNetwork, ContractionPath, PathOptions } from "./passes/contraction-path/index.js";
 export { rematerialize, rematerializePass, loadMilpSolver, milpSolverLoaded } from "./passes/rematerialize.js";
 export type { MemoryReport, SolverReport, Recomputation, RematerializeOptions, RematResult } from "./passes/rematerialize.js";
 export { planMemory, bufferLifetimes } from "./backends/kernel/memory-plan.js";

@@ -44,6 +44,10 @@ const COMMANDS: Record<string, { load: () => Promise<LoadedCommand>; summary: st
     load: async () => import("./commands/explain.js").then((m) => ({ run: m.explainCommand, help: m.EXPLAIN_HELP })),
     summary: "what each optimizing pass did and what it saved",
   },
+  path: {
+    load: async () => import("./commands/path.js").then((m) => ({ run: m.pathCommand, help: m.PATH_HELP })),
+    summary: "the contraction path of an einsum over given shapes",
+  },
 };
 
 /** The top-level help text. */
@@ -62,6 +66,7 @@ Examples:
   tns compile model.tns --target js -o build/
   tns einsum "ij,jk->ik" a.npy b.npy -o c.npy
   tns explain examples/tensor_train.tns
+  tns path "ij,jk,kl->il" --shapes 64x64,64x64,64x8
 
 Run 'tns COMMAND --help' for a command's options.`;
 

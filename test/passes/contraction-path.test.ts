@@ -32,7 +32,7 @@ function intermediates(net: TensorNetwork, path: ContractionPath): { sizes: numb
 
 describe("path finders", () => {
   it("registers every finder under its name", () => {
-    expect(Object.keys(PATH_FINDERS)).toEqual(["optimal", "dp", "greedy", "random-greedy", "auto"]);
+    expect(Object.keys(PATH_FINDERS)).toEqual(["optimal", "dp", "greedy", "random-greedy", "hyper", "auto"]);
     expect(() => contractionPath(chain, "best")).toThrow(/unknown path finder 'best'/);
   });
 
@@ -107,8 +107,8 @@ describe("path finders", () => {
   });
 
   it("auto picks by operand count", () => {
-    expect([3, 6, 7, 14, 15, 60, 61].map((n) => autoChoice(n).name)).toEqual(
-      ["optimal", "optimal", "dp", "dp", "random-greedy", "random-greedy", "greedy"],
+    expect([3, 6, 7, 14, 30, 31, 300].map((n) => autoChoice(n).name)).toEqual(
+      ["optimal", "optimal", "dp", "dp", "dp", "hyper", "hyper"],
     );
   });
 

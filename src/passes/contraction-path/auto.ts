@@ -1,47 +1,59 @@
 /**
- * The `auto` path finder: picks an algorithm by operand count so that the
- * search stays within a few milliseconds for the networks programs usually
- * have, and under a second for 30–40 operands:
+ * The `auto` path finder: picks an algorithm by operand count, so that small
+ * networks get the exact minimum and large ones a search bounded in time:
  *
  * | operands | finder |
  * |---|---|
  * | up to 6 | `optimal` |
- * | 7 to 14 | `dp` (every subset up to 12, connected subsets beyond) |
- * | 15 to 60 | `random-greedy`, 32 trials |
- * | more | `greedy` |
+ * | 7 to 30 | `dp` (every subset up to 12; connected subsets with cost capping beyond), within `pathTimeMs` (default {@link AUTO_DP_TIME_MS}); when it runs out of time, `hyper` |
+ * | more | `hyper` |
  *
  * Whatever it picks, the result is never costlier than `greedy`'s path.
+ * The result is deterministic whenever the dp finishes within its budget
+ * (always, up to 12 operands).
  */
 import { pathFlops, type PathFinder, type PathOptions } from "./finder.js";
-import { dp } from "./dp.js";
+import { DP_MAX_OPERANDS, PathSearchTimeout, dp } from "./dp.js";
 import { greedy } from "./greedy.js";
+import { hyper } from "./hyper.js";
 import type { ContractionPath, InternedNetwork } from "./network.js";
 import { optimal } from "./optimal.js";
-import { randomGreedy } from "./random-greedy.js";
 
-/** Largest operand count `auto` gives to `dp` (a few hundred ms at worst on random networks). */
-export const AUTO_DP_MAX = 14;
+/** Largest operand count `auto` gives to `dp`. */
+export const AUTO_DP_MAX = DP_MAX_OPERANDS;
+/** The time `auto` allows `dp` before it turns to `hyper`, in milliseconds. */
+export const AUTO_DP_TIME_MS = 1000;
 
 /**
- * The finder `auto` uses for `count` operands (see the module comment).
+ * The finder `auto` tries first for `count` operands (see the module comment).
  *
  * @example
  * ```ts
  * autoChoice(4).name;  // "optimal"
- * autoChoice(20).name; // "random-greedy"
+ * autoChoice(20).name; // "dp"
+ * autoChoice(40).name; // "hyper"
  * ```
  */
 export function autoChoice(count: number): PathFinder {
   if (count <= 6) return optimal;
   if (count <= AUTO_DP_MAX) return dp;
-  if (count <= 60) return randomGreedy;
-  return greedy;
+  return hyper;
 }
 
 function autoPath(net: InternedNetwork, options: PathOptions): ContractionPath {
   const chosen = autoChoice(net.sets.length);
-  const path = chosen.find(net, options);
-  if (chosen === greedy || chosen === randomGreedy) return path;
+  let path: ContractionPath;
+  if (chosen === dp) {
+    const budget = options.pathTimeMs ?? AUTO_DP_TIME_MS;
+    const start = performance.now();
+    try {
+      path = dp.find(net, { ...options, pathTimeMs: budget });
+    } catch (e) {
+      if (!(e instanceof PathSearchTimeout)) throw e;
+      path = hyper.find(net, { ...options, pathTimeMs: Math.max(budget - (performance.now() - start), budget / 2) });
+    }
+  } else path = chosen.find(net, options);
+  if (chosen === hyper) return path;
   const fallback = greedy.find(net, options);
   return pathFlops(net, fallback) < pathFlops(net, path) ? fallback : path;
 }
@@ -56,6 +68,6 @@ function autoPath(net: InternedNetwork, options: PathOptions): ContractionPath {
  */
 export const auto: PathFinder = {
   name: "auto",
-  description: "optimal up to 6 operands, dp up to 14, random-greedy up to 60, greedy beyond",
+  description: "optimal up to 6 operands, dp (within a time budget) up to 30, hyper beyond",
   find: autoPath,
 };

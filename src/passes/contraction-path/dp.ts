@@ -21,6 +21,7 @@
  */
 import type { PathFinder, PathOptions } from "./finder.js";
 import { firstBest, greedySearch } from "./greedy.js";
+import { randomGreedySearch } from "./random-greedy.js";
 import { flopCount, type ContractionStep, type InternedNetwork } from "./network.js";
 
 /** Largest operand count for which `dp` tries every split of every subset. */
@@ -40,8 +41,6 @@ class SubsetTables {
   readonly cost = new Map<number, number>();
   readonly split = new Map<number, number>();
   private readonly labelMasks: number[];
-  private readonly marks: Int32Array;
-  private stamp = 0;
   /** Trees costing more than this cannot be part of a path better than the bound's. */
   bound = Infinity;
 
@@ -51,7 +50,6 @@ class SubsetTables {
       for (const l of s) this.labelMasks[l]! |= 1 << k;
       this.cost.set(1 << k, 0);
     });
-    this.marks = new Int32Array(net.extent.length);
   }
 
   get all(): number {
@@ -63,12 +61,18 @@ class SubsetTables {
     if (r === undefined) {
       const labels: number[] = [];
       let size = 1;
-      this.labelMasks.forEach((m, l) => {
-        if ((m & mask) !== 0 && (this.net.inOutput[l] || (m & ~mask) !== 0)) {
-          labels.push(l);
-          size *= this.net.extent[l]!;
+      for (let k = 0; mask >>> k !== 0; k++) {
+        if ((mask & (1 << k)) === 0) continue;
+        for (const l of this.net.sets[k]!) {
+          const m = this.labelMasks[l]!;
+          // Counted once: at the lowest operand of `mask` holding it.
+          if ((m & mask & ((1 << k) - 1)) !== 0) continue;
+          if (this.net.inOutput[l] || (m & ~mask) !== 0) {
+            labels.push(l);
+            size *= this.net.extent[l]!;
+          }
         }
-      });
+      }
       r = { labels, size };
       this.results.set(mask, r);
     }
@@ -80,24 +84,26 @@ class SubsetTables {
     return mask === this.all || this.result(mask).size <= (this.options.memoryLimit ?? Infinity);
   }
 
-  /** The FLOPs of contracting the results of `a` and `b` (disjoint). */
+  /**
+   * The FLOPs of contracting the results of `a` and `b` (disjoint). A label
+   * of `a`'s result is in `b`'s too exactly when some operand of `b` has it,
+   * so one walk over each result's labels gives the union's size and whether
+   * the step sums a label away (a shared label no other operand and not the
+   * output has).
+   */
   stepFlops(a: number, b: number): number {
-    const ra = this.result(a).labels;
-    const rb = this.result(b).labels;
-    this.stamp++;
+    const extent = this.net.extent;
+    const masks = this.labelMasks;
+    const both = a | b;
     let size = 1;
-    let count = 0;
-    for (const l of ra) {
-      this.marks[l] = this.stamp;
-      size *= this.net.extent[l]!;
-      count++;
+    let inner = false;
+    for (const l of this.result(a).labels) {
+      size *= extent[l]!;
+      const m = masks[l]!;
+      if ((m & b) !== 0 && (m & ~both) === 0 && !this.net.inOutput[l]) inner = true;
     }
-    for (const l of rb) {
-      if (this.marks[l] === this.stamp) continue;
-      size *= this.net.extent[l]!;
-      count++;
-    }
-    return flopCount(size, count > this.result(a | b).labels.length, 2);
+    for (const l of this.result(b).labels) if ((masks[l]! & a) === 0) size *= extent[l]!;
+    return flopCount(size, inner, 2);
   }
 
   /** Records `a ∪ b` if its tree through `(a, b)` is the cheapest so far. */
@@ -105,12 +111,11 @@ class SubsetTables {
     const ca = this.cost.get(a);
     const cb = this.cost.get(b);
     if (ca === undefined || cb === undefined) return;
-    const s = a | b;
-    if (!this.allowed(s)) return;
     const c = ca + cb + this.stepFlops(a, b);
     if (c > this.bound) return;
+    const s = a | b;
     const prev = this.cost.get(s);
-    if (prev === undefined || c < prev) {
+    if ((prev === undefined || c < prev) && this.allowed(s)) {
       this.cost.set(s, c);
       this.split.set(s, a);
     }
@@ -130,12 +135,15 @@ export function dpPath(net: InternedNetwork, options: PathOptions): ContractionS
   if (n > DP_MAX_OPERANDS) throw new RangeError(`dp handles at most ${DP_MAX_OPERANDS} operands, got ${n}; use greedy or random-greedy`);
   if (n < 2) return [];
   const t = new SubsetTables(net, options);
-  const greedyPath = greedySearch(net, options, firstBest);
+  // The bound: the cheaper of greedy and a few randomized greedy trials.
+  const greedyPath = [greedySearch(net, options, firstBest), randomGreedySearch(net, { ...options, trials: n <= DP_ALL_SUBSETS_MAX ? 1 : 16 })]
+    .reduce((a, b) => (b.flops < a.flops ? b : a));
   if (n <= DP_ALL_SUBSETS_MAX) allSubsets(t);
   else {
     // Costs only add up, so a subtree dearer than a whole greedy path is useless.
     t.bound = greedyPath.flops;
-    connectedSubsets(t);
+    const timeMs = options.pathTimeMs ?? Infinity;
+    connectedSubsets(t, performance.now() + timeMs, timeMs);
   }
   if (!t.cost.has(t.all)) return greedyPath.path;
   return treeToPath(n, t);
@@ -150,7 +158,14 @@ function allSubsets(t: SubsetTables): void {
   }
 }
 
-function connectedSubsets(t: SubsetTables): void {
+/** Thrown inside the search when its time budget runs out. */
+export class PathSearchTimeout extends Error {
+  constructor(finder: string, ms: number) {
+    super(`${finder} ran past its time budget of ${ms} ms`);
+  }
+}
+
+function connectedSubsets(t: SubsetTables, deadline: number, timeMs: number): void {
   const n = t.net.sets.length;
   const neighbours = t.net.sets.map((s, i) => {
     let m = 0;
@@ -172,24 +187,42 @@ function connectedSubsets(t: SubsetTables): void {
     components.push(comp);
     left &= ~comp;
   }
+  const ceiling = t.bound;
+  let checks = 0;
   for (const comp of components) {
-    const levels: number[][] = [[], [...bits(comp)].map((k) => 1 << k)];
-    const size = levels[1]!.length;
-    for (let m = 2; m <= size; m++) {
-      const fresh = new Set<number>();
-      for (let a = 1; a <= m >> 1; a++) {
-        for (const x of levels[a]!) {
-          const rx = reach(x);
-          for (const y of levels[m - a]!) {
-            if ((x & y) !== 0 || (rx & y) === 0 || (a === m - a && y < x)) continue;
-            t.offer(x, y);
-            if (t.cost.has(x | y)) fresh.add(x | y);
+    // Cost capping (opt_einsum's dp): search only trees whose every subtree
+    // costs at most `cap`, raising the cap until the component is formed.
+    // A subtree never costs more than the tree holding it, so the first tree
+    // found under a cap is the cheapest of all; the low caps keep the tables
+    // small on the way.
+    const labels = [...bits(comp)].flatMap((k) => t.net.sets[k]!);
+    let cap = Math.max(1, t.result(comp).size);
+    const increment = labels.length === 0 ? 4 : Math.max(4, Math.min(...labels.map((l) => t.net.extent[l]!)));
+    for (;;) {
+      t.bound = Math.min(cap, ceiling);
+      const levels: number[][] = [[], [...bits(comp)].map((k) => 1 << k)];
+      const size = levels[1]!.length;
+      for (let m = 2; m <= size; m++) {
+        const fresh = new Set<number>();
+        for (let a = 1; a <= m >> 1; a++) {
+          for (const x of levels[a]!) {
+            if (++checks % 1024 === 0 && performance.now() > deadline) throw new PathSearchTimeout("dp", timeMs);
+            const rx = reach(x);
+            for (const y of levels[m - a]!) {
+              if ((x & y) !== 0 || (rx & y) === 0 || (a === m - a && y < x)) continue;
+              t.offer(x, y);
+              const c = t.cost.get(x | y);
+              if (c !== undefined && c <= t.bound) fresh.add(x | y);
+            }
           }
         }
+        levels.push([...fresh]);
       }
-      levels.push([...fresh]);
+      if (t.cost.has(comp) || cap >= ceiling) break;
+      cap *= increment;
     }
   }
+  t.bound = ceiling;
   // Multiply the components' results together, smallest first.
   const order = components
     .filter((c) => t.cost.has(c))

@@ -24,6 +24,12 @@ export interface PathOptions {
   readonly seed?: number;
   /** Trials of `random-greedy` (default 32). */
   readonly trials?: number;
+  /**
+   * Time budget of the search in milliseconds. `dp` gives up past it (a
+   * `PathSearchTimeout`, which `auto` catches); `hyper` stops starting new
+   * trials. The default depends on the finder (`dp`: none).
+   */
+  readonly pathTimeMs?: number;
 }
 
 /**

@@ -18,29 +18,21 @@ import { auto } from "./auto.js";
 import { dp } from "./dp.js";
 import type { PathFinder, PathOptions } from "./finder.js";
 import { greedy } from "./greedy.js";
+import { hyper } from "./hyper.js";
 import { checkPath, internNetwork, type ContractionPath, type TensorNetwork } from "./network.js";
 import { optimal } from "./optimal.js";
 import { describePath, type PathInfo } from "./path-info.js";
 import { randomGreedy } from "./random-greedy.js";
+import { PATH_FINDERS } from "./registry.js";
 
 export { autoChoice } from "./auto.js";
 export { pathFlops, type PathFinder, type PathOptions } from "./finder.js";
 export { checkPath, internNetwork, type ContractionPath, type ContractionStep, type InternedNetwork, type TensorNetwork } from "./network.js";
 export { describePath, naiveFlops, printPathInfo, type PathInfo, type PathStepInfo } from "./path-info.js";
 export { networkShapes, networkToEinsum, randomNetwork, type RandomNetworkOptions } from "./random-network.js";
-export { auto, dp, greedy, optimal, randomGreedy };
-
-/**
- * Every path finder by name.
- *
- * @example
- * ```ts
- * Object.keys(PATH_FINDERS); // ["optimal", "dp", "greedy", "random-greedy", "auto"]
- * ```
- */
-export const PATH_FINDERS: Readonly<Record<string, PathFinder>> = Object.fromEntries(
-  [optimal, dp, greedy, randomGreedy, auto].map((f) => [f.name, f]),
-);
+export { auto, dp, greedy, hyper, optimal, randomGreedy, PATH_FINDERS };
+export { sliceForLimit, type Slicing } from "./slicing.js";
+export { contractPath, networkOfSpec, type ContractPathOptions, type ContractPathResult, type OptimizeName } from "./contract-path.js";
 
 function finderNamed(name: string): PathFinder {
   const f = PATH_FINDERS[name];

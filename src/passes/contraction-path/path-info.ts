@@ -120,8 +120,15 @@ function letters(net: InternedNetwork): string[] {
   return net.labels.map((_, k) => (k < SYMBOLS.length ? SYMBOLS[k]! : String.fromCodePoint(192 + k)));
 }
 
-/** Python's `%.3e`: three decimals, a signed exponent of at least two digits. */
-function sci(x: number): string {
+/**
+ * Python's `%.3e`: three decimals, a signed exponent of at least two digits.
+ *
+ * @example
+ * ```ts
+ * sci(7440); // "7.440e+03"
+ * ```
+ */
+export function sci(x: number): string {
   const [m, e] = x.toExponential(3).split("e");
   const exp = Number(e);
   return `${m}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;

@@ -6,7 +6,8 @@
  * The cheapest path wins. Trial 0 is the plain greedy path, so the result is
  * never worse than `greedy`'s. Seeded, so the same input gives the same path.
  */
-import type { PathFinder } from "./finder.js";
+import type { PathFinder, PathOptions } from "./finder.js";
+import type { InternedNetwork } from "./network.js";
 import { firstBest, greedySearch, type GreedyCandidate, type GreedyChooser, type GreedyResult } from "./greedy.js";
 
 /** How many of the best candidates a step samples from. */
@@ -37,7 +38,7 @@ export function seededUniform(seed: number): () => number {
  * `size(result) - alpha * (size(a) + size(b))`, with probability
  * `exp(-(h - hbest) / (temperature * max(1, |hbest|)))`.
  */
-function thermalChooser(random: () => number, alpha: number, temperature: number): GreedyChooser {
+export function thermalChooser(random: () => number, alpha: number, temperature: number): GreedyChooser {
   return (candidates: readonly GreedyCandidate[]) => {
     const scored = candidates.map((c, k) => ({ k, h: c.resultSize - alpha * (c.sizeA + c.sizeB), flops: c.flops }));
     scored.sort((x, y) => x.h - y.h || x.flops - y.flops || x.k - y.k);
@@ -66,17 +67,40 @@ function thermalChooser(random: () => number, alpha: number, temperature: number
 export const randomGreedy: PathFinder = {
   name: "random-greedy",
   description: "best of many greedy searches with Boltzmann-sampled steps (seeded)",
-  find: (net, options) => {
-    const random = seededUniform(options.seed ?? 0);
-    let best: GreedyResult = greedySearch(net, options, firstBest);
-    const trials = options.trials ?? 32;
-    for (let t = 1; t < trials; t++) {
-      // Log-uniform temperature in [0.01, 1], input weight uniform in [0.5, 2].
-      const temperature = Math.pow(10, -2 + 2 * random());
-      const alpha = 0.5 + 1.5 * random();
-      const trial = greedySearch(net, options, thermalChooser(random, alpha, temperature));
-      if (trial.flops < best.flops) best = trial;
-    }
-    return best.path;
-  },
+  find: (net, options) => randomGreedySearch(net, options).path,
 };
+
+/**
+ * The best of `options.trials` randomized greedy searches (trial 0 is plain
+ * greedy), with its FLOPs.
+ *
+ * @example
+ * ```ts
+ * randomGreedySearch(internNetwork(network), { trials: 16 }).flops;
+ * ```
+ */
+export function randomGreedySearch(net: InternedNetwork, options: PathOptions): GreedyResult {
+  const random = seededUniform(options.seed ?? 0);
+  let best: GreedyResult = greedySearch(net, options, firstBest);
+  const trials = options.trials ?? 32;
+  for (let t = 1; t < trials; t++) {
+    const trial = greedySearch(net, options, randomChooser(random));
+    if (trial.flops < best.flops) best = trial;
+  }
+  return best;
+}
+
+/**
+ * A thermal chooser with a freshly drawn temperature (log-uniform in
+ * [0.01, 1]) and input weight (uniform in [0.5, 2]).
+ *
+ * @example
+ * ```ts
+ * greedySearch(net, {}, randomChooser(seededUniform(3)));
+ * ```
+ */
+export function randomChooser(random: () => number): GreedyChooser {
+  const temperature = Math.pow(10, -2 + 2 * random());
+  const alpha = 0.5 + 1.5 * random();
+  return thermalChooser(random, alpha, temperature);
+}
