@@ -44,6 +44,7 @@ const COMMANDS: Record<string, { load: () => Promise<LoadedCommand>; summary: st
     load: async () => import("./commands/explain.js").then((m) => ({ run: m.explainCommand, help: m.EXPLAIN_HELP })),
     summary: "what each optimizing pass did and what it saved",
   },
+  lsp: { load: async () => import("./commands/lsp.js").then((m) => ({ run: m.lspCommand, help: m.LSP_HELP })), summary: "the language server, for editors (stdio)" },
 };
 
 /** The top-level help text. */
