@@ -212,7 +212,6 @@ class Builder {
 
   private fn(f: ast.FnDecl): void {
     const name = f.name.name;
-    this.occurrences.push({ binding: this.functions.get(name)!, span: f.name.span, isDecl: true });
     // Sizes of the top level stay visible; the parameters' own sizes shadow them.
     const sizes: Env = new Map(this.sizes);
     const tensors: Env = new Map();
