@@ -3,6 +3,7 @@
 // to definition (into stdlib/nn.tns), completion, symbols, rename.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { LspClient } from "./client.js";
 
@@ -123,5 +124,18 @@ describe("tns lsp over stdio", () => {
     const j = await client.request("textDocument/rename", { ...at(u, 5, 18), newName: "jj" });
     expect(j.changes[u].map((e: any) => e.range.start.character)).toEqual([18, 26]);
     await expect(client.request("textDocument/rename", { ...at(u, 4, 13), newName: "sm" })).rejects.toThrow(/defined in "nn"/);
+  });
+});
+
+describe("tns lsp on the command line", () => {
+  const tns = (...args: string[]) => spawnSync(process.execPath, ["bin/tns.js", ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+
+  it("has --help, and refuses arguments it does not know with exit code 2", () => {
+    const help = tns("lsp", "--help");
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain("Usage: tns lsp");
+    expect(tns("help", "lsp").stdout).toContain("--debounce");
+    expect(tns("lsp", "file.tns").status).toBe(2);
+    expect(tns("lsp", "--debounce", "soon").status).toBe(2);
   });
 });
