@@ -78,8 +78,16 @@ export function startLanguageServer(connection: Connection, options: LanguageSer
     },
     serverInfo: { name: "tns", version: VERSION },
   }));
-  documents.onDidOpen((e) => schedule(e.document.uri, 0));
-  documents.onDidChangeContent((e) => schedule(e.document.uri, debounceMs));
+  // An opened document also reports a content change; it gets its diagnostics at once, not after the pause.
+  const justOpened = new Set<string>();
+  documents.onDidOpen((e) => {
+    justOpened.add(e.document.uri);
+    schedule(e.document.uri, 0);
+  });
+  documents.onDidChangeContent((e) => {
+    if (justOpened.delete(e.document.uri)) return;
+    schedule(e.document.uri, debounceMs);
+  });
   documents.onDidClose((e) => {
     clearTimeout(timers.get(e.document.uri));
     timers.delete(e.document.uri);
