@@ -40,6 +40,7 @@ export { verifyProgram } from "./ir/verify.js";
 export { interpret } from "./ir/interpret.js";
 export type { InterpretOptions } from "./ir/interpret.js";
 export type * from "./ir/types.js";
+/** The AST that {@link parse} returns: plain immutable data with a source span on every node. */
 export type * as ast from "./parser/ast.js";
 export type { Module, Item } from "./parser/ast.js";
 export type { PassLogEntry } from "./passes/manager.js";
@@ -68,3 +69,20 @@ export { rematerialize, rematerializePass, loadMilpSolver, milpSolverLoaded } fr
 export type { MemoryReport, SolverReport, Recomputation, RematerializeOptions, RematResult } from "./passes/rematerialize.js";
 export { planMemory, bufferLifetimes } from "./backends/kernel/memory-plan.js";
 export type { MemoryPlan, BufferLifetime, InPlaceUpdate } from "./backends/kernel/memory-plan.js";
+
+// What the signatures above mention, so that the API reference documents
+// every type and constant it links to.
+export type { Pass } from "./passes/pass.js";
+export type { ProgramCost, TensorCost, IntermediateSize, PeakMemory, TensorKernel } from "./passes/cost.js";
+export type { Derivation, PassNote } from "./passes/manager.js";
+/** The kernel IR that {@link bufferLifetimes} reads: each def as a loop nest. */
+export type * as kernel from "./backends/kernel/types.js";
+export type { PathInfo, PathStepInfo } from "./passes/contraction-path/path-info.js";
+export type { ContractionPath, ContractionStep } from "./passes/contraction-path/network.js";
+export type { MemoryPlanOptions } from "./backends/kernel/memory-plan.js";
+export { ARENA_ALIGNMENT } from "./backends/kernel/memory-plan.js";
+export type { VerifyOptimizationOptions, BackendRunner } from "./passes/verify-optimization.js";
+export { verificationInputs } from "./passes/verify-optimization.js";
+export { REMAT_TIME_LIMIT_MS } from "./passes/rematerialize.js";
+export { solveMilp } from "./passes/remat/solver.js";
+export type { MilpResult, MilpStatus } from "./passes/remat/solver.js";

@@ -48,6 +48,7 @@ const COMMANDS: Record<string, { load: () => Promise<LoadedCommand>; summary: st
     load: async () => import("./commands/path.js").then((m) => ({ run: m.pathCommand, help: m.PATH_HELP })),
     summary: "the contraction path of an einsum over given shapes",
   },
+  lsp: { load: async () => import("./commands/lsp.js").then((m) => ({ run: m.lspCommand, help: m.LSP_HELP })), summary: "the language server, for editors (stdio)" },
 };
 
 /** The top-level help text. */

@@ -237,7 +237,10 @@ function showBytes(n: number): string {
  * pass.lastResult()?.ok;
  * ```
  */
-export function rematerializePass(options: RematerializeOptions): Pass & { lastResult(): RematResult | null } {
+export function rematerializePass(options: RematerializeOptions): Pass & {
+  /** What the last run of the pass did (null before one). */
+  lastResult(): RematResult | null;
+} {
   let last: RematResult | null = null;
   return {
     name: "rematerialize",

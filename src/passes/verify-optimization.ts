@@ -66,6 +66,7 @@ export interface Verification {
 /** How to run the compiled program: a backend's name and a runner for a program with every weight bound. */
 export interface BackendRunner {
   readonly name: string;
+  /** Runs `program` (every weight bound) on `inputs`; returns its outputs by name. */
   run(program: Program, inputs: Record<string, Tensor>): Record<string, Tensor>;
 }
 
@@ -162,6 +163,7 @@ export function verifyOptimization(unoptimized: Program, optimized: Program, opt
 /** {@link BackendRunner} for a backend that runs asynchronously (WebGPU). */
 export interface AsyncBackendRunner {
   readonly name: string;
+  /** Runs `program` (every weight bound) on `inputs`; resolves with its outputs by name. */
   run(program: Program, inputs: Record<string, Tensor>): Promise<Record<string, Tensor>>;
 }
 

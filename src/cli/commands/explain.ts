@@ -31,6 +31,7 @@ import { readText, readTensorArchive } from "../io.js";
 import { EXIT, reportDiagnostics, sourceFileArg, type Terminal } from "./common.js";
 import { emitWgsl } from "../../backends/wgsl/emit.js";
 import type { WgslKernelForm } from "../../backends/wgsl/types.js";
+import { writeExplainSvg } from "./explain-svg.js";
 
 /** Help text of `tns explain`. */
 export const EXPLAIN_HELP = `Usage: tns explain FILE [options]
@@ -57,6 +58,8 @@ Options:
                       size, grid of workgroups and bindings (planned for WebGPU's
                       compatibility limits; no GPU needed)
   --json              print the report as one JSON document
+  --svg FILE          also draw the optimized dataflow graph (defs sized by FLOPs, edges
+                      labelled with elements) and each contraction tree, as SVG
   -h, --help          show this help`;
 
 /** How much IR the report shows per pass. */
@@ -421,6 +424,7 @@ export async function explainCommand(argv: string[], term: Terminal): Promise<nu
     backend: { type: "string" },
     help: { type: "boolean", short: "h" },
     "memory-budget": { type: "string" },
+    svg: { type: "string" },
   });
   if (values["help"]) {
     term.out(EXPLAIN_HELP);
@@ -448,5 +452,6 @@ export async function explainCommand(argv: string[], term: Terminal): Promise<nu
   const wgsl = backend === "wgsl" ? explainWgsl(runPasses(program, optimize ? defaultPipeline() : loweringPipeline()).program) : null;
   if (values["json"]) term.out(JSON.stringify({ file, ...(reportJson(report, ir) as object), ...(wgsl ? { wgsl } : {}) }, null, 2));
   else term.out([...printExplainReport(report, ir), ...(wgsl ? printWgslDispatches(wgsl) : [])].join("\n"));
+  if (values["svg"] !== undefined) await writeExplainSvg(values["svg"] as string, report);
   return EXIT.ok;
 }
