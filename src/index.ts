@@ -77,8 +77,7 @@ export type { ProgramCost, TensorCost, IntermediateSize, PeakMemory, TensorKerne
 export type { Derivation, PassNote } from "./passes/manager.js";
 /** The kernel IR that {@link bufferLifetimes} reads: each def as a loop nest. */
 export type * as kernel from "./backends/kernel/types.js";
-export type { PathInfo, PathStepInfo } from "./passes/contraction-path/path-info.js";
-export type { ContractionPath, ContractionStep } from "./passes/contraction-path/network.js";
+export type { ContractionStep } from "./passes/contraction-path/network.js";
 export type { MemoryPlanOptions } from "./backends/kernel/memory-plan.js";
 export { ARENA_ALIGNMENT } from "./backends/kernel/memory-plan.js";
 export type { VerifyOptimizationOptions, BackendRunner } from "./passes/verify-optimization.js";
