@@ -53,11 +53,11 @@ function parseChecked(text: string): void {
 
 describe("parseModule on arbitrary input", () => {
   it("never throws on random strings and reports well-placed diagnostics", () => {
-    fc.assert(fc.property(fc.string({ unit: "binary", maxLength: 120 }), (text) => parseChecked(text)), { numRuns: 400 });
+    fc.assert(fc.property(fc.string({ unit: "binary", maxLength: 120 }), (text) => parseChecked(text)), { numRuns: 400, seed: 20261207 });
   });
 
   it("never throws on random token soups", () => {
-    fc.assert(fc.property(soup, (text) => parseChecked(text)), { numRuns: 1500 });
+    fc.assert(fc.property(soup, (text) => parseChecked(text)), { numRuns: 1500, seed: 20261207 });
   });
 
   it("never throws on mutations of a real program", () => {
@@ -65,7 +65,7 @@ describe("parseModule on arbitrary input", () => {
     const mutation = fc.tuple(fc.nat(program.length), fc.nat(6), tokenText).map(([at, cut, insert]) =>
       program.slice(0, at) + insert + program.slice(Math.min(program.length, at + cut)),
     );
-    fc.assert(fc.property(mutation, (text) => parseChecked(text)), { numRuns: 600 });
+    fc.assert(fc.property(mutation, (text) => parseChecked(text)), { numRuns: 600, seed: 20261207 });
   });
 
   it("has a sample for every token type", () => {
@@ -101,7 +101,7 @@ describe("parseModule on generated expressions", () => {
         const def = m.items[0];
         expect(def?.kind === "def" ? sexpr(def.rhs) : null).toBe(expected);
       }),
-      { numRuns: 300 },
+      { numRuns: 300, seed: 20261207 },
     );
   });
 });
