@@ -73,7 +73,10 @@ export type { MemoryPlan, BufferLifetime, InPlaceUpdate } from "./backends/kerne
 // What the signatures above mention, so that the API reference documents
 // every type and constant it links to.
 export type { Pass } from "./passes/pass.js";
-export type { ProgramCost, TensorCost, IntermediateSize, PeakMemory, TensorKernel } from "./passes/cost.js";
+export type { ProgramCost, TensorCost, IntermediateSize, PeakMemory, TensorKernel, WasmKernel } from "./passes/cost.js";
+export { WASM_RATES } from "./passes/cost.js";
+export type { PathFinder } from "./passes/contraction-path/finder.js";
+export type { InternedNetwork, LabelSet } from "./passes/contraction-path/network.js";
 export type { Derivation, PassNote } from "./passes/manager.js";
 /** The kernel IR that {@link bufferLifetimes} reads: each def as a loop nest. */
 export type * as kernel from "./backends/kernel/types.js";
@@ -84,4 +87,4 @@ export type { VerifyOptimizationOptions, BackendRunner } from "./passes/verify-o
 export { verificationInputs } from "./passes/verify-optimization.js";
 export { REMAT_TIME_LIMIT_MS } from "./passes/rematerialize.js";
 export { solveMilp } from "./passes/remat/solver.js";
-export type { MilpResult, MilpStatus } from "./passes/remat/solver.js";
+export type { MilpResult, MilpStatus, MilpProblem, MilpColumn, MilpRow } from "./passes/remat/solver.js";
