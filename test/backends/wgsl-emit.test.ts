@@ -33,6 +33,13 @@ describe("wgsl emission", () => {
     expectGolden("wgsl-reduce", p.dispatches[0]!.code);
   });
 
+  it("shares a reduction across a workgroup only when there are too few outputs to fill a GPU", () => {
+    const few = plan(`input A: f32[100, 300]\noutput s: f32[100] = [i:100] sum(k:300) A[i, k] * A[i, k]`);
+    expect(few.dispatches[0]!.form).toBe("workgroup-reduce");
+    const many = plan(`input A: f32[200, 300]\ninput B: f32[300, 100]\noutput C: f32[200, 100] = [i:200, j:100] sum(k:300) A[i, k] * B[k, j] * A[0, 0]`);
+    expect(many.dispatches[0]!.form).toBe("elementwise");
+  });
+
   it("emits a product with a fused epilogue (golden)", () => {
     const p = plan(denseLayer(3, 40, 24));
     expect(p.dispatches[0]!.form).toBe("tiled-matmul");
