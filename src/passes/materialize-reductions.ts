@@ -29,6 +29,7 @@ import type { DefNode, DType, Expr, Program, TensorNode } from "../ir/types.js";
 import { access, affineVar, reduce } from "../ir/types.js";
 import { children, exprKey, freeVars } from "../ir/walk.js";
 import { PROPERTIES, type Pass } from "./pass.js";
+import { freshName } from "./rewrite/rules/program-helpers.js";
 
 /**
  * The materialize-reductions pass.
@@ -128,6 +129,7 @@ function materializeDef(def: DefNode, taken: Set<string>): TensorNode[] {
     const known = made.get(key);
     if (known) return known;
     const name = freshName(`${def.name}_r${made.size}`, taken);
+    taken.add(name);
     const ranges: Record<string, number> = {};
     for (const v of [...indices, ...boundInside(r)]) ranges[v] = def.ranges[v]!;
     const node: DefNode = {
@@ -152,11 +154,4 @@ function boundInside(e: Expr, out: string[] = []): string[] {
   if (e.kind === "reduce") out.push(...e.vars);
   for (const c of children(e)) boundInside(c, out);
   return out;
-}
-
-function freshName(base: string, taken: Set<string>): string {
-  let name = base;
-  for (let k = 1; taken.has(name); k++) name = `${base}_${k}`;
-  taken.add(name);
-  return name;
 }

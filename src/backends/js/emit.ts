@@ -23,6 +23,7 @@
  * Loops run over typed arrays with strides folded into integer constants;
  * storing into a Float32Array rounds, so no `Math.fround` is needed.
  */
+import { kernelName } from "../kernel/names.js";
 import type { ReduceOp } from "../../ir/types.js";
 import { reduceIdentity } from "../../ir/types.js";
 import type { Kernel, KernelProgram, Stmt } from "../kernel/types.js";
@@ -93,7 +94,7 @@ export function kernelParams(k: Kernel): string[] {
  * ```
  */
 export function kernelFunctionName(k: Kernel, position: number): string {
-  return `k${position}_${k.target.replace(/[^A-Za-z0-9_]/g, "_")}`;
+  return kernelName(k.target, position);
 }
 
 function emitKernel(k: Kernel, position: number, helpers: Set<string>): string[] {

@@ -24,6 +24,7 @@
  * and every kernel function is exported so the host (load.ts, threads.ts)
  * can run them one by one, the split ones on all threads.
  */
+import { kernelName } from "../kernel/names.js";
 import { CompileError } from "../../diagnostics/diagnostic.js";
 import type { Contraction, KernelProgram } from "../kernel/types.js";
 import type { Binaryen, Ref } from "./binaryen.js";
@@ -108,7 +109,7 @@ export interface EmitWasmOptions {
  * ```
  */
 export function wasmKernelName(target: string, position: number): string {
-  return `k${position}_${target.replace(/[^A-Za-z0-9_]/g, "_")}`;
+  return kernelName(target, position);
 }
 
 /**

@@ -23,6 +23,7 @@
  */
 import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
 import type { ReduceOp } from "../../ir/types.js";
+import { kernelName } from "../kernel/names.js";
 import type { Kernel, Loop, Stmt } from "../kernel/types.js";
 import { type BufferAccess, type StmtContext, WgslExprWriter, wgslCombine, wgslIdentity, wgslStmts } from "./emit-expr.js";
 import { wgslVar } from "./names.js";
@@ -199,7 +200,7 @@ export function emitLoopKernel(input: KernelInput): WgslDispatch[] {
 }
 
 function baseName(input: KernelInput): string {
-  return `k${input.position}_${input.kernel.target.replace(/[^A-Za-z0-9_]/g, "_")}`;
+  return kernelName(input.kernel.target, input.position);
 }
 
 function comment(input: KernelInput, what: string): string[] {

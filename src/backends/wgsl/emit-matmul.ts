@@ -20,6 +20,7 @@
  * or passed through the epilogue with the local `acc` bound to it.
  */
 import type { Affine } from "../../ir/types.js";
+import { kernelName } from "../kernel/names.js";
 import { EPILOGUE_ACC, type Contraction, type EpilogueContraction, type Kernel } from "../kernel/types.js";
 import { type BufferAccess, WgslExprWriter, wgslAffine, wgslF32, wgslLoad, wgslStoreValue } from "./emit-expr.js";
 import { strip } from "./emit-loops.js";
@@ -162,7 +163,7 @@ export function emitMatmulKernel(input: MatmulInput): WgslDispatch {
 
   const shape = c.batch.length > 0 ? `${batch} × ` : "";
   return {
-    name: `k${input.position}_${input.kernel.target.replace(/[^A-Za-z0-9_]/g, "_")}`,
+    name: kernelName(input.kernel.target, input.position),
     target: input.kernel.target,
     form: "tiled-matmul",
     code: shaderText({

@@ -80,15 +80,25 @@ export async function wgslBackend(options: WgslBackendOptions = {}): Promise<Bac
  */
 export function wgslBackendOn(device: GPUDevice): Backend {
   const limits = deviceLimits(device);
+  // The compiler asks for a program's memory plan and then compiles it: emit its shaders once.
+  const plans = new WeakMap<Program, WgslProgram>();
+  const planOf = (program: Program): WgslProgram => {
+    let plan = plans.get(program);
+    if (plan === undefined) {
+      plan = emitWgsl(program, { limits });
+      plans.set(program, plan);
+    }
+    return plan;
+  };
   return {
     name: "wgsl",
     compile(program: Program) {
-      const plan = emitWgsl(program, { limits });
+      const plan = planOf(program);
       const code = plan.dispatches.map((d) => d.code).join("\n");
       return { code, executable: wgslExecutable(plan, program, device) };
     },
     // The device memory a run allocates, intermediates pooled: what --memory-budget holds on this backend.
-    memoryPlan: (program: Program) => wgslMemoryPlan(emitWgsl(program, { limits })),
+    memoryPlan: (program: Program) => wgslMemoryPlan(planOf(program)),
   };
 }
 

@@ -56,6 +56,7 @@ export async function createWgslRunner(
   for (const s of plan.storage) storage.set(s.name, make(s.bytes, STORAGE | COPY_SRC | COPY_DST, s.name));
   const buffers = new Map<string, GPUBuffer>();
   const sizes = new Map<string, number>();
+  const dtypes = new Map(plan.buffers.map((b) => [b.name, b.dtype]));
   for (const b of plan.buffers) {
     buffers.set(b.name, storage.get(plan.home[b.name]!)!);
     sizes.set(b.name, Math.max(4, b.size * 4));
@@ -123,10 +124,11 @@ export async function createWgslRunner(
       busy = true;
       try {
         for (const name of plan.inputs) {
-          const b = plan.buffers.find((x) => x.name === name)!;
+          const size = sizes.get(name)! / 4;
           const data = inputs[name];
-          if (!data || data.length !== b.size) throw new Error(`input '${name}' needs ${b.size} values`);
-          const typed = data instanceof arrayOf(b.dtype) ? data : arrayOf(b.dtype).from(data);
+          if (!data || data.length !== size) throw new Error(`input '${name}' needs ${size} values`);
+          const type = arrayOf(dtypes.get(name)!);
+          const typed = data instanceof type ? data : type.from(data);
           device.queue.writeBuffer(buffers.get(name)!, 0, typed.buffer, typed.byteOffset, typed.byteLength);
         }
         const encoder = device.createCommandEncoder();
@@ -143,8 +145,7 @@ export async function createWgslRunner(
               passIndex++;
             }
             for (const part of s.dispatch.pack.parts) {
-              const size = plan.buffers.find((x) => x.name === part.buffer)!.size;
-              encoder.copyBufferToBuffer(buffers.get(part.buffer)!, 0, s.pack, part.offset * 4, size * 4);
+              encoder.copyBufferToBuffer(buffers.get(part.buffer)!, 0, s.pack, part.offset * 4, sizes.get(part.buffer)!);
             }
           }
           pass ??= begin();
@@ -164,8 +165,7 @@ export async function createWgslRunner(
         await Promise.all(reads.map((b) => b.mapAsync(MAP_MODE_READ)));
         const outputs: Record<string, WgslData> = {};
         for (const [name, target] of staging) {
-          const b = plan.buffers.find((x) => x.name === name)!;
-          outputs[name] = new (arrayOf(b.dtype))(target.getMappedRange().slice(0, b.size * 4));
+          outputs[name] = new (arrayOf(dtypes.get(name)!))(target.getMappedRange().slice(0, sizes.get(name)!));
           target.unmap();
         }
         let gpuNanoseconds: number | null = null;

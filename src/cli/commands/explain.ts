@@ -18,9 +18,8 @@ import { check } from "../../compiler.js";
 import type { Program } from "../../ir/types.js";
 import { printProgram } from "../../ir/print.js";
 import { defaultPipeline, loweringPipeline, runPasses } from "../../passes/index.js";
-import { printPathInfo, type PathInfo } from "../../passes/contraction-path/path-info.js";
+import { printPathInfo } from "../../passes/contraction-path/path-info.js";
 import { programCost, type IntermediateSize, type ProgramCost, WASM_RATES, wasmSecondsOf } from "../../passes/cost.js";
-import type { Derivation } from "../../passes/manager.js";
 import { parseCommandArgs, parseMemoryBudget, parseSizeOptions, UsageError } from "../args.js";
 import { CompileError, type Diagnostic } from "../../diagnostics/diagnostic.js";
 import { lowerToKernels } from "../../backends/kernel/lower.js";
@@ -29,8 +28,8 @@ import type { Pass } from "../../passes/pass.js";
 import { loadMilpSolver, type MemoryReport, rematerializePass } from "../../passes/rematerialize.js";
 import { readText, readTensorArchive } from "../io.js";
 import { EXIT, reportDiagnostics, sourceFileArg, type Terminal } from "./common.js";
-import { emitWgsl } from "../../backends/wgsl/emit.js";
-import type { WgslKernelForm } from "../../backends/wgsl/types.js";
+import { explainWgsl, printWgslDispatches } from "./explain-wgsl.js";
+import type { CostSummary, DiffLine, ExplainedContraction, ExplainedPass, ExplainReport, IrMode } from "./explain-report.js";
 import { writeExplainSvg } from "./explain-svg.js";
 
 /** Help text of `tns explain`. */
@@ -62,59 +61,7 @@ Options:
                       labelled with elements) and each contraction tree, as SVG
   -h, --help          show this help`;
 
-/** How much IR the report shows per pass. */
-export type IrMode = "full" | "diff" | "none";
-
-/** One line of an IR diff. */
-export interface DiffLine {
-  readonly op: "-" | "+";
-  readonly line: string;
-}
-
-/** The headline numbers of a {@link ProgramCost}. */
-export interface CostSummary {
-  readonly flops: number;
-  readonly bytesMoved: number;
-  readonly largestIntermediate: IntermediateSize | null;
-  readonly peakMemoryBytes: number;
-}
-
-/** One pass, explained. */
-export interface ExplainedPass {
-  readonly pass: string;
-  readonly changed: boolean;
-  readonly ms: number;
-  readonly before: CostSummary;
-  readonly after: CostSummary;
-  /** The rewrite rules the pass applied, in order (empty for passes that apply none or do not list them). */
-  readonly derivations: readonly Derivation[];
-  /** The IR lines the pass removed and added (empty when unchanged). */
-  readonly diff: readonly DiffLine[];
-  /** The whole IR after the pass. */
-  readonly ir: string;
-}
-
-/** One def that a pass split along a contraction path. */
-export interface ExplainedContraction {
-  readonly pass: string;
-  readonly tensor: string;
-  readonly intermediates: readonly string[];
-  readonly info: PathInfo;
-}
-
-/** The whole report of `tns explain`. */
-export interface ExplainReport {
-  readonly sizes: Readonly<Record<string, number>>;
-  readonly optimize: boolean;
-  readonly passes: readonly ExplainedPass[];
-  readonly contractions: readonly ExplainedContraction[];
-  readonly costBefore: ProgramCost;
-  readonly costAfter: ProgramCost;
-  /** FLOPs before / after (null when after is 0 and before is not). */
-  readonly speedup: number | null;
-  /** The memory plan (the js backend's arena: no scratch space) and what rematerialization did. */
-  readonly memory: MemoryReport;
-}
+export type { CostSummary, DiffLine, ExplainedContraction, ExplainedPass, ExplainReport, IrMode } from "./explain-report.js";
 
 /**
  * Runs the pipeline over a lowered program and collects the report.
@@ -134,11 +81,12 @@ export function explainProgram(program: Program, options: { optimize?: boolean; 
 
 /**
  * {@link explainProgram}, or the diagnostic (TNS0701) when `memoryBudget`
- * is below the smallest peak found.
+ * is below the smallest peak found. `program` is the program the passes
+ * (and rematerialization, under a budget) produced.
  */
 export function explainWithin(
   program: Program, options: { optimize?: boolean; memoryBudget?: number } = {},
-): { ok: true; report: ExplainReport } | { ok: false; diagnostic: Diagnostic } {
+): { ok: true; report: ExplainReport; program: Program } | { ok: false; diagnostic: Diagnostic } {
   const optimize = options.optimize ?? true;
   const passes: Pass[] = optimize ? defaultPipeline() : loweringPipeline();
   let remat: ReturnType<typeof rematerializePass> | null = null;
@@ -175,7 +123,8 @@ export function explainWithin(
   }
   const costAfter = before;
   const speedup = costAfter.flops > 0 ? costBefore.flops / costAfter.flops : costBefore.flops === 0 ? 1 : null;
-  return { ok: true, report: { sizes: program.sizes, optimize, passes: explained, contractions, costBefore, costAfter, speedup, memory } };
+  const report = { sizes: program.sizes, optimize, passes: explained, contractions, costBefore, costAfter, speedup, memory };
+  return { ok: true, report, program: optimized };
 }
 
 function summarizeCost(c: ProgramCost): CostSummary {
@@ -355,62 +304,7 @@ function reportJson(report: ExplainReport, ir: IrMode): unknown {
   };
 }
 
-/** One WebGPU dispatch as `tns explain --backend wgsl` reports it. */
-export interface ExplainedDispatch {
-  readonly name: string;
-  readonly target: string;
-  readonly form: WgslKernelForm;
-  readonly workgroupSize: readonly [number, number, number];
-  readonly workgroups: readonly [number, number, number];
-  readonly invocations: number;
-  readonly bindings: number;
-  readonly flops: number;
-}
-
-/** The WebGPU kernels of a program and the device memory a run of them uses. */
-export interface ExplainedWgsl {
-  readonly dispatches: readonly ExplainedDispatch[];
-  /** Bytes of the GPU buffers (intermediates pooled), their number, and the bytes with one buffer per tensor. */
-  readonly memory: { readonly bytes: number; readonly buffers: number; readonly unpooledBytes: number };
-}
-
-/**
- * The launch shapes of a program's WebGPU kernels, and its GPU memory.
- *
- * @example
- * ```ts
- * explainWgsl(optimized).dispatches[0]!.form; // "tiled-matmul" for a matrix product
- * ```
- */
-export function explainWgsl(optimized: Program): ExplainedWgsl {
-  const plan = emitWgsl(optimized);
-  const memory = {
-    bytes: plan.storage.reduce((n, s) => n + s.bytes, 0),
-    buffers: plan.storage.length,
-    unpooledBytes: plan.buffers.reduce((n, b) => n + Math.max(4, 4 * b.size), 0),
-  };
-  const dispatches = plan.dispatches.map((d) => {
-    const groups = d.workgroups[0] * d.workgroups[1] * d.workgroups[2];
-    const size = d.workgroupSize[0] * d.workgroupSize[1] * d.workgroupSize[2];
-    return {
-      name: d.name, target: d.target, form: d.form, workgroupSize: d.workgroupSize, workgroups: d.workgroups,
-      invocations: groups * size, bindings: d.bindings.length, flops: d.flops,
-    };
-  });
-  return { dispatches, memory };
-}
-
-/** {@link explainWgsl} as text lines. */
-export function printWgslDispatches(wgsl: ExplainedWgsl): string[] {
-  const { dispatches, memory } = wgsl;
-  const lines = ["", `wgsl kernels (${dispatches.length} dispatches, in order):`];
-  for (const d of dispatches) {
-    const grid = d.workgroups.join(" × ");
-    lines.push(`  ${d.name.padEnd(18)} ${d.form.padEnd(17)} workgroup ${d.workgroupSize.join("×").padEnd(7)} grid ${grid.padEnd(16)} ${count(d.invocations)} invocations, ${d.bindings} bindings, ${count(d.flops)} FLOPs`);
-  }
-  lines.push(`  GPU memory: ${bytes(memory.bytes)} in ${memory.buffers} buffers, intermediates pooled (one buffer per tensor: ${bytes(memory.unpooledBytes)})`);
-  return lines;
-}
+export { explainWgsl, printWgslDispatches, type ExplainedDispatch, type ExplainedWgsl } from "./explain-wgsl.js";
 
 /** Runs `tns explain`. */
 export async function explainCommand(argv: string[], term: Terminal): Promise<number> {
@@ -449,7 +343,7 @@ export async function explainCommand(argv: string[], term: Terminal): Promise<nu
     return EXIT.diagnostics;
   }
   const report = explained.report;
-  const wgsl = backend === "wgsl" ? explainWgsl(runPasses(program, optimize ? defaultPipeline() : loweringPipeline()).program) : null;
+  const wgsl = backend === "wgsl" ? explainWgsl(explained.program) : null;
   if (values["json"]) term.out(JSON.stringify({ file, ...(reportJson(report, ir) as object), ...(wgsl ? { wgsl } : {}) }, null, 2));
   else term.out([...printExplainReport(report, ir), ...(wgsl ? printWgslDispatches(wgsl) : [])].join("\n"));
   if (values["svg"] !== undefined) await writeExplainSvg(values["svg"] as string, report);
