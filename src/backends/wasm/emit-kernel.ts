@@ -33,7 +33,6 @@ import { combine, localIndex, narrow, wasmExpr, widen } from "./emit-expr.js";
 import { emitVectorLoop, vectorEnd } from "./emit-vector-loop.js";
 import type { FunctionContext } from "./function-context.js";
 import { BYTES } from "./layout.js";
-import type { LoopSplitPlan } from "./parallel.js";
 import { type VectorDecision, vectorizeLoop } from "./vectorize.js";
 
 /**
@@ -151,6 +150,20 @@ function selfContained(stmts: readonly Stmt[]): boolean {
     return [...reads].every((r) => defined.has(r));
   });
   return ok(stmts);
+}
+
+/** How a loop kernel splits: ranges of its outermost loop. */
+export interface LoopSplitPlan {
+  /** Position of the split loop in the kernel's body; the statements before it are fills. */
+  readonly loop: number;
+  /** Iterations of the loop per work unit (a multiple of 4 when the loop runs in vectors). */
+  readonly chunk: number;
+  /** Work units: unit u runs iterations `u * chunk` up to `min((u + 1) * chunk, extent)`. */
+  readonly units: number;
+  /** Whether the outermost loop itself runs in f32x4 lanes (a one-dimensional kernel). */
+  readonly vector: boolean;
+  /** Counted operations of the kernel (`loopWork` in parallel.ts). */
+  readonly work: number;
 }
 
 /**

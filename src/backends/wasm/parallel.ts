@@ -118,19 +118,9 @@ export function loopWork(stmts: readonly Stmt[]): number {
   return work;
 }
 
-/** How a loop kernel splits: ranges of its outermost loop. */
-export interface LoopSplitPlan {
-  /** Position of the split loop in the kernel's body; the statements before it are fills. */
-  readonly loop: number;
-  /** Iterations of the loop per work unit (a multiple of 4 when the loop runs in vectors). */
-  readonly chunk: number;
-  /** Work units: unit u runs iterations `u * chunk` up to `min((u + 1) * chunk, extent)`. */
-  readonly units: number;
-  /** Whether the outermost loop itself runs in f32x4 lanes (a one-dimensional kernel). */
-  readonly vector: boolean;
-  /** Counted operations of the kernel ({@link loopWork}). */
-  readonly work: number;
-}
+import type { LoopSplitPlan } from "./emit-kernel.js";
+export type { LoopSplitPlan };
+
 
 /** A split plan, or why the kernel stays whole. */
 export type LoopSplitDecision = { readonly ok: true; readonly plan: LoopSplitPlan } | { readonly ok: false; readonly reason: string };
