@@ -41,6 +41,11 @@ export const CATALOG = {
   TNS0210: "index name shadows another name",
   TNS0211: "summed index missing from a term",
   TNS0212: "index out of bounds",
+  TNS0213: "padding read not excluded by its guard",
+  TNS0214: "index division or modulo by a non-constant",
+  TNS0215: "index division or modulo by zero or a negative number",
+  TNS0216: "index divided by two different numbers",
+  TNS0217: "stated range conflicts with another",
   // sizes
   TNS0301: "size too large",
   TNS0302: "size must be a positive integer",
