@@ -114,7 +114,7 @@ function lowerDefInner(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: {
       ok = false;
     }
     const q = stated !== undefined ? { stated: { extent: Math.max(1, Math.floor(stated.extent / sp.k)), span: stated.span } } : {};
-    state.vars.push({ name: sp.q, display: `${v} / ${sp.k}`, span, ...q, ...extra });
+    state.vars.push({ name: sp.q, display: `${v} / ${sp.k}`, span, bounded: true, ...q, ...extra });
     state.vars.push({ name: sp.r, display: `${v} % ${sp.k}`, span, stated: { extent: sp.k, span: sp.span }, ...extra });
   };
   for (const v of lhs) pushVar(v, lhsSpans.get(v)!, {});

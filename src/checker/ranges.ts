@@ -57,6 +57,11 @@ export interface VarUse {
    * (a summed index of the right side). Used in TNS0204's hint.
    */
   readonly reduction?: ReductionOf;
+  /**
+   * Its bare uses bound its range instead of fixing it, like a neighbour
+   * index's (the quotient of an index divided by a constant, `h / 2`).
+   */
+  readonly bounded?: true;
 }
 
 /** The reduction that binds an index variable (see {@link VarUse.reduction}). */
@@ -147,7 +152,7 @@ export function inferRanges(
   // A neighbour index is read at an offset somewhere (`x[i + 1]`): its bare
   // uses bound its range like every other position instead of fixing it, so
   // it takes the largest range that keeps every read in bounds (step 2).
-  const neighbour = new Set<string>();
+  const neighbour = new Set<string>(vars.filter((v) => v.bounded && v.stated === undefined).map((v) => v.name));
   for (const u of uses) {
     u.dims.forEach((d, k) => {
       if (d.kind === "affine" && (u.guard?.length ?? 0) === 0 && d.affine.terms.length === 1 && d.affine.constant !== 0) neighbour.add(d.affine.terms[0]!.var);

@@ -81,6 +81,30 @@ export const CASES: readonly Case[] = [
     ].join("\n"),
   },
   {
+    name: "zero padding of a computed tensor, then an activation",
+    source: [
+      "size C = 2, H = 4, W = 5",
+      "input X[C, H, W], K[C, 3, 3], b[C]",
+      "Xe[c, h, w] = exp(X[c, h, w]) + b[c]",
+      "Z[y < H, x < W] = sum(c, dy, dx) where(y + dy - 1 >= 0 && y + dy - 1 < H && x + dx >= 1 && x + dx <= W, Xe[c, y + dy - 1, x + dx - 1] * K[c, dy, dx], 0)",
+      "output Y[y, x] = tanh(Z[y, x] / 10)",
+      "",
+    ].join("\n"),
+    numpy: [
+      "Xe = np.pad(np.exp(I['X']) + I['b'][:, None, None], ((0, 0), (1, 1), (1, 1))); K = I['K']",
+      "Z = np.zeros((4, 5))",
+      "for dy in range(3):",
+      "  for dx in range(3):",
+      "    Z += np.einsum('c,cyx->yx', K[:, dy, dx], Xe[:, dy:dy + 4, dx:dx + 5])",
+      "O['Y'] = np.tanh(Z / 10)",
+    ].join("\n"),
+  },
+  {
+    name: "neighbours under guards keep their producer",
+    source: "size H = 6\ninput X[H]\nXe[h] = exp(X[h])\noutput Y[y < H] = where(y >= 1, Xe[y - 1], 0) + where(y + 1 < H, Xe[y + 1] * 2, 0)\n",
+    numpy: "e = np.exp(I['X'])\nO['Y'] = np.concatenate([[0], e[:-1]]) + 2 * np.concatenate([e[1:], [0]])",
+  },
+  {
     name: "one-hot, diagonal and segment sum (an index only as a value)",
     source: [
       "size N = 7, C = 4, M = 9, Sg = 3, D = 2",
