@@ -35,6 +35,11 @@ function linear(e: ir.Expr): Linear | null {
         if (a.terms.size === 0) return scaled(b, a.constant);
         if (b.terms.size === 0) return scaled(a, b.constant);
       }
+      // Division by a constant that divides exactly (sizes: `(kh - 1) / 2`).
+      if (e.op === "div" && b.terms.size === 0 && b.constant !== 0) {
+        const k = b.constant;
+        if (a.constant % k === 0 && [...a.terms.values()].every((c) => c % k === 0)) return scaled(a, 1 / k);
+      }
       return null;
     }
     default:
