@@ -225,8 +225,18 @@ export function inferRanges(
         const where = `${u.tensor}[..${showAffine(d.affine, show)}..]`;
         // Value at v = 0 must already be in bounds, else the range would not start at zero.
         if ((coef > 0 && rest.min < 0) || (coef < 0 && rest.max > size - 1)) {
-          // Under a where guard the read may be padding: it fixes no range (step 4 checks it).
-          if ((u.guard?.length ?? 0) > 0) return;
+          // Under a where guard the read may be padding (step 4 checks the guard). Read p below
+          // zero at the start, it pads p on both sides where the guard allows it (symmetric
+          // padding, PyTorch's padding=p): the range keeps it within p past the top.
+          if ((u.guard?.length ?? 0) > 0) {
+            if (coef > 0) {
+              // Padding above only where the guard allows reads past the top; else the reads stop there.
+              const top = guardProves(u.guard!, d.affine, size, "high") ? size - 1 - rest.min : size - 1;
+              const extent = Math.floor((top - rest.max) / coef) + 1;
+              if (extent > 0) offer(v, { extent, span: d.span });
+            }
+            return;
+          }
           const first = coef > 0 ? Math.ceil(-rest.min / coef) : Math.ceil((rest.max - (size - 1)) / -coef);
           diags.error("TNS0207", `index '${show(v)}' would have to start at ${first} to keep ${where} in bounds`, d.span, {
             hint: `index ranges start at zero: shift the index expression so that it is in bounds at ${show(v)} = 0`,

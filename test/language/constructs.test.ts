@@ -143,8 +143,14 @@ describe("zero padding", () => {
     expect(errors("input X[5]\noutput Y[y < 5] = where(y >= 1, 0, X[y - 1])")).toEqual(["TNS0212 2:38"]);
   });
 
-  test("without a stated extent the padded output's range cannot be inferred, and the hint says to state it", () => {
-    const d = firstError("size H = 5\ninput X[H], K[3]\noutput Y[y] = sum(dy) where(y + dy >= 1 && y + dy <= H, X[y + dy - 1] * K[dy], 0)");
-    expect(d.code).toBe("TNS0204");
+  test("without a stated extent a padded read pads symmetrically ('same' output), or not above where the guard stops it", () => {
+    expect(defNode(lower("size H = 5\ninput X[H], K[3]\noutput Y[y] = sum(dy) where(y + dy >= 1 && y + dy <= H, X[y + dy - 1] * K[dy], 0)"), "Y").shape).toEqual([5]);
+    expect(defNode(lower("size H = 5\ninput X[H], K[5]\noutput Y[y] = sum(dy) where(y + dy >= 2 && y + dy < H + 2, X[y + dy - 2] * K[dy], 0)"), "Y").shape).toEqual([5]);
+    // A causal convolution: padding below only.
+    expect(defNode(lower("input x[6], k[3]\noutput Y[t] = sum(j) where(t - j >= 0, x[t - j] * k[j], 0)"), "Y").shape).toEqual([6]);
+  });
+
+  test("a padded read whose range nothing gives: TNS0204", () => {
+    expect(firstError("input X[5]\noutput Y[y] = where(y >= 1, X[y - 1 - j], 0)").code).toBe("TNS0204");
   });
 });

@@ -81,6 +81,23 @@ export const CASES: readonly Case[] = [
     ].join("\n"),
   },
   {
+    name: "zero padding written without extents (symmetric padding)",
+    source: [
+      "size F = 2, C = 2, H = 4, W = 5",
+      "input X[C, H, W], K[F, C, 3, 3]",
+      "output Y[f, y, x] = sum(c, dy, dx) where(y + dy >= 1 && y + dy <= H && x + dx >= 1 && x + dx <= W, X[c, y + dy - 1, x + dx - 1] * K[f, c, dy, dx], 0)",
+      "",
+    ].join("\n"),
+    numpy: [
+      "X = np.pad(I['X'], ((0, 0), (1, 1), (1, 1))); K = I['K']",
+      "Y = np.zeros((2, 4, 5))",
+      "for dy in range(3):",
+      "  for dx in range(3):",
+      "    Y += np.einsum('fc,cyx->fyx', K[:, :, dy, dx], X[:, dy:dy + 4, dx:dx + 5])",
+      "O['Y'] = Y",
+    ].join("\n"),
+  },
+  {
     name: "zero padding of a computed tensor, then an activation",
     source: [
       "size C = 2, H = 4, W = 5",
