@@ -49,10 +49,11 @@ export function lowerToKernels(program: Program, options: LowerDefOptions = {}):
         buffers.push({ ...base, role: node.output ? "output" : "temp" });
         const def = { ...node, body: sumOutermost(node.body) };
         const kernel = lowerDef(def, shapes, options);
-        const contraction = matchContraction(def, shapes);
+        // A recurrence is never one product: its steps run in order (Kernel.sequential).
+        const contraction = node.recurrence === undefined ? matchContraction(def, shapes) : null;
         // The epilogue form is matched on the def as written: `sumOutermost`
         // would pull the epilogue's factors into the sum.
-        const epilogueContraction = contraction ? null : matchEpilogueContraction(node, shapes);
+        const epilogueContraction = contraction || node.recurrence !== undefined ? null : matchEpilogueContraction(node, shapes);
         if (contraction) kernels.push({ ...kernel, contraction });
         else if (epilogueContraction) kernels.push({ ...kernel, epilogueContraction });
         else kernels.push(kernel);
