@@ -68,7 +68,7 @@ export function lowerGrad(call: ast.Call, graph: Graph, diags: DiagnosticBag, na
   if (through !== undefined) {
     const at = graph.tensors.get(through.name)?.span;
     diags.error("TNS0901", `the gradient of '${loss.name}' by '${wrt.name}' goes through the recurrence '${through.name}': backpropagation through a recurrence is not supported yet`, call.span, {
-      ...(at === undefined ? {} : { notes: [{ message: `'${through.name}' reads itself here`, span: at }] }),
+      ...(at === undefined ? {} : { notes: [{ message: `the recurrence '${through.name}' is defined here`, span: at }] }),
       hint: "differentiate by tensors the recurrence does not depend on, or compute the gradient outside tns for now",
     });
     return null;
