@@ -87,7 +87,9 @@ export function matrixProductOf(def: DefNode, shapes: ReadonlyMap<string, readon
  * kernelForm(denseLayer, shapes); // "matrix-product-epilogue" for relu(sum(k) X[i, k] * W[k, j] + b[j])
  * ```
  */
-export function kernelForm(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>): "matrix-product" | "matrix-product-epilogue" | "loop-nest" {
+export function kernelForm(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>): "matrix-product" | "matrix-product-epilogue" | "loop-nest" | "recurrence" {
+  // A recurrence is a loop nest whose outermost loop runs its steps in order (Kernel.sequential).
+  if (def.recurrence !== undefined) return "recurrence";
   if (matchContraction({ ...def, body: sumOutermost(def.body) }, shapes)) return "matrix-product";
   return matchEpilogueContraction(def, shapes) ? "matrix-product-epilogue" : "loop-nest";
 }

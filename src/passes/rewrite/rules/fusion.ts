@@ -212,7 +212,7 @@ function fusedConsumer(s: ProducerSite, program: Program): DefNode {
  */
 function fusesIntoMatrixProduct(s: ProducerSite, program: Program): boolean {
   const shapes = new Map(program.tensors.map((t) => [t.name, t.shape] as const));
-  return kernelForm(fusedConsumer(s, program), shapes) !== "loop-nest";
+  return kernelForm(fusedConsumer(s, program), shapes).startsWith("matrix-product");
 }
 
 /**
