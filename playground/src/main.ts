@@ -23,7 +23,8 @@ import {
 } from "../../src/index.js";
 import { readFragment, sourceFragment } from "./share.js";
 import { EXAMPLES, stdlibLoader } from "./sources.js";
-import { drawHeatmap, formatNumber, summarize } from "./summary.js";
+import { drawHeatmap } from "./heatmap.js";
+import { formatNumber, summarize } from "./summary.js";
 import { tnsLanguage } from "./tns-language.js";
 
 /** The file name the compiler reports the editor's text under. */

@@ -1,3 +1,4 @@
+/// <reference types="vite/client" />
 /**
  * The texts the playground ships: the examples (examples/*.tns, for the
  * menu) and the standard library (stdlib/*.tns, for `import "nn"`), read

@@ -93,8 +93,9 @@ async function editorText(page: Page): Promise<string> {
 
 /** Waits until the page has finished an analysis after the `after`-th. */
 async function analysisAfter(page: Page, after: number): Promise<number> {
-  await page.waitForFunction((n) => Number(document.body.dataset["analysis"] ?? 0) > n, after, { timeout: 30_000 });
-  return page.evaluate(() => Number(document.body.dataset["analysis"]));
+  // (Strings: these run in the page, whose DOM types this project does not compile against.)
+  await page.waitForFunction(`Number(document.body.dataset.analysis ?? 0) > ${after}`, undefined, { timeout: 30_000 });
+  return Number(await page.getAttribute("body", "data-analysis"));
 }
 
 describe.skipIf(SKIP)(TITLE, () => {
@@ -176,15 +177,29 @@ describe.skipIf(SKIP)(TITLE, () => {
     expect(await page.textContent("#problems-title")).toBe("no problems");
     expect(await page.$$(".cm-lintRange-error")).toHaveLength(0);
 
+    // The other views of the fixed program: the explain report, its drawing, and the code of each backend.
+    const views: Record<string, RegExp> = {
+      explain: /inline-products\s+changed[\s\S]*summary \(\d[\d.]*x fewer FLOPs\)/, js: /^"use strict";/, wasm: /^\(module/, wgsl: /@compute/,
+    };
+    for (const [tab, shows] of Object.entries(views)) {
+      await page.click(`#tabs button[data-tab=${tab}]`);
+      await page.waitForFunction(`!document.getElementById("${tab}").hidden && !document.getElementById("${tab}").textContent.startsWith("compiling")`);
+      expect(await page.textContent(`#${tab}`)).toMatch(shows);
+    }
+    await page.click("#tabs button[data-tab=graph]");
+    const drawn = await page.$$eval("#graph svg g.node", (nodes) => nodes.map((n) => n.getAttribute("data-name")));
+    expect(drawn).toEqual(expect.arrayContaining(["Q", "K", "V", "S", "M", "E", "O"]));
+    await page.click("#tabs button[data-tab=ir]");
+
     // Run on WASM only (WebGPU, where the browser offers it, is a separate checkbox).
-    await page.waitForFunction(() => document.getElementById("webgpu-label")!.title !== "");
+    await page.waitForFunction('document.getElementById("webgpu-label").title !== ""');
     if (await page.isEnabled("#run-webgpu")) await page.uncheck("#run-webgpu");
     await page.check("#run-wasm");
     await page.fill("#seed", "3");
     await page.click("#run");
-    await page.waitForFunction(() => document.body.dataset["run"] === "done" || document.body.dataset["run"] === "failed", undefined, { timeout: 90_000 });
+    await page.waitForFunction('["done", "failed"].includes(document.body.dataset.run)', undefined, { timeout: 90_000 });
     expect(await page.textContent("#timings")).toMatch(/WASM\s*compile [\d.]+ ms\s*first run [\d.]+ ms/);
-    expect(await page.evaluate(() => document.body.dataset["run"])).toBe("done");
+    expect(await page.getAttribute("body", "data-run")).toBe("done");
     const summary = JSON.parse((await page.getAttribute("[data-output=O]", "data-summary"))!) as {
       shape: number[]; min: number; max: number; mean: number; nans: number; first: number[];
     };
