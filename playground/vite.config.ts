@@ -30,6 +30,8 @@ export default defineConfig({
     // The compiler's sources and the examples live above the playground's folder.
     fs: { allow: [here("..")] },
   },
+  // The compiler's worker is a module: it uses top-level await and loads the wasm backend on demand.
+  worker: { format: "es" },
   build: {
     outDir: here("./dist"),
     emptyOutDir: true,

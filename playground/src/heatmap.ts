@@ -1,11 +1,11 @@
 /** A small heat map of a matrix output, on a canvas. */
-import type { Tensor } from "../../src/index.js";
+import type { TensorData } from "./protocol.js";
 
 /**
  * Draws a 2-D tensor on a canvas, at most `cells` × `cells` cells (larger
  * matrices are averaged in blocks), from dark blue (min) to yellow (max).
  */
-export function drawHeatmap(canvas: HTMLCanvasElement, t: Tensor, cells = 96): void {
+export function drawHeatmap(canvas: HTMLCanvasElement, t: TensorData, cells = 96): void {
   const [rows, cols] = t.shape as [number, number];
   const h = Math.min(rows, cells);
   const w = Math.min(cols, cells);
@@ -40,10 +40,10 @@ export function drawHeatmap(canvas: HTMLCanvasElement, t: Tensor, cells = 96): v
     image.data.set([r, gr, b, 255], g * 4);
   }
   ctx.putImageData(image, 0, 0);
-  // On screen: 144 px along the longer side, the matrix's proportions kept (down to 1:8).
+  // On screen: 144 px along the longer side, the matrix's proportions kept (down to 1:4).
   const scale = 144 / Math.max(rows, cols);
-  canvas.style.width = `${Math.max(18, Math.round(cols * scale))}px`;
-  canvas.style.height = `${Math.max(18, Math.round(rows * scale))}px`;
+  canvas.style.width = `${Math.max(36, Math.round(cols * scale))}px`;
+  canvas.style.height = `${Math.max(36, Math.round(rows * scale))}px`;
 }
 
 /** A dark-blue → teal → yellow ramp (close to viridis). */

@@ -5,8 +5,9 @@
  * text and WGSL), and a run on WASM (and WebGPU where the browser has an
  * adapter) with random or uploaded .npy inputs.
  *
- * Everything runs in the page through the compiler's public API; nothing is
- * sent anywhere. State the browser test reads: `body[data-analysis]` counts
+ * Everything runs in the page: the compiler, through its public API, in a
+ * Web Worker of the page (worker.ts), so that typing never waits for it;
+ * nothing is sent anywhere. State the browser test reads: `body[data-analysis]` counts
  * finished analyses, `body[data-run]` is "running", "done" or "failed",
  * each output card has `data-output` and its summary as JSON in
  * `data-summary`.
@@ -17,18 +18,14 @@ import { lintGutter, setDiagnostics, type Diagnostic as LintDiagnostic } from "@
 import { EditorState } from "@codemirror/state";
 import { drawSelection, EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers } from "@codemirror/view";
 import { tags } from "@lezer/highlight";
-import {
-  check, compileAsync, emitWgsl, explainSvg, explainWithin, loadBackend, printExplainReport, printProgram, randomTensor, readNpy,
-  type Backend, type CompiledProgram, type Diagnostic, type Program, type Tensor, type TensorInfo,
-} from "../../src/index.js";
-import { readFragment, sourceFragment } from "./share.js";
-import { EXAMPLES, stdlibLoader } from "./sources.js";
+import type { Diagnostic } from "../../src/index.js";
 import { drawHeatmap } from "./heatmap.js";
+import { FILE, TIMED_RUNS, type BackendRun, type CodeView, type Reply, type Request, type RunBackend, type ShapeRow, type TensorData } from "./protocol.js";
+import { readFragment, sourceFragment } from "./share.js";
+import { EXAMPLES } from "./sources.js";
 import { formatNumber, summarize } from "./summary.js";
 import { tnsLanguage } from "./tns-language.js";
 
-/** The file name the compiler reports the editor's text under. */
-const FILE = "main.tns";
 const DEFAULT_EXAMPLE = "attention";
 /** Milliseconds of quiet typing before the program is checked again. */
 const DEBOUNCE_MS = 250;
@@ -119,62 +116,58 @@ window.addEventListener("hashchange", () => {
   }
 });
 
+// ---------------------------------------------------------------- the compiler, in a worker
+
+const worker = new Worker(new URL("./worker.ts", import.meta.url), { type: "module" });
+const ask = (request: Request, transfer: Transferable[] = []): void => worker.postMessage(request, transfer);
+
+worker.addEventListener("message", (e: MessageEvent<Reply>) => {
+  const m = e.data;
+  if (m.type === "diagnostics" && m.version === version) showDiagnostics(m.diagnostics, m.shapes, m.failure);
+  else if (m.type === "analysis" && m.version === version) showAnalysis(m);
+  else if (m.type === "code" && m.version === version) showCode(m.view, m.text);
+  else if (m.type === "ran" && m.id === runId) showRun(m.runs, m.errors);
+  else if (m.type === "gpu") showGpu(m.adapter);
+});
+worker.addEventListener("error", (e) => {
+  showProblems([], `the compiler's worker failed: ${e.message}`);
+});
+
 // ---------------------------------------------------------------- analysis
 
-/** What the last analysis found, for the views computed on demand. */
-interface Analysis {
-  readonly version: number;
-  readonly source: string;
-  readonly program: Program | null;
-  readonly optimized: Program | null;
-  /** Emitted code by view (filled on demand). */
-  readonly code: Map<string, string>;
-}
-
-let analysis: Analysis = { version: 0, source: "", program: null, optimized: null, code: new Map() };
+/** The version of the text last sent to be analyzed: answers for older ones are dropped. */
+let version = 0;
 let timer: ReturnType<typeof setTimeout> | undefined;
-let jsBackend: Backend | null = null;
-const wasmBackend: Promise<Backend> = loadBackend("wasm");
+/** Code views already filled for this version. */
+const codeShown = new Set<CodeView>();
 
 function scheduleAnalysis(): void {
   clearTimeout(timer);
   timer = setTimeout(analyze, DEBOUNCE_MS);
 }
 
-/** Checks the editor's text, shows its diagnostics and shapes, and what the optimizer made of it. */
 function analyze(): void {
-  const source = view.state.doc.toString();
-  const version = analysis.version + 1;
-  let diagnostics: readonly Diagnostic[] = [];
-  let program: Program | null = null;
-  let optimized: Program | null = null;
-  let failure: string | null = null;
-  let report: ReturnType<typeof explainWithin> | null = null;
-  try {
-    ({ program, diagnostics } = check(source, { file: FILE, loader: stdlibLoader }));
-    if (program) {
-      report = explainWithin(program);
-      if (report.ok) optimized = report.program;
-      else diagnostics = [...diagnostics, report.diagnostic];
-    }
-  } catch (e) {
-    // A broken invariant inside the compiler (a bug in tns): say so rather than go blank.
-    failure = `internal compiler error: ${e instanceof Error ? e.message : String(e)}`;
-  }
-  analysis = { version, source, program, optimized, code: new Map() };
+  version++;
+  codeShown.clear();
+  ask({ type: "analyze", version, source: view.state.doc.toString() });
+}
+
+/** The compiler's diagnostics as lint markers and a list, and the shapes: right after checking. */
+function showDiagnostics(diagnostics: readonly Diagnostic[], shapes: readonly ShapeRow[], failure: string | null): void {
   view.dispatch(setDiagnostics(view.state, diagnostics.map(lintDiagnostic)));
   showProblems(diagnostics, failure);
-  showShapes(program);
-  $("ir").textContent = optimized ? printProgram(optimized) : "(no IR: the program has errors)";
-  if (report?.ok) {
-    $("explain").textContent = printExplainReport(report.report, "diff").join("\n");
-    $("graph").innerHTML = explainSvg(report.report);
-  } else {
-    $("explain").textContent = "(nothing to explain: the program has errors)";
-    $("graph").textContent = "";
-  }
-  void showCode();
-  document.body.dataset["analysis"] = String(version);
+  showShapes(shapes);
+}
+
+/** The optimized IR, the explain report and its drawing: after the passes. */
+function showAnalysis(m: Extract<Reply, { type: "analysis" }>): void {
+  if (m.failure) showProblems([], m.failure);
+  $("ir").textContent = m.ir ?? "(no IR: the program has errors)";
+  $("explain").textContent = m.explain ?? "(nothing to explain: the program has errors)";
+  // The drawing is the compiler's own SVG text (names and numbers only).
+  $("graph").innerHTML = m.svg ?? "";
+  requestCode();
+  document.body.dataset["analysis"] = String(m.version);
 }
 
 /** A compiler diagnostic as a CodeMirror lint marker: in the editor's text, or at its start for one in an imported file. */
@@ -209,14 +202,13 @@ function showProblems(diagnostics: readonly Diagnostic[], failure: string | null
   $("problems-title").textContent = diagnostics.length === 0 && !failure ? "no problems" : `problems (${diagnostics.length + (failure ? 1 : 0)})`;
 }
 
-function showShapes(program: Program | null): void {
+function showShapes(shapes: readonly ShapeRow[]): void {
   const body = $("shapes-body");
   body.replaceChildren();
-  for (const t of program?.tensors ?? []) {
+  for (const t of shapes) {
     const tr = document.createElement("tr");
-    const role = t.role === "def" ? (t.output ? "output" : "def") : t.role;
     const dims = t.shape.length === 0 ? "scalar" : `[${t.shape.join(", ")}]`;
-    for (const text of [t.name, role, t.dtype, dims]) tr.append(cell(text));
+    for (const text of [t.name, t.role, t.dtype, dims]) tr.append(cell(text));
     body.append(tr);
   }
 }
@@ -232,149 +224,62 @@ for (const b of document.querySelectorAll<HTMLButtonElement>("#tabs button")) {
     tab = b.dataset["tab"] as Tab;
     for (const other of document.querySelectorAll<HTMLButtonElement>("#tabs button")) other.classList.toggle("active", other === b);
     for (const t of TABS) $(t).hidden = t !== tab;
-    void showCode();
+    requestCode();
   });
 }
 
-/** Fills the open code tab (JS, WASM text or WGSL) for the current analysis, once per analysis. */
-async function showCode(): Promise<void> {
+/** Asks for the open code view's text (JS, WASM text or WGSL), once per version. */
+function requestCode(): void {
   if (tab !== "js" && tab !== "wasm" && tab !== "wgsl") return;
-  const a = analysis;
-  const into = $(tab);
-  if (!a.optimized) {
-    into.textContent = "(no code: the program has errors)";
-    return;
-  }
-  let code = a.code.get(tab);
-  if (code === undefined) {
-    into.textContent = "compiling...";
-    try {
-      if (tab === "js") code = (jsBackend ??= await loadBackend("js")).compile(a.optimized).code;
-      else if (tab === "wasm") code = (await wasmBackend).compile(a.optimized).code;
-      else code = emitWgsl(a.optimized).dispatches.map((d) => `// ${d.name}: ${d.form}, workgroup ${d.workgroupSize.join(" x ")}, grid ${d.workgroups.join(" x ")}\n${d.code}`).join("\n\n");
-    } catch (e) {
-      code = `(the ${tab} backend cannot compile this program: ${e instanceof Error ? e.message : String(e)})`;
-    }
-    a.code.set(tab, code);
-  }
-  if (analysis === a && tab === into.id) into.textContent = code;
+  if (codeShown.has(tab)) return;
+  codeShown.add(tab);
+  $(tab).textContent = "compiling...";
+  ask({ type: "code", version, view: tab });
+}
+
+function showCode(codeView: CodeView, text: string): void {
+  $(codeView).textContent = text;
 }
 
 // ---------------------------------------------------------------- running
 
 const gpuToggle = $<HTMLInputElement>("run-webgpu");
-const gpuAdapter: Promise<GPUAdapter | null> = (async () => {
-  try {
-    return (await navigator.gpu?.requestAdapter()) ?? null;
-  } catch {
-    return null;
-  }
-})();
-void gpuAdapter.then((adapter) => {
-  gpuToggle.disabled = adapter === null;
-  gpuToggle.checked = adapter !== null;
+ask({ type: "gpu" });
+
+function showGpu(adapter: boolean): void {
+  gpuToggle.disabled = !adapter;
+  gpuToggle.checked = adapter;
   $("webgpu-label").title = adapter ? "this browser offers a WebGPU adapter" : "this browser offers no WebGPU adapter";
-  $("webgpu-label").classList.toggle("unavailable", adapter === null);
+  $("webgpu-label").classList.toggle("unavailable", !adapter);
+}
+
+/** Picked .npy files: a file NAME.npy is the input NAME (the worker reads them at the run). */
+let uploads: { name: string; file: File }[] = [];
+$<HTMLInputElement>("npy").addEventListener("change", (e) => {
+  uploads = [...((e.target as HTMLInputElement).files ?? [])].map((file) => ({ name: file.name.replace(/\.npy$/i, ""), file }));
+  $("uploads").textContent = uploads.map((u) => `${u.name} (${u.file.size.toLocaleString("en-US")} bytes)`).join(", ");
 });
 
-/** Uploaded .npy files by input name (the file name without `.npy`). */
-const uploads = new Map<string, Tensor>();
-$<HTMLInputElement>("npy").addEventListener("change", async (e) => {
-  const files = [...((e.target as HTMLInputElement).files ?? [])];
-  uploads.clear();
-  const notes: string[] = [];
-  for (const f of files) {
-    const name = f.name.replace(/\.npy$/i, "");
-    try {
-      const t = readNpy(new Uint8Array(await f.arrayBuffer()));
-      uploads.set(name, t);
-      notes.push(`${name}: ${t.dtype}[${t.shape.join(", ")}]`);
-    } catch (err) {
-      notes.push(`${f.name}: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-  $("uploads").textContent = notes.join("; ");
-});
-
-/**
- * The inputs of a run: an uploaded .npy file named after the input when
- * there is one, else `randomTensor(shape, dtype, seed + k)` for the k-th
- * input or weight in the order of `program.inputs`.
- */
-function inputsFor(inputs: readonly TensorInfo[], seed: number): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  inputs.forEach((info, k) => {
-    const uploaded = uploads.get(info.name);
-    if (uploaded) {
-      const same = uploaded.shape.length === info.shape.length && uploaded.shape.every((n, d) => n === info.shape[d]);
-      if (!same || uploaded.dtype !== info.dtype) {
-        throw new Error(`${info.name}.npy holds ${uploaded.dtype}[${uploaded.shape.join(", ")}], the program wants ${info.dtype}[${info.shape.join(", ")}]`);
-      }
-      out[info.name] = uploaded;
-    } else {
-      out[info.name] = randomTensor(info.shape, info.dtype, seed + k);
-    }
-  });
-  return out;
-}
-
-interface BackendRun {
-  readonly backend: "wasm" | "wgsl";
-  readonly compileMs: number;
-  readonly firstMs: number;
-  readonly bestMs: number;
-  readonly outputs: Record<string, Tensor>;
-}
-
-/** Runs of the timing: the first, then this many more, of which the best is shown. */
-const TIMED_RUNS = 3;
-
-async function runOn(backend: "wasm" | "wgsl", source: string, seed: number): Promise<BackendRun> {
-  const t0 = performance.now();
-  const compiled: CompiledProgram = await compileAsync(source, { file: FILE, loader: stdlibLoader, backend });
-  const compileMs = performance.now() - t0;
-  try {
-    if (!compiled.ok) throw new Error(compiled.formatDiagnostics());
-    const inputs = inputsFor(compiled.inputs, seed);
-    const t1 = performance.now();
-    const outputs = await compiled.runAsync(inputs);
-    const firstMs = performance.now() - t1;
-    let bestMs = Infinity;
-    for (let r = 0; r < TIMED_RUNS; r++) {
-      const t = performance.now();
-      await compiled.runAsync(inputs, { outputs: "view" });
-      bestMs = Math.min(bestMs, performance.now() - t);
-    }
-    return { backend, compileMs, firstMs, bestMs, outputs };
-  } finally {
-    compiled.dispose();
-  }
-}
+let runId = 0;
 
 $("run").addEventListener("click", () => void run());
 
 async function run(): Promise<void> {
-  const source = view.state.doc.toString();
-  const seed = Number($<HTMLInputElement>("seed").value) || 0;
-  const backends: ("wasm" | "wgsl")[] = [];
+  const backends: RunBackend[] = [];
   if ($<HTMLInputElement>("run-wasm").checked) backends.push("wasm");
   if (gpuToggle.checked && !gpuToggle.disabled) backends.push("wgsl");
-  const timings = $("timings");
-  const outputs = $("outputs");
   document.body.dataset["run"] = "running";
   $<HTMLButtonElement>("run").disabled = true;
-  timings.textContent = backends.length ? `running on ${backends.join(", ")}...` : "choose a backend";
-  outputs.replaceChildren();
-  const runs: BackendRun[] = [];
-  const errors: string[] = [];
-  for (const b of backends) {
-    try {
-      runs.push(await runOn(b, source, seed));
-    } catch (e) {
-      errors.push(`${label(b)}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
-  timings.replaceChildren(...runs.map((r) => {
+  $("timings").textContent = backends.length ? `running on ${backends.map(label).join(", ")}...` : "choose a backend";
+  $("outputs").replaceChildren();
+  const files = await Promise.all(uploads.map(async (u) => ({ name: u.name, bytes: await u.file.arrayBuffer() })));
+  ask({
+    type: "run", id: ++runId, source: view.state.doc.toString(), seed: Number($<HTMLInputElement>("seed").value) || 0, backends, uploads: files,
+  }, files.map((f) => f.bytes));
+}
+
+function showRun(runs: readonly BackendRun[], errors: readonly string[]): void {
+  $("timings").replaceChildren(...runs.map((r) => {
     const row = item("timing", "");
     row.dataset["backend"] = r.backend;
     row.append(span("backend", label(r.backend)), span("ms", `compile ${r.compileMs.toFixed(1)} ms`),
@@ -417,13 +322,13 @@ function showOutputs(runs: readonly BackendRun[]): void {
   }
 }
 
-function maxDifference(a: Tensor, b: Tensor): number {
+function maxDifference(a: TensorData, b: TensorData): number {
   let worst = 0;
   for (let k = 0; k < a.data.length; k++) worst = Math.max(worst, Math.abs(Number(a.data[k]) - Number(b.data[k])));
   return worst;
 }
 
-const label = (b: "wasm" | "wgsl"): string => (b === "wasm" ? "WASM" : "WebGPU");
+const label = (b: RunBackend): string => (b === "wasm" ? "WASM" : "WebGPU");
 
 // ---------------------------------------------------------------- DOM helpers
 

@@ -2,7 +2,7 @@
  * What the playground shows of an output tensor: its shape, min, max and
  * mean and its first values (heatmap.ts draws a matrix).
  */
-import type { Tensor } from "../../src/index.js";
+import type { TensorData } from "./protocol.js";
 
 /** The summary of one tensor. NaNs are counted, not folded into min/max/mean. */
 export interface TensorSummary {
@@ -20,7 +20,7 @@ export interface TensorSummary {
 export const FIRST_VALUES = 8;
 
 /** Summarizes a tensor's data. */
-export function summarize(t: Tensor): TensorSummary {
+export function summarize(t: TensorData): TensorSummary {
   let min = Infinity;
   let max = -Infinity;
   let sum = 0;
