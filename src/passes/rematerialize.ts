@@ -82,7 +82,12 @@ const SOLVER_SHARE = 0.6;
 export interface SolverReport {
   /** `highs`, `heuristic` (the fallback) or `none` (nothing to solve). */
   readonly name: string;
-  /** `optimal`, `time-limit` (the best solution found in time), `not-needed`, or why the heuristic was used. */
+  /**
+   * `optimal`, `time-limit` (the best solution found in time), `not-needed`,
+   * or why the heuristic was used; `least-peak` (heuristic) or
+   * `least-peak-optimal`/`least-peak-time-limit` (solver) when no schedule
+   * for the budget fit once placed, and the least-peak schedule did.
+   */
   readonly status: string;
   /** Time spent planning, in milliseconds. */
   readonly ms: number;
@@ -149,7 +154,13 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
     }
     target -= Math.max(16, after.bytes - budget);
   }
-  const smallest = Math.min(before.bytes, smallestPeak(program, graph, plan, performance.now() + timeLimitMs, options.useSolver ?? true));
+  const least = smallestPeak(program, graph, plan, performance.now() + timeLimitMs, options.useSolver ?? true);
+  // The search for the least peak may find a schedule that the placement of the arena (or the pool) fits in the budget after all.
+  if (least.bytes <= budget) {
+    const solver = { ...least.solver, ms: performance.now() - begin };
+    return { ok: true, program: least.program, report: report(plan(least.program), solver, least.recomputed, least.recomputedFlops) };
+  }
+  const smallest = Math.min(before.bytes, least.bytes);
   return {
     ok: false, smallestBytes: smallest,
     diagnostic: {
@@ -199,24 +210,32 @@ function valid(graph: RematGraph, schedule: Schedule, budget: number): boolean {
   }
 }
 
-/** The smallest planned peak found: the solver's least-peak schedule, or the greedy's. */
-function smallestPeak(program: Program, graph: RematGraph, plan: (p: Program) => MemoryPlan, deadline: number, useSolver: boolean): number {
-  const candidates: Schedule[] = [];
+/** The least planned peak found, and the program that has it: the solver's least-peak schedule, or the greedy's. */
+function smallestPeak(
+  program: Program, graph: RematGraph, plan: (p: Program) => MemoryPlan, deadline: number, useSolver: boolean,
+): { bytes: number; program: Program; recomputed: Recomputation[]; recomputedFlops: number; solver: SolverReport } {
+  const candidates: { schedule: Schedule; solver: SolverReport }[] = [];
   const greedy: HeuristicResult = greedyMinPeak(graph, baselineSchedule(graph), performance.now() + Math.max(0, deadline - performance.now()) / 3);
-  candidates.push(greedy.schedule);
+  candidates.push({ schedule: greedy.schedule, solver: { name: "heuristic", status: "least-peak", ms: 0 } });
   if (useSolver && milpSolverLoaded()) {
     const model = rematModel(graph, { minPeak: true });
     const left = deadline - performance.now();
     if (model.integers <= REMAT_MAX_INTEGERS && left >= SOLVER_MIN_MS) {
       // HiGHS checks its limit now and then and overruns it by up to about half: ask for less.
-  const result = solveMilp(model.problem, { timeLimitMs: left * SOLVER_SHARE, start: model.startFrom(greedy.schedule) ?? undefined });
+      const result = solveMilp(model.problem, { timeLimitMs: left * SOLVER_SHARE, start: model.startFrom(greedy.schedule) ?? undefined });
       if (result.values !== null) {
         const schedule = model.readSchedule(result.values);
-        if (withinWindows(graph, schedule) && valid(graph, schedule, Infinity)) candidates.push(schedule);
+        if (withinWindows(graph, schedule) && valid(graph, schedule, Infinity)) {
+          candidates.push({ schedule, solver: { name: MILP_SOLVER_NAME, status: `least-peak-${result.status}`, ms: result.ms } });
+        }
       }
     }
   }
-  return Math.min(...candidates.map((s) => plan(realizeSchedule(program, graph, s).program).bytes));
+  const realized = candidates.map((c) => {
+    const r = realizeSchedule(program, graph, c.schedule);
+    return { bytes: plan(r.program).bytes, program: r.program, recomputed: r.recomputed, recomputedFlops: scheduleMemory(graph, c.schedule).recomputedFlops, solver: c.solver };
+  });
+  return realized.sort((a, b) => a.bytes - b.bytes || a.recomputedFlops - b.recomputedFlops)[0]!;
 }
 
 function showBytes(n: number): string {
