@@ -161,10 +161,19 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
     return { ok: true, program: least.program, report: report(plan(least.program), solver, least.recomputed, least.recomputedFlops) };
   }
   const smallest = Math.min(before.bytes, least.bytes);
+  const held = heldAtEndBytes(program);
+  const notes = [{ message: `the program needs ${showBytes(before.bytes)} as written` }];
+  // A floor no schedule goes below (element sizes as the IR has them; a backend that stores fewer bytes gets no such note).
+  if (held.inputs + held.outputs <= smallest) {
+    notes.push({
+      message: `inputs and weights (${showBytes(held.inputs)}) and outputs (${showBytes(held.outputs)}) are all held at the last kernel: ` +
+        `no schedule needs less than ${showBytes(held.inputs + held.outputs)}`,
+    });
+  }
   return {
     ok: false, smallestBytes: smallest,
     diagnostic: {
-      code: "TNS0701", severity: "error", notes: [{ message: `the program needs ${showBytes(before.bytes)} as written` }],
+      code: "TNS0701", severity: "error", notes,
       message: `memory budget ${showBytes(budget)} is below the smallest peak found for this program, ${showBytes(smallest)} (${smallest} bytes)`,
       hint: `give --memory-budget ${smallest} or more`,
     },
@@ -236,6 +245,24 @@ function smallestPeak(
     return { bytes: plan(r.program).bytes, program: r.program, recomputed: r.recomputed, recomputedFlops: scheduleMemory(graph, c.schedule).recomputedFlops, solver: c.solver };
   });
   return realized.sort((a, b) => a.bytes - b.bytes || a.recomputedFlops - b.recomputedFlops)[0]!;
+}
+
+/**
+ * What every schedule of a program holds at its last kernel: its inputs and
+ * weights (held for the whole run, as the caller passes them) and its
+ * outputs (held from where they are computed to the end, when the run
+ * returns them), in bytes rounded up to the arena's 16-byte alignment. The
+ * sum is a floor under any planned peak.
+ *
+ * @example
+ * ```ts
+ * const { inputs, outputs } = heldAtEndBytes(program);
+ * rematerialize(program, { budgetBytes: inputs + outputs - 16 }).ok; // false
+ * ```
+ */
+export function heldAtEndBytes(program: Program): { inputs: number; outputs: number } {
+  const graph = rematGraph(program);
+  return { inputs: graph.persistentBytes, outputs: graph.nodes.reduce((a, v) => a + (v.output ? v.bytes : 0), 0) };
 }
 
 function showBytes(n: number): string {
