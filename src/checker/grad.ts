@@ -146,6 +146,15 @@ export function addGradients(program: ir.Program, loss: string, wrt: readonly st
       ok = false;
       continue;
     }
+    const through = lossNode === undefined ? undefined : program.tensors.find((t) =>
+      t.role === "def" && t.recurrence !== undefined && dependsOn(program.tensors, loss, t.name) && dependsOn(program.tensors, t.name, w));
+    if (through !== undefined) {
+      diags.error("TNS0901", `the gradient of '${loss}' by '${w}' goes through the recurrence '${through.name}': backpropagation through a recurrence is not supported yet`, undefined, {
+        hint: "differentiate by tensors the recurrence does not depend on, or compute the gradient outside tns for now",
+      });
+      ok = false;
+      continue;
+    }
     if (lossNode !== undefined && !dependsOn(program.tensors, loss, w)) {
       diags.warning("TNS0803", `'${loss}' does not depend on '${w}': its gradient is zero`);
     }
