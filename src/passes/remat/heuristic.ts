@@ -236,7 +236,8 @@ export function checkpointSchedule(graph: RematGraph, keep: ReadonlySet<number>)
 /**
  * The best of the heuristics for a budget: the greedy from the program as
  * written, and {@link checkpointSchedule} keeping every k-th def for each k
- * (the sweep contains Chen et al.'s k = √n), each followed by the greedy;
+ * (the sweep contains Chen et al.'s k = √n), each as it is and each
+ * followed by the greedy (while time lasts);
  * the schedule that fits with the least recomputation, or, when none fits,
  * the one with the smallest peak.
  *
@@ -255,10 +256,17 @@ export function bestHeuristic(graph: RematGraph, budgetBytes: number, deadline =
   for (let k = 2 * Math.ceil(Math.sqrt(n)); k <= n; k *= 2) ks.add(k);
   // Nearest √n first: when time runs short, the likeliest good ones have been tried.
   const root = Math.sqrt(n);
-  for (const k of [...ks].sort((a, b) => Math.abs(a - root) - Math.abs(b - root) || a - b)) {
+  const sweep = [...ks].sort((a, b) => Math.abs(a - root) - Math.abs(b - root) || a - b);
+  const checkpoints = sweep.map((k) => checkpointSchedule(graph, new Set(graph.nodes.filter((v) => v.pos % k === k - 1).map((v) => v.pos))));
+  // Each checkpointing schedule as it is first (cheap, whatever the load), so Chen's rule is always among the candidates;
+  // then each followed by the greedy, while time lasts.
+  for (const schedule of checkpoints) {
+    const peak = scheduleMemory(graph, schedule).peak;
+    tried.push({ schedule, fits: peak <= budgetBytes, peak });
+  }
+  for (const schedule of checkpoints) {
     if (performance.now() >= deadline) break;
-    const keep = new Set(graph.nodes.filter((v) => v.pos % k === k - 1).map((v) => v.pos));
-    tried.push(greedyRemat(graph, checkpointSchedule(graph, keep), budgetBytes, deadline));
+    tried.push(greedyRemat(graph, schedule, budgetBytes, deadline));
   }
   const extra = (h: HeuristicResult): number => scheduleMemory(graph, h.schedule).extraCost;
   const fitting = tried.filter((h) => h.fits).sort((a, b) => extra(a) - extra(b) || a.peak - b.peak);
