@@ -56,10 +56,10 @@ import { skinnyPlan } from "../backends/kernel/skinny.js";
 import { matchOnlineSoftmax, type OnlineSoftmaxForm } from "../backends/kernel/online-softmax.js";
 
 /** How a def runs on the backends (see `kernelForm` in the kernel lowering); a call runs its function's defs. */
-export type TensorKernel = "matrix-product" | "matrix-product-epilogue" | "online-softmax" | "loop-nest" | "call";
+export type TensorKernel = "matrix-product" | "matrix-product-epilogue" | "online-softmax" | "loop-nest" | "recurrence" | "call";
 
 /** The WebAssembly kernel that runs a def (see the module comment); a call runs its function's defs. */
-export type WasmKernel = "gemm" | "gemm-epilogue" | "skinny-axpy" | "skinny-dot" | "online-softmax" | "loop-nest" | "call";
+export type WasmKernel = "gemm" | "gemm-epilogue" | "skinny-axpy" | "skinny-dot" | "online-softmax" | "loop-nest" | "recurrence" | "call";
 
 /**
  * Rates of one thread of the WASM backend, measured on the development
@@ -342,8 +342,8 @@ function costOf(
 
 /** The WASM kernel of a def: the backend's choice by shape (float32 products only take the SIMD kernels). */
 function wasmKernelOf(def: DefNode, kernel: TensorKernel, f32: boolean, shapes: ReadonlyMap<string, readonly number[]>): WasmKernel {
-  if (kernel === "online-softmax") return "online-softmax";
-  if (!f32 || kernel === "loop-nest" || kernel === "call") return kernel === "call" ? "call" : "loop-nest";
+  if (kernel === "recurrence" || kernel === "call" || kernel === "online-softmax") return kernel;
+  if (!f32 || kernel === "loop-nest") return "loop-nest";
   if (kernel === "matrix-product-epilogue") return "gemm-epilogue";
   const product = matrixProductOf(def, shapes);
   const plan = product && skinnyPlan(product);

@@ -14,6 +14,7 @@ import { foldConstants } from "./fold-constants.js";
 import { fuseElementwise } from "./fuse-elementwise.js";
 import { fuseOnlineSoftmax } from "./fuse-online-softmax.js";
 import { differentiate } from "./differentiate.js";
+import { hoistRecurrenceInvariants } from "./hoist-recurrence-invariants.js";
 import { inlineCalls } from "./inline-calls.js";
 import { inlineProducts } from "./inline-products.js";
 import { orderContractions } from "./order-contractions.js";
@@ -22,7 +23,8 @@ import type { Pass } from "./pass.js";
 export { runPasses, programsEqual, type PassLogEntry, type RunPassesOptions, type RunPassesResult } from "./manager.js";
 export { PROPERTIES, type Pass } from "./pass.js";
 export {
-  canonicalize, differentiate, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, fuseElementwise, fuseOnlineSoftmax, inlineCalls, inlineProducts, orderContractions,
+  canonicalize, differentiate, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, fuseElementwise, fuseOnlineSoftmax, hoistRecurrenceInvariants,
+  inlineCalls, inlineProducts, orderContractions,
 };
 
 /**
@@ -39,7 +41,7 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
 
 /**
  * The default pipeline, in order: inline-calls, differentiate, canonicalize, fold-constants,
- * eliminate-common-subexpressions, inline-products, order-contractions,
+ * hoist-recurrence-invariants, eliminate-common-subexpressions, inline-products, order-contractions,
  * eliminate-dead-code, fuse-online-softmax, fuse-elementwise. Contraction ordering runs after CSE so that shared
  * subexpressions are merged before n-ary products are split into pairwise
  * steps, and right after inline-products, whose rewrites (Kronecker
@@ -52,6 +54,9 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
  * inside the def (fuse-elementwise would extract it) and its scores'
  * readers known (dead code gone). For the `wgsl` backend (`backend:
  * "wgsl"`) the pipeline leaves the online softmax out (see the code).
+ * Hoisting a recurrence's step-invariant reductions comes before all of
+ * these, so the defs it makes (an RNN's input projection) are optimized
+ * like any other.
  *
  * @example
  * ```ts
@@ -61,7 +66,8 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
  */
 export function defaultPipeline(options: { backend?: string } = {}): Pass[] {
   const all = [
-    inlineCalls, differentiate, canonicalize, foldConstants, eliminateCommonSubexpressions, inlineProducts, orderContractions, eliminateDeadCode, fuseOnlineSoftmax, fuseElementwise,
+    inlineCalls, differentiate, canonicalize, foldConstants, hoistRecurrenceInvariants, eliminateCommonSubexpressions, inlineProducts, orderContractions,
+    eliminateDeadCode, fuseOnlineSoftmax, fuseElementwise,
   ];
   // The wgsl backend gives every nested reduction a def of its own (materialize-reductions), which would store
   // the fused def's scores once per copy: its shaders run attention unfused, its two products tiled.

@@ -58,10 +58,11 @@ export function lowerToKernels(program: Program, options: LowerDefOptions = {}):
         }
         const def = { ...node, body: sumOutermost(node.body) };
         const kernel = lowerDef(def, shapes, options);
-        const contraction = matchContraction(def, shapes);
+        // A recurrence is never one product: its steps run in order (Kernel.sequential).
+        const contraction = node.recurrence === undefined ? matchContraction(def, shapes) : null;
         // The epilogue form is matched on the def as written: `sumOutermost`
         // would pull the epilogue's factors into the sum.
-        const epilogueContraction = contraction ? null : matchEpilogueContraction(node, shapes);
+        const epilogueContraction = contraction || node.recurrence !== undefined ? null : matchEpilogueContraction(node, shapes);
         if (contraction) kernels.push({ ...kernel, contraction });
         else if (epilogueContraction) kernels.push({ ...kernel, epilogueContraction });
         else kernels.push(kernel);
@@ -95,7 +96,9 @@ export function matrixProductOf(def: DefNode, shapes: ReadonlyMap<string, readon
  * kernelForm(denseLayer, shapes); // "matrix-product-epilogue" for relu(sum(k) X[i, k] * W[k, j] + b[j])
  * ```
  */
-export function kernelForm(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>): "matrix-product" | "matrix-product-epilogue" | "online-softmax" | "loop-nest" {
+export function kernelForm(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>): "matrix-product" | "matrix-product-epilogue" | "online-softmax" | "loop-nest" | "recurrence" {
+  // A recurrence is a loop nest whose outermost loop runs its steps in order (Kernel.sequential).
+  if (def.recurrence !== undefined) return "recurrence";
   if (matchOnlineSoftmax(def)) return "online-softmax";
   if (matchContraction({ ...def, body: sumOutermost(def.body) }, shapes)) return "matrix-product";
   return matchEpilogueContraction(def, shapes) ? "matrix-product-epilogue" : "loop-nest";

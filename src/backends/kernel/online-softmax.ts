@@ -84,7 +84,7 @@ function shiftIsOwnMax(x: NonNullable<ReturnType<typeof shiftedExp>>, j: string,
  * ```
  */
 export function matchOnlineSoftmax(def: DefNode): OnlineSoftmaxForm | null {
-  if (def.dtype === "i32") return null;
+  if (def.dtype === "i32" || def.recurrence !== undefined) return null;
   let top = productFactors(def.body);
   // An Einstein sum around the whole quotient: its invariant factors (the denominator) move out.
   if (top.length === 1 && !top[0]!.inverse) {

@@ -38,9 +38,9 @@ export interface OnlineSoftmaxSite {
 /** How deep inlined bodies are searched for further defs to inline (S inside M inside E). */
 const MAX_INLINE_DEPTH = 6;
 
-/** A def that may be inlined: ungrouped and not an integer def (which would round what it stores). */
+/** A def that may be inlined: ungrouped, not a recurrence, and not an integer def (which would round what it stores). */
 function inlinable(t: TensorNode | undefined): t is DefNode {
-  return t?.role === "def" && t.groups.every((g) => g === 1) && t.dtype !== "i32";
+  return t?.role === "def" && t.groups.every((g) => g === 1) && t.dtype !== "i32" && t.recurrence === undefined;
 }
 
 /** The def being built: its body so far and its ranges, grown by each inlined body's bound variables. */
