@@ -35,6 +35,7 @@
  * recurrence, also reads its own target at earlier steps).
  */
 import type { Affine, BinaryOp, DType, ReduceOp, UnaryOp } from "../../ir/types.js";
+import type { BlockedAttention, OnlineSoftmaxForm } from "./online-softmax.js";
 
 /** What a buffer holds: a run-time input, compile-time weights, an intermediate, or a program output. */
 export type BufferRole = "input" | "weight" | "temp" | "output";
@@ -170,6 +171,15 @@ export interface Kernel {
    * `contraction` nor `epilogueContraction`.
    */
   readonly sequential?: string;
+  /**
+   * Set when the def is a softmax-weighted sum (attention's
+   * `softmax_j(s) · v`): `body` then runs it in one pass over `j` with a
+   * running maximum and sum per row (`online-softmax.ts`), never storing
+   * the scores; a backend may use the form for a faster kernel.
+   */
+  readonly onlineSoftmax?: OnlineSoftmaxForm;
+  /** With `onlineSoftmax`, when it is float32 attention over row-major operands: its blocked plan (optional for backends). */
+  readonly blockedAttention?: BlockedAttention;
 }
 
 /** A whole program as buffers and kernels run in order. */

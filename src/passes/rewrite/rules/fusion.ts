@@ -179,7 +179,7 @@ function readsEachElementOnce(a: Access, producer: DefNode, consumer: DefNode): 
  * The producer's body read at the access: its reduction variables renamed
  * apart from the consumer's variables, its indices replaced by the access's.
  */
-function producerBodyAt(a: Access, producer: DefNode, consumer: DefNode): { body: Expr; ranges: Record<string, number> } {
+export function producerBodyAt(a: Access, producer: DefNode, consumer: DefNode): { body: Expr; ranges: Record<string, number> } {
   const taken = new Set([...Object.keys(consumer.ranges), ...consumer.indices, ...Object.keys(producer.ranges)]);
   const rename: Record<string, string> = {};
   const ranges: Record<string, number> = {};
