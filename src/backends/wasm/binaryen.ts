@@ -251,6 +251,9 @@ export class WasmModule {
   /** A block whose last child is its value, of type `t`. */
   valueBlock(children: readonly Ref[], t: ValueType): Ref { return this.m.block(null, children, this.type(t)) as Ref; }
   loop(label: string, body: Ref): Ref { return this.m.loop(label, body) as Ref; }
+  /** A block a `br` or `br_if` inside can leave by its label. */
+  blockNamed(label: string, children: readonly Ref[]): Ref { return this.m.block(label, children, this.api.none) as Ref; }
+  br(label: string): Ref { return this.m.br(label) as Ref; }
   brIf(label: string, cond: Ref): Ref { return this.m.br_if(label, cond) as Ref; }
   /** `if (cond) then else otherwise` as a statement (`otherwise` optional). */
   ifElse(cond: Ref, then: Ref, otherwise?: Ref): Ref { return this.m.if(cond, then, otherwise) as Ref; }

@@ -20,14 +20,12 @@ import { printProgram } from "../../ir/print.js";
 import { defaultPipeline, loweringPipeline, runPasses } from "../../passes/index.js";
 import { printPathInfo } from "../../passes/contraction-path/path-info.js";
 import { programCost, type IntermediateSize, type ProgramCost, WASM_RATES, wasmSecondsOf } from "../../passes/cost.js";
-import { parseCommandArgs, parseMemoryBudget, parseSizeOptions, UsageError } from "../args.js";
 import { CompileError, type Diagnostic } from "../../diagnostics/diagnostic.js";
 import { lowerToKernels } from "../../backends/kernel/lower.js";
 import { planMemory } from "../../backends/kernel/memory-plan.js";
 import type { Pass } from "../../passes/pass.js";
 import { loadMilpSolver, type MemoryReport, rematerializePass } from "../../passes/rematerialize.js";
-import { readText, readTensorArchive } from "../io.js";
-import { EXIT, reportDiagnostics, sourceFileArg, type Terminal } from "./common.js";
+import type { Terminal } from "./common.js";
 import { explainWgsl, printWgslDispatches } from "./explain-wgsl.js";
 import type { CostSummary, DiffLine, ExplainedContraction, ExplainedPass, ExplainReport, IrMode } from "./explain-report.js";
 import { writeExplainSvg } from "./explain-svg.js";
@@ -41,7 +39,7 @@ bytes moved, largest intermediate, peak live memory) and the IR lines it
 changed; then the path of every contraction order-contractions chose
 (as numpy.einsum_path reports it); then the totals before and after; then
 the kernel the wasm backend runs each def with (gemm, skinny-axpy,
-skinny-dot, loop-nest, ...) and the cost model's estimate of it on one
+skinny-dot, loop-nest, recurrence, ...) and the cost model's estimate of it on one
 thread (FLOPs, bytes, arithmetic intensity, time, memory- or compute-bound).
 The cost model is described in docs/optimizer.md ("Cost model").
 
@@ -73,7 +71,7 @@ export type { CostSummary, DiffLine, ExplainedContraction, ExplainedPass, Explai
  * report.speedup;                        // 48
  * ```
  */
-export function explainProgram(program: Program, options: { optimize?: boolean; memoryBudget?: number } = {}): ExplainReport {
+export function explainProgram(program: Program, options: { optimize?: boolean; memoryBudget?: number; backend?: string } = {}): ExplainReport {
   const result = explainWithin(program, options);
   if (!result.ok) throw new CompileError([result.diagnostic]);
   return result.report;
@@ -85,10 +83,10 @@ export function explainProgram(program: Program, options: { optimize?: boolean; 
  * (and rematerialization, under a budget) produced.
  */
 export function explainWithin(
-  program: Program, options: { optimize?: boolean; memoryBudget?: number } = {},
+  program: Program, options: { optimize?: boolean; memoryBudget?: number; backend?: string } = {},
 ): { ok: true; report: ExplainReport; program: Program } | { ok: false; diagnostic: Diagnostic } {
   const optimize = options.optimize ?? true;
-  const passes: Pass[] = optimize ? defaultPipeline() : loweringPipeline();
+  const passes: Pass[] = optimize ? defaultPipeline({ backend: options.backend }) : loweringPipeline();
   let remat: ReturnType<typeof rematerializePass> | null = null;
   if (options.memoryBudget !== undefined) {
     remat = rematerializePass({ budgetBytes: options.memoryBudget });
@@ -308,6 +306,11 @@ export { explainWgsl, printWgslDispatches, type ExplainedDispatch, type Explaine
 
 /** Runs `tns explain`. */
 export async function explainCommand(argv: string[], term: Terminal): Promise<number> {
+  // The command's Node-only parts (arguments, files) load here, so that the report
+  // builders above stay importable in a browser page (the playground uses them).
+  const { parseCommandArgs, parseMemoryBudget, parseSizeOptions, UsageError } = await import("../args.js");
+  const { readText, readTensorArchive } = await import("../io.js");
+  const { EXIT, reportDiagnostics, sourceFileArg } = await import("./common.js");
   const { values, positionals } = parseCommandArgs("explain", argv, {
     size: { type: "string", multiple: true },
     weights: { type: "string" },
@@ -337,7 +340,7 @@ export async function explainCommand(argv: string[], term: Terminal): Promise<nu
   reportDiagnostics(term, diagnostics, sources);
   if (!program) return EXIT.diagnostics;
   const optimize = !(values["O0"] || values["no-optimize"]);
-  const explained = explainWithin(program, { optimize, ...(memoryBudget === undefined ? {} : { memoryBudget }) });
+  const explained = explainWithin(program, { optimize, backend, ...(memoryBudget === undefined ? {} : { memoryBudget }) });
   if (!explained.ok) {
     reportDiagnostics(term, [explained.diagnostic], sources);
     return EXIT.diagnostics;

@@ -42,7 +42,7 @@ export function partials(e: Expr, value?: Expr): Partial[] {
 }
 
 /** Operators whose derivative is cheaper from their stored result than from their argument. */
-const REUSES_VALUE: ReadonlySet<string> = new Set(["exp", "sigmoid", "sqrt"]);
+const REUSES_VALUE: ReadonlySet<string> = new Set(["exp", "sigmoid", "sqrt", "relu"]);
 
 /** d op(x) / dx written with y = op(x), the def's stored value. */
 function derivativeFromValue(op: Extract<Expr, { kind: "unary" }>["op"], y: Expr, x: Expr): Expr {
@@ -50,6 +50,9 @@ function derivativeFromValue(op: Extract<Expr, { kind: "unary" }>["op"], y: Expr
     case "exp": return y;
     case "sigmoid": return binary("mul", y, unary("sigmoid", unary("neg", x)));
     case "sqrt": return binary("div", num(0.5), y);
+    // relu(x) > 0 exactly when x > 0 (0 at 0, as from the argument): the mask reads the stored result, so the argument's
+    // own def need not be held until the backward pass (the memory planner can then write the result over it).
+    case "relu": return binary("gt", y, num(0));
     default: throw new InternalCompilerError(`derivativeFromValue: ${op}`);
   }
 }
