@@ -12,11 +12,13 @@
 import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
 import type * as ast from "../parser/ast.js";
 import * as ir from "../ir/types.js";
-import { freeVars, lowerValue, type DefState } from "./lower-expr.js";
+import { aliasVar, argExtreme, freeVars, lowerValue, type DefState } from "./lower-expr.js";
+import { mapGatherValues } from "../ir/walk.js";
 import { inferRanges, type AccessUse } from "./ranges.js";
 import { checkElementCount } from "./sizes.js";
 import { isGradCall, lowerGrad } from "./grad.js";
 import type { Graph } from "./scope.js";
+import { lowerTopK } from "./lower-topk.js";
 
 /**
  * Lowers a definition into `graph` (temporaries first, then the node) and
@@ -28,12 +30,19 @@ import type { Graph } from "./scope.js";
  * ```
  */
 export function lowerDef(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: { inFunction: boolean }): boolean {
-  if (lowerDefInner(def, graph, diags, opts)) return true;
+  if (def.second !== undefined ? lowerTopK(def, graph, diags, opts, lowerDef) : lowerDefInner(def, graph, diags, opts)) return true;
   graph.broken.add(def.name.name);
+  if (def.second !== undefined) graph.broken.add(def.second.name.name);
   return false;
 }
 
 function lowerDefInner(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: { inFunction: boolean }): boolean {
+  if (def.rhs.kind === "reduce" && def.rhs.op === "topk") {
+    diags.error("TNS0234", "topk gives two results, its values and their indices: name both", def.name.span, {
+      hint: `write ${def.name.name}[i, r], I[i, r] = topk(r < 4, j) X[i, j]`,
+    });
+    return false;
+  }
   const output = def.output && !opts.inFunction;
   if (def.indices === null && def.rhs.kind === "call" && graph.fns.has(def.rhs.callee.name)) {
     const lowered = graph.lowerCall(def.rhs, graph);
@@ -79,6 +88,7 @@ function lowerDefInner(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: {
   const state: DefState = {
     graph, diags, lhs: new Set(lhs), used: new Set([...lhs, ...free.keys()]), vars: [], occurs: new Set(),
     uses: [], pending: new Map(), dtypes: [], shadowedLhs: new Set(), quietLhs: new Set(),
+    gathers: new Map(), argReductions: new Map(), aliases: new Map(),
   };
   for (const v of lhs) state.vars.push({ name: v, display: v, span: lhsSpans.get(v)! });
   const implicit = [...free.keys()].filter((v) => !lhsSpans.has(v));
@@ -110,7 +120,8 @@ function lowerDefInner(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: {
   const ranges = inferRanges(state.vars, state.uses, diags);
   if (ranges === null) return false;
 
-  const body = fillAccesses(lowered, state.pending, ranges);
+  const body = fillAccesses(lowered, state, ranges);
+  for (const [alias, of] of state.aliases!) ranges.set(alias, ranges.get(of)!);
   const shape: number[] = [];
   let k = 0;
   for (const g of groups) {
@@ -119,44 +130,62 @@ function lowerDefInner(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: {
     shape.push(extent);
   }
   if (!checkElementCount(shape, def.name.name, def.name.span, diags)) return false;
-  const dtype: ir.DType = state.dtypes.includes("f64") ? "f64" : "f32";
+  // An argmax / argmin is an index: the def holding just one is i32.
+  const dtype: ir.DType = def.rhs.kind === "reduce" && (def.rhs.op === "argmax" || def.rhs.op === "argmin") ? "i32" : state.dtypes.includes("f64") ? "f64" : "f32";
   graph.nodes.push({
     role: "def", name: def.name.name, dtype, shape, output, indices: lhs, groups,
-    ranges: Object.fromEntries(state.vars.map((v) => [v.name, ranges.get(v.name)!])),
+    ranges: Object.fromEntries([...state.vars.map((v) => v.name), ...state.aliases!.keys()].map((v) => [v, ranges.get(v)!])),
     body: implicit.length > 0 ? ir.reduce("sum", implicit, body) : body,
   });
   graph.tensors.set(def.name.name, { name: def.name.name, shape, dtype, span: def.name.span });
   return true;
 }
 
-/** Replaces placeholder accesses with real ones now that group extents are known. */
-function fillAccesses(e: ir.Expr, pending: ReadonlyMap<ir.Access, AccessUse>, ranges: ReadonlyMap<string, number>): ir.Expr {
+/**
+ * Replaces placeholder accesses and gathers with real ones now that group
+ * extents are known, and placeholder argmax / argmin reductions with their
+ * IR form (`argExtreme`).
+ */
+function fillAccesses(e: ir.Expr, state: DefState, ranges: ReadonlyMap<string, number>): ir.Expr {
+  const fill = (x: ir.Expr): ir.Expr => fillAccesses(x, state, ranges);
+  const dimIndex = (d: AccessUse["dims"][number]): ir.Affine => {
+    if (d.kind === "affine") return d.affine;
+    let stride = 1;
+    const terms: ir.AffineTerm[] = [];
+    for (let m = d.vars.length - 1; m >= 0; m--) {
+      terms.push({ var: d.vars[m]!, coef: stride });
+      stride *= ranges.get(d.vars[m]!)!;
+    }
+    return ir.affine(terms, 0);
+  };
   switch (e.kind) {
     case "const":
     case "index":
       return e;
     case "access": {
-      const use = pending.get(e);
+      const use = state.pending.get(e);
       if (use === undefined) return e;
-      return ir.access(use.tensor, use.dims.map((d) => {
-        if (d.kind === "affine") return d.affine;
-        let stride = 1;
-        const terms: ir.AffineTerm[] = [];
-        for (let m = d.vars.length - 1; m >= 0; m--) {
-          terms.push({ var: d.vars[m]!, coef: stride });
-          stride *= ranges.get(d.vars[m]!)!;
-        }
-        return ir.affine(terms, 0);
-      }));
+      return ir.access(use.tensor, use.dims.map(dimIndex));
+    }
+    case "gather": {
+      const g = state.gathers?.get(e);
+      if (g === undefined) return mapGatherValues(e, fill);
+      const index: ir.GatherIndex[] = [];
+      g.statics.forEach((position, k) => { index[position] = { affine: dimIndex(g.use.dims[k]!), value: null }; });
+      for (const d of g.dynamic) index[d.position] = { affine: ir.affine([]), value: fill(d.value) };
+      return ir.gather(e.tensor, index, e.mode);
     }
     case "unary":
-      return ir.unary(e.op, fillAccesses(e.arg, pending, ranges));
+      return ir.unary(e.op, fill(e.arg));
     case "binary":
-      return ir.binary(e.op, fillAccesses(e.lhs, pending, ranges), fillAccesses(e.rhs, pending, ranges));
+      return ir.binary(e.op, fill(e.lhs), fill(e.rhs));
     case "select":
-      return ir.select(fillAccesses(e.cond, pending, ranges), fillAccesses(e.then, pending, ranges), fillAccesses(e.else, pending, ranges));
-    case "reduce":
-      return ir.reduce(e.op, e.vars, fillAccesses(e.body, pending, ranges));
+      return ir.select(fill(e.cond), fill(e.then), fill(e.else));
+    case "reduce": {
+      const arg = state.argReductions?.get(e);
+      const body = fill(e.body);
+      return arg === undefined ? ir.reduce(e.op, e.vars, body) : argExtreme(arg.op, e.vars[0]!, (v) => aliasVar(state, v), body);
+    }
   }
 }
 

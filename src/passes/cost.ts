@@ -47,9 +47,9 @@
  *     C[i, j] = A[i, k] * B[k, j], 1024³:         gemm, intensity 171 FLOP/B, 60 ms (compute)
  */
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
-import type { DefNode, DType, Expr, IRFunction, Program, TensorNode } from "../ir/types.js";
+import type { DefNode, DType, Expr, Gather, IRFunction, Program, TensorNode } from "../ir/types.js";
 import { numel } from "../ir/types.js";
-import { accessedTensors, freeVars } from "../ir/walk.js";
+import { accessedTensors, freeVars, gatherValues, visitExpr } from "../ir/walk.js";
 import { kernelForm, lowerToKernels, matrixProductOf } from "../backends/kernel/lower.js";
 import { planMemory } from "../backends/kernel/memory-plan.js";
 import { skinnyPlan } from "../backends/kernel/skinny.js";
@@ -177,6 +177,9 @@ export function defFlops(def: DefNode): number {
       case "index":
       case "access":
         return 0;
+      case "gather":
+        // One bounds check per evaluation, plus the index expressions.
+        return evaluations + gatherValues(e).reduce((a, v) => a + flops(v, evaluations, false), 0);
       case "unary":
         return evaluations + flops(e.arg, evaluations, false);
       case "binary":
@@ -244,6 +247,24 @@ interface FunctionCost {
   readonly transientBytes: number;
 }
 
+/**
+ * Bytes a def reads of tensor `r` (all of it, `whole` bytes), except that a
+ * tensor read only through gathers is read at most once per element of the
+ * def and gathered index: an embedding lookup reads T rows of the table, not
+ * all V of them.
+ */
+function gatheredBytes(def: DefNode, r: string, whole: number, elements: number): number {
+  const gathers: Gather[] = [];
+  let affine = false;
+  visitExpr(def.body, (x) => {
+    if (x.kind === "access" && x.tensor === r) affine = true;
+    if (x.kind === "gather" && x.tensor === r) gathers.push(x);
+  });
+  if (affine || gathers.length === 0) return whole;
+  const reduced = Object.entries(def.ranges).filter(([v]) => !def.indices.includes(v)).reduce((a, [, n]) => a * n, 1);
+  return Math.min(whole, gathers.length * numel(def.shape) * reduced * (whole / elements));
+}
+
 function costOf(
   tensors: readonly TensorNode[],
   functions: Readonly<Record<string, IRFunction>>,
@@ -270,7 +291,7 @@ function costOf(
     if (t.role === "def") {
       const kernel = kernelForm(t, shapes);
       const flops = defFlops(t);
-      const bytesRead = reads.reduce((a, r) => a + bytesNamed(r), 0);
+      const bytesRead = reads.reduce((a, r) => a + gatheredBytes(t, r, bytesNamed(r), numel(shapes.get(r)!)), 0);
       const f32 = t.dtype === "f32" && reads.every((r) => byName.get(r)!.dtype === "f32");
       const wasmKernel = wasmKernelOf(t, kernel, f32, shapes);
       const wasmSeconds = wasmSecondsOf(wasmKernel, flops, bytesRead + own.bytes);

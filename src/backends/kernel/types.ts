@@ -33,7 +33,8 @@
  * enclosing loop; a kernel writes only its `target` buffer and reads only
  * buffers of earlier kernels, inputs and weights.
  */
-import type { Affine, BinaryOp, DType, ReduceOp, UnaryOp } from "../../ir/types.js";
+import type { Affine, BinaryOp, DType, GatherMode, ReduceOp, UnaryOp } from "../../ir/types.js";
+import type { GatherSite } from "../../ir/gather.js";
 
 /** What a buffer holds: a run-time input, compile-time weights, an intermediate, or a program output. */
 export type BufferRole = "input" | "weight" | "temp" | "output";
@@ -52,7 +53,7 @@ export interface KernelBuffer {
 }
 
 /** A scalar expression inside a kernel. */
-export type KExpr = KConst | KIndex | KLocal | KLoad | KUnary | KBinary | KSelect;
+export type KExpr = KConst | KIndex | KLocal | KLoad | KGather | KUnary | KBinary | KSelect;
 
 /** A numeric constant. */
 export interface KConst { readonly kind: "const"; readonly value: number }
@@ -62,6 +63,21 @@ export interface KIndex { readonly kind: "index"; readonly var: string }
 export interface KLocal { readonly kind: "local"; readonly name: string }
 /** One element of a buffer. */
 export interface KLoad { readonly kind: "load"; readonly buffer: string; readonly offset: Affine }
+/**
+ * One element of a buffer at a data-dependent position: `offset` (the
+ * static dimensions, affine) plus, for each dynamic dimension, `stride`
+ * times its index `value` resolved under `mode` (ir/gather.ts). In mode
+ * `check` an index outside `0 .. extent-1` is an error reported at `site`;
+ * a backend that cannot stop mid-kernel records it and reads element 0 of
+ * that dimension instead, so no read ever leaves the buffer.
+ */
+export interface KGather {
+  readonly kind: "gather";
+  readonly buffer: string;
+  readonly offset: Affine;
+  readonly dims: readonly { readonly value: KExpr; readonly stride: number; readonly extent: number; readonly site: GatherSite }[];
+  readonly mode: GatherMode;
+}
 /** `op(arg)`. */
 export interface KUnary { readonly kind: "unary"; readonly op: UnaryOp; readonly arg: KExpr }
 /** `op(lhs, rhs)`. */

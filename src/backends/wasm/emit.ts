@@ -25,6 +25,8 @@
  * can run them one by one, the split ones on all threads.
  */
 import { kernelName } from "../kernel/names.js";
+import type { GatherSite } from "../../ir/gather.js";
+import { GATHER_STATUS, kernelGathers } from "./emit-expr.js";
 import { CompileError } from "../../diagnostics/diagnostic.js";
 import type { Contraction, KernelProgram } from "../kernel/types.js";
 import type { Binaryen, Ref } from "./binaryen.js";
@@ -57,6 +59,12 @@ export interface WasmArtifact {
   readonly kernelFunctions: readonly string[];
   /** The kernels split across threads (empty when `threads` is 1). */
   readonly parallel: readonly ParallelKernel[];
+  /**
+   * Where a checked gather records an out-of-range index (absent when the
+   * program has none): two i32 at byte `status`, the site's number plus one
+   * and the index, which the host reads after each run (load.ts).
+   */
+  readonly gather?: { readonly status: number; readonly sites: readonly GatherSite[] };
 }
 
 /** A kernel that runs split across threads, and how. */
@@ -185,8 +193,13 @@ function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOpti
       hint: "use the js backend, or smaller sizes",
     }]);
   }
-  const pages = Math.max(1, Math.ceil(layout.bytes / 65536));
+  // The gather status lives past the arena (only when some kernel gathers).
+  const status = Math.ceil(layout.bytes / 16) * 16;
+  const gathers = kp.kernels.some((k) => kernelGathers(k));
+  const pages = Math.max(1, Math.ceil((gathers ? status + 16 : layout.bytes) / 65536));
   const places = new Map<string, BufferPlace>(kp.buffers.map((b) => [b.name, { offset: layout.offsets.get(b.name)!, dtype: b.dtype }]));
+  if (gathers) places.set(GATHER_STATUS, { offset: status, dtype: "i32" });
+  const sites: GatherSite[] = [];
   const sizes = new Map(kp.buffers.map((b) => [b.name, b.size]));
   const m = binaryen.createModule({ relaxedSimd: options.relaxedSimd ?? false, threads: threads > 1 });
   m.importMemory(pages, threads > 1);
@@ -194,7 +207,7 @@ function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOpti
   const names: string[] = [];
   const parallel: ParallelKernel[] = [];
   kp.kernels.forEach((k, n) => {
-    const ctx = new FunctionContext(m, places, imports, (options.inlineExp ?? true) && dtypes.get(k.target) === "f32");
+    const ctx = new FunctionContext(m, places, imports, (options.inlineExp ?? true) && dtypes.get(k.target) === "f32", sites);
     const name = wasmKernelName(k.target, n);
     let body: Ref[];
     const scratch = layout.scratch.get(n) ?? 0;
@@ -220,5 +233,5 @@ function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOpti
   m.addFunction("run", [], "none", [], m.block(names.map((n) => m.call(n, [], "none"))));
   m.exportFunction("run");
   const { binary, text } = m.finish({ optimize: options.optimize ?? true });
-  return { binary, text, layout, pages, imports: sorted, threads, kernelFunctions: names, parallel };
+  return { binary, text, layout, pages, imports: sorted, threads, kernelFunctions: names, parallel, ...(gathers ? { gather: { status, sites } } : {}) };
 }
