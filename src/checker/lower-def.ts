@@ -184,7 +184,7 @@ function fillAccesses(e: ir.Expr, state: DefState, ranges: ReadonlyMap<string, n
     case "reduce": {
       const arg = state.argReductions?.get(e);
       const body = fill(e.body);
-      return arg === undefined ? ir.reduce(e.op, e.vars, body) : argExtreme(arg.op, e.vars[0]!, (v) => aliasVar(state, v), body);
+      return arg === undefined ? ir.reduce(e.op, e.vars, body) : argExtreme(arg.op, e.vars[0]!, ranges.get(e.vars[0]!)!, (v) => aliasVar(state, v), body);
     }
   }
 }

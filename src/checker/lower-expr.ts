@@ -130,7 +130,8 @@ export function freeVars(e: ast.Expr, bound: ReadonlySet<string>, graph: Graph, 
       freeVars(e.rhs, bound, graph, out);
       break;
     case "call":
-      if (BUILTINS.has(e.callee.name)) for (const a of e.args) freeVars(a, bound, graph, out);
+      // `clamp(ids[t])` as a gather index (lowerGather) reads its argument too.
+      if (BUILTINS.has(e.callee.name) || (e.callee.name === "clamp" && e.args.length === 1)) for (const a of e.args) freeVars(a, bound, graph, out);
       break;
     case "reduce": {
       const inner = new Set(bound);
@@ -526,17 +527,17 @@ export function aliasVar(state: DefState, of: string): string {
  * new variable of `v`'s range: each of the two inner reductions reads a
  * copy of the body with `j` and the body's own reduction variables renamed:
  *
- *     min(j) where(where(max(j2) b[j2] != b[j2], b[j] != b[j], b[j] == max(j1) where(b[j1] != b[j1], -inf, b[j1])), j, inf)
+ *     min(j) where(where(max(j2) b[j2] != b[j2], b[j] != b[j], b[j] == max(j1) where(b[j1] != b[j1], -inf, b[j1])), j, |j|)
  *
  * Three passes over `j`, all built from comparisons, so the tie and NaN
  * rules hold exactly on every backend and the gradient is zero.
  *
  * @example
  * ```ts
- * argExtreme("argmax", "j", (v) => `${v}_1`, access("X", ["i", "j"]));
+ * argExtreme("argmax", "j", 8, (v) => `${v}_1`, access("X", ["i", "j"]));
  * ```
  */
-export function argExtreme(op: "argmax" | "argmin", v: string, fresh: (v: string) => string, body: ir.Expr): ir.Expr {
+export function argExtreme(op: "argmax" | "argmin", v: string, extent: number, fresh: (v: string) => string, body: ir.Expr): ir.Expr {
   const copy = (): { v: string; body: ir.Expr } => {
     const map = new Map([v, ...boundVars(body)].map((x) => [x, fresh(x)]));
     return { v: map.get(v)!, body: renameVars(body, map) };
@@ -547,7 +548,8 @@ export function argExtreme(op: "argmax" | "argmin", v: string, fresh: (v: string
   const extreme = ir.reduce(op === "argmax" ? "max" : "min", [c1.v], ir.select(isNan(c1.body), ir.num(op === "argmax" ? -Infinity : Infinity), c1.body));
   const anyNan = ir.reduce("max", [c2.v], isNan(c2.body));
   const wins = ir.select(anyNan, isNan(body), ir.binary("eq", body, extreme));
-  return ir.reduce("min", [v], ir.select(wins, ir.indexValue(v), ir.num(Infinity)));
+  // `extent` (past the last index, never the minimum) for the losers: an integer, so an i32 def can hold every part.
+  return ir.reduce("min", [v], ir.select(wins, ir.indexValue(v), ir.num(extent)));
 }
 
 /** The value each reduction ignores, for masking hints. */

@@ -14,7 +14,7 @@
  *     ->  B[i, j]  = X[i, j]
  *         AN0[i]   = max(j) B[i, j] != B[i, j]                       (a NaN left?)
  *         M0[i]    = max(j) where(B[i, j] != B[i, j], -inf, B[i, j])  (largest number left)
- *         J0[i]    = min(j) where(where(AN0[i], B != B, B == M0[i]), j, inf)
+ *         J0[i]    = min(j) where(where(AN0[i], B != B, B == M0[i]), j, n)
  *         AN1, M1, J1: the same over the elements after (M0, J0) in the order
  *         I[i, r]  = where(r == 0, J0[i], 0) + where(r == 1, J1[i], 0)
  *         V[i, r]  = B[i, {I[i, r]}]
@@ -115,7 +115,8 @@ export function lowerTopK(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts
     push(m, body.dtype, ir.reduce("max", [jv], only(ir.select(isNan(b), ir.num(-Infinity), b), -Infinity)));
     const pick = freshTensorName(graph);
     const wins = ir.select(at(an), isNan(b), ir.binary("eq", b, at(m)));
-    push(pick, "i32", ir.reduce("min", [jv], ir.select(prev === null ? wins : ir.binary("mul", cand, wins), jIndex, ir.num(Infinity))));
+    // `n` (past the last index) for the others: an integer, so the def and its parts (autodiff/normalize.ts) store it as i32.
+    push(pick, "i32", ir.reduce("min", [jv], ir.select(prev === null ? wins : ir.binary("mul", cand, wins), jIndex, ir.num(n))));
     steps.push(pick);
     prev = { an, m, j: pick };
   }
