@@ -129,8 +129,8 @@ function wasmGather(ctx: FunctionContext, e: KGather): Ref {
     const raw = m.convert("i32.trunc_sat_f64_s", wasmExpr(ctx, d.value));
     let index: Ref;
     if (e.mode === "clamp") {
-      const low = m.select(m.i32Const(0), m.get(k, "i32"), m.i32("lt_s", m.get(k, "i32"), m.i32Const(0)));
-      index = m.valueBlock([m.set(k, raw), m.select(low, m.i32Const(d.extent - 1), m.i32("lt_s", m.get(k, "i32"), m.i32Const(d.extent)))], "i32");
+      const low = m.select(m.i32("lt_s", m.get(k, "i32"), m.i32Const(0)), m.i32Const(0), m.get(k, "i32"));
+      index = m.valueBlock([m.set(k, raw), m.select(m.i32("lt_s", m.get(k, "i32"), m.i32Const(d.extent)), low, m.i32Const(d.extent - 1))], "i32");
     } else {
       let site = ctx.gatherSites.indexOf(d.site);
       if (site < 0) site = ctx.gatherSites.push(d.site) - 1;
