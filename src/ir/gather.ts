@@ -9,7 +9,8 @@
  *     ->  TNS0620: index 70 is out of range 0..63 in dimension 0 of 'Wte' (gathered by 'Xe')
  */
 import { CompileError } from "../diagnostics/diagnostic.js";
-import type { GatherMode } from "./types.js";
+import type { GatherMode, Program } from "./types.js";
+import { visitExpr } from "./walk.js";
 
 /** One gather of a program, as the backends number them: where an out-of-range index is reported. */
 export interface GatherSite {
@@ -56,4 +57,34 @@ export function gatherRangeError(site: GatherSite, index: number): CompileError 
     message: `index ${index} is out of range 0..${site.extent - 1} in dimension ${site.dim} of '${site.tensor}' (gathered by '${site.reader}')`,
     hint: `check the index data; to read the nearest element instead write ${site.tensor}[clamp(...), ...]`,
   }]);
+}
+
+/**
+ * For each tensor whose elements are used directly as a checked gather
+ * index (`Wte[ids[t], d]`), the smallest extent it indexes: random data for
+ * it (`--random-inputs`, `--verify`) is drawn in `0 .. extent-1` so that it
+ * is a valid index.
+ *
+ * @example
+ * ```ts
+ * gatherIndexExtents(program).get("ids"); // 64 for Wte[64, 8]
+ * ```
+ */
+export function gatherIndexExtents(program: Program): Map<string, number> {
+  const shapes = new Map(program.tensors.map((t) => [t.name, t.shape]));
+  const out = new Map<string, number>();
+  const bodies = [...program.tensors, ...Object.values(program.functions).flatMap((f) => f.tensors)];
+  for (const t of bodies) {
+    if (t.role !== "def") continue;
+    visitExpr(t.body, (e) => {
+      if (e.kind !== "gather") return;
+      e.index.forEach((d, k) => {
+        const extent = shapes.get(e.tensor)?.[k];
+        if (d.value?.kind !== "access" || extent === undefined || d.affine.terms.length > 0) return;
+        const n = extent - Math.max(0, d.affine.constant);
+        if (n > 0) out.set(d.value.tensor, Math.min(out.get(d.value.tensor) ?? n, n));
+      });
+    });
+  }
+  return out;
 }
