@@ -80,7 +80,7 @@ export function gatherIndexExtents(program: Program): Map<string, number> {
       if (e.kind !== "gather") return;
       e.index.forEach((d, k) => {
         const extent = shapes.get(e.tensor)?.[k];
-        if (d.value?.kind !== "access" || extent === undefined || d.affine.terms.length > 0) return;
+        if ((d.value?.kind !== "access" && d.value?.kind !== "gather") || extent === undefined || d.affine.terms.length > 0) return;
         const n = extent - Math.max(0, d.affine.constant);
         if (n > 0) out.set(d.value.tensor, Math.min(out.get(d.value.tensor) ?? n, n));
       });
