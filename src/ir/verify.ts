@@ -11,6 +11,7 @@
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import type { Affine, DefNode, Expr, InputNode, IRFunction, Program, TensorNode } from "./types.js";
 import { printAffine, printExpr } from "./print.js";
+import { recurrenceErrors } from "./recurrence.js";
 import { accessedTensors } from "./walk.js";
 
 const DTYPES: readonly string[] = ["f32", "f64", "i32"];
@@ -72,7 +73,10 @@ function checkDefBody(d: DefNode, visible: Scope, report: Report): void {
         useVar(e.var, inScope, "an index value");
         return;
       case "access": {
-        const shape = visible.get(e.tensor);
+        // A recurrence reads itself (invariant 8); its sequential dimension is checked there.
+        const self = e.tensor === d.name && d.recurrence !== undefined;
+        const shape = self ? d.shape : visible.get(e.tensor);
+        const seqDim = self ? d.indices.indexOf(d.recurrence!) : -1;
         const text = `access ${e.tensor}[${e.index.map(printAffine).join(", ")}]`;
         if (shape === undefined) {
           report(`${where}: ${text} reads '${e.tensor}', which is not an earlier tensor or a parameter (invariant 1)`);
@@ -85,6 +89,7 @@ function checkDefBody(d: DefNode, visible: Scope, report: Report): void {
         e.index.forEach((a, k) => {
           checkAffine(a, `${where}: ${text} index ${k + 1}`, report);
           for (const t of a.terms) useVar(t.var, inScope, text);
+          if (k === seqDim) return;
           if (!a.terms.every((t) => isExtent(d.ranges[t.var]))) return;
           const { min, max } = affineBounds(a, d.ranges);
           if (min < 0 || max > shape[k]! - 1) {
@@ -101,23 +106,23 @@ function checkDefBody(d: DefNode, visible: Scope, report: Report): void {
           return;
         }
         if (e.index.length !== shape.length) {
-          report(`${where}: ${text} has ${e.index.length} indices for a tensor of rank ${shape.length} (invariant 8)`);
+          report(`${where}: ${text} has ${e.index.length} indices for a tensor of rank ${shape.length} (invariant 9)`);
           return;
         }
-        if (!["check", "clamp"].includes(e.mode)) report(`${where}: ${text} has unknown mode '${e.mode}' (invariant 8)`);
-        if (e.index.every((g) => g.value === null)) report(`${where}: ${text} has no data-dependent index; it is an access (invariant 8)`);
+        if (!["check", "clamp"].includes(e.mode)) report(`${where}: ${text} has unknown mode '${e.mode}' (invariant 9)`);
+        if (e.index.every((g) => g.value === null)) report(`${where}: ${text} has no data-dependent index; it is an access (invariant 9)`);
         e.index.forEach((g, k) => {
           checkAffine(g.affine, `${where}: ${text} index ${k + 1}`, report);
           for (const t of g.affine.terms) useVar(t.var, inScope, text);
           if (g.value !== null) {
-            if (accessedTensors(g.value).size === 0) report(`${where}: ${text} index ${k + 1} reads no tensor (invariant 8)`);
+            if (accessedTensors(g.value).size === 0) report(`${where}: ${text} index ${k + 1} reads no tensor (invariant 9)`);
             walk(g.value, inScope);
             return;
           }
           if (!g.affine.terms.every((t) => isExtent(d.ranges[t.var]))) return;
           const { min, max } = affineBounds(g.affine, d.ranges);
           if (min < 0 || max > shape[k]! - 1) {
-            report(`${where}: ${text} index ${k + 1} takes values ${min}..${max}, outside 0..${shape[k]! - 1} (invariant 8)`);
+            report(`${where}: ${text} index ${k + 1} takes values ${min}..${max}, outside 0..${shape[k]! - 1} (invariant 9)`);
           }
         });
         return;
@@ -178,6 +183,7 @@ function checkDef(d: DefNode, visible: Scope, report: Report): void {
     });
   }
   checkDefBody(d, visible, report);
+  for (const m of recurrenceErrors(d)) report(m);
 }
 
 function checkCall(c: Extract<TensorNode, { role: "call" }>, p: Program, visible: Scope, report: Report): void {

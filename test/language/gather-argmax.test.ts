@@ -169,7 +169,7 @@ output Y: f32[3, 2] = [t:3, d:2] W[{ids[t]} + 1, d; clamp] + W[{ids[t]}, d]
     const values = interpret(p, { ids: new Tensor("i32", [3], Int32Array.from([0, 3, 1])), W: new Tensor("f32", [4, 2], Float32Array.from([0, 1, 2, 3, 4, 5, 6, 7])) });
     expect(Array.from(values.Y!.data)).toEqual([2, 4, 12, 14, 6, 8]);
     const noTensor = parseProgramText(`input W: f32[4]\noutput Y: f32[2] = [t:2] W[{t}]\n`);
-    expect(verifyProgramErrors(noTensor).join("\n")).toContain("reads no tensor (invariant 8)");
+    expect(verifyProgramErrors(noTensor).join("\n")).toContain("reads no tensor (invariant 9)");
   });
 });
 
