@@ -73,7 +73,7 @@ export function lowerTopK(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts
   const slots = (def.indices ?? []).filter((s) => s.kind === "var" && s.name.name !== r.name);
   const bodyDef: ast.Def = {
     kind: "def", output: false, name: { name: bodyName, span: def.name.span },
-    indices: [...slots, { kind: "var", name: j, span: j.span }], rhs: rhs.body, span: def.span,
+    indices: [...slots, { kind: "var", name: j, extent: null, span: j.span }], rhs: rhs.body, span: def.span,
   };
   if (!lowerOne(bodyDef, graph, diags, opts)) return false;
   const body = graph.nodes.find((t) => t.name === bodyName);

@@ -120,7 +120,8 @@ export function printExpr(e: Expr, ranges?: Readonly<Record<string, number>>): s
       case "index":
         return x.var;
       case "access":
-        return `${x.tensor}[${x.index.map(printAffine).join(", ")}]`;
+        // A padding read (guarded access) is marked `?`: X?[y + dy - 1].
+        return `${x.tensor}${x.guarded ? "?" : ""}[${x.index.map(printAffine).join(", ")}]`;
       case "gather": {
         const dims = x.index.map((d) => {
           if (d.value === null) return printAffine(d.affine);

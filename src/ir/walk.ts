@@ -453,7 +453,7 @@ export function exprEquals(a: Expr, b: Expr): boolean {
     case "index":
       return b.kind === "index" && a.var === b.var;
     case "access":
-      return b.kind === "access" && a.tensor === b.tensor && a.index.length === b.index.length && a.index.every((x, k) => affineEquals(x, b.index[k]!));
+      return b.kind === "access" && a.tensor === b.tensor && a.guarded === b.guarded && a.index.length === b.index.length && a.index.every((x, k) => affineEquals(x, b.index[k]!));
     case "gather":
       return b.kind === "gather" && a.tensor === b.tensor && a.mode === b.mode && a.index.length === b.index.length && a.index.every((x, k) => {
         const y = b.index[k]!;
@@ -500,7 +500,7 @@ export function exprKey(e: Expr): string {
     case "index":
       return `$${e.var}`;
     case "access":
-      return `${e.tensor}[${e.index.map(affineKey).join(",")}]`;
+      return `${e.guarded ? "?" : ""}${e.tensor}[${e.index.map(affineKey).join(",")}]`;
     case "gather":
       return `${e.tensor}@${e.mode}[${e.index.map((d) => (d.value === null ? affineKey(d.affine) : `${affineKey(d.affine)}+${exprKey(d.value)}`)).join(",")}]`;
     case "unary":

@@ -146,7 +146,8 @@ function bindKernel(
   if (status !== null) bindings.push({ binding: bindings.length, buffer: status, access: "read_write", wgslName: GATHER_STATUS_BINDING, element: "i32" });
   const t = kernel.target;
   bindings.push({ binding: bindings.length, buffer: t, access: "read_write", wgslName: wgslBuffer(t), element: wgslElement(dtypes.get(t)!) });
-  return { io: { dtypes, ...(packed.size > 0 ? { packed } : {}) }, bindings, ...(pack ? { pack } : {}) };
+  const sizes = new Map(buffers.map((b) => [b.name, b.size]));
+  return { io: { dtypes, sizes, ...(packed.size > 0 ? { packed } : {}) }, bindings, ...(pack ? { pack } : {}) };
 }
 
 function checkBufferSizes(buffers: readonly WgslBuffer[], limits: WgslLimits): void {
