@@ -17,6 +17,7 @@ import type { DefNode, Expr, ReduceOp } from "../../ir/types.js";
 import { affine, reduceIdentity } from "../../ir/types.js";
 import { evalBinary, evalUnary } from "../../ir/ops.js";
 import { exprKey, freeVars } from "../../ir/walk.js";
+import { affineBounds } from "../../ir/verify.js";
 import { flattenIndex } from "./exprs.js";
 import { chooseLoopOrder } from "./loop-order.js";
 import { factorOutOfSum, sortProductByDepth } from "./reassociate.js";
@@ -117,7 +118,14 @@ class DefLowering {
       case "access": {
         const shape = this.shapes.get(e.tensor);
         if (!shape) throw new InternalCompilerError(`def ${this.def.name} reads unknown tensor ${e.tensor}`);
-        return { kind: "load", buffer: e.tensor, offset: flattenIndex(e.index, shape) };
+        const offset = flattenIndex(e.index, shape);
+        if (!e.guarded) return { kind: "load", buffer: e.tensor, offset };
+        // A padding read checks the indices that can leave their dimension.
+        const guard = e.index.flatMap((a, k) => {
+          const { min, max } = affineBounds(a, this.def.ranges);
+          return min < 0 || max > shape[k]! - 1 ? [{ index: a, size: shape[k]! }] : [];
+        });
+        return guard.length === 0 ? { kind: "load", buffer: e.tensor, offset } : { kind: "load", buffer: e.tensor, offset, guard };
       }
       case "unary": {
         const arg = this.lower(e.arg, scopes, cur);

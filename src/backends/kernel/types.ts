@@ -62,8 +62,13 @@ export interface KConst { readonly kind: "const"; readonly value: number }
 export interface KIndex { readonly kind: "index"; readonly var: string }
 /** A local defined by `let` or `declare`. */
 export interface KLocal { readonly kind: "local"; readonly name: string }
-/** One element of a buffer. */
-export interface KLoad { readonly kind: "load"; readonly buffer: string; readonly offset: Affine }
+/**
+ * One element of a buffer. With `guard` (a padding read): 0 unless every
+ * listed index lies in `0 .. size - 1`, and then no memory is touched.
+ */
+export interface KLoad { readonly kind: "load"; readonly buffer: string; readonly offset: Affine; readonly guard?: readonly KGuard[] }
+/** One index of a guarded load that may leave its dimension `0 .. size - 1`. */
+export interface KGuard { readonly index: Affine; readonly size: number }
 /** `op(arg)`. */
 export interface KUnary { readonly kind: "unary"; readonly op: UnaryOp; readonly arg: KExpr }
 /** `op(lhs, rhs)`. */

@@ -25,9 +25,9 @@ export type Ref = number & { readonly __wasmRef: unique symbol };
 export type ValueType = "i32" | "f32" | "f64" | "v128" | "none";
 
 /** Scalar floating-point binary instructions. */
-export type FloatBinary = "add" | "sub" | "mul" | "div" | "min" | "max" | "eq" | "ne" | "lt" | "le" | "gt" | "ge";
+export type FloatBinary = "add" | "sub" | "mul" | "div" | "min" | "max" | "copysign" | "eq" | "ne" | "lt" | "le" | "gt" | "ge";
 /** Scalar floating-point unary instructions. */
-export type FloatUnary = "neg" | "abs" | "sqrt" | "nearest";
+export type FloatUnary = "neg" | "abs" | "sqrt" | "nearest" | "floor" | "ceil";
 /** i32 binary instructions. */
 export type IntBinary = "add" | "sub" | "mul" | "and" | "lt_s" | "lt_u" | "ne" | "eq" | "shl" | "shr_s" | "div_u" | "rem_u";
 /** Conversions between value types. */

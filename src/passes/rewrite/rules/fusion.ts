@@ -269,6 +269,8 @@ export const fuseElementwiseProducer = programRule<ProducerSite>({
     for (const c of only === undefined ? program.tensors : program.tensors.slice(only, only + 1)) {
       if (c.role !== "def" || c.recurrence !== undefined) continue;
       const seen = new Set<string>();
+      // A padding read (guarded access) keeps its producer: inlining would read the producer's operands outside them.
+      for (const { access: a } of readsIn(c)) if (a!.guarded) seen.add(a!.tensor);
       for (const { access: a } of readsIn(c)) {
         if (a!.tensor === c.name || seen.has(a!.tensor) || defNamed(program, a!.tensor) === undefined) continue;
         seen.add(a!.tensor);
