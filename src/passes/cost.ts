@@ -55,6 +55,7 @@ import { accessedTensors, boundVars, freeVars } from "../ir/walk.js";
 import { kernelForm, lowerToKernels, matrixProductOf } from "../backends/kernel/lower.js";
 import { planMemory } from "../backends/kernel/memory-plan.js";
 import { skinnyPlan } from "../backends/kernel/skinny.js";
+import { matchEpilogueContraction } from "../backends/kernel/contraction.js";
 import { blockedAttentionOf, matchOnlineSoftmax, type OnlineSoftmaxForm } from "../backends/kernel/online-softmax.js";
 
 /** How a def runs on the backends (see `kernelForm` in the kernel lowering); a call runs its function's defs. */
@@ -351,7 +352,12 @@ function wasmKernelOf(
   // The softmax-weighted sum runs blocked when it is float32 attention over row-major operands, else as its one-pass loop nest.
   if (kernel === "online-softmax") return blockedAttentionOf(def, matchOnlineSoftmax(def)!, shapes, dtypeOf) ? "online-softmax" : "loop-nest";
   if (!f32 || kernel === "loop-nest") return "loop-nest";
-  if (kernel === "matrix-product-epilogue") return "gemm-epilogue";
+  if (kernel === "matrix-product-epilogue") {
+    // Unbatched, a skinny product takes its skinny kernel with the epilogue after it (wasm/emit.ts).
+    const c = matchEpilogueContraction(def, shapes)?.contraction;
+    const plan = c && c.batch.length === 0 ? skinnyPlan(c) : null;
+    return plan ? (plan.form === "axpy" ? "skinny-axpy" : "skinny-dot") : "gemm-epilogue";
+  }
   const product = matrixProductOf(def, shapes);
   const plan = product && skinnyPlan(product);
   return plan ? (plan.form === "axpy" ? "skinny-axpy" : "skinny-dot") : "gemm";
