@@ -139,6 +139,7 @@ describe.skipIf(SKIP)(TITLE, () => {
     await page.selectOption("#examples", "attention");
     seen = await analysisAfter(page, seen);
     expect(await editorText(page)).toBe(ATTENTION);
+    expect(await page.inputValue("#examples")).toBe("attention");
     expect(await page.textContent("#problems-title")).toBe("no problems");
     expect(await page.textContent("#ir")).toContain("output O: f32[256, 64]");
     expect(await page.$$eval("#shapes-body tr", (rows) => rows.map((r) => r.textContent))).toContain("Sdeff32[256, 256]");
@@ -155,6 +156,7 @@ describe.skipIf(SKIP)(TITLE, () => {
     const broken = [...lines.slice(0, row), lines[row]!.replace("- M[i]", "- N[i]"), ...lines.slice(row + 1)].join("\n");
     seen = await analysisAfter(page, seen);
     expect(await editorText(page)).toBe(broken);
+    expect(await page.inputValue("#examples")).toBe("");
 
     // Where the compiler puts it, computed here.
     const want = check(broken, { file: "main.tns" }).diagnostics.filter((d) => d.severity === "error");
