@@ -10,7 +10,8 @@
  * (the page's rule: input k gets `randomTensor(shape, dtype, seed + k)`).
  * It saves screenshots to test-artifacts/ (playground.png: the editor, the
  * IR and the output; playground-diagnostic.png: the broken edit). A second
- * page opens a program shared by URL and runs it on WASM and WebGPU (where
+ * page opens a program shared by URL and runs it, one input from an
+ * uploaded .npy file, on WASM and WebGPU (where
  * Chromium offers an adapter: SwiftShader's without a GPU; CI expects one).
  *
  * Skipped where no Chromium is installed, except under CI, which installs
@@ -25,6 +26,7 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { check, compile } from "../../src/compiler.js";
 import { interpret } from "../../src/ir/interpret.js";
+import { writeNpy } from "../../src/runtime/npy.js";
 import { randomTensor } from "../../src/runtime/random.js";
 import type { Tensor } from "../../src/runtime/tensor.js";
 import { sourceFragment } from "../../playground/src/share.js";
@@ -248,7 +250,7 @@ describe.skipIf(SKIP)(TITLE, () => {
     await page.close();
   }, 150_000);
 
-  it("opens a program shared by URL, runs it on WASM and WebGPU with the same results, and shares it back", async (ctx) => {
+  it("opens a program shared by URL, runs it on WASM and WebGPU with an uploaded .npy input and the same results, and shares it back", async (ctx) => {
     const source = "size m = 48, k = 40, n = 24\ninput A[m, k], B[k, n], c[n]\nS[i, j] = A[i, p] * B[p, j]\noutput C[i, j] = relu(S[i, j] + c[j])\n";
     const page = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
     const pageErrors: string[] = [];
@@ -263,6 +265,10 @@ describe.skipIf(SKIP)(TITLE, () => {
       await page.close();
       ctx.skip("this Chromium offers no WebGPU adapter");
     }
+    // A is uploaded as A.npy; B and c are random (seeds 1 + 1 and 1 + 2: their places among the inputs).
+    const uploadedA = randomTensor([48, 40], "f32", 99);
+    await page.setInputFiles("#npy", { name: "A.npy", mimeType: "application/octet-stream", buffer: Buffer.from(writeNpy(uploadedA)) });
+    expect(await page.textContent("#uploads")).toContain("A (");
     await page.check("#run-wasm");
     await page.check("#run-webgpu");
     await page.click("#run");
@@ -275,7 +281,7 @@ describe.skipIf(SKIP)(TITLE, () => {
 
     const reference = compile(source);
     const inputs: Record<string, Tensor> = {};
-    reference.inputs.forEach((info, k) => (inputs[info.name] = randomTensor(info.shape, info.dtype, 1 + k)));
+    reference.inputs.forEach((info, k) => (inputs[info.name] = info.name === "A" ? uploadedA : randomTensor(info.shape, info.dtype, 1 + k)));
     const values = Array.from(interpret(check(source).program!, inputs)["C"]!.data, Number);
     const summary = JSON.parse((await page.getAttribute("[data-output=C]", "data-summary"))!) as { shape: number[]; max: number; first: number[] };
     expect(summary.shape).toEqual([48, 24]);
