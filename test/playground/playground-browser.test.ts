@@ -60,6 +60,7 @@ const SKIP = CHROMIUM === null && !process.env["CI"];
 const TITLE = SKIP
   ? "playground in headless Chromium (skipped: no chromium on the PATH; apt-get install chromium, or set TNS_CHROMIUM)"
   : "playground in headless Chromium";
+if (SKIP) console.warn(`${TITLE.replace(" (skipped: ", ": skipped (")}`);
 
 const TYPES: Readonly<Record<string, string>> = {
   ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm", ".svg": "image/svg+xml",
