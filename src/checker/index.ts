@@ -75,19 +75,25 @@ export function checkProgram(module: ast.Module, options: CheckOptions, diags: D
     names.set(n.name, n.span);
     return true;
   };
-  const graph = newGraph(sizes, fns, mono.lowerCall, [...decls.map((d) => d.name.name), ...defs.map((d) => d.name.name)], loader);
+  const graph = newGraph(sizes, fns, mono.lowerCall, [
+    ...decls.map((d) => d.name.name), ...defs.flatMap((d) => (d.second === undefined ? [d.name.name] : [d.name.name, d.second.name.name])),
+  ], loader);
 
   // Inputs and weights first, in declaration order.
   for (const d of decls) {
     if (!unique(d.name)) continue;
     if (!declareTensor(d, graph, options.weights ?? {}, diags)) graph.broken.add(d.name.name);
   }
-  const liveDefs = defs.filter((d) => unique(d.name));
+  const liveDefs = defs.filter((d) => unique(d.name) && (d.second === undefined || unique(d.second.name)));
   graph.recurrentFn = (fn) => mono.containsRecurrence(fn);
   graph.readsOf = new Map(liveDefs.map((d) => [d.name.name, new Set(tensorReads(d.rhs).keys())]));
-  for (const d of liveDefs) graph.pending.set(d.name.name, d.name.span);
+  for (const d of liveDefs) {
+    graph.pending.set(d.name.name, d.name.span);
+    if (d.second !== undefined) graph.pending.set(d.second.name.name, d.second.name.span);
+  }
   for (const d of liveDefs) {
     graph.pending.delete(d.name.name);
+    if (d.second !== undefined) graph.pending.delete(d.second.name.name);
     lowerDef(d, graph, diags, { inFunction: false });
   }
 

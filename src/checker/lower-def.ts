@@ -12,11 +12,13 @@
 import { DiagnosticBag, type Span } from "../diagnostics/diagnostic.js";
 import type * as ast from "../parser/ast.js";
 import * as ir from "../ir/types.js";
-import { collectSplits, freeVars, lowerValue, type DefState, type IndexSplit } from "./lower-expr.js";
+import { aliasVar, argExtreme, collectSplits, freeVars, lowerValue, type DefState, type IndexSplit } from "./lower-expr.js";
+import { mapGatherValues } from "../ir/walk.js";
 import { inferRanges, type AccessUse, type VarUse } from "./ranges.js";
 import { checkElementCount, evalPositiveSize } from "./sizes.js";
 import { isGradCall, lowerGrad } from "./grad.js";
 import type { Graph } from "./scope.js";
+import { lowerTopK } from "./lower-topk.js";
 import { checkNoMutualRecurrence, readsItself, sequentialIndex, withoutSelfReads, withoutSequentialDims } from "./recurrence.js";
 
 /**
@@ -29,12 +31,19 @@ import { checkNoMutualRecurrence, readsItself, sequentialIndex, withoutSelfReads
  * ```
  */
 export function lowerDef(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: { inFunction: boolean }): boolean {
-  if (lowerDefInner(def, graph, diags, opts)) return true;
+  if (def.second !== undefined ? lowerTopK(def, graph, diags, opts, lowerDef) : lowerDefInner(def, graph, diags, opts)) return true;
   graph.broken.add(def.name.name);
+  if (def.second !== undefined) graph.broken.add(def.second.name.name);
   return false;
 }
 
 function lowerDefInner(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: { inFunction: boolean }): boolean {
+  if (def.rhs.kind === "reduce" && def.rhs.op === "topk") {
+    diags.error("TNS0234", "topk gives two results, its values and their indices: name both", def.name.span, {
+      hint: `write ${def.name.name}[i, r], I[i, r] = topk(r < 4, j) X[i, j]`,
+    });
+    return false;
+  }
   const output = def.output && !opts.inFunction;
   if (def.indices === null && def.rhs.kind === "call" && graph.fns.has(def.rhs.callee.name)) {
     const lowered = graph.lowerCall(def.rhs, graph);
@@ -144,6 +153,7 @@ function lowerRhs(
     graph, diags, lhs: new Set(lhs), used, vars: [], occurs: new Set(),
     uses: [], pending: new Map(), dtypes: [], shadowedLhs: new Set(), quietLhs: new Set(),
     splits: splitMap, compared: [], guards: [],
+    gathers: new Map(), argReductions: new Map(), aliases: new Map(),
   };
   // An index split by `/` and `%` is the group (q, r) of its quotient and remainder.
   const expand = (v: string): string[] => {
@@ -207,7 +217,8 @@ function lowerRhs(
   const ranges = inferRanges(state.vars, uses, diags, state.compared, padded);
   if (ranges === null) return null;
 
-  const body = fillAccesses(lowered, state.pending, ranges, padded);
+  const body = fillAccesses(lowered, state, ranges, padded);
+  for (const [alias, of] of state.aliases!) ranges.set(alias, ranges.get(of)!);
   const shape: number[] = [];
   const irGroups: number[] = [];
   let k = 0;
@@ -224,43 +235,61 @@ function lowerRhs(
     irGroups.push(members);
   }
   if (!checkElementCount(shape, name.name, name.span, diags)) return null;
-  const dtype: ir.DType = state.dtypes.includes("f64") ? "f64" : "f32";
+  // An argmax / argmin is an index: the def holding just one is i32.
+  const dtype: ir.DType = rhs.kind === "reduce" && (rhs.op === "argmax" || rhs.op === "argmin") ? "i32" : state.dtypes.includes("f64") ? "f64" : "f32";
   return {
     role: "def", name: name.name, dtype, shape, output: false, indices: irLhs, groups: irGroups,
-    ranges: Object.fromEntries(state.vars.map((v) => [v.name, ranges.get(v.name)!])),
+    ranges: Object.fromEntries([...state.vars.map((v) => v.name), ...state.aliases!.keys()].map((v) => [v, ranges.get(v)!])),
     body: implicit.length > 0 ? ir.reduce("sum", implicit, body) : body,
     ...(recurrence === null ? {} : { recurrence }),
   };
 }
 
-/** Replaces placeholder accesses with real ones now that group extents are known. */
-function fillAccesses(e: ir.Expr, pending: ReadonlyMap<ir.Access, AccessUse>, ranges: ReadonlyMap<string, number>, padded: ReadonlySet<AccessUse>): ir.Expr {
+/**
+ * Replaces placeholder accesses and gathers with real ones now that group
+ * extents are known, and placeholder argmax / argmin reductions with their
+ * IR form (`argExtreme`).
+ */
+function fillAccesses(e: ir.Expr, state: DefState, ranges: ReadonlyMap<string, number>, padded: ReadonlySet<AccessUse>): ir.Expr {
+  const fill = (x: ir.Expr): ir.Expr => fillAccesses(x, state, ranges, padded);
+  const dimIndex = (d: AccessUse["dims"][number]): ir.Affine => {
+    if (d.kind === "affine") return d.affine;
+    let stride = 1;
+    const terms: ir.AffineTerm[] = [];
+    for (let m = d.vars.length - 1; m >= 0; m--) {
+      terms.push({ var: d.vars[m]!, coef: stride });
+      stride *= ranges.get(d.vars[m]!)!;
+    }
+    return ir.affine(terms, 0);
+  };
   switch (e.kind) {
     case "const":
     case "index":
       return e;
     case "access": {
-      const use = pending.get(e);
+      const use = state.pending.get(e);
       if (use === undefined) return e;
-      return ir.access(use.tensor, use.dims.map((d): ir.Affine => {
-        if (d.kind === "affine") return d.affine;
-        let stride = 1;
-        const terms: ir.AffineTerm[] = [];
-        for (let m = d.vars.length - 1; m >= 0; m--) {
-          terms.push({ var: d.vars[m]!, coef: stride });
-          stride *= ranges.get(d.vars[m]!)!;
-        }
-        return ir.affine(terms, 0);
-      }), padded.has(use));
+      return ir.access(use.tensor, use.dims.map(dimIndex), padded.has(use));
+    }
+    case "gather": {
+      const g = state.gathers?.get(e);
+      if (g === undefined) return mapGatherValues(e, fill);
+      const index: ir.GatherIndex[] = [];
+      g.statics.forEach((position, k) => { index[position] = { affine: dimIndex(g.use.dims[k]!), value: null }; });
+      for (const d of g.dynamic) index[d.position] = { affine: ir.affine([]), value: fill(d.value) };
+      return ir.gather(e.tensor, index, e.mode);
     }
     case "unary":
-      return ir.unary(e.op, fillAccesses(e.arg, pending, ranges, padded));
+      return ir.unary(e.op, fill(e.arg));
     case "binary":
-      return ir.binary(e.op, fillAccesses(e.lhs, pending, ranges, padded), fillAccesses(e.rhs, pending, ranges, padded));
+      return ir.binary(e.op, fill(e.lhs), fill(e.rhs));
     case "select":
-      return ir.select(fillAccesses(e.cond, pending, ranges, padded), fillAccesses(e.then, pending, ranges, padded), fillAccesses(e.else, pending, ranges, padded));
-    case "reduce":
-      return ir.reduce(e.op, e.vars, fillAccesses(e.body, pending, ranges, padded));
+      return ir.select(fill(e.cond), fill(e.then), fill(e.else));
+    case "reduce": {
+      const arg = state.argReductions?.get(e);
+      const body = fill(e.body);
+      return arg === undefined ? ir.reduce(e.op, e.vars, body) : argExtreme(arg.op, e.vars[0]!, ranges.get(e.vars[0]!)!, (v) => aliasVar(state, v), body);
+    }
   }
 }
 

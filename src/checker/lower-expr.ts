@@ -17,6 +17,7 @@ import { guardFacts } from "./guards.js";
 import { evalPositiveSize } from "./sizes.js";
 import { unknownFunctionHint } from "./stdlib-index.js";
 import { isGradCall, lowerGrad } from "./grad.js";
+import { boundVars, renameVars } from "../ir/walk.js";
 
 /**
  * How a builtin lowers: its argument count and IR operator; `clamp` and
@@ -105,6 +106,28 @@ export interface DefState {
   readonly compared?: [string, string][];
   /** Stack of the `where` conditions enclosing the expression being lowered (then-branches only). */
   readonly guards?: ir.Expr[];
+  /** Placeholder gathers awaiting their static indices (see {@link PendingGather}). */
+  readonly gathers?: Map<ir.Gather, PendingGather>;
+  /** Placeholder reductions that become argmax / argmin once their bodies are filled in, with the copies of their index. */
+  readonly argReductions?: Map<ir.Reduce, PendingArg>;
+  /** Variables that copy another's range (the extra reductions of an argmax), by name. */
+  readonly aliases?: Map<string, string>;
+}
+
+/**
+ * A gather `X[ids[t], d]` being lowered: its static dimensions go through
+ * range inference as an access of the smaller tensor they index (`use`,
+ * positions `statics`); its data-dependent ones are already lowered.
+ */
+export interface PendingGather {
+  readonly use: AccessUse;
+  readonly statics: readonly number[];
+  readonly dynamic: readonly { readonly position: number; readonly value: ir.Expr }[];
+}
+
+/** An argmax / argmin reduction being lowered: its operator. */
+export interface PendingArg {
+  readonly op: "argmax" | "argmin";
 }
 
 /**
@@ -144,7 +167,8 @@ export function freeVars(e: ast.Expr, bound: ReadonlySet<string>, graph: Graph, 
       freeVars(e.rhs, bound, graph, out);
       break;
     case "call":
-      if (BUILTINS.has(e.callee.name)) for (const a of e.args) freeVars(a, bound, graph, out);
+      // `clamp(ids[t])` as a gather index (lowerGather) reads its argument too.
+      if (BUILTINS.has(e.callee.name) || (e.callee.name === "clamp" && e.args.length === 1)) for (const a of e.args) freeVars(a, bound, graph, out);
       break;
     case "reduce": {
       const inner = new Set(bound);
@@ -308,6 +332,7 @@ function lowerAccess(e: ast.Access, env: Env, state: DefState): ir.Expr | null {
       ? (diags.error("TNS0109", `'${target.name}' is a size, not a tensor; it cannot be indexed`, target.span), null)
       : lookupTensor(graph, target, diags);
   }
+  if (e.indices.some((i) => isDataIndex(i, state))) return lowerGather(e, tensor, env, state);
   const dims: (DimUse | null)[] = e.indices.map((i) => lowerIndex(i, env, state));
   if (tensor === null || dims.some((d) => d === null)) return null;
   if (dims.length !== tensor.shape.length) {
@@ -317,6 +342,118 @@ function lowerAccess(e: ast.Access, env: Env, state: DefState): ir.Expr | null {
     return null;
   }
   return recordAccess(tensor.name, tensor.shape, tensor.dtype, dims as DimUse[], e.span, state, tensor.factors);
+}
+
+/**
+ * Whether an index expression reads data (a tensor access or an argmax),
+ * which makes its access a gather, or is a `clamp(...)` gather index.
+ */
+function isDataIndex(e: ast.Expr, state: DefState): boolean {
+  switch (e.kind) {
+    case "access": return true;
+    case "ident": return state.graph.tensors.has(e.name) && (state.graph.tensors.get(e.name)!.shape.length === 0);
+    case "unary": return isDataIndex(e.arg, state);
+    case "binary": return isDataIndex(e.lhs, state) || isDataIndex(e.rhs, state);
+    case "reduce": return e.op === "argmax" || e.op === "argmin" || isDataIndex(e.body, state);
+    case "call": return (e.callee.name === "clamp" && e.args.length === 1) || (BUILTINS.has(e.callee.name) && e.args.some((a) => isDataIndex(a, state)));
+    default: return false;
+  }
+}
+
+/**
+ * Why a data-dependent index is not an integer, or null when it is: it may
+ * read i32 tensors, index variables, sizes and integer literals with
+ * `+ - *`, unary minus, `min`/`max`, and argmax / argmin.
+ */
+function nonIntegerIndex(e: ast.Expr, state: DefState): { span: Span; why: string; hint: string } | null {
+  const { graph } = state;
+  const i32Hint = "gather indices are integers: read an i32 tensor (declare it `input ids[n]: i32`)";
+  switch (e.kind) {
+    case "number":
+      return e.isInteger ? null : { span: e.span, why: `${e.value} is not an integer`, hint: i32Hint };
+    case "ident": {
+      const t = graph.tensors.get(e.name);
+      if (t !== undefined && t.dtype !== "i32") return { span: e.span, why: `'${e.name}' is ${t.dtype}, not i32`, hint: i32Hint };
+      return e.name === "inf" ? { span: e.span, why: "inf is not an integer", hint: i32Hint } : null;
+    }
+    case "access": {
+      const name = "kind" in e.target ? null : e.target.name;
+      const t = name === null ? null : graph.tensors.get(name);
+      if (name === null || (t !== undefined && t !== null && t.dtype !== "i32")) {
+        return { span: e.span, why: `${name === null ? "a function result" : `'${name}'`} is ${t?.dtype ?? "a float tensor"}, not i32`, hint: i32Hint };
+      }
+      return null;
+    }
+    case "unary":
+      return nonIntegerIndex(e.arg, state);
+    case "binary":
+      if (e.op !== "+" && e.op !== "-" && e.op !== "*") return { span: e.span, why: `operator '${e.op}' does not keep indices integers`, hint: "use + - * on i32 values" };
+      return nonIntegerIndex(e.lhs, state) ?? nonIntegerIndex(e.rhs, state);
+    case "reduce":
+      return e.op === "argmax" || e.op === "argmin" ? null : { span: e.span, why: `a '${e.op}' reduction is not an index`, hint: i32Hint };
+    case "call":
+      if ((e.callee.name === "min" || e.callee.name === "max") && e.args.length === 2) return nonIntegerIndex(e.args[0]!, state) ?? nonIntegerIndex(e.args[1]!, state);
+      return { span: e.span, why: `'${e.callee.name}(...)' is not an integer`, hint: i32Hint };
+    case "group":
+      return { span: e.span, why: "a group holds plain indices only", hint: "write the data-dependent index on its own: X[ids[t], d]" };
+  }
+}
+
+/**
+ * `Wte[ids[t], d]`: an access with data-dependent indices becomes a gather
+ * (docs/language.md, "Gathers"). Each data-dependent index, optionally
+ * wrapped in `clamp(...)`, is lowered as a value and must be an integer
+ * (TNS0230); the static ones go through range inference as an access of the
+ * tensor without the gathered dimensions.
+ */
+function lowerGather(e: ast.Access, tensor: { name: string; shape: readonly number[]; dtype: ir.DType } | null, env: Env, state: DefState): ir.Expr | null {
+  const { diags } = state;
+  let ok = tensor !== null;
+  let mode: ir.GatherMode = "check";
+  const statics: number[] = [];
+  const staticDims: DimUse[] = [];
+  const dynamic: { position: number; value: ir.Expr }[] = [];
+  e.indices.forEach((i, k) => {
+    if (!isDataIndex(i, state)) {
+      statics.push(k);
+      const d = lowerIndex(i, env, state);
+      if (d === null) ok = false;
+      else staticDims.push(d);
+      return;
+    }
+    let inner = i;
+    if (i.kind === "call" && i.callee.name === "clamp" && i.args.length === 1) {
+      mode = "clamp";
+      inner = i.args[0]!;
+    }
+    if (inner.kind === "group") {
+      diags.error("TNS0231", "a data-dependent index cannot be grouped", inner.span, { hint: "write the data-dependent index on its own: X[ids[t], d]" });
+      ok = false;
+      return;
+    }
+    const problem = nonIntegerIndex(inner, state);
+    if (problem !== null) {
+      diags.error("TNS0230", `a data-dependent index must be an integer: ${problem.why}`, problem.span, { hint: problem.hint });
+      ok = false;
+    }
+    const value = lowerValue(inner, env, state);
+    if (value === null) ok = false;
+    else dynamic.push({ position: k, value });
+  });
+  if (!ok || tensor === null) return null;
+  if (e.indices.length !== tensor.shape.length) {
+    diags.error("TNS0201", `${tensor.name} has ${plural(tensor.shape.length, "dimension")} but is indexed with ${plural(e.indices.length, "index", "indices")}`, e.span, {
+      notes: [{ message: `shape of ${tensor.name}: [${tensor.shape.join(", ")}]` }],
+    });
+    return null;
+  }
+  const use: AccessUse = { tensor: tensor.name, shape: statics.map((k) => tensor.shape[k]!), dims: staticDims, span: e.span };
+  state.uses.push(use);
+  state.dtypes.push(tensor.dtype);
+  const placeholder: ir.Gather = { kind: "gather", tensor: tensor.name, index: [], mode };
+  if (state.gathers === undefined) throw new Error("gathers are not tracked in this definition");
+  state.gathers.set(placeholder, { use, statics, dynamic });
+  return placeholder;
 }
 
 /** `softmax(S)[i, j]`: the call becomes a temporary placed before the def. */
@@ -445,11 +582,79 @@ function lowerReduce(e: ast.Reduce, env: Env, state: DefState): ir.Expr | null {
   }
   const body = lowerValue(e.body, inner, state);
   if (!ok || body === null || vars.length === 0) return null;
+  if (e.op === "topk") {
+    diags.error("TNS0233", "topk gives two results, values and indices, and is a whole definition", e.span, {
+      hint: "write V[i, r], I[i, r] = topk(r < 4, j) X[i, j]",
+    });
+    return null;
+  }
+  if (e.op === "argmax" || e.op === "argmin") {
+    if (vars.length !== 1) {
+      diags.error("TNS0233", `'${e.op}' takes exactly one index, got ${vars.length}`, e.span, {
+        hint: `${e.op} over one index gives its position: ${e.op}(j) X[i, j]; flatten several with a group`,
+      });
+      return null;
+    }
+    // A placeholder `min` reduction: it becomes the argmax once its body is filled in (lower-def.ts).
+    const placeholder = ir.reduce("min", vars, body);
+    state.argReductions?.set(placeholder, { op: e.op });
+    return placeholder;
+  }
   return ir.reduce(e.op, vars, body);
 }
 
+/**
+ * A variable name not yet taken in this def, reserved, with the range of
+ * `of` (an alias: the copies of an argmax's index and of its body's own
+ * reduction variables).
+ *
+ * @example
+ * ```ts
+ * aliasVar(state, "j"); // "j_1" when j is taken
+ * ```
+ */
+export function aliasVar(state: DefState, of: string): string {
+  let name = of;
+  for (let k = 1; state.used.has(name); k++) name = `${of}_${k}`;
+  state.used.add(name);
+  state.aliases?.set(name, state.aliases.get(of) ?? of);
+  return name;
+}
+
+/**
+ * `argmax(j) b` (`argmin`) in the IR's terms: the smallest `j` whose value
+ * is the maximum (minimum) of the non-NaN values, or, when some value is
+ * NaN, the smallest `j` holding NaN (NumPy's rule). `fresh(v)` names a
+ * new variable of `v`'s range: each of the two inner reductions reads a
+ * copy of the body with `j` and the body's own reduction variables renamed:
+ *
+ *     min(j) where(where(max(j2) b[j2] != b[j2], b[j] != b[j], b[j] == max(j1) where(b[j1] != b[j1], -inf, b[j1])), j, |j|)
+ *
+ * Three passes over `j`, all built from comparisons, so the tie and NaN
+ * rules hold exactly on every backend and the gradient is zero.
+ *
+ * @example
+ * ```ts
+ * argExtreme("argmax", "j", 8, (v) => `${v}_1`, access("X", ["i", "j"]));
+ * ```
+ */
+export function argExtreme(op: "argmax" | "argmin", v: string, extent: number, fresh: (v: string) => string, body: ir.Expr): ir.Expr {
+  const copy = (): { v: string; body: ir.Expr } => {
+    const map = new Map([v, ...boundVars(body)].map((x) => [x, fresh(x)]));
+    return { v: map.get(v)!, body: renameVars(body, map) };
+  };
+  const isNan = (x: ir.Expr): ir.Expr => ir.binary("ne", x, x);
+  const c1 = copy();
+  const c2 = copy();
+  const extreme = ir.reduce(op === "argmax" ? "max" : "min", [c1.v], ir.select(isNan(c1.body), ir.num(op === "argmax" ? -Infinity : Infinity), c1.body));
+  const anyNan = ir.reduce("max", [c2.v], isNan(c2.body));
+  const wins = ir.select(anyNan, isNan(body), ir.binary("eq", body, extreme));
+  // `extent` (past the last index, never the minimum) for the losers: an integer, so an i32 def can hold every part.
+  return ir.reduce("min", [v], ir.select(wins, ir.indexValue(v), ir.num(extent)));
+}
+
 /** The value each reduction ignores, for masking hints. */
-const NEUTRAL: Readonly<Record<ast.ReduceOpToken, string>> = { sum: "0", prod: "1", max: "-inf", min: "inf" };
+const NEUTRAL: Readonly<Record<ast.ReduceOpToken, string>> = { sum: "0", prod: "1", max: "-inf", min: "inf", argmax: "-inf", argmin: "inf", topk: "-inf" };
 
 /**
  * The value of a bounded index's extent `dy < k`: a size expression that

@@ -8,8 +8,8 @@
  * comment. Words with a meaning here (`inf`, `nan`, `where`, the operator
  * names) cannot name index variables used as values.
  */
-import type { Affine, AffineTerm, BinaryOp, DType, Expr, InputNode, IRFunction, Program, ReduceOp, TensorNode, UnaryOp } from "./types.js";
-import { affine, binary, num, reduce, select, unary, UNARY_OPS } from "./types.js";
+import type { Affine, AffineTerm, BinaryOp, DType, Expr, GatherIndex, GatherMode, InputNode, IRFunction, Program, ReduceOp, TensorNode, UnaryOp } from "./types.js";
+import { affine, binary, gather, num, reduce, select, unary, UNARY_OPS } from "./types.js";
 
 /** A malformed IR text, with the 1-based position of the offending token. */
 export class IrTextError extends Error {
@@ -404,9 +404,22 @@ class Parser {
     if (guarded) this.next();
     if (this.is("[")) {
       this.next();
-      const index = this.list("]", () => this.affine());
+      const dims = this.list("]", () => this.gatherIndex());
+      let mode: GatherMode = "check";
+      if (this.is(";")) {
+        this.next();
+        const m = this.name("a gather mode");
+        if (m !== "check" && m !== "clamp") this.fail(`unknown gather mode '${m}' (check or clamp)`, this.at(-1));
+        mode = m;
+      }
       this.expect("]");
-      return guarded ? { kind: "access", tensor: t.text, index, guarded: true } : { kind: "access", tensor: t.text, index };
+      if (dims.every((d) => d.value === null)) {
+        if (mode !== "check") this.fail("a gather mode needs a data-dependent index {...}");
+        const index = dims.map((d) => d.affine);
+        return guarded ? { kind: "access", tensor: t.text, index, guarded: true } : { kind: "access", tensor: t.text, index };
+      }
+      if (guarded) this.fail("a gather cannot be a padding read '?'");
+      return gather(t.text, dims, mode);
     }
     if (guarded) this.fail("expected '[' after '?'");
     if (this.is("(")) return this.call(t);
@@ -435,6 +448,18 @@ class Parser {
       return select(args[0]!, args[1]!, args[2]!);
     }
     return this.fail(`unknown operator '${fn.text}'`, fn);
+  }
+
+  /** One index of a bracket list: an affine form, or `{value}` optionally followed by `+ affine` or `- affine`. */
+  gatherIndex(): GatherIndex {
+    if (!this.is("{")) return { affine: this.affine(), value: null };
+    this.next();
+    const value = this.expr();
+    this.expect("}");
+    if (!this.is("+") && !this.is("-")) return { affine: affine([]), value };
+    const sign = this.next().text === "+" ? 1 : -1;
+    const a = this.affine();
+    return { affine: affine(a.terms.map((t) => ({ var: t.var, coef: sign * t.coef })), sign * a.constant), value };
   }
 
   affine(): Affine {

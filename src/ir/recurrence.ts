@@ -87,6 +87,9 @@ export function selfReads(body: Expr, self: string, v: string): SelfRead[] {
       case "access":
         if (e.tensor === self) out.push({ access: e, guard });
         return;
+      case "gather":
+        for (const d of e.index) if (d.value !== null) walk(d.value, guard);
+        return;
       case "unary":
         walk(e.arg, guard);
         return;
@@ -138,6 +141,8 @@ export function readsTensor(e: Expr, name: string): boolean {
       return false;
     case "access":
       return e.tensor === name;
+    case "gather":
+      return e.tensor === name || e.index.some((d) => d.value !== null && readsTensor(d.value, name));
     case "unary":
       return readsTensor(e.arg, name);
     case "binary":

@@ -37,6 +37,11 @@
  *    over that guarded range). A def without `recurrence` never reads itself.
  *    The def's value is computed for v = 0, 1, ... in order; every element at
  *    one value of v depends only on elements at smaller values.
+ * 9. A gather has one {@link GatherIndex} per dimension of the gathered
+ *    tensor, at least one of them with a `value`; the affine parts follow
+ *    invariant 5 and every value reads at least one i32 tensor. Its static
+ *    dimensions (no value) are in bounds as an access's are; a dynamic one
+ *    is checked at run time (mode `check`) or clamped into range.
  */
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 
@@ -79,7 +84,7 @@ export type BinaryOp =
 export type ReduceOp = "sum" | "max" | "min" | "prod";
 
 /** A scalar expression evaluated at one point of a def's iteration space. */
-export type Expr = Const | IndexValue | Access | UnaryExpr | BinaryExpr | Select | Reduce;
+export type Expr = Const | IndexValue | Access | Gather | UnaryExpr | BinaryExpr | Select | Reduce;
 
 /** A numeric constant. */
 export interface Const { readonly kind: "const"; readonly value: number }
@@ -91,6 +96,25 @@ export interface IndexValue { readonly kind: "index"; readonly var: string }
  * memory (invariant 4).
  */
 export interface Access { readonly kind: "access"; readonly tensor: string; readonly index: readonly Affine[]; readonly guarded?: true }
+/**
+ * One dimension of a {@link Gather}: the index `affine + value`, where
+ * `value` is an integer-valued expression of data (it reads i32 tensors),
+ * or null for a dimension indexed by the affine form alone.
+ */
+export interface GatherIndex { readonly affine: Affine; readonly value: Expr | null }
+/**
+ * What a gather does with a dynamic index outside `0 .. extent-1`: `check`
+ * stops the run with an error naming the tensor and the dimension; `clamp`
+ * reads the nearest element.
+ */
+export type GatherMode = "check" | "clamp";
+/**
+ * `tensor[affine + value, ...]` with data-dependent indices (an embedding
+ * lookup `Wte[ids[t], d]`). Kept apart from {@link Access}, whose indices
+ * are affine forms everywhere in the compiler: passes that reason about
+ * affine reads see a gather as an opaque read of `tensor`.
+ */
+export interface Gather { readonly kind: "gather"; readonly tensor: string; readonly index: readonly GatherIndex[]; readonly mode: GatherMode }
 /** `op(arg)`. */
 export interface UnaryExpr { readonly kind: "unary"; readonly op: UnaryOp; readonly arg: Expr }
 /** `op(lhs, rhs)`. */
@@ -222,6 +246,21 @@ export const indexValue = (v: string): IndexValue => ({ kind: "index", var: v })
 export function access(tensor: string, index: readonly (Affine | string)[], guarded = false): Access {
   const idx = index.map((a) => (typeof a === "string" ? affineVar(a) : a));
   return guarded ? { kind: "access", tensor, index: idx, guarded: true } : { kind: "access", tensor, index: idx };
+}
+/**
+ * A gather; an index given as an affine form (or a variable name) is a
+ * static dimension, `{ affine, value }` a dynamic one. A gather with no
+ * dynamic dimension is an internal error (it is an access).
+ *
+ * @example
+ * ```ts
+ * gather("Wte", [{ affine: affine([]), value: access("ids", ["t"]) }, "d"]); // Wte[ids[t], d]
+ * ```
+ */
+export function gather(tensor: string, index: readonly (GatherIndex | Affine | string)[], mode: GatherMode = "check"): Gather {
+  const dims = index.map((a): GatherIndex => (typeof a === "string" ? { affine: affineVar(a), value: null } : "affine" in a ? a : { affine: a, value: null }));
+  if (!dims.some((d) => d.value !== null)) throw new InternalCompilerError(`gather of ${tensor} has no data-dependent index`);
+  return { kind: "gather", tensor, index: dims, mode };
 }
 /** A unary expression. */
 export const unary = (op: UnaryOp, arg: Expr): UnaryExpr => ({ kind: "unary", op, arg });

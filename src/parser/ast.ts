@@ -86,6 +86,11 @@ export interface Def {
   readonly output: boolean;
   readonly name: Name;
   readonly indices: readonly IndexSlot[] | null;
+  /**
+   * The second result of a two-result definition `V[i, r], I[i, r] = topk(...)`
+   * (absent for one result).
+   */
+  readonly second?: { readonly name: Name; readonly indices: readonly IndexSlot[] | null; readonly span: Span };
   readonly rhs: Expr;
   readonly span: Span;
 }
@@ -119,8 +124,12 @@ export interface ResultDecl {
 /** Elementwise binary operators as written. */
 export type BinaryOpToken = "+" | "-" | "*" | "/" | "%" | "^" | "<" | "<=" | ">" | ">=" | "==" | "!=" | "&&" | "||";
 
-/** Reduction operators. */
-export type ReduceOpToken = "sum" | "max" | "min" | "prod";
+/**
+ * Reduction operators. `argmax`/`argmin` give the index of the extreme
+ * element; `topk` (only as the right side of a two-result definition)
+ * its largest values and their indices.
+ */
+export type ReduceOpToken = "sum" | "max" | "min" | "prod" | "argmax" | "argmin" | "topk";
 
 /** An expression (used for values, index expressions and size expressions alike). */
 export type Expr = NumberLit | Ident | Access | Unary | Binary | Call | Reduce | Group;

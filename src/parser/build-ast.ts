@@ -107,12 +107,28 @@ export class AstBuilder {
   }
 
   private def(node: CstNode): Def {
-    const indices = node.children["LBracket"] ? nodes(node, "slot").map((s) => this.slot(s)) : null;
+    const names = tokens(node, "Identifier");
+    // A second result `V[i, r], I[i, r] = ...`: its name and slots come after the first's.
+    const split = names[1]?.startOffset ?? Infinity;
+    const brackets = tokens(node, "LBracket");
+    const slots = nodes(node, "slot");
+    const before = (offset: number | undefined): boolean => (offset ?? Infinity) < split;
+    const indices = brackets.some((b) => before(b.startOffset))
+      ? slots.filter((s) => before(s.location?.startOffset)).map((s) => this.slot(s))
+      : null;
+    const second = names[1] === undefined ? {} : {
+      second: {
+        name: this.name(names[1]),
+        indices: brackets.some((b) => !before(b.startOffset)) ? slots.filter((s) => !before(s.location?.startOffset)).map((s) => this.slot(s)) : null,
+        span: this.tokenSpan(names[1]),
+      },
+    };
     return {
       kind: "def",
       output: node.children["Output"] !== undefined,
-      name: this.name(firstToken(node, "Identifier")),
+      name: this.name(names[0]!),
       indices,
+      ...second,
       rhs: this.expression(firstNode(node, "expression")),
       span: this.nodeSpan(node),
     };

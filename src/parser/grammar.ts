@@ -101,7 +101,7 @@ export class TnsGrammar extends CstParser {
     });
   });
 
-  /** `output O[i, (a, b)] = expr` or `Y = f(X)`. */
+  /** `output O[i, (a, b)] = expr`, `Y = f(X)`, or two results `V[i, r], I[i, r] = topk(...)`. */
   def = this.RULE("def", () => {
     this.OPTION(() => this.CONSUME(Output));
     this.CONSUME(Identifier);
@@ -109,6 +109,15 @@ export class TnsGrammar extends CstParser {
       this.CONSUME(LBracket);
       this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => this.SUBRULE(this.slot) });
       this.CONSUME(RBracket);
+    });
+    this.OPTION3(() => {
+      this.CONSUME(Comma);
+      this.CONSUME2(Identifier);
+      this.OPTION4(() => {
+        this.CONSUME2(LBracket);
+        this.AT_LEAST_ONE_SEP2({ SEP: Comma, DEF: () => this.SUBRULE2(this.slot) });
+        this.CONSUME2(RBracket);
+      });
     });
     this.CONSUME(Equals);
     this.SUBRULE(this.expression);

@@ -42,6 +42,11 @@ export const Sum = keyword("sum", [AlwaysReduce]);
 export const Prod = keyword("prod", [AlwaysReduce]);
 export const Max = keyword("max", [MaxMin]);
 export const Min = keyword("min", [MaxMin]);
+/** `argmax(j) X[j]`, `argmin(j) X[j]`: the index of the extreme element. */
+export const ArgMax = keyword("argmax", [AlwaysReduce]);
+export const ArgMin = keyword("argmin", [AlwaysReduce]);
+/** `topk(r < 4, j) X[i, j]`: the largest values and their indices (two results). */
+export const TopK = keyword("topk", [AlwaysReduce]);
 
 /**
  * A number as written. The pattern is deliberately greedy (`12abc`, `1e`) so a
@@ -105,7 +110,7 @@ export const Comment = createToken({ name: "Comment", pattern: /#[^\n]*/, group:
 export const allTokens: readonly TokenType[] = [
   WhiteSpace, Comment,
   Size, Input, Weight, Output, Fn, Import, From,
-  Sum, Prod, Max, Min,
+  Sum, Prod, Max, Min, ArgMax, ArgMin, TopK,
   Identifier, NumberLiteral, StringLiteral,
   LBracket, RBracket, LParen, RParen, LBrace, RBrace, Comma, Colon,
   Arrow,

@@ -38,6 +38,7 @@ export const SMALL_SIZES: Readonly<Record<string, Readonly<Record<string, number
   "softmax_stdlib.tns": { n: 5, m: 7 },
   "train_mlp.tns": { n: 5, d: 7, hidden: 9, classes: 4 },
   "train_attention.tns": { n: 6, d: 5 },
+  "gpt_block.tns": { T: 5, Vocab: 7, D: 4, F: 6 },
 };
 
 /** Largest allowed max |js - ref| / (max |ref| + 1e-6) for f32 outputs of the JS backend. */

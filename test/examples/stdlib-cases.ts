@@ -65,6 +65,12 @@ export const CASES: Case[] = [
     body: "input v[3]\noutput Y = diag(v)",
     expected: (i) => ref.build([3, 3], (a, b) => (a === b ? i.v!.data[a]! : 0)),
   },
+  {
+    // The ids are an argmax: the stdlib tests fill inputs with random floats, and an index is an integer.
+    module: "nn", fn: "embedding", label: "4 ids of argmax rows, 6×3 table",
+    body: "input S[4, 6], W[6, 3]\nI[t] = argmax(j) S[t, j]\noutput Y = embedding(I, W)",
+    expected: (i) => ref.embeddingOfArgmax(i.S!, i.W!),
+  },
   { module: "nn", fn: "softmax", label: "3×5", body: "input X[3, 5]\noutput Y = softmax(X)", expected: (i) => ref.softmax(i.X!) },
   { module: "nn", fn: "logsumexp", label: "4×3", body: "input X[4, 3]\noutput Y = logsumexp(X)", expected: (i) => ref.logsumexp(i.X!) },
   {

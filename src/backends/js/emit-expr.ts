@@ -9,7 +9,7 @@
  */
 import type { Affine, BinaryOp, UnaryOp } from "../../ir/types.js";
 import { affine } from "../../ir/types.js";
-import type { KExpr } from "../kernel/types.js";
+import type { KExpr, KGather } from "../kernel/types.js";
 import { jsName } from "./names.js";
 
 /** A loop being emitted: its variable and the offset bases hoisted to its top. */
@@ -114,6 +114,24 @@ function jsBinary(op: BinaryOp, a: string, b: string): string {
   }
 }
 
+/** A gather: the static offset plus each dynamic index, checked or clamped by a helper. */
+function jsGather(e: KGather, offset: string, expr: (x: KExpr) => string, helpers: Set<string>): string {
+  const parts = [offset];
+  for (const d of e.dims) {
+    const v = unwrap(expr(d.value));
+    let index: string;
+    if (e.mode === "clamp") {
+      helpers.add("gatherClamp");
+      index = `gatherClamp(${v}, ${d.extent})`;
+    } else {
+      helpers.add("gatherCheck");
+      index = `gatherCheck(${v}, ${d.extent}, ${JSON.stringify(d.site.tensor)}, ${d.site.dim}, ${JSON.stringify(d.site.reader)})`;
+    }
+    parts.push(d.stride === 1 ? index : `${d.stride} * ${index}`);
+  }
+  return `${jsName(e.buffer)}[${parts.join(" + ")}]`;
+}
+
 /** Strips one pair of outer parentheses for a statement's right-hand side. */
 export function unwrap(s: string): string {
   if (!s.startsWith("(") || !s.endsWith(")")) return s;
@@ -147,6 +165,7 @@ export function jsExpr(e: KExpr, st: EmitState): string {
       const inside = e.guard.map((g) => { const a = jsAffine(g.index); return `${a} >= 0 && ${a} < ${g.size}`; }).join(" && ");
       return `(${inside} ? ${read} : 0)`;
     }
+    case "gather": return jsGather(e, jsOffset(e.offset, st), (x) => jsExpr(x, st), st.helpers);
     case "unary": return jsUnary(e.op, jsExpr(e.arg, st), st);
     case "binary": return jsBinary(e.op, jsExpr(e.lhs, st), jsExpr(e.rhs, st));
     case "select": {
@@ -187,6 +206,7 @@ export function jsExprWith(e: KExpr, spell: { index(v: string): string; local(na
     case "index": return spell.index(e.var);
     case "local": return spell.local(e.name);
     case "load": return `${jsName(e.buffer)}[${jsAffineWith(e.offset, spell.index)}]`;
+    case "gather": return jsGather(e, jsAffineWith(e.offset, spell.index), go, helpers);
     case "unary": return jsUnary(e.op, go(e.arg), st);
     case "binary": return jsBinary(e.op, go(e.lhs), go(e.rhs));
     case "select": return `(${go(e.cond)} !== 0 ? ${go(e.then)} : ${go(e.else)})`;

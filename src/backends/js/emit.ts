@@ -41,6 +41,11 @@ const HELPERS: Record<string, string> = {
     header: "function erf(x)", lit: jsNumber, decl: "let", abs: "Math.abs", exp: "Math.exp",
     nanCheck: (a) => `${a} !== ${a}`, signOf: (a) => `(${a} < 0 ? -1 : 1)`,
   }),
+  // An out-of-range gather index stops the run; the executable turns the error into TNS0620 (runtime/executable.ts).
+  gatherCheck: "function gatherCheck(v, n, t, d, r) { const k = Math.trunc(v); if (k >= 0 && k < n) return k; "
+    + "const e = new Error(`index ${k} is out of range 0..${n - 1} in dimension ${d} of '${t}' (gathered by '${r}')`); "
+    + "e.tnsGather = { site: { tensor: t, dim: d, extent: n, reader: r }, index: k }; throw e; }",
+  gatherClamp: "function gatherClamp(v, n) { const k = Math.trunc(v); return k >= 0 ? (k < n ? k : n - 1) : 0; }",
 };
 
 function combine(op: ReduceOp, target: string, value: string): string {

@@ -190,6 +190,8 @@ function epilogueExpr(e: Expr, hole: Expr, shapes: ReadonlyMap<string, readonly 
       const shape = shapes.get(e.tensor);
       return shape ? { kind: "load", buffer: e.tensor, offset: flattenIndex(e.index, shape) } : null;
     }
+    case "gather":
+      return null;
     case "unary": {
       const arg = epilogueExpr(e.arg, hole, shapes);
       return arg && { kind: "unary", op: e.op, arg };

@@ -14,9 +14,9 @@
  */
 import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
 import type { DefNode, Expr, ReduceOp } from "../../ir/types.js";
-import { affine, reduceIdentity } from "../../ir/types.js";
+import { affine, binary, reduceIdentity, stridesOf } from "../../ir/types.js";
 import { evalBinary, evalUnary } from "../../ir/ops.js";
-import { exprKey, freeVars } from "../../ir/walk.js";
+import { affineToExpr, exprKey, freeVars, gatherValues } from "../../ir/walk.js";
 import { affineBounds } from "../../ir/verify.js";
 import { flattenIndex } from "./exprs.js";
 import { chooseLoopOrder } from "./loop-order.js";
@@ -126,6 +126,18 @@ class DefLowering {
           return min < 0 || max > shape[k]! - 1 ? [{ index: a, size: shape[k]! }] : [];
         });
         return guard.length === 0 ? { kind: "load", buffer: e.tensor, offset } : { kind: "load", buffer: e.tensor, offset, guard };
+      }
+      case "gather": {
+        const shape = this.shapes.get(e.tensor);
+        if (!shape) throw new InternalCompilerError(`def ${this.def.name} gathers from unknown tensor ${e.tensor}`);
+        const strides = stridesOf(shape);
+        const statics = e.index.map((d) => (d.value === null ? d.affine : affine([])));
+        const dims = e.index.flatMap((d, k) => {
+          if (d.value === null) return [];
+          const at = d.affine.terms.length === 0 && d.affine.constant === 0 ? d.value : binary("add", d.value, affineToExpr(d.affine));
+          return [{ value: this.lower(at, scopes, cur), stride: strides[k]!, extent: shape[k]!, site: { tensor: e.tensor, dim: k, extent: shape[k]!, reader: this.def.name } }];
+        });
+        return { kind: "gather", buffer: e.tensor, offset: flattenIndex(statics, shape), dims, mode: e.mode };
       }
       case "unary": {
         const arg = this.lower(e.arg, scopes, cur);
@@ -289,6 +301,7 @@ class DefLowering {
 function collectReads(e: Expr, out: string[] = []): string[] {
   switch (e.kind) {
     case "access": out.push(e.tensor); break;
+    case "gather": out.push(e.tensor); for (const v of gatherValues(e)) collectReads(v, out); break;
     case "unary": collectReads(e.arg, out); break;
     case "binary": collectReads(e.lhs, out); collectReads(e.rhs, out); break;
     case "select": collectReads(e.cond, out); collectReads(e.then, out); collectReads(e.else, out); break;

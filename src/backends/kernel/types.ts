@@ -34,7 +34,8 @@
  * buffers of earlier kernels, inputs and weights (a `sequential` kernel, a
  * recurrence, also reads its own target at earlier steps).
  */
-import type { Affine, BinaryOp, DType, ReduceOp, UnaryOp } from "../../ir/types.js";
+import type { Affine, BinaryOp, DType, GatherMode, ReduceOp, UnaryOp } from "../../ir/types.js";
+import type { GatherSite } from "../../ir/gather.js";
 import type { BlockedAttention, OnlineSoftmaxForm } from "./online-softmax.js";
 
 /** What a buffer holds: a run-time input, compile-time weights, an intermediate, or a program output. */
@@ -54,7 +55,7 @@ export interface KernelBuffer {
 }
 
 /** A scalar expression inside a kernel. */
-export type KExpr = KConst | KIndex | KLocal | KLoad | KUnary | KBinary | KSelect;
+export type KExpr = KConst | KIndex | KLocal | KLoad | KGather | KUnary | KBinary | KSelect;
 
 /** A numeric constant. */
 export interface KConst { readonly kind: "const"; readonly value: number }
@@ -69,6 +70,21 @@ export interface KLocal { readonly kind: "local"; readonly name: string }
 export interface KLoad { readonly kind: "load"; readonly buffer: string; readonly offset: Affine; readonly guard?: readonly KGuard[] }
 /** One index of a guarded load that may leave its dimension `0 .. size - 1`. */
 export interface KGuard { readonly index: Affine; readonly size: number }
+/**
+ * One element of a buffer at a data-dependent position: `offset` (the
+ * static dimensions, affine) plus, for each dynamic dimension, `stride`
+ * times its index `value` resolved under `mode` (ir/gather.ts). In mode
+ * `check` an index outside `0 .. extent-1` is an error reported at `site`;
+ * a backend that cannot stop mid-kernel records it and reads element 0 of
+ * that dimension instead, so no read ever leaves the buffer.
+ */
+export interface KGather {
+  readonly kind: "gather";
+  readonly buffer: string;
+  readonly offset: Affine;
+  readonly dims: readonly { readonly value: KExpr; readonly stride: number; readonly extent: number; readonly site: GatherSite }[];
+  readonly mode: GatherMode;
+}
 /** `op(arg)`. */
 export interface KUnary { readonly kind: "unary"; readonly op: UnaryOp; readonly arg: KExpr }
 /** `op(lhs, rhs)`. */

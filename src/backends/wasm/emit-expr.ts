@@ -16,7 +16,9 @@
  */
 import { visitKExpr } from "../kernel/walk.js";
 import type { BinaryOp, DType, ReduceOp, UnaryOp } from "../../ir/types.js";
-import type { KExpr } from "../kernel/types.js";
+import type { KExpr, KGather, Kernel, Stmt } from "../kernel/types.js";
+import { someKExpr } from "../kernel/walk.js";
+import { BYTES } from "./layout.js";
 import type { FloatBinary, Ref } from "./binaryen.js";
 import { ERF_BREAKS, ERF_PIECES } from "../../ir/erf.js";
 import { inlineExpF32 } from "./emit-exp.js";
@@ -139,6 +141,66 @@ export function combine(ctx: FunctionContext, op: ReduceOp, acc: Ref, value: Ref
   }
 }
 
+/** The name under which the arena place of the gather status is known (emit.ts). */
+export const GATHER_STATUS = "$gather_status";
+
+/**
+ * Whether a kernel reads through a gather.
+ *
+ * @example
+ * ```ts
+ * kernelGathers(lowerToKernels(program).kernels[0]); // true for Xe[t, d] = Wte[ids[t], d]
+ * ```
+ */
+export function kernelGathers(k: Kernel): boolean {
+  const inExpr = (e: KExpr): boolean => someKExpr(e, (x) => x.kind === "gather");
+  const inStmts = (body: readonly Stmt[]): boolean => body.some((s) => {
+    switch (s.kind) {
+      case "loop": return inStmts(s.body);
+      case "let": case "update": case "store": return inExpr(s.value);
+      default: return false;
+    }
+  });
+  return inStmts(k.body) || (k.epilogueContraction !== undefined && inExpr(k.epilogueContraction.epilogue));
+}
+
+/**
+ * A gather's element: each dynamic index truncated to i32 and, in mode
+ * `check`, tested against its extent; an index out of range writes its site
+ * and value to the gather status (once per run: the first wins) and reads
+ * element 0 of the dimension, so the load stays inside the buffer. `clamp`
+ * clamps instead.
+ */
+function wasmGather(ctx: FunctionContext, e: KGather): Ref {
+  const m = ctx.m;
+  const { dtype } = ctx.place(e.buffer);
+  const at = ctx.address(e.buffer, e.offset);
+  let ptr = at.ptr;
+  for (const d of e.dims) {
+    const k = ctx.locals.fresh("i32");
+    const raw = m.convert("i32.trunc_sat_f64_s", wasmExpr(ctx, d.value));
+    let index: Ref;
+    if (e.mode === "clamp") {
+      const low = m.select(m.i32("lt_s", m.get(k, "i32"), m.i32Const(0)), m.i32Const(0), m.get(k, "i32"));
+      index = m.valueBlock([m.set(k, raw), m.select(m.i32("lt_s", m.get(k, "i32"), m.i32Const(d.extent)), low, m.i32Const(d.extent - 1))], "i32");
+    } else {
+      let site = ctx.gatherSites.indexOf(d.site);
+      if (site < 0) site = ctx.gatherSites.push(d.site) - 1;
+      const status = ctx.place(GATHER_STATUS).offset;
+      const first = m.i32("eq", m.load("i32", status, m.i32Const(0)), m.i32Const(0));
+      const record = m.block([
+        m.ifElse(first, m.block([m.store("i32", status, m.i32Const(0), m.i32Const(site + 1)), m.store("i32", status + 4, m.i32Const(0), m.get(k, "i32"))])),
+        m.set(k, m.i32Const(0)),
+      ]);
+      const inRange = m.i32("lt_u", m.get(k, "i32"), m.i32Const(d.extent));
+      index = m.valueBlock([m.set(k, raw), m.ifElse(m.i32("eq", inRange, m.i32Const(0)), record), m.get(k, "i32")], "i32");
+    }
+    const scaled = m.i32("mul", index, m.i32Const(d.stride * BYTES[dtype]));
+    ptr = m.i32("add", ptr, scaled);
+  }
+  return widen(ctx, dtype, m.load(dtype, at.offset, ptr));
+}
+
 /** A comparison as an i32 0/1, or null when `e` is not one. */
 function condition(ctx: FunctionContext, e: KExpr): Ref | null {
   if (e.kind !== "binary") return null;
@@ -183,6 +245,7 @@ export function wasmExpr(ctx: FunctionContext, e: KExpr): Ref {
       }
       return m.ifElse(inside!, read, m.f64Const(0));
     }
+    case "gather": return wasmGather(ctx, e);
     case "unary": return unaryOp(ctx, e.op, wasmExpr(ctx, e.arg));
     case "binary": {
       const cmp = condition(ctx, e);

@@ -80,6 +80,9 @@ function checkExpr(e: KExpr, loop: Loop, vc: VectorContext, accumulators: Readon
     case "local":
       if (accumulators.has(e.name)) refuse(`the accumulator ${e.name} is read inside the loop that reduces into it`);
       return;
+    case "gather":
+      refuse(`${e.buffer} is read at data-dependent positions`);
+      return;
     case "load": {
       if (e.guard) refuse(`${e.buffer} is read with padding`);
       if (vc.dtypeOf(e.buffer) !== "f32") refuse(`${e.buffer} is not float32`);

@@ -19,6 +19,7 @@ import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
 import type { Affine, BinaryOp, DType, ReduceOp, UnaryOp } from "../../ir/types.js";
 import { reduceIdentity } from "../../ir/types.js";
 import type { KExpr, Stmt } from "../kernel/types.js";
+import type { GatherSite } from "../../ir/gather.js";
 import { wgslBuffer, wgslVar } from "./names.js";
 import { erfFunctionText } from "../../ir/erf.js";
 
@@ -27,12 +28,27 @@ export interface BufferAccess {
   readonly dtypes: ReadonlyMap<string, DType>;
   /** Buffers read from the kernel's packed binding `pk` (u32 words), at a word offset. */
   readonly packed?: ReadonlyMap<string, number>;
+  /** The plan's gather sites, numbered as emitted (shared by every kernel of the plan). */
+  readonly gatherSites?: GatherSite[];
   /** Element counts of the buffers, where known: a padding read's address is clamped into its buffer. */
   readonly sizes?: ReadonlyMap<string, number>;
 }
 
+/** The WGSL name of the gather status binding (see WgslProgram.gather). */
+export const GATHER_STATUS_BINDING = "tns_status";
+
 /** Helper functions an expression needs, by name, with their WGSL text. */
 export const WGSL_HELPERS: Readonly<Record<string, string>> = {
+  // An out-of-range index records its site and value (the first one wins) and reads element 0 instead.
+  tns_gather: `fn tns_gather(v: f32, n: i32, site: i32) -> i32 {
+  let k = i32(v);
+  if (k >= 0 && k < n) { return k; }
+  if (${"tns_status"}[0] == 0) { ${"tns_status"}[0] = site + 1; ${"tns_status"}[1] = k; }
+  return 0;
+}`,
+  tns_gather_clamp: `fn tns_gather_clamp(v: f32, n: i32) -> i32 {
+  return clamp(i32(v), 0, n - 1);
+}`,
   tns_pow: `fn tns_pow(a: f32, b: f32) -> f32 {
   if (b == 0f) { return 1f; }
   if (a >= 0f) { return pow(a, b); }
@@ -203,6 +219,26 @@ export class WgslExprWriter {
         const extent = this.io.sizes?.get(e.buffer);
         const at = extent === undefined ? `max(${wgslAffine(e.offset)}, 0)` : `clamp(${wgslAffine(e.offset)}, 0, ${wgslI32(extent - 1)})`;
         return { text: `select(0f, ${wgslLoad(e.buffer, at, this.io)}, ${inside})`, depth: 1 };
+      }
+      case "gather": {
+        const parts: string[] = [wgslAffine(e.offset)];
+        const values = e.dims.map((d) => this.node(d.value, pre));
+        e.dims.forEach((d, k) => {
+          let index: string;
+          if (e.mode === "clamp") {
+            this.helpers.add("tns_gather_clamp");
+            index = `tns_gather_clamp(${values[k]!.text}, ${d.extent})`;
+          } else {
+            const sites = this.io.gatherSites;
+            if (sites === undefined) throw new InternalCompilerError("a gather in a kernel without gather sites");
+            let site = sites.indexOf(d.site);
+            if (site < 0) site = sites.push(d.site) - 1;
+            this.helpers.add("tns_gather");
+            index = `tns_gather(${values[k]!.text}, ${d.extent}, ${site})`;
+          }
+          parts.push(d.stride === 1 ? index : `${d.stride} * ${index}`);
+        });
+        return over(wgslLoad(e.buffer, parts.join(" + "), this.io), ...values);
       }
       case "unary": {
         const a = this.node(e.arg, pre);

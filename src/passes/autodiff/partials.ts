@@ -14,13 +14,16 @@
  * forms that do not cancel in float32.
  */
 import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
-import { binary, num, select, unary, type Access, type Expr } from "../../ir/types.js";
+import { binary, num, select, unary, type Access, type Expr, type Gather } from "../../ir/types.js";
 
-/** One access occurrence and the derivative of the expression by its value. */
-export interface Partial {
-  readonly access: Access;
-  readonly coef: Expr;
-}
+/**
+ * One read occurrence and the derivative of the expression by its value.
+ * For a gather, `access` is absent and `gather` is the read (its indices
+ * are data: their own derivative is zero).
+ */
+export type Partial =
+  | { readonly access: Access; readonly coef: Expr; readonly gather?: undefined }
+  | { readonly access?: undefined; readonly coef: Expr; readonly gather: Gather };
 
 /**
  * The partial derivative of `e` by each access occurrence of it, in
@@ -65,6 +68,9 @@ function walk(e: Expr, adj: Expr, out: Partial[]): void {
       return;
     case "access":
       out.push({ access: e, coef: adj });
+      return;
+    case "gather":
+      out.push({ gather: e, coef: adj });
       return;
     case "unary":
       // floor, ceil, round and sign are piecewise constant: zero derivative (where it exists).
@@ -170,7 +176,7 @@ function share(wins: Expr, tie: Expr): Expr {
 
 function hasAccess(e: Expr): boolean {
   switch (e.kind) {
-    case "access": return true;
+    case "access": case "gather": return true;
     case "const": case "index": return false;
     case "unary": return hasAccess(e.arg);
     case "binary": return hasAccess(e.lhs) || hasAccess(e.rhs);
