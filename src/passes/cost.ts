@@ -37,7 +37,9 @@
  * shape as the backend chooses it: the register-blocked micro-kernel
  * (`gemm`, `gemm-epilogue`), a skinny kernel for products with a few rows or
  * columns on one side (`skinny-axpy`, `skinny-dot`: the large operand
- * streamed once, src/backends/kernel/skinny.ts), or a loop nest. Its
+ * streamed once, src/backends/kernel/skinny.ts), attention in one pass
+ * (`online-softmax`: a softmax-weighted sum, wasm/emit-attention.ts), or a
+ * loop nest. Its
  * `wasmSeconds` is a roofline estimate on one thread: the larger of its
  * FLOPs at that kernel's rate and its bytes at the memory's read rate
  * ({@link WASM_RATES}), so a 1×4096×4096 product is priced by its 64 MiB of
@@ -53,7 +55,8 @@ import { accessedTensors, boundVars, freeVars, gatherValues, visitExpr } from ".
 import { kernelForm, lowerToKernels, matrixProductOf } from "../backends/kernel/lower.js";
 import { planMemory } from "../backends/kernel/memory-plan.js";
 import { skinnyPlan } from "../backends/kernel/skinny.js";
-import { matchOnlineSoftmax, type OnlineSoftmaxForm } from "../backends/kernel/online-softmax.js";
+import { matchEpilogueContraction } from "../backends/kernel/contraction.js";
+import { blockedAttentionOf, matchOnlineSoftmax, type OnlineSoftmaxForm } from "../backends/kernel/online-softmax.js";
 
 /** How a def runs on the backends (see `kernelForm` in the kernel lowering); a call runs its function's defs. */
 export type TensorKernel = "matrix-product" | "matrix-product-epilogue" | "online-softmax" | "loop-nest" | "recurrence" | "call";
@@ -65,11 +68,12 @@ export type WasmKernel = "gemm" | "gemm-epilogue" | "skinny-axpy" | "skinny-dot"
  * Rates of one thread of the WASM backend, measured on the development
  * machine (AMD EPYC Zen 3, Node 20; docs/benchmarks.md): the micro-kernel's
  * FLOP/s on large products, a skinny kernel's FLOP/s when its operands are
- * in cache, a loop nest's counted operations per second, and the bytes per
+ * in cache, the blocked attention kernel's (about 0.6 of the
+ * micro-kernel's, docs/benchmarks.md), a loop nest's counted operations per second, and the bytes per
  * second a kernel reads from memory. Estimates, for comparing kernels and
  * programs, not promises.
  */
-export const WASM_RATES = { gemmFlops: 36e9, skinnyFlops: 30e9, loopFlops: 2e9, readBytes: 16e9 } as const;
+export const WASM_RATES = { gemmFlops: 36e9, skinnyFlops: 30e9, attentionFlops: 22e9, loopFlops: 2e9, readBytes: 16e9 } as const;
 
 /** What computing one def or call costs. */
 export interface TensorCost {
@@ -326,7 +330,7 @@ function costOf(
       const flops = defFlops(t);
       const bytesRead = reads.reduce((a, r) => a + gatheredBytes(t, r, bytesNamed(r), numel(shapes.get(r)!)), 0);
       const f32 = t.dtype === "f32" && reads.every((r) => byName.get(r)!.dtype === "f32");
-      const wasmKernel = wasmKernelOf(t, kernel, f32, shapes);
+      const wasmKernel = wasmKernelOf(t, kernel, f32, shapes, (name) => byName.get(name)?.dtype ?? "");
       const wasmSeconds = wasmSecondsOf(wasmKernel, flops, bytesRead + own.bytes);
       costs.push({ ...own, flops, bytesRead, bytesWritten: own.bytes, kernel, wasmKernel, wasmSeconds });
       return;
@@ -362,10 +366,19 @@ function costOf(
 }
 
 /** The WASM kernel of a def: the backend's choice by shape (float32 products only take the SIMD kernels). */
-function wasmKernelOf(def: DefNode, kernel: TensorKernel, f32: boolean, shapes: ReadonlyMap<string, readonly number[]>): WasmKernel {
-  if (kernel === "recurrence" || kernel === "call" || kernel === "online-softmax") return kernel;
+function wasmKernelOf(
+  def: DefNode, kernel: TensorKernel, f32: boolean, shapes: ReadonlyMap<string, readonly number[]>, dtypeOf: (name: string) => string,
+): WasmKernel {
+  if (kernel === "recurrence" || kernel === "call") return kernel;
+  // The softmax-weighted sum runs blocked when it is float32 attention over row-major operands, else as its one-pass loop nest.
+  if (kernel === "online-softmax") return blockedAttentionOf(def, matchOnlineSoftmax(def)!, shapes, dtypeOf) ? "online-softmax" : "loop-nest";
   if (!f32 || kernel === "loop-nest") return "loop-nest";
-  if (kernel === "matrix-product-epilogue") return "gemm-epilogue";
+  if (kernel === "matrix-product-epilogue") {
+    // Unbatched, a skinny product takes its skinny kernel with the epilogue after it (wasm/emit.ts).
+    const c = matchEpilogueContraction(def, shapes)?.contraction;
+    const plan = c && c.batch.length === 0 ? skinnyPlan(c) : null;
+    return plan ? (plan.form === "axpy" ? "skinny-axpy" : "skinny-dot") : "gemm-epilogue";
+  }
   const product = matrixProductOf(def, shapes);
   const plan = product && skinnyPlan(product);
   return plan ? (plan.form === "axpy" ? "skinny-axpy" : "skinny-dot") : "gemm";
@@ -385,6 +398,7 @@ export function wasmSecondsOf(kernel: WasmKernel, flops: number, bytes: number):
   const memory = bytes / WASM_RATES.readBytes;
   switch (kernel) {
     case "gemm": case "gemm-epilogue": return Math.max(flops / WASM_RATES.gemmFlops, memory);
+    case "online-softmax": return Math.max(flops / WASM_RATES.attentionFlops, memory);
     case "skinny-axpy": case "skinny-dot": return Math.max(flops / WASM_RATES.skinnyFlops, memory);
     default: return flops / WASM_RATES.loopFlops + memory;
   }

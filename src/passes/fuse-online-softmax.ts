@@ -29,9 +29,21 @@ import { onlineSoftmax } from "./rewrite/rules/online-softmax.js";
 /** How much the FLOP count may grow for a fusion that saves memory. */
 export const ONLINE_SOFTMAX_FLOP_GROWTH = 1.1;
 
+const costs = new WeakMap<Program, ReturnType<typeof programCost>>();
+
+/** The cost of a program, computed once per program (a program without sites is never costed). */
+function costOf(p: Program): ReturnType<typeof programCost> {
+  let known = costs.get(p);
+  if (!known) {
+    known = programCost(p);
+    costs.set(p, known);
+  }
+  return known;
+}
+
 /** Whether the cost model prefers `after` to `before` (see the module comment). */
 function pays(before: Program, after: Program): boolean {
-  const [was, is] = [programCost(before), programCost(after)];
+  const [was, is] = [costOf(before), costOf(after)];
   const saves = is.peakMemory.bytes < was.peakMemory.bytes || is.bytesMoved < was.bytesMoved;
   return saves && is.flops <= was.flops * ONLINE_SOFTMAX_FLOP_GROWTH;
 }

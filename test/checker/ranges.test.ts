@@ -77,7 +77,7 @@ describe("affine positions", () => {
   });
 
   test("non-affine indices", () => {
-    // A tensor in an index makes a gather, whose index must be an integer (an f32 tensor is not).
+    // A tensor read inside an index is a gather, which needs an i32 tensor.
     expect(errorsOf("input X[4], I[4]\noutput Y[i] = X[I[i]]")).toEqual(["TNS0230 2:17"]);
     expect(errorsOf("input X[4]\noutput Y[i] = X[exp(i)]")).toEqual(["TNS0206 2:17"]);
     expect(errorsOf("input X[4]\noutput Y[i] = X[(i + 1) / 2]")).toEqual(["TNS0206 2:18"]);

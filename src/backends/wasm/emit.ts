@@ -28,7 +28,8 @@ import { kernelName } from "../kernel/names.js";
 import type { GatherSite } from "../../ir/gather.js";
 import { GATHER_STATUS, kernelGathers } from "./emit-expr.js";
 import { CompileError } from "../../diagnostics/diagnostic.js";
-import type { Contraction, KernelProgram } from "../kernel/types.js";
+import { EPILOGUE_ACC, type Contraction, type EpilogueContraction, type KExpr, type KernelProgram, type Stmt } from "../kernel/types.js";
+import { affine } from "../../ir/types.js";
 import type { Binaryen, Ref } from "./binaryen.js";
 import { contractionScratchBytes, emitSimdContraction } from "./emit-contraction.js";
 import { MATH_IMPORTS } from "./emit-expr.js";
@@ -138,6 +139,32 @@ export function emitWasm(binaryen: Binaryen, kp: KernelProgram, options: EmitWas
   return pauseTierUp(() => emitModule(binaryen, kp, options));
 }
 
+/**
+ * The epilogue of a product as a loop nest over the product's output, each
+ * element read back as the scaled sum `acc` and replaced by the epilogue's
+ * value (for a skinny kernel, which stores the plain product):
+ *
+ *     for i: for j: C[n*i + j] = relu(C[n*i + j] + b[j])
+ */
+function epilogueOverOutput(e: EpilogueContraction): Stmt[] {
+  const c = e.contraction;
+  const offset = affine([{ var: e.row, coef: c.out.rowStride }, { var: e.col, coef: 1 }], c.out.base.constant);
+  const acc: KExpr = { kind: "load", buffer: c.out.buffer, offset };
+  const value = replaceLocal(e.epilogue, EPILOGUE_ACC, acc);
+  const store: Stmt = { kind: "store", buffer: c.out.buffer, offset, value };
+  return [{ kind: "loop", var: e.row, extent: c.m, body: [{ kind: "loop", var: e.col, extent: c.n, body: [store] }] }];
+}
+
+function replaceLocal(e: KExpr, name: string, by: KExpr): KExpr {
+  switch (e.kind) {
+    case "local": return e.name === name ? by : e;
+    case "unary": return { ...e, arg: replaceLocal(e.arg, name, by) };
+    case "binary": return { ...e, lhs: replaceLocal(e.lhs, name, by), rhs: replaceLocal(e.rhs, name, by) };
+    case "select": return { ...e, cond: replaceLocal(e.cond, name, by), then: replaceLocal(e.then, name, by), else: replaceLocal(e.else, name, by) };
+    default: return e;
+  }
+}
+
 /** How a module runs its kernels: which run on the SIMD micro-kernel, which are split across threads, and the arena. */
 interface ModulePlan {
   readonly simd: readonly (Contraction | null)[];
@@ -160,7 +187,8 @@ function planModule(kp: KernelProgram, options: EmitWasmOptions): ModulePlan {
   const plans = (options.threads ?? 1) > 1
     ? splitKernels(kp, { threads: options.threads!, minFlops: options.parallelMinFlops ?? PARALLEL_MIN_FLOPS, inlineExp: options.inlineExp })
     : new Map<number, "panels" | LoopSplitPlan>();
-  for (const n of [...plans.keys()]) if (attention[n]) plans.delete(n);
+  // Attention, and a skinny product under an epilogue (which runs after the product, over its output), stay on one thread.
+  for (const n of [...plans.keys()]) if (attention[n] || skinny[n]?.epilogue) plans.delete(n);
   const split = new Set([...plans].filter(([, p]) => p === "panels").map(([n]) => n));
   const threads = plans.size > 0 ? options.threads! : 1;
   const panelBytes = (n: number): number => {
@@ -224,7 +252,10 @@ function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOpti
     const thin = skinny[n];
     const blocked = attention[n];
     if (blocked) body = emitAttention(ctx, blocked, scratch);
-    else if (thin) body = emitSkinnyContraction(ctx, thin.contraction, thin.plan, name, scratch, { threads: split.has(n) ? threads : 1 });
+    else if (thin) {
+      body = emitSkinnyContraction(ctx, thin.contraction, thin.plan, name, scratch, { threads: split.has(n) ? threads : 1 });
+      if (thin.epilogue) body = [...body, ...emitKernelBody(ctx, epilogueOverOutput(thin.epilogue), sizes, `${name}_epilogue`)];
+    }
     else if (product) body = emitSimdContraction(ctx, product, scratch, name, { threads: split.has(n) ? threads : 1, epilogue: k.epilogueContraction });
     else body = emitKernelBody(ctx, k.body, sizes, name, loopPlan(n));
     m.addFunction(name, [], "none", ctx.locals.types, m.block([...ctx.scopes[0]!.prelude, ...body]));
