@@ -118,6 +118,17 @@ describe("run-time range check", () => {
   });
 });
 
+describe("wrap-around through %", () => {
+  it("an index modulo the extent wraps negative and large ids, on every backend", async () => {
+    const src = `input ids[4]: i32, W[4]\noutput Y[i] = W[ids[i] % 4]\n`;
+    const inputs = { ids: new Tensor("i32", [4], Int32Array.from([-1, 5, 2, -8])), W: new Tensor("f32", [4], Float32Array.from([10, 11, 12, 13])) };
+    for (const backend of [...BACKENDS, "reference"]) {
+      const got = await run(await build(src, backend), inputs);
+      expect(Array.from(got.Y!.data), backend).toEqual([13, 11, 12, 10]);
+    }
+  });
+});
+
 describe("gradient of a gather", () => {
   it.skipIf(python === null)("is a scatter-add (np.add.at), repeated indices summed", async () => {
     const src = `input ids[5]: i32, Wte[6, 3]: f64, G[5, 3]: f64
