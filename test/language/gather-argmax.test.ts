@@ -195,6 +195,7 @@ describe("misuse", () => {
     ["topk results with other indices", "input X[2, 3]\noutput V[i, r], I[r, i] = topk(r < 2, j) X[i, j]\n", "TNS0234"],
     ["topk without a count", "input X[2, 3]\noutput V[i, r], I[i, r] = topk(r, j) X[i, j]\n", "TNS0233"],
     ["argmax over two indices", "input X[2, 3]\noutput a = argmax(i, j) X[i, j]\n", "TNS0233"],
+    ["a recurrence gathering from itself", "input ids[4]: i32, X[5, 4]\noutput H[t, j] = X[t, j] + where(t > 0, H[t - 1, ids[j]], 0)\n", "TNS0231"],
   ];
   for (const [what, source, code] of cases) {
     it(`${what} is ${code} with a location and a hint`, async () => {
