@@ -88,6 +88,12 @@ if (wanted("rnn")) {
   await runRnnBench();
 }
 
+if (wanted("gather")) {
+  const { runGatherBench } = await import("./gather.js");
+  console.log("\n## gathers, argmax and top-k: embedding lookup and greedy decoding, JS and WASM backends vs plain JS loops (one thread, in turns, median)");
+  await runGatherBench();
+}
+
 if (wanted("kron")) {
   console.log("\n## Kronecker inlining, JS backend, optimized vs -O0 (median)");
   runKronBench();
