@@ -1,0 +1,175 @@
+/**
+ * Replacing a weight by its factors in the IR.
+ *
+ * Low rank, W ≈ U·V (U m×r, V r×n): every read of W that is a factor of a
+ * product summed by a `sum` gets the rank as one more summed variable, so
+ * the contraction-path search can reassociate (x·(U·V) = (x·U)·V):
+ *
+ *     output y[b:64, j:1024] = sum(i:1024) W[i, j] * x[b, i]
+ *   becomes
+ *     weight W.U: f32[1024, 8] (data)
+ *     weight W.V: f32[8, 1024] (data)
+ *     output y[b:64, j:1024] = sum(i:1024, W_r:8) W.U[i, W_r] * W.V[W_r, j] * x[b, i]
+ *
+ * Any other read keeps reading W, which then becomes the def
+ * `W[i, j] = sum(r) W.U[i, r] * W.V[r, j]`.
+ *
+ * Kronecker, W ≈ A ⊗ B: W becomes the product def
+ * `W[(a, b), (c, d)] = W.A[a, c] * W.B[b, d]`, which `inline-products`
+ * inlines into the sums that read it, so W is never built.
+ */
+import type { DefNode, Expr, Program, TensorNode, WeightNode } from "../../ir/types.js";
+import { access, associativeChain, binary, reduce } from "../../ir/types.js";
+import { boundVars as boundVarsOf, freeVars, mapExpr, visitExpr } from "../../ir/walk.js";
+import type { Matrix } from "../../numerics/matrix.js";
+
+/** The factors of a mul chain, left to right. */
+function factorsOf(e: Expr): Expr[] {
+  return e.kind === "binary" && e.op === "mul" ? [...factorsOf(e.lhs), ...factorsOf(e.rhs)] : [e];
+}
+
+function weightNode(of: WeightNode, name: string, m: Matrix): WeightNode {
+  return { name, role: "weight", dtype: of.dtype, shape: [m.rows, m.cols], output: false, data: Float64Array.from(m.data) };
+}
+
+/** A variable name not among `used`, starting from `base`. */
+function freshVar(base: string, used: ReadonlySet<string>): string {
+  if (!used.has(base)) return base;
+  for (let k = 1; ; k++) if (!used.has(`${base}_${k}`)) return `${base}_${k}`;
+}
+
+function readsTensor(e: Expr, name: string): boolean {
+  let found = false;
+  visitExpr(e, (x) => {
+    if (x.kind === "access" && x.tensor === name) found = true;
+    return !found;
+  });
+  return found;
+}
+
+/**
+ * Each sum that multiplies a read of `name` inside a larger expression (an
+ * epilogue: `relu(sum(i) x[n, i] * W[i, j] + b[j])`) moved into a def of
+ * its own (`h1_c`), so the contraction-path search and the rewrite rules,
+ * which work on defs that are one sum of products, can reassociate it; the
+ * epilogue reads the new def (and `fuse-elementwise` may fuse it back).
+ * Sums inside other reductions stay where they are.
+ *
+ * @example
+ * ```ts
+ * // h1[n, j] = relu(sum(i) x[n, i] * W[i, j])  →  h1_c[n, j] = sum(i) x[n, i] * W[i, j]; h1[n, j] = relu(h1_c[n, j])
+ * isolateContractions(program, "W");
+ * ```
+ */
+export function isolateContractions(program: Program, name: string): Program {
+  const names = new Set(program.tensors.map((t) => t.name));
+  const out: TensorNode[] = [];
+  for (const t of program.tensors) {
+    if (t.role !== "def" || (t.body.kind === "reduce" && t.body.op === "sum")) {
+      out.push(t);
+      continue;
+    }
+    const hoisted: DefNode[] = [];
+    const rewrite = (e: Expr): Expr => {
+      if (e.kind === "reduce") {
+        if (e.op !== "sum" || !factorsOf(e.body).some((f) => f.kind === "access" && f.tensor === name)) return e;
+        const free = freeVars(e);
+        const indices = t.indices.filter((v) => free.has(v));
+        const used = new Set([...indices, ...e.vars, ...freeVars(e.body)]);
+        let fresh = `${t.name}_c`;
+        for (let k = 1; names.has(fresh); k++) fresh = `${t.name}_c${k}`;
+        names.add(fresh);
+        hoisted.push({
+          name: fresh, role: "def", dtype: t.dtype === "i32" ? "i32" : "f32", shape: indices.map((v) => t.ranges[v]!), output: false,
+          indices, groups: indices.map(() => 1), ranges: Object.fromEntries([...used].filter((v) => v in t.ranges).map((v) => [v, t.ranges[v]!])), body: e,
+        });
+        return access(fresh, indices);
+      }
+      switch (e.kind) {
+        case "unary": return { ...e, arg: rewrite(e.arg) };
+        case "binary": return { ...e, lhs: rewrite(e.lhs), rhs: rewrite(e.rhs) };
+        case "select": return { ...e, cond: rewrite(e.cond), then: rewrite(e.then), else: rewrite(e.else) };
+        default: return e;
+      }
+    };
+    const body = rewrite(t.body);
+    if (hoisted.length === 0) {
+      out.push(t);
+      continue;
+    }
+    const kept = new Set([...t.indices, ...freeVars(body), ...boundVarsOf(body)]);
+    out.push(...hoisted, { ...t, body, ranges: Object.fromEntries(Object.entries(t.ranges).filter(([v]) => kept.has(v))) });
+  }
+  return { ...program, tensors: out };
+}
+
+/**
+ * `program` with weight `name` replaced by `u`·`v` (see the module comment).
+ *
+ * @example
+ * ```ts
+ * substituteLowRank(program, "W", u, v).tensors.map((t) => t.name); // ["W.U", "W.V", "x", "y"]
+ * ```
+ */
+export function substituteLowRank(program: Program, name: string, u: Matrix, v: Matrix): Program {
+  const w = program.tensors.find((t): t is WeightNode => t.name === name && t.role === "weight")!;
+  const rank = u.cols;
+  const uName = `${name}.U`;
+  const vName = `${name}.V`;
+  const rewriteDef = (d: DefNode): DefNode => {
+    const used = new Set([...Object.keys(d.ranges), ...d.indices]);
+    const added: string[] = [];
+    const body = mapExpr(d.body, (x) => {
+      if (x.kind !== "reduce" || x.op !== "sum") return x;
+      const factors = factorsOf(x.body);
+      if (!factors.some((f) => f.kind === "access" && f.tensor === name)) return x;
+      const vars = [...x.vars];
+      const next = factors.flatMap((f) => {
+        if (f.kind !== "access" || f.tensor !== name) return [f];
+        const r = freshVar(`${name}_r`, used);
+        used.add(r);
+        added.push(r);
+        vars.push(r);
+        return [access(uName, [f.index[0]!, r]), access(vName, [r, f.index[1]!])];
+      });
+      return reduce("sum", vars, associativeChain("mul", next));
+    });
+    if (added.length === 0) return d;
+    return { ...d, body, ranges: { ...d.ranges, ...Object.fromEntries(added.map((r) => [r, rank])) } };
+  };
+  const rewritten = program.tensors.map((t) => (t.role === "def" ? rewriteDef(t) : t));
+  const stillRead = rewritten.some((t) => t.role === "def" && readsTensor(t.body, name)) ||
+    program.tensors.some((t) => t.role === "call" && t.args.includes(name)) || w.output;
+  const factors: TensorNode[] = [weightNode(w, uName, u), weightNode(w, vName, v)];
+  if (stillRead) {
+    const def: DefNode = {
+      name, role: "def", dtype: w.dtype, shape: w.shape, output: w.output, indices: ["i", "j"], groups: [1, 1],
+      ranges: { i: w.shape[0]!, j: w.shape[1]!, r: rank },
+      body: reduce("sum", ["r"], binary("mul", access(uName, ["i", "r"]), access(vName, ["r", "j"]))),
+    };
+    factors.push(def);
+  }
+  return { ...program, tensors: rewritten.flatMap((t) => (t === w ? factors : [t])) };
+}
+
+/**
+ * `program` with weight `name` replaced by the product def of `a` ⊗ `b`
+ * (see the module comment).
+ *
+ * @example
+ * ```ts
+ * substituteKronecker(program, "W", a, b).tensors.map((t) => t.name); // ["W.A", "W.B", "W", "x", "y"]
+ * ```
+ */
+export function substituteKronecker(program: Program, name: string, a: Matrix, b: Matrix): Program {
+  const w = program.tensors.find((t): t is WeightNode => t.name === name && t.role === "weight")!;
+  const aName = `${name}.A`;
+  const bName = `${name}.B`;
+  const def: DefNode = {
+    name, role: "def", dtype: w.dtype, shape: w.shape, output: w.output, indices: ["a", "b", "c", "d"], groups: [2, 2],
+    ranges: { a: a.rows, b: b.rows, c: a.cols, d: b.cols },
+    body: binary("mul", access(aName, ["a", "c"]), access(bName, ["b", "d"])),
+  };
+  const nodes: TensorNode[] = [weightNode(w, aName, a), weightNode(w, bName, b), def];
+  return { ...program, tensors: program.tensors.flatMap((t) => (t === w ? nodes : [t])) };
+}
