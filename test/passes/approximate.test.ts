@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { approximate, check, compile, compileProgram, Tensor } from "../../src/index.js";
 import { parseApproxRequests } from "../../src/passes/approximate/index.js";
@@ -170,5 +171,48 @@ describe("impossible requests are located errors", () => {
     expect(d.code).toBe(code);
     expect(d.message).toContain(message);
     expect(d.span?.start.line ?? null).toBe(line);
+  });
+});
+
+describe("examples/lowrank_mlp.tns", () => {
+  const source = readFileSync(new URL("../../examples/lowrank_mlp.tns", import.meta.url), "utf8");
+  const d = 256;
+  const scaled = (m: Matrix, seed: number): Matrix => {
+    const n = noisy(m, 1e-6, seed);
+    const s = 1 / Math.sqrt(frobeniusNorm(n) ** 2 / n.cols);
+    return matrix(n.rows, n.cols, n.data.map((x) => x * s));
+  };
+  const w = {
+    W1: scaled(matmul(gaussianMatrix(d, 8, 1), gaussianMatrix(8, d, 2)), 3),
+    W2: scaled(kronecker(gaussianMatrix(16, 16, 4), gaussianMatrix(16, 16, 5)), 6),
+    W3: scaled(gaussianMatrix(d, d, 7), 8),
+  };
+  const weights = { W1: f32(w.W1), W2: f32(w.W2), W3: f32(w.W3) };
+
+  it("finds the low-rank and the Kronecker layer, leaves the dense one, and reports the output error a float64 recomputation gives", () => {
+    const sizes = { d, b: 8 };
+    const exact = compile(source, { sizes, weights });
+    const approx = compile(source, { sizes, weights, approx: "lowrank:tol=1e-4;kron:tol=1e-4", verify: true });
+    expect(approx.ok).toBe(true);
+    const applied = approx.approximations.filter((a) => a.applied).map((a) => [a.weight, a.kind, a.kind === "lowrank" ? a.rank : a.factorShapes]);
+    expect(applied).toEqual([["W1", "lowrank", 8], ["W2", "kron", [[16, 16], [16, 16]]]]);
+    expect(approx.approximations.filter((a) => a.weight === "W3").every((a) => !a.applied && a.reason)).toBe(true);
+    expect(approx.inputs.map((i) => i.name)).toEqual(["W1.U", "W1.V", "W2.A", "W2.B", "W3", "x"]);
+    const inputs = calibrationInputs(exact.loweredIr!, {}, 3);
+    const reported = outputErrors(exact.loweredIr!, approx.loweredIr!, inputs).y!;
+    // Independently: the MLP in float64 loops, with W1 and W2 rebuilt from the factors the program holds.
+    const weight = (name: string, rows: number, cols: number): Matrix => matrix(rows, cols, Float64Array.from(Float32Array.from(weightOf(approx.loweredIr!, name).data!)));
+    const w1 = matmul(weight("W1.U", d, 8), weight("W1.V", 8, d));
+    const w2 = kronecker(weight("W2.A", 16, 16), weight("W2.B", 16, 16));
+    const relu = (m: Matrix): Matrix => matrix(m.rows, m.cols, m.data.map((t) => Math.max(t, 0)));
+    const x = matrix(8, d, Float64Array.from(inputs.x!.data));
+    const stored = (m: Matrix): Matrix => matrix(m.rows, m.cols, Float64Array.from(Float32Array.from(m.data)));
+    const mlp = (a: Matrix, b: Matrix): Matrix => matmul(relu(matmul(relu(matmul(x, a)), b)), stored(w.W3));
+    const want = mlp(stored(w.W1), stored(w.W2));
+    const independent = frobeniusDistance(mlp(w1, w2), want) / frobeniusNorm(want);
+    expect(independent).toBeLessThan(1e-5);
+    expect(Math.abs(reported - independent)).toBeLessThan(Math.max(0.1 * independent, 3e-7));
+    const flops = (p: typeof exact) => p.approximations.length === 0 ? null : p.approximations.at(-1)!.flopsAfter;
+    expect(flops(approx)).toBeLessThan(approx.approximations[0]!.flopsBefore / 2);
   });
 });
