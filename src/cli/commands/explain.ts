@@ -23,14 +23,12 @@ import { printProgram } from "../../ir/print.js";
 import { defaultPipeline, loweringPipeline, runPasses } from "../../passes/index.js";
 import { printPathInfo } from "../../passes/contraction-path/path-info.js";
 import { programCost, type IntermediateSize, type ProgramCost, WASM_RATES, wasmSecondsOf } from "../../passes/cost.js";
-import { parseCommandArgs, parseMemoryBudget, parseSizeOptions, UsageError } from "../args.js";
 import { CompileError, type Diagnostic } from "../../diagnostics/diagnostic.js";
 import { lowerToKernels } from "../../backends/kernel/lower.js";
 import { planMemory } from "../../backends/kernel/memory-plan.js";
 import type { Pass } from "../../passes/pass.js";
 import { loadMilpSolver, type MemoryReport, rematerializePass } from "../../passes/rematerialize.js";
-import { readText, readTensorArchive } from "../io.js";
-import { EXIT, reportDiagnostics, sourceFileArg, type Terminal } from "./common.js";
+import type { Terminal } from "./common.js";
 import { explainWgsl, printWgslDispatches } from "./explain-wgsl.js";
 import type { CostSummary, DiffLine, ExplainedContraction, ExplainedPass, ExplainReport, IrMode } from "./explain-report.js";
 import { writeExplainSvg } from "./explain-svg.js";
@@ -337,6 +335,11 @@ export { explainWgsl, printWgslDispatches, type ExplainedDispatch, type Explaine
 
 /** Runs `tns explain`. */
 export async function explainCommand(argv: string[], term: Terminal): Promise<number> {
+  // The command's Node-only parts (arguments, files) load here, so that the report
+  // builders above stay importable in a browser page (the playground uses them).
+  const { parseCommandArgs, parseMemoryBudget, parseSizeOptions, UsageError } = await import("../args.js");
+  const { readText, readTensorArchive } = await import("../io.js");
+  const { EXIT, reportDiagnostics, sourceFileArg } = await import("./common.js");
   const { values, positionals } = parseCommandArgs("explain", argv, {
     size: { type: "string", multiple: true },
     weights: { type: "string" },
