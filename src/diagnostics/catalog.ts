@@ -85,6 +85,9 @@ export const CATALOG = {
   TNS1003: "rank above the weight's smaller dimension",
   TNS1004: "Kronecker factor shapes do not match the weight",
   TNS1005: "weight cannot be approximated this way",
+  TNS1006: "unknown structure",
+  TNS1007: "structure does not fit the tensor",
+  TNS1008: "structured weight data cannot be factored",
 } as const;
 
 /** A code from {@link CATALOG}, e.g. `"TNS0101"`. */

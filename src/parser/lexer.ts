@@ -84,6 +84,8 @@ export const Greater = createToken({ name: "Greater", pattern: />/, categories: 
 export const EqEq = createToken({ name: "EqEq", pattern: /==/, categories: [ComparisonOp], label: "'=='" });
 export const NotEq = createToken({ name: "NotEq", pattern: /!=/, categories: [ComparisonOp], label: "'!='" });
 export const Equals = createToken({ name: "Equals", pattern: /=/, label: "'='" });
+/** `~` in `input W[m, n] ~ lowrank(8)`: a structured layer. */
+export const Tilde = createToken({ name: "Tilde", pattern: /~/, label: "'~'" });
 
 export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /\s+/, group: Lexer.SKIPPED });
 export const Comment = createToken({ name: "Comment", pattern: /#[^\n]*/, group: Lexer.SKIPPED });
@@ -105,7 +107,7 @@ export const allTokens: readonly TokenType[] = [
   LBracket, RBracket, LParen, RParen, LBrace, RBrace, Comma, Colon,
   Arrow,
   LessEq, GreaterEq, EqEq, NotEq, Less, Greater, Equals,
-  Plus, Minus, Star, Slash, Caret,
+  Plus, Minus, Star, Slash, Caret, Tilde,
   AdditiveOp, MultiplicativeOp, ComparisonOp, ReduceKeyword, AlwaysReduce, MaxMin,
 ];
 

@@ -14,6 +14,7 @@ import { foldConstants } from "./fold-constants.js";
 import { fuseElementwise } from "./fuse-elementwise.js";
 import { differentiate } from "./differentiate.js";
 import { inlineCalls } from "./inline-calls.js";
+import { inlineFactors } from "./inline-factors.js";
 import { inlineProducts } from "./inline-products.js";
 import { orderContractions } from "./order-contractions.js";
 import type { Pass } from "./pass.js";
@@ -21,7 +22,7 @@ import type { Pass } from "./pass.js";
 export { runPasses, programsEqual, type PassLogEntry, type RunPassesOptions, type RunPassesResult } from "./manager.js";
 export { PROPERTIES, type Pass } from "./pass.js";
 export {
-  canonicalize, differentiate, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, fuseElementwise, inlineCalls, inlineProducts, orderContractions,
+  canonicalize, differentiate, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, fuseElementwise, inlineCalls, inlineFactors, inlineProducts, orderContractions,
 };
 
 /**
@@ -37,7 +38,8 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
 );
 
 /**
- * The default pipeline, in order: inline-calls, differentiate, canonicalize, fold-constants,
+ * The default pipeline, in order: inline-calls, differentiate, inline-factors (factored
+ * tensors into the sums that read them), canonicalize, fold-constants,
  * eliminate-common-subexpressions, inline-products, order-contractions,
  * eliminate-dead-code, fuse-elementwise. Contraction ordering runs after CSE so that shared
  * subexpressions are merged before n-ary products are split into pairwise
@@ -55,7 +57,7 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
  */
 export function defaultPipeline(): Pass[] {
   return [
-    inlineCalls, differentiate, canonicalize, foldConstants, eliminateCommonSubexpressions, inlineProducts, orderContractions, eliminateDeadCode, fuseElementwise,
+    inlineCalls, differentiate, inlineFactors, canonicalize, foldConstants, eliminateCommonSubexpressions, inlineProducts, orderContractions, eliminateDeadCode, fuseElementwise,
   ];
 }
 

@@ -36,6 +36,7 @@ export const SMALL_SIZES: Readonly<Record<string, Readonly<Record<string, number
   "tucker.tns": { n1: 5, n2: 4, n3: 3, r1: 2, r2: 3, r3: 2 },
   "grouping.tns": { r: 4, c: 6 },
   "lowrank_mlp.tns": { b: 3, d: 16 },
+  "structured_layer.tns": { b: 3, s: 4 },
   "softmax_stdlib.tns": { n: 5, m: 7 },
   "train_mlp.tns": { n: 5, d: 7, hidden: 9, classes: 4 },
   "train_attention.tns": { n: 6, d: 5 },

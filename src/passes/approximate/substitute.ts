@@ -1,50 +1,30 @@
 /**
  * Replacing a weight by its factors in the IR.
  *
- * Low rank, W ≈ U·V (U m×r, V r×n): every read of W that is a factor of a
- * product summed by a `sum` gets the rank as one more summed variable, so
- * the contraction-path search can reassociate (x·(U·V) = (x·U)·V):
- *
- *     output y[b:64, j:1024] = sum(i:1024) W[i, j] * x[b, i]
- *   becomes
- *     weight W.U: f32[1024, 8] (data)
- *     weight W.V: f32[8, 1024] (data)
- *     output y[b:64, j:1024] = sum(i:1024, W_r:8) W.U[i, W_r] * W.V[W_r, j] * x[b, i]
- *
- * Any other read keeps reading W, which then becomes the def
- * `W[i, j] = sum(r) W.U[i, r] * W.V[r, j]`.
+ * Low rank, W ≈ U·V (U m×r, V r×n): the weights `W.U`, `W.V` and the def
+ * `W[i, j] = sum(r) W.U[i, r] * W.V[r, j]`; the `inline-factors` pass then
+ * moves the sum into every sum that reads W, so that the contraction-path
+ * search can reassociate (x·(U·V) = (x·U)·V).
  *
  * Kronecker, W ≈ A ⊗ B: W becomes the product def
  * `W[(a, b), (c, d)] = W.A[a, c] * W.B[b, d]`, which `inline-products`
  * inlines into the sums that read it, so W is never built.
+ *
+ * {@link isolateContractions} first moves a sum that reads W out of an
+ * epilogue into a def of its own, where both passes can reach it.
  */
 import type { DefNode, Expr, Program, TensorNode, WeightNode } from "../../ir/types.js";
-import { access, associativeChain, binary, reduce } from "../../ir/types.js";
-import { boundVars as boundVarsOf, freeVars, mapExpr, visitExpr } from "../../ir/walk.js";
+import { access, binary, reduce } from "../../ir/types.js";
+import { boundVars as boundVarsOf, freeVars } from "../../ir/walk.js";
 import type { Matrix } from "../../numerics/matrix.js";
 
 /** The factors of a mul chain, left to right. */
-function factorsOf(e: Expr): Expr[] {
+export function factorsOf(e: Expr): Expr[] {
   return e.kind === "binary" && e.op === "mul" ? [...factorsOf(e.lhs), ...factorsOf(e.rhs)] : [e];
 }
 
 function weightNode(of: WeightNode, name: string, m: Matrix): WeightNode {
   return { name, role: "weight", dtype: of.dtype, shape: [m.rows, m.cols], output: false, data: Float64Array.from(m.data) };
-}
-
-/** A variable name not among `used`, starting from `base`. */
-function freshVar(base: string, used: ReadonlySet<string>): string {
-  if (!used.has(base)) return base;
-  for (let k = 1; ; k++) if (!used.has(`${base}_${k}`)) return `${base}_${k}`;
-}
-
-function readsTensor(e: Expr, name: string): boolean {
-  let found = false;
-  visitExpr(e, (x) => {
-    if (x.kind === "access" && x.tensor === name) found = true;
-    return !found;
-  });
-  return found;
 }
 
 /**
@@ -104,52 +84,26 @@ export function isolateContractions(program: Program, name: string): Program {
 }
 
 /**
- * `program` with weight `name` replaced by `u`·`v` (see the module comment).
+ * `program` with weight `name` replaced by `u`·`v`: the weights `W.U`,
+ * `W.V` and the def `W[i, j] = sum(r) W.U[i, r] * W.V[r, j]`, which the
+ * `inline-factors` pass then inlines into the sums that read W.
  *
  * @example
  * ```ts
- * substituteLowRank(program, "W", u, v).tensors.map((t) => t.name); // ["W.U", "W.V", "x", "y"]
+ * substituteLowRank(program, "W", u, v).tensors.map((t) => t.name); // ["W.U", "W.V", "W", "x", "y"]
  * ```
  */
 export function substituteLowRank(program: Program, name: string, u: Matrix, v: Matrix): Program {
   const w = program.tensors.find((t): t is WeightNode => t.name === name && t.role === "weight")!;
-  const rank = u.cols;
   const uName = `${name}.U`;
   const vName = `${name}.V`;
-  const rewriteDef = (d: DefNode): DefNode => {
-    const used = new Set([...Object.keys(d.ranges), ...d.indices]);
-    const added: string[] = [];
-    const body = mapExpr(d.body, (x) => {
-      if (x.kind !== "reduce" || x.op !== "sum") return x;
-      const factors = factorsOf(x.body);
-      if (!factors.some((f) => f.kind === "access" && f.tensor === name)) return x;
-      const vars = [...x.vars];
-      const next = factors.flatMap((f) => {
-        if (f.kind !== "access" || f.tensor !== name) return [f];
-        const r = freshVar(`${name}_r`, used);
-        used.add(r);
-        added.push(r);
-        vars.push(r);
-        return [access(uName, [f.index[0]!, r]), access(vName, [r, f.index[1]!])];
-      });
-      return reduce("sum", vars, associativeChain("mul", next));
-    });
-    if (added.length === 0) return d;
-    return { ...d, body, ranges: { ...d.ranges, ...Object.fromEntries(added.map((r) => [r, rank])) } };
+  const def: DefNode = {
+    name, role: "def", dtype: w.dtype, shape: w.shape, output: w.output, indices: ["i", "j"], groups: [1, 1],
+    ranges: { i: w.shape[0]!, j: w.shape[1]!, r: u.cols },
+    body: reduce("sum", ["r"], binary("mul", access(uName, ["i", "r"]), access(vName, ["r", "j"]))),
   };
-  const rewritten = program.tensors.map((t) => (t.role === "def" ? rewriteDef(t) : t));
-  const stillRead = rewritten.some((t) => t.role === "def" && readsTensor(t.body, name)) ||
-    program.tensors.some((t) => t.role === "call" && t.args.includes(name)) || w.output;
-  const factors: TensorNode[] = [weightNode(w, uName, u), weightNode(w, vName, v)];
-  if (stillRead) {
-    const def: DefNode = {
-      name, role: "def", dtype: w.dtype, shape: w.shape, output: w.output, indices: ["i", "j"], groups: [1, 1],
-      ranges: { i: w.shape[0]!, j: w.shape[1]!, r: rank },
-      body: reduce("sum", ["r"], binary("mul", access(uName, ["i", "r"]), access(vName, ["r", "j"]))),
-    };
-    factors.push(def);
-  }
-  return { ...program, tensors: rewritten.flatMap((t) => (t === w ? factors : [t])) };
+  const nodes: TensorNode[] = [weightNode(w, uName, u), weightNode(w, vName, v), def];
+  return { ...program, tensors: program.tensors.flatMap((t) => (t === w ? nodes : [t])) };
 }
 
 /**
