@@ -76,6 +76,12 @@ if (wanted("wgsl")) {
   await runWgslBench();
 }
 
+if (wanted("rnn")) {
+  const { runRnnBench } = await import("./rnn.js");
+  console.log("\n## a recurrence: tanh RNN, T=256, hidden 256, JS and WASM backends vs a plain JS loop and tfjs-wasm (one thread, in turns, median)");
+  await runRnnBench();
+}
+
 if (wanted("kron")) {
   console.log("\n## Kronecker inlining, JS backend, optimized vs -O0 (median)");
   runKronBench();

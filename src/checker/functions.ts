@@ -8,6 +8,7 @@
  *     ->  functions.softmax_1 (params X: f32 [4, 8]; body with n=4, m=8)
  *         call P = softmax_1(S)
  */
+import { tensorReads } from "./recurrence.js";
 import { DiagnosticBag, type Diagnostic, type Span } from "../diagnostics/diagnostic.js";
 import type * as ast from "../parser/ast.js";
 import type * as ir from "../ir/types.js";
@@ -210,6 +211,7 @@ export class Monomorphizer {
       graph.pending.set(d.name.name, d.name.span);
       defs.push(d);
     }
+    graph.readsOf = new Map(defs.map((d) => [d.name.name, new Set(tensorReads(d.rhs).keys())]));
     this.stack.push({ fn, span: callSpan });
     let ok = !body.hasErrors;
     // Swap the bag so diagnostics inside the body carry a note about the call site.

@@ -64,6 +64,15 @@ export function lowerGrad(call: ast.Call, graph: Graph, diags: DiagnosticBag, na
     ok = false;
   }
   if (!ok) return null;
+  const through = graph.nodes.find((t) => t.role === "def" && t.recurrence !== undefined && dependsOn(graph.nodes, loss.name, t.name) && dependsOn(graph.nodes, t.name, wrt.name));
+  if (through !== undefined) {
+    const at = graph.tensors.get(through.name)?.span;
+    diags.error("TNS0901", `the gradient of '${loss.name}' by '${wrt.name}' goes through the recurrence '${through.name}': backpropagation through a recurrence is not supported yet`, call.span, {
+      ...(at === undefined ? {} : { notes: [{ message: `the recurrence '${through.name}' is defined here`, span: at }] }),
+      hint: "differentiate by tensors the recurrence does not depend on, or compute the gradient outside tns for now",
+    });
+    return null;
+  }
   if (!dependsOn(graph.nodes, loss.name, wrt.name)) {
     diags.warning("TNS0803", `'${loss.name}' does not depend on '${wrt.name}': its gradient is zero`, call.span, {
       hint: `check that '${loss.name}' is computed from '${wrt.name}'`,

@@ -18,6 +18,7 @@ import { Monomorphizer } from "./functions.js";
 import { nodeLoader, type SourceLoader } from "./loader.js";
 import { lowerDef } from "./lower-def.js";
 import { loadFunctions } from "./modules.js";
+import { tensorReads } from "./recurrence.js";
 import { newGraph, suggestion, type Graph } from "./scope.js";
 import { bindSizes, checkElementCount, evalPositiveSize } from "./sizes.js";
 import { warnUnusedInputs } from "./unused.js";
@@ -83,6 +84,7 @@ export function checkProgram(module: ast.Module, options: CheckOptions, diags: D
     if (!declareTensor(d, graph, options.weights ?? {}, diags)) graph.broken.add(d.name.name);
   }
   const liveDefs = defs.filter((d) => unique(d.name));
+  graph.readsOf = new Map(liveDefs.map((d) => [d.name.name, new Set(tensorReads(d.rhs).keys())]));
   for (const d of liveDefs) graph.pending.set(d.name.name, d.name.span);
   for (const d of liveDefs) {
     graph.pending.delete(d.name.name);

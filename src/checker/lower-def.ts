@@ -17,6 +17,8 @@ import { inferRanges, type AccessUse } from "./ranges.js";
 import { checkElementCount } from "./sizes.js";
 import { isGradCall, lowerGrad } from "./grad.js";
 import type { Graph } from "./scope.js";
+import { DiagnosticBag as Bag } from "../diagnostics/diagnostic.js";
+import { checkNoMutualRecurrence, readsItself, sequentialIndex, withoutSelfReads, withoutSequentialDims } from "./recurrence.js";
 
 /**
  * Lowers a definition into `graph` (temporaries first, then the node) and
@@ -75,7 +77,55 @@ function lowerDefInner(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: {
     }
   }
 
-  const free = freeVars(def.rhs, new Set(), graph);
+  if (!checkNoMutualRecurrence(def, graph.pending, graph.readsOf, diags)) return false;
+  const self = def.name.name;
+  if (!readsItself(def)) return pushDef(def, lowerRhs(def.name, def.rhs, lhs, lhsSpans, groups, ok, graph, diags, null), graph, output);
+  if (groups.some((g) => g !== 1)) {
+    diags.error("TNS0242", `recurrence '${self}' groups indices on its left side`, def.name.span, {
+      hint: "write a recurrence with one index per dimension; view it grouped in a later definition",
+    });
+    return false;
+  }
+  // First its shape, from the right side without the self-reads; then the real lowering, the tensor visible to itself.
+  const firstBag = new Bag();
+  const shapeOnly = lowerRhs(def.name, withoutSelfReads(def.rhs, self), lhs, lhsSpans, groups, ok, graph, firstBag, null);
+  if (shapeOnly === null) {
+    // Report the errors of the real right side (self-reads quiet), or, when it has none, those that stopped the first lowering.
+    graph.broken.add(self);
+    const bag = new Bag();
+    lowerRhs(def.name, def.rhs, lhs, lhsSpans, groups, ok, graph, bag, null);
+    graph.broken.delete(self);
+    diags.absorb(bag.hasErrors ? bag : firstBag);
+    return false;
+  }
+  graph.tensors.set(self, { name: self, shape: shapeOnly.shape, dtype: shapeOnly.dtype, span: def.name.span });
+  let node: ir.DefNode | null;
+  try {
+    node = lowerRhs(def.name, def.rhs, lhs, lhsSpans, groups, ok, graph, diags, self);
+  } finally {
+    graph.tensors.delete(self);
+  }
+  return pushDef(def, node, graph, output);
+}
+
+function pushDef(def: ast.Def, node: ir.DefNode | null, graph: Graph, output: boolean): boolean {
+  if (node === null) return false;
+  graph.nodes.push({ ...node, output });
+  graph.tensors.set(def.name.name, { name: def.name.name, shape: node.shape, dtype: node.dtype, span: def.name.span });
+  return true;
+}
+
+/**
+ * Lowers a right side for the left side `lhs`: the Einstein rule, range
+ * inference, the shape. `self` names the def when it is a recurrence (its
+ * self-reads are checked and its sequential index recorded).
+ */
+function lowerRhs(
+  name: ast.Name, rhs: ast.Expr, lhs: readonly string[], lhsSpans: ReadonlyMap<string, Span>, groups: readonly number[], okSoFar: boolean,
+  graph: Graph, diags: DiagnosticBag, self: string | null,
+): ir.DefNode | null {
+  let ok = okSoFar;
+  const free = freeVars(rhs, new Set(), graph);
   const state: DefState = {
     graph, diags, lhs: new Set(lhs), used: new Set([...lhs, ...free.keys()]), vars: [], occurs: new Set(),
     uses: [], pending: new Map(), dtypes: [], shadowedLhs: new Set(), quietLhs: new Set(),
@@ -86,7 +136,7 @@ function lowerDefInner(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: {
   for (const v of implicit) state.vars.push({ name: v, display: v, span: free.get(v)!, reduction: summed });
   const env = new Map<string, string>([...lhs, ...implicit].map((v) => [v, v]));
 
-  const lowered = lowerValue(def.rhs, env, state);
+  const lowered = lowerValue(rhs, env, state);
   for (const v of lhs) {
     if (free.has(v) || state.quietLhs.has(v)) continue;
     diags.error("TNS0203", `index '${v}' is on the left but not used on the right`, lhsSpans.get(v)!, {
@@ -96,8 +146,15 @@ function lowerDefInner(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: {
     });
     ok = false;
   }
-  if (!ok || lowered === null) return false;
-  warnMissingSummedIndex(def.rhs, implicit, graph, diags);
+  if (!ok || lowered === null) return null;
+  let recurrence: string | null = null;
+  let uses = state.uses;
+  if (self !== null) {
+    recurrence = sequentialIndex(self, lhs, lowered, state.pending, diags);
+    if (recurrence === null) return null;
+    uses = withoutSequentialDims(uses, self, lhs.indexOf(recurrence));
+  }
+  warnMissingSummedIndex(rhs, implicit, graph, diags);
 
   // A bounded index needs no use: `sum(t < 4) X[i]` is 4 * X[i].
   for (const v of state.vars) {
@@ -106,9 +163,9 @@ function lowerDefInner(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: {
       ok = false;
     }
   }
-  if (!ok) return false;
-  const ranges = inferRanges(state.vars, state.uses, diags);
-  if (ranges === null) return false;
+  if (!ok) return null;
+  const ranges = inferRanges(state.vars, uses, diags);
+  if (ranges === null) return null;
 
   const body = fillAccesses(lowered, state.pending, ranges);
   const shape: number[] = [];
@@ -118,15 +175,14 @@ function lowerDefInner(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: {
     for (let m = 0; m < g; m++) extent *= ranges.get(lhs[k++]!)!;
     shape.push(extent);
   }
-  if (!checkElementCount(shape, def.name.name, def.name.span, diags)) return false;
+  if (!checkElementCount(shape, name.name, name.span, diags)) return null;
   const dtype: ir.DType = state.dtypes.includes("f64") ? "f64" : "f32";
-  graph.nodes.push({
-    role: "def", name: def.name.name, dtype, shape, output, indices: lhs, groups,
+  return {
+    role: "def", name: name.name, dtype, shape, output: false, indices: [...lhs], groups: [...groups],
     ranges: Object.fromEntries(state.vars.map((v) => [v.name, ranges.get(v.name)!])),
     body: implicit.length > 0 ? ir.reduce("sum", implicit, body) : body,
-  });
-  graph.tensors.set(def.name.name, { name: def.name.name, shape, dtype, span: def.name.span });
-  return true;
+    ...(recurrence === null ? {} : { recurrence }),
+  };
 }
 
 /** Replaces placeholder accesses with real ones now that group extents are known. */

@@ -69,6 +69,8 @@ export interface Graph {
   readonly lowerCall: CallLowerer;
   /** Where imports come from; lets an unknown function's hint name the stdlib module defining it. */
   readonly loader?: SourceLoader;
+  /** The names each definition of this graph reads (to report a recurrence through a second tensor, TNS0243). */
+  readsOf?: Map<string, ReadonlySet<string>>;
 }
 
 /**

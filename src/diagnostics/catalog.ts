@@ -42,6 +42,11 @@ export const CATALOG = {
   TNS0210: "index name shadows another name",
   TNS0211: "summed index missing from a term",
   TNS0212: "index out of bounds",
+  // recurrences (a tensor reading itself at an earlier step)
+  TNS0240: "recurrence reads itself at the same or a later step",
+  TNS0241: "recurrence has no base case",
+  TNS0242: "recurrence form not supported",
+  TNS0243: "recurrence through a second tensor",
   // sizes
   TNS0301: "size too large",
   TNS0302: "size must be a positive integer",

@@ -200,25 +200,39 @@ function compileReduce(op: ReduceOp, vs: readonly number[], extents: readonly nu
   };
 }
 
-/** Evaluates a def over its output indices, in storage (row-major over `indices`) order. */
+/**
+ * Evaluates a def over its output indices, in storage (row-major over
+ * `indices`) order; a recurrence with its sequential index outermost, reading
+ * the elements it has already computed.
+ */
 function evalDef(d: DefNode, env: Env): Value {
   const slots = new Map<string, number>();
   for (const v of Object.keys(d.ranges)) slots.set(v, slots.size);
   for (const v of d.indices) if (!slots.has(v)) slots.set(v, slots.size);
   const frame = new Int32Array(slots.size);
-  const body = compile(d.body, env, frame, slots, d.ranges);
   const out = new Float64Array(numel(d.shape));
-  const idx = d.indices.map((v) => slots.get(v)!);
-  const ext = d.indices.map((v) => d.ranges[v]!);
-  for (let flat = 0; flat < out.length; flat++) {
+  const value: Value = { shape: d.shape, data: out };
+  if (d.recurrence !== undefined) env.set(d.name, value);
+  const body = compile(d.body, env, frame, slots, d.ranges);
+  const strides = stridesOf(d.indices.map((v) => d.ranges[v]!));
+  const order = d.indices.map((v, k) => k);
+  const seq = d.recurrence === undefined ? -1 : d.indices.indexOf(d.recurrence);
+  if (seq > 0) order.unshift(...order.splice(seq, 1));
+  const idx = order.map((k) => slots.get(d.indices[k]!)!);
+  const ext = order.map((k) => d.ranges[d.indices[k]!]!);
+  const stride = order.map((k) => strides[k]!);
+  let flat = 0;
+  for (let n = 0; n < out.length; n++) {
     out[flat] = body();
     for (let j = idx.length - 1; j >= 0; j--) {
       const s = idx[j]!;
+      flat += stride[j]!;
       if (++frame[s]! < ext[j]!) break;
+      flat -= stride[j]! * ext[j]!;
       frame[s] = 0;
     }
   }
-  return { shape: d.shape, data: out };
+  return value;
 }
 
 function evalCall(f: IRFunction, args: readonly string[], p: Program, env: Env): Value {

@@ -270,6 +270,12 @@ class Parser {
   }
 
   def(name: string, type: { dtype: DType; shape: number[] }, output: boolean): TensorNode {
+    let recurrence: string | undefined;
+    if (this.keyword("recur")) {
+      this.expect("(");
+      recurrence = this.name("a sequential index");
+      this.expect(")");
+    }
     const indices: string[] = [];
     const groups: number[] = [];
     const ranges: Record<string, number> = {};
@@ -308,7 +314,7 @@ class Parser {
       if (ranges[v] !== undefined && ranges[v] !== n) this.fail(`variable '${v}' has two extents, ${ranges[v]} and ${n}`);
       ranges[v] = n;
     }
-    return { role: "def", name, ...type, output, indices, groups, ranges, body };
+    return { role: "def", name, ...type, output, indices, groups, ranges, body, ...(recurrence === undefined ? {} : { recurrence }) };
   }
 
   // --- expressions -----------------------------------------------------------

@@ -25,6 +25,15 @@
  *    function result's shape.
  * 7. A grad node is at the top level; its loss is an earlier rank-0 def or
  *    call, its `wrt` an earlier input or weight whose shape it has.
+ * 8. A recurrence (a def with `recurrence: v`) is the one exception to
+ *    invariant 1: it may read itself. `v` is one of its output indices; it is
+ *    ungrouped; every self-read has `v - c` (a constant c > 0) in v's
+ *    dimension and does not mention v in any other; and each self-read sits
+ *    where enclosing `where` conditions imply `v >= c` (the base case), which
+ *    is also what makes it in bounds (invariant 4 for self-reads is checked
+ *    over that guarded range). A def without `recurrence` never reads itself.
+ *    The def's value is computed for v = 0, 1, ... in order; every element at
+ *    one value of v depends only on elements at smaller values.
  */
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 
@@ -99,6 +108,12 @@ export interface DefNode extends NodeBase {
   /** Extent of every index variable of this def, output and reduced. */
   readonly ranges: Readonly<Record<string, number>>;
   readonly body: Expr;
+  /**
+   * Set on a recurrence: the output index along which the def is computed
+   * step by step (`t` of `Hs[t, j] = ... Hs[t - 1, k] ...`); see invariant 8.
+   * Absent on every other def.
+   */
+  readonly recurrence?: string;
 }
 
 /** A whole-tensor call of a (monomorphized) function; removed by the inline pass. */

@@ -11,6 +11,7 @@
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import type { Affine, DefNode, Expr, InputNode, IRFunction, Program, TensorNode } from "./types.js";
 import { printAffine } from "./print.js";
+import { recurrenceErrors } from "./recurrence.js";
 
 const DTYPES: readonly string[] = ["f32", "f64", "i32"];
 const UNARY_OPS: readonly string[] = ["neg", "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "abs"];
@@ -71,7 +72,10 @@ function checkDefBody(d: DefNode, visible: Scope, report: Report): void {
         useVar(e.var, inScope, "an index value");
         return;
       case "access": {
-        const shape = visible.get(e.tensor);
+        // A recurrence reads itself (invariant 8); its sequential dimension is checked there.
+        const self = e.tensor === d.name && d.recurrence !== undefined;
+        const shape = self ? d.shape : visible.get(e.tensor);
+        const seqDim = self ? d.indices.indexOf(d.recurrence!) : -1;
         const text = `access ${e.tensor}[${e.index.map(printAffine).join(", ")}]`;
         if (shape === undefined) {
           report(`${where}: ${text} reads '${e.tensor}', which is not an earlier tensor or a parameter (invariant 1)`);
@@ -84,6 +88,7 @@ function checkDefBody(d: DefNode, visible: Scope, report: Report): void {
         e.index.forEach((a, k) => {
           checkAffine(a, `${where}: ${text} index ${k + 1}`, report);
           for (const t of a.terms) useVar(t.var, inScope, text);
+          if (k === seqDim) return;
           if (!a.terms.every((t) => isExtent(d.ranges[t.var]))) return;
           const { min, max } = affineBounds(a, d.ranges);
           if (min < 0 || max > shape[k]! - 1) {
@@ -148,6 +153,7 @@ function checkDef(d: DefNode, visible: Scope, report: Report): void {
     });
   }
   checkDefBody(d, visible, report);
+  for (const m of recurrenceErrors(d)) report(m);
 }
 
 function checkCall(c: Extract<TensorNode, { role: "call" }>, p: Program, visible: Scope, report: Report): void {

@@ -55,10 +55,10 @@ import { planMemory } from "../backends/kernel/memory-plan.js";
 import { skinnyPlan } from "../backends/kernel/skinny.js";
 
 /** How a def runs on the backends (see `kernelForm` in the kernel lowering); a call runs its function's defs. */
-export type TensorKernel = "matrix-product" | "matrix-product-epilogue" | "loop-nest" | "call";
+export type TensorKernel = "matrix-product" | "matrix-product-epilogue" | "loop-nest" | "recurrence" | "call";
 
 /** The WebAssembly kernel that runs a def (see the module comment); a call runs its function's defs. */
-export type WasmKernel = "gemm" | "gemm-epilogue" | "skinny-axpy" | "skinny-dot" | "loop-nest" | "call";
+export type WasmKernel = "gemm" | "gemm-epilogue" | "skinny-axpy" | "skinny-dot" | "loop-nest" | "recurrence" | "call";
 
 /**
  * Rates of one thread of the WASM backend, measured on the development
@@ -309,7 +309,8 @@ function costOf(
 
 /** The WASM kernel of a def: the backend's choice by shape (float32 products only take the SIMD kernels). */
 function wasmKernelOf(def: DefNode, kernel: TensorKernel, f32: boolean, shapes: ReadonlyMap<string, readonly number[]>): WasmKernel {
-  if (!f32 || kernel === "loop-nest" || kernel === "call") return kernel === "call" ? "call" : "loop-nest";
+  if (kernel === "recurrence" || kernel === "call") return kernel;
+  if (!f32 || kernel === "loop-nest") return "loop-nest";
   if (kernel === "matrix-product-epilogue") return "gemm-epilogue";
   const product = matrixProductOf(def, shapes);
   const plan = product && skinnyPlan(product);

@@ -34,7 +34,7 @@
  *     grad_A_C[g0, g1] = sum(j) grad_C[g0, j] * B[g1, j]
  *     output dA[s0, s1] = grad_A_C[s0, s1]
  */
-import { InternalCompilerError } from "../diagnostics/diagnostic.js";
+import { CompileError, InternalCompilerError } from "../diagnostics/diagnostic.js";
 import type { Affine, DefNode, DType, Expr, GradNode, Program, TensorNode } from "../ir/types.js";
 import { access, affine, binary, num, reduce, select } from "../ir/types.js";
 import { accessedTensors, renameVars, substituteVars } from "../ir/walk.js";
@@ -96,6 +96,15 @@ function expandLoss(program: Program, loss: string): Program {
   const before = activeTensors(program.tensors, loss, wrts);
   const tensors = program.tensors.flatMap((t) => (t.role === "def" && before.has(t.name) && !isNormalDef(t) ? normalizeDef(t, fresh) : [t]));
   const active = activeTensors(tensors, loss, wrts);
+  const recurrence = tensors.find((t) => t.role === "def" && t.recurrence !== undefined && active.has(t.name));
+  if (recurrence !== undefined) {
+    // The checker reports this at the grad call; a recurrence inside a called function is only seen here.
+    throw new CompileError([{
+      code: "TNS0901", severity: "error", notes: [],
+      message: `the gradient of '${loss}' goes through the recurrence '${recurrence.name}': backpropagation through a recurrence is not supported yet`,
+      hint: "differentiate by tensors the recurrence does not depend on, or compute the gradient outside tns for now",
+    }]);
+  }
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const node = (name: string): TensorNode => {
     const t = byName.get(name);

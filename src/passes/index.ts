@@ -13,6 +13,7 @@ import { eliminateDeadCode } from "./eliminate-dead-code.js";
 import { foldConstants } from "./fold-constants.js";
 import { fuseElementwise } from "./fuse-elementwise.js";
 import { differentiate } from "./differentiate.js";
+import { hoistRecurrenceInvariants } from "./hoist-recurrence-invariants.js";
 import { inlineCalls } from "./inline-calls.js";
 import { inlineFactors } from "./inline-factors.js";
 import { inlineProducts } from "./inline-products.js";
@@ -22,7 +23,8 @@ import type { Pass } from "./pass.js";
 export { runPasses, programsEqual, type PassLogEntry, type RunPassesOptions, type RunPassesResult } from "./manager.js";
 export { PROPERTIES, type Pass } from "./pass.js";
 export {
-  canonicalize, differentiate, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, fuseElementwise, inlineCalls, inlineFactors, inlineProducts, orderContractions,
+  canonicalize, differentiate, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, fuseElementwise, hoistRecurrenceInvariants, inlineCalls,
+  inlineFactors, inlineProducts, orderContractions,
 };
 
 /**
@@ -40,7 +42,7 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
 /**
  * The default pipeline, in order: inline-calls, differentiate, inline-factors (factored
  * tensors into the sums that read them), canonicalize, fold-constants,
- * eliminate-common-subexpressions, inline-products, order-contractions,
+ * hoist-recurrence-invariants, eliminate-common-subexpressions, inline-products, order-contractions,
  * eliminate-dead-code, fuse-elementwise. Contraction ordering runs after CSE so that shared
  * subexpressions are merged before n-ary products are split into pairwise
  * steps, and right after inline-products, whose rewrites (Kronecker
@@ -48,7 +50,9 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
  * give it plain sums of products to split. Fusion runs last, on the
  * pairwise contractions that ordering leaves, after inline-products has
  * moved invariant factors out of their sums and after dead defs are gone
- * (a dead reader would keep a producer from being fused).
+ * (a dead reader would keep a producer from being fused). Hoisting a
+ * recurrence's step-invariant reductions comes before all of these, so the
+ * defs it makes (an RNN's input projection) are optimized like any other.
  *
  * @example
  * ```ts
@@ -57,7 +61,8 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
  */
 export function defaultPipeline(): Pass[] {
   return [
-    inlineCalls, differentiate, inlineFactors, canonicalize, foldConstants, eliminateCommonSubexpressions, inlineProducts, orderContractions, eliminateDeadCode, fuseElementwise,
+    inlineCalls, differentiate, inlineFactors, canonicalize, foldConstants, hoistRecurrenceInvariants, eliminateCommonSubexpressions, inlineProducts, orderContractions,
+    eliminateDeadCode, fuseElementwise,
   ];
 }
 

@@ -133,7 +133,8 @@ export function orderContractionsWithNotes(program: Program): { program: Program
   const notes: PassNote[] = [];
   const tensors: TensorNode[] = [];
   for (const t of program.tensors) {
-    const chain = t.role === "def" ? contractionChain(t, names, byName) : null;
+    // A recurrence's self-read must stay in it: its products are not split into defs of their own.
+    const chain = t.role === "def" && t.recurrence === undefined ? contractionChain(t, names, byName) : null;
     if (chain === null) {
       tensors.push(t);
       continue;

@@ -148,6 +148,30 @@ export function dense(X: Tensor, W: Tensor, b: Tensor): Tensor {
   return build(XW.shape, (i, j) => Math.max(0, g(XW, i!, j!) + g(b, j!)));
 }
 
+/** A tanh RNN over the rows of X: H[t] = tanh(X[t]·Wx + H[t-1]·Wh + b), H[-1] = h0. */
+export function rnn(X: Tensor, Wx: Tensor, Wh: Tensor, b: Tensor, h0: Tensor): Tensor {
+  const [T, d] = X.shape as [number, number];
+  const h = b.shape[0]!;
+  const out = new Float64Array(T * h);
+  for (let t = 0; t < T; t++) {
+    for (let j = 0; j < h; j++) {
+      let acc = g(b, j);
+      for (let k = 0; k < d; k++) acc += g(X, t, k) * g(Wx, k, j);
+      for (let k = 0; k < h; k++) acc += (t > 0 ? out[(t - 1) * h + k]! : g(h0, k)) * g(Wh, k, j);
+      out[t * h + j] = Math.tanh(acc);
+    }
+  }
+  return build([T, h], (t, j) => out[t! * h + j!]!);
+}
+
+/** Cumulative sum along the last axis of a matrix. */
+export function cumsum(X: Tensor): Tensor {
+  const [n, m] = X.shape as [number, number];
+  const out = new Float64Array(n * m);
+  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) out[i * m + j] = g(X, i, j) + (j > 0 ? out[i * m + j - 1]! : 0);
+  return build([n, m], (i, j) => out[i! * m + j!]!);
+}
+
 /** Valid 2-D cross-correlation with stride s, optional per-output-channel bias and ReLU. */
 export function conv2d(X: Tensor, K: Tensor, s = 1, bias?: Tensor, relu = false): Tensor {
   const [c, h, w] = X.shape as [number, number, number];

@@ -71,6 +71,12 @@ export const CASES: Case[] = [
     expected: (i) => ref.maxpool2d(i.X!, 2, 1),
   },
   {
+    module: "nn", fn: "rnn", label: "T=6, d=3, h=5",
+    body: "input X[6, 3], Wx[3, 5], Wh[5, 5], b[5], h0[5]\noutput Y = rnn(X, Wx, Wh, b, h0)",
+    expected: (i) => ref.rnn(i.X!, i.Wx!, i.Wh!, i.b!, i.h0!),
+  },
+  { module: "nn", fn: "cumsum", label: "3×7", body: "input X[3, 7]\noutput Y = cumsum(X)", expected: (i) => ref.cumsum(i.X!) },
+  {
     module: "linalg", fn: "matmul", label: "3×4 · 4×5",
     body: "input A[3, 4], B[4, 5]\noutput Y = matmul(A, B)",
     expected: (i) => ref.matmul(i.A!, i.B!),

@@ -174,6 +174,9 @@ class DefLowering {
     if (factored) {
       [op, redVars, inner, order] = [null, [], factored, [...def.indices]];
     }
+    // A recurrence runs its sequential index outermost: each step completes before the next reads it.
+    const seq = def.recurrence;
+    if (seq !== undefined) order = [seq, ...order.filter((v) => v !== seq)];
     const scopes = [newScope(null, 1), ...order.map((v) => newScope(v, this.extentOf(v)))];
     const n = scopes.length - 1;
     const outShape = def.indices.map((v) => this.extentOf(v));
@@ -195,7 +198,8 @@ class DefLowering {
       scopes[firstRed]!.post.push({ kind: "store", buffer: def.name, offset, value: { kind: "local", name: acc } });
     }
     const reads = [...new Set(collectReads(def.body))].sort();
-    return { target: def.name, reads, loopOrder: order, body: [...prefix, ...assemble(scopes, 0)] };
+    const body = [...prefix, ...assemble(scopes, 0)];
+    return seq === undefined ? { target: def.name, reads, loopOrder: order, body } : { target: def.name, reads, loopOrder: order, body, sequential: seq };
   }
 }
 

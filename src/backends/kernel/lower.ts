@@ -49,10 +49,11 @@ export function lowerToKernels(program: Program, options: LowerDefOptions = {}):
         buffers.push({ ...base, role: node.output ? "output" : "temp" });
         const def = { ...node, body: sumOutermost(node.body) };
         const kernel = lowerDef(def, shapes, options);
-        const contraction = matchContraction(def, shapes);
+        // A recurrence is never one product: its steps run in order (Kernel.sequential).
+        const contraction = node.recurrence === undefined ? matchContraction(def, shapes) : null;
         // The epilogue form is matched on the def as written: `sumOutermost`
         // would pull the epilogue's factors into the sum.
-        const epilogueContraction = contraction ? null : matchEpilogueContraction(node, shapes);
+        const epilogueContraction = contraction || node.recurrence !== undefined ? null : matchEpilogueContraction(node, shapes);
         if (contraction) kernels.push({ ...kernel, contraction });
         else if (epilogueContraction) kernels.push({ ...kernel, epilogueContraction });
         else kernels.push(kernel);
@@ -86,7 +87,9 @@ export function matrixProductOf(def: DefNode, shapes: ReadonlyMap<string, readon
  * kernelForm(denseLayer, shapes); // "matrix-product-epilogue" for relu(sum(k) X[i, k] * W[k, j] + b[j])
  * ```
  */
-export function kernelForm(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>): "matrix-product" | "matrix-product-epilogue" | "loop-nest" {
+export function kernelForm(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>): "matrix-product" | "matrix-product-epilogue" | "loop-nest" | "recurrence" {
+  // A recurrence is a loop nest whose outermost loop runs its steps in order (Kernel.sequential).
+  if (def.recurrence !== undefined) return "recurrence";
   if (matchContraction({ ...def, body: sumOutermost(def.body) }, shapes)) return "matrix-product";
   return matchEpilogueContraction(def, shapes) ? "matrix-product-epilogue" : "loop-nest";
 }

@@ -31,7 +31,8 @@
  * Invariants: every local is defined before use in an enclosing or earlier
  * statement; every loop variable of an offset or index value is bound by an
  * enclosing loop; a kernel writes only its `target` buffer and reads only
- * buffers of earlier kernels, inputs and weights.
+ * buffers of earlier kernels, inputs and weights (a `sequential` kernel, a
+ * recurrence, also reads its own target at earlier steps).
  */
 import type { Affine, BinaryOp, DType, ReduceOp, UnaryOp } from "../../ir/types.js";
 
@@ -156,6 +157,14 @@ export interface Kernel {
    * elementwise epilogue (never both); optional for backends, see {@link EpilogueContraction}.
    */
   readonly epilogueContraction?: EpilogueContraction;
+  /**
+   * Set on a recurrence's kernel: the loop variable of its outermost loop,
+   * whose iterations must run in order (each reads what the earlier ones
+   * wrote to `target`). The other loops may run in parallel within one
+   * iteration. Such a kernel reads its own target, and has neither
+   * `contraction` nor `epilogueContraction`.
+   */
+  readonly sequential?: string;
 }
 
 /** A whole program as buffers and kernels run in order. */

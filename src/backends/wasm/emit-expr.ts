@@ -14,6 +14,7 @@
  *                 (call $exp (f64.neg (f64.mul (f64.promote_f32 (f32.load (i32.mul (local.get $i) (i32.const 4))))
  *                                              (f64.const 2))))))
  */
+import { visitKExpr } from "../kernel/walk.js";
 import type { BinaryOp, DType, ReduceOp, UnaryOp } from "../../ir/types.js";
 import type { KExpr } from "../kernel/types.js";
 import type { FloatBinary, Ref } from "./binaryen.js";
@@ -94,6 +95,13 @@ function condition(ctx: FunctionContext, e: KExpr): Ref | null {
   return cmp ? ctx.m.float("f64", cmp, wasmExpr(ctx, e.lhs), wasmExpr(ctx, e.rhs)) : null;
 }
 
+/** Whether a kernel expression loads from `buffer`. */
+function loadsBuffer(e: KExpr, buffer: string): boolean {
+  let found = false;
+  visitKExpr(e, (x) => { if (x.kind === "load" && x.buffer === buffer) found = true; });
+  return found;
+}
+
 /**
  * A kernel expression as an f64-valued WebAssembly expression.
  *
@@ -122,8 +130,13 @@ export function wasmExpr(ctx: FunctionContext, e: KExpr): Ref {
       return m.float("f64", e.op as FloatBinary, wasmExpr(ctx, e.lhs), wasmExpr(ctx, e.rhs));
     }
     case "select": {
-      // `select` evaluates both arms; they are pure and in bounds, so that is safe.
+      // `select` evaluates both arms; they are pure and in bounds, so that is safe,
+      // except for a recurrence's read of itself, in bounds only under its guard.
       const cond = condition(ctx, e.cond) ?? m.float("f64", "ne", wasmExpr(ctx, e.cond), m.f64Const(0));
+      const guarded = ctx.guardedBuffer;
+      if (guarded !== null && (loadsBuffer(e.then, guarded) || loadsBuffer(e.else, guarded))) {
+        return m.ifElse(cond, wasmExpr(ctx, e.then), wasmExpr(ctx, e.else));
+      }
       return m.select(cond, wasmExpr(ctx, e.then), wasmExpr(ctx, e.else));
     }
   }

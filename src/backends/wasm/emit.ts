@@ -194,7 +194,7 @@ function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOpti
   const names: string[] = [];
   const parallel: ParallelKernel[] = [];
   kp.kernels.forEach((k, n) => {
-    const ctx = new FunctionContext(m, places, imports, (options.inlineExp ?? true) && dtypes.get(k.target) === "f32");
+    const ctx = new FunctionContext(m, places, imports, (options.inlineExp ?? true) && dtypes.get(k.target) === "f32", k.sequential === undefined ? null : k.target);
     const name = wasmKernelName(k.target, n);
     let body: Ref[];
     const scratch = layout.scratch.get(n) ?? 0;

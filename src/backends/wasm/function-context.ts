@@ -73,11 +73,17 @@ export class FunctionContext {
     readonly imports: Set<string>,
     /** Compute `exp` inline to float32 accuracy (the kernel stores float32) instead of calling `Math.exp`. */
     readonly f32Exp = false,
+    /**
+     * A recurrence's own buffer (`Kernel.sequential`): its reads at earlier
+     * steps are in bounds only where their `where` guard holds, so a select
+     * whose arm reads it branches instead of evaluating both arms.
+     */
+    readonly guardedBuffer: string | null = null,
   ) {}
 
   /** A context for another function of the same module (same arena, same imports, same `exp`). */
   sibling(): FunctionContext {
-    return new FunctionContext(this.m, this.places, this.imports, this.f32Exp);
+    return new FunctionContext(this.m, this.places, this.imports, this.f32Exp, this.guardedBuffer);
   }
 
   place(buffer: string): BufferPlace {

@@ -318,6 +318,8 @@ export function splitKernels(
   const minFlops = options.minFlops ?? PARALLEL_MIN_FLOPS;
   const split = new Map<number, "panels" | LoopSplitPlan>();
   kp.kernels.forEach((k, n) => {
+    // A recurrence's steps run in order; splitting its outer loop across threads would break that.
+    if (k.sequential !== undefined) return;
     const c = simdProductOf(k, dtypeOf);
     if (c !== undefined) {
       if (contractionFlops(c) >= minFlops && productUnits(k, c, dtypeOf) >= 2) split.set(n, "panels");

@@ -23,7 +23,7 @@ import { materializeProgramReductions } from "../../passes/materialize-reduction
 import { lowerToKernels } from "../kernel/lower.js";
 import type { Kernel } from "../kernel/types.js";
 import type { BufferAccess } from "./emit-expr.js";
-import { emitLoopKernel, partialsBuffer } from "./emit-loops.js";
+import { emitLoopKernel, emitSequentialKernel, partialsBuffer } from "./emit-loops.js";
 import { emitMatmulKernel } from "./emit-matmul.js";
 import { poolBuffers } from "./pool.js";
 import { wgslBuffer } from "./names.js";
@@ -78,9 +78,10 @@ export function emitWgsl(program: Program, options: EmitWgslOptions = {}): WgslP
     const { io, bindings, pack } = bindKernel(kernel, dtypes, buffers, limits);
     const input = { kernel, position, io, bindings, limits, flops: defFlops(def) };
     const matmul = (kernel.contraction ?? kernel.epilogueContraction) !== undefined && dtypes.get(kernel.target) === "f32";
-    const made = matmul
-      ? [emitMatmulKernel(input)]
-      : emitLoopKernel({ ...input, outputs: def.indices.map((v) => ({ var: v, extent: def.ranges[v]! })) });
+    const outputs = def.indices.map((v) => ({ var: v, extent: def.ranges[v]! }));
+    const made = kernel.sequential !== undefined
+      ? [emitSequentialKernel({ ...input, outputs })]
+      : matmul ? [emitMatmulKernel(input)] : emitLoopKernel({ ...input, outputs });
     for (const d of made) {
       if (d.bindings.some((b) => b.buffer === partialsBuffer(kernel.target)) && !buffers.some((b) => b.name === partialsBuffer(kernel.target))) {
         const words = d.form === "reduce-partials" ? d.workgroups[0] * d.workgroups[1] * d.workgroups[2] : 0;

@@ -62,7 +62,8 @@ export type WgslKernelForm =
   | "workgroup-reduce"       // one workgroup per output element; reductions split across its invocations, tree-combined
   | "reduce-partials"        // first pass of a long reduction: one workgroup per output element and chunk
   | "reduce-final"           // second pass: the chunks' partial results combined, then the rest of the def
-  | "tiled-matmul";          // register-tiled matrix product with workgroup tiles (and an elementwise epilogue)
+  | "tiled-matmul"           // register-tiled matrix product with workgroup tiles (and an elementwise epilogue)
+  | "sequential-steps";      // a recurrence: one workgroup runs its steps in order, sharing each step's elements
 
 /** One compute dispatch. */
 export interface WgslDispatch {
