@@ -6,3 +6,4 @@
 export * from "./matrix.js";
 export * from "./svd.js";
 export * from "./kron.js";
+export * from "./decompose.js";

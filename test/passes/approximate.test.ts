@@ -219,3 +219,49 @@ describe("examples/lowrank_mlp.tns", () => {
     expect(flops(approx)).toBeLessThan(approx.approximations[0]!.flopsBefore / 2);
   });
 });
+
+describe("Tucker and tensor-train approximation of order-3 weights", () => {
+  const src = "weight T[16, 16, 32]\ninput x[8, 16, 16]\noutput y[n, k] = sum(i, j) x[n, i, j] * T[i, j, k]";
+  const ttWeight = (): Tensor => {
+    // A tensor train with ranks 2 and 3.
+    const g1 = gaussianMatrix(16, 2, 1).data;
+    const g2 = gaussianMatrix(1, 2 * 16 * 3, 2).data;
+    const g3 = gaussianMatrix(3, 32, 3).data;
+    const t = new Float32Array(16 * 16 * 32);
+    for (let i = 0; i < 16; i++) for (let j = 0; j < 16; j++) for (let k = 0; k < 32; k++) {
+      let s = 0;
+      for (let a = 0; a < 2; a++) for (let c = 0; c < 3; c++) s += g1[i * 2 + a]! * g2[(a * 16 + j) * 3 + c]! * g3[c * 32 + k]!;
+      t[(i * 16 + j) * 32 + k] = s;
+    }
+    return new Tensor("f32", [16, 16, 32], t);
+  };
+
+  it("tt finds ranks 2 and 3, applies where it pays, and the output error is small", () => {
+    const { program } = check(src, { weights: { T: ttWeight() } });
+    const out = approximate(program!, "tt:tol=1e-4");
+    const a = out.approximations[0]!;
+    expect(a).toMatchObject({ weight: "T", kind: "tt", applied: true, factorShapes: [[16, 2], [2, 16, 3], [3, 32]], method: "tt-svd" });
+    expect(a.relativeError).toBeLessThan(1e-5);
+    expect(a.flopsAfter).toBeLessThan(a.flopsBefore);
+    const err = outputErrors(program!, out.program!, calibrationInputs(program!, {}, 1)).y!;
+    expect(err).toBeLessThan(1e-5);
+    const optimized = runPasses(out.program!, defaultPipeline(), { verify: true }).program;
+    expect(optimized.tensors.some((t) => t.name === "T")).toBe(false);
+  });
+
+  it("tucker finds the multilinear rank and reports core and factor shapes", () => {
+    const { program } = check(src, { weights: { T: ttWeight() } });
+    const out = approximate(program!, "tucker:T:tol=1e-4");
+    const a = out.approximations[0]!;
+    expect(a.kind).toBe("tucker");
+    expect(a.factorShapes[0]).toEqual([2, 6, 3]);
+    expect(a.factorShapes.slice(1)).toEqual([[16, 2], [16, 6], [32, 3]]);
+    expect(a.relativeError).toBeLessThan(1e-5);
+  });
+
+  it("a matrix request passes an order-3 weight over; a named one is an error", () => {
+    const { program } = check(src, { weights: { T: ttWeight() } });
+    expect(approximate(program!, "lowrank:tol=1e-3").approximations).toEqual([]);
+    expect(approximate(program!, "lowrank:T:tol=1e-3").diagnostics[0]).toMatchObject({ code: "TNS1005" });
+  });
+});

@@ -13,7 +13,8 @@ import type { Approximation } from "../../passes/approximate/index.js";
 /** Help lines of `--approx` (run, compile, explain). */
 export const APPROX_HELP = `  --approx SPEC         approximate weights bound at compile time (repeatable; changes results):
                         lowrank:tol=EPS, lowrank:rank=R, lowrank:W:tol=EPS, kron:tol=EPS,
-                        kron:W:shape=M1xN1,M2xN2; applied only where the cost model says
+                        kron:W:shape=M1xN1,M2xN2, tucker:tol=EPS, tt:tol=EPS (order >= 3);
+                        applied only where the cost model says
                         it pays (docs/optimizer.md, "Approximations")`;
 
 function count(n: number): string {
@@ -39,7 +40,8 @@ export function approximationLines(approximations: readonly Approximation[]): st
     const head = `  ${a.weight.padEnd(width)}  ${a.kind}`;
     const err = a.relativeError === null ? "" : `  error ${a.relativeError.toExponential(2)}`;
     if (!a.applied && a.flopsAfter === a.flopsBefore && a.bytesAfter === a.bytesBefore) return `${head}  not applied: ${a.reason}${err}`;
-    const what = a.kind === "lowrank" ? `rank ${a.rank}` : `${a.factorShapes.map((s) => s.join("x")).join(" ⊗ ")}`;
+    const shapes = a.factorShapes.map((s) => s.join("x"));
+    const what = a.kind === "lowrank" ? `rank ${a.rank}` : a.kind === "kron" ? shapes.join(" ⊗ ") : `${a.kind === "tucker" ? "core" : "cores"} ${shapes.join(", ")}`;
     const status = a.applied ? `applied${a.method ? ` (${a.method})` : ""}` : `not applied: ${a.reason}`;
     return `${head} ${what}${err}  FLOPs ${count(a.flopsBefore)} -> ${count(a.flopsAfter)}  bytes ${bytes(a.bytesBefore)} -> ${bytes(a.bytesAfter)}  ${status}`;
   });

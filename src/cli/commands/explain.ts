@@ -58,7 +58,8 @@ Options:
                       size, grid of workgroups and bindings (planned for WebGPU's
                       compatibility limits; no GPU needed)
   --approx SPEC       approximate weights bound at compile time (repeatable): lowrank:tol=EPS,
-                      lowrank:rank=R, lowrank:W:tol=EPS, kron:tol=EPS, kron:W:shape=M1xN1,M2xN2;
+                      lowrank:rank=R, lowrank:W:tol=EPS, kron:tol=EPS, kron:W:shape=M1xN1,M2xN2,
+                      tucker:tol=EPS, tt:tol=EPS (weights of order 3 or more);
                       the report then starts with each weight's factoring (rank or factor
                       shapes, relative error, FLOPs and bytes before and after, applied or
                       why not) and each output's relative error, exact vs approximated

@@ -28,7 +28,8 @@ import { kronErrorLowerBound, kronShapeCandidates, nearestKronecker, type KronSh
 import { programCost } from "../cost.js";
 import { defaultPipeline, runPasses } from "../index.js";
 import { DEFAULT_TOLERANCE, type ApproxKind, type ApproxRequest } from "./request.js";
-import { isolateContractions, substituteKronecker, substituteLowRank } from "./substitute.js";
+import { type FactorSpec, isolateContractions, substituteFactored, substituteKronecker, substituteLowRank } from "./substitute.js";
+import { hosvd, ttSvd } from "../../numerics/decompose.js";
 
 export { parseApproxRequests, DEFAULT_TOLERANCE, type ApproxKind, type ApproxRequest, type RequestError } from "./request.js";
 
@@ -38,9 +39,9 @@ export interface Approximation {
   readonly kind: ApproxKind;
   /** The request it answers, as written. */
   readonly request: string;
-  /** `lowrank`: the rank chosen (or needed, when refused); `kron`: the number of Kronecker terms. */
+  /** `lowrank`: the rank chosen (or needed, when refused); `kron`: the number of Kronecker terms; `tucker`, `tt`: the largest rank. */
   readonly rank: number | null;
-  /** Shapes of the factors: [m, r], [r, n] (lowrank); [m1, n1], [m2, n2] (kron). */
+  /** Shapes of the factors: [m, r], [r, n] (lowrank); [m1, n1], [m2, n2] (kron); the core then each mode's factor (tucker); the cores (tt). */
   readonly factorShapes: ReadonlyArray<readonly number[]>;
   /** ‖W − W̃‖_F / ‖W‖_F, null when nothing was computed. */
   readonly relativeError: number | null;
@@ -106,7 +107,7 @@ function gradTargets(program: Program): Set<string> {
 /** The requests that apply to a weight: one per kind, a named request before a general one. */
 function requestsFor(name: string, requests: readonly ApproxRequest[]): ApproxRequest[] {
   const out: ApproxRequest[] = [];
-  for (const kind of ["lowrank", "kron"] as const) {
+  for (const kind of ["lowrank", "kron", "tucker", "tt"] as const) {
     const named = requests.filter((r) => r.kind === kind && r.weight === name);
     const general = requests.filter((r) => r.kind === kind && r.weight === null);
     const pick = named.at(-1) ?? general.at(-1);
@@ -149,14 +150,15 @@ export function approximateWeights(program: Program, requests: readonly ApproxRe
       weight: node.name, kind: r.kind, request: r.text, rank: null, factorShapes: [], relativeError: null,
       flopsBefore: flops, flopsAfter: flops, bytesBefore: bytes, bytesAfter: bytes, applied: false, reason,
     });
+    // A general request passes over weights of another order silently.
+    const fitting = mine.filter((r) => r.weight !== null || (node.shape.length === 2) === MATRIX_KINDS.has(r.kind));
+    if (fitting.length === 0) continue;
     const whyNot = ineligible(current, node, grads);
     if (whyNot !== null) {
-      // A general request passes over what it cannot use silently, except matrices it could have used.
-      for (const r of mine) if (r.weight !== null || node.shape.length === 2) approximations.push(refuse(r, whyNot));
+      for (const r of fitting) approximations.push(refuse(r, whyNot));
       continue;
     }
-    const w = matrix(node.shape[0]!, node.shape[1]!, node.data!);
-    const candidates = mine.map((r) => (r.kind === "lowrank" ? lowRankCandidate(current, node, w, r, flops) : kronCandidate(current, node, w, r, flops)));
+    const candidates = fitting.map((r) => candidateFor(current, node, r, flops));
     const paying = candidates.filter((c) => c.program !== null && c.record.flopsAfter < flops);
     const best = paying.sort((a, b) => a.record.flopsAfter - b.record.flopsAfter)[0];
     for (const c of candidates) {
@@ -182,9 +184,17 @@ function fmt(n: number): string {
   return n.toLocaleString("en-US");
 }
 
+/** The kinds that factor matrices; the others factor tensors of order 3 or more. */
+const MATRIX_KINDS: ReadonlySet<ApproxKind> = new Set(["lowrank", "kron"]);
+
+function candidateFor(program: Program, node: WeightNode, r: ApproxRequest, flops: number): Candidate {
+  if (r.kind === "tucker" || r.kind === "tt") return tensorCandidate(program, node, r, flops);
+  const w = matrix(node.shape[0]!, node.shape[1]!, node.data!);
+  return r.kind === "lowrank" ? lowRankCandidate(program, node, w, r, flops) : kronCandidate(program, node, w, r, flops);
+}
+
 /** Why a weight cannot be factored, or null when it can. */
 function ineligible(program: Program, node: WeightNode, grads: ReadonlySet<string>): string | null {
-  if (node.shape.length !== 2) return `W has order ${node.shape.length}; lowrank and kron factor matrices (order 2)`;
   if (node.data === null) return "no data is bound at compile time (give it with --weights or the weights option)";
   if (node.dtype === "i32") return "an i32 weight is not approximated";
   if (grads.has(node.name)) return "the program differentiates by it";
@@ -276,17 +286,19 @@ export function approximationErrors(program: Program, requests: readonly ApproxR
   const errors: ApproxError[] = [];
   const weights = program.tensors.filter((t): t is WeightNode => t.role === "weight");
   for (const r of requests) {
-    const matrices = r.weight === null ? weights.filter((w) => w.shape.length === 2) : weights.filter((w) => w.name === r.weight);
+    const matrices = r.weight === null ? weights.filter((w) => (w.shape.length === 2) === MATRIX_KINDS.has(r.kind)) : weights.filter((w) => w.name === r.weight);
     if (r.weight !== null && matrices.length === 0) {
       const known = weights.map((w) => w.name);
       errors.push({ code: "TNS1002", weight: r.weight, request: r.text, message: `'${r.weight}' is not a weight of the program`, hint: known.length ? `weights: ${known.join(", ")}` : "the program declares no weight" });
       continue;
     }
     for (const w of matrices) {
-      if (r.weight !== null && w.shape.length !== 2) {
-        errors.push({ code: "TNS1005", weight: w.name, request: r.text, message: `${r.kind} factors a matrix, but weight '${w.name}' has shape [${w.shape.join(", ")}]` });
+      if (r.weight !== null && (w.shape.length === 2) !== MATRIX_KINDS.has(r.kind)) {
+        const what = MATRIX_KINDS.has(r.kind) ? "a matrix" : "a tensor of order 3 or more";
+        errors.push({ code: "TNS1005", weight: w.name, request: r.text, message: `${r.kind} factors ${what}, but weight '${w.name}' has shape [${w.shape.join(", ")}]` });
         continue;
       }
+      if (w.shape.length !== 2) continue;
       const [m, n] = w.shape as [number, number];
       if (r.rank !== undefined && r.rank > Math.min(m, n)) {
         errors.push({ code: "TNS1003", weight: w.name, request: r.text, message: `rank ${r.rank} is above min(m, n) = ${Math.min(m, n)} for weight '${w.name}' [${m}, ${n}]`, hint: `ask for a rank from 1 to ${Math.min(m, n)}` });
@@ -309,4 +321,48 @@ export function approximationErrors(program: Program, requests: readonly ApproxR
 function suggestShape(m: number, n: number): string {
   const s = kronShapeCandidates(m, n, 1)[0];
   return s ? `${s.m1}x${s.n1},${s.m2}x${s.n2}` : `${m}x${n},1x1`;
+}
+
+/** A Tucker (HOSVD) or tensor-train (TT-SVD) candidate for a weight of order 3 or more. */
+function tensorCandidate(program: Program, node: WeightNode, r: ApproxRequest, flops: number): Candidate {
+  const bytes = numel(node.shape) * BYTES[node.dtype]!;
+  const tol = r.tol ?? DEFAULT_TOLERANCE;
+  const base = { weight: node.name, kind: r.kind, request: r.text, flopsBefore: flops, bytesBefore: bytes };
+  const t = { shape: node.shape, data: node.data! };
+  let factors: FactorSpec[];
+  let summed: Record<string, number>;
+  let relativeError: number;
+  let rank: number;
+  if (r.kind === "tucker") {
+    const tk = hosvd(t, tol);
+    if (tk === null) return { program: null, record: { ...base, rank: null, factorShapes: [], relativeError: null, flopsAfter: flops, bytesAfter: bytes, applied: false, reason: `no Tucker decomposition meets tol=${tol}` } };
+    const ranks = tk.core.shape;
+    summed = Object.fromEntries(ranks.map((x, k) => [`a${k}`, x]));
+    factors = [
+      { suffix: "core", shape: ranks, data: tk.core.data, indices: ranks.map((_, k) => `a${k}`) },
+      ...tk.factors.map((u, k) => ({ suffix: `U${k + 1}`, shape: [u.rows, u.cols], data: u.data, indices: [`i${k}`, `a${k}`] })),
+    ];
+    relativeError = tk.relativeError;
+    rank = Math.max(...ranks);
+  } else {
+    const tt = ttSvd(t, tol);
+    if (tt === null) return { program: null, record: { ...base, rank: null, factorShapes: [], relativeError: null, flopsAfter: flops, bytesAfter: bytes, applied: false, reason: `no tensor train meets tol=${tol}` } };
+    summed = Object.fromEntries(tt.ranks.map((x, k) => [`t${k + 1}`, x]));
+    const d = node.shape.length;
+    factors = tt.cores.map((c, k) => ({
+      suffix: `G${k + 1}`, shape: c.shape, data: c.data,
+      indices: [...(k > 0 ? [`t${k}`] : []), `i${k}`, ...(k < d - 1 ? [`t${k + 1}`] : [])],
+    }));
+    relativeError = tt.relativeError;
+    rank = Math.max(...tt.ranks);
+  }
+  const next = substituteFactored(isolateContractions(program, node.name), node.name, factors, summed);
+  const after = optimizedFlops(next);
+  return {
+    program: next,
+    record: {
+      ...base, rank, factorShapes: factors.map((f) => [...f.shape]), relativeError, flopsAfter: after,
+      bytesAfter: factors.reduce((a, f) => a + numel(f.shape), 0) * BYTES[node.dtype]!, applied: false, method: r.kind === "tucker" ? "hosvd" : "tt-svd",
+    },
+  };
 }

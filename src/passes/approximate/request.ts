@@ -7,13 +7,15 @@
  *     lowrank:W1:tol=1e-3           weight W1 only
  *     kron:tol=1e-5                 nearest A ⊗ B, factor shapes searched over divisors
  *     kron:W:shape=32x32,32x32      W ≈ A ⊗ B with A 32×32 and B 32×32
+ *     tucker:tol=1e-4               order ≥ 3: truncated HOSVD (a core and one factor per mode)
+ *     tt:tol=1e-4                   order ≥ 3: TT-SVD (a train of three-way cores)
  *
  * Several requests are separated by `;` (or given as several flags). A
  * request naming a weight overrides a general one of the same kind for it.
  */
 
-/** The kinds of approximation. */
-export type ApproxKind = "lowrank" | "kron";
+/** The kinds of approximation: matrices (lowrank, kron) and tensors of order 3 or more (tucker, tt). */
+export type ApproxKind = "lowrank" | "kron" | "tucker" | "tt";
 
 /** One parsed request. */
 export interface ApproxRequest {
@@ -39,7 +41,7 @@ export interface RequestError {
 /** The tolerance a request without `tol`, `rank` or `shape` gets. */
 export const DEFAULT_TOLERANCE = 1e-3;
 
-const KINDS: readonly ApproxKind[] = ["lowrank", "kron"];
+const KINDS: readonly ApproxKind[] = ["lowrank", "kron", "tucker", "tt"];
 
 /**
  * Parses request text (requests separated by `;`).
@@ -95,7 +97,7 @@ function parseOne(text: string): ApproxRequest | RequestError {
       if (!m || dims.some((d) => d < 1)) return { text, message: `shape must be M1xN1,M2xN2 (the shapes of A and B in A ⊗ B), got '${value}'` };
       shape = [[dims[0]!, dims[1]!], [dims[2]!, dims[3]!]];
     } else {
-      const keys = kind === "lowrank" ? "tol, rank" : "tol, shape";
+      const keys = kind === "lowrank" ? "tol, rank" : kind === "kron" ? "tol, shape" : "tol";
       return { text, message: `unknown parameter '${key}' of ${kind} (known: ${keys})` };
     }
   }

@@ -14,7 +14,7 @@
  * epilogue into a def of its own, where both passes can reach it.
  */
 import type { DefNode, Expr, Program, TensorNode, WeightNode } from "../../ir/types.js";
-import { access, binary, reduce } from "../../ir/types.js";
+import { access, associativeChain, binary, reduce } from "../../ir/types.js";
 import { boundVars as boundVarsOf, freeVars } from "../../ir/walk.js";
 import type { Matrix } from "../../numerics/matrix.js";
 
@@ -126,4 +126,36 @@ export function substituteKronecker(program: Program, name: string, a: Matrix, b
   };
   const nodes: TensorNode[] = [weightNode(w, aName, a), weightNode(w, bName, b), def];
   return { ...program, tensors: program.tensors.flatMap((t) => (t === w ? nodes : [t])) };
+}
+
+/** One factor of {@link substituteFactored}: a weight `W.<suffix>` read at `indices`. */
+export interface FactorSpec {
+  readonly suffix: string;
+  readonly shape: readonly number[];
+  readonly data: Float64Array;
+  readonly indices: readonly string[];
+}
+
+/**
+ * `program` with weight `name` replaced by factor weights and the factored
+ * def `W[i0, ...] = sum(summed) W.F1[...] * W.F2[...] * ...` over them (a
+ * Tucker or tensor-train decomposition), which `inline-factors` inlines
+ * into the sums that read W. W's own indices are `i0`, `i1`, ...
+ *
+ * @example
+ * ```ts
+ * substituteFactored(program, "T", [{ suffix: "G1", shape: [4, 2], data, indices: ["i0", "t1"] }, ...], { t1: 2, ... });
+ * ```
+ */
+export function substituteFactored(program: Program, name: string, factors: readonly FactorSpec[], summed: Readonly<Record<string, number>>): Program {
+  const w = program.tensors.find((t): t is WeightNode => t.name === name && t.role === "weight")!;
+  const indices = w.shape.map((_, k) => `i${k}`);
+  const nodes: TensorNode[] = factors.map((f) => ({ name: `${name}.${f.suffix}`, role: "weight", dtype: w.dtype, shape: [...f.shape], output: false, data: f.data }));
+  const product = associativeChain("mul", factors.map((f) => access(`${name}.${f.suffix}`, [...f.indices])));
+  const def: DefNode = {
+    name, role: "def", dtype: w.dtype, shape: w.shape, output: w.output, indices, groups: indices.map(() => 1),
+    ranges: { ...Object.fromEntries(indices.map((v, k) => [v, w.shape[k]!])), ...summed },
+    body: Object.keys(summed).length > 0 ? reduce("sum", Object.keys(summed), product) : product,
+  };
+  return { ...program, tensors: program.tensors.flatMap((t) => (t === w ? [...nodes, def] : [t])) };
 }
