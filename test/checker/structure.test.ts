@@ -123,3 +123,14 @@ describe("structured layers", () => {
     expect(prog.diagnostics[0]).toMatchObject({ code: "TNS1008", hint: "give the factors' data by their names: W.L, W.R" });
   });
 });
+
+describe("factor names in the IR text", () => {
+  it("print and parse back", async () => {
+    const { parseProgramText } = await import("../../src/ir/parse-text.js");
+    const { printProgram } = await import("../../src/ir/print.js");
+    const { program } = check("input x[2, 8]\ninput W[8, 6] ~ lowrank(2)\noutput y[p, j] = sum(i) x[p, i] * W[i, j]\n");
+    const text = printProgram(program!);
+    expect(text).toContain("input W.U: f32[8, 2]");
+    expect(printProgram(parseProgramText(text))).toBe(text);
+  });
+});
