@@ -42,7 +42,7 @@ describe("runPasses", () => {
     const before = parseProgramText(ATTENTION);
     const seen: PassLogEntry[] = [];
     const { program: after, log, properties } = runPasses(before, defaultPipeline(), { verify: true, keepIr: true, log: (e) => seen.push(e) });
-    expect(log.map((e) => e.pass)).toEqual(["inline-calls", "differentiate", "canonicalize", "fold-constants", "hoist-recurrence-invariants", "eliminate-common-subexpressions", "inline-products", "order-contractions", "eliminate-dead-code", "fuse-elementwise"]);
+    expect(log.map((e) => e.pass)).toEqual(["inline-calls", "differentiate", "inline-factors", "canonicalize", "fold-constants", "hoist-recurrence-invariants", "eliminate-common-subexpressions", "inline-products", "order-contractions", "eliminate-dead-code", "fuse-elementwise"]);
     expect(seen).toEqual(log);
     expect(log.every((e) => e.ms >= 0 && typeof e.ir === "string")).toBe(true);
     // There is no gradient to expand. Attention has no product of three or more tensors: contraction ordering leaves it alone; the
