@@ -221,10 +221,14 @@ export function sequentialIndex(self: string, lhs: readonly string[], body: ir.E
 }
 
 /**
- * Range-inference uses with the sequential dimension of each self-read
- * removed: `Hs[t - 1, k]` still gives `k` its extent, while `t - 1`, which is
- * only in range under the base-case guard, is checked by the guard instead.
+ * Range-inference uses with the sequential dimension of each self-read set
+ * to the constant 0: `Hs[t - 1, k]` still gives `k` its extent (and keeps its
+ * dimension numbers for messages), while `t - 1`, which is only in range
+ * under the base-case guard, is checked by the guard instead.
  */
 export function withoutSequentialDims(uses: readonly AccessUse[], self: string, dim: number): AccessUse[] {
-  return uses.map((u) => (u.tensor !== self ? u : { ...u, shape: u.shape.filter((_, k) => k !== dim), dims: u.dims.filter((_, k) => k !== dim) }));
+  return uses.map((u) => (u.tensor !== self ? u : {
+    ...u,
+    dims: u.dims.map((d, k) => (k === dim ? { kind: "affine" as const, affine: { terms: [], constant: 0 }, span: d.span } : d)),
+  }));
 }

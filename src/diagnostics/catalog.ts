@@ -39,6 +39,11 @@ export const CATALOG = {
   TNS0207: "index range does not start at zero",
   TNS0208: "reduction index misuse",
   TNS0209: "grouped index shape mismatch",
+  TNS0230: "gather index is not an integer",
+  TNS0231: "data-dependent index not allowed here",
+  TNS0232: "top-k larger than its extent",
+  TNS0233: "argmax, argmin or topk misuse",
+  TNS0234: "several results need topk",
   TNS0210: "index name shadows another name",
   TNS0211: "summed index missing from a term",
   TNS0212: "index out of bounds",
@@ -47,6 +52,11 @@ export const CATALOG = {
   TNS0241: "recurrence has no base case",
   TNS0242: "recurrence form not supported",
   TNS0243: "recurrence through a second tensor",
+  TNS0213: "padding read not excluded by its guard",
+  TNS0214: "index division or modulo by a non-constant",
+  TNS0215: "index division or modulo by zero or a negative number",
+  TNS0216: "index divided by two different numbers",
+  TNS0217: "stated range conflicts with another",
   // sizes
   TNS0301: "size too large",
   TNS0302: "size must be a positive integer",
@@ -75,6 +85,7 @@ export const CATALOG = {
   TNS0608: "cannot write output",
   TNS0610: "no WebGPU device",
   TNS0611: "tensor exceeds the device's limits",
+  TNS0620: "gather index out of range",
   // memory
   TNS0701: "memory budget below the smallest feasible peak",
   // gradients

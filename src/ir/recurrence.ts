@@ -20,11 +20,21 @@ export interface SelfRead {
 const constOf = (e: Expr): number | null => (e.kind === "const" ? e.value : null);
 const isIndex = (e: Expr, v: string): boolean => e.kind === "index" && e.var === v;
 
+const COMPARISONS: ReadonlySet<string> = new Set(["lt", "le", "gt", "ge", "eq", "ne"]);
+
+/** Whether an expression is a condition: a comparison, or a product or `min` of conditions (always 0 or 1). */
+function isCondition(e: Expr): boolean {
+  if (e.kind !== "binary") return false;
+  if (COMPARISONS.has(e.op)) return true;
+  return (e.op === "mul" || e.op === "min") && isCondition(e.lhs) && isCondition(e.rhs);
+}
+
 /**
  * The lower bound on `v` that `cond` (or, with `negated`, its negation)
  * implies for a nonnegative integer `v`; 0 when it implies none. Understood:
  * comparisons of `v` with a constant on either side, and conjunctions
- * (a product of conditions, or `min` of them).
+ * (a product or `min` of conditions, themselves comparisons or
+ * conjunctions, so that the value is 0 or 1 and never NaN).
  *
  * @example
  * ```ts
@@ -35,7 +45,10 @@ const isIndex = (e: Expr, v: string): boolean => e.kind === "index" && e.var ===
 export function guardLowerBound(cond: Expr, v: string, negated: boolean): number {
   if (cond.kind !== "binary") return 0;
   const { op, lhs, rhs } = cond;
-  if (!negated && (op === "mul" || op === "min")) return Math.max(guardLowerBound(lhs, v, false), guardLowerBound(rhs, v, false));
+  // A conjunction only of conditions (each 0 or 1): `0 * NaN` or `min(0, -1)` would be nonzero.
+  if (!negated && (op === "mul" || op === "min")) {
+    return isCondition(lhs) && isCondition(rhs) ? Math.max(guardLowerBound(lhs, v, false), guardLowerBound(rhs, v, false)) : 0;
+  }
   // Normalise to `v OP k`.
   let rel: string = op;
   let k: number | null = null;
@@ -73,6 +86,9 @@ export function selfReads(body: Expr, self: string, v: string): SelfRead[] {
         return;
       case "access":
         if (e.tensor === self) out.push({ access: e, guard });
+        return;
+      case "gather":
+        for (const d of e.index) if (d.value !== null) walk(d.value, guard);
         return;
       case "unary":
         walk(e.arg, guard);
@@ -125,6 +141,8 @@ export function readsTensor(e: Expr, name: string): boolean {
       return false;
     case "access":
       return e.tensor === name;
+    case "gather":
+      return e.tensor === name || e.index.some((d) => d.value !== null && readsTensor(d.value, name));
     case "unary":
       return readsTensor(e.arg, name);
     case "binary":

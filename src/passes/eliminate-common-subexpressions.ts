@@ -28,7 +28,7 @@
  */
 import type { Affine, DefNode, Expr, Program, Reduce, TensorNode } from "../ir/types.js";
 import { access, affine } from "../ir/types.js";
-import { boundVars, exprKey, exprSize, freeVars, renameTensors, renameVars, visitExpr } from "../ir/walk.js";
+import { boundVars, exprKey, exprSize, freeVars, renameTensors, renameVars, visitExpr, mapGatherValues } from "../ir/walk.js";
 import { PROPERTIES, type Pass } from "./pass.js";
 import { readsTensor } from "../ir/recurrence.js";
 
@@ -184,6 +184,7 @@ function replaceReductions(e: Expr, key: string, ranges: Readonly<Record<string,
   if (e.kind === "reduce" && reductionKey(e, ranges) === key) return by;
   switch (e.kind) {
     case "const": case "index": case "access": return e;
+    case "gather": return mapGatherValues(e, (v) => replaceReductions(v, key, ranges, by));
     case "unary": return { ...e, arg: replaceReductions(e.arg, key, ranges, by) };
     case "binary": return { ...e, lhs: replaceReductions(e.lhs, key, ranges, by), rhs: replaceReductions(e.rhs, key, ranges, by) };
     case "select": return { ...e, cond: replaceReductions(e.cond, key, ranges, by), then: replaceReductions(e.then, key, ranges, by), else: replaceReductions(e.else, key, ranges, by) };

@@ -276,3 +276,14 @@ export function trace(A: Tensor): Tensor {
 export function outer(x: Tensor, y: Tensor): Tensor {
   return build([x.shape[0]!, y.shape[0]!], (i, j) => g(x, i!) * g(y, j!));
 }
+
+/** Row ids[t] of W for each t, where ids is the row-wise argmax of S (the first maximum). */
+export function embeddingOfArgmax(S: Tensor, W: Tensor): Tensor {
+  const [n, m] = S.shape as [number, number];
+  const ids = Array.from({ length: n }, (_, t) => {
+    let best = 0;
+    for (let j = 1; j < m; j++) if (g(S, t, j) > g(S, t, best)) best = j;
+    return best;
+  });
+  return build([n, W.shape[1]!], (t, c) => g(W, ids[t!]!, c!));
+}

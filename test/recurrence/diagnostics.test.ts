@@ -5,7 +5,7 @@
  * recurrence through a second tensor, and a gradient through a recurrence.
  */
 import { describe, expect, it } from "vitest";
-import { check } from "../../src/compiler.js";
+import { check, compile } from "../../src/compiler.js";
 
 const CASES: readonly { name: string; source: string; code: string; at: string }[] = [
   { name: "no base case", source: "input x[5]\noutput C[i] = x[i] + C[i - 1]\n", code: "TNS0241", at: "C[i - 1]" },
@@ -45,5 +45,12 @@ describe("recurrence diagnostics", () => {
     const { program, diagnostics } = check(source, { file: "r.tns" });
     expect(program).toBeNull();
     expect(diagnostics.filter((d) => d.severity === "error").map((d) => d.code)).toEqual(["TNS0240"]);
+  });
+
+  it("the API's grad option reports a gradient through a recurrence (TNS0901)", () => {
+    const source = "input x[5]\nC[i] = x[i] + where(i > 0, 0.5 * C[i - 1], 0)\noutput L = sum(i) C[i] * C[i]\n";
+    const compiled = compile(source, { backend: "js", grad: { loss: "L", wrt: ["x"] } });
+    expect(compiled.ok).toBe(false);
+    expect(compiled.diagnostics.map((d) => d.code)).toEqual(["TNS0901"]);
   });
 });

@@ -275,6 +275,7 @@ export function updatesInPlace(kernel: Kernel, operand: string): boolean {
   let ok = true;
   const readsHere = (e: KExpr): void => visitKExpr(e, (x) => {
     if (x.kind === "load" && x.buffer === operand && !affineSame(x.offset, store.offset)) ok = false;
+    if (x.kind === "gather" && x.buffer === operand) ok = false;
   });
   const at = body.indexOf(store);
   for (let k = 0; k < body.length; k++) {
@@ -327,7 +328,7 @@ function affineSame(a: Affine, b: Affine): boolean {
 
 function stmtReads(s: Stmt, buffer: string): boolean {
   let found = false;
-  const check = (e: KExpr): void => visitKExpr(e, (x) => { if (x.kind === "load" && x.buffer === buffer) found = true; });
+  const check = (e: KExpr): void => visitKExpr(e, (x) => { if ((x.kind === "load" || x.kind === "gather") && x.buffer === buffer) found = true; });
   switch (s.kind) {
     case "loop": return s.body.some((b) => stmtReads(b, buffer));
     case "let": check(s.value); break;

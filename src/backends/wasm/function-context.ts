@@ -14,6 +14,7 @@ import type { Affine, DType } from "../../ir/types.js";
 import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
 import type { Ref, ValueType, WasmModule } from "./binaryen.js";
 import { BYTES } from "./layout.js";
+import type { GatherSite } from "../../ir/gather.js";
 
 /** Where a buffer lives in the arena. */
 export interface BufferPlace {
@@ -79,11 +80,13 @@ export class FunctionContext {
      * whose arm reads it branches instead of evaluating both arms.
      */
     readonly guardedBuffer: string | null = null,
+    /** The module's gather sites, numbered as they are emitted (shared by every function of the module). */
+    readonly gatherSites: GatherSite[] = [],
   ) {}
 
   /** A context for another function of the same module (same arena, same imports, same `exp`). */
   sibling(): FunctionContext {
-    return new FunctionContext(this.m, this.places, this.imports, this.f32Exp, this.guardedBuffer);
+    return new FunctionContext(this.m, this.places, this.imports, this.f32Exp, this.guardedBuffer, this.gatherSites);
   }
 
   place(buffer: string): BufferPlace {

@@ -10,6 +10,7 @@
  * buffers written by earlier dispatches, inputs and weights; dispatches run
  * in order, each seeing every earlier one's writes.
  */
+import type { GatherSite } from "../../ir/gather.js";
 import type { DType } from "../../ir/types.js";
 
 /** The device limits a plan is made for. */
@@ -45,7 +46,7 @@ export interface WgslBuffer {
   readonly shape: readonly number[];
   /** Number of 4-byte elements. */
   readonly size: number;
-  readonly role: "input" | "weight" | "temp" | "output" | "scratch";
+  readonly role: "input" | "weight" | "temp" | "output" | "scratch" | "status";
 }
 
 /** One binding of a dispatch. */
@@ -105,4 +106,11 @@ export interface WgslProgram {
   readonly storage: readonly { readonly name: string; readonly bytes: number }[];
   /** The GPU buffer (a name in `storage`) of every buffer of the plan. */
   readonly home: Readonly<Record<string, string>>;
+  /**
+   * Where checked gathers record an out-of-range index (absent when the
+   * program has none): the plan's `status` buffer, two i32, the site's
+   * number plus one and the index; the runner zeroes it before a run and
+   * reads it after.
+   */
+  readonly gather?: { readonly buffer: string; readonly sites: readonly GatherSite[] };
 }

@@ -42,7 +42,7 @@ bytes moved, largest intermediate, peak live memory) and the IR lines it
 changed; then the path of every contraction order-contractions chose
 (as numpy.einsum_path reports it); then the totals before and after; then
 the kernel the wasm backend runs each def with (gemm, skinny-axpy,
-skinny-dot, loop-nest, recurrence, ...) and the cost model's estimate of it on one
+skinny-dot, online-softmax, loop-nest, recurrence, ...) and the cost model's estimate of it on one
 thread (FLOPs, bytes, arithmetic intensity, time, memory- or compute-bound).
 The cost model is described in docs/optimizer.md ("Cost model").
 
@@ -82,7 +82,7 @@ export type { CostSummary, DiffLine, ExplainedContraction, ExplainedPass, Explai
  * report.speedup;                        // 48
  * ```
  */
-export function explainProgram(program: Program, options: { optimize?: boolean; memoryBudget?: number } = {}): ExplainReport {
+export function explainProgram(program: Program, options: { optimize?: boolean; memoryBudget?: number; backend?: string } = {}): ExplainReport {
   const result = explainWithin(program, options);
   if (!result.ok) throw new CompileError([result.diagnostic]);
   return result.report;
@@ -94,10 +94,10 @@ export function explainProgram(program: Program, options: { optimize?: boolean; 
  * (and rematerialization, under a budget) produced.
  */
 export function explainWithin(
-  program: Program, options: { optimize?: boolean; memoryBudget?: number } = {},
+  program: Program, options: { optimize?: boolean; memoryBudget?: number; backend?: string } = {},
 ): { ok: true; report: ExplainReport; program: Program } | { ok: false; diagnostic: Diagnostic } {
   const optimize = options.optimize ?? true;
-  const passes: Pass[] = optimize ? defaultPipeline() : loweringPipeline();
+  const passes: Pass[] = optimize ? defaultPipeline({ backend: options.backend }) : loweringPipeline();
   let remat: ReturnType<typeof rematerializePass> | null = null;
   if (options.memoryBudget !== undefined) {
     remat = rematerializePass({ budgetBytes: options.memoryBudget });
@@ -392,7 +392,7 @@ export async function explainCommand(argv: string[], term: Terminal): Promise<nu
     };
   }
   const optimize = !(values["O0"] || values["no-optimize"]);
-  const explained = explainWithin(program, { optimize, ...(memoryBudget === undefined ? {} : { memoryBudget }) });
+  const explained = explainWithin(program, { optimize, backend, ...(memoryBudget === undefined ? {} : { memoryBudget }) });
   if (!explained.ok) {
     reportDiagnostics(term, [explained.diagnostic], sources);
     return EXIT.diagnostics;
