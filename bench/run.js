@@ -99,6 +99,12 @@ if (wanted("kron")) {
   runKronBench();
 }
 
+if (wanted("approx")) {
+  const { runApproxBench } = await import("./approx.js");
+  console.log("\n## approximations: examples/lowrank_mlp.tns (d=1024, b=64), exact vs --approx, measured speedup vs predicted FLOP reduction (in turns, median)");
+  await runApproxBench();
+}
+
 if (wanted("remat")) {
   const { runRematBench } = await import("./remat.js");
   console.log("\n## rematerialization under a memory budget vs sqrt(n) checkpointing");
