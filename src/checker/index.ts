@@ -10,7 +10,7 @@
  *                   tensors: [input X f32 [4], def Y f32 [4] (output) = 2 * X[i]],
  *                   functions: {} }
  */
-import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
+import { DiagnosticBag, type Span } from "../diagnostics/diagnostic.js";
 import type * as ast from "../parser/ast.js";
 import type * as ir from "../ir/types.js";
 import type { Tensor } from "../runtime/tensor.js";
@@ -114,6 +114,22 @@ function defaultLoader(): SourceLoader {
   return sharedLoader;
 }
 
+/** The values of the factors of a dimension written as a product (`C * R * R`), or null. */
+function productFactors(dim: ast.Expr, sizes: ReadonlyMap<string, number>): number[] | null {
+  const parts: ast.Expr[] = [];
+  const flatten = (e: ast.Expr): void => {
+    if (e.kind === "binary" && e.op === "*") {
+      flatten(e.lhs);
+      flatten(e.rhs);
+    } else parts.push(e);
+  };
+  flatten(dim);
+  if (parts.length < 2) return null;
+  const quiet = new DiagnosticBag();
+  const values = parts.map((p) => evalPositiveSize(p, sizes, quiet, "factor"));
+  return values.every((v) => v !== null) ? (values as number[]) : null;
+}
+
 /** Evaluates an input or weight declaration and adds its node; false when its shape failed. */
 function declareTensor(d: ast.TensorDecl, graph: Graph, weights: Readonly<Record<string, Tensor>>, diags: DiagnosticBag): boolean {
   const shape: number[] = [];
@@ -123,7 +139,11 @@ function declareTensor(d: ast.TensorDecl, graph: Graph, weights: Readonly<Record
     shape.push(v);
   }
   if (!checkElementCount(shape, d.name.name, d.name.span, diags)) return false;
-  graph.tensors.set(d.name.name, { name: d.name.name, shape, dtype: d.dtype, span: d.name.span });
+  const factors = d.dims.map((dim) => productFactors(dim, graph.sizes));
+  graph.tensors.set(d.name.name, {
+    name: d.name.name, shape, dtype: d.dtype, span: d.name.span,
+    ...(factors.some((f) => f !== null) ? { factors } : {}),
+  });
   const base = { name: d.name.name, dtype: d.dtype, shape, output: false };
   if (d.role === "input") {
     graph.nodes.push({ ...base, role: "input" });

@@ -18,6 +18,11 @@ export interface TensorInfo {
   readonly shape: readonly number[];
   readonly dtype: DType;
   readonly span?: Span;
+  /**
+   * Per dimension, the factors of its declaration when it was written as a
+   * product of sizes (`C * R * R`), else null; for group inference.
+   */
+  readonly factors?: readonly (readonly number[] | null)[];
 }
 
 /** A user function as seen from one module: its declaration and the functions its body can call. */

@@ -46,6 +46,11 @@ export const CATALOG = {
   TNS0241: "recurrence has no base case",
   TNS0242: "recurrence form not supported",
   TNS0243: "recurrence through a second tensor",
+  TNS0213: "padding read not excluded by its guard",
+  TNS0214: "index division or modulo by a non-constant",
+  TNS0215: "index division or modulo by zero or a negative number",
+  TNS0216: "index divided by two different numbers",
+  TNS0217: "stated range conflicts with another",
   // sizes
   TNS0301: "size too large",
   TNS0302: "size must be a positive integer",

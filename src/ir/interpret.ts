@@ -21,6 +21,8 @@
  */
 import type { DefNode, Expr, IRFunction, Program, ReduceOp, TensorNode } from "./types.js";
 import { numel, reduceIdentity, stridesOf } from "./types.js";
+import { erf } from "./erf.js";
+import { roundHalfEven, signOf } from "./ops.js";
 import { Tensor } from "../runtime/tensor.js";
 import { verifyProgram } from "./verify.js";
 import { differentiateProgram } from "../passes/differentiate.js";
@@ -91,6 +93,17 @@ function compile(e: Expr, env: Env, frame: Int32Array, slots: ReadonlyMap<string
         case "sigmoid": return () => 1 / (1 + Math.exp(-a()));
         case "relu": return () => Math.max(0, a());
         case "abs": return () => Math.abs(a());
+        case "sin": return () => Math.sin(a());
+        case "cos": return () => Math.cos(a());
+        case "tan": return () => Math.tan(a());
+        case "atan": return () => Math.atan(a());
+        case "erf": return () => erf(a());
+        case "log1p": return () => Math.log1p(a());
+        case "expm1": return () => Math.expm1(a());
+        case "sign": return () => signOf(a());
+        case "floor": return () => Math.floor(a());
+        case "ceil": return () => Math.ceil(a());
+        case "round": return () => roundHalfEven(a());
       }
       break;
     }
@@ -105,6 +118,7 @@ function compile(e: Expr, env: Env, frame: Int32Array, slots: ReadonlyMap<string
         case "pow": return () => Math.pow(l(), r());
         case "min": return () => Math.min(l(), r());
         case "max": return () => Math.max(l(), r());
+        case "atan2": return () => Math.atan2(l(), r());
         case "lt": return () => (l() < r() ? 1 : 0);
         case "le": return () => (l() <= r() ? 1 : 0);
         case "gt": return () => (l() > r() ? 1 : 0);
@@ -132,6 +146,22 @@ function compileAccess(e: Extract<Expr, { kind: "access" }>, env: Env, frame: In
   if (value === undefined) throw new Error(`access to '${e.tensor}' before it is computed`);
   const data = value.data;
   const strides = stridesOf(value.shape);
+  if (e.guarded) {
+    // A padding read: 0 wherever any index is outside its dimension.
+    const dims = e.index.map((a) => ({ c: a.constant, terms: a.terms.map((t) => ({ s: slots.get(t.var)!, w: t.coef })) }));
+    const shape = value.shape;
+    return () => {
+      let off = 0;
+      for (let d = 0; d < dims.length; d++) {
+        const dim = dims[d]!;
+        let v = dim.c;
+        for (const t of dim.terms) v += t.w * frame[t.s]!;
+        if (v < 0 || v >= shape[d]!) return 0;
+        off += v * strides[d]!;
+      }
+      return data[off]!;
+    };
+  }
   let c = 0;
   const weights = new Map<number, number>();
   e.index.forEach((a, d) => {

@@ -9,7 +9,7 @@
  * names) cannot name index variables used as values.
  */
 import type { Affine, AffineTerm, BinaryOp, DType, Expr, InputNode, IRFunction, Program, ReduceOp, TensorNode, UnaryOp } from "./types.js";
-import { affine, binary, num, reduce, select, unary } from "./types.js";
+import { affine, binary, num, reduce, select, unary, UNARY_OPS } from "./types.js";
 
 /** A malformed IR text, with the 1-based position of the offending token. */
 export class IrTextError extends Error {
@@ -32,7 +32,7 @@ interface Token {
   readonly column: number;
 }
 
-const PUNCT = ["->", "<=", ">=", "==", "!=", "[", "]", "(", ")", "{", "}", ",", ":", ";", "=", "*", "/", "+", "-", "<", ">"];
+const PUNCT = ["?", "->", "<=", ">=", "==", "!=", "[", "]", "(", ")", "{", "}", ",", ":", ";", "=", "*", "/", "+", "-", "<", ">"];
 const NUMBER = /[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
 const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 
@@ -80,8 +80,8 @@ function tokenize(text: string): Token[] {
 }
 
 const DTYPES: readonly string[] = ["f32", "f64", "i32"];
-const UNARY: readonly string[] = ["exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "abs"];
-const CALLABLE_BINARY: readonly string[] = ["pow", "min", "max"];
+const UNARY: readonly string[] = UNARY_OPS.filter((op) => op !== "neg");
+const CALLABLE_BINARY: readonly string[] = ["pow", "min", "max", "atan2"];
 const REDUCE: readonly string[] = ["sum", "prod", "max", "min"];
 const COMPARE: Readonly<Record<string, BinaryOp>> = { "<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne" };
 
@@ -400,12 +400,15 @@ class Parser {
     }
     if (t.kind !== "name") this.fail(`expected an expression, found '${t.text}'`);
     this.next();
+    const guarded = this.is("?");
+    if (guarded) this.next();
     if (this.is("[")) {
       this.next();
       const index = this.list("]", () => this.affine());
       this.expect("]");
-      return { kind: "access", tensor: t.text, index };
+      return guarded ? { kind: "access", tensor: t.text, index, guarded: true } : { kind: "access", tensor: t.text, index };
     }
+    if (guarded) this.fail("expected '[' after '?'");
     if (this.is("(")) return this.call(t);
     if (t.text === "inf") return num(Infinity);
     if (t.text === "nan") return num(NaN);

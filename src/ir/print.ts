@@ -115,7 +115,8 @@ export function printExpr(e: Expr, ranges?: Readonly<Record<string, number>>): s
       case "index":
         return x.var;
       case "access":
-        return `${x.tensor}[${x.index.map(printAffine).join(", ")}]`;
+        // A padding read (guarded access) is marked `?`: X?[y + dy - 1].
+        return `${x.tensor}${x.guarded ? "?" : ""}[${x.index.map(printAffine).join(", ")}]`;
       case "unary":
         if (x.op !== "neg") return `${x.op}(${fmt(x.arg, Level.Top, false)})`;
         return x.arg.kind === "const" ? `-(${formatNumber(x.arg.value)})` : `-${fmt(x.arg, Level.Primary, false)}`;

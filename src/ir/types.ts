@@ -17,7 +17,10 @@
  *    Grouping is row-major and zero-copy: the storage of a def is the
  *    row-major array over its `indices` whatever its grouping.
  * 4. An access has one affine index per dimension of the accessed tensor's
- *    `shape`, in bounds for every value of the variables in their ranges.
+ *    `shape`, in bounds for every value of the variables in their ranges,
+ *    unless it is `guarded`: then a point where any index is out of bounds
+ *    reads 0 (the checker admits one only under a `where` whose condition
+ *    excludes those points, so the 0 is never used there).
  * 5. Affine forms are canonical: terms sorted by variable name, unique
  *    variables, nonzero integer coefficients, integer constant.
  * 6. A call names a function of the program; its arguments match the
@@ -52,12 +55,24 @@ export interface Affine {
   readonly constant: number;
 }
 
-/** Elementwise unary operators. */
-export type UnaryOp = "neg" | "exp" | "log" | "sqrt" | "rsqrt" | "tanh" | "sigmoid" | "relu" | "abs";
+/**
+ * Elementwise unary operators. `floor ceil round sign` are piecewise
+ * constant (`round` rounds half to even, as NumPy does); `erf` is the error
+ * function (src/ir/erf.ts).
+ */
+export type UnaryOp =
+  | "neg" | "exp" | "log" | "sqrt" | "rsqrt" | "tanh" | "sigmoid" | "relu" | "abs"
+  | "sin" | "cos" | "tan" | "atan" | "erf" | "log1p" | "expm1" | "sign" | "floor" | "ceil" | "round";
+
+/** Every unary operator, in a fixed order. */
+export const UNARY_OPS: readonly UnaryOp[] = [
+  "neg", "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "abs",
+  "sin", "cos", "tan", "atan", "erf", "log1p", "expm1", "sign", "floor", "ceil", "round",
+];
 
 /** Elementwise binary operators. Comparisons yield 1 or 0. */
 export type BinaryOp =
-  | "add" | "sub" | "mul" | "div" | "pow" | "min" | "max"
+  | "add" | "sub" | "mul" | "div" | "pow" | "min" | "max" | "atan2"
   | "lt" | "le" | "gt" | "ge" | "eq" | "ne";
 
 /** Reduction operators. */
@@ -70,8 +85,12 @@ export type Expr = Const | IndexValue | Access | UnaryExpr | BinaryExpr | Select
 export interface Const { readonly kind: "const"; readonly value: number }
 /** The current value of an index variable, as a number (`where(j <= i, ...)`). */
 export interface IndexValue { readonly kind: "index"; readonly var: string }
-/** `tensor[affine, ...]`. */
-export interface Access { readonly kind: "access"; readonly tensor: string; readonly index: readonly Affine[] }
+/**
+ * `tensor[affine, ...]`. A `guarded` access may index outside the tensor
+ * (zero padding under a `where`); such a read yields 0 and touches no
+ * memory (invariant 4).
+ */
+export interface Access { readonly kind: "access"; readonly tensor: string; readonly index: readonly Affine[]; readonly guarded?: true }
 /** `op(arg)`. */
 export interface UnaryExpr { readonly kind: "unary"; readonly op: UnaryOp; readonly arg: Expr }
 /** `op(lhs, rhs)`. */
@@ -199,9 +218,10 @@ export function isPlainVar(a: Affine): a is Affine & { terms: [AffineTerm] } {
 export const num = (value: number): Const => ({ kind: "const", value });
 /** The value of an index variable. */
 export const indexValue = (v: string): IndexValue => ({ kind: "index", var: v });
-/** An access with affine indices (plain variable names are accepted as shorthand). */
-export function access(tensor: string, index: readonly (Affine | string)[]): Access {
-  return { kind: "access", tensor, index: index.map((a) => (typeof a === "string" ? affineVar(a) : a)) };
+/** An access with affine indices (plain variable names are accepted as shorthand); `guarded` marks a padding read. */
+export function access(tensor: string, index: readonly (Affine | string)[], guarded = false): Access {
+  const idx = index.map((a) => (typeof a === "string" ? affineVar(a) : a));
+  return guarded ? { kind: "access", tensor, index: idx, guarded: true } : { kind: "access", tensor, index: idx };
 }
 /** A unary expression. */
 export const unary = (op: UnaryOp, arg: Expr): UnaryExpr => ({ kind: "unary", op, arg });

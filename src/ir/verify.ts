@@ -10,12 +10,12 @@
  */
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import type { Affine, DefNode, Expr, InputNode, IRFunction, Program, TensorNode } from "./types.js";
+import { UNARY_OPS } from "./types.js";
 import { printAffine } from "./print.js";
 import { recurrenceErrors } from "./recurrence.js";
 
 const DTYPES: readonly string[] = ["f32", "f64", "i32"];
-const UNARY_OPS: readonly string[] = ["neg", "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "abs"];
-const BINARY_OPS: readonly string[] = ["add", "sub", "mul", "div", "pow", "min", "max", "lt", "le", "gt", "ge", "eq", "ne"];
+const BINARY_OPS: readonly string[] = ["add", "sub", "mul", "div", "pow", "min", "max", "atan2", "lt", "le", "gt", "ge", "eq", "ne"];
 const REDUCE_OPS: readonly string[] = ["sum", "max", "min", "prod"];
 
 const isExtent = (n: unknown): n is number => typeof n === "number" && Number.isInteger(n) && n > 0;
@@ -91,14 +91,14 @@ function checkDefBody(d: DefNode, visible: Scope, report: Report): void {
           if (k === seqDim) return;
           if (!a.terms.every((t) => isExtent(d.ranges[t.var]))) return;
           const { min, max } = affineBounds(a, d.ranges);
-          if (min < 0 || max > shape[k]! - 1) {
+          if (!e.guarded && (min < 0 || max > shape[k]! - 1)) {
             report(`${where}: ${text} index ${k + 1} takes values ${min}..${max}, outside 0..${shape[k]! - 1} (invariant 4)`);
           }
         });
         return;
       }
       case "unary":
-        if (!UNARY_OPS.includes(e.op)) report(`${where}: unknown unary operator '${e.op}'`);
+        if (!(UNARY_OPS as readonly string[]).includes(e.op)) report(`${where}: unknown unary operator '${e.op}'`);
         walk(e.arg, inScope);
         return;
       case "binary":

@@ -372,7 +372,7 @@ export function exprEquals(a: Expr, b: Expr): boolean {
     case "index":
       return b.kind === "index" && a.var === b.var;
     case "access":
-      return b.kind === "access" && a.tensor === b.tensor && a.index.length === b.index.length && a.index.every((x, k) => affineEquals(x, b.index[k]!));
+      return b.kind === "access" && a.tensor === b.tensor && a.guarded === b.guarded && a.index.length === b.index.length && a.index.every((x, k) => affineEquals(x, b.index[k]!));
     case "unary":
       return b.kind === "unary" && a.op === b.op && exprEquals(a.arg, b.arg);
     case "binary":
@@ -414,7 +414,7 @@ export function exprKey(e: Expr): string {
     case "index":
       return `$${e.var}`;
     case "access":
-      return `${e.tensor}[${e.index.map(affineKey).join(",")}]`;
+      return `${e.guarded ? "?" : ""}${e.tensor}[${e.index.map(affineKey).join(",")}]`;
     case "unary":
       return `(${e.op} ${exprKey(e.arg)})`;
     case "binary":

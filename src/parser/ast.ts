@@ -67,10 +67,14 @@ export interface TensorDecl {
   readonly span: Span;
 }
 
-/** One slot of a definition's left side: an index, or a group `(a, b)` that is one flattened dimension. */
+/**
+ * One slot of a definition's left side: an index, or a group `(a, b)` that
+ * is one flattened dimension. `extent` (`y < H`) states an index's range
+ * where the right side does not fix it.
+ */
 export type IndexSlot =
-  | { readonly kind: "var"; readonly name: Name; readonly span: Span }
-  | { readonly kind: "group"; readonly vars: readonly Name[]; readonly span: Span };
+  | { readonly kind: "var"; readonly name: Name; readonly extent: Expr | null; readonly span: Span }
+  | { readonly kind: "group"; readonly vars: readonly Name[]; readonly extents: readonly (Expr | null)[]; readonly span: Span };
 
 /**
  * `S[i, j] = ...`, `output O[i, e] = ...`, or the tensor-level form
@@ -113,7 +117,7 @@ export interface ResultDecl {
 }
 
 /** Elementwise binary operators as written. */
-export type BinaryOpToken = "+" | "-" | "*" | "/" | "^" | "<" | "<=" | ">" | ">=" | "==" | "!=";
+export type BinaryOpToken = "+" | "-" | "*" | "/" | "%" | "^" | "<" | "<=" | ">" | ">=" | "==" | "!=" | "&&" | "||";
 
 /** Reduction operators. */
 export type ReduceOpToken = "sum" | "max" | "min" | "prod";
@@ -147,10 +151,10 @@ export interface Access {
   readonly span: Span;
 }
 
-/** `-x`. */
+/** `-x`, or the logical negation `!c`. */
 export interface Unary {
   readonly kind: "unary";
-  readonly op: "-";
+  readonly op: "-" | "!";
   readonly arg: Expr;
   readonly span: Span;
 }

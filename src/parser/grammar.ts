@@ -8,13 +8,14 @@
  *                  expression > ... > atom > reduction { MaxMin, reductionVar "j",
  *                  multiplicative > ... > atom { Identifier "S", bracketList } } }
  *
- * Precedence, loosest first: comparison, additive, multiplicative (where
- * reductions sit: their body is a multiplicative expression), unary minus
- * with power (right-associative) in one rule, postfix call/index, atoms.
+ * Precedence, loosest first: `||`, `&&`, comparison (these three in one
+ * flat rule), additive, multiplicative (where reductions sit: their body is
+ * a multiplicative expression), unary minus and `!` with power
+ * (right-associative) in one rule, postfix call/index, atoms.
  */
 import { CstParser, tokenMatcher, type IParserConfig, type IToken, type TokenType } from "./chevrotain.js";
 import {
-  AdditiveOp, allTokens, AlwaysReduce, Arrow, Caret, Colon, Comma, ComparisonOp, Equals, Fn, From,
+  AdditiveOp, allTokens, AndAnd, Bang, OrOr, AlwaysReduce, Arrow, Caret, Colon, Comma, ComparisonOp, Equals, Fn, From,
   Identifier, Import, Input, LBrace, LBracket, Less, LParen, MaxMin, Minus, MultiplicativeOp, NumberLiteral,
   Output, RBrace, RBracket, ReduceKeyword, RParen, Size, StringLiteral, Weight,
 } from "./lexer.js";
@@ -113,18 +114,27 @@ export class TnsGrammar extends CstParser {
     this.SUBRULE(this.expression);
   });
 
-  /** A left-side index `i` or group `(a, b)`. */
+  /** A left-side index `i`, `y < H`, or group `(a, b)`, `(h, r < 2)`. */
   slot = this.RULE("slot", () => {
     this.OR([
-      { ALT: () => this.CONSUME(Identifier) },
+      { ALT: () => this.SUBRULE(this.slotVar) },
       {
         ALT: () => {
           this.CONSUME(LParen);
-          this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => this.CONSUME2(Identifier) });
+          this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => this.SUBRULE2(this.slotVar) });
           this.CONSUME(RParen);
         },
       },
     ]);
+  });
+
+  /** One left-side index, optionally with its extent stated: `y < H`. */
+  slotVar = this.RULE("slotVar", () => {
+    this.CONSUME(Identifier);
+    this.OPTION(() => {
+      this.CONSUME(Less);
+      this.SUBRULE(this.additive);
+    });
   });
 
   /** `fn name(params) -> results { defs }` */
@@ -171,11 +181,19 @@ export class TnsGrammar extends CstParser {
     this.CONSUME(RBracket);
   });
 
-  /** Comparison level. Chains are accepted here and rejected in build-ast with a clearer message. */
+  /**
+   * Comparison and logical level, flat: `a < b && c >= d || e == f`.
+   * build-ast applies the precedence (`||` loosest, then `&&`, then the
+   * comparisons) and rejects chained comparisons with a clearer message.
+   */
   expression = this.RULE("expression", () => {
     this.SUBRULE(this.additive);
     this.MANY(() => {
-      this.CONSUME(ComparisonOp);
+      this.OR([
+        { ALT: () => this.CONSUME(ComparisonOp) },
+        { ALT: () => this.CONSUME(AndAnd) },
+        { ALT: () => this.CONSUME(OrOr) },
+      ]);
       this.SUBRULE2(this.additive);
     });
   });
@@ -203,7 +221,7 @@ export class TnsGrammar extends CstParser {
    * keeps the CST shallow, which is most of the parsing cost.
    */
   unary = this.RULE("unary", () => {
-    this.MANY(() => this.CONSUME(Minus));
+    this.MANY(() => this.OR([{ ALT: () => this.CONSUME(Minus) }, { ALT: () => this.CONSUME(Bang) }]));
     this.SUBRULE(this.postfix);
     this.OPTION(() => {
       this.CONSUME(Caret);

@@ -49,16 +49,17 @@
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import type { DefNode, DType, Expr, IRFunction, Program, TensorNode } from "../ir/types.js";
 import { numel } from "../ir/types.js";
-import { accessedTensors, freeVars } from "../ir/walk.js";
+import { accessedTensors, boundVars, freeVars } from "../ir/walk.js";
 import { kernelForm, lowerToKernels, matrixProductOf } from "../backends/kernel/lower.js";
 import { planMemory } from "../backends/kernel/memory-plan.js";
 import { skinnyPlan } from "../backends/kernel/skinny.js";
+import { matchOnlineSoftmax, type OnlineSoftmaxForm } from "../backends/kernel/online-softmax.js";
 
 /** How a def runs on the backends (see `kernelForm` in the kernel lowering); a call runs its function's defs. */
-export type TensorKernel = "matrix-product" | "matrix-product-epilogue" | "loop-nest" | "recurrence" | "call";
+export type TensorKernel = "matrix-product" | "matrix-product-epilogue" | "online-softmax" | "loop-nest" | "recurrence" | "call";
 
 /** The WebAssembly kernel that runs a def (see the module comment); a call runs its function's defs. */
-export type WasmKernel = "gemm" | "gemm-epilogue" | "skinny-axpy" | "skinny-dot" | "loop-nest" | "recurrence" | "call";
+export type WasmKernel = "gemm" | "gemm-epilogue" | "skinny-axpy" | "skinny-dot" | "online-softmax" | "loop-nest" | "recurrence" | "call";
 
 /**
  * Rates of one thread of the WASM backend, measured on the development
@@ -159,6 +160,8 @@ function bytesOf(t: TensorNode): number {
  * ```
  */
 export function defFlops(def: DefNode): number {
+  const online = matchOnlineSoftmax(def);
+  if (online) return onlineSoftmaxFlops(def, online);
   const extent = (v: string): number => {
     const n = def.ranges[v];
     if (n === undefined) throw new InternalCompilerError(`def ${def.name}: no range for index ${v}`);
@@ -193,6 +196,36 @@ export function defFlops(def: DefNode): number {
     }
   };
   return flops(def.body, count(def.indices), true);
+}
+
+/**
+ * FLOPs of a def in the softmax-weighted sum form as the one-pass kernel
+ * runs it: per row and `j`, the score and 4 operations (a max, a
+ * subtraction, an exponential, an add to the running sum); per row and
+ * block of {@link ONLINE_SOFTMAX_BLOCK} keys, 3 (the rescale factor
+ * exp(m − m') and the running sum's rescale); per row, `j` and column, the
+ * value and 2 (the weighted add); per row, column and block, one rescale of
+ * the accumulator; per output element, the scale and one multiply. The
+ * unfused softmax counts the same 4 per score (a max, a subtraction, an
+ * exponential, an add), so the fusion changes the FLOPs by the rescales only.
+ */
+/** Keys per rescale of the accumulators in the online-softmax kernel's FLOP count (its block of scores, wasm/emit-attention.ts). */
+const ONLINE_SOFTMAX_BLOCK = 64;
+
+function onlineSoftmaxFlops(def: DefNode, form: OnlineSoftmaxForm): number {
+  const rows = form.rows.reduce((a, v) => a * def.ranges[v]!, 1);
+  const cols = form.cols.reduce((a, v) => a * def.ranges[v]!, 1);
+  const ranges = { ...def.ranges };
+  const indices = [...form.rows, form.j];
+  const at = (body: Expr, over: readonly string[]): number => {
+    const used = new Set([...over, ...boundVars(body)]);
+    return defFlops({ ...def, indices: [...over], groups: over.map(() => 1), shape: over.map((v) => ranges[v]!), body, ranges: Object.fromEntries(Object.entries(ranges).filter(([v]) => used.has(v))) });
+  };
+  const score = at(form.score, indices);
+  const value = at(form.value, [...indices, ...form.cols]);
+  const scale = at(form.scale, def.indices);
+  const blocks = Math.ceil(form.extent / ONLINE_SOFTMAX_BLOCK);
+  return score + rows * form.extent * 4 + rows * blocks * 3 + value + rows * form.extent * cols * 2 + rows * cols * blocks + scale + rows * cols;
 }
 
 /** Whether `e` is built from constants and elementwise operators only. */
@@ -309,7 +342,7 @@ function costOf(
 
 /** The WASM kernel of a def: the backend's choice by shape (float32 products only take the SIMD kernels). */
 function wasmKernelOf(def: DefNode, kernel: TensorKernel, f32: boolean, shapes: ReadonlyMap<string, readonly number[]>): WasmKernel {
-  if (kernel === "recurrence" || kernel === "call") return kernel;
+  if (kernel === "recurrence" || kernel === "call" || kernel === "online-softmax") return kernel;
   if (!f32 || kernel === "loop-nest") return "loop-nest";
   if (kernel === "matrix-product-epilogue") return "gemm-epilogue";
   const product = matrixProductOf(def, shapes);

@@ -74,8 +74,13 @@ export function randomInputs(program: Program, seed: number): Record<string, Ten
   const inputs: Record<string, Tensor> = {};
   for (const t of program.tensors) {
     if (t.role !== "input") continue;
-    if (t.dtype === "i32") throw new Error(`input ${t.name}: i32 inputs need their own data`);
-    inputs[t.name] = randomTensor(t.shape, next, t.dtype);
+    // i32 inputs (labels, segment ids) get small non-negative integers: 0 .. 3.
+    if (t.dtype === "i32") {
+      const ints = Tensor.zeros(t.shape, "i32");
+      for (let k = 0; k < ints.data.length; k++) ints.data[k] = Math.floor((next() + 1) * 2);
+      inputs[t.name] = ints;
+    }
+    else inputs[t.name] = randomTensor(t.shape, next, t.dtype);
   }
   return inputs;
 }

@@ -10,7 +10,9 @@
  * program) on the same inputs
  * (the page's rule: input k gets `randomTensor(shape, dtype, seed + k)`).
  * It saves screenshots to test-artifacts/ (playground.png: the editor, the
- * IR and the output; playground-diagnostic.png: the broken edit).
+ * IR and the output; playground-diagnostic.png: the broken edit). A second
+ * page opens a program shared by URL and runs it on WASM and WebGPU (where
+ * Chromium offers an adapter: SwiftShader's without a GPU; CI expects one).
  *
  * Skipped where no Chromium is installed, except under CI, which installs
  * one (`.ci/run`) and where a missing browser is a failure.
@@ -26,6 +28,7 @@ import { check, compile } from "../../src/compiler.js";
 import { interpret } from "../../src/ir/interpret.js";
 import { randomTensor } from "../../src/runtime/random.js";
 import type { Tensor } from "../../src/runtime/tensor.js";
+import { sourceFragment } from "../../playground/src/share.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const ARTIFACTS = join(ROOT, "test-artifacts");
@@ -113,7 +116,8 @@ describe.skipIf(SKIP)(TITLE, () => {
     origin = `http://localhost:${await served.ready}`;
     browser = await chromium.launch({
       executablePath: CHROMIUM!,
-      args: ["--no-sandbox", "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking", "--disable-component-update"],
+      // WebGPU on (SwiftShader's CPU adapter where there is no GPU), as in the wgsl module's browser test.
+      args: ["--no-sandbox", "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--enable-unsafe-webgpu"],
     });
   }, 180_000);
 
@@ -226,4 +230,44 @@ describe.skipIf(SKIP)(TITLE, () => {
     expect(pageErrors).toEqual([]);
     await page.close();
   }, 150_000);
+
+  it("opens a program shared by URL, runs it on WASM and WebGPU with the same results, and shares it back", async (ctx) => {
+    const source = "size m = 48, k = 40, n = 24\ninput A[m, k], B[k, n], c[n]\nS[i, j] = A[i, p] * B[p, j]\noutput C[i, j] = relu(S[i, j] + c[j])\n";
+    const page = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.goto(`${origin}/${sourceFragment(source)}`);
+    await analysisAfter(page, 0);
+    expect(await editorText(page)).toBe(source);
+    expect(await page.inputValue("#examples")).toBe("");
+    await page.waitForFunction('document.getElementById("webgpu-label").title !== ""');
+    if (!(await page.isEnabled("#run-webgpu"))) {
+      expect(process.env["CI"], "CI's Chromium offers a WebGPU adapter (SwiftShader)").toBeFalsy();
+      await page.close();
+      ctx.skip("this Chromium offers no WebGPU adapter");
+    }
+    await page.check("#run-wasm");
+    await page.check("#run-webgpu");
+    await page.click("#run");
+    await page.waitForFunction('["done", "failed"].includes(document.body.dataset.run)', undefined, { timeout: 90_000 });
+    expect(await page.textContent("#timings")).toMatch(/WebGPU\s*compile [\d.]+ ms\s*first run [\d.]+ ms/);
+    expect(await page.getAttribute("body", "data-run")).toBe("done");
+    expect(await page.$$eval("#timings li.timing", (rows) => rows.map((r) => r.getAttribute("data-backend")))).toEqual(["wasm", "wgsl"]);
+    const differs = /WebGPU differs by at most (\S+)/.exec((await page.textContent("[data-output=C]"))!);
+    expect(Number(differs![1])).toBeLessThan(1e-4);
+
+    const reference = compile(source);
+    const inputs: Record<string, Tensor> = {};
+    reference.inputs.forEach((info, k) => (inputs[info.name] = randomTensor(info.shape, info.dtype, 1 + k)));
+    const values = Array.from(interpret(reference.ir!, inputs)["C"]!.data, Number);
+    const summary = JSON.parse((await page.getAttribute("[data-output=C]", "data-summary"))!) as { shape: number[]; max: number; first: number[] };
+    expect(summary.shape).toEqual([48, 24]);
+    expect(Math.abs(summary.max - Math.max(...values))).toBeLessThan(1e-4);
+    summary.first.forEach((v, k) => expect(Math.abs(v - values[k]!)).toBeLessThan(1e-4));
+
+    await page.click("#share");
+    await page.waitForFunction(`location.hash === ${JSON.stringify(sourceFragment(source))}`);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  }, 120_000);
 });

@@ -83,6 +83,17 @@ function jsUnary(op: UnaryOp, x: string, st: EmitState): string {
     case "abs": return `Math.abs(${x})`;
     case "sigmoid": st.helpers.add("sigmoid"); return `sigmoid(${x})`;
     case "relu": st.helpers.add("relu"); return `relu(${x})`;
+    case "sin": return `Math.sin(${x})`;
+    case "cos": return `Math.cos(${x})`;
+    case "tan": return `Math.tan(${x})`;
+    case "atan": return `Math.atan(${x})`;
+    case "log1p": return `Math.log1p(${x})`;
+    case "expm1": return `Math.expm1(${x})`;
+    case "floor": return `Math.floor(${x})`;
+    case "ceil": return `Math.ceil(${x})`;
+    case "erf": st.helpers.add("erf"); return `erf(${x})`;
+    case "sign": st.helpers.add("sign"); return `sign(${x})`;
+    case "round": st.helpers.add("round"); return `round(${x})`;
   }
 }
 
@@ -98,6 +109,7 @@ function jsBinary(op: BinaryOp, a: string, b: string): string {
     case "pow": return `Math.pow(${a}, ${b})`;
     case "min": return `Math.min(${a}, ${b})`;
     case "max": return `Math.max(${a}, ${b})`;
+    case "atan2": return `Math.atan2(${a}, ${b})`;
     default: return `(${a} ${op} ${b})`;
   }
 }
@@ -128,7 +140,13 @@ export function jsExpr(e: KExpr, st: EmitState): string {
     case "const": return jsNumber(e.value);
     case "index": return jsName(e.var);
     case "local": return e.name;
-    case "load": return `${jsName(e.buffer)}[${jsOffset(e.offset, st)}]`;
+    case "load": {
+      const read = `${jsName(e.buffer)}[${jsOffset(e.offset, st)}]`;
+      if (!e.guard) return read;
+      // A padding read: 0 outside the tensor, without touching the array.
+      const inside = e.guard.map((g) => { const a = jsAffine(g.index); return `${a} >= 0 && ${a} < ${g.size}`; }).join(" && ");
+      return `(${inside} ? ${read} : 0)`;
+    }
     case "unary": return jsUnary(e.op, jsExpr(e.arg, st), st);
     case "binary": return jsBinary(e.op, jsExpr(e.lhs, st), jsExpr(e.rhs, st));
     case "select": {

@@ -35,6 +35,7 @@
  * recurrence, also reads its own target at earlier steps).
  */
 import type { Affine, BinaryOp, DType, ReduceOp, UnaryOp } from "../../ir/types.js";
+import type { BlockedAttention, OnlineSoftmaxForm } from "./online-softmax.js";
 
 /** What a buffer holds: a run-time input, compile-time weights, an intermediate, or a program output. */
 export type BufferRole = "input" | "weight" | "temp" | "output";
@@ -61,8 +62,13 @@ export interface KConst { readonly kind: "const"; readonly value: number }
 export interface KIndex { readonly kind: "index"; readonly var: string }
 /** A local defined by `let` or `declare`. */
 export interface KLocal { readonly kind: "local"; readonly name: string }
-/** One element of a buffer. */
-export interface KLoad { readonly kind: "load"; readonly buffer: string; readonly offset: Affine }
+/**
+ * One element of a buffer. With `guard` (a padding read): 0 unless every
+ * listed index lies in `0 .. size - 1`, and then no memory is touched.
+ */
+export interface KLoad { readonly kind: "load"; readonly buffer: string; readonly offset: Affine; readonly guard?: readonly KGuard[] }
+/** One index of a guarded load that may leave its dimension `0 .. size - 1`. */
+export interface KGuard { readonly index: Affine; readonly size: number }
 /** `op(arg)`. */
 export interface KUnary { readonly kind: "unary"; readonly op: UnaryOp; readonly arg: KExpr }
 /** `op(lhs, rhs)`. */
@@ -165,6 +171,15 @@ export interface Kernel {
    * `contraction` nor `epilogueContraction`.
    */
   readonly sequential?: string;
+  /**
+   * Set when the def is a softmax-weighted sum (attention's
+   * `softmax_j(s) · v`): `body` then runs it in one pass over `j` with a
+   * running maximum and sum per row (`online-softmax.ts`), never storing
+   * the scores; a backend may use the form for a faster kernel.
+   */
+  readonly onlineSoftmax?: OnlineSoftmaxForm;
+  /** With `onlineSoftmax`, when it is float32 attention over row-major operands: its blocked plan (optional for backends). */
+  readonly blockedAttention?: BlockedAttention;
 }
 
 /** A whole program as buffers and kernels run in order. */

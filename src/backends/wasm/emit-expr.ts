@@ -18,12 +18,15 @@ import { visitKExpr } from "../kernel/walk.js";
 import type { BinaryOp, DType, ReduceOp, UnaryOp } from "../../ir/types.js";
 import type { KExpr } from "../kernel/types.js";
 import type { FloatBinary, Ref } from "./binaryen.js";
+import { ERF_BREAKS, ERF_PIECES } from "../../ir/erf.js";
 import { inlineExpF32 } from "./emit-exp.js";
 import { inlineTanhF32 } from "./emit-tanh.js";
 import type { FunctionContext } from "./function-context.js";
 
 /** Imported host functions, by name, with their arity. */
-export const MATH_IMPORTS: Readonly<Record<string, number>> = { exp: 1, log: 1, tanh: 1, pow: 2 };
+export const MATH_IMPORTS: Readonly<Record<string, number>> = {
+  exp: 1, log: 1, tanh: 1, pow: 2, sin: 1, cos: 1, tan: 1, atan: 1, log1p: 1, expm1: 1, atan2: 2,
+};
 
 const COMPARE: Partial<Record<BinaryOp, FloatBinary>> = { lt: "lt", le: "le", gt: "gt", ge: "ge", eq: "eq", ne: "ne" };
 
@@ -52,7 +55,55 @@ function unaryOp(ctx: FunctionContext, op: UnaryOp, x: Ref): Ref {
     case "tanh": return ctx.f32Exp ? inlineTanhF32(ctx, x) : callMath(ctx, op, [x]);
     case "log": return callMath(ctx, op, [x]);
     case "sigmoid": return m.float("f64", "div", m.f64Const(1), m.float("f64", "add", m.f64Const(1), exp(ctx, m.floatUnary("f64", "neg", x))));
+    case "sin": case "cos": case "tan": case "atan": case "log1p": case "expm1": return callMath(ctx, op, [x]);
+    case "floor": case "ceil": return m.floatUnary("f64", op, x);
+    case "round": return m.floatUnary("f64", "nearest", x);
+    case "sign": {
+      const t = ctx.locals.fresh("f64");
+      const v = (): Ref => m.get(t, "f64");
+      return m.valueBlock([
+        m.set(t, x),
+        m.select(m.float("f64", "gt", v(), m.f64Const(0)), m.f64Const(1),
+          m.select(m.float("f64", "lt", v(), m.f64Const(0)), m.f64Const(-1), v())),
+      ], "f64");
+    }
+    case "erf": return inlineErf(ctx, x);
   }
+}
+
+/**
+ * erf(x) inline, branch-free: the three pieces of src/ir/erf.ts evaluated in
+ * f64 and selected by |x|, the sign restored with `copysign` (so erf(±0) is ±0
+ * and NaN stays NaN through the last piece).
+ */
+function inlineErf(ctx: FunctionContext, arg: Ref): Ref {
+  const m = ctx.m;
+  const x = ctx.locals.fresh("f64");
+  const a = ctx.locals.fresh("f64");
+  const f = (l: number): Ref => m.get(l, "f64");
+  const c = (v: number): Ref => m.f64Const(v);
+  const add = (p: Ref, q: Ref): Ref => m.float("f64", "add", p, q);
+  const mul = (p: Ref, q: Ref): Ref => m.float("f64", "mul", p, q);
+  const horner = (coefs: readonly number[], u: Ref): Ref => {
+    const ul = ctx.locals.fresh("f64");
+    let acc = c(coefs[0]!);
+    for (const k of coefs.slice(1)) acc = add(mul(acc, m.get(ul, "f64")), c(k));
+    return m.valueBlock([m.set(ul, u), acc], "f64");
+  };
+  const p = ERF_PIECES;
+  const near = mul(f(a), horner(p.near.coefs, add(mul(c(p.near.scale), mul(f(a), f(a))), c(p.near.shift))));
+  const q = m.select(
+    m.float("f64", "lt", f(a), c(ERF_BREAKS.mid)),
+    horner(p.mid.coefs, add(mul(c(p.mid.scale), f(a)), c(p.mid.shift))),
+    horner(p.far.coefs, add(m.float("f64", "div", c(p.far.scale), f(a)), c(p.far.shift))),
+  );
+  const tail = m.float("f64", "sub", c(1), mul(exp(ctx, m.floatUnary("f64", "neg", mul(f(a), f(a)))), q));
+  const magnitude = m.select(
+    m.float("f64", "lt", f(a), c(ERF_BREAKS.near)),
+    near,
+    m.select(m.float("f64", "ge", f(a), c(ERF_BREAKS.far)), c(1), tail),
+  );
+  return m.valueBlock([m.set(x, arg), m.set(a, m.floatUnary("f64", "abs", f(x))), m.float("f64", "copysign", magnitude, f(x))], "f64");
 }
 
 /** The value of an element of a given type, widened to f64. */
@@ -120,13 +171,23 @@ export function wasmExpr(ctx: FunctionContext, e: KExpr): Ref {
     case "load": {
       const { dtype } = ctx.place(e.buffer);
       const at = ctx.address(e.buffer, e.offset);
-      return widen(ctx, dtype, m.load(dtype, at.offset, at.ptr));
+      const read = widen(ctx, dtype, m.load(dtype, at.offset, at.ptr));
+      if (!e.guard) return read;
+      // A padding read: an `if`, so that no memory is touched outside the tensor (`select` would load anyway).
+      let inside: Ref | null = null;
+      for (const g of e.guard) {
+        // 0 <= index < size as one unsigned comparison.
+        const index = m.i32("add", ctx.terms(g.index.terms, 1), m.i32Const(g.index.constant));
+        const ok = m.i32("lt_u", index, m.i32Const(g.size));
+        inside = inside === null ? ok : m.i32("and", inside, ok);
+      }
+      return m.ifElse(inside!, read, m.f64Const(0));
     }
     case "unary": return unaryOp(ctx, e.op, wasmExpr(ctx, e.arg));
     case "binary": {
       const cmp = condition(ctx, e);
       if (cmp) return m.convert("f64.convert_i32_u", cmp);
-      if (e.op === "pow") return callMath(ctx, "pow", [wasmExpr(ctx, e.lhs), wasmExpr(ctx, e.rhs)]);
+      if (e.op === "pow" || e.op === "atan2") return callMath(ctx, e.op, [wasmExpr(ctx, e.lhs), wasmExpr(ctx, e.rhs)]);
       return m.float("f64", e.op as FloatBinary, wasmExpr(ctx, e.lhs), wasmExpr(ctx, e.rhs));
     }
     case "select": {

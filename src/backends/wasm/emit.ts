@@ -33,6 +33,8 @@ import { MATH_IMPORTS } from "./emit-expr.js";
 import { emitKernelBody } from "./emit-kernel.js";
 import { skinnyScratchBytes } from "../kernel/skinny.js";
 import { emitSkinnyContraction } from "./emit-skinny.js";
+import { attentionScratchBytes, emitAttention } from "./emit-attention.js";
+import type { BlockedAttention } from "../kernel/online-softmax.js";
 import { type BufferPlace, FunctionContext } from "./function-context.js";
 import { type ArenaLayout, layoutArena } from "./layout.js";
 import { pauseTierUp } from "./v8-tiering.js";
@@ -132,6 +134,8 @@ export function emitWasm(binaryen: Binaryen, kp: KernelProgram, options: EmitWas
 interface ModulePlan {
   readonly simd: readonly (Contraction | null)[];
   readonly skinny: readonly (ReturnType<typeof skinnyProductOf> | null)[];
+  /** Softmax-weighted sums that run as blocked attention (emit-attention.ts), one thread. */
+  readonly attention: readonly (BlockedAttention | null)[];
   readonly plans: ReadonlyMap<number, "panels" | LoopSplitPlan>;
   readonly split: ReadonlySet<number>;
   readonly threads: number;
@@ -144,20 +148,25 @@ function planModule(kp: KernelProgram, options: EmitWasmOptions): ModulePlan {
   const simd = kp.kernels.map((k) => simdProductOf(k, (b) => dtypes.get(b) ?? "") ?? null);
   // Those that run on a skinny kernel instead (emit-skinny.ts): no packed panel.
   const skinny = kp.kernels.map((k) => skinnyProductOf(k, (b) => dtypes.get(b) ?? "") ?? null);
+  const attention = kp.kernels.map((k) => k.blockedAttention ?? null);
   const plans = (options.threads ?? 1) > 1
     ? splitKernels(kp, { threads: options.threads!, minFlops: options.parallelMinFlops ?? PARALLEL_MIN_FLOPS, inlineExp: options.inlineExp })
     : new Map<number, "panels" | LoopSplitPlan>();
+  for (const n of [...plans.keys()]) if (attention[n]) plans.delete(n);
   const split = new Set([...plans].filter(([, p]) => p === "panels").map(([n]) => n));
   const threads = plans.size > 0 ? options.threads! : 1;
   const panelBytes = (n: number): number => {
+    if (attention[n]) return attentionScratchBytes();
     const thin = skinny[n];
     if (thin) return skinnyScratchBytes(thin.plan);
     const c = simd[n];
     return c ? contractionScratchBytes(c) : 0;
   };
   const layout = layoutArena(kp, (n) => panelBytes(n) * (split.has(n) ? threads : 1));
-  return { simd, skinny, plans, split, threads, layout };
+  return { simd, skinny, attention, plans, split, threads, layout };
 }
+
+
 
 /**
  * The arena {@link emitWasm} lays out for a kernel program with these
@@ -175,7 +184,7 @@ export function wasmArenaPlan(kp: KernelProgram, options: EmitWasmOptions = {}):
 
 function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOptions): WasmArtifact {
   const dtypes = new Map(kp.buffers.map((b) => [b.name, b.dtype]));
-  const { simd, skinny, plans, split, threads, layout } = planModule(kp, options);
+  const { simd, skinny, attention, plans, split, threads, layout } = planModule(kp, options);
   const loopPlan = (n: number): LoopSplitPlan | undefined => { const p = plans.get(n); return p === "panels" ? undefined : p; };
   if (layout.bytes > MAX_WASM32_BYTES) {
     const gib = (layout.bytes / 2 ** 30).toFixed(2);
@@ -200,7 +209,9 @@ function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOpti
     const scratch = layout.scratch.get(n) ?? 0;
     const product = simd[n];
     const thin = skinny[n];
-    if (thin) body = emitSkinnyContraction(ctx, thin.contraction, thin.plan, name, scratch, { threads: split.has(n) ? threads : 1 });
+    const blocked = attention[n];
+    if (blocked) body = emitAttention(ctx, blocked, scratch);
+    else if (thin) body = emitSkinnyContraction(ctx, thin.contraction, thin.plan, name, scratch, { threads: split.has(n) ? threads : 1 });
     else if (product) body = emitSimdContraction(ctx, product, scratch, name, { threads: split.has(n) ? threads : 1, epilogue: k.epilogueContraction });
     else body = emitKernelBody(ctx, k.body, sizes, name, loopPlan(n));
     m.addFunction(name, [], "none", ctx.locals.types, m.block([...ctx.scopes[0]!.prelude, ...body]));

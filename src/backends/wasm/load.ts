@@ -42,6 +42,7 @@ const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 /** Host implementations of the functions a module imports from `env`. */
 const HOST_MATH: Readonly<Record<string, (...xs: number[]) => number>> = {
   exp: Math.exp, log: Math.log, tanh: Math.tanh, pow: Math.pow,
+  sin: Math.sin, cos: Math.cos, tan: Math.tan, atan: Math.atan, log1p: Math.log1p, expm1: Math.expm1, atan2: Math.atan2,
 };
 
 /** Compiled modules by artifact, so an artifact from the module cache compiles once. */

@@ -96,7 +96,7 @@ function loaderSource(manifest: WasmModuleManifest, prelude: string): string {
   return `// ${manifest.name}: compiled by tns to WebAssembly. Standalone: needs no compiler at run time.
 export const manifest = ${JSON.stringify(manifest, null, 2)};
 
-const HOST_MATH = { exp: Math.exp, log: Math.log, tanh: Math.tanh, pow: Math.pow };
+const HOST_MATH = { exp: Math.exp, log: Math.log, tanh: Math.tanh, pow: Math.pow, sin: Math.sin, cos: Math.cos, tan: Math.tan, atan: Math.atan, log1p: Math.log1p, expm1: Math.expm1, atan2: Math.atan2 };
 const KNOWN_INPUTS = new Set(manifest.inputs.map((i) => i.name));
 ${prelude}
 /** The bytes of the module file next to this one: the file system under Node, fetch elsewhere. */

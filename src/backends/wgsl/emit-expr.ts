@@ -20,12 +20,15 @@ import type { Affine, BinaryOp, DType, ReduceOp, UnaryOp } from "../../ir/types.
 import { reduceIdentity } from "../../ir/types.js";
 import type { KExpr, Stmt } from "../kernel/types.js";
 import { wgslBuffer, wgslVar } from "./names.js";
+import { erfFunctionText } from "../../ir/erf.js";
 
 /** How a kernel reads and writes buffers: their element types, and where a buffer lives when it is read from a packed binding. */
 export interface BufferAccess {
   readonly dtypes: ReadonlyMap<string, DType>;
   /** Buffers read from the kernel's packed binding `pk` (u32 words), at a word offset. */
   readonly packed?: ReadonlyMap<string, number>;
+  /** Element counts of the buffers, where known: a padding read's address is clamped into its buffer. */
+  readonly sizes?: ReadonlyMap<string, number>;
 }
 
 /** Helper functions an expression needs, by name, with their WGSL text. */
@@ -37,6 +40,24 @@ export const WGSL_HELPERS: Readonly<Record<string, string>> = {
   let r = pow(-a, b);
   return select(r, -r, floor(b * 0.5f) != b * 0.5f);
 }`,
+  // log(1 + x): its Taylor series near 0, where log(1 + x) would cancel (and GPU logs are only accurate to about 2^-21 absolutely).
+  tns_log1p: `fn tns_log1p(x: f32) -> f32 {
+  if (abs(x) < 0.1f) {
+    return x * (1f - x * (0.5f - x * (0.33333334f - x * (0.25f - x * (0.2f - x * (0.16666667f - x * (0.14285715f - x * 0.125f)))))));
+  }
+  return log(1f + x);
+}`,
+  // e^x - 1: its Taylor series near 0, where e^x - 1 would cancel.
+  tns_expm1: `fn tns_expm1(x: f32) -> f32 {
+  if (abs(x) < 0.1f) {
+    return x * (1f + x * (0.5f + x * (0.16666667f + x * (0.041666668f + x * (0.008333334f + x * (0.0013888889f + x * 0.00019841270f))))));
+  }
+  return exp(x) - 1f;
+}`,
+  tns_erf: erfFunctionText({
+    header: "fn tns_erf(x: f32) -> f32", lit: wgslF32, decl: "var", abs: "abs", exp: "exp",
+    nanCheck: (a) => `${a} != ${a}`, signOf: (a) => `select(1f, -1f, ${a} < 0f)`,
+  }),
 };
 
 /**
@@ -94,7 +115,7 @@ export function wgslStoreValue(value: string, dtype: DType | undefined): string 
 
 const COMPARE: Partial<Record<BinaryOp, string>> = { lt: "<", le: "<=", gt: ">", ge: ">=", eq: "==", ne: "!=" };
 
-function wgslUnary(op: UnaryOp, x: string): string {
+function wgslUnary(op: UnaryOp, x: string, helpers: Set<string>): string {
   switch (op) {
     case "neg": return `(-${x})`;
     case "exp": return `exp(${x})`;
@@ -106,6 +127,18 @@ function wgslUnary(op: UnaryOp, x: string): string {
     case "sigmoid": return `(1f / (1f + exp(-${x})))`;
     case "relu": return `max(${x}, 0f)`;
     case "abs": return `abs(${x})`;
+    case "sin": return `sin(${x})`;
+    case "cos": return `cos(${x})`;
+    case "tan": return `tan(${x})`;
+    case "atan": return `atan(${x})`;
+    case "sign": return `sign(${x})`;
+    case "floor": return `floor(${x})`;
+    case "ceil": return `ceil(${x})`;
+    // WGSL's round rounds half to even, as the IR does.
+    case "round": return `round(${x})`;
+    case "erf": helpers.add("tns_erf"); return `tns_erf(${x})`;
+    case "log1p": helpers.add("tns_log1p"); return `tns_log1p(${x})`;
+    case "expm1": helpers.add("tns_expm1"); return `tns_expm1(${x})`;
   }
 }
 
@@ -163,10 +196,17 @@ export class WgslExprWriter {
       case "const": return leaf(wgslF32(e.value));
       case "index": return leaf(`f32(${wgslVar(e.var)})`);
       case "local": return leaf(e.name);
-      case "load": return leaf(wgslLoad(e.buffer, wgslAffine(e.offset), this.io));
+      case "load": {
+        if (!e.guard) return leaf(wgslLoad(e.buffer, wgslAffine(e.offset), this.io));
+        // A padding read: the address clamped into the tensor, the value 0 outside it.
+        const inside = e.guard.map((g) => { const a = wgslAffine(g.index); return `(${a}) >= 0 && (${a}) < ${wgslI32(g.size)}`; }).join(" && ");
+        const extent = this.io.sizes?.get(e.buffer);
+        const at = extent === undefined ? `max(${wgslAffine(e.offset)}, 0)` : `clamp(${wgslAffine(e.offset)}, 0, ${wgslI32(extent - 1)})`;
+        return { text: `select(0f, ${wgslLoad(e.buffer, at, this.io)}, ${inside})`, depth: 1 };
+      }
       case "unary": {
         const a = this.node(e.arg, pre);
-        return over(wgslUnary(e.op, a.text), a);
+        return over(wgslUnary(e.op, a.text, this.helpers), a);
       }
       case "binary": {
         if (e.op === "pow") return this.pow(e.lhs, e.rhs, pre);
@@ -179,6 +219,7 @@ export class WgslExprWriter {
           case "div": return over(`(${a.text} / ${b.text})`, a, b);
           case "min": return over(`min(${a.text}, ${b.text})`, a, b);
           case "max": return over(`max(${a.text}, ${b.text})`, a, b);
+          case "atan2": return over(`atan2(${a.text}, ${b.text})`, a, b);
           default: return over(`select(0f, 1f, ${a.text} ${COMPARE[e.op]!} ${b.text})`, a, b);
         }
       }

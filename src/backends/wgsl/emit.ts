@@ -128,7 +128,8 @@ function bindKernel(
   }
   const t = kernel.target;
   bindings.push({ binding: bindings.length, buffer: t, access: "read_write", wgslName: wgslBuffer(t), element: wgslElement(dtypes.get(t)!) });
-  return { io: { dtypes, ...(packed.size > 0 ? { packed } : {}) }, bindings, ...(pack ? { pack } : {}) };
+  const sizes = new Map(buffers.map((b) => [b.name, b.size]));
+  return { io: { dtypes, sizes, ...(packed.size > 0 ? { packed } : {}) }, bindings, ...(pack ? { pack } : {}) };
 }
 
 function checkBufferSizes(buffers: readonly WgslBuffer[], limits: WgslLimits): void {

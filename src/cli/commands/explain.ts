@@ -71,7 +71,7 @@ export type { CostSummary, DiffLine, ExplainedContraction, ExplainedPass, Explai
  * report.speedup;                        // 48
  * ```
  */
-export function explainProgram(program: Program, options: { optimize?: boolean; memoryBudget?: number } = {}): ExplainReport {
+export function explainProgram(program: Program, options: { optimize?: boolean; memoryBudget?: number; backend?: string } = {}): ExplainReport {
   const result = explainWithin(program, options);
   if (!result.ok) throw new CompileError([result.diagnostic]);
   return result.report;
@@ -83,10 +83,10 @@ export function explainProgram(program: Program, options: { optimize?: boolean; 
  * (and rematerialization, under a budget) produced.
  */
 export function explainWithin(
-  program: Program, options: { optimize?: boolean; memoryBudget?: number } = {},
+  program: Program, options: { optimize?: boolean; memoryBudget?: number; backend?: string } = {},
 ): { ok: true; report: ExplainReport; program: Program } | { ok: false; diagnostic: Diagnostic } {
   const optimize = options.optimize ?? true;
-  const passes: Pass[] = optimize ? defaultPipeline() : loweringPipeline();
+  const passes: Pass[] = optimize ? defaultPipeline({ backend: options.backend }) : loweringPipeline();
   let remat: ReturnType<typeof rematerializePass> | null = null;
   if (options.memoryBudget !== undefined) {
     remat = rematerializePass({ budgetBytes: options.memoryBudget });
@@ -340,7 +340,7 @@ export async function explainCommand(argv: string[], term: Terminal): Promise<nu
   reportDiagnostics(term, diagnostics, sources);
   if (!program) return EXIT.diagnostics;
   const optimize = !(values["O0"] || values["no-optimize"]);
-  const explained = explainWithin(program, { optimize, ...(memoryBudget === undefined ? {} : { memoryBudget }) });
+  const explained = explainWithin(program, { optimize, backend, ...(memoryBudget === undefined ? {} : { memoryBudget }) });
   if (!explained.ok) {
     reportDiagnostics(term, [explained.diagnostic], sources);
     return EXIT.diagnostics;

@@ -179,7 +179,7 @@ function readsEachElementOnce(a: Access, producer: DefNode, consumer: DefNode): 
  * The producer's body read at the access: its reduction variables renamed
  * apart from the consumer's variables, its indices replaced by the access's.
  */
-function producerBodyAt(a: Access, producer: DefNode, consumer: DefNode): { body: Expr; ranges: Record<string, number> } {
+export function producerBodyAt(a: Access, producer: DefNode, consumer: DefNode): { body: Expr; ranges: Record<string, number> } {
   const taken = new Set([...Object.keys(consumer.ranges), ...consumer.indices, ...Object.keys(producer.ranges)]);
   const rename: Record<string, string> = {};
   const ranges: Record<string, number> = {};
@@ -269,6 +269,8 @@ export const fuseElementwiseProducer = programRule<ProducerSite>({
     for (const c of only === undefined ? program.tensors : program.tensors.slice(only, only + 1)) {
       if (c.role !== "def" || c.recurrence !== undefined) continue;
       const seen = new Set<string>();
+      // A padding read (guarded access) keeps its producer: inlining would read the producer's operands outside them.
+      for (const { access: a } of readsIn(c)) if (a!.guarded) seen.add(a!.tensor);
       for (const { access: a } of readsIn(c)) {
         if (a!.tensor === c.name || seen.has(a!.tensor) || defNamed(program, a!.tensor) === undefined) continue;
         seen.add(a!.tensor);

@@ -184,8 +184,9 @@ export const inlineProductProducer = programRule<InlineSite>({
     const out: InlineSite[] = [];
     for (const c of program.tensors) {
       if (c.role !== "def" || c.recurrence !== undefined) continue;
+      const padded = new Set(accessSites(c.body).filter((a) => a.access.guarded).map((a) => a.access.tensor));
       for (const n of accessedTensors(c.body)) {
-        if (n !== c.name && isProductDef(defNamed(program, n))) out.push({ consumer: c.name, producer: n });
+        if (n !== c.name && !padded.has(n) && isProductDef(defNamed(program, n))) out.push({ consumer: c.name, producer: n });
       }
     }
     return out;

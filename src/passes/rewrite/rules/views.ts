@@ -95,6 +95,7 @@ export const ungroupAccess = programRule<UngroupSite>({
     for (const c of program.tensors) {
       if (c.role !== "def" || c.recurrence !== undefined) continue;
       for (const { access: a } of accessSites(c.body)) {
+        if (a.guarded) continue;
         a.index.forEach((flat, dim) => {
           if (flat.terms.length < 2) return;
           const byWeight = [...flat.terms].sort((x, y) => y.coef - x.coef);
