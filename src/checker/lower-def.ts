@@ -105,7 +105,12 @@ function lowerDefInner(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: {
   }
   // First its shape, from the right side without the self-reads; then the real lowering, the tensor visible to itself.
   const firstBag = new DiagnosticBag();
+  // The first lowering leaves nothing behind: temporaries it made (an indexed call's) are made again by the second.
+  const mark = graph.nodes.length;
+  const known = new Set(graph.tensors.keys());
   const shapeOnly = lowerRhs(def.name, withoutSelfReads(def.rhs, self), lhs, lhsSpans, lhsStated, groups, ok, graph, firstBag, null);
+  graph.nodes.length = mark;
+  for (const name of [...graph.tensors.keys()]) if (!known.has(name)) graph.tensors.delete(name);
   if (shapeOnly === null) {
     // Report the errors of the real right side (self-reads quiet), or, when it has none, those that stopped the first lowering.
     graph.broken.add(self);

@@ -22,19 +22,21 @@ const isIndex = (e: Expr, v: string): boolean => e.kind === "index" && e.var ===
 
 const COMPARISONS: ReadonlySet<string> = new Set(["lt", "le", "gt", "ge", "eq", "ne"]);
 
-/** Whether an expression is a condition: a comparison, or a product or `min` of conditions (always 0 or 1). */
+/** Whether an expression is a condition: a comparison, or a product, `min` or `max` of conditions (always 0 or 1). */
 function isCondition(e: Expr): boolean {
   if (e.kind !== "binary") return false;
   if (COMPARISONS.has(e.op)) return true;
-  return (e.op === "mul" || e.op === "min") && isCondition(e.lhs) && isCondition(e.rhs);
+  return (e.op === "mul" || e.op === "min" || e.op === "max") && isCondition(e.lhs) && isCondition(e.rhs);
 }
 
 /**
  * The lower bound on `v` that `cond` (or, with `negated`, its negation)
  * implies for a nonnegative integer `v`; 0 when it implies none. Understood:
- * comparisons of `v` with a constant on either side, and conjunctions
- * (a product or `min` of conditions, themselves comparisons or
- * conjunctions, so that the value is 0 or 1 and never NaN).
+ * comparisons of `v` with a constant on either side, conjunctions (`&&`:
+ * a product or `min` of conditions, themselves comparisons or
+ * conjunctions, so that the value is 0 or 1 and never NaN), the negation
+ * of a disjunction (`||`, a `max` of conditions) and negations (`!c`,
+ * `c == 0`).
  *
  * @example
  * ```ts
@@ -48,6 +50,16 @@ export function guardLowerBound(cond: Expr, v: string, negated: boolean): number
   // A conjunction only of conditions (each 0 or 1): `0 * NaN` or `min(0, -1)` would be nonzero.
   if (!negated && (op === "mul" || op === "min")) {
     return isCondition(lhs) && isCondition(rhs) ? Math.max(guardLowerBound(lhs, v, false), guardLowerBound(rhs, v, false)) : 0;
+  }
+  // Where `a || b` (`max` of conditions) is false, both are false.
+  if (negated && op === "max") {
+    return isCondition(lhs) && isCondition(rhs) ? Math.max(guardLowerBound(lhs, v, true), guardLowerBound(rhs, v, true)) : 0;
+  }
+  // `!c` is `c == 0` (or `0 == c`, as canonicalize orders it).
+  if (op === "eq" || op === "ne") {
+    const zero = (e: Expr): boolean => e.kind === "const" && e.value === 0;
+    const c = isCondition(lhs) && zero(rhs) ? lhs : isCondition(rhs) && zero(lhs) ? rhs : null;
+    if (c !== null) return guardLowerBound(c, v, op === "eq" ? !negated : negated);
   }
   // Normalise to `v OP k`.
   let rel: string = op;

@@ -72,4 +72,16 @@ output Hs[t, j] = X[t, j] + where(t > 0, sum(k, l) Hs[t - 1, k] * A[k, l] * B[l,
 output A[j, t] = u[j, t] + where(t > 0, 0.5 * sum(k) A[k, t - 1] * M[k, j], v[j])
 `,
   },
+  {
+    name: "a guard written with && and a stated extent on the left (Fibonacci)",
+    source: `input m[3]
+output F[t < 12, j] = where(t >= 2 && j >= 0, F[t - 1, j] + F[t - 2, j], m[j])
+`,
+  },
+  {
+    name: "a guard written with ! (the else branch of t < 1)",
+    source: `input x[6]
+output E[t] = where(!(t < 1), 0.5 * E[t - 1] + x[t], x[t])
+`,
+  },
 ];

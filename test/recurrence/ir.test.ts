@@ -61,6 +61,9 @@ describe("recurrences in the IR", () => {
     expect(guardLowerBound(binary("eq", t, num(0)), "t", true)).toBe(1);
     expect(guardLowerBound(binary("mul", binary("gt", t, num(0)), binary("ge", t, num(2))), "t", false)).toBe(2);
     expect(guardLowerBound(binary("gt", t, num(0)), "t", true)).toBe(0);
+    // `!(t < 2)` and the else branch of `t < 1 || t < 2`.
+    expect(guardLowerBound(binary("eq", binary("lt", t, num(2)), num(0)), "t", false)).toBe(2);
+    expect(guardLowerBound(binary("max", binary("lt", t, num(1)), binary("lt", t, num(2))), "t", true)).toBe(2);
     // 0 * NaN is NaN, which counts as true: a product with a value is no guard.
     expect(guardLowerBound(binary("mul", binary("gt", t, num(0)), indexValue("s")), "t", false)).toBe(0);
     expect(guardLowerBound(binary("gt", indexValue("s"), num(4)), "t", false)).toBe(0);
