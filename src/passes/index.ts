@@ -15,7 +15,7 @@ import { fuseElementwise } from "./fuse-elementwise.js";
 import { differentiate } from "./differentiate.js";
 import { inlineCalls } from "./inline-calls.js";
 import { inlineProducts } from "./inline-products.js";
-import { orderContractions } from "./order-contractions.js";
+import { orderContractions, orderContractionsWithin, type OrderContractionsOptions } from "./order-contractions.js";
 import type { Pass } from "./pass.js";
 
 export { runPasses, programsEqual, type PassLogEntry, type RunPassesOptions, type RunPassesResult } from "./manager.js";
@@ -46,16 +46,19 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
  * give it plain sums of products to split. Fusion runs last, on the
  * pairwise contractions that ordering leaves, after inline-products has
  * moved invariant factors out of their sums and after dead defs are gone
- * (a dead reader would keep a producer from being fused).
+ * (a dead reader would keep a producer from being fused). `options` go to
+ * order-contractions: a limit on the tensors a contraction forms, met by
+ * slicing (`maxIntermediateBytes`, and the memory budget).
  *
  * @example
  * ```ts
  * defaultPipeline().map((p) => p.name); // ["inline-calls", "canonicalize", ...]
  * ```
  */
-export function defaultPipeline(): Pass[] {
+export function defaultPipeline(options: OrderContractionsOptions = {}): Pass[] {
+  const order = options.maxIntermediateBytes === undefined && options.memoryBudget === undefined ? orderContractions : orderContractionsWithin(options);
   return [
-    inlineCalls, differentiate, canonicalize, foldConstants, eliminateCommonSubexpressions, inlineProducts, orderContractions, eliminateDeadCode, fuseElementwise,
+    inlineCalls, differentiate, canonicalize, foldConstants, eliminateCommonSubexpressions, inlineProducts, order, eliminateDeadCode, fuseElementwise,
   ];
 }
 

@@ -9,7 +9,8 @@
  * - up to {@link DP_ALL_SUBSETS_MAX} operands, every split of every subset
  *   (3^n work): the exact FLOP minimum over all pairwise paths, outer
  *   products included;
- * - above, only connected subsets split into connected halves (opt_einsum's
+ * - above, only connected subsets split into connected halves (connected:
+ *   sharing a summed label, as in opt_einsum's
  *   default), per connected component; the components' results are then
  *   multiplied smallest first. Exact among paths without outer products;
  *   practical while the network has not too many connected subsets. Any
@@ -167,10 +168,14 @@ export class PathSearchTimeout extends Error {
 
 function connectedSubsets(t: SubsetTables, deadline: number, timeMs: number): void {
   const n = t.net.sets.length;
+  // Operands are neighbours when they share a summed label, as in
+  // opt_einsum's dp: a label every operand and the output hold (a batch
+  // index) would otherwise connect everything, and pairs sharing only
+  // output labels are outer products, which this search leaves out.
   const neighbours = t.net.sets.map((s, i) => {
     let m = 0;
     t.net.sets.forEach((o, j) => {
-      if (j !== i && s.some((l) => o.includes(l))) m |= 1 << j;
+      if (j !== i && s.some((l) => !t.net.inOutput[l] && o.includes(l))) m |= 1 << j;
     });
     return m;
   });
