@@ -8,17 +8,24 @@
  * For n = 64: the planned peak of the program as written; the peak and
  * recomputed FLOPs of √n checkpointing (every 8th layer kept, each segment
  * recomputed once when the backward pass enters it), planned by the same
- * memory planner; and the solver's schedule at Chen's peak as the budget.
- * The budgeted program then runs on js and wasm: the measured high-water
- * mark and whether its output is bitwise the unbudgeted run's.
+ * memory planner; and the solver's schedule at Chen's peak as the budget,
+ * with a counting lower bound on any schedule's recomputation at that
+ * budget. The budgeted program then runs on js and wasm: the measured
+ * high-water mark and whether its output is bitwise the unbudgeted run's.
+ *
+ * For examples/train_mlp.tns: the planned peak, the smallest peak found,
+ * the bytes that every schedule holds at its last kernel (inputs, weights
+ * and outputs), and √n checkpointing against the solver at its peak.
  *
  * Run `npm run build` first; then `node bench/remat.js`.
  */
+import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { compile, loadBackend, loadMilpSolver, randomTensor, rematerialize } from "../dist/index.js";
 import { lowerToKernels } from "../dist/backends/kernel/lower.js";
 import { planMemory } from "../dist/backends/kernel/memory-plan.js";
 import { checkpointSchedule } from "../dist/passes/remat/heuristic.js";
+import { heldAtEndBytes } from "../dist/passes/rematerialize.js";
 import { realizeSchedule } from "../dist/passes/remat/realize.js";
 import { rematGraph, scheduleMemory } from "../dist/passes/remat/schedule.js";
 
@@ -86,6 +93,12 @@ export async function runRematBench() {
   console.log(`  solver at that budget:         peak ${kib(r.peakBytes)}, recomputed ${r.recomputedFlops.toLocaleString("en-US")} FLOPs` +
     ` (${solverText(r.solver)}, ${ms.toFixed(0)} ms, ${r.recomputed.length} copies)`);
   console.log(`  solver / checkpointing: ${(r.recomputedFlops / chen.recomputedFlops).toFixed(3)}x the recomputation at ${(r.peakBytes / chen.peak).toFixed(3)}x the peak`);
+  // At the stage of g(n-2), g(n-1), f(n-2) and g(n-2) are held: of f(0..n-3), at most (free slots - 3) are; every other is computed again.
+  const slots = Math.floor((chen.peak - rematGraph(program).persistentBytes) / 4096);
+  const layerFlops = rematGraph(program).nodes.find((v) => v.name === "f1").flops;
+  const atLeast = layers + 1 - slots;
+  console.log(`  lower bound at that budget: ${slots} activations fit beside the weights, so at least ${atLeast} layers are computed again` +
+    ` (${(atLeast * layerFlops).toLocaleString("en-US")} FLOPs); the solver's schedule recomputes ${(r.recomputedFlops / layerFlops).toFixed(0)}`);
   for (const backend of ["js", "wasm"]) {
     const plain = compile(source, { backend, threads: 1 });
     const fitted = compile(source, { backend, threads: 1, memoryBudget: chen.peak });
@@ -94,6 +107,26 @@ export async function runRematBench() {
     const got = fitted.run(inputs, { measureMemory: true }).dX;
     const same = got.data.every((v, k) => Object.is(v, want.data[k]));
     console.log(`  ${backend.padEnd(4)} measured peak ${kib(plain.measuredPeakBytes())} as written, ${kib(fitted.measuredPeakBytes())} under the budget of ${kib(chen.peak)}; output bitwise equal: ${same}`);
+  }
+  const mlpSource = readFileSync(new URL("../examples/train_mlp.tns", import.meta.url), "utf8");
+  const mlp = compile(mlpSource, { backend: "js" });
+  const least = rematerialize(mlp.ir, { budgetBytes: 16 });
+  const smallest = least.ok ? least.report.peakBytes : least.smallestBytes;
+  const held = heldAtEndBytes(mlp.ir);
+  console.log(`examples/train_mlp.tns (${mlp.ir.tensors.filter((t) => t.role === "def").length} defs):`);
+  console.log(`  as written (planned): peak ${kib(mlp.memory.peakBytes)}; half of it ${kib(mlp.memory.peakBytes / 2)}; smallest peak found ${kib(smallest)}`);
+  console.log(`  held at the last kernel by any schedule: inputs and weights ${kib(held.inputs)}, outputs ${kib(held.outputs)}, together ${kib(held.inputs + held.outputs)}`);
+  const mlpChen = (() => {
+    const graph = rematGraph(mlp.ir);
+    const k = Math.round(Math.sqrt(graph.nodes.length));
+    const schedule = checkpointSchedule(graph, new Set(graph.nodes.filter((v) => v.pos % k === k - 1).map((v) => v.pos)));
+    return { k, peak: plannedPeak(realizeSchedule(mlp.ir, graph, schedule).program), recomputedFlops: scheduleMemory(graph, schedule).recomputedFlops };
+  })();
+  const mlpSolved = rematerialize(mlp.ir, { budgetBytes: mlpChen.peak });
+  console.log(`  sqrt(n) checkpointing (every ${mlpChen.k}th def kept): peak ${kib(mlpChen.peak)}, recomputed ${mlpChen.recomputedFlops.toLocaleString("en-US")} FLOPs`);
+  if (mlpSolved.ok) {
+    const m = mlpSolved.report;
+    console.log(`  solver at that budget: peak ${kib(m.peakBytes)}, recomputed ${m.recomputedFlops.toLocaleString("en-US")} FLOPs (${solverText(m.solver)})`);
   }
   for (const n of [50, 250]) {
     const p = compile(trainingChainSource(n), { backend: "js" }).ir;

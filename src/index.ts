@@ -65,10 +65,18 @@ export type { Slicing } from "./passes/contraction-path/index.js";
 export { einsumSliced } from "./einsum/sliced.js";
 export type { SlicedEinsumOptions } from "./einsum/sliced.js";
 export type { ContractPathOptions, ContractPathResult, OptimizeName, PathInfo, PathStepInfo, TensorNetwork, ContractionPath, PathOptions } from "./passes/contraction-path/index.js";
-export { rematerialize, rematerializePass, loadMilpSolver, milpSolverLoaded } from "./passes/rematerialize.js";
+export { rematerialize, rematerializePass, loadMilpSolver, milpSolverLoaded, heldAtEndBytes } from "./passes/rematerialize.js";
 export type { MemoryReport, SolverReport, Recomputation, RematerializeOptions, RematResult } from "./passes/rematerialize.js";
 export { planMemory, bufferLifetimes } from "./backends/kernel/memory-plan.js";
 export type { MemoryPlan, BufferLifetime, InPlaceUpdate } from "./backends/kernel/memory-plan.js";
+/**
+ * What `tns explain` reports, as data and text, and its drawing (`--svg`): what
+ * each pass did and what it cost, the contraction paths, the memory plan.
+ * Importable without Node (the playground runs them in the page).
+ */
+export { explainProgram, explainWithin, printExplainReport } from "./cli/commands/explain.js";
+export { explainSvg } from "./cli/commands/explain-svg.js";
+export type { ExplainReport, ExplainedPass, ExplainedContraction, CostSummary, DiffLine, IrMode } from "./cli/commands/explain-report.js";
 
 // What the signatures above mention, so that the API reference documents
 // every type and constant it links to.

@@ -96,17 +96,4 @@ export function parseMemoryBudget(value: string | undefined, command: string): n
   return bytes;
 }
 
-/**
- * Bytes for people: `512 B`, `64.0 KiB`, `10.00 MiB`.
- *
- * @example
- * ```ts
- * formatBytes(65536); // "64.0 KiB"
- * ```
- */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(2)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-}
+export { formatBytes } from "./format.js";

@@ -82,7 +82,12 @@ const SOLVER_SHARE = 0.6;
 export interface SolverReport {
   /** `highs`, `heuristic` (the fallback) or `none` (nothing to solve). */
   readonly name: string;
-  /** `optimal`, `time-limit` (the best solution found in time), `not-needed`, or why the heuristic was used. */
+  /**
+   * `optimal`, `time-limit` (the best solution found in time), `not-needed`,
+   * or why the heuristic was used; `least-peak` (heuristic) or
+   * `least-peak-optimal`/`least-peak-time-limit` (solver) when no schedule
+   * for the budget fit once placed, and the least-peak schedule did.
+   */
   readonly status: string;
   /** Time spent planning, in milliseconds. */
   readonly ms: number;
@@ -149,11 +154,26 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
     }
     target -= Math.max(16, after.bytes - budget);
   }
-  const smallest = Math.min(before.bytes, smallestPeak(program, graph, plan, performance.now() + timeLimitMs, options.useSolver ?? true));
+  const least = smallestPeak(program, graph, plan, performance.now() + timeLimitMs, options.useSolver ?? true);
+  // The search for the least peak may find a schedule that the placement of the arena (or the pool) fits in the budget after all.
+  if (least.bytes <= budget) {
+    const solver = { ...least.solver, ms: performance.now() - begin };
+    return { ok: true, program: least.program, report: report(plan(least.program), solver, least.recomputed, least.recomputedFlops) };
+  }
+  const smallest = Math.min(before.bytes, least.bytes);
+  const held = heldAtEndBytes(program);
+  const notes = [{ message: `the program needs ${showBytes(before.bytes)} as written` }];
+  // A floor no schedule goes below (element sizes as the IR has them; a backend that stores fewer bytes gets no such note).
+  if (held.inputs + held.outputs <= smallest) {
+    notes.push({
+      message: `inputs and weights (${showBytes(held.inputs)}) and outputs (${showBytes(held.outputs)}) are all held at the last kernel: ` +
+        `no schedule needs less than ${showBytes(held.inputs + held.outputs)}`,
+    });
+  }
   return {
     ok: false, smallestBytes: smallest,
     diagnostic: {
-      code: "TNS0701", severity: "error", notes: [{ message: `the program needs ${showBytes(before.bytes)} as written` }],
+      code: "TNS0701", severity: "error", notes,
       message: `memory budget ${showBytes(budget)} is below the smallest peak found for this program, ${showBytes(smallest)} (${smallest} bytes)`,
       hint: `give --memory-budget ${smallest} or more`,
     },
@@ -199,24 +219,50 @@ function valid(graph: RematGraph, schedule: Schedule, budget: number): boolean {
   }
 }
 
-/** The smallest planned peak found: the solver's least-peak schedule, or the greedy's. */
-function smallestPeak(program: Program, graph: RematGraph, plan: (p: Program) => MemoryPlan, deadline: number, useSolver: boolean): number {
-  const candidates: Schedule[] = [];
+/** The least planned peak found, and the program that has it: the solver's least-peak schedule, or the greedy's. */
+function smallestPeak(
+  program: Program, graph: RematGraph, plan: (p: Program) => MemoryPlan, deadline: number, useSolver: boolean,
+): { bytes: number; program: Program; recomputed: Recomputation[]; recomputedFlops: number; solver: SolverReport } {
+  const candidates: { schedule: Schedule; solver: SolverReport }[] = [];
   const greedy: HeuristicResult = greedyMinPeak(graph, baselineSchedule(graph), performance.now() + Math.max(0, deadline - performance.now()) / 3);
-  candidates.push(greedy.schedule);
+  candidates.push({ schedule: greedy.schedule, solver: { name: "heuristic", status: "least-peak", ms: 0 } });
   if (useSolver && milpSolverLoaded()) {
     const model = rematModel(graph, { minPeak: true });
     const left = deadline - performance.now();
     if (model.integers <= REMAT_MAX_INTEGERS && left >= SOLVER_MIN_MS) {
       // HiGHS checks its limit now and then and overruns it by up to about half: ask for less.
-  const result = solveMilp(model.problem, { timeLimitMs: left * SOLVER_SHARE, start: model.startFrom(greedy.schedule) ?? undefined });
+      const result = solveMilp(model.problem, { timeLimitMs: left * SOLVER_SHARE, start: model.startFrom(greedy.schedule) ?? undefined });
       if (result.values !== null) {
         const schedule = model.readSchedule(result.values);
-        if (withinWindows(graph, schedule) && valid(graph, schedule, Infinity)) candidates.push(schedule);
+        if (withinWindows(graph, schedule) && valid(graph, schedule, Infinity)) {
+          candidates.push({ schedule, solver: { name: MILP_SOLVER_NAME, status: `least-peak-${result.status}`, ms: result.ms } });
+        }
       }
     }
   }
-  return Math.min(...candidates.map((s) => plan(realizeSchedule(program, graph, s).program).bytes));
+  const realized = candidates.map((c) => {
+    const r = realizeSchedule(program, graph, c.schedule);
+    return { bytes: plan(r.program).bytes, program: r.program, recomputed: r.recomputed, recomputedFlops: scheduleMemory(graph, c.schedule).recomputedFlops, solver: c.solver };
+  });
+  return realized.sort((a, b) => a.bytes - b.bytes || a.recomputedFlops - b.recomputedFlops)[0]!;
+}
+
+/**
+ * What every schedule of a program holds at its last kernel: its inputs and
+ * weights (held for the whole run, as the caller passes them) and its
+ * outputs (held from where they are computed to the end, when the run
+ * returns them), in bytes rounded up to the arena's 16-byte alignment. The
+ * sum is a floor under any planned peak.
+ *
+ * @example
+ * ```ts
+ * const { inputs, outputs } = heldAtEndBytes(program);
+ * rematerialize(program, { budgetBytes: inputs + outputs - 16 }).ok; // false
+ * ```
+ */
+export function heldAtEndBytes(program: Program): { inputs: number; outputs: number } {
+  const graph = rematGraph(program);
+  return { inputs: graph.persistentBytes, outputs: graph.nodes.reduce((a, v) => a + (v.output ? v.bytes : 0), 0) };
 }
 
 function showBytes(n: number): string {

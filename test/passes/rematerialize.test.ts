@@ -12,7 +12,7 @@ import { loadBackend } from "../../src/backends/index.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import { verifyProgram } from "../../src/ir/verify.js";
 import { interpret } from "../../src/ir/interpret.js";
-import { loadMilpSolver, rematerialize } from "../../src/passes/rematerialize.js";
+import { heldAtEndBytes, loadMilpSolver, rematerialize } from "../../src/passes/rematerialize.js";
 import { randomTensor } from "../../src/runtime/random.js";
 import type { Tensor } from "../../src/runtime/tensor.js";
 
@@ -113,6 +113,18 @@ output y: f32[256] = [i:256] z[0, i] + z[1, i] + h[255 - i]
     expect(fits.memory!.peakBytes).toBeLessThanOrEqual(smallest);
     const below = await compileAsync(TRAINING, { backend: "js", memoryBudget: smallest - 16 });
     expect(below.diagnostics.map((x) => x.code)).toContain("TNS0701");
+  });
+
+  it("states the floor of inputs, weights and outputs held at the last kernel, which no budget below passes", async () => {
+    const program = (await compileAsync(TRAINING, { backend: "js" })).ir!;
+    // Four 64×64 float32 inputs and one output of the same size.
+    expect(heldAtEndBytes(program)).toEqual({ inputs: 4 * 16384, outputs: 16384 });
+    const below = rematerialize(program, { budgetBytes: 5 * 16384 - 16 });
+    expect(below.ok).toBe(false);
+    if (below.ok) return;
+    expect(below.smallestBytes).toBeGreaterThanOrEqual(5 * 16384);
+    expect(below.diagnostic.notes.map((n) => n.message)).toContain(
+      "inputs and weights (64.0 KiB) and outputs (16.0 KiB) are all held at the last kernel: no schedule needs less than 80.0 KiB");
   });
 
   it("leaves a program that fits alone, and plans with the heuristic when asked to", async () => {

@@ -117,7 +117,7 @@ function wgslExecutable(plan: WgslProgram, program: Program, device: GPUDevice):
   let runner: Promise<WgslRunner> | null = null;
   let inFlight = false;
   let gpuTime: number | null = null;
-  let ranOnce = false;
+  let measured: number | null = null;
   let disposeAfterRun = false;
   const release = (): void => {
     const r = runner;
@@ -154,7 +154,7 @@ function wgslExecutable(plan: WgslProgram, program: Program, device: GPUDevice):
         }
         const { outputs, gpuNanoseconds } = await ready.run(data);
         gpuTime = gpuNanoseconds;
-        ranOnce = true;
+        measured = ready.storageBytes;
         const out: Record<string, Tensor> = {};
         for (const name of plan.outputs) {
           const b = plan.buffers.find((x) => x.name === name)!;
@@ -168,8 +168,8 @@ function wgslExecutable(plan: WgslProgram, program: Program, device: GPUDevice):
     },
     inputBuffer: keptInputBuffers(specs),
     lastGpuNanoseconds: () => gpuTime,
-    // What a run holds on the device: every GPU buffer of the plan, allocated once and kept across runs.
-    measuredPeakBytes: () => (ranOnce ? plan.storage.reduce((n, s) => n + s.bytes, 0) : null),
+    // What a run holds on the device: the storage buffers the runner created (sizes as the device reports them), kept across runs.
+    measuredPeakBytes: () => measured,
     dispose() {
       if (inFlight) disposeAfterRun = true;
       else release();

@@ -97,8 +97,9 @@ export function poolBuffers(buffers: readonly WgslBuffer[], dispatches: readonly
  * report and rematerialization under `--memory-budget` see what a WebGPU run
  * allocates: the GPU buffers laid out one after another (inputs and weights
  * first, each at a multiple of 16 bytes), every buffer at the offset of the
- * GPU buffer it lives in, lifetimes over the dispatches. Pooling has no
- * in-place updates and no scratch space outside the buffers.
+ * GPU buffer it lives in, lifetimes over the dispatches, and the buffers
+ * of packed bindings (one per dispatch that has one, kept for the whole
+ * run) on top. Pooling has no in-place updates and no other scratch space.
  *
  * @example
  * ```ts
@@ -126,16 +127,19 @@ export function wgslMemoryPlan(plan: WgslProgram): MemoryPlan {
     if (persistent.has(b.name)) return { name: b.name, bytes: size, first: -1, last: end, persistent: true };
     return { name: b.name, bytes: size, first: span.first, last: returned.has(b.name) ? end : span.last, persistent: false };
   });
-  let liveBytes = persistentBytes;
+  // A dispatch's packed binding (several small reads in one buffer) has a GPU buffer of its own, made once and kept: counted for the whole run.
+  const packBytes = plan.dispatches.reduce((n, d) => n + (d.pack ? align(4 * d.pack.words) : 0), 0);
+  bytes += packBytes;
+  let liveBytes = persistentBytes + packBytes;
   for (let n = 0; n < end; n++) {
     const live = lifetimesOf.filter((l) => !l.persistent && l.first <= n && n <= l.last).reduce((s, l) => s + l.bytes, 0);
-    liveBytes = Math.max(liveBytes, persistentBytes + live);
+    liveBytes = Math.max(liveBytes, persistentBytes + packBytes + live);
   }
   return {
     offsets: new Map(plan.buffers.map((b) => [b.name, at.get(plan.home[b.name]!)!])),
     scratch: new Map(), scratchBytes: new Map(),
     bytes: Math.max(ARENA_ALIGNMENT, bytes), persistentBytes, liveBytes,
-    unplannedBytes: plan.buffers.reduce((n, b) => n + align(Math.max(4, 4 * b.size)), 0),
+    unplannedBytes: plan.buffers.reduce((n, b) => n + align(Math.max(4, 4 * b.size)), 0) + packBytes,
     inPlace: [], lifetimes: lifetimesOf,
   };
 }

@@ -25,6 +25,14 @@ export interface WgslRunner {
   run(inputs: Readonly<Record<string, WgslData>>): Promise<{ outputs: Record<string, WgslData>; gpuNanoseconds: number | null }>;
   /** Destroys every buffer the runner created (not the device). */
   destroy(): void;
+  /**
+   * Bytes of the storage buffers the runner created on the device (the
+   * plan's buffers and packed bindings), as the device reports their sizes:
+   * the device memory every run holds. Staging buffers for reading outputs
+   * back (mappable, as large as the outputs) and timestamp buffers are not
+   * counted.
+   */
+  readonly storageBytes: number;
   /** Warnings the shader compiler reported (none expected). */
   readonly warnings: readonly string[];
 }
@@ -46,9 +54,11 @@ export async function createWgslRunner(
   const STORAGE = 0x80, COPY_SRC = 0x4, COPY_DST = 0x8, MAP_READ = 0x1, QUERY_RESOLVE = 0x200, COMPUTE = 0x4, MAP_MODE_READ = 0x1;
   const arrayOf = (dtype: string): Float32ArrayConstructor | Int32ArrayConstructor => (dtype === "i32" ? Int32Array : Float32Array);
   const created: GPUBuffer[] = [];
+  let storageBytes = 0;
   const make = (bytes: number, usage: number, label: string): GPUBuffer => {
     const b = device.createBuffer({ size: Math.max(4, bytes), usage, label });
     created.push(b);
+    if ((usage & STORAGE) !== 0) storageBytes += b.size;
     return b;
   };
   // Intermediates share pooled GPU buffers (plan.storage); each is bound with its own size at offset 0.
@@ -88,7 +98,8 @@ export async function createWgslRunner(
     const pipeline = device.createComputePipeline({
       label: d.name, layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }), compute: { module, entryPoint: "main" },
     });
-    const pack = d.pack ? make(d.pack.words * 4, STORAGE | COPY_DST, `${d.name} pack`) : null;
+    // In whole 16-byte units, as the memory plan counts it (wgslMemoryPlan).
+    const pack = d.pack ? make(Math.ceil(d.pack.words / 4) * 16, STORAGE | COPY_DST, `${d.name} pack`) : null;
     const group = device.createBindGroup({
       label: d.name, layout,
       entries: d.bindings.map((b) => ({
@@ -182,6 +193,7 @@ export async function createWgslRunner(
         busy = false;
       }
     },
+    storageBytes,
     destroy() {
       for (const b of created) b.destroy();
       querySet?.destroy();

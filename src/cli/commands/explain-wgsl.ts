@@ -5,7 +5,7 @@
 import { emitWgsl } from "../../backends/wgsl/emit.js";
 import type { WgslKernelForm } from "../../backends/wgsl/types.js";
 import type { Program } from "../../ir/types.js";
-import { formatBytes } from "../args.js";
+import { formatBytes } from "../format.js";
 
 /** One WebGPU dispatch as `tns explain --backend wgsl` reports it. */
 export interface ExplainedDispatch {

@@ -21,14 +21,12 @@ import { defaultPipeline, loweringPipeline, runPasses } from "../../passes/index
 import { printPathInfo, sci, type PathInfo } from "../../passes/contraction-path/path-info.js";
 import type { ProgramSlicing } from "../../passes/manager.js";
 import { programCost, type IntermediateSize, type ProgramCost, WASM_RATES, wasmSecondsOf } from "../../passes/cost.js";
-import { parseCommandArgs, parseMemoryBudget, parseSizeOptions, UsageError } from "../args.js";
 import { CompileError, type Diagnostic } from "../../diagnostics/diagnostic.js";
 import { lowerToKernels } from "../../backends/kernel/lower.js";
 import { planMemory } from "../../backends/kernel/memory-plan.js";
 import type { Pass } from "../../passes/pass.js";
 import { loadMilpSolver, type MemoryReport, rematerializePass } from "../../passes/rematerialize.js";
-import { readText, readTensorArchive } from "../io.js";
-import { EXIT, parseMaxIntermediate, reportDiagnostics, sourceFileArg, type Terminal } from "./common.js";
+import type { Terminal } from "./common.js";
 import { explainWgsl, printWgslDispatches } from "./explain-wgsl.js";
 import type { CostSummary, DiffLine, ExplainedContraction, ExplainedPass, ExplainReport, IrMode } from "./explain-report.js";
 import { writeExplainSvg } from "./explain-svg.js";
@@ -353,6 +351,11 @@ export { explainWgsl, printWgslDispatches, type ExplainedDispatch, type Explaine
 
 /** Runs `tns explain`. */
 export async function explainCommand(argv: string[], term: Terminal): Promise<number> {
+  // The command's Node-only parts (arguments, files) load here, so that the report
+  // builders above stay importable in a browser page (the playground uses them).
+  const { parseCommandArgs, parseMemoryBudget, parseSizeOptions, UsageError } = await import("../args.js");
+  const { readText, readTensorArchive } = await import("../io.js");
+  const { EXIT, parseMaxIntermediate, reportDiagnostics, sourceFileArg } = await import("./common.js");
   const { values, positionals } = parseCommandArgs("explain", argv, {
     size: { type: "string", multiple: true },
     weights: { type: "string" },

@@ -136,6 +136,9 @@ export function rematModel(graph: RematGraph, options: { budgetBytes?: number; m
     for (const c of v.succs) {
       for (let t = c; t <= computeUntil[c]!; t++) rows.push({ terms: [[r(c, t), 1], [l(v.pos, t), -1]], upper: 0 });
     }
+    // Every def is computed at least once (the program is free of dead defs). The other rows imply this for 0/1 values
+    // only; without it the relaxation may compute a def a fraction of a time, and its bound falls below the program's own cost.
+    rows.push({ terms: [...rIndex[v.pos]!.values()].map((c): [number, number] => [c, -1]), upper: -1 });
     // Recomputation just in time: past its own stage, a def is computed only at a stage where a reader is.
     for (let t = v.pos + 1; t <= computeUntil[v.pos]!; t++) {
       const readers = v.succs.filter((c) => c <= t && t <= computeUntil[c]!).map((c): [number, number] => [r(c, t), -1]);
