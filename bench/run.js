@@ -58,6 +58,12 @@ if (wanted("skinny-wasm")) {
   console.log(formatSkinnyRows(await runSkinnyWasmBench()));
 }
 
+if (wanted("attention-wasm")) {
+  const { runAttentionWasmBench, formatAttentionRows } = await import("./attention-wasm.js");
+  console.log("\n## attention (d = 64), WASM backend fused by the online softmax vs its two matrix products, unfused, and @tensorflow/tfjs-backend-wasm (one thread, in turns, median)");
+  console.log(formatAttentionRows(await runAttentionWasmBench()));
+}
+
 if (wanted("einsum-wasm") && existsSync(new URL("./einsum-wasm.js", import.meta.url))) {
   const { runEinsumWasmBench } = await import("./einsum-wasm.js");
   console.log("\n## batched contractions on the WASM backend");
@@ -74,6 +80,12 @@ if (wanted("wgsl")) {
   const { runWgslBench } = await import("./wgsl.js");
   console.log("\n## float32 on WebGPU: wgsl backend vs @jax-js/jax on its WebGPU device (same adapter, median)");
   await runWgslBench();
+}
+
+if (wanted("rnn")) {
+  const { runRnnBench } = await import("./rnn.js");
+  console.log("\n## a recurrence: tanh RNN, T=256, hidden 256, JS and WASM backends vs a plain JS loop and tfjs-wasm (one thread, in turns, median)");
+  await runRnnBench();
 }
 
 if (wanted("kron")) {

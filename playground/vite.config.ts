@@ -18,6 +18,18 @@ import { defineConfig } from "vite";
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 const unavailable = here("./src/unavailable.ts");
 
+/**
+ * Node's modules stay out of the bundle (Vite replaces them with an empty
+ * module). The compiler reaches them only behind checks for Node, as
+ * binaryen and HiGHS do, and the CLI helpers that import them statically
+ * load only in `tns explain`'s command: no need to say so on every build.
+ * Other warnings pass.
+ */
+function quietAboutNode<Level, Log extends { message: string }>(level: Level, log: Log, handle: (level: Level, log: Log) => void): void {
+  const known = /Module "node:[a-z_/]+" has been externalized for browser compatibility, imported by ".*\/(src|node_modules\/(binaryen|highs))\//;
+  if (!known.test(log.message)) handle(level, log);
+}
+
 export default defineConfig({
   root: here("."),
   base: "./",
@@ -31,7 +43,7 @@ export default defineConfig({
     fs: { allow: [here("..")] },
   },
   // The compiler's worker is a module: it uses top-level await and loads the wasm backend on demand.
-  worker: { format: "es" },
+  worker: { format: "es", rolldownOptions: { onLog: quietAboutNode } },
   build: {
     outDir: here("./dist"),
     emptyOutDir: true,
@@ -39,5 +51,6 @@ export default defineConfig({
     target: "es2022",
     chunkSizeWarningLimit: 16_000,
     reportCompressedSize: false,
+    rolldownOptions: { onLog: quietAboutNode },
   },
 });

@@ -342,7 +342,7 @@ interface PreparedProgram {
 
 /** The passes, the memory check and the memory plan (rematerializing under a budget); null after a diagnostic. */
 function prepareProgram(program: Program, options: CompileOptions, diags: DiagnosticBag, backend: Backend): PreparedProgram | null {
-  const passes = options.passes ?? (options.optimize === false ? loweringPipeline() : defaultPipeline(slicingOptions(options)));
+  const passes = options.passes ?? (options.optimize === false ? loweringPipeline() : defaultPipeline({ backend: backend.name, ...slicingOptions(options) }));
   const verify = options.verify === true || options.verifyOutputs === true;
   const { program: piped, log } = runPasses(program, passes, { verify });
   const refused = slicingRefused(log);

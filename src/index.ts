@@ -36,6 +36,7 @@ export type { SourceLookup, RenderOptions } from "./diagnostics/render.js";
 export { printProgram } from "./ir/print.js";
 export { parseProgramText, IrTextError } from "./ir/parse-text.js";
 export type { ParseTextOptions } from "./ir/parse-text.js";
+export type { GatherSite } from "./ir/gather.js";
 export { verifyProgram } from "./ir/verify.js";
 export { interpret } from "./ir/interpret.js";
 export type { InterpretOptions } from "./ir/interpret.js";

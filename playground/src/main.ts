@@ -15,7 +15,7 @@
 import { defaultKeymap, history as editHistory, historyKeymap, indentWithTab } from "@codemirror/commands";
 import { bracketMatching, HighlightStyle, syntaxHighlighting } from "@codemirror/language";
 import { lintGutter, setDiagnostics, type Diagnostic as LintDiagnostic } from "@codemirror/lint";
-import { EditorState } from "@codemirror/state";
+import { EditorState, Transaction } from "@codemirror/state";
 import { drawSelection, EditorView, highlightActiveLine, highlightActiveLineGutter, keymap, lineNumbers } from "@codemirror/view";
 import { tags } from "@lezer/highlight";
 import type { Diagnostic } from "../../src/index.js";
@@ -60,7 +60,10 @@ const view = new EditorView({
       tnsLanguage, syntaxHighlighting(highlight), lintGutter(),
       keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
       EditorView.updateListener.of((u) => {
-        if (u.docChanged) scheduleAnalysis();
+        if (!u.docChanged) return;
+        // An edit of the user's own makes the program theirs, no longer the example the menu names.
+        if (u.transactions.some((tr) => tr.annotation(Transaction.userEvent) !== undefined)) examples.value = "";
+        scheduleAnalysis();
       }),
       EditorView.theme({ "&": { height: "100%" }, ".cm-scroller": { fontFamily: "ui-monospace, SFMono-Regular, Menlo, monospace" } }),
     ],

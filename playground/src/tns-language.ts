@@ -116,7 +116,7 @@ function identifier(word: string, stream: StringStream, state: TnsState): TokenK
     if (/:\s*$/.test(stream.string.slice(0, stream.start))) return "type";
   }
   if (word === "inf") return "constant";
-  if ((word === "sum" || word === "prod" || word === "max" || word === "min") && stream.match(BINDER, false)) {
+  if (["sum", "prod", "max", "min", "argmax", "argmin", "topk"].includes(word) && stream.match(BINDER, false)) {
     stream.match(/^\s*\(/);
     state.binder = true;
     return "reduction";

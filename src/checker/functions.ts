@@ -8,6 +8,7 @@
  *     ->  functions.softmax_1 (params X: f32 [4, 8]; body with n=4, m=8)
  *         call P = softmax_1(S)
  */
+import { tensorReads } from "./recurrence.js";
 import { DiagnosticBag, type Diagnostic, type Span } from "../diagnostics/diagnostic.js";
 import type * as ast from "../parser/ast.js";
 import type * as ir from "../ir/types.js";
@@ -153,6 +154,15 @@ export class Monomorphizer {
     return inst === null ? null : { fn: inst.name, args: argNames, shape: inst.shape, dtype: inst.dtype };
   };
 
+  /**
+   * Whether a monomorphized function computes a recurrence, in its body or
+   * in a function it calls (gradients through one are not supported yet).
+   */
+  containsRecurrence(name: string): boolean {
+    const f = this.functions[name];
+    return f !== undefined && f.tensors.some((t) => (t.role === "def" && t.recurrence !== undefined) || (t.role === "call" && this.containsRecurrence(t.fn)));
+  }
+
   /** A tensor argument: a tensor name or a nested call (which becomes a temporary). */
   private tensorArgument(arg: ast.Expr, p: ast.Param, graph: Graph): TensorInfo | null {
     if (arg.kind === "ident" && !graph.sizes.has(arg.name)) return lookupTensor(graph, arg, this.diags);
@@ -210,6 +220,7 @@ export class Monomorphizer {
       graph.pending.set(d.name.name, d.name.span);
       defs.push(d);
     }
+    graph.readsOf = new Map(defs.map((d) => [d.name.name, new Set(tensorReads(d.rhs).keys())]));
     this.stack.push({ fn, span: callSpan });
     let ok = !body.hasErrors;
     // Swap the bag so diagnostics inside the body carry a note about the call site.

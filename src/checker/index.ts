@@ -10,7 +10,7 @@
  *                   tensors: [input X f32 [4], def Y f32 [4] (output) = 2 * X[i]],
  *                   functions: {} }
  */
-import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
+import { DiagnosticBag, type Span } from "../diagnostics/diagnostic.js";
 import type * as ast from "../parser/ast.js";
 import type * as ir from "../ir/types.js";
 import type { Tensor } from "../runtime/tensor.js";
@@ -18,6 +18,7 @@ import { Monomorphizer } from "./functions.js";
 import { nodeLoader, type SourceLoader } from "./loader.js";
 import { lowerDef } from "./lower-def.js";
 import { loadFunctions } from "./modules.js";
+import { tensorReads } from "./recurrence.js";
 import { newGraph, suggestion, type Graph } from "./scope.js";
 import { bindSizes, checkElementCount, evalPositiveSize } from "./sizes.js";
 import { warnUnusedInputs } from "./unused.js";
@@ -74,17 +75,25 @@ export function checkProgram(module: ast.Module, options: CheckOptions, diags: D
     names.set(n.name, n.span);
     return true;
   };
-  const graph = newGraph(sizes, fns, mono.lowerCall, [...decls.map((d) => d.name.name), ...defs.map((d) => d.name.name)], loader);
+  const graph = newGraph(sizes, fns, mono.lowerCall, [
+    ...decls.map((d) => d.name.name), ...defs.flatMap((d) => (d.second === undefined ? [d.name.name] : [d.name.name, d.second.name.name])),
+  ], loader);
 
   // Inputs and weights first, in declaration order.
   for (const d of decls) {
     if (!unique(d.name)) continue;
     if (!declareTensor(d, graph, options.weights ?? {}, diags)) graph.broken.add(d.name.name);
   }
-  const liveDefs = defs.filter((d) => unique(d.name));
-  for (const d of liveDefs) graph.pending.set(d.name.name, d.name.span);
+  const liveDefs = defs.filter((d) => unique(d.name) && (d.second === undefined || unique(d.second.name)));
+  graph.recurrentFn = (fn) => mono.containsRecurrence(fn);
+  graph.readsOf = new Map(liveDefs.map((d) => [d.name.name, new Set(tensorReads(d.rhs).keys())]));
+  for (const d of liveDefs) {
+    graph.pending.set(d.name.name, d.name.span);
+    if (d.second !== undefined) graph.pending.set(d.second.name.name, d.second.name.span);
+  }
   for (const d of liveDefs) {
     graph.pending.delete(d.name.name);
+    if (d.second !== undefined) graph.pending.delete(d.second.name.name);
     lowerDef(d, graph, diags, { inFunction: false });
   }
 
@@ -111,6 +120,22 @@ function defaultLoader(): SourceLoader {
   return sharedLoader;
 }
 
+/** The values of the factors of a dimension written as a product (`C * R * R`), or null. */
+function productFactors(dim: ast.Expr, sizes: ReadonlyMap<string, number>): number[] | null {
+  const parts: ast.Expr[] = [];
+  const flatten = (e: ast.Expr): void => {
+    if (e.kind === "binary" && e.op === "*") {
+      flatten(e.lhs);
+      flatten(e.rhs);
+    } else parts.push(e);
+  };
+  flatten(dim);
+  if (parts.length < 2) return null;
+  const quiet = new DiagnosticBag();
+  const values = parts.map((p) => evalPositiveSize(p, sizes, quiet, "factor"));
+  return values.every((v) => v !== null) ? (values as number[]) : null;
+}
+
 /** Evaluates an input or weight declaration and adds its node; false when its shape failed. */
 function declareTensor(d: ast.TensorDecl, graph: Graph, weights: Readonly<Record<string, Tensor>>, diags: DiagnosticBag): boolean {
   const shape: number[] = [];
@@ -120,7 +145,11 @@ function declareTensor(d: ast.TensorDecl, graph: Graph, weights: Readonly<Record
     shape.push(v);
   }
   if (!checkElementCount(shape, d.name.name, d.name.span, diags)) return false;
-  graph.tensors.set(d.name.name, { name: d.name.name, shape, dtype: d.dtype, span: d.name.span });
+  const factors = d.dims.map((dim) => productFactors(dim, graph.sizes));
+  graph.tensors.set(d.name.name, {
+    name: d.name.name, shape, dtype: d.dtype, span: d.name.span,
+    ...(factors.some((f) => f !== null) ? { factors } : {}),
+  });
   const base = { name: d.name.name, dtype: d.dtype, shape, output: false };
   if (d.role === "input") {
     graph.nodes.push({ ...base, role: "input" });

@@ -9,14 +9,17 @@
  *
  * A tensor-level definition `P = softmax(S)` becomes a call node instead.
  */
-import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
+import { DiagnosticBag, type Span } from "../diagnostics/diagnostic.js";
 import type * as ast from "../parser/ast.js";
 import * as ir from "../ir/types.js";
-import { freeVars, lowerValue, type DefState } from "./lower-expr.js";
-import { inferRanges, type AccessUse } from "./ranges.js";
-import { checkElementCount } from "./sizes.js";
+import { aliasVar, argExtreme, freeVars, lowerValue, type DefState, type IndexSplit } from "./lower-expr.js";
+import { mapGatherValues } from "../ir/walk.js";
+import { inferRanges, type AccessUse, type VarUse } from "./ranges.js";
+import { checkElementCount, evalPositiveSize } from "./sizes.js";
 import { isGradCall, lowerGrad } from "./grad.js";
 import type { Graph } from "./scope.js";
+import { lowerTopK } from "./lower-topk.js";
+import { checkNoMutualRecurrence, readsItself, sequentialIndex, withoutSelfReads, withoutSequentialDims } from "./recurrence.js";
 
 /**
  * Lowers a definition into `graph` (temporaries first, then the node) and
@@ -28,12 +31,19 @@ import type { Graph } from "./scope.js";
  * ```
  */
 export function lowerDef(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: { inFunction: boolean }): boolean {
-  if (lowerDefInner(def, graph, diags, opts)) return true;
+  if (def.second !== undefined ? lowerTopK(def, graph, diags, opts, lowerDef) : lowerDefInner(def, graph, diags, opts)) return true;
   graph.broken.add(def.name.name);
+  if (def.second !== undefined) graph.broken.add(def.second.name.name);
   return false;
 }
 
 function lowerDefInner(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: { inFunction: boolean }): boolean {
+  if (def.rhs.kind === "reduce" && def.rhs.op === "topk") {
+    diags.error("TNS0234", "topk gives two results, its values and their indices: name both", def.name.span, {
+      hint: `write ${def.name.name}[i, r], I[i, r] = topk(r < 4, j) X[i, j]`,
+    });
+    return false;
+  }
   const output = def.output && !opts.inFunction;
   if (def.indices === null && def.rhs.kind === "call" && graph.fns.has(def.rhs.callee.name)) {
     const lowered = graph.lowerCall(def.rhs, graph);
@@ -50,11 +60,20 @@ function lowerDefInner(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: {
   // Left side: distinct index names that do not shadow sizes or tensors.
   const lhs: string[] = [];
   const lhsSpans = new Map<string, Span>();
+  const lhsStated = new Map<string, { extent: number; span: Span }>();
   const groups: number[] = [];
   let ok = true;
   for (const slot of slots) {
     const names = slot.kind === "var" ? [slot.name] : slot.vars;
+    const extents = slot.kind === "var" ? [slot.extent] : slot.extents;
     groups.push(names.length);
+    names.forEach((n, m) => {
+      const e = extents[m] ?? null;
+      if (e === null) return;
+      const extent = statedLhsExtent(e, n.name, slots, diags, graph);
+      if (extent === null) ok = false;
+      else lhsStated.set(n.name, { extent, span: e.span });
+    });
     for (const n of names) {
       const clash = graph.sizes.has(n.name) ? "size" : graph.tensors.has(n.name) || graph.pending.has(n.name) || n.name === def.name.name ? "tensor" : null;
       if (clash !== null || n.name === "inf") {
@@ -75,20 +94,99 @@ function lowerDefInner(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: {
     }
   }
 
-  const free = freeVars(def.rhs, new Set(), graph);
-  const state: DefState = {
-    graph, diags, lhs: new Set(lhs), used: new Set([...lhs, ...free.keys()]), vars: [], occurs: new Set(),
-    uses: [], pending: new Map(), dtypes: [], shadowedLhs: new Set(), quietLhs: new Set(),
-  };
-  for (const v of lhs) state.vars.push({ name: v, display: v, span: lhsSpans.get(v)! });
-  const implicit = [...free.keys()].filter((v) => !lhsSpans.has(v));
-  const summed = { op: "sum", vars: implicit, explicit: false };
-  for (const v of implicit) state.vars.push({ name: v, display: v, span: free.get(v)!, reduction: summed });
-  const env = new Map<string, string>([...lhs, ...implicit].map((v) => [v, v]));
+  if (!checkNoMutualRecurrence(def, graph.pending, graph.readsOf, diags)) return false;
+  const self = def.name.name;
+  if (!readsItself(def)) return pushDef(def, lowerRhs(def.name, def.rhs, lhs, lhsSpans, lhsStated, groups, ok, graph, diags, null), graph, output);
+  if (groups.some((g) => g !== 1)) {
+    diags.error("TNS0242", `recurrence '${self}' groups indices on its left side`, def.name.span, {
+      hint: "write a recurrence with one index per dimension; view it grouped in a later definition",
+    });
+    return false;
+  }
+  // First its shape, from the right side without the self-reads; then the real lowering, the tensor visible to itself.
+  const firstBag = new DiagnosticBag();
+  const shapeOnly = lowerRhs(def.name, withoutSelfReads(def.rhs, self), lhs, lhsSpans, lhsStated, groups, ok, graph, firstBag, null);
+  if (shapeOnly === null) {
+    // Report the errors of the real right side (self-reads quiet), or, when it has none, those that stopped the first lowering.
+    graph.broken.add(self);
+    const bag = new DiagnosticBag();
+    lowerRhs(def.name, def.rhs, lhs, lhsSpans, lhsStated, groups, ok, graph, bag, null);
+    graph.broken.delete(self);
+    diags.absorb(bag.hasErrors ? bag : firstBag);
+    return false;
+  }
+  graph.tensors.set(self, { name: self, shape: shapeOnly.shape, dtype: shapeOnly.dtype, span: def.name.span });
+  let node: ir.DefNode | null;
+  try {
+    node = lowerRhs(def.name, def.rhs, lhs, lhsSpans, lhsStated, groups, ok, graph, diags, self);
+  } finally {
+    graph.tensors.delete(self);
+  }
+  return pushDef(def, node, graph, output);
+}
 
-  const lowered = lowerValue(def.rhs, env, state);
+function pushDef(def: ast.Def, node: ir.DefNode | null, graph: Graph, output: boolean): boolean {
+  if (node === null) return false;
+  graph.nodes.push({ ...node, output });
+  graph.tensors.set(def.name.name, { name: def.name.name, shape: node.shape, dtype: node.dtype, span: def.name.span });
+  return true;
+}
+
+/**
+ * Lowers a right side for the left side `lhs`: the Einstein rule, range
+ * inference, the shape. `self` names the def when it is a recurrence (its
+ * self-reads are checked and its sequential index recorded).
+ */
+function lowerRhs(
+  name: ast.Name, rhs: ast.Expr, lhs: readonly string[], lhsSpans: ReadonlyMap<string, Span>,
+  lhsStated: ReadonlyMap<string, { extent: number; span: Span }>, groups: readonly number[], okSoFar: boolean,
+  graph: Graph, diags: DiagnosticBag, self: string | null,
+): ir.DefNode | null {
+  let ok = okSoFar;
+  const free = freeVars(rhs, new Set(), graph);
+  const implicitSource = [...free.keys()].filter((v) => !lhsSpans.has(v));
+  const used = new Set([...lhs, ...free.keys()]);
+  const splits = collectSplits(rhs, new Set([...lhs, ...implicitSource]), graph, diags, used);
+  if (splits === null) return null;
+  const splitMap = splits ?? new Map<string, IndexSplit & { span: Span }>();
+  const state: DefState = {
+    graph, diags, lhs: new Set(lhs), used, vars: [], occurs: new Set(),
+    uses: [], pending: new Map(), dtypes: [], shadowedLhs: new Set(), quietLhs: new Set(),
+    splits: splitMap, compared: [], guards: [],
+    gathers: new Map(), argReductions: new Map(), aliases: new Map(),
+  };
+  // An index split by `/` and `%` is the group (q, r) of its quotient and remainder.
+  const expand = (v: string): string[] => {
+    const sp = splitMap.get(v);
+    return sp === undefined ? [v] : [sp.q, sp.r];
+  };
+  const pushVar = (v: string, span: Span, extra: Partial<VarUse>): void => {
+    const sp = splitMap.get(v);
+    const stated = lhsStated.get(v);
+    if (sp === undefined) {
+      state.vars.push({ name: v, display: v, span, ...(stated !== undefined ? { stated } : {}), ...extra });
+      return;
+    }
+    if (stated !== undefined && stated.extent % sp.k !== 0) {
+      diags.error("TNS0216", `index '${v}' is divided by ${sp.k}, so its extent must be a multiple of ${sp.k}, but it is stated as ${stated.extent}`, stated.span, {
+        hint: `state an extent that ${sp.k} divides, e.g. ${v} < ${Math.max(sp.k, stated.extent - (stated.extent % sp.k))}`,
+      });
+      ok = false;
+    }
+    const q = stated !== undefined ? { stated: { extent: Math.max(1, Math.floor(stated.extent / sp.k)), span: stated.span } } : {};
+    state.vars.push({ name: sp.q, display: `${v} / ${sp.k}`, span, bounded: true, ...q, ...extra });
+    state.vars.push({ name: sp.r, display: `${v} % ${sp.k}`, span, stated: { extent: sp.k, span: sp.span }, ...extra });
+  };
+  for (const v of lhs) pushVar(v, lhsSpans.get(v)!, {});
+  const implicit = implicitSource.flatMap(expand);
+  const summed = { op: "sum", vars: implicit, explicit: false };
+  for (const v of implicitSource) pushVar(v, free.get(v)!, { reduction: summed });
+  const env = new Map<string, string>([...lhs, ...implicitSource].map((v) => [v, v]));
+
+  const lowered = lowerValue(rhs, env, state);
   for (const v of lhs) {
-    if (free.has(v) || state.quietLhs.has(v)) continue;
+    // A left index with a stated extent needs no use: the right side is repeated along it (`Up[c, (h, r < 2)] = X[c, h]`).
+    if (free.has(v) || state.quietLhs.has(v) || lhsStated.has(v)) continue;
     diags.error("TNS0203", `index '${v}' is on the left but not used on the right`, lhsSpans.get(v)!, {
       hint: state.shadowedLhs.has(v)
         ? `the '${v}' inside the reduction is its own variable, not this one; use '${v}' outside it, or rename one of them`
@@ -96,68 +194,233 @@ function lowerDefInner(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts: {
     });
     ok = false;
   }
-  if (!ok || lowered === null) return false;
-  warnMissingSummedIndex(def.rhs, implicit, graph, diags);
+  if (!ok || lowered === null) return null;
+  let recurrence: string | null = null;
+  let uses = state.uses;
+  if (self !== null) {
+    recurrence = sequentialIndex(self, lhs, lowered, state.pending, diags);
+    if (recurrence === null) return null;
+    uses = withoutSequentialDims(uses, self, lhs.indexOf(recurrence));
+  }
+  warnMissingSummedIndex(rhs, implicit, graph, diags);
 
   // A bounded index needs no use: `sum(t < 4) X[i]` is 4 * X[i].
+  const irLhs = lhs.flatMap(expand);
   for (const v of state.vars) {
-    if (!state.occurs.has(v.name) && !lhsSpans.has(v.name) && v.stated === undefined) {
+    if (!state.occurs.has(v.name) && !irLhs.includes(v.name) && v.stated === undefined) {
       diags.error("TNS0204", `index '${v.display}' is reduced over but never used`, v.span, { hint: `remove it from the reduction` });
       ok = false;
     }
   }
-  if (!ok) return false;
-  const ranges = inferRanges(state.vars, state.uses, diags);
-  if (ranges === null) return false;
+  if (!ok) return null;
+  const padded = new Set<AccessUse>();
+  const ranges = inferRanges(state.vars, uses, diags, state.compared, padded);
+  if (ranges === null) return null;
 
-  const body = fillAccesses(lowered, state.pending, ranges);
+  const body = fillAccesses(lowered, state, ranges, padded);
+  for (const [alias, of] of state.aliases!) ranges.set(alias, ranges.get(of)!);
   const shape: number[] = [];
+  const irGroups: number[] = [];
   let k = 0;
   for (const g of groups) {
     let extent = 1;
-    for (let m = 0; m < g; m++) extent *= ranges.get(lhs[k++]!)!;
+    let members = 0;
+    for (let m = 0; m < g; m++) {
+      for (const v of expand(lhs[k++]!)) {
+        extent *= ranges.get(v)!;
+        members++;
+      }
+    }
     shape.push(extent);
+    irGroups.push(members);
   }
-  if (!checkElementCount(shape, def.name.name, def.name.span, diags)) return false;
-  const dtype: ir.DType = state.dtypes.includes("f64") ? "f64" : "f32";
-  graph.nodes.push({
-    role: "def", name: def.name.name, dtype, shape, output, indices: lhs, groups,
-    ranges: Object.fromEntries(state.vars.map((v) => [v.name, ranges.get(v.name)!])),
+  if (!checkElementCount(shape, name.name, name.span, diags)) return null;
+  // An argmax / argmin is an index: the def holding just one is i32.
+  const dtype: ir.DType = rhs.kind === "reduce" && (rhs.op === "argmax" || rhs.op === "argmin") ? "i32" : state.dtypes.includes("f64") ? "f64" : "f32";
+  return {
+    role: "def", name: name.name, dtype, shape, output: false, indices: irLhs, groups: irGroups,
+    ranges: Object.fromEntries([...state.vars.map((v) => v.name), ...state.aliases!.keys()].map((v) => [v, ranges.get(v)!])),
     body: implicit.length > 0 ? ir.reduce("sum", implicit, body) : body,
-  });
-  graph.tensors.set(def.name.name, { name: def.name.name, shape, dtype, span: def.name.span });
-  return true;
+    ...(recurrence === null ? {} : { recurrence }),
+  };
 }
 
-/** Replaces placeholder accesses with real ones now that group extents are known. */
-function fillAccesses(e: ir.Expr, pending: ReadonlyMap<ir.Access, AccessUse>, ranges: ReadonlyMap<string, number>): ir.Expr {
+/**
+ * Replaces placeholder accesses and gathers with real ones now that group
+ * extents are known, and placeholder argmax / argmin reductions with their
+ * IR form (`argExtreme`).
+ */
+function fillAccesses(e: ir.Expr, state: DefState, ranges: ReadonlyMap<string, number>, padded: ReadonlySet<AccessUse>): ir.Expr {
+  const fill = (x: ir.Expr): ir.Expr => fillAccesses(x, state, ranges, padded);
+  const dimIndex = (d: AccessUse["dims"][number]): ir.Affine => {
+    if (d.kind === "affine") return d.affine;
+    let stride = 1;
+    const terms: ir.AffineTerm[] = [];
+    for (let m = d.vars.length - 1; m >= 0; m--) {
+      terms.push({ var: d.vars[m]!, coef: stride });
+      stride *= ranges.get(d.vars[m]!)!;
+    }
+    return ir.affine(terms, 0);
+  };
   switch (e.kind) {
     case "const":
     case "index":
       return e;
     case "access": {
-      const use = pending.get(e);
+      const use = state.pending.get(e);
       if (use === undefined) return e;
-      return ir.access(use.tensor, use.dims.map((d) => {
-        if (d.kind === "affine") return d.affine;
-        let stride = 1;
-        const terms: ir.AffineTerm[] = [];
-        for (let m = d.vars.length - 1; m >= 0; m--) {
-          terms.push({ var: d.vars[m]!, coef: stride });
-          stride *= ranges.get(d.vars[m]!)!;
-        }
-        return ir.affine(terms, 0);
-      }));
+      return ir.access(use.tensor, use.dims.map(dimIndex), padded.has(use));
+    }
+    case "gather": {
+      const g = state.gathers?.get(e);
+      if (g === undefined) return mapGatherValues(e, fill);
+      const index: ir.GatherIndex[] = [];
+      g.statics.forEach((position, k) => { index[position] = { affine: dimIndex(g.use.dims[k]!), value: null }; });
+      for (const d of g.dynamic) index[d.position] = { affine: ir.affine([]), value: fill(d.value) };
+      return ir.gather(e.tensor, index, e.mode);
     }
     case "unary":
-      return ir.unary(e.op, fillAccesses(e.arg, pending, ranges));
+      return ir.unary(e.op, fill(e.arg));
     case "binary":
-      return ir.binary(e.op, fillAccesses(e.lhs, pending, ranges), fillAccesses(e.rhs, pending, ranges));
+      return ir.binary(e.op, fill(e.lhs), fill(e.rhs));
     case "select":
-      return ir.select(fillAccesses(e.cond, pending, ranges), fillAccesses(e.then, pending, ranges), fillAccesses(e.else, pending, ranges));
-    case "reduce":
-      return ir.reduce(e.op, e.vars, fillAccesses(e.body, pending, ranges));
+      return ir.select(fill(e.cond), fill(e.then), fill(e.else));
+    case "reduce": {
+      const arg = state.argReductions?.get(e);
+      const body = fill(e.body);
+      return arg === undefined ? ir.reduce(e.op, e.vars, body) : argExtreme(arg.op, e.vars[0]!, ranges.get(e.vars[0]!)!, (v) => aliasVar(state, v), body);
+    }
   }
+}
+
+/**
+ * The extent stated for a left-side index (`y < H`): a positive size
+ * expression that names no index of the left side.
+ */
+function statedLhsExtent(e: ast.Expr, name: string, slots: readonly ast.IndexSlot[], diags: DiagnosticBag, graph: Graph): number | null {
+  const lhsNames = new Set(slots.flatMap((s) => (s.kind === "var" ? [s.name.name] : s.vars.map((v) => v.name))));
+  const index = firstName(e, (n) => lhsNames.has(n) && !graph.sizes.has(n));
+  if (index !== null) {
+    diags.error("TNS0302", `the extent of '${name}' must be a size expression, but it uses the index '${index.name}'`, index.span, {
+      hint: "ranges are fixed boxes: state the extent with sizes and integers, e.g. y < H",
+    });
+    return null;
+  }
+  return evalPositiveSize(e, graph.sizes, diags, `the extent of '${name}'`);
+}
+
+function firstName(e: ast.Expr, pick: (n: string) => boolean): ast.Ident | null {
+  switch (e.kind) {
+    case "ident": return pick(e.name) ? e : null;
+    case "unary": return firstName(e.arg, pick);
+    case "binary": return firstName(e.lhs, pick) ?? firstName(e.rhs, pick);
+    default: return null;
+  }
+}
+
+/**
+ * The index variables divided or taken modulo a constant inside an index
+ * (`X[h / 2] * M[h % 2]`): each becomes two IR variables, quotient and
+ * remainder. Only left-side and implicitly summed indices can be split;
+ * every `/` and `%` of one index must use the same constant. Reports
+ * TNS0214-TNS0216; null on error.
+ */
+function collectSplits(
+  rhs: ast.Expr, splittable: ReadonlySet<string>, graph: Graph, diags: DiagnosticBag, used: Set<string>,
+): Map<string, IndexSplit & { span: Span }> | null {
+  const found = new Map<string, { k: number; span: Span }>();
+  let ok = true;
+  const inIndex = (e: ast.Expr, bound: ReadonlySet<string>): void => {
+    if (e.kind === "binary" && (e.op === "/" || e.op === "%") && e.lhs.kind === "ident" && splittable.has(e.lhs.name) && !bound.has(e.lhs.name)) {
+      const name = e.lhs.name;
+      const quiet = new DiagnosticBag();
+      const k = constantOf(e.rhs, graph, quiet);
+      if (k === null) {
+        // `i / n` with n an index: not a constant.
+        diags.error("TNS0214", `'${e.op}' of index '${name}' needs a constant on the right`, e.rhs.span, {
+          hint: `divide an index by an integer or a size, e.g. ${name} ${e.op} 2`,
+        });
+        ok = false;
+        return;
+      }
+      if (k <= 0) {
+        diags.error("TNS0215", `'${e.op}' of index '${name}' by ${k}`, e.rhs.span, {
+          hint: `an index can only be divided or taken modulo a positive integer, e.g. ${name} ${e.op} 2`,
+        });
+        ok = false;
+        return;
+      }
+      if (k === 1 && e.op === "/") return;
+      const had = found.get(name);
+      if (had !== undefined && had.k !== k) {
+        diags.error("TNS0216", `index '${name}' is divided by both ${had.k} and ${k}`, e.rhs.span, {
+          notes: [{ message: `divided by ${had.k} here`, span: had.span }],
+          hint: `one index is split into quotient and remainder by one number; use a second index for the other split`,
+        });
+        ok = false;
+        return;
+      }
+      found.set(name, { k, span: e.rhs.span });
+      return;
+    }
+    walk(e, bound, true);
+  };
+  const walk = (e: ast.Expr, bound: ReadonlySet<string>, index: boolean): void => {
+    switch (e.kind) {
+      case "access":
+        if ("kind" in e.target) walk(e.target, bound, false);
+        for (const i of e.indices) inIndex(i, bound);
+        return;
+      case "unary": return index ? inIndex(e.arg, bound) : walk(e.arg, bound, false);
+      case "binary":
+        if (index) {
+          inIndex(e.lhs, bound);
+          inIndex(e.rhs, bound);
+        } else {
+          walk(e.lhs, bound, false);
+          walk(e.rhs, bound, false);
+        }
+        return;
+      case "group": for (const i of e.items) inIndex(i, bound); return;
+      case "call": for (const a of e.args) walk(a, bound, false); return;
+      case "reduce": {
+        const inner = new Set(bound);
+        for (const v of e.vars) inner.add(v.name);
+        walk(e.body, inner, false);
+        return;
+      }
+      default: return;
+    }
+  };
+  walk(rhs, new Set(), false);
+  if (!ok) return null;
+  const out = new Map<string, IndexSplit & { span: Span }>();
+  const fresh = (base: string): string => {
+    let n = base;
+    for (let k = 1; used.has(n); k++) n = `${base}_${k}`;
+    used.add(n);
+    return n;
+  };
+  for (const [name, { k, span }] of found) out.set(name, { q: fresh(`${name}_q`), r: fresh(`${name}_r`), k, span });
+  return out;
+}
+
+/** The value of a constant divisor (an integer or a size expression), or null. */
+function constantOf(e: ast.Expr, graph: Graph, diags: DiagnosticBag): number | null {
+  if (e.kind === "number") return e.isInteger ? e.value : null;
+  if (e.kind === "unary" && e.op === "-") {
+    const v = constantOf(e.arg, graph, diags);
+    return v === null ? null : -v;
+  }
+  if (firstName(e, (n) => !graph.sizes.has(n)) !== null) return null;
+  const quiet = new DiagnosticBag();
+  if (e.kind === "ident" || e.kind === "binary") {
+    const v = evalPositiveSize(e, graph.sizes, quiet, "divisor");
+    if (v !== null) return v;
+    // Zero or negative: evaluated without the positivity check.
+    return e.kind === "ident" ? graph.sizes.get(e.name) ?? null : null;
+  }
+  return null;
 }
 
 /** The top-level additive terms of an expression (`a + b - c` -> a, b, c). */

@@ -12,15 +12,20 @@ import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
 import * as ast from "../parser/ast.js";
 import * as ir from "../ir/types.js";
 import type { AccessUse, DimUse, ReductionOf, VarUse } from "./ranges.js";
-import { freshTensorName, lookupTensor, plural, type Graph } from "./scope.js";
+import { freshTensorName, lookupTensor, plural, type Graph, type TensorInfo } from "./scope.js";
+import { guardFacts } from "./guards.js";
 import { evalPositiveSize } from "./sizes.js";
 import { unknownFunctionHint } from "./stdlib-index.js";
 import { isGradCall, lowerGrad } from "./grad.js";
+import { boundVars, renameVars } from "../ir/walk.js";
 
-/** How a builtin lowers: its argument count and IR operator. */
-export type Builtin = { readonly arity: number; readonly op: ir.UnaryOp | ir.BinaryOp | "select" };
-const UNARY_BUILTINS: readonly ir.UnaryOp[] = ["exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "abs"];
-const BINARY_BUILTINS: readonly ir.BinaryOp[] = ["pow", "min", "max"];
+/**
+ * How a builtin lowers: its argument count and IR operator; `clamp` and
+ * `softplus` are spelled with other operators (see {@link lowerBuiltin}).
+ */
+export type Builtin = { readonly arity: number; readonly op: ir.UnaryOp | ir.BinaryOp | "select" | "clamp" | "softplus" };
+const UNARY_BUILTINS: readonly ir.UnaryOp[] = ir.UNARY_OPS.filter((op) => op !== "neg");
+const BINARY_BUILTINS: readonly ir.BinaryOp[] = ["pow", "min", "max", "atan2"];
 /**
  * Elementwise builtins by name: the IR operator and the number of arguments.
  *
@@ -33,12 +38,39 @@ export const BUILTINS: ReadonlyMap<string, Builtin> = new Map<string, Builtin>([
   ...UNARY_BUILTINS.map((op): [string, Builtin] => [op, { arity: 1, op }]),
   ...BINARY_BUILTINS.map((op): [string, Builtin] => [op, { arity: 2, op }]),
   ["where", { arity: 3, op: "select" }],
+  ["clamp", { arity: 3, op: "clamp" }],
+  ["softplus", { arity: 1, op: "softplus" }],
 ]);
 
-const BINARY_OPS: Readonly<Record<ast.BinaryOpToken, ir.BinaryOp>> = {
+const BINARY_OPS: Readonly<Record<Exclude<ast.BinaryOpToken, "%" | "&&" | "||">, ir.BinaryOp>> = {
   "+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow",
   "<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne",
 };
+
+const COMPARISONS: ReadonlySet<ir.BinaryOp> = new Set(["lt", "le", "gt", "ge", "eq", "ne"]);
+
+/** Whether an expression is always 0 or 1 (a comparison, or `&&`, `||`, `!` of them). */
+function isTruthValue(e: ir.Expr): boolean {
+  if (e.kind !== "binary") return false;
+  if (COMPARISONS.has(e.op)) return true;
+  return (e.op === "mul" || e.op === "max") && isTruthValue(e.lhs) && isTruthValue(e.rhs);
+}
+
+/** `e` as 0 or 1: nonzero (NaN included, as in `where`) is 1. */
+function truth(e: ir.Expr): ir.Expr {
+  return isTruthValue(e) ? e : ir.binary("ne", e, ir.num(0));
+}
+
+/**
+ * How an index variable divided or taken modulo a constant (`h / 2`,
+ * `h % 2`) is lowered: as the group `h = k*q + r` of two IR variables with
+ * `r < k` (docs/language.md, "Integer division and modulo of indices").
+ */
+export interface IndexSplit {
+  readonly q: string;
+  readonly r: string;
+  readonly k: number;
+}
 
 /**
  * Everything lowering one definition accumulates (built by lower-def.ts).
@@ -68,6 +100,34 @@ export interface DefState {
   readonly shadowedLhs: Set<string>;
   /** Left indices whose misuse is already reported (in an extent), so TNS0203 stays quiet about them. */
   readonly quietLhs: Set<string>;
+  /** Index variables (IR names) split by `/` and `%` into quotient and remainder. */
+  readonly splits?: ReadonlyMap<string, IndexSplit>;
+  /** Pairs of index variables compared with each other (`j <= i`), for range inference. */
+  readonly compared?: [string, string][];
+  /** Stack of the `where` conditions enclosing the expression being lowered (then-branches only). */
+  readonly guards?: ir.Expr[];
+  /** Placeholder gathers awaiting their static indices (see {@link PendingGather}). */
+  readonly gathers?: Map<ir.Gather, PendingGather>;
+  /** Placeholder reductions that become argmax / argmin once their bodies are filled in, with the copies of their index. */
+  readonly argReductions?: Map<ir.Reduce, PendingArg>;
+  /** Variables that copy another's range (the extra reductions of an argmax), by name. */
+  readonly aliases?: Map<string, string>;
+}
+
+/**
+ * A gather `X[ids[t], d]` being lowered: its static dimensions go through
+ * range inference as an access of the smaller tensor they index (`use`,
+ * positions `statics`); its data-dependent ones are already lowered.
+ */
+export interface PendingGather {
+  readonly use: AccessUse;
+  readonly statics: readonly number[];
+  readonly dynamic: readonly { readonly position: number; readonly value: ir.Expr }[];
+}
+
+/** An argmax / argmin reduction being lowered: its operator. */
+export interface PendingArg {
+  readonly op: "argmax" | "argmin";
 }
 
 /**
@@ -107,7 +167,8 @@ export function freeVars(e: ast.Expr, bound: ReadonlySet<string>, graph: Graph, 
       freeVars(e.rhs, bound, graph, out);
       break;
     case "call":
-      if (BUILTINS.has(e.callee.name)) for (const a of e.args) freeVars(a, bound, graph, out);
+      // `clamp(ids[t])` as a gather index (lowerGather) reads its argument too.
+      if (BUILTINS.has(e.callee.name) || (e.callee.name === "clamp" && e.args.length === 1)) for (const a of e.args) freeVars(a, bound, graph, out);
       break;
     case "reduce": {
       const inner = new Set(bound);
@@ -170,6 +231,7 @@ export function lowerValue(e: ast.Expr, env: Env, state: DefState): ir.Expr | nu
       return lowerAccess(e, env, state);
     case "unary": {
       const arg = lowerValue(e.arg, env, state);
+      if (e.op === "!") return arg === null ? null : ir.binary("eq", truth(arg), ir.num(0));
       // `-inf`, `-1`: a negative constant reads better than neg(const) in every later stage.
       if (arg !== null && arg.kind === "const") return ir.num(-arg.value);
       return arg === null ? null : ir.unary("neg", arg);
@@ -177,7 +239,18 @@ export function lowerValue(e: ast.Expr, env: Env, state: DefState): ir.Expr | nu
     case "binary": {
       const lhs = lowerValue(e.lhs, env, state);
       const rhs = lowerValue(e.rhs, env, state);
-      return lhs === null || rhs === null ? null : ir.binary(BINARY_OPS[e.op], lhs, rhs);
+      if (lhs === null || rhs === null) return null;
+      switch (e.op) {
+        case "&&": return ir.binary("mul", truth(lhs), truth(rhs));
+        case "||": return ir.binary("max", truth(lhs), truth(rhs));
+        // A value modulo: the remainder has the divisor's sign (NumPy's and Python's %).
+        case "%": return ir.binary("sub", lhs, ir.binary("mul", rhs, ir.unary("floor", ir.binary("div", lhs, rhs))));
+        default: {
+          const op = BINARY_OPS[e.op];
+          if (COMPARISONS.has(op) && lhs.kind === "index" && rhs.kind === "index") state.compared?.push([lhs.var, rhs.var]);
+          return ir.binary(op, lhs, rhs);
+        }
+      }
     }
     case "call":
       return lowerBuiltin(e, env, state);
@@ -220,14 +293,28 @@ function lowerName(e: ast.Ident, env: Env, state: DefState): ir.Expr | null {
     diags.error("TNS0102", `unknown name '${e.name}'`, e.span);
     return null;
   }
+  const split = state.splits?.get(v);
+  if (split !== undefined) {
+    state.occurs.add(split.q);
+    state.occurs.add(split.r);
+    return ir.binary("add", ir.binary("mul", ir.num(split.k), ir.indexValue(split.q)), ir.indexValue(split.r));
+  }
   state.occurs.add(v);
   return ir.indexValue(v);
 }
 
 /** Records an access for range inference and returns its placeholder. */
-function recordAccess(tensor: string, shape: readonly number[], dtype: ir.DType, dims: DimUse[], span: Span, state: DefState): ir.Access {
+function recordAccess(
+  tensor: string, shape: readonly number[], dtype: ir.DType, dims: DimUse[], span: Span, state: DefState,
+  factors?: TensorInfo["factors"],
+): ir.Access {
   const placeholder: ir.Access = { kind: "access", tensor, index: [] };
-  const use: AccessUse = { tensor, shape, dims, span };
+  const guard = state.guards !== undefined && state.guards.length > 0 ? guardFacts(state.guards) : [];
+  const use: AccessUse = {
+    tensor, shape, dims, span,
+    ...(factors !== undefined ? { factors } : {}),
+    ...(guard.length > 0 ? { guard } : {}),
+  };
   state.uses.push(use);
   state.pending.set(placeholder, use);
   state.dtypes.push(dtype);
@@ -236,7 +323,7 @@ function recordAccess(tensor: string, shape: readonly number[], dtype: ir.DType,
 
 function lowerAccess(e: ast.Access, env: Env, state: DefState): ir.Expr | null {
   const { graph, diags } = state;
-  let tensor: { name: string; shape: readonly number[]; dtype: ir.DType } | null;
+  let tensor: { name: string; shape: readonly number[]; dtype: ir.DType; factors?: TensorInfo["factors"] } | null;
   if ("kind" in e.target) {
     tensor = lowerIndexedCall(e.target, state);
   } else {
@@ -245,6 +332,7 @@ function lowerAccess(e: ast.Access, env: Env, state: DefState): ir.Expr | null {
       ? (diags.error("TNS0109", `'${target.name}' is a size, not a tensor; it cannot be indexed`, target.span), null)
       : lookupTensor(graph, target, diags);
   }
+  if (e.indices.some((i) => isDataIndex(i, state))) return lowerGather(e, tensor, env, state);
   const dims: (DimUse | null)[] = e.indices.map((i) => lowerIndex(i, env, state));
   if (tensor === null || dims.some((d) => d === null)) return null;
   if (dims.length !== tensor.shape.length) {
@@ -253,7 +341,119 @@ function lowerAccess(e: ast.Access, env: Env, state: DefState): ir.Expr | null {
     });
     return null;
   }
-  return recordAccess(tensor.name, tensor.shape, tensor.dtype, dims as DimUse[], e.span, state);
+  return recordAccess(tensor.name, tensor.shape, tensor.dtype, dims as DimUse[], e.span, state, tensor.factors);
+}
+
+/**
+ * Whether an index expression reads data (a tensor access or an argmax),
+ * which makes its access a gather, or is a `clamp(...)` gather index.
+ */
+function isDataIndex(e: ast.Expr, state: DefState): boolean {
+  switch (e.kind) {
+    case "access": return true;
+    case "ident": return state.graph.tensors.has(e.name) && (state.graph.tensors.get(e.name)!.shape.length === 0);
+    case "unary": return isDataIndex(e.arg, state);
+    case "binary": return isDataIndex(e.lhs, state) || isDataIndex(e.rhs, state);
+    case "reduce": return e.op === "argmax" || e.op === "argmin" || isDataIndex(e.body, state);
+    case "call": return (e.callee.name === "clamp" && e.args.length === 1) || (BUILTINS.has(e.callee.name) && e.args.some((a) => isDataIndex(a, state)));
+    default: return false;
+  }
+}
+
+/**
+ * Why a data-dependent index is not an integer, or null when it is: it may
+ * read i32 tensors, index variables, sizes and integer literals with
+ * `+ - *`, unary minus, `min`/`max`, and argmax / argmin.
+ */
+function nonIntegerIndex(e: ast.Expr, state: DefState): { span: Span; why: string; hint: string } | null {
+  const { graph } = state;
+  const i32Hint = "gather indices are integers: read an i32 tensor (declare it `input ids[n]: i32`)";
+  switch (e.kind) {
+    case "number":
+      return e.isInteger ? null : { span: e.span, why: `${e.value} is not an integer`, hint: i32Hint };
+    case "ident": {
+      const t = graph.tensors.get(e.name);
+      if (t !== undefined && t.dtype !== "i32") return { span: e.span, why: `'${e.name}' is ${t.dtype}, not i32`, hint: i32Hint };
+      return e.name === "inf" ? { span: e.span, why: "inf is not an integer", hint: i32Hint } : null;
+    }
+    case "access": {
+      const name = "kind" in e.target ? null : e.target.name;
+      const t = name === null ? null : graph.tensors.get(name);
+      if (name === null || (t !== undefined && t !== null && t.dtype !== "i32")) {
+        return { span: e.span, why: `${name === null ? "a function result" : `'${name}'`} is ${t?.dtype ?? "a float tensor"}, not i32`, hint: i32Hint };
+      }
+      return null;
+    }
+    case "unary":
+      return nonIntegerIndex(e.arg, state);
+    case "binary":
+      if (e.op !== "+" && e.op !== "-" && e.op !== "*") return { span: e.span, why: `operator '${e.op}' does not keep indices integers`, hint: "use + - * on i32 values" };
+      return nonIntegerIndex(e.lhs, state) ?? nonIntegerIndex(e.rhs, state);
+    case "reduce":
+      return e.op === "argmax" || e.op === "argmin" ? null : { span: e.span, why: `a '${e.op}' reduction is not an index`, hint: i32Hint };
+    case "call":
+      if ((e.callee.name === "min" || e.callee.name === "max") && e.args.length === 2) return nonIntegerIndex(e.args[0]!, state) ?? nonIntegerIndex(e.args[1]!, state);
+      return { span: e.span, why: `'${e.callee.name}(...)' is not an integer`, hint: i32Hint };
+    case "group":
+      return { span: e.span, why: "a group holds plain indices only", hint: "write the data-dependent index on its own: X[ids[t], d]" };
+  }
+}
+
+/**
+ * `Wte[ids[t], d]`: an access with data-dependent indices becomes a gather
+ * (docs/language.md, "Gathers"). Each data-dependent index, optionally
+ * wrapped in `clamp(...)`, is lowered as a value and must be an integer
+ * (TNS0230); the static ones go through range inference as an access of the
+ * tensor without the gathered dimensions.
+ */
+function lowerGather(e: ast.Access, tensor: { name: string; shape: readonly number[]; dtype: ir.DType } | null, env: Env, state: DefState): ir.Expr | null {
+  const { diags } = state;
+  let ok = tensor !== null;
+  let mode: ir.GatherMode = "check";
+  const statics: number[] = [];
+  const staticDims: DimUse[] = [];
+  const dynamic: { position: number; value: ir.Expr }[] = [];
+  e.indices.forEach((i, k) => {
+    if (!isDataIndex(i, state)) {
+      statics.push(k);
+      const d = lowerIndex(i, env, state);
+      if (d === null) ok = false;
+      else staticDims.push(d);
+      return;
+    }
+    let inner = i;
+    if (i.kind === "call" && i.callee.name === "clamp" && i.args.length === 1) {
+      mode = "clamp";
+      inner = i.args[0]!;
+    }
+    if (inner.kind === "group") {
+      diags.error("TNS0231", "a data-dependent index cannot be grouped", inner.span, { hint: "write the data-dependent index on its own: X[ids[t], d]" });
+      ok = false;
+      return;
+    }
+    const problem = nonIntegerIndex(inner, state);
+    if (problem !== null) {
+      diags.error("TNS0230", `a data-dependent index must be an integer: ${problem.why}`, problem.span, { hint: problem.hint });
+      ok = false;
+    }
+    const value = lowerValue(inner, env, state);
+    if (value === null) ok = false;
+    else dynamic.push({ position: k, value });
+  });
+  if (!ok || tensor === null) return null;
+  if (e.indices.length !== tensor.shape.length) {
+    diags.error("TNS0201", `${tensor.name} has ${plural(tensor.shape.length, "dimension")} but is indexed with ${plural(e.indices.length, "index", "indices")}`, e.span, {
+      notes: [{ message: `shape of ${tensor.name}: [${tensor.shape.join(", ")}]` }],
+    });
+    return null;
+  }
+  const use: AccessUse = { tensor: tensor.name, shape: statics.map((k) => tensor.shape[k]!), dims: staticDims, span: e.span };
+  state.uses.push(use);
+  state.dtypes.push(tensor.dtype);
+  const placeholder: ir.Gather = { kind: "gather", tensor: tensor.name, index: [], mode };
+  if (state.gathers === undefined) throw new Error("gathers are not tracked in this definition");
+  state.gathers.set(placeholder, { use, statics, dynamic });
+  return placeholder;
 }
 
 /** `softmax(S)[i, j]`: the call becomes a temporary placed before the def. */
@@ -292,7 +492,10 @@ function lowerBuiltin(e: ast.Call, env: Env, state: DefState): ir.Expr | null {
     }
     return null;
   }
-  const args = e.args.map((a) => lowerValue(a, env, state));
+  // The condition of a where is in view while its then-branch is lowered: it may guard a read there (zero padding).
+  const args = builtin.op === "select" && e.args.length === 3
+    ? lowerWhereArgs(e.args, env, state)
+    : e.args.map((a) => lowerValue(a, env, state));
   if (args.length !== builtin.arity) {
     diags.error("TNS0407", `'${name}' takes ${plural(builtin.arity, "argument")}, got ${args.length}`, e.span);
     return null;
@@ -300,8 +503,22 @@ function lowerBuiltin(e: ast.Call, env: Env, state: DefState): ir.Expr | null {
   if (args.some((a) => a === null)) return null;
   const [a, b, c] = args as ir.Expr[];
   if (builtin.op === "select") return ir.select(a!, b!, c!);
+  // clamp(x, lo, hi) = min(max(x, lo), hi)
+  if (builtin.op === "clamp") return ir.binary("min", ir.binary("max", a!, b!), c!);
+  // softplus(x) = log(1 + e^x), written so that it neither overflows nor cancels: max(x, 0) + log1p(e^-|x|)
+  if (builtin.op === "softplus") {
+    return ir.binary("add", ir.binary("max", a!, ir.num(0)), ir.unary("log1p", ir.unary("exp", ir.unary("neg", ir.unary("abs", a!)))));
+  }
   if (builtin.arity === 2) return ir.binary(builtin.op as ir.BinaryOp, a!, b!);
   return ir.unary(builtin.op as ir.UnaryOp, a!);
+}
+
+function lowerWhereArgs(args: readonly ast.Expr[], env: Env, state: DefState): (ir.Expr | null)[] {
+  const cond = lowerValue(args[0]!, env, state);
+  if (cond !== null) state.guards?.push(cond);
+  const then = lowerValue(args[1]!, env, state);
+  if (cond !== null) state.guards?.pop();
+  return [cond, then, lowerValue(args[2]!, env, state)];
 }
 
 /**
@@ -344,11 +561,79 @@ function lowerReduce(e: ast.Reduce, env: Env, state: DefState): ir.Expr | null {
   });
   const body = lowerValue(e.body, inner, state);
   if (!ok || body === null || vars.length === 0) return null;
+  if (e.op === "topk") {
+    diags.error("TNS0233", "topk gives two results, values and indices, and is a whole definition", e.span, {
+      hint: "write V[i, r], I[i, r] = topk(r < 4, j) X[i, j]",
+    });
+    return null;
+  }
+  if (e.op === "argmax" || e.op === "argmin") {
+    if (vars.length !== 1) {
+      diags.error("TNS0233", `'${e.op}' takes exactly one index, got ${vars.length}`, e.span, {
+        hint: `${e.op} over one index gives its position: ${e.op}(j) X[i, j]; flatten several with a group`,
+      });
+      return null;
+    }
+    // A placeholder `min` reduction: it becomes the argmax once its body is filled in (lower-def.ts).
+    const placeholder = ir.reduce("min", vars, body);
+    state.argReductions?.set(placeholder, { op: e.op });
+    return placeholder;
+  }
   return ir.reduce(e.op, vars, body);
 }
 
+/**
+ * A variable name not yet taken in this def, reserved, with the range of
+ * `of` (an alias: the copies of an argmax's index and of its body's own
+ * reduction variables).
+ *
+ * @example
+ * ```ts
+ * aliasVar(state, "j"); // "j_1" when j is taken
+ * ```
+ */
+export function aliasVar(state: DefState, of: string): string {
+  let name = of;
+  for (let k = 1; state.used.has(name); k++) name = `${of}_${k}`;
+  state.used.add(name);
+  state.aliases?.set(name, state.aliases.get(of) ?? of);
+  return name;
+}
+
+/**
+ * `argmax(j) b` (`argmin`) in the IR's terms: the smallest `j` whose value
+ * is the maximum (minimum) of the non-NaN values, or, when some value is
+ * NaN, the smallest `j` holding NaN (NumPy's rule). `fresh(v)` names a
+ * new variable of `v`'s range: each of the two inner reductions reads a
+ * copy of the body with `j` and the body's own reduction variables renamed:
+ *
+ *     min(j) where(where(max(j2) b[j2] != b[j2], b[j] != b[j], b[j] == max(j1) where(b[j1] != b[j1], -inf, b[j1])), j, |j|)
+ *
+ * Three passes over `j`, all built from comparisons, so the tie and NaN
+ * rules hold exactly on every backend and the gradient is zero.
+ *
+ * @example
+ * ```ts
+ * argExtreme("argmax", "j", 8, (v) => `${v}_1`, access("X", ["i", "j"]));
+ * ```
+ */
+export function argExtreme(op: "argmax" | "argmin", v: string, extent: number, fresh: (v: string) => string, body: ir.Expr): ir.Expr {
+  const copy = (): { v: string; body: ir.Expr } => {
+    const map = new Map([v, ...boundVars(body)].map((x) => [x, fresh(x)]));
+    return { v: map.get(v)!, body: renameVars(body, map) };
+  };
+  const isNan = (x: ir.Expr): ir.Expr => ir.binary("ne", x, x);
+  const c1 = copy();
+  const c2 = copy();
+  const extreme = ir.reduce(op === "argmax" ? "max" : "min", [c1.v], ir.select(isNan(c1.body), ir.num(op === "argmax" ? -Infinity : Infinity), c1.body));
+  const anyNan = ir.reduce("max", [c2.v], isNan(c2.body));
+  const wins = ir.select(anyNan, isNan(body), ir.binary("eq", body, extreme));
+  // `extent` (past the last index, never the minimum) for the losers: an integer, so an i32 def can hold every part.
+  return ir.reduce("min", [v], ir.select(wins, ir.indexValue(v), ir.num(extent)));
+}
+
 /** The value each reduction ignores, for masking hints. */
-const NEUTRAL: Readonly<Record<ast.ReduceOpToken, string>> = { sum: "0", prod: "1", max: "-inf", min: "inf" };
+const NEUTRAL: Readonly<Record<ast.ReduceOpToken, string>> = { sum: "0", prod: "1", max: "-inf", min: "inf", argmax: "-inf", argmin: "inf", topk: "-inf" };
 
 /**
  * The value of a bounded index's extent `dy < k`: a size expression that
@@ -394,14 +679,18 @@ function firstIndexName(e: ast.Expr, isIndex: (name: string) => boolean): ast.Id
 export function lowerIndex(e: ast.Expr, env: Env, state: DefState): DimUse | null {
   if (e.kind === "group") {
     const vars: string[] = [];
-    for (const item of e.items) {
+    for (const whole of e.items) {
+      // `(h < Hh, e)`: a member may state its extent.
+      const bounded = whole.kind === "binary" && whole.op === "<" ? whole : null;
+      const item = bounded !== null ? bounded.lhs : whole;
       const v = item.kind === "ident" && !isNonVariable(item.name, state.graph) ? env.get(item.name) : undefined;
-      if (v === undefined) {
+      if (v === undefined || state.splits?.has(v)) {
         state.diags.error("TNS0206", "only plain index variables can be grouped", item.span, {
-          hint: "write the group as (a, b) with index names only",
+          hint: "write the group as (a, b) with index names only, optionally with an extent: (h < H, e)",
         });
         return null;
       }
+      if (bounded !== null && !stateExtent(v, bounded.rhs, state)) return null;
       state.occurs.add(v);
       vars.push(v);
     }
@@ -413,6 +702,27 @@ export function lowerIndex(e: ast.Expr, env: Env, state: DefState): DimUse | nul
   }
   const a = toAffine(e, env, state);
   return a === null ? null : { kind: "affine", affine: ir.affine(a.terms, a.constant), span: e.span };
+}
+
+/**
+ * States the extent of index `v` from a size expression (`h < Hh` in a
+ * group); TNS0217 when it was stated differently before. False on error.
+ */
+function stateExtent(v: string, expr: ast.Expr, state: DefState): boolean {
+  const extent = evalPositiveSize(expr, state.graph.sizes, state.diags, `the extent of '${v}'`);
+  if (extent === null) return false;
+  const k = state.vars.findIndex((x) => x.name === v);
+  if (k < 0) return false;
+  const had = state.vars[k]!;
+  if (had.stated !== undefined && had.stated.extent !== extent) {
+    state.diags.error("TNS0217", `index '${had.display}' is stated to have extent ${extent} here but ${had.stated.extent} before`, expr.span, {
+      notes: [{ message: `extent ${had.stated.extent} stated here`, span: had.stated.span }],
+      hint: "state an index's extent once, or the same everywhere",
+    });
+    return false;
+  }
+  state.vars[k] = { ...had, stated: { extent, span: expr.span } };
+  return true;
 }
 
 type Linear = { terms: ir.AffineTerm[]; constant: number };
@@ -438,6 +748,12 @@ function toAffine(e: ast.Expr, env: Env, state: DefState): Linear | null {
       if (size !== undefined) return Number.isNaN(size) ? null : { terms: [], constant: size };
       const v = isNonVariable(e.name, graph) ? undefined : env.get(e.name);
       if (v === undefined) return notAffine(e, `'${e.name}' is not an index variable or a size`, state);
+      const split = state.splits?.get(v);
+      if (split !== undefined) {
+        state.occurs.add(split.q);
+        state.occurs.add(split.r);
+        return { terms: [{ var: split.q, coef: split.k }, { var: split.r, coef: 1 }], constant: 0 };
+      }
       state.occurs.add(v);
       return { terms: [{ var: v, coef: 1 }], constant: 0 };
     }
@@ -446,6 +762,18 @@ function toAffine(e: ast.Expr, env: Env, state: DefState): Linear | null {
       return a === null ? null : scale(a, -1);
     }
     case "binary": {
+      if ((e.op === "/" || e.op === "%") && e.lhs.kind === "ident") {
+        const v = isNonVariable(e.lhs.name, graph) ? undefined : env.get(e.lhs.name);
+        const split = v === undefined ? undefined : state.splits?.get(v);
+        if (split !== undefined) {
+          const part = e.op === "/" ? split.q : split.r;
+          state.occurs.add(part);
+          return { terms: [{ var: part, coef: 1 }], constant: 0 };
+        }
+      }
+      if (e.op === "%") {
+        return notAffine(e, "'%' applies to an index variable and a constant only (h % 2)", state);
+      }
       if (!["+", "-", "*", "/"].includes(e.op)) return notAffine(e, `operator '${e.op}' is not allowed in an index`, state);
       const a = toAffine(e.lhs, env, state);
       const b = toAffine(e.rhs, env, state);
@@ -459,7 +787,7 @@ function toAffine(e: ast.Expr, env: Env, state: DefState): Linear | null {
       }
       const k = b.constant;
       if (b.terms.length > 0 || k === 0 || a.constant % k !== 0 || a.terms.some((t) => t.coef % k !== 0)) {
-        return notAffine(e, "division must be by a nonzero integer that divides every coefficient exactly", state);
+        return notAffine(e, "division must be of an index variable by a positive constant (h / 2), or divide every coefficient exactly", state);
       }
       return { terms: a.terms.map((t) => ({ var: t.var, coef: t.coef / k })), constant: a.constant / k };
     }

@@ -14,6 +14,7 @@
  */
 import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
 import type { Affine } from "../ir/types.js";
+import { guardProves } from "./guards.js";
 
 /** One dimension of an access: an affine index, or a right-side group `(c, d)`. */
 export type DimUse =
@@ -26,6 +27,18 @@ export interface AccessUse {
   readonly shape: readonly number[];
   readonly dims: readonly DimUse[];
   readonly span: Span;
+  /**
+   * Per dimension, the factors its declaration wrote (`X[C * R * R, ...]`
+   * gives [C, R, R]), or null: a group of as many members, none of them
+   * otherwise known, takes its extents from them.
+   */
+  readonly factors?: readonly (readonly number[] | null)[];
+  /**
+   * The facts `f >= 0` of the `where` conditions whose then-branch holds
+   * this access (guards.ts): a dimension out of bounds over the box is
+   * accepted when they keep it in bounds (zero padding).
+   */
+  readonly guard?: readonly Affine[];
 }
 
 /**
@@ -44,6 +57,11 @@ export interface VarUse {
    * (a summed index of the right side). Used in TNS0204's hint.
    */
   readonly reduction?: ReductionOf;
+  /**
+   * Its bare uses bound its range instead of fixing it, like a neighbour
+   * index's (the quotient of an index divided by a constant, `h / 2`).
+   */
+  readonly bounded?: true;
 }
 
 /** The reduction that binds an index variable (see {@link VarUse.reduction}). */
@@ -96,8 +114,9 @@ type Candidate = { extent: number; span: Span };
 /**
  * Infers the extent of every variable of a definition (a variable with a
  * stated extent keeps it) and checks that every access is in bounds.
- * Reports TNS0202, TNS0204, TNS0207, TNS0209 and TNS0212; returns null when
- * any was reported.
+ * Reports TNS0202, TNS0204, TNS0207, TNS0209, TNS0212 and TNS0213; returns
+ * null when any was reported. Accesses that read outside their tensor where
+ * a guard allows it (zero padding) are added to `padded`.
  *
  * @example
  * ```ts
@@ -105,7 +124,13 @@ type Candidate = { extent: number; span: Span };
  * inferRanges(vars, uses, diags); // Map { d => 3, y => 6 }
  * ```
  */
-export function inferRanges(vars: readonly VarUse[], uses: readonly AccessUse[], diags: DiagnosticBag): Map<string, number> | null {
+export function inferRanges(
+  vars: readonly VarUse[],
+  uses: readonly AccessUse[],
+  diags: DiagnosticBag,
+  compared: readonly (readonly [string, string])[] = [],
+  padded?: Set<AccessUse>,
+): Map<string, number> | null {
   const display = new Map(vars.map((v) => [v.name, v.display]));
   const show = (v: string): string => display.get(v) ?? v;
   const ext = new Map<string, number>();
@@ -124,6 +149,16 @@ export function inferRanges(vars: readonly VarUse[], uses: readonly AccessUse[],
   const statedNotes = (a: Affine): { message: string; span: Span }[] =>
     a.terms.filter((t) => stated.has(t.var)).map((t) => ({ message: `'${show(t.var)}' has the stated extent ${ext.get(t.var)}`, span: stated.get(t.var)! }));
 
+  // A neighbour index is read at an offset somewhere (`x[i + 1]`): its bare
+  // uses bound its range like every other position instead of fixing it, so
+  // it takes the largest range that keeps every read in bounds (step 2).
+  const neighbour = new Set<string>(vars.filter((v) => v.bounded && v.stated === undefined).map((v) => v.name));
+  for (const u of uses) {
+    u.dims.forEach((d, k) => {
+      if (d.kind === "affine" && (u.guard?.length ?? 0) === 0 && d.affine.terms.length === 1 && d.affine.constant !== 0) neighbour.add(d.affine.terms[0]!.var);
+    });
+  }
+
   // 1. Bare uses fix extents, and must agree. A bare use of a stated index
   // only has to be in bounds (step 4): it iterates a prefix of the dimension.
   const origin = new Map<string, { span: Span; tensor: string }>();
@@ -131,7 +166,7 @@ export function inferRanges(vars: readonly VarUse[], uses: readonly AccessUse[],
     u.dims.forEach((d, k) => {
       if (d.kind !== "affine" || d.affine.constant !== 0 || d.affine.terms.length !== 1 || d.affine.terms[0]!.coef !== 1) return;
       const v = d.affine.terms[0]!.var;
-      if (stated.has(v)) return;
+      if (stated.has(v) || neighbour.has(v)) return;
       const size = u.shape[k]!;
       const had = ext.get(v);
       if (had === undefined) {
@@ -152,9 +187,10 @@ export function inferRanges(vars: readonly VarUse[], uses: readonly AccessUse[],
   for (const v of failed) ext.delete(v);
 
   // 2. Fixed point: a variable that is the only unknown of a position gets
-  // the largest extent keeping every such position in bounds.
-  for (let changed = true; changed; ) {
-    changed = false;
+  // the largest extent keeping every such position in bounds. Round 0 only
+  // settles the neighbour indices, where step 1 settles the others.
+  for (let round = neighbour.size > 0 ? 0 : 1, changed = true; changed; round++) {
+    changed = round === 0;
     const candidates = new Map<string, Candidate>();
     const offer = (v: string, c: Candidate): void => {
       const had = candidates.get(v);
@@ -164,26 +200,43 @@ export function inferRanges(vars: readonly VarUse[], uses: readonly AccessUse[],
       u.dims.forEach((d, k) => {
         const size = u.shape[k]!;
         if (d.kind === "group") {
+          // Any one unknown member takes what the others leave of the dimension.
           const unknown = d.vars.filter((v) => !ext.has(v));
-          if (unknown.length !== 1 || unknown[0] !== d.vars[d.vars.length - 1] || failed.has(unknown[0]!)) return;
-          const last = unknown[0]!;
-          const known = d.vars.slice(0, -1).reduce((p, v) => p * ext.get(v)!, 1);
+          if (unknown.length !== 1 || failed.has(unknown[0]!)) return;
+          const only = unknown[0]!;
+          if (round === 0 && !neighbour.has(only)) return;
+          const known = d.vars.filter((v) => v !== only).reduce((p, v) => p * ext.get(v)!, 1);
           if (size % known !== 0) {
-            diags.error("TNS0209", `group (${d.vars.map(show).join(", ")}) cannot cover dimension ${k + 1} of ${u.tensor}: ${size} is not a multiple of ${known}`, d.span);
-            failed.add(last);
+            diags.error("TNS0209", `group (${d.vars.map(show).join(", ")}) cannot cover dimension ${k + 1} of ${u.tensor}: ${size} is not a multiple of ${known}`, d.span, {
+              notes: [{ message: `known extents: ${d.vars.filter((v) => v !== only).map((v) => `${show(v)}=${ext.get(v)}`).join(", ")}` }],
+            });
+            failed.add(only);
             ok = false;
             return;
           }
-          offer(last, { extent: size / known, span: d.span });
+          offer(only, { extent: size / known, span: d.span });
           return;
         }
         const unknown = d.affine.terms.filter((t) => !ext.has(t.var));
         if (unknown.length !== 1 || failed.has(unknown[0]!.var)) return;
         const { var: v, coef } = unknown[0]!;
+        if (round === 0 && !neighbour.has(v)) return;
         const rest = affineBounds({ terms: d.affine.terms.filter((t) => t.var !== v), constant: d.affine.constant }, ext);
         const where = `${u.tensor}[..${showAffine(d.affine, show)}..]`;
         // Value at v = 0 must already be in bounds, else the range would not start at zero.
         if ((coef > 0 && rest.min < 0) || (coef < 0 && rest.max > size - 1)) {
+          // Under a where guard the read may be padding (step 4 checks the guard). Read p below
+          // zero at the start, it pads p on both sides where the guard allows it (symmetric
+          // padding, PyTorch's padding=p): the range keeps it within p past the top.
+          if ((u.guard?.length ?? 0) > 0) {
+            if (coef > 0) {
+              // Padding above only where the guard allows reads past the top; else the reads stop there.
+              const top = guardProves(u.guard!, d.affine, size, "high") ? size - 1 - rest.min : size - 1;
+              const extent = Math.floor((top - rest.max) / coef) + 1;
+              if (extent > 0) offer(v, { extent, span: d.span });
+            }
+            return;
+          }
           const first = coef > 0 ? Math.ceil(-rest.min / coef) : Math.ceil((rest.max - (size - 1)) / -coef);
           diags.error("TNS0207", `index '${show(v)}' would have to start at ${first} to keep ${where} in bounds`, d.span, {
             hint: `index ranges start at zero: shift the index expression so that it is in bounds at ${show(v)} = 0`,
@@ -194,6 +247,7 @@ export function inferRanges(vars: readonly VarUse[], uses: readonly AccessUse[],
         }
         const extent = coef > 0 ? Math.floor((size - 1 - rest.max) / coef) + 1 : Math.floor(rest.min / -coef) + 1;
         if (extent <= 0) {
+          if ((u.guard?.length ?? 0) > 0) return;
           diags.error("TNS0212", `${where} is out of bounds for every value of '${show(v)}' (dimension ${k + 1} has size ${size})`, d.span, {
             notes: statedNotes(d.affine),
           });
@@ -209,6 +263,7 @@ export function inferRanges(vars: readonly VarUse[], uses: readonly AccessUse[],
       ext.set(v, c.extent);
       changed = true;
     }
+    if (!changed && round > 0) changed = stuckRules(vars, uses, compared, ext, failed);
   }
 
   // 3. Whatever is still unknown cannot be inferred.
@@ -235,6 +290,23 @@ export function inferRanges(vars: readonly VarUse[], uses: readonly AccessUse[],
         return;
       }
       const { min, max } = affineBounds(d.affine, ext);
+      const facts = u.guard ?? [];
+      if ((min < 0 || max > size - 1) && facts.length > 0) {
+        const low = min >= 0 || guardProves(facts, d.affine, size, "low");
+        const high = max <= size - 1 || guardProves(facts, d.affine, size, "high");
+        if (low && high) {
+          padded?.add(u);
+          return;
+        }
+        const text = showAffine(d.affine, show);
+        const missing = [...(low ? [] : [`${text} >= 0`]), ...(high ? [] : [`${text} < ${size}`])].join(" && ");
+        diags.error("TNS0213", `index ${text} of ${u.tensor} ranges over ${min}..${max}, outside 0..${size - 1}, and the enclosing where does not exclude the reads outside`, d.span, {
+          notes: [{ message: `with ${d.affine.terms.map((t) => `${show(t.var)} in 0..${ext.get(t.var)! - 1}`).join(", ")}` }],
+          hint: `a read outside a tensor (zero padding) must sit in the then-branch of a where whose condition implies it is in bounds; add ${missing} to the condition with &&`,
+        });
+        ok = false;
+        return;
+      }
       if (min < 0 || max > size - 1) {
         const ranges = d.affine.terms.map((t) => `${show(t.var)} in 0..${ext.get(t.var)! - 1}`).join(", ");
         const bounded = statedNotes(d.affine);
@@ -249,12 +321,56 @@ export function inferRanges(vars: readonly VarUse[], uses: readonly AccessUse[],
   return ok ? ext : null;
 }
 
+/**
+ * When the positions fix nothing more, two weaker sources, in order (the
+ * first that fixes something wins, then the positions get another go):
+ *
+ * 1. an index still unknown that is compared with a known index
+ *    (`where(j <= i, ...)`, `i == j`) takes that index's range; compared
+ *    with several, they must all agree;
+ * 2. a group of a dimension declared as a product (`X[C * R * R, H, W]`) with
+ *    as many members, none known (`X[(c, r1, r2), h, w]`), takes the factors.
+ *
+ * Returns whether an extent was set.
+ */
+function stuckRules(
+  vars: readonly VarUse[], uses: readonly AccessUse[], compared: readonly (readonly [string, string])[],
+  ext: Map<string, number>, failed: ReadonlySet<string>,
+): boolean {
+  let changed = false;
+  for (const v of vars) {
+    if (ext.has(v.name) || failed.has(v.name)) continue;
+    const partners = new Set<number>();
+    for (const [a, b] of compared) {
+      const other = a === v.name ? b : b === v.name ? a : null;
+      if (other !== null && ext.has(other)) partners.add(ext.get(other)!);
+    }
+    if (partners.size === 1) {
+      ext.set(v.name, [...partners][0]!);
+      changed = true;
+    }
+  }
+  if (changed) return true;
+  for (const u of uses) {
+    u.dims.forEach((d, k) => {
+      const factors = u.factors?.[k];
+      if (d.kind !== "group" || factors == null || factors.length !== d.vars.length) return;
+      if (d.vars.some((v) => ext.has(v) || failed.has(v))) return;
+      d.vars.forEach((v, m) => ext.set(v, factors[m]!));
+      changed = true;
+    });
+    if (changed) return true;
+  }
+  return false;
+}
+
 /** Why a variable's range stayed unknown, as a hint a person can act on. */
 function whyUnknown(v: string, vars: readonly VarUse[], uses: readonly AccessUse[], ext: ReadonlyMap<string, number>, show: (v: string) => string): string {
   for (const u of uses) {
     for (const d of u.dims) {
       if (d.kind === "group" && d.vars.includes(v)) {
-        return `in ${u.tensor}[(${d.vars.map(show).join(", ")})] only the last index of a group can be inferred; index '${show(v)}' needs its extent from another access`;
+        const others = d.vars.filter((x) => x !== v && !ext.has(x));
+        return `in ${u.tensor}[(${d.vars.map(show).join(", ")})] only one unknown member of a group can be inferred, but ${[v, ...others].map((x) => `'${show(x)}'`).join(" and ")} are unknown; state all but one, e.g. (${d.vars.map((x) => (x === v ? `${show(x)} < 2` : show(x))).join(", ")})`;
       }
       if (d.kind === "affine" && d.affine.terms.some((t) => t.var === v)) {
         const others = d.affine.terms.filter((t) => t.var !== v && !ext.has(t.var)).map((t) => t.var);
@@ -267,7 +383,7 @@ function whyUnknown(v: string, vars: readonly VarUse[], uses: readonly AccessUse
       }
     }
   }
-  return `'${show(v)}' is only used as a value, so nothing gives its range: use it to index a tensor, or, if it is not meant as an index, declare it (as a size or an input)`;
+  return `'${show(v)}' is only used as a value, so nothing gives its range: state it on the left (e.g. ${show(v)} < n), use it to index a tensor, or, if it is not meant as an index, declare it (as a size or an input)`;
 }
 
 /** "state ... extent: max(dy < 2, dx < 2) ..." for the reduction's still-unknown indices. */

@@ -18,6 +18,11 @@ export interface TensorInfo {
   readonly shape: readonly number[];
   readonly dtype: DType;
   readonly span?: Span;
+  /**
+   * Per dimension, the factors of its declaration when it was written as a
+   * product of sizes (`C * R * R`), else null; for group inference.
+   */
+  readonly factors?: readonly (readonly number[] | null)[];
 }
 
 /** A user function as seen from one module: its declaration and the functions its body can call. */
@@ -69,6 +74,10 @@ export interface Graph {
   readonly lowerCall: CallLowerer;
   /** Where imports come from; lets an unknown function's hint name the stdlib module defining it. */
   readonly loader?: SourceLoader;
+  /** The names each definition of this graph reads (to report a recurrence through a second tensor, TNS0243). */
+  readsOf?: Map<string, ReadonlySet<string>>;
+  /** Whether a (monomorphized) function computes a recurrence (for TNS0901 on a gradient through one). */
+  recurrentFn?: (fn: string) => boolean;
 }
 
 /**

@@ -59,6 +59,10 @@ function evalInner(expr: Expr, sizes: ReadonlyMap<string, number>, diags: Diagno
       return Number.isNaN(v) ? null : v;
     }
     case "unary": {
+      if (expr.op === "!") {
+        diags.error("TNS0302", "a size expression may only use integers, sizes and + - * /", expr.span);
+        return null;
+      }
       const a = evalInner(expr.arg, sizes, diags);
       return a === null ? null : -a;
     }

@@ -19,8 +19,12 @@
  * - A call evaluates the function body with its parameters bound to the
  *   arguments, so a program before and after inlining gives the same values.
  */
-import type { DefNode, Expr, IRFunction, Program, ReduceOp, TensorNode } from "./types.js";
+import type { DefNode, Expr, Gather, IRFunction, Program, ReduceOp, TensorNode } from "./types.js";
+import { gatherRangeError, resolveGatherIndex } from "./gather.js";
+import { gatheredTensors } from "./walk.js";
 import { numel, reduceIdentity, stridesOf } from "./types.js";
+import { erf } from "./erf.js";
+import { roundHalfEven, signOf } from "./ops.js";
 import { Tensor } from "../runtime/tensor.js";
 import { verifyProgram } from "./verify.js";
 import { differentiateProgram } from "../passes/differentiate.js";
@@ -66,8 +70,8 @@ function boundValue(t: TensorNode, inputs: Readonly<Record<string, Tensor>>): Va
 }
 
 /** Compiles an expression to a closure reading index values from `frame` at `slots`. */
-function compile(e: Expr, env: Env, frame: Int32Array, slots: ReadonlyMap<string, number>, ranges: Readonly<Record<string, number>>): Thunk {
-  const rec = (x: Expr): Thunk => compile(x, env, frame, slots, ranges);
+function compile(e: Expr, env: Env, frame: Int32Array, slots: ReadonlyMap<string, number>, ranges: Readonly<Record<string, number>>, reader = ""): Thunk {
+  const rec = (x: Expr): Thunk => compile(x, env, frame, slots, ranges, reader);
   switch (e.kind) {
     case "const": {
       const v = e.value;
@@ -79,6 +83,8 @@ function compile(e: Expr, env: Env, frame: Int32Array, slots: ReadonlyMap<string
     }
     case "access":
       return compileAccess(e, env, frame, slots);
+    case "gather":
+      return compileGather(e, env, frame, slots, rec, reader);
     case "unary": {
       const a = rec(e.arg);
       switch (e.op) {
@@ -91,6 +97,17 @@ function compile(e: Expr, env: Env, frame: Int32Array, slots: ReadonlyMap<string
         case "sigmoid": return () => 1 / (1 + Math.exp(-a()));
         case "relu": return () => Math.max(0, a());
         case "abs": return () => Math.abs(a());
+        case "sin": return () => Math.sin(a());
+        case "cos": return () => Math.cos(a());
+        case "tan": return () => Math.tan(a());
+        case "atan": return () => Math.atan(a());
+        case "erf": return () => erf(a());
+        case "log1p": return () => Math.log1p(a());
+        case "expm1": return () => Math.expm1(a());
+        case "sign": return () => signOf(a());
+        case "floor": return () => Math.floor(a());
+        case "ceil": return () => Math.ceil(a());
+        case "round": return () => roundHalfEven(a());
       }
       break;
     }
@@ -105,6 +122,7 @@ function compile(e: Expr, env: Env, frame: Int32Array, slots: ReadonlyMap<string
         case "pow": return () => Math.pow(l(), r());
         case "min": return () => Math.min(l(), r());
         case "max": return () => Math.max(l(), r());
+        case "atan2": return () => Math.atan2(l(), r());
         case "lt": return () => (l() < r() ? 1 : 0);
         case "le": return () => (l() <= r() ? 1 : 0);
         case "gt": return () => (l() > r() ? 1 : 0);
@@ -118,6 +136,13 @@ function compile(e: Expr, env: Env, frame: Int32Array, slots: ReadonlyMap<string
       const c = rec(e.cond);
       const t = rec(e.then);
       const f = rec(e.else);
+      // A gather is checked even in the branch `where` does not pick, as the backends evaluate both (docs/language.md).
+      if (gatheredTensors(e.then).size > 0 || gatheredTensors(e.else).size > 0) {
+        return () => {
+          const [a, b] = [t(), f()];
+          return c() !== 0 ? a : b;
+        };
+      }
       return () => (c() !== 0 ? t() : f());
     }
     case "reduce":
@@ -132,6 +157,22 @@ function compileAccess(e: Extract<Expr, { kind: "access" }>, env: Env, frame: In
   if (value === undefined) throw new Error(`access to '${e.tensor}' before it is computed`);
   const data = value.data;
   const strides = stridesOf(value.shape);
+  if (e.guarded) {
+    // A padding read: 0 wherever any index is outside its dimension.
+    const dims = e.index.map((a) => ({ c: a.constant, terms: a.terms.map((t) => ({ s: slots.get(t.var)!, w: t.coef })) }));
+    const shape = value.shape;
+    return () => {
+      let off = 0;
+      for (let d = 0; d < dims.length; d++) {
+        const dim = dims[d]!;
+        let v = dim.c;
+        for (const t of dim.terms) v += t.w * frame[t.s]!;
+        if (v < 0 || v >= shape[d]!) return 0;
+        off += v * strides[d]!;
+      }
+      return data[off]!;
+    };
+  }
   let c = 0;
   const weights = new Map<number, number>();
   e.index.forEach((a, d) => {
@@ -167,6 +208,36 @@ function compileAccess(e: Extract<Expr, { kind: "access" }>, env: Env, frame: In
   }
 }
 
+/** A gather: each dimension's index is its affine part plus its value, resolved under the gather's mode. */
+function compileGather(e: Gather, env: Env, frame: Int32Array, slots: ReadonlyMap<string, number>, rec: (x: Expr) => Thunk, reader: string): Thunk {
+  const value = env.get(e.tensor);
+  if (value === undefined) throw new Error(`gather from '${e.tensor}' before it is computed`);
+  const data = value.data;
+  const strides = stridesOf(value.shape);
+  const dims = e.index.map((d, k) => ({
+    constant: d.affine.constant,
+    terms: d.affine.terms.map((t) => ({ slot: slots.get(t.var)!, coef: t.coef })),
+    value: d.value === null ? null : rec(d.value),
+    stride: strides[k]!,
+    extent: value.shape[k]!,
+  }));
+  return () => {
+    let off = 0;
+    for (let k = 0; k < dims.length; k++) {
+      const d = dims[k]!;
+      let i = d.constant;
+      for (const t of d.terms) i += t.coef * frame[t.slot]!;
+      if (d.value !== null) {
+        const raw = i + d.value();
+        i = resolveGatherIndex(raw, d.extent, e.mode);
+        if (i < 0) throw gatherRangeError({ tensor: e.tensor, dim: k, extent: d.extent, reader }, raw);
+      }
+      off += d.stride * i;
+    }
+    return data[off]!;
+  };
+}
+
 function compileReduce(op: ReduceOp, vs: readonly number[], extents: readonly number[], body: Thunk, frame: Int32Array): Thunk {
   const id = reduceIdentity(op);
   if (vs.length === 1 && op === "sum") {
@@ -200,25 +271,39 @@ function compileReduce(op: ReduceOp, vs: readonly number[], extents: readonly nu
   };
 }
 
-/** Evaluates a def over its output indices, in storage (row-major over `indices`) order. */
+/**
+ * Evaluates a def over its output indices, in storage (row-major over
+ * `indices`) order; a recurrence with its sequential index outermost, reading
+ * the elements it has already computed.
+ */
 function evalDef(d: DefNode, env: Env): Value {
   const slots = new Map<string, number>();
   for (const v of Object.keys(d.ranges)) slots.set(v, slots.size);
   for (const v of d.indices) if (!slots.has(v)) slots.set(v, slots.size);
   const frame = new Int32Array(slots.size);
-  const body = compile(d.body, env, frame, slots, d.ranges);
   const out = new Float64Array(numel(d.shape));
-  const idx = d.indices.map((v) => slots.get(v)!);
-  const ext = d.indices.map((v) => d.ranges[v]!);
-  for (let flat = 0; flat < out.length; flat++) {
+  const value: Value = { shape: d.shape, data: out };
+  if (d.recurrence !== undefined) env.set(d.name, value);
+  const body = compile(d.body, env, frame, slots, d.ranges, d.name);
+  const strides = stridesOf(d.indices.map((v) => d.ranges[v]!));
+  const order = d.indices.map((v, k) => k);
+  const seq = d.recurrence === undefined ? -1 : d.indices.indexOf(d.recurrence);
+  if (seq > 0) order.unshift(...order.splice(seq, 1));
+  const idx = order.map((k) => slots.get(d.indices[k]!)!);
+  const ext = order.map((k) => d.ranges[d.indices[k]!]!);
+  const stride = order.map((k) => strides[k]!);
+  let flat = 0;
+  for (let n = 0; n < out.length; n++) {
     out[flat] = body();
     for (let j = idx.length - 1; j >= 0; j--) {
       const s = idx[j]!;
+      flat += stride[j]!;
       if (++frame[s]! < ext[j]!) break;
+      flat -= stride[j]! * ext[j]!;
       frame[s] = 0;
     }
   }
-  return { shape: d.shape, data: out };
+  return value;
 }
 
 function evalCall(f: IRFunction, args: readonly string[], p: Program, env: Env): Value {

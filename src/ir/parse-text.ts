@@ -8,8 +8,8 @@
  * comment. Words with a meaning here (`inf`, `nan`, `where`, the operator
  * names) cannot name index variables used as values.
  */
-import type { Affine, AffineTerm, BinaryOp, DType, Expr, InputNode, IRFunction, Program, ReduceOp, TensorNode, UnaryOp } from "./types.js";
-import { affine, binary, num, reduce, select, unary } from "./types.js";
+import type { Affine, AffineTerm, BinaryOp, DType, Expr, GatherIndex, GatherMode, InputNode, IRFunction, Program, ReduceOp, TensorNode, UnaryOp } from "./types.js";
+import { affine, binary, gather, num, reduce, select, unary, UNARY_OPS } from "./types.js";
 
 /** A malformed IR text, with the 1-based position of the offending token. */
 export class IrTextError extends Error {
@@ -32,7 +32,7 @@ interface Token {
   readonly column: number;
 }
 
-const PUNCT = ["->", "<=", ">=", "==", "!=", "[", "]", "(", ")", "{", "}", ",", ":", ";", "=", "*", "/", "+", "-", "<", ">"];
+const PUNCT = ["?", "->", "<=", ">=", "==", "!=", "[", "]", "(", ")", "{", "}", ",", ":", ";", "=", "*", "/", "+", "-", "<", ">"];
 const NUMBER = /[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
 const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 
@@ -80,8 +80,8 @@ function tokenize(text: string): Token[] {
 }
 
 const DTYPES: readonly string[] = ["f32", "f64", "i32"];
-const UNARY: readonly string[] = ["exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "abs"];
-const CALLABLE_BINARY: readonly string[] = ["pow", "min", "max"];
+const UNARY: readonly string[] = UNARY_OPS.filter((op) => op !== "neg");
+const CALLABLE_BINARY: readonly string[] = ["pow", "min", "max", "atan2"];
 const REDUCE: readonly string[] = ["sum", "prod", "max", "min"];
 const COMPARE: Readonly<Record<string, BinaryOp>> = { "<": "lt", "<=": "le", ">": "gt", ">=": "ge", "==": "eq", "!=": "ne" };
 
@@ -270,6 +270,12 @@ class Parser {
   }
 
   def(name: string, type: { dtype: DType; shape: number[] }, output: boolean): TensorNode {
+    let recurrence: string | undefined;
+    if (this.keyword("recur")) {
+      this.expect("(");
+      recurrence = this.name("a sequential index");
+      this.expect(")");
+    }
     const indices: string[] = [];
     const groups: number[] = [];
     const ranges: Record<string, number> = {};
@@ -308,7 +314,7 @@ class Parser {
       if (ranges[v] !== undefined && ranges[v] !== n) this.fail(`variable '${v}' has two extents, ${ranges[v]} and ${n}`);
       ranges[v] = n;
     }
-    return { role: "def", name, ...type, output, indices, groups, ranges, body };
+    return { role: "def", name, ...type, output, indices, groups, ranges, body, ...(recurrence === undefined ? {} : { recurrence }) };
   }
 
   // --- expressions -----------------------------------------------------------
@@ -394,12 +400,28 @@ class Parser {
     }
     if (t.kind !== "name") this.fail(`expected an expression, found '${t.text}'`);
     this.next();
+    const guarded = this.is("?");
+    if (guarded) this.next();
     if (this.is("[")) {
       this.next();
-      const index = this.list("]", () => this.affine());
+      const dims = this.list("]", () => this.gatherIndex());
+      let mode: GatherMode = "check";
+      if (this.is(";")) {
+        this.next();
+        const m = this.name("a gather mode");
+        if (m !== "check" && m !== "clamp") this.fail(`unknown gather mode '${m}' (check or clamp)`, this.at(-1));
+        mode = m;
+      }
       this.expect("]");
-      return { kind: "access", tensor: t.text, index };
+      if (dims.every((d) => d.value === null)) {
+        if (mode !== "check") this.fail("a gather mode needs a data-dependent index {...}");
+        const index = dims.map((d) => d.affine);
+        return guarded ? { kind: "access", tensor: t.text, index, guarded: true } : { kind: "access", tensor: t.text, index };
+      }
+      if (guarded) this.fail("a gather cannot be a padding read '?'");
+      return gather(t.text, dims, mode);
     }
+    if (guarded) this.fail("expected '[' after '?'");
     if (this.is("(")) return this.call(t);
     if (t.text === "inf") return num(Infinity);
     if (t.text === "nan") return num(NaN);
@@ -426,6 +448,18 @@ class Parser {
       return select(args[0]!, args[1]!, args[2]!);
     }
     return this.fail(`unknown operator '${fn.text}'`, fn);
+  }
+
+  /** One index of a bracket list: an affine form, or `{value}` optionally followed by `+ affine` or `- affine`. */
+  gatherIndex(): GatherIndex {
+    if (!this.is("{")) return { affine: this.affine(), value: null };
+    this.next();
+    const value = this.expr();
+    this.expect("}");
+    if (!this.is("+") && !this.is("-")) return { affine: affine([]), value };
+    const sign = this.next().text === "+" ? 1 : -1;
+    const a = this.affine();
+    return { affine: affine(a.terms.map((t) => ({ var: t.var, coef: sign * t.coef })), sign * a.constant), value };
   }
 
   affine(): Affine {

@@ -15,6 +15,7 @@
  * they parse back to the identical double (`inf`, `-inf`, `nan`, `-0`).
  */
 import type { Affine, BinaryOp, DefNode, Expr, InputNode, IRFunction, Program, TensorNode } from "./types.js";
+import { affine } from "./types.js";
 import { boundVars } from "./walk.js";
 
 /**
@@ -75,6 +76,10 @@ export function printAffine(a: Affine): string {
   return s;
 }
 
+function negateAffine(a: Affine): Affine {
+  return affine(a.terms.map((t) => ({ var: t.var, coef: -t.coef })), -a.constant);
+}
+
 function levelOf(e: Expr): Level {
   switch (e.kind) {
     case "const":
@@ -115,7 +120,18 @@ export function printExpr(e: Expr, ranges?: Readonly<Record<string, number>>): s
       case "index":
         return x.var;
       case "access":
-        return `${x.tensor}[${x.index.map(printAffine).join(", ")}]`;
+        // A padding read (guarded access) is marked `?`: X?[y + dy - 1].
+        return `${x.tensor}${x.guarded ? "?" : ""}[${x.index.map(printAffine).join(", ")}]`;
+      case "gather": {
+        const dims = x.index.map((d) => {
+          if (d.value === null) return printAffine(d.affine);
+          const value = `{${printExpr(d.value, ranges)}}`;
+          if (d.affine.terms.length === 0 && d.affine.constant === 0) return value;
+          const text = printAffine(d.affine);
+          return text.startsWith("-") ? `${value} - ${printAffine(negateAffine(d.affine))}` : `${value} + ${text}`;
+        });
+        return `${x.tensor}[${dims.join(", ")}${x.mode === "check" ? "" : `; ${x.mode}`}]`;
+      }
       case "unary":
         if (x.op !== "neg") return `${x.op}(${fmt(x.arg, Level.Top, false)})`;
         return x.arg.kind === "const" ? `-(${formatNumber(x.arg.value)})` : `-${fmt(x.arg, Level.Primary, false)}`;
@@ -181,7 +197,7 @@ export function printNode(t: TensorNode): string {
     case "weight":
       return `${out}weight ${t.name}: ${shapeText(t)}${t.data ? " (data)" : ""}`;
     case "def":
-      return `${out}${t.name}: ${shapeText(t)} = ${indexListText(t)} ${printExpr(t.body, t.ranges)}`;
+      return `${out}${t.name}: ${shapeText(t)} = ${t.recurrence === undefined ? "" : `recur(${t.recurrence}) `}${indexListText(t)} ${printExpr(t.body, t.ranges)}`;
     case "call":
       return `${out}${t.name}: ${shapeText(t)} = call ${t.fn}(${t.args.join(", ")})`;
     case "grad":

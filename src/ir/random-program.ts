@@ -40,6 +40,11 @@ export interface ArbProgramOptions {
   /** Use `log`, `sqrt`, `rsqrt`, `div`, `pow`, `exp` unguarded (default false: may give NaN or infinity). */
   readonly unsafeOps?: boolean;
   /**
+   * Also draw the trigonometric, error and rounding functions (`sin ... round`,
+   * `atan2`); off by default so that existing seeds keep their programs.
+   */
+  readonly mathOps?: boolean;
+  /**
    * End with a scalar loss (the sum of squares of the last def), output
    * grad nodes of it by some float inputs and weights, and sometimes an
    * update that reads a gradient (default false).
@@ -97,6 +102,7 @@ interface Resolved {
   readonly weights: boolean;
   readonly dtypes: boolean;
   readonly unsafeOps: boolean;
+  readonly mathOps: boolean;
   readonly grads: boolean;
 }
 
@@ -244,7 +250,11 @@ class DefBuilder {
   }
 
   private unaryOf(x: Expr): Expr {
-    const op = this.d.weighted<UnaryOp>({ neg: 3, abs: 2, relu: 2, tanh: 2, sigmoid: 2, exp: 2, log: 1, sqrt: 1, rsqrt: 1 });
+    const m = this.o.mathOps ? 1 : 0;
+    const op = this.d.weighted<UnaryOp>({
+      neg: 3, abs: 2, relu: 2, tanh: 2, sigmoid: 2, exp: 2, log: 1, sqrt: 1, rsqrt: 1,
+      sin: m, cos: m, tan: m, atan: m, erf: m, log1p: m, expm1: m, sign: m, floor: m, ceil: m, round: m,
+    });
     if (this.o.unsafeOps) return unary(op, x);
     const absPlus1 = binary("add", unary("abs", x), num(1));
     switch (op) {
@@ -252,12 +262,17 @@ class DefBuilder {
       case "log": return unary("log", absPlus1);
       case "sqrt": return unary("sqrt", unary("abs", x));
       case "rsqrt": return unary("rsqrt", absPlus1);
+      case "log1p": return unary("log1p", unary("abs", x));
+      case "tan": return unary("tan", unary("tanh", x));
+      case "expm1": return unary("expm1", unary("tanh", x));
       default: return unary(op, x);
     }
   }
 
   private binaryOf(x: Expr, y: Expr): Expr {
-    const op = this.d.weighted<BinaryOp>({ add: 4, sub: 3, mul: 4, div: 2, pow: 1, min: 1, max: 1, lt: 1, le: 1, gt: 1, ge: 1, eq: 1, ne: 1 });
+    const op = this.d.weighted<BinaryOp>({
+      add: 4, sub: 3, mul: 4, div: 2, pow: 1, min: 1, max: 1, lt: 1, le: 1, gt: 1, ge: 1, eq: 1, ne: 1, atan2: this.o.mathOps ? 1 : 0,
+    });
     if (this.o.unsafeOps) return binary(op, x, y);
     if (op === "div") return binary("div", x, binary("add", unary("abs", y), num(1)));
     if (op === "pow") return binary("pow", binary("add", unary("abs", x), num(1)), num(this.d.pick([-1, 0.5, 2])));
@@ -359,6 +374,7 @@ export function arbProgram(options: ArbProgramOptions = {}): fc.Arbitrary<Progra
     weights: options.weights ?? true,
     dtypes: options.dtypes ?? true,
     unsafeOps: options.unsafeOps ?? false,
+    mathOps: options.mathOps ?? false,
     grads: options.grads ?? false,
   };
   return fc.gen().map((g) => buildProgram(new Draw(g), o));

@@ -17,7 +17,10 @@
  *    Grouping is row-major and zero-copy: the storage of a def is the
  *    row-major array over its `indices` whatever its grouping.
  * 4. An access has one affine index per dimension of the accessed tensor's
- *    `shape`, in bounds for every value of the variables in their ranges.
+ *    `shape`, in bounds for every value of the variables in their ranges,
+ *    unless it is `guarded`: then a point where any index is out of bounds
+ *    reads 0 (the checker admits one only under a `where` whose condition
+ *    excludes those points, so the 0 is never used there).
  * 5. Affine forms are canonical: terms sorted by variable name, unique
  *    variables, nonzero integer coefficients, integer constant.
  * 6. A call names a function of the program; its arguments match the
@@ -25,6 +28,20 @@
  *    function result's shape.
  * 7. A grad node is at the top level; its loss is an earlier rank-0 def or
  *    call, its `wrt` an earlier input or weight whose shape it has.
+ * 8. A recurrence (a def with `recurrence: v`) is the one exception to
+ *    invariant 1: it may read itself. `v` is one of its output indices; it is
+ *    ungrouped; every self-read has `v - c` (a constant c > 0) in v's
+ *    dimension and does not mention v in any other; and each self-read sits
+ *    where enclosing `where` conditions imply `v >= c` (the base case), which
+ *    is also what makes it in bounds (invariant 4 for self-reads is checked
+ *    over that guarded range). A def without `recurrence` never reads itself.
+ *    The def's value is computed for v = 0, 1, ... in order; every element at
+ *    one value of v depends only on elements at smaller values.
+ * 9. A gather has one {@link GatherIndex} per dimension of the gathered
+ *    tensor, at least one of them with a `value`; the affine parts follow
+ *    invariant 5 and every value reads at least one i32 tensor. Its static
+ *    dimensions (no value) are in bounds as an access's are; a dynamic one
+ *    is checked at run time (mode `check`) or clamped into range.
  */
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 
@@ -43,26 +60,61 @@ export interface Affine {
   readonly constant: number;
 }
 
-/** Elementwise unary operators. */
-export type UnaryOp = "neg" | "exp" | "log" | "sqrt" | "rsqrt" | "tanh" | "sigmoid" | "relu" | "abs";
+/**
+ * Elementwise unary operators. `floor ceil round sign` are piecewise
+ * constant (`round` rounds half to even, as NumPy does); `erf` is the error
+ * function (src/ir/erf.ts).
+ */
+export type UnaryOp =
+  | "neg" | "exp" | "log" | "sqrt" | "rsqrt" | "tanh" | "sigmoid" | "relu" | "abs"
+  | "sin" | "cos" | "tan" | "atan" | "erf" | "log1p" | "expm1" | "sign" | "floor" | "ceil" | "round";
+
+/** Every unary operator, in a fixed order. */
+export const UNARY_OPS: readonly UnaryOp[] = [
+  "neg", "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "abs",
+  "sin", "cos", "tan", "atan", "erf", "log1p", "expm1", "sign", "floor", "ceil", "round",
+];
 
 /** Elementwise binary operators. Comparisons yield 1 or 0. */
 export type BinaryOp =
-  | "add" | "sub" | "mul" | "div" | "pow" | "min" | "max"
+  | "add" | "sub" | "mul" | "div" | "pow" | "min" | "max" | "atan2"
   | "lt" | "le" | "gt" | "ge" | "eq" | "ne";
 
 /** Reduction operators. */
 export type ReduceOp = "sum" | "max" | "min" | "prod";
 
 /** A scalar expression evaluated at one point of a def's iteration space. */
-export type Expr = Const | IndexValue | Access | UnaryExpr | BinaryExpr | Select | Reduce;
+export type Expr = Const | IndexValue | Access | Gather | UnaryExpr | BinaryExpr | Select | Reduce;
 
 /** A numeric constant. */
 export interface Const { readonly kind: "const"; readonly value: number }
 /** The current value of an index variable, as a number (`where(j <= i, ...)`). */
 export interface IndexValue { readonly kind: "index"; readonly var: string }
-/** `tensor[affine, ...]`. */
-export interface Access { readonly kind: "access"; readonly tensor: string; readonly index: readonly Affine[] }
+/**
+ * `tensor[affine, ...]`. A `guarded` access may index outside the tensor
+ * (zero padding under a `where`); such a read yields 0 and touches no
+ * memory (invariant 4).
+ */
+export interface Access { readonly kind: "access"; readonly tensor: string; readonly index: readonly Affine[]; readonly guarded?: true }
+/**
+ * One dimension of a {@link Gather}: the index `affine + value`, where
+ * `value` is an integer-valued expression of data (it reads i32 tensors),
+ * or null for a dimension indexed by the affine form alone.
+ */
+export interface GatherIndex { readonly affine: Affine; readonly value: Expr | null }
+/**
+ * What a gather does with a dynamic index outside `0 .. extent-1`: `check`
+ * stops the run with an error naming the tensor and the dimension; `clamp`
+ * reads the nearest element.
+ */
+export type GatherMode = "check" | "clamp";
+/**
+ * `tensor[affine + value, ...]` with data-dependent indices (an embedding
+ * lookup `Wte[ids[t], d]`). Kept apart from {@link Access}, whose indices
+ * are affine forms everywhere in the compiler: passes that reason about
+ * affine reads see a gather as an opaque read of `tensor`.
+ */
+export interface Gather { readonly kind: "gather"; readonly tensor: string; readonly index: readonly GatherIndex[]; readonly mode: GatherMode }
 /** `op(arg)`. */
 export interface UnaryExpr { readonly kind: "unary"; readonly op: UnaryOp; readonly arg: Expr }
 /** `op(lhs, rhs)`. */
@@ -99,6 +151,12 @@ export interface DefNode extends NodeBase {
   /** Extent of every index variable of this def, output and reduced. */
   readonly ranges: Readonly<Record<string, number>>;
   readonly body: Expr;
+  /**
+   * Set on a recurrence: the output index along which the def is computed
+   * step by step (`t` of `Hs[t, j] = ... Hs[t - 1, k] ...`); see invariant 8.
+   * Absent on every other def.
+   */
+  readonly recurrence?: string;
 }
 
 /** A whole-tensor call of a (monomorphized) function; removed by the inline pass. */
@@ -184,9 +242,25 @@ export function isPlainVar(a: Affine): a is Affine & { terms: [AffineTerm] } {
 export const num = (value: number): Const => ({ kind: "const", value });
 /** The value of an index variable. */
 export const indexValue = (v: string): IndexValue => ({ kind: "index", var: v });
-/** An access with affine indices (plain variable names are accepted as shorthand). */
-export function access(tensor: string, index: readonly (Affine | string)[]): Access {
-  return { kind: "access", tensor, index: index.map((a) => (typeof a === "string" ? affineVar(a) : a)) };
+/** An access with affine indices (plain variable names are accepted as shorthand); `guarded` marks a padding read. */
+export function access(tensor: string, index: readonly (Affine | string)[], guarded = false): Access {
+  const idx = index.map((a) => (typeof a === "string" ? affineVar(a) : a));
+  return guarded ? { kind: "access", tensor, index: idx, guarded: true } : { kind: "access", tensor, index: idx };
+}
+/**
+ * A gather; an index given as an affine form (or a variable name) is a
+ * static dimension, `{ affine, value }` a dynamic one. A gather with no
+ * dynamic dimension is an internal error (it is an access).
+ *
+ * @example
+ * ```ts
+ * gather("Wte", [{ affine: affine([]), value: access("ids", ["t"]) }, "d"]); // Wte[ids[t], d]
+ * ```
+ */
+export function gather(tensor: string, index: readonly (GatherIndex | Affine | string)[], mode: GatherMode = "check"): Gather {
+  const dims = index.map((a): GatherIndex => (typeof a === "string" ? { affine: affineVar(a), value: null } : "affine" in a ? a : { affine: a, value: null }));
+  if (!dims.some((d) => d.value !== null)) throw new InternalCompilerError(`gather of ${tensor} has no data-dependent index`);
+  return { kind: "gather", tensor, index: dims, mode };
 }
 /** A unary expression. */
 export const unary = (op: UnaryOp, arg: Expr): UnaryExpr => ({ kind: "unary", op, arg });

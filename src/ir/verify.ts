@@ -10,11 +10,13 @@
  */
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import type { Affine, DefNode, Expr, InputNode, IRFunction, Program, TensorNode } from "./types.js";
-import { printAffine } from "./print.js";
+import { UNARY_OPS } from "./types.js";
+import { printAffine, printExpr } from "./print.js";
+import { recurrenceErrors } from "./recurrence.js";
+import { accessedTensors } from "./walk.js";
 
 const DTYPES: readonly string[] = ["f32", "f64", "i32"];
-const UNARY_OPS: readonly string[] = ["neg", "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "abs"];
-const BINARY_OPS: readonly string[] = ["add", "sub", "mul", "div", "pow", "min", "max", "lt", "le", "gt", "ge", "eq", "ne"];
+const BINARY_OPS: readonly string[] = ["add", "sub", "mul", "div", "pow", "min", "max", "atan2", "lt", "le", "gt", "ge", "eq", "ne"];
 const REDUCE_OPS: readonly string[] = ["sum", "max", "min", "prod"];
 
 const isExtent = (n: unknown): n is number => typeof n === "number" && Number.isInteger(n) && n > 0;
@@ -71,7 +73,10 @@ function checkDefBody(d: DefNode, visible: Scope, report: Report): void {
         useVar(e.var, inScope, "an index value");
         return;
       case "access": {
-        const shape = visible.get(e.tensor);
+        // A recurrence reads itself (invariant 8); its sequential dimension is checked there.
+        const self = e.tensor === d.name && d.recurrence !== undefined;
+        const shape = self ? d.shape : visible.get(e.tensor);
+        const seqDim = self ? d.indices.indexOf(d.recurrence!) : -1;
         const text = `access ${e.tensor}[${e.index.map(printAffine).join(", ")}]`;
         if (shape === undefined) {
           report(`${where}: ${text} reads '${e.tensor}', which is not an earlier tensor or a parameter (invariant 1)`);
@@ -84,16 +89,46 @@ function checkDefBody(d: DefNode, visible: Scope, report: Report): void {
         e.index.forEach((a, k) => {
           checkAffine(a, `${where}: ${text} index ${k + 1}`, report);
           for (const t of a.terms) useVar(t.var, inScope, text);
+          if (k === seqDim) return;
           if (!a.terms.every((t) => isExtent(d.ranges[t.var]))) return;
           const { min, max } = affineBounds(a, d.ranges);
-          if (min < 0 || max > shape[k]! - 1) {
+          if (!e.guarded && (min < 0 || max > shape[k]! - 1)) {
             report(`${where}: ${text} index ${k + 1} takes values ${min}..${max}, outside 0..${shape[k]! - 1} (invariant 4)`);
           }
         });
         return;
       }
+      case "gather": {
+        const shape = visible.get(e.tensor);
+        const text = `gather ${printExpr(e)}`;
+        if (shape === undefined) {
+          report(`${where}: ${text} reads '${e.tensor}', which is not an earlier tensor or a parameter (invariant 1)`);
+          return;
+        }
+        if (e.index.length !== shape.length) {
+          report(`${where}: ${text} has ${e.index.length} indices for a tensor of rank ${shape.length} (invariant 9)`);
+          return;
+        }
+        if (!["check", "clamp"].includes(e.mode)) report(`${where}: ${text} has unknown mode '${e.mode}' (invariant 9)`);
+        if (e.index.every((g) => g.value === null)) report(`${where}: ${text} has no data-dependent index; it is an access (invariant 9)`);
+        e.index.forEach((g, k) => {
+          checkAffine(g.affine, `${where}: ${text} index ${k + 1}`, report);
+          for (const t of g.affine.terms) useVar(t.var, inScope, text);
+          if (g.value !== null) {
+            if (accessedTensors(g.value).size === 0) report(`${where}: ${text} index ${k + 1} reads no tensor (invariant 9)`);
+            walk(g.value, inScope);
+            return;
+          }
+          if (!g.affine.terms.every((t) => isExtent(d.ranges[t.var]))) return;
+          const { min, max } = affineBounds(g.affine, d.ranges);
+          if (min < 0 || max > shape[k]! - 1) {
+            report(`${where}: ${text} index ${k + 1} takes values ${min}..${max}, outside 0..${shape[k]! - 1} (invariant 9)`);
+          }
+        });
+        return;
+      }
       case "unary":
-        if (!UNARY_OPS.includes(e.op)) report(`${where}: unknown unary operator '${e.op}'`);
+        if (!(UNARY_OPS as readonly string[]).includes(e.op)) report(`${where}: unknown unary operator '${e.op}'`);
         walk(e.arg, inScope);
         return;
       case "binary":
@@ -148,6 +183,7 @@ function checkDef(d: DefNode, visible: Scope, report: Report): void {
     });
   }
   checkDefBody(d, visible, report);
+  for (const m of recurrenceErrors(d)) report(m);
 }
 
 function checkCall(c: Extract<TensorNode, { role: "call" }>, p: Program, visible: Scope, report: Report): void {

@@ -8,7 +8,7 @@
  * nothing changed, so callers can detect "unchanged" with `===`.
  */
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
-import type { Affine, Expr, TensorNode } from "./types.js";
+import type { Affine, Expr, Gather, TensorNode } from "./types.js";
 import { affine, binary, indexValue, num, unary } from "./types.js";
 
 /**
@@ -41,6 +41,8 @@ export function children(e: Expr): readonly Expr[] {
     case "index":
     case "access":
       return [];
+    case "gather":
+      return gatherValues(e);
     case "unary":
       return [e.arg];
     case "binary":
@@ -88,6 +90,15 @@ export function mapExpr(e: Expr, f: (e: Expr) => Expr): Expr {
       if (body !== e.body) rebuilt = { ...e, body };
       break;
     }
+    case "gather": {
+      const index = e.index.map((d) => {
+        if (d.value === null) return d;
+        const value = mapExpr(d.value, f);
+        return value === d.value ? d : { ...d, value };
+      });
+      if (index.some((d, k) => d !== e.index[k])) rebuilt = { ...e, index };
+      break;
+    }
     default:
       break;
   }
@@ -124,6 +135,56 @@ export function freeVars(e: Expr): Set<string> {
   visitExpr(e, (x, bound) => {
     if (x.kind === "index" && !bound.has(x.var)) out.add(x.var);
     if (x.kind === "access") for (const a of x.index) for (const t of a.terms) if (!bound.has(t.var)) out.add(t.var);
+    if (x.kind === "gather") for (const d of x.index) for (const t of d.affine.terms) if (!bound.has(t.var)) out.add(t.var);
+  });
+  return out;
+}
+
+/**
+ * The data-dependent index expressions of a gather, in dimension order.
+ *
+ * @example
+ * ```ts
+ * gatherValues(gather("Wte", [{ affine: affine([]), value: access("ids", ["t"]) }, "d"])); // [ids[t]]
+ * ```
+ */
+export function gatherValues(g: Gather): Expr[] {
+  const out: Expr[] = [];
+  for (const d of g.index) if (d.value !== null) out.push(d.value);
+  return out;
+}
+
+/**
+ * A gather with `f` applied to each of its data-dependent index expressions
+ * (the gather itself when nothing changed).
+ *
+ * @example
+ * ```ts
+ * mapGatherValues(g, canonicalizeExpr);
+ * ```
+ */
+export function mapGatherValues(g: Gather, f: (e: Expr) => Expr): Gather {
+  const index = g.index.map((d) => {
+    if (d.value === null) return d;
+    const value = f(d.value);
+    return value === d.value ? d : { ...d, value };
+  });
+  return index.every((d, k) => d === g.index[k]) ? g : { ...g, index };
+}
+
+/**
+ * The names of the tensors `e` reads through a gather (`Wte` of `Wte[ids[t], d]`).
+ * Passes that rewrite affine reads of a tensor leave a gathered one alone.
+ *
+ * @example
+ * ```ts
+ * gatheredTensors(gather("Wte", [{ affine: affine([]), value: access("ids", ["t"]) }, "d"])); // Set { "Wte" }
+ * ```
+ */
+export function gatheredTensors(e: Expr): Set<string> {
+  const out = new Set<string>();
+  visitExpr(e, (x) => {
+    if (x.kind === "gather") out.add(x.tensor);
   });
   return out;
 }
@@ -139,7 +200,7 @@ export function freeVars(e: Expr): Set<string> {
 export function accessedTensors(e: Expr): Set<string> {
   const out = new Set<string>();
   visitExpr(e, (x) => {
-    if (x.kind === "access") out.add(x.tensor);
+    if (x.kind === "access" || x.kind === "gather") out.add(x.tensor);
   });
   return out;
 }
@@ -252,6 +313,22 @@ function substituteUnder(e: Expr, map: NameMap<Affine>, bound: ReadonlySet<strin
       const body = substituteUnder(e.body, map, new Set([...bound, ...e.vars]));
       return body === e.body ? e : { ...e, body };
     }
+    case "gather": {
+      const index = e.index.map((d) => {
+        const sub = new Map<string, Affine>();
+        for (const t of d.affine.terms) {
+          const r = live(t.var);
+          if (r !== undefined) {
+            checkCapture(t.var, r, bound);
+            sub.set(t.var, r);
+          }
+        }
+        const a = sub.size === 0 ? d.affine : substituteAffine(d.affine, sub);
+        const value = d.value === null ? null : substituteUnder(d.value, map, bound);
+        return a === d.affine && value === d.value ? d : { affine: a, value };
+      });
+      return index.every((d, k) => d === e.index[k]) ? e : { ...e, index };
+    }
     case "unary": {
       const arg = substituteUnder(e.arg, map, bound);
       return arg === e.arg ? e : { ...e, arg };
@@ -297,6 +374,10 @@ export function renameVars(e: Expr, map: NameMap<string>): Expr {
         const index = x.index.map(renameAffine);
         return index.every((a, k) => a === x.index[k]) ? x : { ...x, index };
       }
+      case "gather": {
+        const index = x.index.map((d) => (renameAffine(d.affine) === d.affine ? d : { ...d, affine: renameAffine(d.affine) }));
+        return index.every((d, k) => d === x.index[k]) ? x : { ...x, index };
+      }
       case "reduce":
         return x.vars.every((v) => rn(v) === v) ? x : { ...x, vars: x.vars.map(rn) };
       default:
@@ -338,7 +419,7 @@ export function renameTensors(x: Expr | TensorNode, map: NameMap<string>): Expr 
         return name === x.name ? x : { ...x, name };
     }
   }
-  return mapExpr(x, (y) => (y.kind === "access" && rn(y.tensor) !== y.tensor ? { ...y, tensor: rn(y.tensor) } : y));
+  return mapExpr(x, (y) => ((y.kind === "access" || y.kind === "gather") && rn(y.tensor) !== y.tensor ? { ...y, tensor: rn(y.tensor) } : y));
 }
 
 /**
@@ -372,7 +453,12 @@ export function exprEquals(a: Expr, b: Expr): boolean {
     case "index":
       return b.kind === "index" && a.var === b.var;
     case "access":
-      return b.kind === "access" && a.tensor === b.tensor && a.index.length === b.index.length && a.index.every((x, k) => affineEquals(x, b.index[k]!));
+      return b.kind === "access" && a.tensor === b.tensor && a.guarded === b.guarded && a.index.length === b.index.length && a.index.every((x, k) => affineEquals(x, b.index[k]!));
+    case "gather":
+      return b.kind === "gather" && a.tensor === b.tensor && a.mode === b.mode && a.index.length === b.index.length && a.index.every((x, k) => {
+        const y = b.index[k]!;
+        return affineEquals(x.affine, y.affine) && (x.value === null ? y.value === null : y.value !== null && exprEquals(x.value, y.value));
+      });
     case "unary":
       return b.kind === "unary" && a.op === b.op && exprEquals(a.arg, b.arg);
     case "binary":
@@ -414,7 +500,9 @@ export function exprKey(e: Expr): string {
     case "index":
       return `$${e.var}`;
     case "access":
-      return `${e.tensor}[${e.index.map(affineKey).join(",")}]`;
+      return `${e.guarded ? "?" : ""}${e.tensor}[${e.index.map(affineKey).join(",")}]`;
+    case "gather":
+      return `${e.tensor}@${e.mode}[${e.index.map((d) => (d.value === null ? affineKey(d.affine) : `${affineKey(d.affine)}+${exprKey(d.value)}`)).join(",")}]`;
     case "unary":
       return `(${e.op} ${exprKey(e.arg)})`;
     case "binary":

@@ -14,7 +14,7 @@ import { functionsOf } from "./imports.js";
 import { BUILTIN_FUNCTIONS, type Binding } from "./symbols.js";
 
 /** The keywords of the language, reduction operators and element types included. */
-export const KEYWORDS = ["size", "input", "weight", "output", "fn", "import", "from", "sum", "prod", "max", "min", "f32", "f64", "i32", "inf"] as const;
+export const KEYWORDS = ["size", "input", "weight", "output", "fn", "import", "from", "sum", "prod", "max", "min", "argmax", "argmin", "topk", "f32", "f64", "i32", "inf"] as const;
 
 /** The stdlib modules (`nn`, `linalg`, ...). */
 export function stdlibModules(): string[] {

@@ -67,10 +67,14 @@ export interface TensorDecl {
   readonly span: Span;
 }
 
-/** One slot of a definition's left side: an index, or a group `(a, b)` that is one flattened dimension. */
+/**
+ * One slot of a definition's left side: an index, or a group `(a, b)` that
+ * is one flattened dimension. `extent` (`y < H`) states an index's range
+ * where the right side does not fix it.
+ */
 export type IndexSlot =
-  | { readonly kind: "var"; readonly name: Name; readonly span: Span }
-  | { readonly kind: "group"; readonly vars: readonly Name[]; readonly span: Span };
+  | { readonly kind: "var"; readonly name: Name; readonly extent: Expr | null; readonly span: Span }
+  | { readonly kind: "group"; readonly vars: readonly Name[]; readonly extents: readonly (Expr | null)[]; readonly span: Span };
 
 /**
  * `S[i, j] = ...`, `output O[i, e] = ...`, or the tensor-level form
@@ -82,6 +86,11 @@ export interface Def {
   readonly output: boolean;
   readonly name: Name;
   readonly indices: readonly IndexSlot[] | null;
+  /**
+   * The second result of a two-result definition `V[i, r], I[i, r] = topk(...)`
+   * (absent for one result).
+   */
+  readonly second?: { readonly name: Name; readonly indices: readonly IndexSlot[] | null; readonly span: Span };
   readonly rhs: Expr;
   readonly span: Span;
 }
@@ -113,10 +122,14 @@ export interface ResultDecl {
 }
 
 /** Elementwise binary operators as written. */
-export type BinaryOpToken = "+" | "-" | "*" | "/" | "^" | "<" | "<=" | ">" | ">=" | "==" | "!=";
+export type BinaryOpToken = "+" | "-" | "*" | "/" | "%" | "^" | "<" | "<=" | ">" | ">=" | "==" | "!=" | "&&" | "||";
 
-/** Reduction operators. */
-export type ReduceOpToken = "sum" | "max" | "min" | "prod";
+/**
+ * Reduction operators. `argmax`/`argmin` give the index of the extreme
+ * element; `topk` (only as the right side of a two-result definition)
+ * its largest values and their indices.
+ */
+export type ReduceOpToken = "sum" | "max" | "min" | "prod" | "argmax" | "argmin" | "topk";
 
 /** An expression (used for values, index expressions and size expressions alike). */
 export type Expr = NumberLit | Ident | Access | Unary | Binary | Call | Reduce | Group;
@@ -147,10 +160,10 @@ export interface Access {
   readonly span: Span;
 }
 
-/** `-x`. */
+/** `-x`, or the logical negation `!c`. */
 export interface Unary {
   readonly kind: "unary";
-  readonly op: "-";
+  readonly op: "-" | "!";
   readonly arg: Expr;
   readonly span: Span;
 }

@@ -107,23 +107,41 @@ export class AstBuilder {
   }
 
   private def(node: CstNode): Def {
-    const indices = node.children["LBracket"] ? nodes(node, "slot").map((s) => this.slot(s)) : null;
+    const names = tokens(node, "Identifier");
+    // A second result `V[i, r], I[i, r] = ...`: its name and slots come after the first's.
+    const split = names[1]?.startOffset ?? Infinity;
+    const brackets = tokens(node, "LBracket");
+    const slots = nodes(node, "slot");
+    const before = (offset: number | undefined): boolean => (offset ?? Infinity) < split;
+    const indices = brackets.some((b) => before(b.startOffset))
+      ? slots.filter((s) => before(s.location?.startOffset)).map((s) => this.slot(s))
+      : null;
+    const second = names[1] === undefined ? {} : {
+      second: {
+        name: this.name(names[1]),
+        indices: brackets.some((b) => !before(b.startOffset)) ? slots.filter((s) => !before(s.location?.startOffset)).map((s) => this.slot(s)) : null,
+        span: this.tokenSpan(names[1]),
+      },
+    };
     return {
       kind: "def",
       output: node.children["Output"] !== undefined,
-      name: this.name(firstToken(node, "Identifier")),
+      name: this.name(names[0]!),
       indices,
+      ...second,
       rhs: this.expression(firstNode(node, "expression")),
       span: this.nodeSpan(node),
     };
   }
 
   private slot(node: CstNode): IndexSlot {
-    const names = tokens(node, "Identifier").map((t) => this.name(t));
-    if (!node.children["LParen"] && names.length === 1) return { kind: "var", name: names[0]!, span: names[0]!.span };
+    const vars = nodes(node, "slotVar");
+    const names = vars.map((v) => this.name(firstToken(v, "Identifier")));
+    const extents = vars.map((v) => (v.children["additive"] ? this.additive(firstNode(v, "additive")) : null));
+    if (!node.children["LParen"] && names.length === 1) return { kind: "var", name: names[0]!, extent: extents[0]!, span: this.nodeSpan(vars[0]!) };
     // `(a)` is one index written with parentheses, not a group of one.
-    if (names.length === 1) return { kind: "var", name: names[0]!, span: this.nodeSpan(node) };
-    return { kind: "group", vars: names, span: this.nodeSpan(node) };
+    if (names.length === 1) return { kind: "var", name: names[0]!, extent: extents[0]!, span: this.nodeSpan(node) };
+    return { kind: "group", vars: names, extents, span: this.nodeSpan(node) };
   }
 
   private fnDecl(node: CstNode): FnDecl {
@@ -159,15 +177,39 @@ export class AstBuilder {
     });
   }
 
+  /**
+   * `a < b && c < d || e`: the operands and operators of the flat rule,
+   * grouped by precedence: `||` of `&&` of comparisons, each left to right.
+   */
   private expression(node: CstNode): Expr {
     const operands = nodes(node, "additive").map((a) => this.additive(a));
-    const ops = tokens(node, "ComparisonOp");
-    if (ops.length > 1) {
-      this.diags.error("TNS0001", `comparisons do not chain: unexpected '${ops[1]!.image}'`, this.tokenSpan(ops[1]!), {
-        hint: "compare two things at a time; combine with * (and) or parentheses, e.g. (a < b) * (b < c)",
-      });
-    }
-    return this.foldLeft(operands, ops);
+    const ops = [...tokens(node, "ComparisonOp"), ...tokens(node, "AndAnd"), ...tokens(node, "OrOr")]
+      .sort((a, b) => a.startOffset - b.startOffset);
+    if (ops.length === 0) return operands[0]!;
+    const split = (from: number, to: number, level: "||" | "&&" | "cmp"): Expr => {
+      if (level === "cmp") {
+        const cmps = ops.slice(from, to - 1);
+        if (cmps.length > 1) {
+          this.diags.error("TNS0001", `comparisons do not chain: unexpected '${cmps[1]!.image}'`, this.tokenSpan(cmps[1]!), {
+            hint: "compare two things at a time and combine them with &&, e.g. a < b && b < c",
+          });
+        }
+        return this.foldLeft(operands.slice(from, to), cmps);
+      }
+      const inner = level === "||" ? "&&" : "cmp";
+      const parts: Expr[] = [];
+      const seps: IToken[] = [];
+      let start = from;
+      for (let k = from; k < to - 1; k++) {
+        if (ops[k]!.image !== level) continue;
+        parts.push(split(start, k + 1, inner));
+        seps.push(ops[k]!);
+        start = k + 1;
+      }
+      parts.push(split(start, to, inner));
+      return this.foldLeft(parts, seps);
+    };
+    return split(0, operands.length, "||");
   }
 
   private additive(node: CstNode): Expr {
@@ -175,7 +217,11 @@ export class AstBuilder {
   }
 
   private multiplicative(node: CstNode): Expr {
-    return this.chain(nodes(node, "unary").map((u) => this.unary(u)), tokens(node, "MultiplicativeOp"), "*", "/");
+    const operands = nodes(node, "unary").map((u) => this.unary(u));
+    const ops = tokens(node, "MultiplicativeOp");
+    // `%` does not associate with `*` and `/` the way the balancing assumes; such chains stay left to right.
+    if (ops.some((op) => op.image === "%")) return this.foldLeft(operands, ops);
+    return this.chain(operands, ops, "*", "/");
   }
 
   /**
@@ -214,9 +260,10 @@ export class AstBuilder {
       const exponent = this.unary(firstNode(node, "unary"));
       acc = { kind: "binary", op: "^", lhs: acc, rhs: exponent, span: join(acc.span, exponent.span) };
     }
-    const minuses = tokens(node, "Minus");
-    for (let i = minuses.length - 1; i >= 0; i--) {
-      acc = { kind: "unary", op: "-", arg: acc, span: join(this.tokenSpan(minuses[i]!), acc.span) };
+    const prefixes = [...tokens(node, "Minus"), ...tokens(node, "Bang")].sort((a, b) => a.startOffset - b.startOffset);
+    for (let i = prefixes.length - 1; i >= 0; i--) {
+      const op = prefixes[i]!.image === "!" ? "!" : "-";
+      acc = { kind: "unary", op, arg: acc, span: join(this.tokenSpan(prefixes[i]!), acc.span) };
     }
     return acc;
   }
@@ -365,10 +412,10 @@ function bareParenthesized(expression: CstNode): CstNode | null {
 
 /** Each level from expression down to a parenthesized atom: the child to follow and the children that make it more than a wrapper. */
 const PASS_THROUGH: readonly (readonly string[])[] = [
-  ["additive", "ComparisonOp"],
+  ["additive", "ComparisonOp", "AndAnd", "OrOr"],
   ["multiplicative", "AdditiveOp"],
   ["unary", "MultiplicativeOp"],
-  ["postfix", "Minus", "Caret"],
+  ["postfix", "Minus", "Bang", "Caret"],
   ["atom", "callArgs", "bracketList"],
   ["parenthesized"],
 ];

@@ -8,13 +8,14 @@
  *                  expression > ... > atom > reduction { MaxMin, reductionVar "j",
  *                  multiplicative > ... > atom { Identifier "S", bracketList } } }
  *
- * Precedence, loosest first: comparison, additive, multiplicative (where
- * reductions sit: their body is a multiplicative expression), unary minus
- * with power (right-associative) in one rule, postfix call/index, atoms.
+ * Precedence, loosest first: `||`, `&&`, comparison (these three in one
+ * flat rule), additive, multiplicative (where reductions sit: their body is
+ * a multiplicative expression), unary minus and `!` with power
+ * (right-associative) in one rule, postfix call/index, atoms.
  */
 import { CstParser, tokenMatcher, type IParserConfig, type IToken, type TokenType } from "./chevrotain.js";
 import {
-  AdditiveOp, allTokens, AlwaysReduce, Arrow, Caret, Colon, Comma, ComparisonOp, Equals, Fn, From,
+  AdditiveOp, allTokens, AndAnd, Bang, OrOr, AlwaysReduce, Arrow, Caret, Colon, Comma, ComparisonOp, Equals, Fn, From,
   Identifier, Import, Input, LBrace, LBracket, Less, LParen, MaxMin, Minus, MultiplicativeOp, NumberLiteral,
   Output, RBrace, RBracket, ReduceKeyword, RParen, Size, StringLiteral, Weight,
 } from "./lexer.js";
@@ -100,7 +101,7 @@ export class TnsGrammar extends CstParser {
     });
   });
 
-  /** `output O[i, (a, b)] = expr` or `Y = f(X)`. */
+  /** `output O[i, (a, b)] = expr`, `Y = f(X)`, or two results `V[i, r], I[i, r] = topk(...)`. */
   def = this.RULE("def", () => {
     this.OPTION(() => this.CONSUME(Output));
     this.CONSUME(Identifier);
@@ -109,22 +110,40 @@ export class TnsGrammar extends CstParser {
       this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => this.SUBRULE(this.slot) });
       this.CONSUME(RBracket);
     });
+    this.OPTION3(() => {
+      this.CONSUME(Comma);
+      this.CONSUME2(Identifier);
+      this.OPTION4(() => {
+        this.CONSUME2(LBracket);
+        this.AT_LEAST_ONE_SEP2({ SEP: Comma, DEF: () => this.SUBRULE2(this.slot) });
+        this.CONSUME2(RBracket);
+      });
+    });
     this.CONSUME(Equals);
     this.SUBRULE(this.expression);
   });
 
-  /** A left-side index `i` or group `(a, b)`. */
+  /** A left-side index `i`, `y < H`, or group `(a, b)`, `(h, r < 2)`. */
   slot = this.RULE("slot", () => {
     this.OR([
-      { ALT: () => this.CONSUME(Identifier) },
+      { ALT: () => this.SUBRULE(this.slotVar) },
       {
         ALT: () => {
           this.CONSUME(LParen);
-          this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => this.CONSUME2(Identifier) });
+          this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => this.SUBRULE2(this.slotVar) });
           this.CONSUME(RParen);
         },
       },
     ]);
+  });
+
+  /** One left-side index, optionally with its extent stated: `y < H`. */
+  slotVar = this.RULE("slotVar", () => {
+    this.CONSUME(Identifier);
+    this.OPTION(() => {
+      this.CONSUME(Less);
+      this.SUBRULE(this.additive);
+    });
   });
 
   /** `fn name(params) -> results { defs }` */
@@ -171,11 +190,19 @@ export class TnsGrammar extends CstParser {
     this.CONSUME(RBracket);
   });
 
-  /** Comparison level. Chains are accepted here and rejected in build-ast with a clearer message. */
+  /**
+   * Comparison and logical level, flat: `a < b && c >= d || e == f`.
+   * build-ast applies the precedence (`||` loosest, then `&&`, then the
+   * comparisons) and rejects chained comparisons with a clearer message.
+   */
   expression = this.RULE("expression", () => {
     this.SUBRULE(this.additive);
     this.MANY(() => {
-      this.CONSUME(ComparisonOp);
+      this.OR([
+        { ALT: () => this.CONSUME(ComparisonOp) },
+        { ALT: () => this.CONSUME(AndAnd) },
+        { ALT: () => this.CONSUME(OrOr) },
+      ]);
       this.SUBRULE2(this.additive);
     });
   });
@@ -203,7 +230,7 @@ export class TnsGrammar extends CstParser {
    * keeps the CST shallow, which is most of the parsing cost.
    */
   unary = this.RULE("unary", () => {
-    this.MANY(() => this.CONSUME(Minus));
+    this.MANY(() => this.OR([{ ALT: () => this.CONSUME(Minus) }, { ALT: () => this.CONSUME(Bang) }]));
     this.SUBRULE(this.postfix);
     this.OPTION(() => {
       this.CONSUME(Caret);

@@ -42,6 +42,11 @@ export const Sum = keyword("sum", [AlwaysReduce]);
 export const Prod = keyword("prod", [AlwaysReduce]);
 export const Max = keyword("max", [MaxMin]);
 export const Min = keyword("min", [MaxMin]);
+/** `argmax(j) X[j]`, `argmin(j) X[j]`: the index of the extreme element. */
+export const ArgMax = keyword("argmax", [AlwaysReduce]);
+export const ArgMin = keyword("argmin", [AlwaysReduce]);
+/** `topk(r < 4, j) X[i, j]`: the largest values and their indices (two results). */
+export const TopK = keyword("topk", [AlwaysReduce]);
 
 /**
  * A number as written. The pattern is deliberately greedy (`12abc`, `1e`) so a
@@ -68,14 +73,19 @@ export const Arrow = createToken({ name: "Arrow", pattern: /->/, label: "'->'" }
 
 /** `+ -` */
 export const AdditiveOp = createToken({ name: "AdditiveOp", pattern: Lexer.NA, label: "'+' or '-'" });
-/** `* /` */
-export const MultiplicativeOp = createToken({ name: "MultiplicativeOp", pattern: Lexer.NA, label: "'*' or '/'" });
+/** `* / %` */
+export const MultiplicativeOp = createToken({ name: "MultiplicativeOp", pattern: Lexer.NA, label: "'*', '/' or '%'" });
 /** `< <= > >= == !=` */
 export const ComparisonOp = createToken({ name: "ComparisonOp", pattern: Lexer.NA, label: "a comparison" });
 export const Plus = createToken({ name: "Plus", pattern: /\+/, categories: [AdditiveOp], label: "'+'" });
 export const Minus = createToken({ name: "Minus", pattern: /-/, categories: [AdditiveOp], label: "'-'" });
 export const Star = createToken({ name: "Star", pattern: /\*/, categories: [MultiplicativeOp], label: "'*'" });
 export const Slash = createToken({ name: "Slash", pattern: /\//, categories: [MultiplicativeOp], label: "'/'" });
+export const Percent = createToken({ name: "Percent", pattern: /%/, categories: [MultiplicativeOp], label: "'%'" });
+/** Logical and, or, not (on comparisons: 1 is true, 0 false; any nonzero value counts as true). */
+export const AndAnd = createToken({ name: "AndAnd", pattern: /&&/, label: "'&&'" });
+export const OrOr = createToken({ name: "OrOr", pattern: /\|\|/, label: "'||'" });
+export const Bang = createToken({ name: "Bang", pattern: /!/, label: "'!'" });
 export const Caret = createToken({ name: "Caret", pattern: /\^/, label: "'^'" });
 export const LessEq = createToken({ name: "LessEq", pattern: /<=/, categories: [ComparisonOp], label: "'<='" });
 export const Less = createToken({ name: "Less", pattern: /</, categories: [ComparisonOp], label: "'<'" });
@@ -100,12 +110,13 @@ export const Comment = createToken({ name: "Comment", pattern: /#[^\n]*/, group:
 export const allTokens: readonly TokenType[] = [
   WhiteSpace, Comment,
   Size, Input, Weight, Output, Fn, Import, From,
-  Sum, Prod, Max, Min,
+  Sum, Prod, Max, Min, ArgMax, ArgMin, TopK,
   Identifier, NumberLiteral, StringLiteral,
   LBracket, RBracket, LParen, RParen, LBrace, RBrace, Comma, Colon,
   Arrow,
   LessEq, GreaterEq, EqEq, NotEq, Less, Greater, Equals,
-  Plus, Minus, Star, Slash, Caret,
+  AndAnd, OrOr, Bang,
+  Plus, Minus, Star, Slash, Percent, Caret,
   AdditiveOp, MultiplicativeOp, ComparisonOp, ReduceKeyword, AlwaysReduce, MaxMin,
 ];
 
@@ -176,7 +187,7 @@ export function tokenize(text: string, file: string, diags: DiagnosticBag): ITok
       "TNS0002",
       `unexpected ${shown}`,
       { file, start, end: { offset: e.offset + e.length, line: start.line, column: start.column + e.length } },
-      { hint: "tns uses letters, digits, _, operators + - * / ^ < > = !, brackets, ',', ':' and \"...\"; comments start with '#'" },
+      { hint: "tns uses letters, digits, _, operators + - * / % ^ < > = ! && ||, brackets, ',', ':' and \"...\"; comments start with '#'" },
     );
   }
   for (const token of result.tokens) {

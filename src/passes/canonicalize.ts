@@ -31,7 +31,7 @@
  */
 import type { BinaryOp, Expr, Program, ReduceOp, TensorNode, UnaryOp } from "../ir/types.js";
 import { associativeChain, binary, reduce, select, unary } from "../ir/types.js";
-import { exprKey } from "../ir/walk.js";
+import { exprKey, mapGatherValues } from "../ir/walk.js";
 import { PROPERTIES, type Pass } from "./pass.js";
 
 /**
@@ -86,6 +86,8 @@ export function canonicalizeExpr(e: Expr): Expr {
     case "index":
     case "access":
       return e;
+    case "gather":
+      return mapGatherValues(e, canonicalizeExpr);
     case "unary":
       return canonicalUnary(e.op, canonicalizeExpr(e.arg));
     case "select":
@@ -202,6 +204,7 @@ export function cannotBeNegativeZero(e: Expr): boolean {
     case "index":
       return true;
     case "access":
+    case "gather":
       return false;
     case "unary":
       if (e.op === "exp" || e.op === "sigmoid" || e.op === "relu" || e.op === "abs" || e.op === "rsqrt") return true;
@@ -254,7 +257,7 @@ export function compareExprs(a: Expr, b: Expr): number {
 }
 
 const KIND_RANK: Readonly<Record<Expr["kind"], string>> = {
-  const: "0", index: "1", access: "2", unary: "3", binary: "4", select: "5", reduce: "6",
+  const: "0", index: "1", access: "2", gather: "2z", unary: "3", binary: "4", select: "5", reduce: "6",
 };
 
 function orderKey(e: Expr): string {

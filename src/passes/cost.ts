@@ -37,7 +37,9 @@
  * shape as the backend chooses it: the register-blocked micro-kernel
  * (`gemm`, `gemm-epilogue`), a skinny kernel for products with a few rows or
  * columns on one side (`skinny-axpy`, `skinny-dot`: the large operand
- * streamed once, src/backends/kernel/skinny.ts), or a loop nest. Its
+ * streamed once, src/backends/kernel/skinny.ts), attention in one pass
+ * (`online-softmax`: a softmax-weighted sum, wasm/emit-attention.ts), or a
+ * loop nest. Its
  * `wasmSeconds` is a roofline estimate on one thread: the larger of its
  * FLOPs at that kernel's rate and its bytes at the memory's read rate
  * ({@link WASM_RATES}), so a 1×4096×4096 product is priced by its 64 MiB of
@@ -47,28 +49,31 @@
  *     C[i, j] = A[i, k] * B[k, j], 1024³:         gemm, intensity 171 FLOP/B, 60 ms (compute)
  */
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
-import type { DefNode, DType, Expr, IRFunction, Program, TensorNode } from "../ir/types.js";
+import type { DefNode, DType, Expr, Gather, IRFunction, Program, TensorNode } from "../ir/types.js";
 import { numel } from "../ir/types.js";
-import { accessedTensors, freeVars } from "../ir/walk.js";
+import { accessedTensors, boundVars, freeVars, gatherValues, visitExpr } from "../ir/walk.js";
 import { kernelForm, lowerToKernels, matrixProductOf } from "../backends/kernel/lower.js";
 import { planMemory } from "../backends/kernel/memory-plan.js";
 import { skinnyPlan } from "../backends/kernel/skinny.js";
+import { matchEpilogueContraction } from "../backends/kernel/contraction.js";
+import { blockedAttentionOf, matchOnlineSoftmax, type OnlineSoftmaxForm } from "../backends/kernel/online-softmax.js";
 
 /** How a def runs on the backends (see `kernelForm` in the kernel lowering); a call runs its function's defs. */
-export type TensorKernel = "matrix-product" | "matrix-product-epilogue" | "loop-nest" | "call";
+export type TensorKernel = "matrix-product" | "matrix-product-epilogue" | "online-softmax" | "loop-nest" | "recurrence" | "call";
 
 /** The WebAssembly kernel that runs a def (see the module comment); a call runs its function's defs. */
-export type WasmKernel = "gemm" | "gemm-epilogue" | "skinny-axpy" | "skinny-dot" | "loop-nest" | "call";
+export type WasmKernel = "gemm" | "gemm-epilogue" | "skinny-axpy" | "skinny-dot" | "online-softmax" | "loop-nest" | "recurrence" | "call";
 
 /**
  * Rates of one thread of the WASM backend, measured on the development
  * machine (AMD EPYC Zen 3, Node 20; docs/benchmarks.md): the micro-kernel's
  * FLOP/s on large products, a skinny kernel's FLOP/s when its operands are
- * in cache, a loop nest's counted operations per second, and the bytes per
+ * in cache, the blocked attention kernel's (about 0.6 of the
+ * micro-kernel's, docs/benchmarks.md), a loop nest's counted operations per second, and the bytes per
  * second a kernel reads from memory. Estimates, for comparing kernels and
  * programs, not promises.
  */
-export const WASM_RATES = { gemmFlops: 36e9, skinnyFlops: 30e9, loopFlops: 2e9, readBytes: 16e9 } as const;
+export const WASM_RATES = { gemmFlops: 36e9, skinnyFlops: 30e9, attentionFlops: 22e9, loopFlops: 2e9, readBytes: 16e9 } as const;
 
 /** What computing one def or call costs. */
 export interface TensorCost {
@@ -159,6 +164,8 @@ function bytesOf(t: TensorNode): number {
  * ```
  */
 export function defFlops(def: DefNode): number {
+  const online = matchOnlineSoftmax(def);
+  if (online) return onlineSoftmaxFlops(def, online);
   const extent = (v: string): number => {
     const n = def.ranges[v];
     if (n === undefined) throw new InternalCompilerError(`def ${def.name}: no range for index ${v}`);
@@ -177,6 +184,9 @@ export function defFlops(def: DefNode): number {
       case "index":
       case "access":
         return 0;
+      case "gather":
+        // One bounds check per evaluation, plus the index expressions.
+        return evaluations + gatherValues(e).reduce((a, v) => a + flops(v, evaluations, false), 0);
       case "unary":
         return evaluations + flops(e.arg, evaluations, false);
       case "binary":
@@ -193,6 +203,36 @@ export function defFlops(def: DefNode): number {
     }
   };
   return flops(def.body, count(def.indices), true);
+}
+
+/**
+ * FLOPs of a def in the softmax-weighted sum form as the one-pass kernel
+ * runs it: per row and `j`, the score and 4 operations (a max, a
+ * subtraction, an exponential, an add to the running sum); per row and
+ * block of {@link ONLINE_SOFTMAX_BLOCK} keys, 3 (the rescale factor
+ * exp(m − m') and the running sum's rescale); per row, `j` and column, the
+ * value and 2 (the weighted add); per row, column and block, one rescale of
+ * the accumulator; per output element, the scale and one multiply. The
+ * unfused softmax counts the same 4 per score (a max, a subtraction, an
+ * exponential, an add), so the fusion changes the FLOPs by the rescales only.
+ */
+/** Keys per rescale of the accumulators in the online-softmax kernel's FLOP count (its block of scores, wasm/emit-attention.ts). */
+const ONLINE_SOFTMAX_BLOCK = 64;
+
+function onlineSoftmaxFlops(def: DefNode, form: OnlineSoftmaxForm): number {
+  const rows = form.rows.reduce((a, v) => a * def.ranges[v]!, 1);
+  const cols = form.cols.reduce((a, v) => a * def.ranges[v]!, 1);
+  const ranges = { ...def.ranges };
+  const indices = [...form.rows, form.j];
+  const at = (body: Expr, over: readonly string[]): number => {
+    const used = new Set([...over, ...boundVars(body)]);
+    return defFlops({ ...def, indices: [...over], groups: over.map(() => 1), shape: over.map((v) => ranges[v]!), body, ranges: Object.fromEntries(Object.entries(ranges).filter(([v]) => used.has(v))) });
+  };
+  const score = at(form.score, indices);
+  const value = at(form.value, [...indices, ...form.cols]);
+  const scale = at(form.scale, def.indices);
+  const blocks = Math.ceil(form.extent / ONLINE_SOFTMAX_BLOCK);
+  return score + rows * form.extent * 4 + rows * blocks * 3 + value + rows * form.extent * cols * 2 + rows * cols * blocks + scale + rows * cols;
 }
 
 /** Whether `e` is built from constants and elementwise operators only. */
@@ -244,6 +284,24 @@ interface FunctionCost {
   readonly transientBytes: number;
 }
 
+/**
+ * Bytes a def reads of tensor `r` (all of it, `whole` bytes), except that a
+ * tensor read only through gathers is read at most once per element of the
+ * def and gathered index: an embedding lookup reads T rows of the table, not
+ * all V of them.
+ */
+function gatheredBytes(def: DefNode, r: string, whole: number, elements: number): number {
+  const gathers: Gather[] = [];
+  let affine = false;
+  visitExpr(def.body, (x) => {
+    if (x.kind === "access" && x.tensor === r) affine = true;
+    if (x.kind === "gather" && x.tensor === r) gathers.push(x);
+  });
+  if (affine || gathers.length === 0) return whole;
+  const reduced = Object.entries(def.ranges).filter(([v]) => !def.indices.includes(v)).reduce((a, [, n]) => a * n, 1);
+  return Math.min(whole, gathers.length * numel(def.shape) * reduced * (whole / elements));
+}
+
 function costOf(
   tensors: readonly TensorNode[],
   functions: Readonly<Record<string, IRFunction>>,
@@ -270,9 +328,9 @@ function costOf(
     if (t.role === "def") {
       const kernel = kernelForm(t, shapes);
       const flops = defFlops(t);
-      const bytesRead = reads.reduce((a, r) => a + bytesNamed(r), 0);
+      const bytesRead = reads.reduce((a, r) => a + gatheredBytes(t, r, bytesNamed(r), numel(shapes.get(r)!)), 0);
       const f32 = t.dtype === "f32" && reads.every((r) => byName.get(r)!.dtype === "f32");
-      const wasmKernel = wasmKernelOf(t, kernel, f32, shapes);
+      const wasmKernel = wasmKernelOf(t, kernel, f32, shapes, (name) => byName.get(name)?.dtype ?? "");
       const wasmSeconds = wasmSecondsOf(wasmKernel, flops, bytesRead + own.bytes);
       costs.push({ ...own, flops, bytesRead, bytesWritten: own.bytes, kernel, wasmKernel, wasmSeconds });
       return;
@@ -308,9 +366,19 @@ function costOf(
 }
 
 /** The WASM kernel of a def: the backend's choice by shape (float32 products only take the SIMD kernels). */
-function wasmKernelOf(def: DefNode, kernel: TensorKernel, f32: boolean, shapes: ReadonlyMap<string, readonly number[]>): WasmKernel {
-  if (!f32 || kernel === "loop-nest" || kernel === "call") return kernel === "call" ? "call" : "loop-nest";
-  if (kernel === "matrix-product-epilogue") return "gemm-epilogue";
+function wasmKernelOf(
+  def: DefNode, kernel: TensorKernel, f32: boolean, shapes: ReadonlyMap<string, readonly number[]>, dtypeOf: (name: string) => string,
+): WasmKernel {
+  if (kernel === "recurrence" || kernel === "call") return kernel;
+  // The softmax-weighted sum runs blocked when it is float32 attention over row-major operands, else as its one-pass loop nest.
+  if (kernel === "online-softmax") return blockedAttentionOf(def, matchOnlineSoftmax(def)!, shapes, dtypeOf) ? "online-softmax" : "loop-nest";
+  if (!f32 || kernel === "loop-nest") return "loop-nest";
+  if (kernel === "matrix-product-epilogue") {
+    // Unbatched, a skinny product takes its skinny kernel with the epilogue after it (wasm/emit.ts).
+    const c = matchEpilogueContraction(def, shapes)?.contraction;
+    const plan = c && c.batch.length === 0 ? skinnyPlan(c) : null;
+    return plan ? (plan.form === "axpy" ? "skinny-axpy" : "skinny-dot") : "gemm-epilogue";
+  }
   const product = matrixProductOf(def, shapes);
   const plan = product && skinnyPlan(product);
   return plan ? (plan.form === "axpy" ? "skinny-axpy" : "skinny-dot") : "gemm";
@@ -330,6 +398,7 @@ export function wasmSecondsOf(kernel: WasmKernel, flops: number, bytes: number):
   const memory = bytes / WASM_RATES.readBytes;
   switch (kernel) {
     case "gemm": case "gemm-epilogue": return Math.max(flops / WASM_RATES.gemmFlops, memory);
+    case "online-softmax": return Math.max(flops / WASM_RATES.attentionFlops, memory);
     case "skinny-axpy": case "skinny-dot": return Math.max(flops / WASM_RATES.skinnyFlops, memory);
     default: return flops / WASM_RATES.loopFlops + memory;
   }

@@ -34,10 +34,10 @@
  *     grad_A_C[g0, g1] = sum(j) grad_C[g0, j] * B[g1, j]
  *     output dA[s0, s1] = grad_A_C[s0, s1]
  */
-import { InternalCompilerError } from "../diagnostics/diagnostic.js";
-import type { Affine, DefNode, DType, Expr, GradNode, Program, TensorNode } from "../ir/types.js";
+import { CompileError, InternalCompilerError } from "../diagnostics/diagnostic.js";
+import type { Access, Affine, DefNode, DType, Expr, Gather, GradNode, Program, TensorNode } from "../ir/types.js";
 import { access, affine, binary, num, reduce, select } from "../ir/types.js";
-import { accessedTensors, renameVars, substituteVars } from "../ir/walk.js";
+import { accessedTensors, affineToExpr, boundVars, renameVars, substituteVars } from "../ir/walk.js";
 import { isNormalDef, normalizeDef } from "./autodiff/normalize.js";
 import { mul, partials } from "./autodiff/partials.js";
 import { scatterDef } from "./autodiff/scatter.js";
@@ -96,6 +96,15 @@ function expandLoss(program: Program, loss: string): Program {
   const before = activeTensors(program.tensors, loss, wrts);
   const tensors = program.tensors.flatMap((t) => (t.role === "def" && before.has(t.name) && !isNormalDef(t) ? normalizeDef(t, fresh) : [t]));
   const active = activeTensors(tensors, loss, wrts);
+  const recurrence = tensors.find((t) => t.role === "def" && t.recurrence !== undefined && active.has(t.name));
+  if (recurrence !== undefined) {
+    // The checker reports this at the grad call; a recurrence inside a called function is only seen here.
+    throw new CompileError([{
+      code: "TNS0901", severity: "error", notes: [],
+      message: `the gradient of '${loss}' goes through the recurrence '${recurrence.name}': backpropagation through a recurrence is not supported yet`,
+      hint: "differentiate by tensors the recurrence does not depend on, or compute the gradient outside tns for now",
+    }]);
+  }
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const node = (name: string): TensorNode => {
     const t = byName.get(name);
@@ -224,12 +233,15 @@ class Backward {
       seed = binary("div", mul(dT, binary("eq", e, result)), access(ties, t.indices));
     }
     for (const part of partials(e, top === null ? access(t.name, storageIndex(t)) : undefined)) {
-      const x = part.access.tensor;
+      const x = part.access?.tensor ?? part.gather!.tensor;
       if (!active(x)) continue;
       const target = this.node(x);
       const name = this.fresh(`grad_${x}_${t.name}`);
+      const site = part.gather === undefined
+        ? { read: part.access, term: mul(seed, part.coef), vars, ranges }
+        : gatherAsMaskedRead(part.gather, mul(seed, part.coef), vars, ranges, target.shape);
       const def = scatterDef(name, floatType(target.dtype), {
-        read: part.access, shape: target.shape, term: mul(seed, part.coef), vars, ranges, shapeOf: (n) => this.shapeOf(n),
+        ...site, shape: target.shape, shapeOf: (n) => this.shapeOf(n),
       }, (tensor, lo, hi) => this.pad(tensor, lo, hi));
       if (def.shape.every((n, d) => n === target.shape[d])) this.emit(def);
       else this.emitCropped(def, target.shape);
@@ -309,6 +321,42 @@ class Backward {
   private dtypeOf(name: string): DType {
     return (this.created.get(name) ?? this.node(name)).dtype;
   }
+}
+
+/**
+ * A gather `X[{v} + a, b]` read as `X[u, b]` under the mask `v + a == u`,
+ * with a fresh variable `u` per data-dependent dimension, summed: the
+ * scatter-add of the gather's adjoint, as a def over X's shape that
+ * `scatterDef` solves for `u`:
+ *
+ *     Xe[t, d] = Wte[{ids[t]}, d]
+ *     ->  grad_Wte[g0, g1] = sum(t) where(ids[t] == g0, dXe[t, g1], 0)
+ *
+ * It reads every index once per element of X: O(|X| · |ids|) work. In mode
+ * `clamp` the mask compares the clamped index, so clamped reads get their
+ * gradient at the edge element they read.
+ */
+function gatherAsMaskedRead(
+  g: Gather, term: Expr, vars: readonly string[], ranges: Readonly<Record<string, number>>, shape: readonly number[],
+): { read: Access; term: Expr; vars: string[]; ranges: Record<string, number> } {
+  const outRanges: Record<string, number> = { ...ranges };
+  const outVars = [...vars];
+  const taken = new Set([...Object.keys(ranges), ...vars, ...boundVars(term)]);
+  let mask: Expr | null = null;
+  const index = g.index.map((d, k): Affine => {
+    if (d.value === null) return d.affine;
+    let u = `u${k}`;
+    for (let n = 1; taken.has(u); n++) u = `u${k}_${n}`;
+    taken.add(u);
+    outRanges[u] = shape[k]!;
+    outVars.push(u);
+    let at: Expr = d.affine.terms.length === 0 && d.affine.constant === 0 ? d.value : binary("add", d.value, affineToExpr(d.affine));
+    if (g.mode === "clamp") at = binary("min", binary("max", at, num(0)), num(shape[k]! - 1));
+    const eq = binary("eq", at, { kind: "index", var: u });
+    mask = mask === null ? eq : binary("mul", mask, eq);
+    return affine([{ var: u, coef: 1 }]);
+  });
+  return { read: access(g.tensor, index), term: select(mask!, term, num(0)), vars: outVars, ranges: outRanges };
 }
 
 /** A product of reads and constants, with no reduction. */

@@ -28,8 +28,9 @@
  */
 import type { Affine, DefNode, Expr, Program, Reduce, TensorNode } from "../ir/types.js";
 import { access, affine } from "../ir/types.js";
-import { boundVars, exprKey, exprSize, freeVars, renameTensors, renameVars, visitExpr } from "../ir/walk.js";
+import { boundVars, exprKey, exprSize, freeVars, renameTensors, renameVars, visitExpr, mapGatherValues } from "../ir/walk.js";
 import { PROPERTIES, type Pass } from "./pass.js";
+import { readsTensor } from "../ir/recurrence.js";
 
 /**
  * The eliminate-common-subexpressions pass.
@@ -98,7 +99,9 @@ function defKey(def: DefNode): string {
   def.indices.forEach((v, k) => names.set(v, `%o${k}`));
   boundVars(def.body).forEach((v, k) => names.set(v, `%r${k}`));
   const ranges = [...names].map(([v, n]) => `${n}=${def.ranges[v]}`).join(",");
-  return `${def.dtype}|${def.shape.join("x")}|${def.groups.join(",")}|${ranges}|${exprKey(renameVars(def.body, names))}`;
+  // A recurrence reads itself: its key names it, so it never equals another def.
+  const recurrence = def.recurrence === undefined ? "" : `recur ${def.name}|`;
+  return `${recurrence}${def.dtype}|${def.shape.join("x")}|${def.groups.join(",")}|${ranges}|${exprKey(renameVars(def.body, names))}`;
 }
 
 /** `dup` (an output equal to `first`) as a copy of `first`, index for index. */
@@ -133,7 +136,7 @@ function hoistRepeatedReductions(def: DefNode, taken: Set<string>): DefNode[] {
   const hoisted: DefNode[] = [];
   let body = def.body;
   for (;;) {
-    const repeated = largestRepeatedReduction(body, new Set(def.indices), def.ranges);
+    const repeated = largestRepeatedReduction(body, new Set(def.indices), def.ranges, def.name);
     if (repeated === undefined) break;
     const name = freshName(`${def.name}_r${hoisted.length}`, taken);
     const indices = def.indices.filter((v) => freeVars(repeated).has(v));
@@ -153,11 +156,13 @@ function hoistRepeatedReductions(def: DefNode, taken: Set<string>): DefNode[] {
   return [...hoisted, { ...def, body, ranges }];
 }
 
-/** The largest reduction of `body` occurring at least twice whose free variables are all in `outer`. */
-function largestRepeatedReduction(body: Expr, outer: ReadonlySet<string>, ranges: Readonly<Record<string, number>>): Reduce | undefined {
+/** The largest reduction of `body` occurring at least twice whose free variables are all in `outer` and that does not read `self`. */
+function largestRepeatedReduction(body: Expr, outer: ReadonlySet<string>, ranges: Readonly<Record<string, number>>, self: string): Reduce | undefined {
   const seen = new Map<string, { expr: Reduce; count: number }>();
   visitExpr(body, (x) => {
     if (x.kind !== "reduce" || ![...freeVars(x)].every((v) => outer.has(v))) return;
+    // A recurrence's self-read stays in the recurrence (invariant 8).
+    if (readsTensor(x, self)) return;
     const key = reductionKey(x, ranges);
     const entry = seen.get(key);
     if (entry === undefined) seen.set(key, { expr: x, count: 1 });
@@ -179,6 +184,7 @@ function replaceReductions(e: Expr, key: string, ranges: Readonly<Record<string,
   if (e.kind === "reduce" && reductionKey(e, ranges) === key) return by;
   switch (e.kind) {
     case "const": case "index": case "access": return e;
+    case "gather": return mapGatherValues(e, (v) => replaceReductions(v, key, ranges, by));
     case "unary": return { ...e, arg: replaceReductions(e.arg, key, ranges, by) };
     case "binary": return { ...e, lhs: replaceReductions(e.lhs, key, ranges, by), rhs: replaceReductions(e.rhs, key, ranges, by) };
     case "select": return { ...e, cond: replaceReductions(e.cond, key, ranges, by), then: replaceReductions(e.then, key, ranges, by), else: replaceReductions(e.else, key, ranges, by) };

@@ -31,7 +31,7 @@
 import type { BinaryOp, DefNode, Expr, Program, Reduce, TensorNode } from "../ir/types.js";
 import { num, select } from "../ir/types.js";
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
-import { boundVars, exprEquals, freeVars } from "../ir/walk.js";
+import { boundVars, exprEquals, freeVars, mapGatherValues } from "../ir/walk.js";
 import { canonicalBinary, canonicalReduce, canonicalUnary, cannotBeNegativeZero } from "./canonicalize.js";
 import { PROPERTIES, type Pass } from "./pass.js";
 import { evalBinary, evalUnary } from "../ir/ops.js";
@@ -117,6 +117,8 @@ function foldOnce(e: Expr, ranges: Readonly<Record<string, number>>): Expr {
     case "index":
     case "access":
       return e;
+    case "gather":
+      return mapGatherValues(e, (v) => foldOnce(v, ranges));
     case "unary": {
       const arg = foldOnce(e.arg, ranges);
       if (arg.kind === "const") return num(evalUnary(e.op, arg.value));

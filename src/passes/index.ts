@@ -12,7 +12,9 @@ import { eliminateCommonSubexpressions } from "./eliminate-common-subexpressions
 import { eliminateDeadCode } from "./eliminate-dead-code.js";
 import { foldConstants } from "./fold-constants.js";
 import { fuseElementwise } from "./fuse-elementwise.js";
+import { fuseOnlineSoftmax } from "./fuse-online-softmax.js";
 import { differentiate } from "./differentiate.js";
+import { hoistRecurrenceInvariants } from "./hoist-recurrence-invariants.js";
 import { inlineCalls } from "./inline-calls.js";
 import { inlineProducts } from "./inline-products.js";
 import { orderContractions, orderContractionsWithin, type OrderContractionsOptions } from "./order-contractions.js";
@@ -21,7 +23,8 @@ import type { Pass } from "./pass.js";
 export { runPasses, programsEqual, type PassLogEntry, type RunPassesOptions, type RunPassesResult } from "./manager.js";
 export { PROPERTIES, type Pass } from "./pass.js";
 export {
-  canonicalize, differentiate, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, fuseElementwise, inlineCalls, inlineProducts, orderContractions,
+  canonicalize, differentiate, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, fuseElementwise, fuseOnlineSoftmax, hoistRecurrenceInvariants,
+  inlineCalls, inlineProducts, orderContractions,
 };
 
 /**
@@ -38,28 +41,46 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
 
 /**
  * The default pipeline, in order: inline-calls, differentiate, canonicalize, fold-constants,
- * eliminate-common-subexpressions, inline-products, order-contractions,
- * eliminate-dead-code, fuse-elementwise. Contraction ordering runs after CSE so that shared
+ * hoist-recurrence-invariants, eliminate-common-subexpressions, inline-products, order-contractions,
+ * eliminate-dead-code, fuse-online-softmax, fuse-elementwise. Contraction ordering runs after CSE so that shared
  * subexpressions are merged before n-ary products are split into pairwise
  * steps, and right after inline-products, whose rewrites (Kronecker
  * products inlined into sums, flattened reads viewed as matrices) exist to
  * give it plain sums of products to split. Fusion runs last, on the
  * pairwise contractions that ordering leaves, after inline-products has
  * moved invariant factors out of their sums and after dead defs are gone
- * (a dead reader would keep a producer from being fused). `options` go to
+ * (a dead reader would keep a producer from being fused). The online
+ * softmax comes just before it: it needs attention's normalizer still
+ * inside the def (fuse-elementwise would extract it) and its scores'
+ * readers known (dead code gone). For the `wgsl` backend (`backend:
+ * "wgsl"`) the pipeline leaves the online softmax out (see the code).
+ * Hoisting a recurrence's step-invariant reductions comes before all of
+ * these, so the defs it makes (an RNN's input projection) are optimized
+ * like any other. `maxIntermediateBytes` and `memoryBudget` go to
  * order-contractions: a limit on the tensors a contraction forms, met by
- * slicing (`maxIntermediateBytes`, and the memory budget).
+ * slicing.
  *
  * @example
  * ```ts
  * defaultPipeline().map((p) => p.name); // ["inline-calls", "canonicalize", ...]
+ * defaultPipeline({ backend: "wgsl" }).includes(fuseOnlineSoftmax); // false
  * ```
  */
-export function defaultPipeline(options: OrderContractionsOptions = {}): Pass[] {
-  const order = options.maxIntermediateBytes === undefined && options.memoryBudget === undefined ? orderContractions : orderContractionsWithin(options);
-  return [
-    inlineCalls, differentiate, canonicalize, foldConstants, eliminateCommonSubexpressions, inlineProducts, order, eliminateDeadCode, fuseElementwise,
+export function defaultPipeline(options: { backend?: string } & OrderContractionsOptions = {}): Pass[] {
+  const sliced = options.maxIntermediateBytes !== undefined || options.memoryBudget !== undefined;
+  const order = sliced
+    ? orderContractionsWithin({
+      ...(options.maxIntermediateBytes === undefined ? {} : { maxIntermediateBytes: options.maxIntermediateBytes }),
+      ...(options.memoryBudget === undefined ? {} : { memoryBudget: options.memoryBudget }),
+    })
+    : orderContractions;
+  const all = [
+    inlineCalls, differentiate, canonicalize, foldConstants, hoistRecurrenceInvariants, eliminateCommonSubexpressions, inlineProducts, order,
+    eliminateDeadCode, fuseOnlineSoftmax, fuseElementwise,
   ];
+  // The wgsl backend gives every nested reduction a def of its own (materialize-reductions), which would store
+  // the fused def's scores once per copy: its shaders run attention unfused, its two products tiled.
+  return options.backend === "wgsl" ? all.filter((p) => p !== fuseOnlineSoftmax) : all;
 }
 
 /**

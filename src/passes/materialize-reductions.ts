@@ -29,6 +29,7 @@ import type { DefNode, DType, Expr, Program, TensorNode } from "../ir/types.js";
 import { access, affineVar, reduce } from "../ir/types.js";
 import { children, exprKey, freeVars } from "../ir/walk.js";
 import { PROPERTIES, type Pass } from "./pass.js";
+import { readsTensor } from "../ir/recurrence.js";
 import { freshName } from "./rewrite/rules/program-helpers.js";
 
 /**
@@ -95,7 +96,8 @@ function materializeDef(def: DefNode, taken: Set<string>): TensorNode[] {
       const stillTop = top && e.body.kind === "reduce" && e.body.op === e.op;
       const body = rewrite(e.body, inner, stillTop);
       const rebuilt = body === e.body ? e : reduce(e.op, e.vars, body);
-      if (top) return rebuilt;
+      // A reduction reading the recurrence itself stays in it (invariant 8).
+      if (top || readsTensor(rebuilt, def.name)) return rebuilt;
       const free = [...freeVars(rebuilt)];
       if (free.length >= bound.size) return rebuilt;
       return sharedReduction(rebuilt, free.sort((a, b) => position(a) - position(b) || (a < b ? -1 : 1)));

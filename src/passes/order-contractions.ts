@@ -188,7 +188,8 @@ export function orderContractionsWithNotes(
   const limit = intermediateLimitBytes(program, options);
   const tensors: TensorNode[] = [];
   for (const t of program.tensors) {
-    const chain = t.role === "def" ? contractionChain(t, names, byName, limit) : null;
+    // A recurrence's self-read must stay in it: its products are not split into defs of their own.
+    const chain = t.role === "def" && t.recurrence === undefined ? contractionChain(t, names, byName, limit) : null;
     if (chain === null) {
       tensors.push(t);
       continue;

@@ -24,6 +24,7 @@ import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import { interpret } from "../ir/interpret.js";
 import type { Program, TensorNode } from "../ir/types.js";
 import { randomTensor } from "../runtime/random.js";
+import { gatherIndexExtents } from "../ir/gather.js";
 import type { Tensor } from "../runtime/tensor.js";
 
 /** Largest allowed relative difference between the unoptimized and the optimized program (both in float64). */
@@ -107,9 +108,11 @@ export class VerificationError extends InternalCompilerError {
  */
 export function verificationInputs(program: Program, seed: number): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
+  // An i32 tensor that indexes a gather gets valid indices.
+  const extents = gatherIndexExtents(program);
   program.tensors.forEach((t, k) => {
-    if (t.role === "input") out[t.name] = randomTensor(t.shape, t.dtype, seed * 7919 + 1000 + k);
-    if (t.role === "weight" && t.data === null) out[t.name] = randomTensor(t.shape, t.dtype, seed * 7919 + k);
+    if (t.role === "input") out[t.name] = randomTensor(t.shape, t.dtype, seed * 7919 + 1000 + k, extents.get(t.name));
+    if (t.role === "weight" && t.data === null) out[t.name] = randomTensor(t.shape, t.dtype, seed * 7919 + k, extents.get(t.name));
   });
   return out;
 }

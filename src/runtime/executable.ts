@@ -13,6 +13,7 @@ import { type DType, numel, type Program } from "../ir/types.js";
 import type { KernelProgram } from "../backends/kernel/types.js";
 import { planMemory } from "../backends/kernel/memory-plan.js";
 import { Tensor, arrayTypeOf, type TensorData } from "./tensor.js";
+import { gatherRangeError, type GatherSite } from "../ir/gather.js";
 
 /**
  * A compiled program, ready to run.
@@ -264,7 +265,14 @@ export function createExecutable(kp: KernelProgram, runKernels: (buffers: Record
       for (const s of specs) buffers[s.name] = dataAs(inputs[s.name]!, s.dtype);
       const free = options.measureMemory ? new Uint8Array(arena!) : null;
       free?.fill(ARENA_MARKER);
-      runKernels(buffers);
+      try {
+        runKernels(buffers);
+      } catch (e) {
+        // The emitted code's gather check (backends/js/emit.ts) stops the run with the site and the index.
+        const gather = (e as { tnsGather?: { site: GatherSite; index: number } } | null)?.tnsGather;
+        if (gather !== undefined) throw gatherRangeError(gather.site, gather.index);
+        throw e;
+      }
       if (free) measured = arenaHighWater(free, base);
       const view = options.outputs === "view";
       const out: Record<string, Tensor> = {};

@@ -29,7 +29,8 @@ export function splitmix32(seed: number): () => number {
 
 /**
  * A tensor of seeded random values: uniform in [-1, 1) for f32/f64 (multiples
- * of 2^-23), integers in [-8, 8) for i32.
+ * of 2^-23), integers in [-8, 8) for i32, or in [0, indexExtent) when that is
+ * given (an i32 tensor that indexes a gather, see `gatherIndexExtents`).
  *
  * @example
  * ```ts
@@ -38,12 +39,13 @@ export function splitmix32(seed: number): () => number {
  * randomTensor([2, 3], "f32", 7).data[0] === t.data[0]; // true
  * ```
  */
-export function randomTensor(shape: readonly number[], dtype: DType = "f32", seed = 0): Tensor {
+export function randomTensor(shape: readonly number[], dtype: DType = "f32", seed = 0, indexExtent?: number): Tensor {
   const next = splitmix32(seed);
   const data = new (arrayTypeOf(dtype))(numel(shape));
   for (let k = 0; k < data.length; k++) {
     const bits = next();
-    data[k] = dtype === "i32" ? (bits >>> 28) - 8 : (bits >>> 8) / 8388608 - 1;
+    if (dtype === "i32" && indexExtent !== undefined) data[k] = Math.floor((bits / 2 ** 32) * indexExtent);
+    else data[k] = dtype === "i32" ? (bits >>> 28) - 8 : (bits >>> 8) / 8388608 - 1;
   }
   return new Tensor(dtype, shape, data);
 }

@@ -71,6 +71,13 @@ describe("skinny products on the wasm backend", () => {
     check("input x: f32[33]\ninput W: f32[21, 33]\noutput y: f32[21] = [i:21] sum(k:33) W[i, k] * x[k]\n", "dot");
     check("input x: f32[33]\ninput W: f32[21, 33]\noutput y: f32[21] = [j:21] sum(k:33) x[k] * W[j, k] * 2\n", "dot");
   });
+  it("a bias and an activation after a skinny product: the skinny kernel, then the epilogue over its output", () => {
+    // x·W + b with a ReLU (axpy), W·x + b with a tanh (dot), a scaled one with a row-dependent term.
+    check("input A: f32[1, 70]\ninput B: f32[70, 300]\ninput b: f32[300]\noutput C: f32[1, 300] = [i:1, j:300] relu(sum(k:70) A[i, k] * B[k, j] + b[j])\n", "axpy");
+    check("input A: f32[4, 33]\ninput B: f32[33, 257]\ninput b: f32[257]\noutput C: f32[4, 257] = [i:4, j:257] relu(b[j] + sum(k:33) A[i, k] * B[k, j] * 0.5)\n", "axpy");
+    check("input A: f32[100, 33]\ninput B: f32[33, 3]\ninput b: f32[100]\noutput C: f32[100, 3] = [i:100, j:3] tanh(sum(k:33) A[i, k] * B[k, j] + b[i])\n", "dot");
+    check("input A: f32[3, 16]\ninput B: f32[40, 16]\ninput s: f32[3]\noutput C: f32[3, 40] = [i:3, j:40] (sum(k:16) A[i, k] * B[j, k]) * s[i] - j\n", "dot");
+  });
   it("batched skinny products loop over the batch", () => {
     check(`
 input A: f32[3, 2, 9]

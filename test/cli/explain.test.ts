@@ -107,7 +107,7 @@ describe("tns explain", () => {
     }
   });
 
-  it("names the rules that fired: attention's scale and normalizer hoisted, MLP's activation fused", () => {
+  it("names the rules that fired: attention's scale and normalizer hoisted, then its online softmax; MLP's activation fused", () => {
     const attention = tns(["explain", "examples/attention.tns"]);
     expect(attention.code).toBe(0);
     const rules = attention.stdout.split("\n").filter((l) => l.startsWith("  rule "));
@@ -115,7 +115,7 @@ describe("tns explain", () => {
       "  rule sum-factor-out on S",
       "  rule div-to-mul-reciprocal on O",
       "  rule sum-factor-out on O",
-      "  rule extract-invariant-reduction on O (extracted O_r)",
+      "  rule online-softmax on O (inlined S, M, E)",
     ]);
     const mlp = JSON.parse(tns(["explain", "examples/mlp.tns", "--json"]).stdout);
     const fused = mlp.passes.find((p: { pass: string }) => p.pass === "fuse-elementwise");

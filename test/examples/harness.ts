@@ -38,6 +38,7 @@ export const SMALL_SIZES: Readonly<Record<string, Readonly<Record<string, number
   "softmax_stdlib.tns": { n: 5, m: 7 },
   "train_mlp.tns": { n: 5, d: 7, hidden: 9, classes: 4 },
   "train_attention.tns": { n: 6, d: 5 },
+  "gpt_block.tns": { T: 5, Vocab: 7, D: 4, F: 6 },
 };
 
 /** Largest allowed max |js - ref| / (max |ref| + 1e-6) for f32 outputs of the JS backend. */
@@ -65,8 +66,13 @@ export function randomInputs(program: Program, seed: number): Record<string, Ten
   const inputs: Record<string, Tensor> = {};
   for (const t of program.tensors) {
     if (t.role !== "input") continue;
-    if (t.dtype === "i32") throw new Error(`input ${t.name}: i32 inputs need their own data`);
-    inputs[t.name] = randomTensor(t.shape, next, t.dtype);
+    // i32 inputs (labels, segment ids) get small non-negative integers: 0 .. 3.
+    if (t.dtype === "i32") {
+      const ints = Tensor.zeros(t.shape, "i32");
+      for (let k = 0; k < ints.data.length; k++) ints.data[k] = Math.floor((next() + 1) * 2);
+      inputs[t.name] = ints;
+    }
+    else inputs[t.name] = randomTensor(t.shape, next, t.dtype);
   }
   return inputs;
 }

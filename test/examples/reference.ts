@@ -148,6 +148,30 @@ export function dense(X: Tensor, W: Tensor, b: Tensor): Tensor {
   return build(XW.shape, (i, j) => Math.max(0, g(XW, i!, j!) + g(b, j!)));
 }
 
+/** A tanh RNN over the rows of X: H[t] = tanh(X[t]·Wx + H[t-1]·Wh + b), H[-1] = h0. */
+export function rnn(X: Tensor, Wx: Tensor, Wh: Tensor, b: Tensor, h0: Tensor): Tensor {
+  const [T, d] = X.shape as [number, number];
+  const h = b.shape[0]!;
+  const out = new Float64Array(T * h);
+  for (let t = 0; t < T; t++) {
+    for (let j = 0; j < h; j++) {
+      let acc = g(b, j);
+      for (let k = 0; k < d; k++) acc += g(X, t, k) * g(Wx, k, j);
+      for (let k = 0; k < h; k++) acc += (t > 0 ? out[(t - 1) * h + k]! : g(h0, k)) * g(Wh, k, j);
+      out[t * h + j] = Math.tanh(acc);
+    }
+  }
+  return build([T, h], (t, j) => out[t! * h + j!]!);
+}
+
+/** Cumulative sum along the last axis of a matrix. */
+export function cumsum(X: Tensor): Tensor {
+  const [n, m] = X.shape as [number, number];
+  const out = new Float64Array(n * m);
+  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) out[i * m + j] = g(X, i, j) + (j > 0 ? out[i * m + j - 1]! : 0);
+  return build([n, m], (i, j) => out[i! * m + j!]!);
+}
+
 /** Valid 2-D cross-correlation with stride s, optional per-output-channel bias and ReLU. */
 export function conv2d(X: Tensor, K: Tensor, s = 1, bias?: Tensor, relu = false): Tensor {
   const [c, h, w] = X.shape as [number, number, number];
@@ -251,4 +275,15 @@ export function trace(A: Tensor): Tensor {
 /** x yᵀ. */
 export function outer(x: Tensor, y: Tensor): Tensor {
   return build([x.shape[0]!, y.shape[0]!], (i, j) => g(x, i!) * g(y, j!));
+}
+
+/** Row ids[t] of W for each t, where ids is the row-wise argmax of S (the first maximum). */
+export function embeddingOfArgmax(S: Tensor, W: Tensor): Tensor {
+  const [n, m] = S.shape as [number, number];
+  const ids = Array.from({ length: n }, (_, t) => {
+    let best = 0;
+    for (let j = 1; j < m; j++) if (g(S, t, j) > g(S, t, best)) best = j;
+    return best;
+  });
+  return build([n, W.shape[1]!], (t, c) => g(W, ids[t!]!, c!));
 }

@@ -3,6 +3,7 @@
  * of its result: the stdlib tests check the interpreter and the JS backend
  * against them, the WebGPU tests the wgsl backend.
  */
+import { erf } from "../../src/ir/erf.js";
 import { fileURLToPath } from "node:url";
 import type { Tensor } from "../../src/runtime/tensor.js";
 import * as ref from "./reference.js";
@@ -23,6 +24,53 @@ export interface Case {
 }
 
 export const CASES: Case[] = [
+  {
+    module: "nn", fn: "gelu_exact", label: "3×4",
+    body: "input X[3, 4]\noutput Y = gelu_exact(X)",
+    expected: (i) => ref.build([3, 4], (a, b) => { const x = i.X!.data[a * 4 + b]!; return 0.5 * x * (1 + erf(x / Math.SQRT2)); }),
+  },
+  {
+    module: "nn", fn: "conv2d_same", label: "3×3 kernel, zero padding",
+    body: "input X[2, 5, 4], K[3, 2, 3, 3]\noutput Y = conv2d_same(X, K)",
+    expected: (i) => ref.build([3, 5, 4], (f, y, x) => {
+      let s = 0;
+      for (let c = 0; c < 2; c++) for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) {
+        const yy = y + dy - 1;
+        const xx = x + dx - 1;
+        if (yy >= 0 && yy < 5 && xx >= 0 && xx < 4) s += i.X!.data[(c * 5 + yy) * 4 + xx]! * i.K!.data[((f * 2 + c) * 3 + dy) * 3 + dx]!;
+      }
+      return s;
+    }),
+  },
+  {
+    module: "nn", fn: "positional_encoding", label: "5 positions, width 6",
+    body: "output Y = positional_encoding(5, 6)",
+    expected: () => ref.build([5, 6], (p, j) => {
+      const angle = p * Math.pow(10000, -2 * Math.floor(j / 2) / 6);
+      return j % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
+    }),
+  },
+  {
+    module: "nn", fn: "one_hot", label: "5 labels, 4 classes",
+    body: "input L[5]: i32\noutput Y = one_hot(L, 4)",
+    expected: (i) => ref.build([5, 4], (a, k) => (i.L!.data[a] === k ? 1 : 0)),
+  },
+  {
+    module: "linalg", fn: "eye", label: "4×4",
+    body: "output Y = eye(4)",
+    expected: () => ref.build([4, 4], (a, b) => (a === b ? 1 : 0)),
+  },
+  {
+    module: "linalg", fn: "diag", label: "3",
+    body: "input v[3]\noutput Y = diag(v)",
+    expected: (i) => ref.build([3, 3], (a, b) => (a === b ? i.v!.data[a]! : 0)),
+  },
+  {
+    // The ids are an argmax: the stdlib tests fill inputs with random floats, and an index is an integer.
+    module: "nn", fn: "embedding", label: "4 ids of argmax rows, 6×3 table",
+    body: "input S[4, 6], W[6, 3]\nI[t] = argmax(j) S[t, j]\noutput Y = embedding(I, W)",
+    expected: (i) => ref.embeddingOfArgmax(i.S!, i.W!),
+  },
   { module: "nn", fn: "softmax", label: "3×5", body: "input X[3, 5]\noutput Y = softmax(X)", expected: (i) => ref.softmax(i.X!) },
   { module: "nn", fn: "logsumexp", label: "4×3", body: "input X[4, 3]\noutput Y = logsumexp(X)", expected: (i) => ref.logsumexp(i.X!) },
   {
@@ -70,6 +118,12 @@ export const CASES: Case[] = [
     body: "input X[3, 4, 5]\noutput Y = maxpool2d(X, 2, 1)",
     expected: (i) => ref.maxpool2d(i.X!, 2, 1),
   },
+  {
+    module: "nn", fn: "rnn", label: "T=6, d=3, h=5",
+    body: "input X[6, 3], Wx[3, 5], Wh[5, 5], b[5], h0[5]\noutput Y = rnn(X, Wx, Wh, b, h0)",
+    expected: (i) => ref.rnn(i.X!, i.Wx!, i.Wh!, i.b!, i.h0!),
+  },
+  { module: "nn", fn: "cumsum", label: "3×7", body: "input X[3, 7]\noutput Y = cumsum(X)", expected: (i) => ref.cumsum(i.X!) },
   {
     module: "linalg", fn: "matmul", label: "3×4 · 4×5",
     body: "input A[3, 4], B[4, 5]\noutput Y = matmul(A, B)",

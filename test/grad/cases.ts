@@ -14,6 +14,7 @@ export const STDLIB_CASES: Readonly<Record<string, string>> = {
   trace: `input A[4, 4]: f64\noutput Y = trace(A)`,
   outer: `input x[3]: f64, y[4]: f64\noutput Y = outer(x, y)`,
   softmax: `input X[3, 5]: f64\noutput Y = softmax(X)`,
+  embedding: `input S[4, 6]: f64, W[6, 3]: f64\nI[t] = argmax(j) S[t, j]\noutput Y = embedding(I, W)`,
   logsumexp: `input X[3, 5]: f64\noutput Y = logsumexp(X)`,
   layernorm: `input X[3, 6]: f64, G[6]: f64, B[6]: f64\noutput Y = layernorm(X, G, B)`,
   attention: `input Q[3, 4]: f64, K[5, 4]: f64, V[5, 2]: f64\noutput Y = attention(Q, K, V)`,

@@ -52,6 +52,15 @@ const CASES: Readonly<Record<string, string>> = {
   "bounded prefix": "input W[6]: f64\noutput Z = sum(t < 4) W[t] * W[t + 1]",
   "broadcast scalar": "input s: f64\noutput Z[i, j] = s * X[i, j] + s * s",
   "gradient used in an update": "L = sum(i, j) X[i, j] * X[i, j] * Y[i, j]\noutput X2[i, j] = X[i, j] - 0.1 * grad(L, X)[i, j]",
+  "sin cos tan atan": "output Z[i, j] = sin(X[i, j]) * cos(Y[i, j]) + tan(X[i, j] / 2) - atan(3 * Y[i, j])",
+  atan2: "output Z[i, j] = atan2(X[i, j], Y[i, j] + 2) + atan2(v[j] + 2, X[i, j])",
+  erf: "output Z[i, j] = erf(2 * X[i, j]) * Y[i, j]",
+  "log1p expm1 softplus": "output Z[i, j] = log1p(X[i, j] + 1) + expm1(Y[i, j]) + softplus(3 * X[i, j])",
+  "clamp": "output Z[i, j] = clamp(3 * X[i, j], -1, 1) * Y[i, j]",
+  "floor ceil round sign (zero derivative)": "output Z[i, j] = (floor(3 * X[i, j]) + ceil(3 * Y[i, j]) + round(5 * X[i, j]) + sign(Y[i, j])) * X[i, j]",
+  "logical and or not": "output Z[i, j] = where(X[i, j] > 0 && Y[i, j] < 0.5 || !(v[j] < 0), X[i, j] * Y[i, j], -X[i, j])",
+  "index division and modulo": "input W[8]: f64, M[2]: f64\noutput Z[h] = W[h / 2] * M[h % 2] * W[h]",
+  "zero padding": "input W[6]: f64, K[3]: f64\noutput Z[y < 6] = sum(dy) where(y + dy >= 1 && y + dy <= 6, W[y + dy - 1] * K[dy], 0)",
   "second derivative": "L = sum(i, j) X[i, j] * X[i, j] * X[i, j] * Y[i, j]\nG = grad(L, X)\nL2 = sum(i, j) G[i, j] * G[i, j]\noutput H = grad(L2, X)",
 };
 

@@ -15,6 +15,7 @@ const SAMPLES: Record<string, readonly string[]> = {
   Comma: [","], Colon: [":"], Arrow: ["->"],
   LessEq: ["<="], GreaterEq: [">="], EqEq: ["=="], NotEq: ["!="], Less: ["<"], Greater: [">"], Equals: ["="],
   Plus: ["+"], Minus: ["-"], Star: ["*"], Slash: ["/"], Caret: ["^"],
+  Percent: ["%"], AndAnd: ["&&"], OrOr: ["||"], Bang: ["!"],
 };
 
 const tokenText = fc.constantFrom(...sourceTokens.flatMap((t) => SAMPLES[t.name] ?? []), "#c\n", "@");

@@ -1,6 +1,6 @@
 /**
- * Rematerialization under random feasible budgets, end to end on the js and
- * wasm backends. The programs are random forward and backward passes
+ * Rematerialization under random feasible budgets, end to end on the js,
+ * wasm and wgsl backends. The programs are random forward and backward passes
  * (below), so that holding values costs memory and recomputing them is a
  * choice. For each program, the smallest peak the planner finds (what
  * TNS0701 would state) and the unbudgeted peak bound the budgets that
@@ -16,14 +16,14 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { backendNamed, loadBackend } from "../../src/backends/index.js";
-import { compile } from "../../src/compiler.js";
+import { compile, compileAsync } from "../../src/compiler.js";
 import { interpret } from "../../src/ir/interpret.js";
 import { randomInputs } from "../../src/ir/random-program.js";
 import { loadMilpSolver, rematerialize } from "../../src/passes/rematerialize.js";
 import type { Tensor } from "../../src/runtime/tensor.js";
 
 beforeAll(async () => {
-  await Promise.all([loadBackend("wasm"), loadMilpSolver()]);
+  await Promise.all([loadBackend("wasm"), loadBackend("wgsl"), loadMilpSolver()]);
 });
 
 /**
@@ -113,4 +113,30 @@ describe("rematerialize under random feasible budgets", () => {
       expect(squeezed).toBeGreaterThan(0);
     });
   }
+  it("meets random feasible budgets on wgsl: the storage buffers a run creates are the plan's, outputs bitwise", async () => {
+    let squeezed = 0;
+    await fc.assert(
+      fc.asyncProperty(arbLayers, fc.integer({ min: 0, max: 1000 }), fc.double({ min: 0, max: 1, noNaN: true }), async (source, seed, where) => {
+        const base = await compileAsync(source, { backend: "wgsl" });
+        expect(base.ok, base.formatDiagnostics()).toBe(true);
+        const inputs = randomInputs(base.loweredIr!, seed);
+        const want = await base.runAsync(inputs);
+        expect(base.measuredPeakBytes()).toBe(base.memory!.peakBytes);
+        base.dispose();
+        const refused = rematerialize(base.ir!, { budgetBytes: 16, plan: backendNamed("wgsl").memoryPlan!, timeLimitMs: 300 });
+        const smallest = refused.ok ? refused.report.peakBytes : refused.smallestBytes;
+        const budget = Math.floor(smallest + where * (base.memory!.peakBytes - smallest));
+        const p = await compileAsync(source, { backend: "wgsl", memoryBudget: budget, memoryTimeLimitMs: 300 });
+        expect(p.ok, p.formatDiagnostics()).toBe(true);
+        if (p.memory!.recomputed.length > 0) squeezed++;
+        const got = await p.runAsync(inputs);
+        expect(p.measuredPeakBytes()).toBe(p.memory!.peakBytes);
+        expect(p.memory!.peakBytes).toBeLessThanOrEqual(budget);
+        for (const out of base.outputs) expect(bitwise(got[out.name]!, want[out.name]!), out.name).toBe(true);
+        p.dispose();
+      }),
+      { numRuns: 6, seed: 20261207 },
+    );
+    expect(squeezed).toBeGreaterThan(0);
+  });
 });

@@ -115,6 +115,33 @@ output y: f32[256] = [i:256] z[0, i] + z[1, i] + h[255 - i]
     expect(below.diagnostics.map((x) => x.code)).toContain("TNS0701");
   });
 
+  it("stores an output that nothing reads late when that lowers the peak, recomputing nothing, with the solver and without", () => {
+    const program = parseProgramText(`
+input x: f32[1024]
+output W: f32[1024] = [i:1024] x[i] * 2
+h: f32[1024] = [i:1024] exp(x[i])
+g: f32[1024] = [i:1024] h[1023 - i] + 1
+output y: f32[1024] = [i:1024] g[1023 - i] * h[1023 - i]
+output s: f32[1] = [i:1] y[0] + y[1023]
+`);
+    // As written x, W, h, g and y are live at y: 20 KiB. With W computed at the last stage (s's, where h and g are dead),
+    // W is not held while h and g are: 16 KiB.
+    for (const useSolver of [true, false]) {
+      const result = rematerialize(program, { budgetBytes: 16 * 1024, useSolver });
+      expect(result.ok, String(useSolver)).toBe(true);
+      if (!result.ok) return;
+      expect(result.report.plannedPeakBeforeBytes).toBe(20 * 1024);
+      expect(result.report.peakBytes).toBe(16 * 1024);
+      expect(result.report.recomputed).toEqual([]);
+      expect(result.report.recomputedFlops).toBe(0);
+      expect(result.program.tensors.map((t) => t.name)).toEqual(["x", "h", "g", "y", "W", "s"]);
+      const x = randomTensor([1024], "f32", 5);
+      const got = interpret(result.program, { x });
+      const want = interpret(program, { x });
+      for (const name of ["W", "y", "s"]) expect(got[name]!.data).toEqual(want[name]!.data);
+    }
+  });
+
   it("states the floor of inputs, weights and outputs held at the last kernel, which no budget below passes", async () => {
     const program = (await compileAsync(TRAINING, { backend: "js" })).ir!;
     // Four 64×64 float32 inputs and one output of the same size.

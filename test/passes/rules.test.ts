@@ -95,6 +95,24 @@ output P8: f32[3] = [i:3] s[i] + 1
 output Y8: f32[3] = [i:3] P8[i] * 2
 P9: f32[3] = [i:3] max(k:4) A[i, k]
 output Y9: f32[3] = [i:3] P9[i] + 1`,
+  // Softmax-normalised sums (online-softmax): plain, masked, divided, another scaling, a value expression, and a rowless one.
+  `input Q: f32[5, 4]
+input K: f32[6, 4]
+input V: f32[6, 3]
+S: f32[5, 6] = [i:5, j:6] 0.5 * sum(k:4) K[j, k] * Q[i, k]
+M: f32[5] = [i:5] max(j:6) S[i, j]
+E: f32[5, 6] = [i:5, j:6] exp(S[i, j] - M[i])
+output O1: f32[5, 3] = [i:5, e:3] 1 / (sum(l:6) E[i, l]) * sum(j:6) E[i, j] * V[j, e]
+Sm: f32[5, 6] = [a:5, b:6] where(b <= a, sum(c:4) K[b, c] * Q[a, c] * 3, -inf)
+Mm: f32[5] = [a:5] max(b:6) Sm[a, b]
+Em: f32[5, 6] = [a:5, b:6] exp(Sm[a, b] - Mm[a])
+output O2: f32[5, 3] = [a:5, f:3] sum(b:6) Em[a, b] * V[b, f] / sum(g:6) Em[a, g]
+output O3: f32[3, 5] = [e:3, i:5] sum(j:6) E[i, j] * tanh(V[j, e]) * 2 / sum(l:6) E[i, l]
+T: f32[6] = [j:6] K[j, 0] - K[j, 1]
+Tm: f32[] = [] max(j:6) T[j]
+Te: f32[6] = [j:6] exp(T[j] - Tm[])
+output O4: f32[3] = [e:3] sum(j:6) Te[j] * V[j, e] / sum(l:6) Te[l]
+output O5: f32[5, 3] = [i:5, e:3] sum(j:6) E[i, j] * V[j, e] * Q[i, 0] / sum(l:6) E[i, l]`,
 ].map((text) => parseProgramText(text));
 
 /** Every program one application of `rule` makes from `p`, each with the def it changed. */

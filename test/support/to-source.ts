@@ -270,6 +270,14 @@ function exprText(e: Expr, ranges: Readonly<Record<string, number>> | null): str
       return e.var;
     case "access":
       return e.index.length === 0 ? e.tensor : `${e.tensor}[${e.index.map(affineText).join(", ")}]`;
+    case "gather": {
+      const dims = e.index.map((d) => {
+        if (d.value === null) return affineText(d.affine);
+        const text = `${go(d.value)} + ${affineText(d.affine)}`;
+        return e.mode === "clamp" ? `clamp(${text})` : text;
+      });
+      return `${e.tensor}[${dims.join(", ")}]`;
+    }
     case "unary":
       return e.op === "neg" ? `(-${go(e.arg)})` : `${e.op}(${go(e.arg)})`;
     case "binary": {

@@ -9,7 +9,7 @@
  */
 import type { Affine, BinaryOp, UnaryOp } from "../../ir/types.js";
 import { affine } from "../../ir/types.js";
-import type { KExpr } from "../kernel/types.js";
+import type { KExpr, KGather } from "../kernel/types.js";
 import { jsName } from "./names.js";
 
 /** A loop being emitted: its variable and the offset bases hoisted to its top. */
@@ -83,6 +83,17 @@ function jsUnary(op: UnaryOp, x: string, st: EmitState): string {
     case "abs": return `Math.abs(${x})`;
     case "sigmoid": st.helpers.add("sigmoid"); return `sigmoid(${x})`;
     case "relu": st.helpers.add("relu"); return `relu(${x})`;
+    case "sin": return `Math.sin(${x})`;
+    case "cos": return `Math.cos(${x})`;
+    case "tan": return `Math.tan(${x})`;
+    case "atan": return `Math.atan(${x})`;
+    case "log1p": return `Math.log1p(${x})`;
+    case "expm1": return `Math.expm1(${x})`;
+    case "floor": return `Math.floor(${x})`;
+    case "ceil": return `Math.ceil(${x})`;
+    case "erf": st.helpers.add("erf"); return `erf(${x})`;
+    case "sign": st.helpers.add("sign"); return `sign(${x})`;
+    case "round": st.helpers.add("round"); return `round(${x})`;
   }
 }
 
@@ -98,8 +109,27 @@ function jsBinary(op: BinaryOp, a: string, b: string): string {
     case "pow": return `Math.pow(${a}, ${b})`;
     case "min": return `Math.min(${a}, ${b})`;
     case "max": return `Math.max(${a}, ${b})`;
+    case "atan2": return `Math.atan2(${a}, ${b})`;
     default: return `(${a} ${op} ${b})`;
   }
+}
+
+/** A gather: the static offset plus each dynamic index, checked or clamped by a helper. */
+function jsGather(e: KGather, offset: string, expr: (x: KExpr) => string, helpers: Set<string>): string {
+  const parts = [offset];
+  for (const d of e.dims) {
+    const v = unwrap(expr(d.value));
+    let index: string;
+    if (e.mode === "clamp") {
+      helpers.add("gatherClamp");
+      index = `gatherClamp(${v}, ${d.extent})`;
+    } else {
+      helpers.add("gatherCheck");
+      index = `gatherCheck(${v}, ${d.extent}, ${JSON.stringify(d.site.tensor)}, ${d.site.dim}, ${JSON.stringify(d.site.reader)})`;
+    }
+    parts.push(d.stride === 1 ? index : `${d.stride} * ${index}`);
+  }
+  return `${jsName(e.buffer)}[${parts.join(" + ")}]`;
 }
 
 /** Strips one pair of outer parentheses for a statement's right-hand side. */
@@ -128,7 +158,14 @@ export function jsExpr(e: KExpr, st: EmitState): string {
     case "const": return jsNumber(e.value);
     case "index": return jsName(e.var);
     case "local": return e.name;
-    case "load": return `${jsName(e.buffer)}[${jsOffset(e.offset, st)}]`;
+    case "load": {
+      const read = `${jsName(e.buffer)}[${jsOffset(e.offset, st)}]`;
+      if (!e.guard) return read;
+      // A padding read: 0 outside the tensor, without touching the array.
+      const inside = e.guard.map((g) => { const a = jsAffine(g.index); return `${a} >= 0 && ${a} < ${g.size}`; }).join(" && ");
+      return `(${inside} ? ${read} : 0)`;
+    }
+    case "gather": return jsGather(e, jsOffset(e.offset, st), (x) => jsExpr(x, st), st.helpers);
     case "unary": return jsUnary(e.op, jsExpr(e.arg, st), st);
     case "binary": return jsBinary(e.op, jsExpr(e.lhs, st), jsExpr(e.rhs, st));
     case "select": {
@@ -169,6 +206,7 @@ export function jsExprWith(e: KExpr, spell: { index(v: string): string; local(na
     case "index": return spell.index(e.var);
     case "local": return spell.local(e.name);
     case "load": return `${jsName(e.buffer)}[${jsAffineWith(e.offset, spell.index)}]`;
+    case "gather": return jsGather(e, jsAffineWith(e.offset, spell.index), go, helpers);
     case "unary": return jsUnary(e.op, go(e.arg), st);
     case "binary": return jsBinary(e.op, go(e.lhs), go(e.rhs));
     case "select": return `(${go(e.cond)} !== 0 ? ${go(e.then)} : ${go(e.else)})`;

@@ -24,6 +24,7 @@
  * storing into a Float32Array rounds, so no `Math.fround` is needed.
  */
 import { kernelName } from "../kernel/names.js";
+import { erfFunctionText } from "../../ir/erf.js";
 import type { ReduceOp } from "../../ir/types.js";
 import { reduceIdentity } from "../../ir/types.js";
 import type { Kernel, KernelProgram, Stmt } from "../kernel/types.js";
@@ -34,6 +35,17 @@ import { jsName } from "./names.js";
 const HELPERS: Record<string, string> = {
   relu: "function relu(x) { return Math.max(0, x); }",
   sigmoid: "function sigmoid(x) { return 1 / (1 + Math.exp(-x)); }",
+  sign: "function sign(x) { return x > 0 ? 1 : x < 0 ? -1 : x; }",
+  round: "function round(x) { const r = Math.round(x); return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r === 0 ? x * 0 : r; }",
+  erf: erfFunctionText({
+    header: "function erf(x)", lit: jsNumber, decl: "let", abs: "Math.abs", exp: "Math.exp",
+    nanCheck: (a) => `${a} !== ${a}`, signOf: (a) => `(${a} < 0 ? -1 : 1)`,
+  }),
+  // An out-of-range gather index stops the run; the executable turns the error into TNS0620 (runtime/executable.ts).
+  gatherCheck: "function gatherCheck(v, n, t, d, r) { const k = Math.trunc(v); if (k >= 0 && k < n) return k; "
+    + "const e = new Error(`index ${k} is out of range 0..${n - 1} in dimension ${d} of '${t}' (gathered by '${r}')`); "
+    + "e.tnsGather = { site: { tensor: t, dim: d, extent: n, reader: r }, index: k }; throw e; }",
+  gatherClamp: "function gatherClamp(v, n) { const k = Math.trunc(v); return k >= 0 ? (k < n ? k : n - 1) : 0; }",
 };
 
 function combine(op: ReduceOp, target: string, value: string): string {

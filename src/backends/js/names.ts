@@ -10,7 +10,7 @@ const RESERVED = new Set([
   "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "null",
   "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield",
   "let", "static", "implements", "interface", "package", "private", "protected", "public", "await", "async",
-  "arguments", "eval", "undefined", "NaN", "Infinity", "Math", "run", "b", "relu", "sigmoid",
+  "arguments", "eval", "undefined", "NaN", "Infinity", "Math", "run", "b", "relu", "sigmoid", "erf", "sign", "round",
   // the packed panel of a register-blocked contraction (emit-contraction.ts)
   "P",
 ]);

@@ -32,7 +32,7 @@ import type { Access, DefNode, Expr } from "../../ir/types.js";
 import { affine } from "../../ir/types.js";
 import { coefOf, dropVars, flattenIndex } from "./exprs.js";
 import { evalUnary } from "../../ir/ops.js";
-import { children } from "../../ir/walk.js";
+import { children, visitExpr } from "../../ir/walk.js";
 import { productFactors } from "./reassociate.js";
 import { EPILOGUE_ACC, type Contraction, type EpilogueContraction, type KExpr } from "./types.js";
 
@@ -88,6 +88,8 @@ function scaledProduct(body: Expr): ScaledProduct | null {
  * ```
  */
 export function matchContraction(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>): Contraction | null {
+  // Padding reads are bounds-checked loads, which the blocked kernels do not make.
+  if (readsPadding(def.body)) return null;
   const body = def.body;
   if (def.dtype === "i32" || body.kind !== "reduce" || body.op !== "sum" || body.vars.length !== 1) return null;
   const prod = scaledProduct(body.body);
@@ -188,6 +190,8 @@ function epilogueExpr(e: Expr, hole: Expr, shapes: ReadonlyMap<string, readonly 
       const shape = shapes.get(e.tensor);
       return shape ? { kind: "load", buffer: e.tensor, offset: flattenIndex(e.index, shape) } : null;
     }
+    case "gather":
+      return null;
     case "unary": {
       const arg = epilogueExpr(e.arg, hole, shapes);
       return arg && { kind: "unary", op: e.op, arg };
@@ -225,6 +229,7 @@ function epilogueExpr(e: Expr, hole: Expr, shapes: ReadonlyMap<string, readonly 
  * ```
  */
 export function matchEpilogueContraction(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>): EpilogueContraction | null {
+  if (readsPadding(def.body)) return null;
   // The epilogue names the output's row and column variables: two indices at least.
   if (def.body.kind === "reduce" || def.indices.length < 2) return null;
   const sum = soleTopReduction(def.body);
@@ -233,4 +238,13 @@ export function matchEpilogueContraction(def: DefNode, shapes: ReadonlyMap<strin
   const epilogue = contraction && epilogueExpr(def.body, sum, shapes);
   if (!contraction || !epilogue) return null;
   return { contraction, row: def.indices[def.indices.length - 2]!, col: def.indices[def.indices.length - 1]!, epilogue };
+}
+
+/** Whether an expression has a guarded (padding) access. */
+function readsPadding(e: Expr): boolean {
+  let found = false;
+  visitExpr(e, (x) => {
+    if (x.kind === "access" && x.guarded) found = true;
+  });
+  return found;
 }

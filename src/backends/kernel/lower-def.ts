@@ -14,12 +14,14 @@
  */
 import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
 import type { DefNode, Expr, ReduceOp } from "../../ir/types.js";
-import { affine, reduceIdentity } from "../../ir/types.js";
+import { affine, binary, reduceIdentity, stridesOf } from "../../ir/types.js";
 import { evalBinary, evalUnary } from "../../ir/ops.js";
-import { exprKey, freeVars } from "../../ir/walk.js";
+import { affineToExpr, exprKey, freeVars, gatherValues } from "../../ir/walk.js";
+import { affineBounds } from "../../ir/verify.js";
 import { flattenIndex } from "./exprs.js";
 import { chooseLoopOrder } from "./loop-order.js";
 import { factorOutOfSum, sortProductByDepth } from "./reassociate.js";
+import type { OnlineSoftmaxForm } from "./online-softmax.js";
 import type { KExpr, Kernel, Stmt } from "./types.js";
 
 /** One level of the nest: the loop variable it binds (none at the root) and what runs before and after its inner loop. */
@@ -116,7 +118,26 @@ class DefLowering {
       case "access": {
         const shape = this.shapes.get(e.tensor);
         if (!shape) throw new InternalCompilerError(`def ${this.def.name} reads unknown tensor ${e.tensor}`);
-        return { kind: "load", buffer: e.tensor, offset: flattenIndex(e.index, shape) };
+        const offset = flattenIndex(e.index, shape);
+        if (!e.guarded) return { kind: "load", buffer: e.tensor, offset };
+        // A padding read checks the indices that can leave their dimension.
+        const guard = e.index.flatMap((a, k) => {
+          const { min, max } = affineBounds(a, this.def.ranges);
+          return min < 0 || max > shape[k]! - 1 ? [{ index: a, size: shape[k]! }] : [];
+        });
+        return guard.length === 0 ? { kind: "load", buffer: e.tensor, offset } : { kind: "load", buffer: e.tensor, offset, guard };
+      }
+      case "gather": {
+        const shape = this.shapes.get(e.tensor);
+        if (!shape) throw new InternalCompilerError(`def ${this.def.name} gathers from unknown tensor ${e.tensor}`);
+        const strides = stridesOf(shape);
+        const statics = e.index.map((d) => (d.value === null ? d.affine : affine([])));
+        const dims = e.index.flatMap((d, k) => {
+          if (d.value === null) return [];
+          const at = d.affine.terms.length === 0 && d.affine.constant === 0 ? d.value : binary("add", d.value, affineToExpr(d.affine));
+          return [{ value: this.lower(at, scopes, cur), stride: strides[k]!, extent: shape[k]!, site: { tensor: e.tensor, dim: k, extent: shape[k]!, reader: this.def.name } }];
+        });
+        return { kind: "gather", buffer: e.tensor, offset: flattenIndex(statics, shape), dims, mode: e.mode };
       }
       case "unary": {
         const arg = this.lower(e.arg, scopes, cur);
@@ -174,6 +195,9 @@ class DefLowering {
     if (factored) {
       [op, redVars, inner, order] = [null, [], factored, [...def.indices]];
     }
+    // A recurrence runs its sequential index outermost: each step completes before the next reads it.
+    const seq = def.recurrence;
+    if (seq !== undefined) order = [seq, ...order.filter((v) => v !== seq)];
     const scopes = [newScope(null, 1), ...order.map((v) => newScope(v, this.extentOf(v)))];
     const n = scopes.length - 1;
     const outShape = def.indices.map((v) => this.extentOf(v));
@@ -195,13 +219,89 @@ class DefLowering {
       scopes[firstRed]!.post.push({ kind: "store", buffer: def.name, offset, value: { kind: "local", name: acc } });
     }
     const reads = [...new Set(collectReads(def.body))].sort();
-    return { target: def.name, reads, loopOrder: order, body: [...prefix, ...assemble(scopes, 0)] };
+    const body = [...prefix, ...assemble(scopes, 0)];
+    return seq === undefined ? { target: def.name, reads, loopOrder: order, body } : { target: def.name, reads, loopOrder: order, body, sequential: seq };
+  }
+
+  /**
+   * The kernel of a def in the softmax-weighted sum form (`online-softmax.ts`):
+   * per row, a running maximum `m` and sum `l`, the output row as the
+   * accumulator, one pass over `j`:
+   *
+   *     for rows: declare m (max), l (sum); for cols: O = 0
+   *       for j: x = score; m0 = m; m = max(m, x)
+   *              c = m == -inf ? 1 : exp(m0 - m); p = m == -inf ? 0 : exp(x - m)
+   *              l = l * c; l = l + p
+   *              for cols: O *= c; O += p * value
+   *       r = scale / l; for cols: O *= r
+   *
+   * While every score so far is -inf, nothing is accumulated (exp(-inf + inf)
+   * would be NaN); a row of only -inf scores ends 0 / 0, NaN, as the
+   * def's own formula gives.
+   */
+  runOnlineSoftmax(form: OnlineSoftmaxForm): Kernel {
+    const def = this.def;
+    const outShape = def.indices.map((v) => this.extentOf(v));
+    const offset = flattenIndex(def.indices.map((v) => affine([{ var: v, coef: 1 }])), outShape);
+    const rowScopes = [newScope(null, 1), ...form.rows.map((v) => newScope(v, this.extentOf(v)))];
+    const rowLevel = rowScopes[rowScopes.length - 1]!;
+    const local = (name: string): KExpr => ({ kind: "local", name });
+    const fresh = (): string => `t${this.counter++}`;
+    const colLoops = (scopes: Scope[], from: number): Stmt[] => {
+      if (from >= scopes.length) return [];
+      const first = scopes[from]!;
+      return [{ kind: "loop", var: first.var!, extent: first.extent, body: assemble(scopes, from) }];
+    };
+    const [m, l] = [fresh(), fresh()];
+    const body: Stmt[] = [{ kind: "declare", name: m, op: "max" }, { kind: "declare", name: l, op: "sum" }];
+    // The output row starts at zero.
+    const init = [...rowScopes, ...form.cols.map((v) => newScope(v, this.extentOf(v)))];
+    init[init.length - 1]!.post.push({ kind: "store", buffer: def.name, offset, value: { kind: "const", value: 0 } });
+    body.push(...colLoops(init, rowScopes.length));
+    // The pass over j.
+    const jScope = newScope(form.j, form.extent);
+    const pass = [...rowScopes, jScope, ...form.cols.map((v) => newScope(v, this.extentOf(v)))];
+    const jAt = rowScopes.length;
+    const scoreValue = this.lower(form.score, pass.slice(0, jAt + 1), jAt);
+    const x = fresh();
+    const [m0, c, p] = [fresh(), fresh(), fresh()];
+    const noneYet: KExpr = { kind: "binary", op: "eq", lhs: local(m), rhs: { kind: "const", value: -Infinity } };
+    const exp = (lhs: KExpr, rhs: KExpr): KExpr => ({ kind: "unary", op: "exp", arg: { kind: "binary", op: "sub", lhs, rhs } });
+    jScope.pre.push(
+      { kind: "let", name: x, value: scoreValue },
+      { kind: "let", name: m0, value: local(m) },
+      { kind: "update", name: m, op: "max", value: local(x) },
+      { kind: "let", name: c, value: { kind: "select", cond: noneYet, then: { kind: "const", value: 1 }, else: exp(local(m0), local(m)) } },
+      { kind: "let", name: p, value: { kind: "select", cond: noneYet, then: { kind: "const", value: 0 }, else: exp(local(x), local(m)) } },
+      { kind: "update", name: l, op: "prod", value: local(c) },
+      { kind: "update", name: l, op: "sum", value: local(p) },
+    );
+    const value = this.lower(form.value, pass, pass.length - 1);
+    const weighted: KExpr = value.kind === "const" && value.value === 1 ? local(p) : { kind: "binary", op: "mul", lhs: local(p), rhs: value };
+    pass[pass.length - 1]!.post.push(
+      { kind: "store", buffer: def.name, offset, value: local(c), op: "prod" },
+      { kind: "store", buffer: def.name, offset, value: weighted, op: "sum" },
+    );
+    body.push({ kind: "loop", var: form.j, extent: form.extent, body: assemble(pass, jAt) });
+    // Normalise: the row's scale over its sum.
+    const done = [...rowScopes, ...form.cols.map((v) => newScope(v, this.extentOf(v)))];
+    const scale = this.lower(form.scale, done, done.length - 1);
+    const r = fresh();
+    const inverse: KExpr = { kind: "binary", op: "div", lhs: { kind: "const", value: 1 }, rhs: local(l) };
+    const factor: KExpr = scale.kind === "const" && scale.value === 1 ? local(r) : { kind: "binary", op: "mul", lhs: scale, rhs: local(r) };
+    body.push({ kind: "let", name: r, value: inverse });
+    done[done.length - 1]!.post.push({ kind: "store", buffer: def.name, offset, value: factor, op: "prod" });
+    body.push(...colLoops(done, rowScopes.length));
+    rowLevel.post.push(...body);
+    const reads = [...new Set(collectReads(def.body))].sort();
+    return { target: def.name, reads, loopOrder: [...form.rows, form.j, ...form.cols], body: assemble(rowScopes, 0) };
   }
 }
 
 function collectReads(e: Expr, out: string[] = []): string[] {
   switch (e.kind) {
     case "access": out.push(e.tensor); break;
+    case "gather": out.push(e.tensor); for (const v of gatherValues(e)) collectReads(v, out); break;
     case "unary": collectReads(e.arg, out); break;
     case "binary": collectReads(e.lhs, out); collectReads(e.rhs, out); break;
     case "select": collectReads(e.cond, out); collectReads(e.then, out); collectReads(e.else, out); break;
@@ -236,4 +336,18 @@ export interface LowerDefOptions {
  */
 export function lowerDef(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>, options: LowerDefOptions = {}): Kernel {
   return new DefLowering(def, shapes, options.outputsOuter === true).run();
+}
+
+/**
+ * Lowers a def in the softmax-weighted sum form to its one-pass kernel
+ * (running maximum and sum per row; see `online-softmax.ts`).
+ *
+ * @example
+ * ```ts
+ * const form = matchOnlineSoftmax(def);
+ * if (form) lowerOnlineSoftmax(def, form, shapes).loopOrder; // ["i", "j", "e"]
+ * ```
+ */
+export function lowerOnlineSoftmax(def: DefNode, form: OnlineSoftmaxForm, shapes: ReadonlyMap<string, readonly number[]>): Kernel {
+  return new DefLowering(def, shapes, true).runOnlineSoftmax(form);
 }

@@ -10,7 +10,8 @@ import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
 import type { DefNode, Program } from "../../ir/types.js";
 import { numel } from "../../ir/types.js";
 import { matchContraction, matchEpilogueContraction } from "./contraction.js";
-import { lowerDef, type LowerDefOptions } from "./lower-def.js";
+import { lowerDef, lowerOnlineSoftmax, type LowerDefOptions } from "./lower-def.js";
+import { blockedAttentionOf, matchOnlineSoftmax } from "./online-softmax.js";
 import { sumOutermost } from "./reassociate.js";
 import type { Contraction, Kernel, KernelBuffer, KernelProgram } from "./types.js";
 
@@ -27,6 +28,7 @@ import type { Contraction, Kernel, KernelBuffer, KernelProgram } from "./types.j
  */
 export function lowerToKernels(program: Program, options: LowerDefOptions = {}): KernelProgram {
   const shapes = new Map<string, readonly number[]>();
+  const dtypes = new Map<string, string>();
   const buffers: KernelBuffer[] = [];
   const kernels: Kernel[] = [];
   const inputs: string[] = [];
@@ -35,6 +37,7 @@ export function lowerToKernels(program: Program, options: LowerDefOptions = {}):
     if (node.role === "call") throw new InternalCompilerError(`call node ${node.name} reached the backend; inline calls first`);
     if (node.role === "grad") throw new InternalCompilerError(`grad node ${node.name} reached the backend; differentiate first`);
     shapes.set(node.name, node.shape);
+    dtypes.set(node.name, node.dtype);
     const base = { name: node.name, dtype: node.dtype, shape: [...node.shape], size: numel(node.shape) };
     if (node.output) outputs.push(node.name);
     switch (node.role) {
@@ -47,12 +50,19 @@ export function lowerToKernels(program: Program, options: LowerDefOptions = {}):
         break;
       case "def": {
         buffers.push({ ...base, role: node.output ? "output" : "temp" });
+        const online = matchOnlineSoftmax(node);
+        if (online) {
+          const blocked = blockedAttentionOf(node, online, shapes, (b) => dtypes.get(b) ?? "");
+          kernels.push({ ...lowerOnlineSoftmax(node, online, shapes), onlineSoftmax: online, ...(blocked ? { blockedAttention: blocked } : {}) });
+          break;
+        }
         const def = { ...node, body: sumOutermost(node.body) };
         const kernel = lowerDef(def, shapes, options);
-        const contraction = matchContraction(def, shapes);
+        // A recurrence is never one product: its steps run in order (Kernel.sequential).
+        const contraction = node.recurrence === undefined ? matchContraction(def, shapes) : null;
         // The epilogue form is matched on the def as written: `sumOutermost`
         // would pull the epilogue's factors into the sum.
-        const epilogueContraction = contraction ? null : matchEpilogueContraction(node, shapes);
+        const epilogueContraction = contraction || node.recurrence !== undefined ? null : matchEpilogueContraction(node, shapes);
         if (contraction) kernels.push({ ...kernel, contraction });
         else if (epilogueContraction) kernels.push({ ...kernel, epilogueContraction });
         else kernels.push(kernel);
@@ -86,7 +96,10 @@ export function matrixProductOf(def: DefNode, shapes: ReadonlyMap<string, readon
  * kernelForm(denseLayer, shapes); // "matrix-product-epilogue" for relu(sum(k) X[i, k] * W[k, j] + b[j])
  * ```
  */
-export function kernelForm(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>): "matrix-product" | "matrix-product-epilogue" | "loop-nest" {
+export function kernelForm(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>): "matrix-product" | "matrix-product-epilogue" | "online-softmax" | "loop-nest" | "recurrence" {
+  // A recurrence is a loop nest whose outermost loop runs its steps in order (Kernel.sequential).
+  if (def.recurrence !== undefined) return "recurrence";
+  if (matchOnlineSoftmax(def)) return "online-softmax";
   if (matchContraction({ ...def, body: sumOutermost(def.body) }, shapes)) return "matrix-product";
   return matchEpilogueContraction(def, shapes) ? "matrix-product-epilogue" : "loop-nest";
 }

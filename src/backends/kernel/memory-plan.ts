@@ -19,7 +19,7 @@
  * output lives from its kernel to the end of the run; scratch space of a
  * kernel is live during that kernel only.
  */
-import type { Affine } from "../../ir/types.js";
+import type { Affine, DType } from "../../ir/types.js";
 import type { KernelProgram, Stmt, KExpr, Kernel } from "./types.js";
 import { visitKExpr } from "./walk.js";
 
@@ -124,6 +124,10 @@ export function planMemory(kp: KernelProgram, options: MemoryPlanOptions = {}): 
     offsets.set(l.name, persistentBytes);
     persistentBytes += l.bytes;
   }
+  // A recurrence's reads of earlier steps sit under a guard that kernels may
+  // evaluate early (a hoisted reduction, wasm's two-armed select): its slot
+  // starts with that many bytes of slack, so such a read stays in the arena.
+  const lead = recurrenceLeads(kp, dtypes);
   // Slots: a buffer, or a chain of buffers each updated in place over the previous one.
   const slotOf = new Map<string, Slot>();
   const slots: Slot[] = [];
@@ -132,12 +136,12 @@ export function planMemory(kp: KernelProgram, options: MemoryPlanOptions = {}): 
     if (l.persistent) continue;
     const n = l.first;
     const kernel = kp.kernels[n];
-    const over = options.inPlace === false || kernel === undefined || kernel.target !== l.name
+    const over = options.inPlace === false || kernel === undefined || kernel.target !== l.name || lead.has(l.name)
       ? undefined
       : kernel.reads.find((r) => {
         const s = slotOf.get(r);
         const o = byName.get(r);
-        return s !== undefined && o !== undefined && s.last === n && o.last === n && s.bytes >= l.bytes
+        return s !== undefined && o !== undefined && !lead.has(r) && s.last === n && o.last === n && s.bytes >= l.bytes
           && ELEMENT_BYTES[dtypes.get(r)!] === ELEMENT_BYTES[dtypes.get(l.name)!] && updatesInPlace(kernel, r);
       });
     if (over !== undefined) {
@@ -148,7 +152,7 @@ export function planMemory(kp: KernelProgram, options: MemoryPlanOptions = {}): 
       inPlace.push({ kernel: n, target: l.name, over });
       continue;
     }
-    const slot: Slot = { key: l.name, first: l.first, last: l.last, bytes: l.bytes, members: [l.name] };
+    const slot: Slot = { key: l.name, first: l.first, last: l.last, bytes: l.bytes + (lead.get(l.name) ?? 0), members: [l.name] };
     slots.push(slot);
     slotOf.set(l.name, slot);
   }
@@ -164,13 +168,42 @@ export function planMemory(kp: KernelProgram, options: MemoryPlanOptions = {}): 
   for (const it of items) {
     const off = placed.offsets.get(it.key)!;
     if (it.members.length === 0) scratch.set(Number(it.key.slice("#scratch".length)), off);
-    for (const m of it.members) offsets.set(m, off);
+    for (const m of it.members) offsets.set(m, off + (lead.get(m) ?? 0));
   }
   const unplannedBytes = lifetimes.reduce((a, l) => a + l.bytes, 0) + scratchItems.reduce((a, s) => a + s.bytes, 0);
   return {
     offsets, scratch, scratchBytes, bytes: align(Math.max(placed.end, ARENA_ALIGNMENT)), persistentBytes,
     liveBytes: persistentBytes + peakLive(items, kp.kernels.length), unplannedBytes, inPlace, lifetimes,
   };
+}
+
+/**
+ * The slack each recurrence's slot needs before its buffer: the bytes by
+ * which its reads of itself may fall below its start (at the first steps,
+ * where the base-case guard discards what they read).
+ */
+function recurrenceLeads(kp: KernelProgram, dtypes: ReadonlyMap<string, DType>): Map<string, number> {
+  const lead = new Map<string, number>();
+  for (const k of kp.kernels) {
+    if (k.sequential === undefined) continue;
+    const extents = new Map<string, number>();
+    let lowest = 0;
+    const load = (e: KExpr): void => visitKExpr(e, (x) => {
+      if (x.kind !== "load" || x.buffer !== k.target) return;
+      let min = x.offset.constant;
+      for (const t of x.offset.terms) min += Math.min(0, t.coef * ((extents.get(t.var) ?? 1) - 1));
+      lowest = Math.min(lowest, min);
+    });
+    const walk = (stmts: readonly Stmt[]): void => {
+      for (const s of stmts) {
+        if (s.kind === "loop") { extents.set(s.var, s.extent); walk(s.body); }
+        else if (s.kind === "let" || s.kind === "update" || s.kind === "store") load(s.value);
+      }
+    };
+    walk(k.body);
+    if (lowest < 0) lead.set(k.target, align(-lowest * ELEMENT_BYTES[dtypes.get(k.target) ?? "f64"]));
+  }
+  return lead;
 }
 
 interface Slot { readonly key: string; readonly first: number; last: number; bytes: number; readonly members: string[] }
@@ -242,6 +275,7 @@ export function updatesInPlace(kernel: Kernel, operand: string): boolean {
   let ok = true;
   const readsHere = (e: KExpr): void => visitKExpr(e, (x) => {
     if (x.kind === "load" && x.buffer === operand && !affineSame(x.offset, store.offset)) ok = false;
+    if (x.kind === "gather" && x.buffer === operand) ok = false;
   });
   const at = body.indexOf(store);
   for (let k = 0; k < body.length; k++) {
@@ -294,7 +328,7 @@ function affineSame(a: Affine, b: Affine): boolean {
 
 function stmtReads(s: Stmt, buffer: string): boolean {
   let found = false;
-  const check = (e: KExpr): void => visitKExpr(e, (x) => { if (x.kind === "load" && x.buffer === buffer) found = true; });
+  const check = (e: KExpr): void => visitKExpr(e, (x) => { if ((x.kind === "load" || x.kind === "gather") && x.buffer === buffer) found = true; });
   switch (s.kind) {
     case "loop": return s.body.some((b) => stmtReads(b, buffer));
     case "let": check(s.value); break;

@@ -58,6 +58,10 @@ export function printKExpr(e: KExpr): string {
     case "index": return e.var;
     case "local": return e.name;
     case "load": return `${e.buffer}[${printAffine(e.offset)}]`;
+    case "gather": {
+      const dims = e.dims.map((d) => `${d.stride === 1 ? "" : `${d.stride}*`}${e.mode}(${printKExpr(d.value)} < ${d.extent})`);
+      return `${e.buffer}[${[printAffine(e.offset), ...dims].join(" + ")}]`;
+    }
     case "unary": return e.op === "neg" ? `-${wrap(e.arg)}` : `${e.op}(${printKExpr(e.arg)})`;
     case "binary": {
       const sym = BINARY_SYMBOL[e.op];

@@ -31,9 +31,12 @@
  * Invariants: every local is defined before use in an enclosing or earlier
  * statement; every loop variable of an offset or index value is bound by an
  * enclosing loop; a kernel writes only its `target` buffer and reads only
- * buffers of earlier kernels, inputs and weights.
+ * buffers of earlier kernels, inputs and weights (a `sequential` kernel, a
+ * recurrence, also reads its own target at earlier steps).
  */
-import type { Affine, BinaryOp, DType, ReduceOp, UnaryOp } from "../../ir/types.js";
+import type { Affine, BinaryOp, DType, GatherMode, ReduceOp, UnaryOp } from "../../ir/types.js";
+import type { GatherSite } from "../../ir/gather.js";
+import type { BlockedAttention, OnlineSoftmaxForm } from "./online-softmax.js";
 
 /** What a buffer holds: a run-time input, compile-time weights, an intermediate, or a program output. */
 export type BufferRole = "input" | "weight" | "temp" | "output";
@@ -52,7 +55,7 @@ export interface KernelBuffer {
 }
 
 /** A scalar expression inside a kernel. */
-export type KExpr = KConst | KIndex | KLocal | KLoad | KUnary | KBinary | KSelect;
+export type KExpr = KConst | KIndex | KLocal | KLoad | KGather | KUnary | KBinary | KSelect;
 
 /** A numeric constant. */
 export interface KConst { readonly kind: "const"; readonly value: number }
@@ -60,8 +63,28 @@ export interface KConst { readonly kind: "const"; readonly value: number }
 export interface KIndex { readonly kind: "index"; readonly var: string }
 /** A local defined by `let` or `declare`. */
 export interface KLocal { readonly kind: "local"; readonly name: string }
-/** One element of a buffer. */
-export interface KLoad { readonly kind: "load"; readonly buffer: string; readonly offset: Affine }
+/**
+ * One element of a buffer. With `guard` (a padding read): 0 unless every
+ * listed index lies in `0 .. size - 1`, and then no memory is touched.
+ */
+export interface KLoad { readonly kind: "load"; readonly buffer: string; readonly offset: Affine; readonly guard?: readonly KGuard[] }
+/** One index of a guarded load that may leave its dimension `0 .. size - 1`. */
+export interface KGuard { readonly index: Affine; readonly size: number }
+/**
+ * One element of a buffer at a data-dependent position: `offset` (the
+ * static dimensions, affine) plus, for each dynamic dimension, `stride`
+ * times its index `value` resolved under `mode` (ir/gather.ts). In mode
+ * `check` an index outside `0 .. extent-1` is an error reported at `site`;
+ * a backend that cannot stop mid-kernel records it and reads element 0 of
+ * that dimension instead, so no read ever leaves the buffer.
+ */
+export interface KGather {
+  readonly kind: "gather";
+  readonly buffer: string;
+  readonly offset: Affine;
+  readonly dims: readonly { readonly value: KExpr; readonly stride: number; readonly extent: number; readonly site: GatherSite }[];
+  readonly mode: GatherMode;
+}
 /** `op(arg)`. */
 export interface KUnary { readonly kind: "unary"; readonly op: UnaryOp; readonly arg: KExpr }
 /** `op(lhs, rhs)`. */
@@ -156,6 +179,23 @@ export interface Kernel {
    * elementwise epilogue (never both); optional for backends, see {@link EpilogueContraction}.
    */
   readonly epilogueContraction?: EpilogueContraction;
+  /**
+   * Set on a recurrence's kernel: the loop variable of its outermost loop,
+   * whose iterations must run in order (each reads what the earlier ones
+   * wrote to `target`). The other loops may run in parallel within one
+   * iteration. Such a kernel reads its own target, and has neither
+   * `contraction` nor `epilogueContraction`.
+   */
+  readonly sequential?: string;
+  /**
+   * Set when the def is a softmax-weighted sum (attention's
+   * `softmax_j(s) · v`): `body` then runs it in one pass over `j` with a
+   * running maximum and sum per row (`online-softmax.ts`), never storing
+   * the scores; a backend may use the form for a faster kernel.
+   */
+  readonly onlineSoftmax?: OnlineSoftmaxForm;
+  /** With `onlineSoftmax`, when it is float32 attention over row-major operands: its blocked plan (optional for backends). */
+  readonly blockedAttention?: BlockedAttention;
 }
 
 /** A whole program as buffers and kernels run in order. */

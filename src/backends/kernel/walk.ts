@@ -21,6 +21,7 @@ export function kexprChildren(e: KExpr): readonly KExpr[] {
     case "unary": return [e.arg];
     case "binary": return [e.lhs, e.rhs];
     case "select": return [e.cond, e.then, e.else];
+    case "gather": return e.dims.map((d) => d.value);
     default: return [];
   }
 }

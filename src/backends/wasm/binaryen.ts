@@ -25,11 +25,11 @@ export type Ref = number & { readonly __wasmRef: unique symbol };
 export type ValueType = "i32" | "f32" | "f64" | "v128" | "none";
 
 /** Scalar floating-point binary instructions. */
-export type FloatBinary = "add" | "sub" | "mul" | "div" | "min" | "max" | "eq" | "ne" | "lt" | "le" | "gt" | "ge";
+export type FloatBinary = "add" | "sub" | "mul" | "div" | "min" | "max" | "copysign" | "eq" | "ne" | "lt" | "le" | "gt" | "ge";
 /** Scalar floating-point unary instructions. */
-export type FloatUnary = "neg" | "abs" | "sqrt" | "nearest";
+export type FloatUnary = "neg" | "abs" | "sqrt" | "nearest" | "floor" | "ceil";
 /** i32 binary instructions. */
-export type IntBinary = "add" | "sub" | "mul" | "lt_s" | "lt_u" | "ne" | "eq" | "shl" | "shr_s" | "div_u" | "rem_u";
+export type IntBinary = "add" | "sub" | "mul" | "and" | "lt_s" | "lt_u" | "ne" | "eq" | "shl" | "shr_s" | "div_u" | "rem_u";
 /** Conversions between value types. */
 export type Conversion =
   | "f64.promote_f32" | "f32.demote_f64" | "f64.convert_i32_s" | "f64.convert_i32_u" | "i32.trunc_sat_f64_s"
@@ -251,6 +251,9 @@ export class WasmModule {
   /** A block whose last child is its value, of type `t`. */
   valueBlock(children: readonly Ref[], t: ValueType): Ref { return this.m.block(null, children, this.type(t)) as Ref; }
   loop(label: string, body: Ref): Ref { return this.m.loop(label, body) as Ref; }
+  /** A block a `br` or `br_if` inside can leave by its label. */
+  blockNamed(label: string, children: readonly Ref[]): Ref { return this.m.block(label, children, this.api.none) as Ref; }
+  br(label: string): Ref { return this.m.br(label) as Ref; }
   brIf(label: string, cond: Ref): Ref { return this.m.br_if(label, cond) as Ref; }
   /** `if (cond) then else otherwise` as a statement (`otherwise` optional). */
   ifElse(cond: Ref, then: Ref, otherwise?: Ref): Ref { return this.m.if(cond, then, otherwise) as Ref; }

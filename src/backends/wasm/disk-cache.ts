@@ -97,6 +97,7 @@ interface Header {
   readonly threads: number;
   readonly kernelFunctions: readonly string[];
   readonly parallel: WasmArtifact["parallel"];
+  readonly gather?: WasmArtifact["gather"];
 }
 
 /** The host's WebAssembly `validate` (the Node typings omit the WebAssembly namespace). */
@@ -188,7 +189,7 @@ export class DiskCache {
       };
       return {
         binary, text, layout, pages: header.pages, imports: header.imports, threads: header.threads,
-        kernelFunctions: header.kernelFunctions, parallel: header.parallel,
+        kernelFunctions: header.kernelFunctions, parallel: header.parallel, ...(header.gather ? { gather: header.gather } : {}),
       };
     } catch {
       return null;
@@ -204,6 +205,7 @@ export class DiskCache {
       body: this.node.crypto.createHash("sha256").update(art.binary).update(text).digest("hex"), binaryBytes: art.binary.length, textBytes: text.length,
       layout: { ...art.layout, offsets: [...art.layout.offsets], scratch: [...art.layout.scratch], scratchBytes: [...art.layout.scratchBytes] },
       pages: art.pages, imports: art.imports, threads: art.threads, kernelFunctions: art.kernelFunctions, parallel: art.parallel,
+      ...(art.gather ? { gather: art.gather } : {}),
     };
     const head = strToU8(`${MAGIC}${JSON.stringify(header)}\n`);
     const file = new Uint8Array(head.length + art.binary.length + text.length);

@@ -293,7 +293,9 @@ function rebaseLoop(loop: Loop, inner: string, extent: number, by: AffineTerm | 
   };
   const expr = (e: KExpr): KExpr => {
     switch (e.kind) {
-      case "load": return { ...e, offset: affine(e.offset) };
+      case "load": return e.guard
+        ? { ...e, offset: affine(e.offset), guard: e.guard.map((g) => ({ ...g, index: affine(g.index) })) }
+        : { ...e, offset: affine(e.offset) };
       case "unary": return { ...e, arg: expr(e.arg) };
       case "binary": return { ...e, lhs: expr(e.lhs), rhs: expr(e.rhs) };
       case "select": return { ...e, cond: expr(e.cond), then: expr(e.then), else: expr(e.else) };

@@ -149,6 +149,8 @@ export function vectorExpr(ctx: FunctionContext, e: KExpr, vl: VectorLoop): Ref 
       if (e.var !== vl.loop.var) return invariant(ctx, vl, `index:${e.var}`, () => splatF64(ctx, m.convert("f64.convert_i32_s", v())));
       return m.f32x4ConvertI32x4(m.i32x4("add", m.i32x4Splat(v()), m.i32x4Const([0, 1, 2, 3])));
     }
+    case "gather":
+      throw new InternalCompilerError("vectorize.ts accepted a gather, which has no vector form");
     case "local":
       if (vl.plan.vectorLocals.has(e.name)) return m.get(vectorLocal(ctx, e.name), "v128");
       return invariant(ctx, vl, `local:${e.name}`, () => splatF64(ctx, m.get(localIndex(ctx, e.name), "f64")));

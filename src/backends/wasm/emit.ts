@@ -25,14 +25,19 @@
  * can run them one by one, the split ones on all threads.
  */
 import { kernelName } from "../kernel/names.js";
+import type { GatherSite } from "../../ir/gather.js";
+import { GATHER_STATUS, kernelGathers } from "./emit-expr.js";
 import { CompileError } from "../../diagnostics/diagnostic.js";
-import type { Contraction, KernelProgram } from "../kernel/types.js";
+import { EPILOGUE_ACC, type Contraction, type EpilogueContraction, type KExpr, type KernelProgram, type Stmt } from "../kernel/types.js";
+import { affine } from "../../ir/types.js";
 import type { Binaryen, Ref } from "./binaryen.js";
 import { contractionScratchBytes, emitSimdContraction } from "./emit-contraction.js";
 import { MATH_IMPORTS } from "./emit-expr.js";
 import { emitKernelBody } from "./emit-kernel.js";
 import { skinnyScratchBytes } from "../kernel/skinny.js";
 import { emitSkinnyContraction } from "./emit-skinny.js";
+import { attentionScratchBytes, emitAttention } from "./emit-attention.js";
+import type { BlockedAttention } from "../kernel/online-softmax.js";
 import { type BufferPlace, FunctionContext } from "./function-context.js";
 import { type ArenaLayout, layoutArena } from "./layout.js";
 import { pauseTierUp } from "./v8-tiering.js";
@@ -57,6 +62,12 @@ export interface WasmArtifact {
   readonly kernelFunctions: readonly string[];
   /** The kernels split across threads (empty when `threads` is 1). */
   readonly parallel: readonly ParallelKernel[];
+  /**
+   * Where a checked gather records an out-of-range index (absent when the
+   * program has none): two i32 at byte `status`, the site's number plus one
+   * and the index, which the host reads after each run (load.ts).
+   */
+  readonly gather?: { readonly status: number; readonly sites: readonly GatherSite[] };
 }
 
 /** A kernel that runs split across threads, and how. */
@@ -128,10 +139,38 @@ export function emitWasm(binaryen: Binaryen, kp: KernelProgram, options: EmitWas
   return pauseTierUp(() => emitModule(binaryen, kp, options));
 }
 
+/**
+ * The epilogue of a product as a loop nest over the product's output, each
+ * element read back as the scaled sum `acc` and replaced by the epilogue's
+ * value (for a skinny kernel, which stores the plain product):
+ *
+ *     for i: for j: C[n*i + j] = relu(C[n*i + j] + b[j])
+ */
+function epilogueOverOutput(e: EpilogueContraction): Stmt[] {
+  const c = e.contraction;
+  const offset = affine([{ var: e.row, coef: c.out.rowStride }, { var: e.col, coef: 1 }], c.out.base.constant);
+  const acc: KExpr = { kind: "load", buffer: c.out.buffer, offset };
+  const value = replaceLocal(e.epilogue, EPILOGUE_ACC, acc);
+  const store: Stmt = { kind: "store", buffer: c.out.buffer, offset, value };
+  return [{ kind: "loop", var: e.row, extent: c.m, body: [{ kind: "loop", var: e.col, extent: c.n, body: [store] }] }];
+}
+
+function replaceLocal(e: KExpr, name: string, by: KExpr): KExpr {
+  switch (e.kind) {
+    case "local": return e.name === name ? by : e;
+    case "unary": return { ...e, arg: replaceLocal(e.arg, name, by) };
+    case "binary": return { ...e, lhs: replaceLocal(e.lhs, name, by), rhs: replaceLocal(e.rhs, name, by) };
+    case "select": return { ...e, cond: replaceLocal(e.cond, name, by), then: replaceLocal(e.then, name, by), else: replaceLocal(e.else, name, by) };
+    default: return e;
+  }
+}
+
 /** How a module runs its kernels: which run on the SIMD micro-kernel, which are split across threads, and the arena. */
 interface ModulePlan {
   readonly simd: readonly (Contraction | null)[];
   readonly skinny: readonly (ReturnType<typeof skinnyProductOf> | null)[];
+  /** Softmax-weighted sums that run as blocked attention (emit-attention.ts), one thread. */
+  readonly attention: readonly (BlockedAttention | null)[];
   readonly plans: ReadonlyMap<number, "panels" | LoopSplitPlan>;
   readonly split: ReadonlySet<number>;
   readonly threads: number;
@@ -144,20 +183,26 @@ function planModule(kp: KernelProgram, options: EmitWasmOptions): ModulePlan {
   const simd = kp.kernels.map((k) => simdProductOf(k, (b) => dtypes.get(b) ?? "") ?? null);
   // Those that run on a skinny kernel instead (emit-skinny.ts): no packed panel.
   const skinny = kp.kernels.map((k) => skinnyProductOf(k, (b) => dtypes.get(b) ?? "") ?? null);
+  const attention = kp.kernels.map((k) => k.blockedAttention ?? null);
   const plans = (options.threads ?? 1) > 1
     ? splitKernels(kp, { threads: options.threads!, minFlops: options.parallelMinFlops ?? PARALLEL_MIN_FLOPS, inlineExp: options.inlineExp })
     : new Map<number, "panels" | LoopSplitPlan>();
+  // Attention, and a skinny product under an epilogue (which runs after the product, over its output), stay on one thread.
+  for (const n of [...plans.keys()]) if (attention[n] || skinny[n]?.epilogue) plans.delete(n);
   const split = new Set([...plans].filter(([, p]) => p === "panels").map(([n]) => n));
   const threads = plans.size > 0 ? options.threads! : 1;
   const panelBytes = (n: number): number => {
+    if (attention[n]) return attentionScratchBytes();
     const thin = skinny[n];
     if (thin) return skinnyScratchBytes(thin.plan);
     const c = simd[n];
     return c ? contractionScratchBytes(c) : 0;
   };
   const layout = layoutArena(kp, (n) => panelBytes(n) * (split.has(n) ? threads : 1));
-  return { simd, skinny, plans, split, threads, layout };
+  return { simd, skinny, attention, plans, split, threads, layout };
 }
+
+
 
 /**
  * The arena {@link emitWasm} lays out for a kernel program with these
@@ -175,7 +220,7 @@ export function wasmArenaPlan(kp: KernelProgram, options: EmitWasmOptions = {}):
 
 function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOptions): WasmArtifact {
   const dtypes = new Map(kp.buffers.map((b) => [b.name, b.dtype]));
-  const { simd, skinny, plans, split, threads, layout } = planModule(kp, options);
+  const { simd, skinny, attention, plans, split, threads, layout } = planModule(kp, options);
   const loopPlan = (n: number): LoopSplitPlan | undefined => { const p = plans.get(n); return p === "panels" ? undefined : p; };
   if (layout.bytes > MAX_WASM32_BYTES) {
     const gib = (layout.bytes / 2 ** 30).toFixed(2);
@@ -185,8 +230,13 @@ function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOpti
       hint: "use the js backend, or smaller sizes",
     }]);
   }
-  const pages = Math.max(1, Math.ceil(layout.bytes / 65536));
+  // The gather status lives past the arena (only when some kernel gathers).
+  const status = Math.ceil(layout.bytes / 16) * 16;
+  const gathers = kp.kernels.some((k) => kernelGathers(k));
+  const pages = Math.max(1, Math.ceil((gathers ? status + 16 : layout.bytes) / 65536));
   const places = new Map<string, BufferPlace>(kp.buffers.map((b) => [b.name, { offset: layout.offsets.get(b.name)!, dtype: b.dtype }]));
+  if (gathers) places.set(GATHER_STATUS, { offset: status, dtype: "i32" });
+  const sites: GatherSite[] = [];
   const sizes = new Map(kp.buffers.map((b) => [b.name, b.size]));
   const m = binaryen.createModule({ relaxedSimd: options.relaxedSimd ?? false, threads: threads > 1 });
   m.importMemory(pages, threads > 1);
@@ -194,13 +244,18 @@ function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOpti
   const names: string[] = [];
   const parallel: ParallelKernel[] = [];
   kp.kernels.forEach((k, n) => {
-    const ctx = new FunctionContext(m, places, imports, (options.inlineExp ?? true) && dtypes.get(k.target) === "f32");
+    const ctx = new FunctionContext(m, places, imports, (options.inlineExp ?? true) && dtypes.get(k.target) === "f32", k.sequential === undefined ? null : k.target, sites);
     const name = wasmKernelName(k.target, n);
     let body: Ref[];
     const scratch = layout.scratch.get(n) ?? 0;
     const product = simd[n];
     const thin = skinny[n];
-    if (thin) body = emitSkinnyContraction(ctx, thin.contraction, thin.plan, name, scratch, { threads: split.has(n) ? threads : 1 });
+    const blocked = attention[n];
+    if (blocked) body = emitAttention(ctx, blocked, scratch);
+    else if (thin) {
+      body = emitSkinnyContraction(ctx, thin.contraction, thin.plan, name, scratch, { threads: split.has(n) ? threads : 1 });
+      if (thin.epilogue) body = [...body, ...emitKernelBody(ctx, epilogueOverOutput(thin.epilogue), sizes, `${name}_epilogue`)];
+    }
     else if (product) body = emitSimdContraction(ctx, product, scratch, name, { threads: split.has(n) ? threads : 1, epilogue: k.epilogueContraction });
     else body = emitKernelBody(ctx, k.body, sizes, name, loopPlan(n));
     m.addFunction(name, [], "none", ctx.locals.types, m.block([...ctx.scopes[0]!.prelude, ...body]));
@@ -220,5 +275,5 @@ function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOpti
   m.addFunction("run", [], "none", [], m.block(names.map((n) => m.call(n, [], "none"))));
   m.exportFunction("run");
   const { binary, text } = m.finish({ optimize: options.optimize ?? true });
-  return { binary, text, layout, pages, imports: sorted, threads, kernelFunctions: names, parallel };
+  return { binary, text, layout, pages, imports: sorted, threads, kernelFunctions: names, parallel, ...(gathers ? { gather: { status, sites } } : {}) };
 }

@@ -14,6 +14,7 @@ import type { Affine, DType } from "../../ir/types.js";
 import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
 import type { Ref, ValueType, WasmModule } from "./binaryen.js";
 import { BYTES } from "./layout.js";
+import type { GatherSite } from "../../ir/gather.js";
 
 /** Where a buffer lives in the arena. */
 export interface BufferPlace {
@@ -73,11 +74,19 @@ export class FunctionContext {
     readonly imports: Set<string>,
     /** Compute `exp` inline to float32 accuracy (the kernel stores float32) instead of calling `Math.exp`. */
     readonly f32Exp = false,
+    /**
+     * A recurrence's own buffer (`Kernel.sequential`): its reads at earlier
+     * steps are in bounds only where their `where` guard holds, so a select
+     * whose arm reads it branches instead of evaluating both arms.
+     */
+    readonly guardedBuffer: string | null = null,
+    /** The module's gather sites, numbered as they are emitted (shared by every function of the module). */
+    readonly gatherSites: GatherSite[] = [],
   ) {}
 
   /** A context for another function of the same module (same arena, same imports, same `exp`). */
   sibling(): FunctionContext {
-    return new FunctionContext(this.m, this.places, this.imports, this.f32Exp);
+    return new FunctionContext(this.m, this.places, this.imports, this.f32Exp, this.guardedBuffer, this.gatherSites);
   }
 
   place(buffer: string): BufferPlace {

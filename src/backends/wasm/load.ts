@@ -22,6 +22,7 @@
  * also stopped when the executable is collected.
  */
 import { CompileError, InternalCompilerError } from "../../diagnostics/diagnostic.js";
+import { gatherRangeError } from "../../ir/gather.js";
 import { ARENA_MARKER, arenaHighWater, checkInputs, type Executable, inputSpec, type RunOptions } from "../../runtime/executable.js";
 import { Tensor, arrayTypeOf } from "../../runtime/tensor.js";
 import type { KernelProgram } from "../kernel/types.js";
@@ -42,6 +43,7 @@ const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 /** Host implementations of the functions a module imports from `env`. */
 const HOST_MATH: Readonly<Record<string, (...xs: number[]) => number>> = {
   exp: Math.exp, log: Math.log, tanh: Math.tanh, pow: Math.pow,
+  sin: Math.sin, cos: Math.cos, tan: Math.tan, atan: Math.atan, log1p: Math.log1p, expm1: Math.expm1, atan2: Math.atan2,
 };
 
 /** Compiled modules by artifact, so an artifact from the module cache compiles once. */
@@ -169,10 +171,20 @@ export function loadWasm(
   const markFree = (options: RunOptions): Uint8Array | null => {
     if (!options.measureMemory) return null;
     const base = art.layout.persistentBytes;
-    return new Uint8Array(memory.buffer, base, memory.buffer.byteLength - base).fill(ARENA_MARKER);
+    // The gather status past the arena is not arena (and must stay zero).
+    return new Uint8Array(memory.buffer, base, (art.gather?.status ?? memory.buffer.byteLength) - base).fill(ARENA_MARKER);
   };
   const measure = (free: Uint8Array | null): void => {
     if (free) measured = arenaHighWater(free, art.layout.persistentBytes);
+    checkGathers();
+  };
+  /** Raises the out-of-range gather index a run recorded (emit-expr.ts), and clears the record. */
+  const gatherStatus = art.gather ? new Int32Array(memory.buffer, art.gather.status, 2) : null;
+  const checkGathers = (): void => {
+    if (gatherStatus === null || gatherStatus[0] === 0) return;
+    const [site, index] = [gatherStatus[0]!, gatherStatus[1]!];
+    gatherStatus.fill(0);
+    throw gatherRangeError(art.gather!.sites[site - 1]!, index);
   };
   const executable: Executable = {
     run(inputs: Record<string, Tensor> = {}, options: RunOptions = {}): Record<string, Tensor> {

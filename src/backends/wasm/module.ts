@@ -18,7 +18,7 @@ import type { DType, Program } from "../../ir/types.js";
 import { lowerToKernels } from "../kernel/lower.js";
 import { boundWeights, loaderPrelude } from "../standalone.js";
 import type { Binaryen } from "./binaryen.js";
-import { emitWasm } from "./emit.js";
+import { emitWasm, type WasmArtifact } from "./emit.js";
 
 /** What a compiled module declares about itself; also written as manifest.json. */
 export interface WasmModuleManifest {
@@ -39,6 +39,8 @@ export interface WasmModuleManifest {
     name: string; dtype: DType; shape: readonly number[]; size: number; role: string; offset: number; embedded: boolean;
   }[];
   readonly kernels: number;
+  /** Where checked gathers record an out-of-range index, and their sites (see WasmArtifact.gather); absent without gathers. */
+  readonly gather?: WasmArtifact["gather"];
 }
 
 /** The files of a standalone build, in memory. */
@@ -87,6 +89,7 @@ export function emitWasmModule(binaryen: Binaryen, program: Program, name: strin
       offset: art.layout.offsets.get(b.name)!, embedded: weights.has(b.name),
     })),
     kernels: kp.kernels.length,
+    ...(art.gather ? { gather: art.gather } : {}),
   };
   const prelude = loaderPrelude(weights, Object.fromEntries(kp.buffers.map((b) => [b.name, b.dtype])));
   return { binary: art.binary, wat: options.wat ? art.text : null, manifest, loader: loaderSource(manifest, prelude) };
@@ -96,7 +99,7 @@ function loaderSource(manifest: WasmModuleManifest, prelude: string): string {
   return `// ${manifest.name}: compiled by tns to WebAssembly. Standalone: needs no compiler at run time.
 export const manifest = ${JSON.stringify(manifest, null, 2)};
 
-const HOST_MATH = { exp: Math.exp, log: Math.log, tanh: Math.tanh, pow: Math.pow };
+const HOST_MATH = { exp: Math.exp, log: Math.log, tanh: Math.tanh, pow: Math.pow, sin: Math.sin, cos: Math.cos, tan: Math.tan, atan: Math.atan, log1p: Math.log1p, expm1: Math.expm1, atan2: Math.atan2 };
 const KNOWN_INPUTS = new Set(manifest.inputs.map((i) => i.name));
 ${prelude}
 /** The bytes of the module file next to this one: the file system under Node, fetch elsewhere. */
@@ -133,6 +136,15 @@ export async function load(bytes) {
       view(buf).set(inputData(name, inputs?.[name], buf.shape, buf.size));
     }
     entry();
+    if (manifest.gather) {
+      // A checked gather met an index out of range (its site and the index, written by the module).
+      const status = new Int32Array(memory.buffer, manifest.gather.status, 2);
+      if (status[0] !== 0) {
+        const [s, index] = [manifest.gather.sites[status[0] - 1], status[1]];
+        status.fill(0);
+        throw new Error(\`TNS0620: index \${index} is out of range 0..\${s.extent - 1} in dimension \${s.dim} of '\${s.tensor}' (gathered by '\${s.reader}')\`);
+      }
+    }
     const out = {};
     for (const o of manifest.outputs) out[o.name] = { shape: o.shape, dtype: o.dtype, data: view(byName.get(o.name)).slice() };
     return out;

@@ -16,7 +16,7 @@
  * the thread count, so small programs pay nothing for threads.
  */
 import type { Affine, DType } from "../../ir/types.js";
-import type { Contraction, KExpr, Kernel, KernelProgram, Loop, Stmt } from "../kernel/types.js";
+import type { Contraction, EpilogueContraction, KExpr, Kernel, KernelProgram, Loop, Stmt } from "../kernel/types.js";
 import { localsReadBy, someKExpr, visitKExpr } from "../kernel/walk.js";
 import { contractionUnits, simdContractionApplies } from "./emit-contraction.js";
 import { type SkinnyPlan, skinnyPlan } from "../kernel/skinny.js";
@@ -71,11 +71,15 @@ export function simdProductOf(k: Kernel, dtypeOf: (buffer: string) => string): C
  * (emit-skinny.ts: few rows or few columns, the large operand streamed), and
  * how; undefined when it runs on the micro-kernel or is no such product.
  */
-export function skinnyProductOf(k: Kernel, dtypeOf: (buffer: string) => string): { contraction: Contraction; plan: SkinnyPlan } | undefined {
-  const c = k.contraction;
+export function skinnyProductOf(
+  k: Kernel, dtypeOf: (buffer: string) => string,
+): { contraction: Contraction; plan: SkinnyPlan; epilogue?: EpilogueContraction } | undefined {
+  // A product with an epilogue (a bias, an activation) takes the skinny kernel unbatched: the epilogue then runs over its small output.
+  const epilogue = k.contraction === undefined && k.epilogueContraction?.contraction.batch.length === 0 ? k.epilogueContraction : undefined;
+  const c = k.contraction ?? epilogue?.contraction;
   if (c === undefined || !simdContractionApplies(c, dtypeOf)) return undefined;
   const plan = skinnyPlan(c);
-  return plan === null ? undefined : { contraction: c, plan };
+  return plan === null ? undefined : { contraction: c, plan, ...(epilogue ? { epilogue } : {}) };
 }
 
 /**
@@ -318,6 +322,8 @@ export function splitKernels(
   const minFlops = options.minFlops ?? PARALLEL_MIN_FLOPS;
   const split = new Map<number, "panels" | LoopSplitPlan>();
   kp.kernels.forEach((k, n) => {
+    // A recurrence's steps run in order; splitting its outer loop across threads would break that.
+    if (k.sequential !== undefined) return;
     const c = simdProductOf(k, dtypeOf);
     if (c !== undefined) {
       if (contractionFlops(c) >= minFlops && productUnits(k, c, dtypeOf) >= 2) split.set(n, "panels");

@@ -80,7 +80,11 @@ function checkExpr(e: KExpr, loop: Loop, vc: VectorContext, accumulators: Readon
     case "local":
       if (accumulators.has(e.name)) refuse(`the accumulator ${e.name} is read inside the loop that reduces into it`);
       return;
+    case "gather":
+      refuse(`${e.buffer} is read at data-dependent positions`);
+      return;
     case "load": {
+      if (e.guard) refuse(`${e.buffer} is read with padding`);
       if (vc.dtypeOf(e.buffer) !== "f32") refuse(`${e.buffer} is not float32`);
       const stride = strideIn(e.offset, loop.var);
       if (stride !== 0 && stride !== 1) refuse(`${e.buffer} is read with stride ${stride} in ${loop.var}`);

@@ -19,17 +19,36 @@ import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
 import type { Affine, BinaryOp, DType, ReduceOp, UnaryOp } from "../../ir/types.js";
 import { reduceIdentity } from "../../ir/types.js";
 import type { KExpr, Stmt } from "../kernel/types.js";
+import type { GatherSite } from "../../ir/gather.js";
 import { wgslBuffer, wgslVar } from "./names.js";
+import { erfFunctionText } from "../../ir/erf.js";
 
 /** How a kernel reads and writes buffers: their element types, and where a buffer lives when it is read from a packed binding. */
 export interface BufferAccess {
   readonly dtypes: ReadonlyMap<string, DType>;
   /** Buffers read from the kernel's packed binding `pk` (u32 words), at a word offset. */
   readonly packed?: ReadonlyMap<string, number>;
+  /** The plan's gather sites, numbered as emitted (shared by every kernel of the plan). */
+  readonly gatherSites?: GatherSite[];
+  /** Element counts of the buffers, where known: a padding read's address is clamped into its buffer. */
+  readonly sizes?: ReadonlyMap<string, number>;
 }
+
+/** The WGSL name of the gather status binding (see WgslProgram.gather). */
+export const GATHER_STATUS_BINDING = "tns_status";
 
 /** Helper functions an expression needs, by name, with their WGSL text. */
 export const WGSL_HELPERS: Readonly<Record<string, string>> = {
+  // An out-of-range index records its site and value (the first one wins) and reads element 0 instead.
+  tns_gather: `fn tns_gather(v: f32, n: i32, site: i32) -> i32 {
+  let k = i32(v);
+  if (k >= 0 && k < n) { return k; }
+  if (${"tns_status"}[0] == 0) { ${"tns_status"}[0] = site + 1; ${"tns_status"}[1] = k; }
+  return 0;
+}`,
+  tns_gather_clamp: `fn tns_gather_clamp(v: f32, n: i32) -> i32 {
+  return clamp(i32(v), 0, n - 1);
+}`,
   tns_pow: `fn tns_pow(a: f32, b: f32) -> f32 {
   if (b == 0f) { return 1f; }
   if (a >= 0f) { return pow(a, b); }
@@ -37,6 +56,24 @@ export const WGSL_HELPERS: Readonly<Record<string, string>> = {
   let r = pow(-a, b);
   return select(r, -r, floor(b * 0.5f) != b * 0.5f);
 }`,
+  // log(1 + x): its Taylor series near 0, where log(1 + x) would cancel (and GPU logs are only accurate to about 2^-21 absolutely).
+  tns_log1p: `fn tns_log1p(x: f32) -> f32 {
+  if (abs(x) < 0.1f) {
+    return x * (1f - x * (0.5f - x * (0.33333334f - x * (0.25f - x * (0.2f - x * (0.16666667f - x * (0.14285715f - x * 0.125f)))))));
+  }
+  return log(1f + x);
+}`,
+  // e^x - 1: its Taylor series near 0, where e^x - 1 would cancel.
+  tns_expm1: `fn tns_expm1(x: f32) -> f32 {
+  if (abs(x) < 0.1f) {
+    return x * (1f + x * (0.5f + x * (0.16666667f + x * (0.041666668f + x * (0.008333334f + x * (0.0013888889f + x * 0.00019841270f))))));
+  }
+  return exp(x) - 1f;
+}`,
+  tns_erf: erfFunctionText({
+    header: "fn tns_erf(x: f32) -> f32", lit: wgslF32, decl: "var", abs: "abs", exp: "exp",
+    nanCheck: (a) => `${a} != ${a}`, signOf: (a) => `select(1f, -1f, ${a} < 0f)`,
+  }),
 };
 
 /**
@@ -94,7 +131,7 @@ export function wgslStoreValue(value: string, dtype: DType | undefined): string 
 
 const COMPARE: Partial<Record<BinaryOp, string>> = { lt: "<", le: "<=", gt: ">", ge: ">=", eq: "==", ne: "!=" };
 
-function wgslUnary(op: UnaryOp, x: string): string {
+function wgslUnary(op: UnaryOp, x: string, helpers: Set<string>): string {
   switch (op) {
     case "neg": return `(-${x})`;
     case "exp": return `exp(${x})`;
@@ -106,6 +143,18 @@ function wgslUnary(op: UnaryOp, x: string): string {
     case "sigmoid": return `(1f / (1f + exp(-${x})))`;
     case "relu": return `max(${x}, 0f)`;
     case "abs": return `abs(${x})`;
+    case "sin": return `sin(${x})`;
+    case "cos": return `cos(${x})`;
+    case "tan": return `tan(${x})`;
+    case "atan": return `atan(${x})`;
+    case "sign": return `sign(${x})`;
+    case "floor": return `floor(${x})`;
+    case "ceil": return `ceil(${x})`;
+    // WGSL's round rounds half to even, as the IR does.
+    case "round": return `round(${x})`;
+    case "erf": helpers.add("tns_erf"); return `tns_erf(${x})`;
+    case "log1p": helpers.add("tns_log1p"); return `tns_log1p(${x})`;
+    case "expm1": helpers.add("tns_expm1"); return `tns_expm1(${x})`;
   }
 }
 
@@ -163,10 +212,37 @@ export class WgslExprWriter {
       case "const": return leaf(wgslF32(e.value));
       case "index": return leaf(`f32(${wgslVar(e.var)})`);
       case "local": return leaf(e.name);
-      case "load": return leaf(wgslLoad(e.buffer, wgslAffine(e.offset), this.io));
+      case "load": {
+        if (!e.guard) return leaf(wgslLoad(e.buffer, wgslAffine(e.offset), this.io));
+        // A padding read: the address clamped into the tensor, the value 0 outside it.
+        const inside = e.guard.map((g) => { const a = wgslAffine(g.index); return `(${a}) >= 0 && (${a}) < ${wgslI32(g.size)}`; }).join(" && ");
+        const extent = this.io.sizes?.get(e.buffer);
+        const at = extent === undefined ? `max(${wgslAffine(e.offset)}, 0)` : `clamp(${wgslAffine(e.offset)}, 0, ${wgslI32(extent - 1)})`;
+        return { text: `select(0f, ${wgslLoad(e.buffer, at, this.io)}, ${inside})`, depth: 1 };
+      }
+      case "gather": {
+        const parts: string[] = [wgslAffine(e.offset)];
+        const values = e.dims.map((d) => this.node(d.value, pre));
+        e.dims.forEach((d, k) => {
+          let index: string;
+          if (e.mode === "clamp") {
+            this.helpers.add("tns_gather_clamp");
+            index = `tns_gather_clamp(${values[k]!.text}, ${d.extent})`;
+          } else {
+            const sites = this.io.gatherSites;
+            if (sites === undefined) throw new InternalCompilerError("a gather in a kernel without gather sites");
+            let site = sites.indexOf(d.site);
+            if (site < 0) site = sites.push(d.site) - 1;
+            this.helpers.add("tns_gather");
+            index = `tns_gather(${values[k]!.text}, ${d.extent}, ${site})`;
+          }
+          parts.push(d.stride === 1 ? index : `${d.stride} * ${index}`);
+        });
+        return over(wgslLoad(e.buffer, parts.join(" + "), this.io), ...values);
+      }
       case "unary": {
         const a = this.node(e.arg, pre);
-        return over(wgslUnary(e.op, a.text), a);
+        return over(wgslUnary(e.op, a.text, this.helpers), a);
       }
       case "binary": {
         if (e.op === "pow") return this.pow(e.lhs, e.rhs, pre);
@@ -179,6 +255,7 @@ export class WgslExprWriter {
           case "div": return over(`(${a.text} / ${b.text})`, a, b);
           case "min": return over(`min(${a.text}, ${b.text})`, a, b);
           case "max": return over(`max(${a.text}, ${b.text})`, a, b);
+          case "atan2": return over(`atan2(${a.text}, ${b.text})`, a, b);
           default: return over(`select(0f, 1f, ${a.text} ${COMPARE[e.op]!} ${b.text})`, a, b);
         }
       }

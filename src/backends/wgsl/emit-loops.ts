@@ -322,6 +322,45 @@ function twoPass(input: KernelInput, steps: readonly Step[], red: Shared): WgslD
   return [first, second];
 }
 
+/**
+ * A recurrence (`Kernel.sequential`): one workgroup runs the steps in order;
+ * in each step its invocations share the step's elements (strided), and a
+ * storage barrier makes the step's writes visible before the next step reads
+ * them. One dispatch for the whole sequence, so no per-step dispatch cost;
+ * the price is one workgroup's parallelism per step (docs/wgsl.md).
+ *
+ *     for (var s = 0u; s < 256u; s++) {
+ *       let v_t = i32(s);
+ *       for (var e = lid; e < 256u; e = e + 64u) { let v_j = i32(e); ... b_Hs[256 * v_t + v_j] = ...; }
+ *       storageBarrier(); workgroupBarrier();
+ *     }
+ */
+export function emitSequentialKernel(input: KernelInput): WgslDispatch {
+  const { kernel, outputs } = input;
+  const seq = outputs.find((d) => d.var === kernel.sequential);
+  if (seq === undefined) throw new InternalCompilerError(`kernel ${kernel.target}: sequential index ${kernel.sequential} is not an output index`);
+  const rest = outputs.filter((d) => d !== seq);
+  const perElement = openLoops(kernel.body, [seq.var, ...rest.map((d) => d.var)]);
+  const n = product(rest);
+  const helpers = new Set<string>();
+  const body = [
+    `  for (var s = 0u; s < ${seq.extent}u; s = s + 1u) {`,
+    `    let ${wgslVar(seq.var)} = i32(s);`,
+    `    for (var e = lid; e < ${n}u; e = e + ${LOOP_WORKGROUP}u) {`,
+    ...decompose(rest, "e", "      "),
+  ];
+  wgslStmts(perElement, { w: new WgslExprWriter(input.io, helpers) }, "      ", body);
+  body.push("    }", "    storageBarrier();", "    workgroupBarrier();", "  }");
+  return {
+    name: baseName(input), target: kernel.target, form: "sequential-steps",
+    code: shaderText({
+      comment: comment(input, `${seq.extent} steps along ${seq.var} in order, in one workgroup of ${LOOP_WORKGROUP} sharing each step's ${n} elements`),
+      bindings: input.bindings, helpers, workgroupSize: [LOOP_WORKGROUP, 1, 1], body,
+    }),
+    workgroupSize: [LOOP_WORKGROUP, 1, 1], workgroups: [1, 1, 1], bindings: input.bindings.map(strip), flops: input.flops,
+  };
+}
+
 /** A declared binding as the plan records it. */
 export function strip(b: DeclaredBinding): { binding: number; buffer: string; access: "read" | "read_write" } {
   return { binding: b.binding, buffer: b.buffer, access: b.access };

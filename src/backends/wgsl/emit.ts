@@ -22,8 +22,10 @@ import { defFlops } from "../../passes/cost.js";
 import { materializeProgramReductions } from "../../passes/materialize-reductions.js";
 import { lowerToKernels } from "../kernel/lower.js";
 import type { Kernel } from "../kernel/types.js";
-import type { BufferAccess } from "./emit-expr.js";
-import { emitLoopKernel, partialsBuffer } from "./emit-loops.js";
+import { type BufferAccess, GATHER_STATUS_BINDING } from "./emit-expr.js";
+import type { GatherSite } from "../../ir/gather.js";
+import { kernelGathers } from "../wasm/emit-expr.js";
+import { emitLoopKernel, emitSequentialKernel, partialsBuffer } from "./emit-loops.js";
 import { emitMatmulKernel } from "./emit-matmul.js";
 import { poolBuffers } from "./pool.js";
 import { wgslBuffer } from "./names.js";
@@ -72,15 +74,22 @@ export function emitWgsl(program: Program, options: EmitWgslOptions = {}): WgslP
   const dtypes = new Map<string, DType>(kp.buffers.map((b) => [b.name, b.dtype]));
   const buffers: WgslBuffer[] = kp.buffers.map((b) => ({ name: b.name, dtype: b.dtype, shape: b.shape, size: b.size, role: b.role }));
   checkBufferSizes(buffers, limits);
+  const gathers = kp.kernels.some((k) => kernelGathers(k));
+  const status = gathers ? uniqueName("gather_status", buffers) : null;
+  if (status !== null) buffers.push({ name: status, dtype: "i32", shape: [2], size: 2, role: "status" });
+  const sites: GatherSite[] = [];
   const dispatches: WgslDispatch[] = [];
   kp.kernels.forEach((kernel, position) => {
     const def = defs.get(kernel.target)!;
-    const { io, bindings, pack } = bindKernel(kernel, dtypes, buffers, limits);
+    const bound = bindKernel(kernel, dtypes, buffers, limits, kernelGathers(kernel) ? status : null);
+    const { bindings, pack } = bound;
+    const io = { ...bound.io, gatherSites: sites };
     const input = { kernel, position, io, bindings, limits, flops: defFlops(def) };
     const matmul = (kernel.contraction ?? kernel.epilogueContraction) !== undefined && dtypes.get(kernel.target) === "f32";
-    const made = matmul
-      ? [emitMatmulKernel(input)]
-      : emitLoopKernel({ ...input, outputs: def.indices.map((v) => ({ var: v, extent: def.ranges[v]! })) });
+    const outputs = def.indices.map((v) => ({ var: v, extent: def.ranges[v]! }));
+    const made = kernel.sequential !== undefined
+      ? [emitSequentialKernel({ ...input, outputs })]
+      : matmul ? [emitMatmulKernel(input)] : emitLoopKernel({ ...input, outputs });
     for (const d of made) {
       if (d.bindings.some((b) => b.buffer === partialsBuffer(kernel.target)) && !buffers.some((b) => b.name === partialsBuffer(kernel.target))) {
         const words = d.form === "reduce-partials" ? d.workgroups[0] * d.workgroups[1] * d.workgroups[2] : 0;
@@ -91,7 +100,16 @@ export function emitWgsl(program: Program, options: EmitWgslOptions = {}): WgslP
     }
   });
   const { storage, home } = poolBuffers(buffers, dispatches);
-  return { format: "tns-wgsl", version: 1, buffers, dispatches, inputs: [...kp.inputs], outputs: [...kp.outputs], limits, storage, home };
+  return {
+    format: "tns-wgsl", version: 1, buffers, dispatches, inputs: [...kp.inputs], outputs: [...kp.outputs], limits, storage, home,
+    ...(status !== null ? { gather: { buffer: status, sites } } : {}),
+  };
+}
+
+function uniqueName(base: string, buffers: readonly WgslBuffer[]): string {
+  let name = base;
+  for (let k = 1; buffers.some((b) => b.name === name); k++) name = `${base}_${k}`;
+  return name;
 }
 
 /**
@@ -100,12 +118,12 @@ export function emitWgsl(program: Program, options: EmitWgslOptions = {}): WgslP
  * remaining reads through one packed binding `pk`.
  */
 function bindKernel(
-  kernel: Kernel, dtypes: ReadonlyMap<string, DType>, buffers: readonly WgslBuffer[], limits: WgslLimits,
+  kernel: Kernel, dtypes: ReadonlyMap<string, DType>, buffers: readonly WgslBuffer[], limits: WgslLimits, status: string | null,
 ): { io: BufferAccess; bindings: DeclaredBinding[]; pack?: WgslDispatch["pack"] } {
   const reads = kernel.reads.filter((r) => r !== kernel.target);
   // Besides the reads: the target, and up to two more (a tiled product's vec4 views of its
-  // operands, a long reduction's scratch buffer); with a pack, its binding too.
-  const max = limits.maxStorageBuffersPerShaderStage;
+  // operands, a long reduction's scratch buffer); with a pack, its binding too; with gathers, the status.
+  const max = limits.maxStorageBuffersPerShaderStage - (status === null ? 0 : 1);
   const direct = reads.length <= max - 3 ? reads : reads.slice(0, Math.max(0, max - 4));
   const packedNames = reads.filter((r) => !direct.includes(r));
   const bindings: DeclaredBinding[] = [];
@@ -125,9 +143,11 @@ function bindKernel(
     pack = { words, parts };
     bindings.push({ binding: bindings.length, buffer: "#pack", access: "read", wgslName: "pk", element: "u32" });
   }
+  if (status !== null) bindings.push({ binding: bindings.length, buffer: status, access: "read_write", wgslName: GATHER_STATUS_BINDING, element: "i32" });
   const t = kernel.target;
   bindings.push({ binding: bindings.length, buffer: t, access: "read_write", wgslName: wgslBuffer(t), element: wgslElement(dtypes.get(t)!) });
-  return { io: { dtypes, ...(packed.size > 0 ? { packed } : {}) }, bindings, ...(pack ? { pack } : {}) };
+  const sizes = new Map(buffers.map((b) => [b.name, b.size]));
+  return { io: { dtypes, sizes, ...(packed.size > 0 ? { packed } : {}) }, bindings, ...(pack ? { pack } : {}) };
 }
 
 function checkBufferSizes(buffers: readonly WgslBuffer[], limits: WgslLimits): void {

@@ -8,6 +8,7 @@
  *     const { executable } = wgsl.compile(program);
  *     const { C } = await executable.runAsync!({ A, B });
  */
+import { gatherRangeError } from "../../ir/gather.js";
 import { CompileError, type Diagnostic, InternalCompilerError } from "../../diagnostics/diagnostic.js";
 import type { Program } from "../../ir/types.js";
 import { checkInputs, type Executable, type InputSpec, keptInputBuffers, type RunOptions } from "../../runtime/executable.js";
@@ -152,7 +153,8 @@ function wgslExecutable(plan: WgslProgram, program: Program, device: GPUDevice):
             ? (t.data instanceof Int32Array ? t.data : Int32Array.from(t.data))
             : (t.data instanceof Float32Array ? t.data : Float32Array.from(t.data));
         }
-        const { outputs, gpuNanoseconds } = await ready.run(data);
+        const { outputs, gpuNanoseconds, gatherError } = await ready.run(data);
+        if (gatherError !== null) throw gatherRangeError(plan.gather!.sites[gatherError.site]!, gatherError.index);
         gpuTime = gpuNanoseconds;
         measured = ready.storageBytes;
         const out: Record<string, Tensor> = {};

@@ -95,7 +95,11 @@ export async function load(device, weights = {}) {
         const given = inputData(name, inputs?.[name], b.shape, b.size);
         data[name] = given instanceof ARRAY[b.dtype] ? given : ARRAY[b.dtype].from(given);
       }
-      const { outputs } = await runner.run(data);
+      const { outputs, gatherError } = await runner.run(data);
+      if (gatherError) {
+        const s = plan.gather.sites[gatherError.site];
+        throw new Error(\`TNS0620: index \${gatherError.index} is out of range 0..\${s.extent - 1} in dimension \${s.dim} of '\${s.tensor}' (gathered by '\${s.reader}')\`);
+      }
       const out = {};
       for (const name of plan.outputs) {
         const b = bufferNamed(name);

@@ -40,6 +40,7 @@ export const WGSL_RESERVED: ReadonlySet<string> = new Set([
   // predeclared types and functions the emitted code uses by name
   "f32", "i32", "u32", "bool", "vec4", "vec3u", "array", "select", "bitcast", "max", "min", "exp", "log", "sqrt",
   "inverseSqrt", "tanh", "abs", "pow", "clamp", "workgroupBarrier", "main",
+  "sin", "cos", "tan", "atan", "atan2", "sign", "floor", "ceil", "round",
 ]);
 
 /**

@@ -1,12 +1,15 @@
 /**
- * Buffer pooling for the WebGPU backend: intermediates whose lifetimes over
- * the dispatch schedule do not overlap share one GPU buffer. Inputs, weights
- * and outputs keep buffers of their own (inputs are written before a run,
- * outputs read after it); an intermediate, or a two-pass reduction's scratch
- * space, lives from the first dispatch that writes it to the last one that
- * binds it. Intermediates are placed in order of their first dispatch, each
- * into the smallest free buffer that holds it, else into the largest free
- * one (grown to fit), else into a new one.
+ * Buffer pooling for the WebGPU backend: intermediates and outputs whose
+ * lifetimes over the dispatch schedule do not overlap share one GPU buffer.
+ * Inputs and weights keep buffers of their own (they are written before a
+ * run); an intermediate, or a two-pass reduction's scratch space, lives
+ * from the first dispatch that writes it to the last one that binds it, an
+ * output from its first dispatch to the end of the run (it is read back
+ * after the last dispatch). Intermediates are pooled two ways, and the one with fewer bytes
+ * kept: in order of their first dispatch, each into the smallest free
+ * buffer that holds it, else into the largest free one (grown to fit), else
+ * into a new one; and largest first, each into the smallest pool whose
+ * buffers are all dead while it lives, else into a new one.
  *
  *     dispatches: A = exp(X) ; B = A * 2 ; C = B + 1 ; output D = C * 3
  *     lifetimes:  A [0, 1]  B [1, 2]  C [2, 3]
@@ -57,39 +60,87 @@ export function poolBuffers(buffers: readonly WgslBuffer[], dispatches: readonly
   // GPU buffers are allocated in multiples of 16 bytes (the arena's alignment), so the plan is what a run allocates.
   const bytesOf = (b: WgslBuffer): number => Math.ceil(Math.max(4, b.size * 4) / ARENA_ALIGNMENT) * ARENA_ALIGNMENT;
   const spans = lifetimes(dispatches);
-  const storage: { name: string; bytes: number }[] = [];
+  const own: { name: string; bytes: number }[] = [];
   const home: Record<string, string> = {};
+  const shared = (b: WgslBuffer): boolean => b.role === "temp" || b.role === "scratch" || b.role === "output";
   for (const b of buffers) {
-    if (b.role !== "temp" && b.role !== "scratch") {
-      storage.push({ name: b.name, bytes: bytesOf(b) });
+    if (!shared(b)) {
+      own.push({ name: b.name, bytes: bytesOf(b) });
       home[b.name] = b.name;
     }
   }
-  const pooled = buffers
-    .filter((b) => b.role === "temp" || b.role === "scratch")
-    .map((b) => ({ buffer: b, span: spans.get(b.name) ?? { first: -1, last: -1 } }))
-    .sort((x, y) => x.span.first - y.span.first || bytesOf(y.buffer) - bytesOf(x.buffer));
-  /** Pooled GPU buffers: their index in `storage` and the last dispatch that uses them so far. */
-  const pools: { index: number; busyUntil: number }[] = [];
-  for (const { buffer, span } of pooled) {
-    const need = bytesOf(buffer);
-    const free = pools.filter((p) => p.busyUntil < span.first);
-    const fits = free.filter((p) => storage[p.index]!.bytes >= need).sort((a, b) => storage[a.index]!.bytes - storage[b.index]!.bytes);
-    const grown = free.sort((a, b) => storage[b.index]!.bytes - storage[a.index]!.bytes);
-    let pool = fits[0] ?? grown[0];
-    if (!pool) {
-      pool = { index: storage.length, busyUntil: -1 };
-      storage.push({ name: `#pool${pools.length}`, bytes: need });
-      pools.push(pool);
-    }
-    const s = storage[pool.index]!;
-    storage[pool.index] = { name: s.name, bytes: Math.max(s.bytes, need) };
-    pool.busyUntil = Math.max(span.last, span.first);
-    home[buffer.name] = s.name;
-  }
+  // An output is read back after the last dispatch: it holds its pool from its first dispatch to the end.
+  const end = dispatches.length;
+  const pooled = buffers.filter(shared).map((b) => {
+    const span = spans.get(b.name) ?? { first: -1, last: -1 };
+    return { name: b.name, bytes: bytesOf(b), span: b.role === "output" ? { first: span.first, last: end } : span };
+  });
+  const inOrder = poolInOrder(pooled);
+  const bySize = poolBySize(pooled);
+  const best = bySize.bytes < inOrder.bytes ? bySize : inOrder;
+  const storage = [...own, ...best.pools.map((bytes, k) => ({ name: `#pool${k}`, bytes }))];
+  best.home.forEach((k, name) => { home[name] = `#pool${k}`; });
   const bytes = storage.reduce((n, s) => n + s.bytes, 0);
   const unpooledBytes = buffers.reduce((n, b) => n + bytesOf(b), 0);
   return { storage, home, bytes, unpooledBytes };
+}
+
+interface Pooled { readonly name: string; readonly bytes: number; readonly span: { readonly first: number; readonly last: number } }
+interface Pooling { readonly pools: number[]; readonly home: Map<string, number>; readonly bytes: number }
+
+/**
+ * In order of first dispatch: each buffer into the smallest free pool that
+ * holds it, else the largest free one (grown to fit), else a new one.
+ */
+function poolInOrder(pooled: readonly Pooled[]): Pooling {
+  const order = [...pooled].sort((x, y) => x.span.first - y.span.first || y.bytes - x.bytes);
+  const pools: number[] = [];
+  const busyUntil: number[] = [];
+  const home = new Map<string, number>();
+  for (const b of order) {
+    const free = pools.map((_, k) => k).filter((k) => busyUntil[k]! < b.span.first);
+    const fits = free.filter((k) => pools[k]! >= b.bytes).sort((x, y) => pools[x]! - pools[y]!);
+    const grown = free.sort((x, y) => pools[y]! - pools[x]!);
+    let k = fits[0] ?? grown[0];
+    if (k === undefined) {
+      k = pools.length;
+      pools.push(b.bytes);
+      busyUntil.push(-1);
+    }
+    pools[k] = Math.max(pools[k]!, b.bytes);
+    busyUntil[k] = Math.max(b.span.last, b.span.first);
+    home.set(b.name, k);
+  }
+  return { pools, home, bytes: pools.reduce((a, x) => a + x, 0) };
+}
+
+/**
+ * Largest first (as TFLite's greedy-by-size shared objects): each buffer
+ * into the smallest pool, made for a larger buffer, none of whose buffers
+ * is live at the same time as it, else a new pool of its own size; pools
+ * never grow.
+ */
+function poolBySize(pooled: readonly Pooled[]): Pooling {
+  const order = [...pooled].sort((x, y) => y.bytes - x.bytes || x.span.first - y.span.first);
+  const pools: number[] = [];
+  const members: { first: number; last: number }[][] = [];
+  const home = new Map<string, number>();
+  for (const b of order) {
+    const last = Math.max(b.span.last, b.span.first);
+    let best = -1;
+    for (let k = 0; k < pools.length; k++) {
+      if (members[k]!.some((m) => m.first <= last && b.span.first <= m.last)) continue;
+      if (best < 0 || pools[k]! < pools[best]!) best = k;
+    }
+    if (best < 0) {
+      best = pools.length;
+      pools.push(b.bytes);
+      members.push([]);
+    }
+    members[best]!.push({ first: b.span.first, last });
+    home.set(b.name, best);
+  }
+  return { pools, home, bytes: pools.reduce((a, x) => a + x, 0) };
 }
 
 /**

@@ -22,7 +22,12 @@ export type WgslData = Float32Array | Int32Array;
 /** What {@link createWgslRunner} returns. */
 export interface WgslRunner {
   /** Runs the plan once; inputs by name, each of the input's element type and size. */
-  run(inputs: Readonly<Record<string, WgslData>>): Promise<{ outputs: Record<string, WgslData>; gpuNanoseconds: number | null }>;
+  run(inputs: Readonly<Record<string, WgslData>>): Promise<{
+    outputs: Record<string, WgslData>;
+    gpuNanoseconds: number | null;
+    /** The first out-of-range gather index the run met (its site number in `plan.gather.sites`, and the index), or null. */
+    gatherError: { site: number; index: number } | null;
+  }>;
   /** Destroys every buffer the runner created (not the device). */
   destroy(): void;
   /**
@@ -117,7 +122,8 @@ export async function createWgslRunner(
   }
 
   const staging = new Map<string, GPUBuffer>();
-  for (const name of plan.outputs) {
+  const statusName = plan.gather?.buffer ?? null;
+  for (const name of statusName === null ? plan.outputs : [...plan.outputs, statusName]) {
     const b = plan.buffers.find((x) => x.name === name)!;
     staging.set(name, make(b.size * 4, MAP_READ | COPY_DST, `${name} readback`));
   }
@@ -142,6 +148,7 @@ export async function createWgslRunner(
           const typed = data instanceof type ? data : type.from(data);
           device.queue.writeBuffer(buffers.get(name)!, 0, typed.buffer, typed.byteOffset, typed.byteLength);
         }
+        if (statusName !== null) device.queue.writeBuffer(buffers.get(statusName)!, 0, new Int32Array(2));
         const encoder = device.createCommandEncoder();
         let pass: GPUComputePassEncoder | null = null;
         let passIndex = 0;
@@ -175,9 +182,12 @@ export async function createWgslRunner(
         const reads = [...staging.values(), ...(times ? [times] : [])];
         await Promise.all(reads.map((b) => b.mapAsync(MAP_MODE_READ)));
         const outputs: Record<string, WgslData> = {};
+        let gatherError: { site: number; index: number } | null = null;
         for (const [name, target] of staging) {
-          outputs[name] = new (arrayOf(dtypes.get(name)!))(target.getMappedRange().slice(0, sizes.get(name)!));
+          const values = new (arrayOf(dtypes.get(name)!))(target.getMappedRange().slice(0, sizes.get(name)!));
           target.unmap();
+          if (name !== statusName) outputs[name] = values;
+          else if (values[0] !== 0) gatherError = { site: values[0]! - 1, index: values[1]! };
         }
         let gpuNanoseconds: number | null = null;
         if (times) {
@@ -188,7 +198,7 @@ export async function createWgslRunner(
           for (let p = 0; p <= passIndex && total >= 0; p++) total = stamps[2 * p + 1]! >= stamps[2 * p]! ? total + Number(stamps[2 * p + 1]! - stamps[2 * p]!) : -1;
           gpuNanoseconds = total >= 0 ? total : null;
         }
-        return { outputs, gpuNanoseconds };
+        return { outputs, gpuNanoseconds, gatherError };
       } finally {
         busy = false;
       }

@@ -10,6 +10,7 @@
  * buffers written by earlier dispatches, inputs and weights; dispatches run
  * in order, each seeing every earlier one's writes.
  */
+import type { GatherSite } from "../../ir/gather.js";
 import type { DType } from "../../ir/types.js";
 
 /** The device limits a plan is made for. */
@@ -45,7 +46,7 @@ export interface WgslBuffer {
   readonly shape: readonly number[];
   /** Number of 4-byte elements. */
   readonly size: number;
-  readonly role: "input" | "weight" | "temp" | "output" | "scratch";
+  readonly role: "input" | "weight" | "temp" | "output" | "scratch" | "status";
 }
 
 /** One binding of a dispatch. */
@@ -62,7 +63,8 @@ export type WgslKernelForm =
   | "workgroup-reduce"       // one workgroup per output element; reductions split across its invocations, tree-combined
   | "reduce-partials"        // first pass of a long reduction: one workgroup per output element and chunk
   | "reduce-final"           // second pass: the chunks' partial results combined, then the rest of the def
-  | "tiled-matmul";          // register-tiled matrix product with workgroup tiles (and an elementwise epilogue)
+  | "tiled-matmul"           // register-tiled matrix product with workgroup tiles (and an elementwise epilogue)
+  | "sequential-steps";      // a recurrence: one workgroup runs its steps in order, sharing each step's elements
 
 /** One compute dispatch. */
 export interface WgslDispatch {
@@ -104,4 +106,11 @@ export interface WgslProgram {
   readonly storage: readonly { readonly name: string; readonly bytes: number }[];
   /** The GPU buffer (a name in `storage`) of every buffer of the plan. */
   readonly home: Readonly<Record<string, string>>;
+  /**
+   * Where checked gathers record an out-of-range index (absent when the
+   * program has none): the plan's `status` buffer, two i32, the site's
+   * number plus one and the index; the runner zeroes it before a run and
+   * reads it after.
+   */
+  readonly gather?: { readonly buffer: string; readonly sites: readonly GatherSite[] };
 }

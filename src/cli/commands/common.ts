@@ -10,6 +10,7 @@ import type { Program } from "../../ir/types.js";
 import { verificationLines } from "../../passes/verify-optimization.js";
 import { memoryProblem } from "../../runtime/memory.js";
 import { randomTensor } from "../../runtime/random.js";
+import { gatherIndexExtents } from "../../ir/gather.js";
 import type { Tensor } from "../../runtime/tensor.js";
 import { UsageError, parseMemoryBudget, parseSizeOptions } from "../args.js";
 import { readText, readTensorArchive } from "../io.js";
@@ -85,8 +86,9 @@ export function randomWeights(program: Program, given: Record<string, Tensor>, s
   // Weights too large to hold are left to the compiler, which says so (TNS0305), instead of filled here.
   const weights = { ...program, tensors: program.tensors.filter((t) => t.role === "weight") };
   if (memoryProblem(weights, null) !== null) return out;
+  const extents = gatherIndexExtents(program);
   program.tensors.forEach((t, k) => {
-    if (t.role === "weight" && t.data === null && !(t.name in out)) out[t.name] = randomTensor(t.shape, t.dtype, seed * 7919 + k);
+    if (t.role === "weight" && t.data === null && !(t.name in out)) out[t.name] = randomTensor(t.shape, t.dtype, seed * 7919 + k, extents.get(t.name));
   });
   return out;
 }

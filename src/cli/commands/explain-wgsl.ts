@@ -6,6 +6,7 @@ import { emitWgsl } from "../../backends/wgsl/emit.js";
 import type { WgslKernelForm } from "../../backends/wgsl/types.js";
 import type { Program } from "../../ir/types.js";
 import { formatBytes } from "../format.js";
+import { ARENA_ALIGNMENT } from "../../backends/kernel/memory-plan.js";
 
 /** One WebGPU dispatch as `tns explain --backend wgsl` reports it. */
 export interface ExplainedDispatch {
@@ -39,7 +40,8 @@ export function explainWgsl(optimized: Program): ExplainedWgsl {
   const memory = {
     bytes: plan.storage.reduce((n, s) => n + s.bytes, 0),
     buffers: plan.storage.length,
-    unpooledBytes: plan.buffers.reduce((n, b) => n + Math.max(4, 4 * b.size), 0),
+    // Aligned as the pool allocates them, so the two totals compare like with like.
+    unpooledBytes: plan.buffers.reduce((n, b) => n + Math.ceil(Math.max(4, 4 * b.size) / ARENA_ALIGNMENT) * ARENA_ALIGNMENT, 0),
   };
   const dispatches = plan.dispatches.map((d) => {
     const groups = d.workgroups[0] * d.workgroups[1] * d.workgroups[2];

@@ -40,7 +40,7 @@ bytes moved, largest intermediate, peak live memory) and the IR lines it
 changed; then the path of every contraction order-contractions chose
 (as numpy.einsum_path reports it); then the totals before and after; then
 the kernel the wasm backend runs each def with (gemm, skinny-axpy,
-skinny-dot, loop-nest, ...) and the cost model's estimate of it on one
+skinny-dot, online-softmax, loop-nest, recurrence, ...) and the cost model's estimate of it on one
 thread (FLOPs, bytes, arithmetic intensity, time, memory- or compute-bound).
 The cost model is described in docs/optimizer.md ("Cost model").
 
@@ -66,11 +66,12 @@ Options:
 
 export type { CostSummary, DiffLine, ExplainedContraction, ExplainedPass, ExplainReport, IrMode } from "./explain-report.js";
 
-/** Options of {@link explainProgram}: the optimizing passes (default on), a memory budget, a limit on intermediates. */
+/** Options of {@link explainProgram}: the optimizing passes (default on), a memory budget, a limit on intermediates, the backend whose pipeline runs. */
 export interface ExplainOptions {
   readonly optimize?: boolean;
   readonly memoryBudget?: number;
   readonly maxIntermediateBytes?: number;
+  readonly backend?: string;
 }
 
 /**
@@ -99,11 +100,12 @@ export function explainWithin(
   program: Program, options: ExplainOptions = {},
 ): { ok: true; report: ExplainReport; program: Program } | { ok: false; diagnostic: Diagnostic } {
   const optimize = options.optimize ?? true;
-  const slicing = {
+  const pipeline = {
+    ...(options.backend === undefined ? {} : { backend: options.backend }),
     ...(options.maxIntermediateBytes === undefined ? {} : { maxIntermediateBytes: options.maxIntermediateBytes }),
     ...(options.memoryBudget === undefined ? {} : { memoryBudget: options.memoryBudget }),
   };
-  const passes: Pass[] = optimize ? defaultPipeline(slicing) : loweringPipeline();
+  const passes: Pass[] = optimize ? defaultPipeline(pipeline) : loweringPipeline();
   let remat: ReturnType<typeof rematerializePass> | null = null;
   if (options.memoryBudget !== undefined) {
     remat = rematerializePass({ budgetBytes: options.memoryBudget });
@@ -388,7 +390,8 @@ export async function explainCommand(argv: string[], term: Terminal): Promise<nu
   if (!program) return EXIT.diagnostics;
   const optimize = !(values["O0"] || values["no-optimize"]);
   const explained = explainWithin(program, {
-    optimize, ...(memoryBudget === undefined ? {} : { memoryBudget }), ...(maxIntermediateBytes === undefined ? {} : { maxIntermediateBytes }),
+    optimize, ...(backend === undefined ? {} : { backend }), ...(memoryBudget === undefined ? {} : { memoryBudget }),
+    ...(maxIntermediateBytes === undefined ? {} : { maxIntermediateBytes }),
   });
   if (!explained.ok) {
     reportDiagnostics(term, [explained.diagnostic], sources);

@@ -6,6 +6,7 @@
 import { performance } from "node:perf_hooks";
 import { loadBackend } from "../../backends/index.js";
 import { randomTensor } from "../../runtime/random.js";
+import { gatherIndexExtents } from "../../ir/gather.js";
 import type { Tensor } from "../../runtime/tensor.js";
 import { loadMilpSolver } from "../../passes/rematerialize.js";
 import type { CompiledProgram } from "../../compiler.js";
@@ -97,8 +98,9 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
     }
   }
   if (randomData) {
+    const extents = result.loweredIr ? gatherIndexExtents(result.loweredIr) : new Map<string, number>();
     result.inputs.forEach((info, k) => {
-      if (info.role === "input" && !(info.name in inputs)) inputs[info.name] = randomTensor(info.shape, info.dtype, seed * 7919 + 1000 + k);
+      if (info.role === "input" && !(info.name in inputs)) inputs[info.name] = randomTensor(info.shape, info.dtype, seed * 7919 + 1000 + k, extents.get(info.name));
     });
   }
   const t2 = performance.now();

@@ -14,7 +14,7 @@
  */
 import type { DefNode, Expr, TensorNode } from "../../ir/types.js";
 import { access, reduce } from "../../ir/types.js";
-import { boundVars, freeVars } from "../../ir/walk.js";
+import { boundVars, freeVars, mapGatherValues } from "../../ir/walk.js";
 
 /**
  * `def` and the defs hoisted out of it, in topological order (the def last,
@@ -61,6 +61,8 @@ function rebuild(e: Expr, replace: (r: Expr) => Expr): Expr {
     case "index":
     case "access":
       return e;
+    case "gather":
+      return mapGatherValues(e, (v) => rebuild(v, replace));
     case "unary":
       return { ...e, arg: rebuild(e.arg, replace) };
     case "binary":

@@ -14,13 +14,16 @@
  * forms that do not cancel in float32.
  */
 import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
-import { binary, num, select, unary, type Access, type Expr } from "../../ir/types.js";
+import { binary, num, select, unary, type Access, type Expr, type Gather } from "../../ir/types.js";
 
-/** One access occurrence and the derivative of the expression by its value. */
-export interface Partial {
-  readonly access: Access;
-  readonly coef: Expr;
-}
+/**
+ * One read occurrence and the derivative of the expression by its value.
+ * For a gather, `access` is absent and `gather` is the read (its indices
+ * are data: their own derivative is zero).
+ */
+export type Partial =
+  | { readonly access: Access; readonly coef: Expr; readonly gather?: undefined }
+  | { readonly access?: undefined; readonly coef: Expr; readonly gather: Gather };
 
 /**
  * The partial derivative of `e` by each access occurrence of it, in
@@ -42,7 +45,7 @@ export function partials(e: Expr, value?: Expr): Partial[] {
 }
 
 /** Operators whose derivative is cheaper from their stored result than from their argument. */
-const REUSES_VALUE: ReadonlySet<string> = new Set(["exp", "sigmoid", "sqrt"]);
+const REUSES_VALUE: ReadonlySet<string> = new Set(["exp", "sigmoid", "sqrt", "relu"]);
 
 /** d op(x) / dx written with y = op(x), the def's stored value. */
 function derivativeFromValue(op: Extract<Expr, { kind: "unary" }>["op"], y: Expr, x: Expr): Expr {
@@ -50,6 +53,9 @@ function derivativeFromValue(op: Extract<Expr, { kind: "unary" }>["op"], y: Expr
     case "exp": return y;
     case "sigmoid": return binary("mul", y, unary("sigmoid", unary("neg", x)));
     case "sqrt": return binary("div", num(0.5), y);
+    // relu(x) > 0 exactly when x > 0 (0 at 0, as from the argument): the mask reads the stored result, so the argument's
+    // own def need not be held until the backward pass (the memory planner can then write the result over it).
+    case "relu": return binary("gt", y, num(0));
     default: throw new InternalCompilerError(`derivativeFromValue: ${op}`);
   }
 }
@@ -63,7 +69,12 @@ function walk(e: Expr, adj: Expr, out: Partial[]): void {
     case "access":
       out.push({ access: e, coef: adj });
       return;
+    case "gather":
+      out.push({ gather: e, coef: adj });
+      return;
     case "unary":
+      // floor, ceil, round and sign are piecewise constant: zero derivative (where it exists).
+      if (PIECEWISE_CONSTANT.has(e.op)) return;
       walk(e.arg, mul(adj, unaryDerivative(e.op, e.arg)), out);
       return;
     case "select":
@@ -97,8 +108,23 @@ function unaryDerivative(op: Extract<Expr, { kind: "unary" }>["op"], x: Expr): E
       return binary("mul", unary("sigmoid", x), unary("sigmoid", unary("neg", x)));
     case "relu": return binary("gt", x, num(0));
     case "abs": return binary("sub", binary("gt", x, num(0)), binary("lt", x, num(0)));
+    case "sin": return unary("cos", x);
+    case "cos": return unary("neg", unary("sin", x));
+    case "tan": {
+      const c = unary("cos", x);
+      return binary("div", num(1), binary("mul", c, c));
+    }
+    case "atan": return binary("div", num(1), binary("add", num(1), binary("mul", x, x)));
+    // 2/sqrt(pi) * exp(-x^2)
+    case "erf": return binary("mul", num(2 / Math.sqrt(Math.PI)), unary("exp", unary("neg", binary("mul", x, x))));
+    case "log1p": return binary("div", num(1), binary("add", num(1), x));
+    case "expm1": return unary("exp", x);
+    case "sign": case "floor": case "ceil": case "round": return num(0);
   }
 }
+
+/** Unary operators whose derivative is zero wherever it exists. */
+const PIECEWISE_CONSTANT: ReadonlySet<string> = new Set(["sign", "floor", "ceil", "round"]);
 
 function walkBinary(op: Extract<Expr, { kind: "binary" }>["op"], a: Expr, b: Expr, adj: Expr, out: Partial[]): void {
   switch (op) {
@@ -123,6 +149,13 @@ function walkBinary(op: Extract<Expr, { kind: "binary" }>["op"], a: Expr, b: Exp
       walk(a, mul(adj, mul(b, binary("pow", a, b.kind === "const" ? num(b.value - 1) : binary("sub", b, num(1))))), out);
       if (hasAccess(b)) walk(b, mul(adj, binary("mul", binary("pow", a, b), unary("log", a))), out);
       return;
+    case "atan2": {
+      // d atan2(a, b) = (b da - a db) / (a^2 + b^2)
+      const r2 = binary("add", binary("mul", a, a), binary("mul", b, b));
+      walk(a, mul(adj, binary("div", b, r2)), out);
+      walk(b, neg(mul(adj, binary("div", a, r2))), out);
+      return;
+    }
     case "max":
     case "min": {
       // The winner takes the derivative; equal arguments split it evenly.
@@ -143,7 +176,7 @@ function share(wins: Expr, tie: Expr): Expr {
 
 function hasAccess(e: Expr): boolean {
   switch (e.kind) {
-    case "access": return true;
+    case "access": case "gather": return true;
     case "const": case "index": return false;
     case "unary": return hasAccess(e.arg);
     case "binary": return hasAccess(e.lhs) || hasAccess(e.rhs);

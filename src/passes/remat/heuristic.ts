@@ -190,13 +190,46 @@ function withOperands(graph: RematGraph, st: State, v: number, t: number): { v: 
  * ```
  */
 export function greedyMinPeak(graph: RematGraph, start: Schedule, deadline = Infinity): HeuristicResult {
-  let best = greedyRemat(graph, start, Infinity, deadline);
+  const plain = greedyRemat(graph, start, Infinity, deadline);
+  const late = greedyRemat(graph, deferOutputs(graph, start), Infinity, deadline);
+  let best = late.peak < plain.peak ? late : plain;
   while (performance.now() < deadline) {
     const next = greedyRemat(graph, best.schedule, best.peak - 16, deadline);
     if (!next.fits || next.peak >= best.peak) break;
     best = next;
   }
   return { ...best, fits: true };
+}
+
+/**
+ * Outputs stored late: each output that no def reads, in turn, computed
+ * at the last stage instead of its own when that lowers the peak or keeps
+ * it and lowers the bytes summed over stages (an output is held from its
+ * computation to the end, its operands until then). Recomputes nothing.
+ *
+ * @example
+ * ```ts
+ * deferOutputs(graph, baselineSchedule(graph)); // W_next = W - 0.1 * dW computed last, dW's operands dead by then
+ * ```
+ */
+export function deferOutputs(graph: RematGraph, start: Schedule): Schedule {
+  const last = graph.nodes.length - 1;
+  let schedule = start.map((s) => [...s]);
+  const measure = (s: Schedule): { peak: number; total: number } => {
+    const m = scheduleMemory(graph, s);
+    return { peak: m.peak, total: m.stages.reduce((a, x) => a + x, 0) };
+  };
+  let now = measure(schedule);
+  for (const v of graph.nodes) {
+    if (!v.output || v.succs.length > 0 || schedule[v.pos]!.length !== 1 || schedule[v.pos]![0] === last) continue;
+    const next = schedule.map((s, k) => (k === v.pos ? [last] : s));
+    const m = measure(next);
+    if (m.peak < now.peak || (m.peak === now.peak && m.total < now.total)) {
+      schedule = next;
+      now = m;
+    }
+  }
+  return schedule;
 }
 
 /**
@@ -235,8 +268,9 @@ export function checkpointSchedule(graph: RematGraph, keep: ReadonlySet<number>)
 
 /**
  * The best of the heuristics for a budget: the greedy from the program as
- * written, and {@link checkpointSchedule} keeping every k-th def for each k
- * (the sweep contains Chen et al.'s k = √n), each followed by the greedy;
+ * written and from it with outputs stored late ({@link deferOutputs}), and {@link checkpointSchedule} keeping every k-th def for each k
+ * (the sweep contains Chen et al.'s k = √n), each as it is and each
+ * followed by the greedy (while time lasts);
  * the schedule that fits with the least recomputation, or, when none fits,
  * the one with the smallest peak.
  *
@@ -248,17 +282,28 @@ export function checkpointSchedule(graph: RematGraph, keep: ReadonlySet<number>)
 export function bestHeuristic(graph: RematGraph, budgetBytes: number, deadline = Infinity): HeuristicResult {
   const n = graph.nodes.length;
   // The greedy from the program as written runs to its end whatever the deadline: a budget it meets is never lost to time.
-  const tried: HeuristicResult[] = [greedyRemat(graph, graph.nodes.map((v) => [v.pos]), budgetBytes)];
+  const asWritten = graph.nodes.map((v) => [v.pos]);
+  const tried: HeuristicResult[] = [greedyRemat(graph, asWritten, budgetBytes)];
+  // The same with outputs stored late, when that changes anything (it recomputes nothing, so it is tried whatever the time).
+  const late = deferOutputs(graph, asWritten);
+  if (late.some((s, k) => s[0] !== k)) tried.push(greedyRemat(graph, late, budgetBytes, deadline));
   // k = 2 .. 2√n, and a few coarser: the sweep stays O(√n) greedy runs.
   const ks = new Set<number>();
   for (let k = 2; k <= Math.min(n, 2 * Math.ceil(Math.sqrt(n))); k++) ks.add(k);
   for (let k = 2 * Math.ceil(Math.sqrt(n)); k <= n; k *= 2) ks.add(k);
   // Nearest √n first: when time runs short, the likeliest good ones have been tried.
   const root = Math.sqrt(n);
-  for (const k of [...ks].sort((a, b) => Math.abs(a - root) - Math.abs(b - root) || a - b)) {
+  const sweep = [...ks].sort((a, b) => Math.abs(a - root) - Math.abs(b - root) || a - b);
+  const checkpoints = sweep.map((k) => checkpointSchedule(graph, new Set(graph.nodes.filter((v) => v.pos % k === k - 1).map((v) => v.pos))));
+  // Each checkpointing schedule as it is first (cheap, whatever the load), so Chen's rule is always among the candidates;
+  // then each followed by the greedy, while time lasts.
+  for (const schedule of checkpoints) {
+    const peak = scheduleMemory(graph, schedule).peak;
+    tried.push({ schedule, fits: peak <= budgetBytes, peak });
+  }
+  for (const schedule of checkpoints) {
     if (performance.now() >= deadline) break;
-    const keep = new Set(graph.nodes.filter((v) => v.pos % k === k - 1).map((v) => v.pos));
-    tried.push(greedyRemat(graph, checkpointSchedule(graph, keep), budgetBytes, deadline));
+    tried.push(greedyRemat(graph, schedule, budgetBytes, deadline));
   }
   const extra = (h: HeuristicResult): number => scheduleMemory(graph, h.schedule).extraCost;
   const fitting = tried.filter((h) => h.fits).sort((a, b) => extra(a) - extra(b) || a.peak - b.peak);

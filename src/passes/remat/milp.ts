@@ -13,6 +13,8 @@
  *     l[v,t] ≤ l[v,t-1] + r[v,t]                a version is held from its computation on
  *     r[v,t] ≤ l[v,t]                           what is computed is held
  *     r[c,t] ≤ l[v,t]      for each reader c    an operand is held where it is read
+ *     Σ_t r[v,t] ≥ 1                            every def is computed
+ *     r[v,t] ≤ Σ_c r[c,t]  for t > pos(v)       recomputed just in time (not outputs: one may be stored late)
  *     l[o,last] = 1        for each output o    outputs are held at the end
  *     Σ_v bytes(v)·l[v,t] + scratch(u)·r[u,t] ≤ budget − inputs − weights     at every stage t, for every u
  *
@@ -139,8 +141,10 @@ export function rematModel(graph: RematGraph, options: { budgetBytes?: number; m
     // Every def is computed at least once (the program is free of dead defs). The other rows imply this for 0/1 values
     // only; without it the relaxation may compute a def a fraction of a time, and its bound falls below the program's own cost.
     rows.push({ terms: [...rIndex[v.pos]!.values()].map((c): [number, number] => [c, -1]), upper: -1 });
-    // Recomputation just in time: past its own stage, a def is computed only at a stage where a reader is.
-    for (let t = v.pos + 1; t <= computeUntil[v.pos]!; t++) {
+    // Recomputation just in time: past its own stage, a def is computed only at a stage where a reader is. Not for an
+    // output: computing one later than its place (up to its first reader, or the end) is how it is stored late, which
+    // shortens the time it is held; an output nothing reads would otherwise be pinned to its own stage.
+    for (let t = v.pos + 1; !v.output && t <= computeUntil[v.pos]!; t++) {
       const readers = v.succs.filter((c) => c <= t && t <= computeUntil[c]!).map((c): [number, number] => [r(c, t), -1]);
       rows.push({ terms: [[r(v.pos, t), 1], ...readers], upper: 0 });
     }

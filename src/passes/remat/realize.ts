@@ -86,6 +86,8 @@ export function realizeSchedule(program: Program, graph: RematGraph, schedule: S
       rename.set(graph.nodes[p]!.name, name);
     }
     const name = nameOf.get(key(r.v, r.t))!;
+    // A copy of a recurrence reads itself under its new name.
+    if (def.recurrence !== undefined) rename.set(def.name, name);
     const body = renameTensors({ ...def, name: def.name }, rename) as DefNode;
     ordered.push({ ...body, name, output: def.output && name === def.name });
     for (const p of node.preds) {

@@ -7,6 +7,7 @@ import type { AnyExprRule, AnyProgramRule, Rule } from "./rule.js";
 import { distribute, divToMulReciprocal, factor, mulAssoc, mulComm } from "./rules/arithmetic.js";
 import { extractInvariantReduction, fuseElementwiseProducer } from "./rules/fusion.js";
 import { inlineProductProducer, splitIndex } from "./rules/inline-product.js";
+import { onlineSoftmax } from "./rules/online-softmax.js";
 import { sumFactorOut, sumMerge, sumSplit, sumUnmerge } from "./rules/sums.js";
 import { ungroupAccess } from "./rules/views.js";
 
@@ -45,6 +46,17 @@ export const PROGRAM_RULES: readonly AnyProgramRule[] = [splitIndex, inlineProdu
 export const FUSION_PROGRAM_RULES: readonly AnyProgramRule[] = [extractInvariantReduction, fuseElementwiseProducer];
 
 /**
+ * The rule the fuse-online-softmax pass applies where the cost model says
+ * it pays (it keeps the FLOP count, a little more, and drops the stored scores).
+ *
+ * @example
+ * ```ts
+ * ATTENTION_PROGRAM_RULES.map((r) => r.name); // ["online-softmax"]
+ * ```
+ */
+export const ATTENTION_PROGRAM_RULES: readonly AnyProgramRule[] = [onlineSoftmax];
+
+/**
  * The expression rules the optimizer searches with: those that can lower
  * the FLOP estimate in a few steps. `distribute`, `sum-unmerge` and the
  * product reorderings are left out: the rules above already match products
@@ -62,10 +74,10 @@ export const OPTIMIZING_EXPR_RULES: readonly AnyExprRule[] = [sumFactorOut, sumS
  *
  * @example
  * ```ts
- * ALL_RULES.length; // 14
+ * ALL_RULES.length; // 15
  * ```
  */
-export const ALL_RULES: readonly Rule[] = [...EXPR_RULES, ...PROGRAM_RULES, ...FUSION_PROGRAM_RULES];
+export const ALL_RULES: readonly Rule[] = [...EXPR_RULES, ...PROGRAM_RULES, ...FUSION_PROGRAM_RULES, ...ATTENTION_PROGRAM_RULES];
 
 /**
  * The rule named `name`; an unknown name is reported with the known ones.

@@ -46,7 +46,8 @@ function defNamed(program: Program, name: string): DefNode | undefined {
     tensorIndexes.set(program, index);
   }
   const t = index.get(name);
-  return t?.role === "def" ? t : undefined;
+  // A recurrence is opaque to the rules (like an input): it reads itself, so it is never inlined or split.
+  return t?.role === "def" && t.recurrence === undefined ? t : undefined;
 }
 
 /** One read of a tensor: the def that reads it (null for a call argument), the access, and whether a reduction encloses it. */
@@ -178,7 +179,7 @@ function readsEachElementOnce(a: Access, producer: DefNode, consumer: DefNode): 
  * The producer's body read at the access: its reduction variables renamed
  * apart from the consumer's variables, its indices replaced by the access's.
  */
-function producerBodyAt(a: Access, producer: DefNode, consumer: DefNode): { body: Expr; ranges: Record<string, number> } {
+export function producerBodyAt(a: Access, producer: DefNode, consumer: DefNode): { body: Expr; ranges: Record<string, number> } {
   const taken = new Set([...Object.keys(consumer.ranges), ...consumer.indices, ...Object.keys(producer.ranges)]);
   const rename: Record<string, string> = {};
   const ranges: Record<string, number> = {};
@@ -211,7 +212,7 @@ function fusedConsumer(s: ProducerSite, program: Program): DefNode {
  */
 function fusesIntoMatrixProduct(s: ProducerSite, program: Program): boolean {
   const shapes = new Map(program.tensors.map((t) => [t.name, t.shape] as const));
-  return kernelForm(fusedConsumer(s, program), shapes) !== "loop-nest";
+  return kernelForm(fusedConsumer(s, program), shapes).startsWith("matrix-product");
 }
 
 /**
@@ -266,8 +267,10 @@ export const fuseElementwiseProducer = programRule<ProducerSite>({
   sites: (program, only) => {
     const out: ProducerSite[] = [];
     for (const c of only === undefined ? program.tensors : program.tensors.slice(only, only + 1)) {
-      if (c.role !== "def") continue;
+      if (c.role !== "def" || c.recurrence !== undefined) continue;
       const seen = new Set<string>();
+      // A padding read (guarded access) keeps its producer: inlining would read the producer's operands outside them.
+      for (const { access: a } of readsIn(c)) if (a!.guarded) seen.add(a!.tensor);
       for (const { access: a } of readsIn(c)) {
         if (a!.tensor === c.name || seen.has(a!.tensor) || defNamed(program, a!.tensor) === undefined) continue;
         seen.add(a!.tensor);
@@ -390,7 +393,7 @@ export const extractInvariantReduction = programRule<ExtractSite>({
   sites: (program, only) => {
     const out: ExtractSite[] = [];
     for (const t of only === undefined ? program.tensors : program.tensors.slice(only, only + 1)) {
-      if (t.role !== "def" || t.dtype === "i32") continue;
+      if (t.role !== "def" || t.dtype === "i32" || t.recurrence !== undefined) continue;
       for (const key of invariantReductionKeys(t)) out.push({ def: t.name, key });
     }
     return out;

@@ -45,7 +45,7 @@ const sitesOutsideSums = new WeakMap<Expr, readonly AccessSite[]>();
  * ```
  */
 export function isProductDef(t: TensorNode | undefined): boolean {
-  if (t === undefined || t.role !== "def") return false;
+  if (t === undefined || t.role !== "def" || t.recurrence !== undefined) return false;
   const factors = productFactors(t.body);
   return factors.some((f) => f.kind === "access") && factors.every((f) => f.kind === "access" || f.kind === "const");
 }

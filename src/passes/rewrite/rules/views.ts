@@ -83,7 +83,7 @@ export const ungroupAccess = programRule<UngroupSite>({
       name: "read-by-a-sum-of-products",
       holds: (s, p) => {
         const c = p.tensors.find((t) => t.name === s.consumer);
-        const accesses = c?.role === "def" ? sumOfProductsAccesses(c) : null;
+        const accesses = c?.role === "def" && c.recurrence === undefined ? sumOfProductsAccesses(c) : null;
         return accesses !== null && accesses.some((a) => a.tensor === s.tensor && affineEquals(a.index[s.dim]!, s.flat));
       },
     },
@@ -93,8 +93,9 @@ export const ungroupAccess = programRule<UngroupSite>({
     const seen = new Set<string>();
     const shapes = new Map(program.tensors.map((t) => [t.name, t.shape]));
     for (const c of program.tensors) {
-      if (c.role !== "def") continue;
+      if (c.role !== "def" || c.recurrence !== undefined) continue;
       for (const { access: a } of accessSites(c.body)) {
+        if (a.guarded) continue;
         a.index.forEach((flat, dim) => {
           if (flat.terms.length < 2) return;
           const byWeight = [...flat.terms].sort((x, y) => y.coef - x.coef);

@@ -1,0 +1,102 @@
+/**
+ * Attention (examples/attention.tns, d = 64) on one thread of tns's
+ * WebAssembly backend, fused by the online softmax (one pass over the keys,
+ * the scores never stored), against the matrix-product throughput the same
+ * backend reaches on attention's own two products (S = Q·Kᵀ and O = P·V,
+ * each 2·n²·d FLOPs, timed as separate programs), against tns with the
+ * fusion left out (S, M, E stored), and against @tensorflow/tfjs-backend-wasm
+ * (XNNPACK, one thread) running the same softmax(Q·Kᵀ/√d)·V, all in one
+ * process, in turns, at n = 256, 1024, 4096. GFLOP/s count the two products
+ * only (4·n²·d). The "of matmul" column is the fused attention's time
+ * against the two products' times added: 100% means attention costs no more
+ * than its two matrix products.
+ * Run `npm run build` first; then `node bench/attention-wasm.js`.
+ */
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import * as tf from "@tensorflow/tfjs-core";
+import { compileAsync } from "../dist/index.js";
+import { defaultPipeline } from "../dist/passes/index.js";
+import { randomTensor } from "../dist/runtime/random.js";
+import { startTfjsWasm } from "./matmul-wasm.js";
+import { gflops, median, timeInterleavedSamples } from "./util.js";
+
+const ATTENTION = readFileSync(new URL("../examples/attention.tns", import.meta.url), "utf8");
+const D = 64;
+
+/** @param {string} source @param {Record<string, number>} sizes @param {object} [extra] */
+async function wasmExe(source, sizes, extra = {}) {
+  const r = await compileAsync(source, { backend: "wasm", sizes, threads: 1, ...extra });
+  if (!r.ok) throw new Error(r.formatDiagnostics());
+  return r;
+}
+
+/**
+ * Times every implementation at each n (`reps` rounds in turns after a warm-up of `warmupMs` each).
+ * @param {{ sizes?: number[], reps?: number, warmupMs?: number }} [options]
+ */
+export async function runAttentionWasmBench({ sizes = [256, 1024, 4096], reps = 7, warmupMs = 1500 } = {}) {
+  const tfjs = await startTfjsWasm().then(() => true, () => false);
+  const rows = [];
+  for (const n of sizes) {
+    const inputs = { Q: randomTensor([n, D], "f32", 1), K: randomTensor([n, D], "f32", 2), V: randomTensor([n, D], "f32", 3) };
+    const P = randomTensor([n, n], "f32", 4);
+    const fused = await wasmExe(ATTENTION, { n, d: D });
+    if (fused.ir.tensors.filter((t) => t.role === "def").length !== 1) throw new Error(`n=${n}: attention was not fused`);
+    const unfusedPasses = defaultPipeline().filter((p) => p.name !== "fuse-online-softmax");
+    const unfused = await wasmExe(ATTENTION, { n, d: D }, { passes: unfusedPasses });
+    const qk = await wasmExe(`size n = ${n}, d = ${D}\ninput Q[n, d], K[n, d]\noutput S[i, j] = Q[i, k] * K[j, k]\n`, {});
+    const pv = await wasmExe(`size n = ${n}, d = ${D}\ninput P[n, n], V[n, d]\noutput O[i, e] = P[i, j] * V[j, e]\n`, {});
+    /** @type {ArrayLike<number>} */ let ours = [];
+    /** @type {ArrayLike<number>} */ let theirs = [];
+    const fns = [
+      () => { ours = fused.run(inputs).O.data; },
+      () => { qk.run({ Q: inputs.Q, K: inputs.K }); },
+      () => { pv.run({ P, V: inputs.V }); },
+      () => { unfused.run(inputs); },
+    ];
+    let tq, tk, tv;
+    if (tfjs) {
+      tq = tf.tensor2d(inputs.Q.data, [n, D]);
+      tk = tf.tensor2d(inputs.K.data, [n, D]);
+      tv = tf.tensor2d(inputs.V.data, [n, D]);
+      fns.push(() => {
+        const out = tf.tidy(() => tf.matMul(tf.softmax(tf.div(tf.matMul(tq, tk, false, true), Math.sqrt(D))), tv));
+        theirs = out.dataSync();
+        out.dispose();
+      });
+    }
+    for (const f of fns) {
+      const t0 = performance.now();
+      for (let r = 0; r < 2 || performance.now() - t0 < warmupMs; r++) f();
+    }
+    const samples = timeInterleavedSamples(fns, { warmup: 1, reps: n >= 4096 ? Math.min(reps, 3) : reps });
+    const [fusedMs, qkMs, pvMs, unfusedMs, tfjsMs] = samples.map(median);
+    if (tfjs) {
+      let worst = 0;
+      for (let q = 0; q < ours.length; q++) worst = Math.max(worst, Math.abs(ours[q] - theirs[q]));
+      if (worst > 1e-4) throw new Error(`n=${n}: tns and tfjs-wasm attention disagree by ${worst}`);
+      tq.dispose(); tk.dispose(); tv.dispose();
+    }
+    for (const r of [fused, unfused, qk, pv]) r.dispose?.();
+    const flops = 4 * n * n * D;
+    rows.push({ n, fusedMs, qkMs, pvMs, unfusedMs, tfjsMs: tfjsMs ?? null, fusedGflops: gflops(flops, fusedMs), matmulGflops: gflops(flops, qkMs + pvMs), ofMatmul: (qkMs + pvMs) / fusedMs });
+  }
+  return rows;
+}
+
+/** @param {Awaited<ReturnType<typeof runAttentionWasmBench>>} rows */
+export function formatAttentionRows(rows) {
+  const lines = [`${"n".padStart(5)} ${"fused ms".padStart(9)} ${"GFLOP/s".padStart(8)} ${"QK+PV ms".padStart(9)} ${"GFLOP/s".padStart(8)} ${"of matmul".padStart(9)} ${"unfused ms".padStart(10)} ${"tfjs ms".padStart(8)} ${"tns/tfjs".padStart(8)}`];
+  for (const r of rows) {
+    const vsTfjs = r.tfjsMs === null ? "n/a" : `${(r.tfjsMs / r.fusedMs).toFixed(2)}x`;
+    lines.push(`${String(r.n).padStart(5)} ${r.fusedMs.toFixed(2).padStart(9)} ${r.fusedGflops.toFixed(1).padStart(8)} ${(r.qkMs + r.pvMs).toFixed(2).padStart(9)} ${r.matmulGflops.toFixed(1).padStart(8)} ${`${(100 * r.ofMatmul).toFixed(0)}%`.padStart(9)} ${r.unfusedMs.toFixed(2).padStart(10)} ${(r.tfjsMs === null ? "n/a" : r.tfjsMs.toFixed(2)).padStart(8)} ${vsTfjs.padStart(8)}`);
+  }
+  return lines.join("\n");
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const { loadavg } = await import("node:os");
+  console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+  console.log(formatAttentionRows(await runAttentionWasmBench()));
+}
