@@ -117,8 +117,8 @@ export function sliceForLimit(net: InternedNetwork, path: ContractionPath, limit
  * inputs hold no sliced label run once, the others once per slice, and the
  * results of slices over a summed label are added up (one addition per
  * element of the result for every slice but the first of each part of the
- * output). `largestIntermediate` is that peak, in elements (see
- * {@link slicedPeak}).
+ * output). `largestIntermediate` is that peak, in elements (how it
+ * is counted: the comment of `evaluateChunked`).
  *
  * @example
  * ```ts
@@ -132,7 +132,7 @@ export interface ChunkedSlicing extends Slicing {
 
 interface ChunkedEvaluation {
   readonly flops: number;
-  /** The most elements of the contraction's tensors (not its inputs) held at once (see {@link slicedPeak}). */
+  /** The most elements of the contraction's tensors (not its inputs) held at once. */
   readonly peak: number;
   readonly tree: TreeNode;
 }
