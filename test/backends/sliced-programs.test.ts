@@ -95,6 +95,19 @@ describe("slicing inside compiled programs", () => {
     }
   });
 
+  it("under a memory budget, slices to half of what the budget leaves beside the inputs, and fits the budget", async () => {
+    const inputs = 4 * 16 ** 3 * 4;
+    const budget = inputs + 2 * LIMIT;
+    const p = await compileAsync(SOURCE, { backend: "js", memoryBudget: budget });
+    expect(p.ok, p.formatDiagnostics()).toBe(true);
+    const s = slicingNote(p)!;
+    expect(s.limitBytes).toBe(LIMIT);
+    expect(s.refused).toBeNull();
+    expect(p.memory!.peakBytes).toBeLessThanOrEqual(budget);
+    const got = p.run(INPUTS)["O"]!;
+    expect(relativeError(got.data, want.data)).toBeLessThanOrEqual(1e-5);
+  });
+
   it("explain names the sliced indices and the FLOPs slicing added", () => {
     const program = check(SOURCE).program!;
     const report = explainProgram(program, { maxIntermediateBytes: LIMIT });
