@@ -49,7 +49,10 @@ export const TOKEN_TAGS = {
 export type TokenKind = keyof typeof TOKEN_TAGS;
 
 const KEYWORDS = new Set(["size", "input", "weight", "output", "fn", "import", "from"]);
-const BUILTINS = new Set(["exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "abs", "pow", "min", "max", "where", "grad"]);
+const BUILTINS = new Set([
+  "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "abs", "pow", "min", "max", "where", "grad",
+  "sin", "cos", "tan", "atan", "atan2", "erf", "log1p", "expm1", "softplus", "sign", "floor", "ceil", "round", "clamp",
+]);
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*/;
 const NUMBER = /^(?:[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)/;
 /** `(i, j < n)` then an operand: what makes `max(` / `min(` a reduction, not a call (as in the grammar). */
@@ -83,7 +86,7 @@ export function readToken(stream: StringStream, state: TnsState): TokenKind | nu
   const word = stream.match(IDENT) as RegExpMatchArray | null;
   if (word) return identifier(word[0], stream, state);
   if (stream.match("->")) return "operator";
-  if (stream.match(/^(?:<=|>=|==|!=|<|>|[-+*/^=])/)) return "operator";
+  if (stream.match(/^(?:<=|>=|==|!=|&&|\|\||<|>|[-+*/%^=!])/)) return "operator";
   if (ch === "[") state.brackets++;
   if (ch === "]") state.brackets = Math.max(0, state.brackets - 1);
   if (ch === ")" && state.binder) state.binder = false;

@@ -12,7 +12,7 @@
 import { DiagnosticBag, type Span } from "../diagnostics/diagnostic.js";
 import type * as ast from "../parser/ast.js";
 import * as ir from "../ir/types.js";
-import { aliasVar, argExtreme, freeVars, lowerValue, type DefState, type IndexSplit } from "./lower-expr.js";
+import { aliasVar, argExtreme, collectSplits, freeVars, lowerValue, type DefState, type IndexSplit } from "./lower-expr.js";
 import { mapGatherValues } from "../ir/walk.js";
 import { inferRanges, type AccessUse, type VarUse } from "./ranges.js";
 import { checkElementCount, evalPositiveSize } from "./sizes.js";
@@ -316,111 +316,6 @@ function firstName(e: ast.Expr, pick: (n: string) => boolean): ast.Ident | null 
     case "binary": return firstName(e.lhs, pick) ?? firstName(e.rhs, pick);
     default: return null;
   }
-}
-
-/**
- * The index variables divided or taken modulo a constant inside an index
- * (`X[h / 2] * M[h % 2]`): each becomes two IR variables, quotient and
- * remainder. Only left-side and implicitly summed indices can be split;
- * every `/` and `%` of one index must use the same constant. Reports
- * TNS0214-TNS0216; null on error.
- */
-function collectSplits(
-  rhs: ast.Expr, splittable: ReadonlySet<string>, graph: Graph, diags: DiagnosticBag, used: Set<string>,
-): Map<string, IndexSplit & { span: Span }> | null {
-  const found = new Map<string, { k: number; span: Span }>();
-  let ok = true;
-  const inIndex = (e: ast.Expr, bound: ReadonlySet<string>): void => {
-    if (e.kind === "binary" && (e.op === "/" || e.op === "%") && e.lhs.kind === "ident" && splittable.has(e.lhs.name) && !bound.has(e.lhs.name)) {
-      const name = e.lhs.name;
-      const quiet = new DiagnosticBag();
-      const k = constantOf(e.rhs, graph, quiet);
-      if (k === null) {
-        // `i / n` with n an index: not a constant.
-        diags.error("TNS0214", `'${e.op}' of index '${name}' needs a constant on the right`, e.rhs.span, {
-          hint: `divide an index by an integer or a size, e.g. ${name} ${e.op} 2`,
-        });
-        ok = false;
-        return;
-      }
-      if (k <= 0) {
-        diags.error("TNS0215", `'${e.op}' of index '${name}' by ${k}`, e.rhs.span, {
-          hint: `an index can only be divided or taken modulo a positive integer, e.g. ${name} ${e.op} 2`,
-        });
-        ok = false;
-        return;
-      }
-      if (k === 1 && e.op === "/") return;
-      const had = found.get(name);
-      if (had !== undefined && had.k !== k) {
-        diags.error("TNS0216", `index '${name}' is divided by both ${had.k} and ${k}`, e.rhs.span, {
-          notes: [{ message: `divided by ${had.k} here`, span: had.span }],
-          hint: `one index is split into quotient and remainder by one number; use a second index for the other split`,
-        });
-        ok = false;
-        return;
-      }
-      found.set(name, { k, span: e.rhs.span });
-      return;
-    }
-    walk(e, bound, true);
-  };
-  const walk = (e: ast.Expr, bound: ReadonlySet<string>, index: boolean): void => {
-    switch (e.kind) {
-      case "access":
-        if ("kind" in e.target) walk(e.target, bound, false);
-        for (const i of e.indices) inIndex(i, bound);
-        return;
-      case "unary": return index ? inIndex(e.arg, bound) : walk(e.arg, bound, false);
-      case "binary":
-        if (index) {
-          inIndex(e.lhs, bound);
-          inIndex(e.rhs, bound);
-        } else {
-          walk(e.lhs, bound, false);
-          walk(e.rhs, bound, false);
-        }
-        return;
-      case "group": for (const i of e.items) inIndex(i, bound); return;
-      case "call": for (const a of e.args) walk(a, bound, false); return;
-      case "reduce": {
-        const inner = new Set(bound);
-        for (const v of e.vars) inner.add(v.name);
-        walk(e.body, inner, false);
-        return;
-      }
-      default: return;
-    }
-  };
-  walk(rhs, new Set(), false);
-  if (!ok) return null;
-  const out = new Map<string, IndexSplit & { span: Span }>();
-  const fresh = (base: string): string => {
-    let n = base;
-    for (let k = 1; used.has(n); k++) n = `${base}_${k}`;
-    used.add(n);
-    return n;
-  };
-  for (const [name, { k, span }] of found) out.set(name, { q: fresh(`${name}_q`), r: fresh(`${name}_r`), k, span });
-  return out;
-}
-
-/** The value of a constant divisor (an integer or a size expression), or null. */
-function constantOf(e: ast.Expr, graph: Graph, diags: DiagnosticBag): number | null {
-  if (e.kind === "number") return e.isInteger ? e.value : null;
-  if (e.kind === "unary" && e.op === "-") {
-    const v = constantOf(e.arg, graph, diags);
-    return v === null ? null : -v;
-  }
-  if (firstName(e, (n) => !graph.sizes.has(n)) !== null) return null;
-  const quiet = new DiagnosticBag();
-  if (e.kind === "ident" || e.kind === "binary") {
-    const v = evalPositiveSize(e, graph.sizes, quiet, "divisor");
-    if (v !== null) return v;
-    // Zero or negative: evaluated without the positivity check.
-    return e.kind === "ident" ? graph.sizes.get(e.name) ?? null : null;
-  }
-  return null;
 }
 
 /** The top-level additive terms of an expression (`a + b - c` -> a, b, c). */

@@ -8,7 +8,7 @@
  *     O[i, e] = E[i, j] * V[j, e] / sum(j) E[i, j]
  *     ->  (E[i, j] * V[j, e]) / sum_{j_1} E[i, j_1]      free j summed later by the Einstein rule
  */
-import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
+import { DiagnosticBag, type Span } from "../diagnostics/diagnostic.js";
 import * as ast from "../parser/ast.js";
 import * as ir from "../ir/types.js";
 import type { AccessUse, DimUse, ReductionOf, VarUse } from "./ranges.js";
@@ -101,7 +101,7 @@ export interface DefState {
   /** Left indices whose misuse is already reported (in an extent), so TNS0203 stays quiet about them. */
   readonly quietLhs: Set<string>;
   /** Index variables (IR names) split by `/` and `%` into quotient and remainder. */
-  readonly splits?: ReadonlyMap<string, IndexSplit>;
+  readonly splits?: Map<string, IndexSplit>;
   /** Pairs of index variables compared with each other (`j <= i`), for range inference. */
   readonly compared?: [string, string][];
   /** Stack of the `where` conditions enclosing the expression being lowered (then-branches only). */
@@ -559,6 +559,27 @@ function lowerReduce(e: ast.Reduce, env: Env, state: DefState): ir.Expr | null {
     inner.set(v.name, irName);
     vars.push(irName);
   });
+  // `sum(k) X[k / 2]`: a reduction index divided or taken modulo a constant is reduced as its group (k_q, k_r).
+  const listed = new Map(e.vars.map((v, k) => [v.name, vars[k]]));
+  const splits = ok && state.splits !== undefined ? collectSplits(e.body, new Set(listed.keys()), graph, diags, state.used) : new Map<string, IndexSplit & { span: Span }>();
+  if (splits === null) return null;
+  for (const [source, sp] of splits) {
+    const v = listed.get(source)!;
+    const at = state.vars.findIndex((x) => x.name === v);
+    const was = state.vars[at]!;
+    if (was.stated !== undefined && was.stated.extent % sp.k !== 0) {
+      diags.error("TNS0216", `index '${source}' is divided by ${sp.k}, so its extent must be a multiple of ${sp.k}, but it is stated as ${was.stated.extent}`, was.stated.span, {
+        hint: `state an extent that ${sp.k} divides`,
+      });
+      return null;
+    }
+    const q = was.stated !== undefined ? { stated: { extent: was.stated.extent / sp.k, span: was.stated.span } } : {};
+    state.vars.splice(at, 1,
+      { name: sp.q, display: `${source} / ${sp.k}`, span: was.span, bounded: true, reduction, ...q },
+      { name: sp.r, display: `${source} % ${sp.k}`, span: was.span, reduction, stated: { extent: sp.k, span: sp.span } });
+    state.splits!.set(v, { q: sp.q, r: sp.r, k: sp.k });
+    vars.splice(vars.indexOf(v), 1, sp.q, sp.r);
+  }
   const body = lowerValue(e.body, inner, state);
   if (!ok || body === null || vars.length === 0) return null;
   if (e.op === "topk") {
@@ -801,3 +822,109 @@ function toAffine(e: ast.Expr, env: Env, state: DefState): Linear | null {
       return notAffine(e, "a group nested inside an index expression", state);
   }
 }
+
+/**
+ * The index variables divided or taken modulo a constant inside an index
+ * (`X[h / 2] * M[h % 2]`): each becomes two IR variables, quotient and
+ * remainder. Only left-side and implicitly summed indices can be split;
+ * every `/` and `%` of one index must use the same constant. Reports
+ * TNS0214-TNS0216; null on error.
+ */
+export function collectSplits(
+  rhs: ast.Expr, splittable: ReadonlySet<string>, graph: Graph, diags: DiagnosticBag, used: Set<string>,
+): Map<string, IndexSplit & { span: Span }> | null {
+  const found = new Map<string, { k: number; span: Span }>();
+  let ok = true;
+  const inIndex = (e: ast.Expr, bound: ReadonlySet<string>): void => {
+    if (e.kind === "binary" && (e.op === "/" || e.op === "%") && e.lhs.kind === "ident" && splittable.has(e.lhs.name) && !bound.has(e.lhs.name)) {
+      const name = e.lhs.name;
+      const quiet = new DiagnosticBag();
+      const k = constantOf(e.rhs, graph, quiet);
+      if (k === null) {
+        // `i / n` with n an index: not a constant.
+        diags.error("TNS0214", `'${e.op}' of index '${name}' needs a constant on the right`, e.rhs.span, {
+          hint: `divide an index by an integer or a size, e.g. ${name} ${e.op} 2`,
+        });
+        ok = false;
+        return;
+      }
+      if (k <= 0) {
+        diags.error("TNS0215", `'${e.op}' of index '${name}' by ${k}`, e.rhs.span, {
+          hint: `an index can only be divided or taken modulo a positive integer, e.g. ${name} ${e.op} 2`,
+        });
+        ok = false;
+        return;
+      }
+      if (k === 1 && e.op === "/") return;
+      const had = found.get(name);
+      if (had !== undefined && had.k !== k) {
+        diags.error("TNS0216", `index '${name}' is divided by both ${had.k} and ${k}`, e.rhs.span, {
+          notes: [{ message: `divided by ${had.k} here`, span: had.span }],
+          hint: `one index is split into quotient and remainder by one number; use a second index for the other split`,
+        });
+        ok = false;
+        return;
+      }
+      found.set(name, { k, span: e.rhs.span });
+      return;
+    }
+    walk(e, bound, true);
+  };
+  const walk = (e: ast.Expr, bound: ReadonlySet<string>, index: boolean): void => {
+    switch (e.kind) {
+      case "access":
+        if ("kind" in e.target) walk(e.target, bound, false);
+        for (const i of e.indices) inIndex(i, bound);
+        return;
+      case "unary": return index ? inIndex(e.arg, bound) : walk(e.arg, bound, false);
+      case "binary":
+        if (index) {
+          inIndex(e.lhs, bound);
+          inIndex(e.rhs, bound);
+        } else {
+          walk(e.lhs, bound, false);
+          walk(e.rhs, bound, false);
+        }
+        return;
+      case "group": for (const i of e.items) inIndex(i, bound); return;
+      case "call": for (const a of e.args) walk(a, bound, false); return;
+      case "reduce": {
+        const inner = new Set(bound);
+        for (const v of e.vars) inner.add(v.name);
+        walk(e.body, inner, false);
+        return;
+      }
+      default: return;
+    }
+  };
+  walk(rhs, new Set(), false);
+  if (!ok) return null;
+  const out = new Map<string, IndexSplit & { span: Span }>();
+  const fresh = (base: string): string => {
+    let n = base;
+    for (let k = 1; used.has(n); k++) n = `${base}_${k}`;
+    used.add(n);
+    return n;
+  };
+  for (const [name, { k, span }] of found) out.set(name, { q: fresh(`${name}_q`), r: fresh(`${name}_r`), k, span });
+  return out;
+}
+
+/** The value of a constant divisor (an integer or a size expression), or null. */
+function constantOf(e: ast.Expr, graph: Graph, diags: DiagnosticBag): number | null {
+  if (e.kind === "number") return e.isInteger ? e.value : null;
+  if (e.kind === "unary" && e.op === "-") {
+    const v = constantOf(e.arg, graph, diags);
+    return v === null ? null : -v;
+  }
+  if (firstIndexName(e, (n) => !graph.sizes.has(n)) !== null) return null;
+  const quiet = new DiagnosticBag();
+  if (e.kind === "ident" || e.kind === "binary") {
+    const v = evalPositiveSize(e, graph.sizes, quiet, "divisor");
+    if (v !== null) return v;
+    // Zero or negative: evaluated without the positivity check.
+    return e.kind === "ident" ? graph.sizes.get(e.name) ?? null : null;
+  }
+  return null;
+}
+

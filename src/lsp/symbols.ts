@@ -60,7 +60,10 @@ export function occurrencesOf(table: SymbolTable, binding: Binding): Occurrence[
 }
 
 /** Names of the builtin elementwise functions (docs/language.md, "Expressions"). */
-export const BUILTIN_FUNCTIONS = ["exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "abs", "pow", "min", "max", "where", "grad"] as const;
+export const BUILTIN_FUNCTIONS = [
+  "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "relu", "abs", "pow", "min", "max", "where", "grad",
+  "sin", "cos", "tan", "atan", "atan2", "erf", "log1p", "expm1", "softplus", "sign", "floor", "ceil", "round", "clamp",
+] as const;
 
 type Env = Map<string, Binding>;
 

@@ -26,6 +26,12 @@ export const STDLIB_CASES: Readonly<Record<string, string>> = {
   "conv2d stride 3": `input X[1, 11, 10]: f64, K[2, 1, 2, 4]: f64\noutput Y = conv2d(X, K, 3)`,
   maxpool2d: `input X[2, 6, 5]: f64\noutput Y = maxpool2d(X)`,
   "maxpool2d overlapping": `input X[2, 5, 5]: f64\noutput Y = maxpool2d(X, 3, 1)`,
+  gelu_exact: `input X[3, 4]: f64\noutput Y = gelu_exact(X)`,
+  conv2d_same: `input X[2, 5, 4]: f64, K[3, 2, 3, 3]: f64\noutput Y = conv2d_same(X, K)`,
+  positional_encoding: `input x[6]: f64\nP = positional_encoding(5, 6)\noutput Y[p] = P[p, j] * x[j]`,
+  one_hot: `input L[5]: i32, x[4]: f64\nOh = one_hot(L, 4)\noutput Y[i] = Oh[i, k] * x[k]`,
+  eye: `input x[4]: f64\nE = eye(4)\noutput Y[i] = E[i, j] * x[j] * x[i]`,
+  diag: `input v[3]: f64\noutput Y = diag(v)`,
 };
 
 /** The source of a case: the stdlib imported, then the case's lines. */

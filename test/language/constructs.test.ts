@@ -48,6 +48,14 @@ describe("index division and modulo", () => {
     expect(printExpr(y.body)).toContain("X[2*h_q + h_r]");
   });
 
+  test("an index of an explicit or implicit sum is split too", () => {
+    const p = lower("input A[5, 6]\noutput S[i] = A[i, k / 2]\noutput T[i] = sum(k < 12) A[i, k / 2] * (k % 2)");
+    expect(printExpr(defNode(p, "S").body)).toBe("sum(k_q, k_r) A[i, k_q]");
+    // As a value, k % 2 is the floor modulo of the number k = 2*k_q + k_r.
+    expect(printExpr(defNode(p, "T").body)).toBe("sum(k_q, k_r) A[i, k_q] * (2 * k_q + k_r - 2 * floor((2 * k_q + k_r) / 2))");
+    expect(errors("input A[5, 6]\noutput T[i] = sum(k < 11) A[i, k / 2]")).toEqual(["TNS0216 2:23"]);
+  });
+
   test("% of values is the floor modulo", () => {
     const y = defNode(lower("input x[4]\noutput Y[i] = x[i] % 2"), "Y");
     expect(printExpr(y.body)).toBe("x[i] - 2 * floor(x[i] / 2)");

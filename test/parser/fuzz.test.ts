@@ -7,7 +7,7 @@ import { sexpr } from "./sexpr.js";
 /** Example source text for every token type the lexer knows. */
 const SAMPLES: Record<string, readonly string[]> = {
   Size: ["size"], Input: ["input"], Weight: ["weight"], Output: ["output"], Fn: ["fn"], Import: ["import"], From: ["from"],
-  Sum: ["sum"], Prod: ["prod"], Max: ["max"], Min: ["min"],
+  Sum: ["sum"], Prod: ["prod"], Max: ["max"], Min: ["min"], Argmax: ["argmax"], Argmin: ["argmin"], Topk: ["topk"],
   Identifier: ["x", "S", "i", "j", "summary", "inf", "f32", "exp"],
   NumberLiteral: ["0", "42", "0.5", "1e-5", "2.5E3", "1e", "3abc"],
   StringLiteral: ['"nn"', '"./a.tns"', '"open'],
