@@ -109,8 +109,8 @@ export interface CompileOptions {
    * indices to slice at the least extra FLOPs and writes the loop over the
    * slices into the program, so every backend runs it (see
    * docs/optimizer.md, "Slicing inside a program"). Under `memoryBudget`
-   * the limit is also at most half of the budget less the inputs' and
-   * weights' bytes. A limit that needs more than 256 slices is an error
+   * the limit is also at most the budget less the inputs' and weights'
+   * bytes. A limit that needs more than 256 slices is an error
    * (TNS0720).
    */
   maxIntermediateBytes?: number;

@@ -54,10 +54,9 @@ export interface OrderContractionsOptions {
   readonly maxIntermediateBytes?: number;
   /**
    * The memory budget of the rematerialization work (`memoryBudget`), when
-   * one is given: a tensor the contraction forms then also keeps within
-   * half of what the budget leaves beside the inputs and weights (a step
-   * holds its operands and its result at once), since no recomputation can
-   * make room for a larger one.
+   * one is given: the contraction's tensors then also keep within what the
+   * budget leaves beside the inputs and weights, since no recomputation can
+   * make room for more (below that, rematerialization does the rest).
    */
   readonly memoryBudget?: number;
 }
@@ -65,8 +64,7 @@ export interface OrderContractionsOptions {
 /**
  * The limit on the tensors a contraction forms under `options`, in bytes
  * (undefined: none): `maxIntermediateBytes`, lowered under a memory budget
- * to half of the budget less the inputs' and weights' bytes, when that is
- * positive.
+ * to the budget less the inputs' and weights' bytes, when that is positive.
  *
  * @example
  * ```ts
@@ -80,7 +78,7 @@ export function intermediateLimitBytes(program: Program, options: OrderContracti
     for (const t of program.tensors) {
       if (t.role === "input" || t.role === "weight") persistent += t.shape.reduce((a, n) => a * n, 1) * elementBytes(t.dtype);
     }
-    const room = Math.floor((options.memoryBudget - persistent) / 2);
+    const room = Math.floor(options.memoryBudget - persistent);
     if (room > 0) limit = Math.min(limit ?? Infinity, room);
   }
   return limit;
