@@ -88,9 +88,21 @@ if (wanted("rnn")) {
   await runRnnBench();
 }
 
+if (wanted("gather")) {
+  const { runGatherBench } = await import("./gather.js");
+  console.log("\n## gathers, argmax and top-k: embedding lookup and greedy decoding, JS and WASM backends vs plain JS loops (one thread, in turns, median)");
+  await runGatherBench();
+}
+
 if (wanted("kron")) {
   console.log("\n## Kronecker inlining, JS backend, optimized vs -O0 (median)");
   runKronBench();
+}
+
+if (wanted("approx")) {
+  const { runApproxBench } = await import("./approx.js");
+  console.log("\n## approximations: examples/lowrank_mlp.tns (d=1024, b=64), exact vs --approx, measured speedup vs predicted FLOP reduction (in turns, median)");
+  await runApproxBench();
 }
 
 if (wanted("remat")) {

@@ -102,6 +102,10 @@ export function expectCompileOptions(options: unknown, fn: string, backends: rea
   }
   if (o["passes"] !== undefined && !Array.isArray(o["passes"])) throw new TypeError(`${fn}: options.passes must be an array of passes, got ${describeValue(o["passes"])}`);
   if (o["loader"] !== undefined && !isPlainObject(o["loader"])) throw new TypeError(`${fn}: options.loader must be an object, got ${describeValue(o["loader"])}`);
+  const approx = o["approx"];
+  if (approx !== undefined && typeof approx !== "string" && !(Array.isArray(approx) && approx.every((a) => typeof a === "string"))) {
+    throw new TypeError(`${fn}: options.approx must be a string or an array of strings, got ${describeValue(approx)}`);
+  }
   const device = o["device"] as { createBuffer?: unknown } | undefined;
   if (device !== undefined && (device === null || typeof device !== "object" || typeof device.createBuffer !== "function")) {
     throw new TypeError(`${fn}: options.device must be a GPUDevice, got ${describeValue(device)}`);

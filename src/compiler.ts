@@ -25,6 +25,8 @@ import type { Tensor } from "./runtime/tensor.js";
 import { memoryProblem } from "./runtime/memory.js";
 import { expectCompileOptions, expectRunOptions, expectSource, expectTensorRecord } from "./api-arguments.js";
 import { BACKEND_NAMES } from "./backends/index.js";
+import { type ApproxRequest, type Approximation, approximateWeights, approximationErrors, parseApproxRequests } from "./passes/approximate/index.js";
+import type { Span } from "./diagnostics/diagnostic.js";
 
 /** Options of {@link compile}. */
 export interface CompileOptions {
@@ -127,6 +129,17 @@ export interface CompileOptions {
    * (browsers) it is ignored.
    */
   cache?: boolean | { readonly directory?: string; readonly maxBytes?: number };
+  /**
+   * Approximate weights bound at compile time (opt-in: it changes results):
+   * requests such as `"lowrank:tol=1e-4"`, `"lowrank:W1:rank=8"`,
+   * `"kron:tol=1e-5"` or `"kron:W:shape=32x32,32x32"`, several separated by
+   * `;` or given as an array. Each weight is replaced by its factors (`W.U`,
+   * `W.V`; `W.A`, `W.B`) only where the error stays within the tolerance and
+   * the cost model says the program gets cheaper;
+   * {@link CompiledProgram.approximations} says what was done and why
+   * (docs/optimizer.md, "Approximations").
+   */
+  approx?: string | readonly string[];
 }
 
 /** Name, shape and element type of a program input or output. */
@@ -153,6 +166,8 @@ export interface CompiledProgram {
   readonly ir: Program | null;
   /** One entry per pass that ran. */
   readonly passLog: readonly PassLogEntry[];
+  /** What the `approx` option did to each weight it covers (empty without it). */
+  readonly approximations: readonly Approximation[];
   /** What `verifyOutputs` found (every difference within tolerance, or it would have thrown); null without it. */
   readonly verification: Verification | null;
   /** The memory plan's peak and what rematerialization did (see `memoryBudget`); null when compilation failed. */
@@ -233,7 +248,69 @@ function frontEnd(source: string, options: CompileOptions): { program: Program |
   if (diags.hasErrors) return { program: null, diags, sources };
   let checked = checkProgram(module, { sizes: options.sizes, weights: options.weights, loader: options.loader }, diags, sources);
   if (checked && options.grad) checked = addGradients(checked, options.grad.loss, options.grad.wrt, diags);
+  if (checked && !diags.hasErrors && options.approx !== undefined) {
+    const spans = new Map(module.items.flatMap((it) => (it.kind === "tensor" ? [[it.name.name, it.name.span] as const] : [])));
+    approxRequests(checked, options.approx, diags, (name) => spans.get(name));
+  }
   return { program: checked && !diags.hasErrors ? checked : null, diags, sources };
+}
+
+/** The result of {@link approximate}. */
+export interface ApproximateOutcome {
+  /** The program with the factorings that pay applied, or null after an error. */
+  readonly program: Program | null;
+  readonly approximations: readonly Approximation[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/**
+ * Applies approximation requests (the `approx` option's text) to a checked
+ * program: what {@link compile} does before its passes, for callers that
+ * want the program and the report themselves (`tns explain --approx`).
+ * `locate` gives a weight's declaration, where errors about it point.
+ *
+ * @example
+ * ```ts
+ * const { program } = check(source, { weights });
+ * approximate(program!, "lowrank:tol=1e-4").approximations[0]!.rank; // 8
+ * ```
+ */
+export function approximate(
+  program: Program, approx: string | readonly string[], locate?: (weight: string) => Span | undefined,
+): ApproximateOutcome {
+  const diags = new DiagnosticBag();
+  const requests = approxRequests(program, approx, diags, locate);
+  if (requests === null) return { program: null, approximations: [], diagnostics: diags.items };
+  const result = approximateWeights(program, requests);
+  return { program: result.program, approximations: result.approximations, diagnostics: diags.items };
+}
+
+/**
+ * The requests of the `approx` option, or null after reporting the ones
+ * that cannot be satisfied (TNS1001–TNS1005, at the weight's declaration
+ * when `locate` finds it).
+ */
+function approxRequests(
+  program: Program, approx: string | readonly string[], diags: DiagnosticBag, locate: (weight: string) => Span | undefined = () => undefined,
+): ApproxRequest[] | null {
+  const texts = typeof approx === "string" ? [approx] : approx;
+  const requests: ApproxRequest[] = [];
+  let ok = true;
+  for (const text of texts) {
+    const parsed = parseApproxRequests(text);
+    for (const e of parsed.errors) {
+      diags.error("TNS1001", `invalid approximation request '${e.text}': ${e.message}`, undefined, {
+        hint: "write KIND[:WEIGHT]:KEY=VALUE, e.g. lowrank:tol=1e-4, lowrank:W:rank=8, kron:W:shape=32x32,32x32",
+      });
+      ok = false;
+    }
+    requests.push(...parsed.requests);
+  }
+  for (const e of approximationErrors(program, requests)) {
+    diags.error(e.code, `approximation '${e.request}': ${e.message}`, e.weight === null ? undefined : locate(e.weight), e.hint ? { hint: e.hint } : {});
+    ok = false;
+  }
+  return ok ? requests : null;
 }
 
 /**
@@ -251,7 +328,7 @@ export async function compileAsync(source: string, options: CompileOptions = {})
   expectCompileOptions(options, "compileAsync", BACKEND_NAMES);
   const backend = options.backend ?? "js";
   if (options.memoryBudget !== undefined) await loadMilpSolver();
-  if (backend === "wasm" && options.cache && !options.verifyOutputs) {
+  if (backend === "wasm" && options.cache && !options.verifyOutputs && options.approx === undefined) {
     const cached = await compileWasmWithDiskCache(source, options);
     if (cached !== null) return cached;
   }
@@ -290,7 +367,7 @@ async function compileWasmWithDiskCache(source: string, options: CompileOptions)
   const disk = DiskCache.open(where.directory, where.maxBytes);
   if (disk === null) return null;
   const weights = Object.entries(options.weights ?? {}).map(([name, t]) => [name, t.dtype, t.shape]);
-  const sourceKey = JSON.stringify([source, options.file, options.sizes, weights, options.optimize, options.threads, options.runOnce, options.passes?.map((p) => p.name), options.grad, options.memoryBudget, options.maxIntermediateBytes]);
+  const sourceKey = JSON.stringify([source, options.file, options.sizes, weights, options.optimize, options.threads, options.runOnce, options.passes?.map((p) => p.name), options.grad, options.memoryBudget, options.approx, options.maxIntermediateBytes]);
   const binaryen = disk.hasHint(sourceKey) ? null : loadBinaryen();
   // A failed load surfaces where binaryen is awaited; until then it must not count as unhandled.
   binaryen?.catch(() => undefined);
@@ -327,8 +404,16 @@ export function compileProgram(
   if (options.verifyOutputs && backend.name === "wgsl") {
     throw new Error("verifyOutputs on the wgsl backend runs the program asynchronously: use compileAsync()");
   }
+  let approximations: readonly Approximation[] = [];
+  if (options.approx !== undefined) {
+    const requests = approxRequests(program, options.approx, diags);
+    if (requests === null) return failed(diags, sources);
+    const result = approximateWeights(program, requests);
+    program = result.program;
+    approximations = result.approximations;
+  }
   const prepared = prepareProgram(program, options, diags, backend);
-  return prepared === null ? failed(diags, sources) : finishProgram(prepared, options, diags, sources);
+  return prepared === null ? failed(diags, sources) : { ...finishProgram(prepared, options, diags, sources), approximations };
 }
 
 /** A program through the passes and the memory plan, ready for its backend. */
@@ -524,7 +609,7 @@ function failed(diags: DiagnosticBag, sources: Map<string, string>): CompiledPro
   const diagnostics = diags.items;
   const format = renderer(diagnostics, sources);
   return {
-    ok: false, diagnostics, sources, loweredIr: null, ir: null, passLog: [], verification: null, memory: null, code: "", inputs: [], outputs: [],
+    ok: false, diagnostics, sources, loweredIr: null, ir: null, passLog: [], approximations: [], verification: null, memory: null, code: "", inputs: [], outputs: [],
     measuredPeakBytes: () => null,
     run: () => { throw new CompileError(diagnostics, format()); },
     runAsync: () => Promise.reject(new CompileError(diagnostics, format())),
@@ -543,7 +628,7 @@ function succeeded(
   const { inputs, outputs } = infos(optimized);
   const buffers = executable.inputBuffer?.bind(executable) ?? keptInputBuffers(inputs.filter((t) => t.role === "input"));
   return {
-    ok: true, diagnostics, sources, loweredIr: lowered, ir: optimized, passLog: log, verification, memory, code, inputs, outputs,
+    ok: true, diagnostics, sources, loweredIr: lowered, ir: optimized, passLog: log, approximations: [], verification, memory, code, inputs, outputs,
     measuredPeakBytes: () => executable.measuredPeakBytes?.() ?? null,
     run: (given = {}, options = {}) => {
       expectTensorRecord(given, "run: inputs");

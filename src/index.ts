@@ -16,8 +16,11 @@
  *
  * @packageDocumentation
  */
-export { compile, compileAsync, compileProgram, parse, check, grad, irText } from "./compiler.js";
-export type { CompileOptions, CompiledProgram, TensorInfo } from "./compiler.js";
+export { compile, compileAsync, compileProgram, parse, check, grad, irText, approximate } from "./compiler.js";
+export type { CompileOptions, CompiledProgram, TensorInfo, ApproximateOutcome } from "./compiler.js";
+export { approximateWeights, parseApproxRequests } from "./passes/approximate/index.js";
+export type { Approximation, ApproxError, ApproxKind, ApproxRequest, ApproximateResult, RequestError } from "./passes/approximate/index.js";
+export { outputErrors, calibrationInputs } from "./passes/approximate/output-error.js";
 export { einsum, einsumWith, einsumAsync, parseEinsumSpec, lowerEinsum } from "./einsum/index.js";
 export type { EinsumOptions, EinsumSpec, EinsumTerm, EinsumOperand, EinsumLowering } from "./einsum/index.js";
 export { Tensor, arrayTypeOf } from "./runtime/tensor.js";

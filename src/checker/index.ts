@@ -22,6 +22,7 @@ import { tensorReads } from "./recurrence.js";
 import { newGraph, suggestion, type Graph } from "./scope.js";
 import { bindSizes, checkElementCount, evalPositiveSize } from "./sizes.js";
 import { warnUnusedInputs } from "./unused.js";
+import { declareStructured, factorNames } from "./structure.js";
 
 export type { SourceLoader } from "./loader.js";
 export { nodeLoader, defaultStdlibDir, importTarget, importKey, diskPath, STDLIB_KEY } from "./loader.js";
@@ -97,8 +98,9 @@ export function checkProgram(module: ast.Module, options: CheckOptions, diags: D
     lowerDef(d, graph, diags, { inFunction: false });
   }
 
+  const factorData = new Set(decls.filter((d) => d.role === "weight").flatMap((d) => factorNames(d, sizes)));
   for (const name of Object.keys(options.weights ?? {})) {
-    if (!decls.some((d) => d.role === "weight" && d.name.name === name)) {
+    if (!decls.some((d) => d.role === "weight" && d.name.name === name) && !factorData.has(name)) {
       const near = suggestion(name, decls.filter((d) => d.role === "weight").map((d) => d.name.name));
       diags.error("TNS0606", `weight data given for '${name}', which is not a weight of the program`, undefined,
         near === null ? {} : { hint: `did you mean '${near}'?` });
@@ -145,6 +147,7 @@ function declareTensor(d: ast.TensorDecl, graph: Graph, weights: Readonly<Record
     shape.push(v);
   }
   if (!checkElementCount(shape, d.name.name, d.name.span, diags)) return false;
+  if (d.structure) return declareStructured({ ...d, structure: d.structure }, shape, graph, weights, diags);
   const factors = d.dims.map((dim) => productFactors(dim, graph.sizes));
   graph.tensors.set(d.name.name, {
     name: d.name.name, shape, dtype: d.dtype, span: d.name.span,

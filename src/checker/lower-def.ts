@@ -198,6 +198,14 @@ function lowerRhs(
   let recurrence: string | null = null;
   let uses = state.uses;
   if (self !== null) {
+    // A step reads earlier steps at affine positions only: a data-dependent one could read a step not yet computed.
+    const selfGather = [...state.gathers!.values()].find((g) => g.use.tensor === self);
+    if (selfGather !== undefined) {
+      diags.error("TNS0231", `recurrence '${self}' reads itself at a data-dependent position`, selfGather.use.span, {
+        hint: `read the earlier step at an affine index (${self}[t - 1, ...]) and gather from that in a definition of its own`,
+      });
+      return null;
+    }
     recurrence = sequentialIndex(self, lhs, lowered, state.pending, diags);
     if (recurrence === null) return null;
     uses = withoutSequentialDims(uses, self, lhs.indexOf(recurrence));

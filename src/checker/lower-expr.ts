@@ -363,7 +363,7 @@ function isDataIndex(e: ast.Expr, state: DefState): boolean {
 /**
  * Why a data-dependent index is not an integer, or null when it is: it may
  * read i32 tensors, index variables, sizes and integer literals with
- * `+ - *`, unary minus, `min`/`max`, and argmax / argmin.
+ * `+ - * %`, unary minus, `min`/`max`, and argmax / argmin.
  */
 function nonIntegerIndex(e: ast.Expr, state: DefState): { span: Span; why: string; hint: string } | null {
   const { graph } = state;
@@ -387,7 +387,9 @@ function nonIntegerIndex(e: ast.Expr, state: DefState): { span: Span; why: strin
     case "unary":
       return nonIntegerIndex(e.arg, state);
     case "binary":
-      if (e.op !== "+" && e.op !== "-" && e.op !== "*") return { span: e.span, why: `operator '${e.op}' does not keep indices integers`, hint: "use + - * on i32 values" };
+      if (e.op !== "+" && e.op !== "-" && e.op !== "*" && e.op !== "%") {
+        return { span: e.span, why: `operator '${e.op}' does not keep indices integers`, hint: "use + - * and % on i32 values" };
+      }
       return nonIntegerIndex(e.lhs, state) ?? nonIntegerIndex(e.rhs, state);
     case "reduce":
       return e.op === "argmax" || e.op === "argmin" ? null : { span: e.span, why: `a '${e.op}' reduction is not an index`, hint: i32Hint };

@@ -11,20 +11,20 @@
  * steps and `V` gathered from the body at `I`:
  *
  *     V[i, r], I[i, r] = topk(r < 2, j) X[i, j]
- *     ->  B[i, j]  = X[i, j]
- *         AN0[i]   = max(j) B[i, j] != B[i, j]                       (a NaN left?)
- *         M0[i]    = max(j) where(B[i, j] != B[i, j], -inf, B[i, j])  (largest number left)
- *         J0[i]    = min(j) where(where(AN0[i], B != B, B == M0[i]), j, n)
- *         AN1, M1, J1: the same over the elements after (M0, J0) in the order
- *         I[i, r]  = where(r == 0, J0[i], 0) + where(r == 1, J1[i], 0)
- *         V[i, r]  = B[i, {I[i, r]}]
+ *     ->  V_in[i, j]  = X[i, j]
+ *         I_nan0[i]   = max(j) V_in[i, j] != V_in[i, j]                            (a NaN left?)
+ *         I_max0[i]   = max(j) where(V_in[i, j] != V_in[i, j], -inf, V_in[i, j])  (largest number left)
+ *         I_pick0[i]  = min(j) where(where(I_nan0[i], B != B, B == I_max0[i]), j, n)     (B = V_in[i, j])
+ *         I_nan1, I_max1, I_pick1: the same over the elements after pick 0 in the order
+ *         I[i, r]     = where(r == 0, I_pick0[i], 0) + where(r == 1, I_pick1[i], 0)
+ *         V[i, r]     = V_in[i, {I[i, r]}]
  *
  * k steps of three passes over `j`: O(k·n) per row.
  */
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import type * as ast from "../parser/ast.js";
 import * as ir from "../ir/types.js";
-import { freshTensorName, type Graph } from "./scope.js";
+import type { Graph } from "./scope.js";
 import { evalPositiveSize } from "./sizes.js";
 
 /** How lower-def.ts lowers a one-result definition (passed in to avoid an import cycle). */
@@ -69,7 +69,14 @@ export function lowerTopK(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts
 
   // The body, materialized over the rows and j.
   const rows = first.filter((n) => n !== r.name);
-  const bodyName = freshTensorName(graph);
+  // Internal tensors named after the results, so that the IR and `tns explain` read: V_in, I_nan0, I_max0, I_pick0, ...
+  const fresh = (base: string): string => {
+    let name = base;
+    for (let n = 2; graph.taken.has(name) || graph.tensors.has(name); n++) name = `${base}_${n}`;
+    graph.taken.add(name);
+    return name;
+  };
+  const bodyName = fresh(`${def.name.name}_in`);
   const slots = (def.indices ?? []).filter((s) => s.kind === "var" && s.name.name !== r.name);
   const bodyDef: ast.Def = {
     kind: "def", output: false, name: { name: bodyName, span: def.name.span },
@@ -109,11 +116,11 @@ export function lowerTopK(def: ast.Def, graph: Graph, diags: DiagnosticBag, opts
       cand = ir.select(at(prev.an), ir.select(isNan(b), after, ir.num(1)), ir.select(isNan(b), ir.num(0), below));
     }
     const only = (x: ir.Expr, otherwise: number): ir.Expr => (prev === null ? x : ir.select(cand, x, ir.num(otherwise)));
-    const an = freshTensorName(graph);
+    const an = fresh(`${second.name.name}_nan${s}`);
     push(an, "f32", ir.reduce("max", [jv], only(isNan(b), 0)));
-    const m = freshTensorName(graph);
+    const m = fresh(`${second.name.name}_max${s}`);
     push(m, body.dtype, ir.reduce("max", [jv], only(ir.select(isNan(b), ir.num(-Infinity), b), -Infinity)));
-    const pick = freshTensorName(graph);
+    const pick = fresh(`${second.name.name}_pick${s}`);
     const wins = ir.select(at(an), isNan(b), ir.binary("eq", b, at(m)));
     // `n` (past the last index) for the others: an integer, so the def and its parts (autodiff/normalize.ts) store it as i32.
     push(pick, "i32", ir.reduce("min", [jv], ir.select(prev === null ? wins : ir.binary("mul", cand, wins), jIndex, ir.num(n))));

@@ -4,7 +4,8 @@
  *
  * Ranges: 00xx syntax, 01xx names, 02xx indices and shapes, 03xx sizes,
  * 04xx functions and calls, 05xx types, 06xx run-time inputs and data files,
- * 07xx memory budgets, 08xx gradients, 09xx features not supported yet.
+ * 07xx memory budgets, 08xx gradients, 09xx features not supported yet,
+ * 10xx approximations and structured layers.
  */
 export const CATALOG = {
   // syntax
@@ -95,6 +96,15 @@ export const CATALOG = {
   // not supported yet
   TNS0901: "feature not supported yet",
   TNS0902: "element type not supported by the backend",
+  // approximations and structured layers
+  TNS1001: "invalid approximation request",
+  TNS1002: "approximation of an unknown weight",
+  TNS1003: "rank above the weight's smaller dimension",
+  TNS1004: "Kronecker factor shapes do not match the weight",
+  TNS1005: "weight cannot be approximated this way",
+  TNS1006: "unknown structure",
+  TNS1007: "structure does not fit the tensor",
+  TNS1008: "structured weight data cannot be factored",
 } as const;
 
 /** A code from {@link CATALOG}, e.g. `"TNS0101"`. */

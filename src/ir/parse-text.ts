@@ -34,7 +34,8 @@ interface Token {
 
 const PUNCT = ["?", "->", "<=", ">=", "==", "!=", "[", "]", "(", ")", "{", "}", ",", ":", ";", "=", "*", "/", "+", "-", "<", ">"];
 const NUMBER = /[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
-const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
+// Factor tensors of structured layers and approximated weights are named `W.U`, `W.G1`, ...
+const NAME = /[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*/y;
 
 function tokenize(text: string): Token[] {
   const out: Token[] = [];

@@ -167,6 +167,8 @@ class Builder {
     this.expr(d.rhs, scope, index);
     if (result) this.occurrences.push({ binding: result, span: d.name.span, isDecl: true });
     else this.declare(tensors, "tensor", d.name, fn);
+    // The second result of `V[i, r], I[i, r] = topk(...)` (its indices are the first's).
+    if (d.second) this.declare(tensors, "tensor", d.second.name, fn);
   }
 
   private expr(e: ast.Expr, scope: Scope, env: Env): void {

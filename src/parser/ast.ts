@@ -65,6 +65,15 @@ export interface TensorDecl {
   readonly dims: readonly Expr[];
   readonly dtype: DType;
   readonly span: Span;
+  /** `~ lowrank(8)`: the tensor is a structured layer given by its factors. */
+  readonly structure?: Structure;
+}
+
+/** `~ kron([m1, m2], [n1, n2])`: a structure's name and arguments (sizes, or bracketed lists of sizes). */
+export interface Structure {
+  readonly name: Name;
+  readonly args: readonly (Expr | { readonly kind: "list"; readonly items: readonly Expr[]; readonly span: Span })[];
+  readonly span: Span;
 }
 
 /**

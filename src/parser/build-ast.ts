@@ -13,7 +13,7 @@ import type { CstElement, CstNode, IToken } from "./chevrotain.js";
 import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
 import type {
   DType, Def, Expr, FnDecl, ImportDecl, IndexSlot, Item, Name, Param, ReduceOpToken,
-  ResultDecl, SizeDecl, SizeEntry, TensorDecl, BinaryOpToken, Call,
+  ResultDecl, SizeDecl, SizeEntry, Structure, TensorDecl, BinaryOpToken, Call,
 } from "./ast.js";
 import { tokenSpan } from "./lexer.js";
 
@@ -90,9 +90,19 @@ export class AstBuilder {
     });
   }
 
-  private tensorSig(node: CstNode): { name: Name; dims: Expr[]; dtype: DType; span: Span } {
+  private tensorSig(node: CstNode): { name: Name; dims: Expr[]; dtype: DType; span: Span; structure?: Structure } {
     const dims = node.children["bracketList"] ? this.bracketList(firstNode(node, "bracketList"), false) : [];
-    return { name: this.name(firstToken(node, "Identifier")), dims, dtype: this.dtype(node), span: this.nodeSpan(node) };
+    const structure = node.children["structure"] ? this.structure(firstNode(node, "structure")) : undefined;
+    return { name: this.name(firstToken(node, "Identifier")), dims, dtype: this.dtype(node), span: this.nodeSpan(node), ...(structure ? { structure } : {}) };
+  }
+
+  private structure(node: CstNode): Structure {
+    // Arguments in source order: bracketed lists and plain expressions interleave.
+    const lists = nodes(node, "bracketList").map((b) => ({ kind: "list" as const, items: this.bracketList(b, false), span: this.nodeSpan(b) }));
+    const exprs = nodes(node, "expression").map((e) => ({ at: this.nodeSpan(e).start.offset, arg: this.expression(e) }));
+    const args = [...lists.map((l) => ({ at: l.span.start.offset, arg: l as Structure["args"][number] })), ...exprs]
+      .sort((a, b) => a.at - b.at).map((a) => a.arg);
+    return { name: this.name(firstToken(node, "Identifier")), args, span: this.nodeSpan(node) };
   }
 
   private dtype(node: CstNode): DType {

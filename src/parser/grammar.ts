@@ -17,7 +17,7 @@ import { CstParser, tokenMatcher, type IParserConfig, type IToken, type TokenTyp
 import {
   AdditiveOp, allTokens, AndAnd, Bang, OrOr, AlwaysReduce, Arrow, Caret, Colon, Comma, ComparisonOp, Equals, Fn, From,
   Identifier, Import, Input, LBrace, LBracket, Less, LParen, MaxMin, Minus, MultiplicativeOp, NumberLiteral,
-  Output, RBrace, RBracket, ReduceKeyword, RParen, Size, StringLiteral, Weight,
+  Output, RBrace, RBracket, ReduceKeyword, RParen, Size, StringLiteral, Tilde, Weight,
 } from "./lexer.js";
 
 /** Tokens that can begin an operand: what must follow `max(i, j)` for it to be a reduction. */
@@ -91,7 +91,7 @@ export class TnsGrammar extends CstParser {
     this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => this.SUBRULE(this.tensorSig) });
   });
 
-  /** `X[n, m]: f64`; no brackets declares a scalar. */
+  /** `X[n, m]: f64`; no brackets declares a scalar; `~ lowrank(8)` declares a structured layer. */
   tensorSig = this.RULE("tensorSig", () => {
     this.CONSUME(Identifier);
     this.OPTION(() => this.SUBRULE(this.bracketList));
@@ -99,6 +99,19 @@ export class TnsGrammar extends CstParser {
       this.CONSUME(Colon);
       this.CONSUME2(Identifier, { LABEL: "dtype" });
     });
+    this.OPTION3(() => this.SUBRULE(this.structure));
+  });
+
+  /** `~ lowrank(r)`, `~ kron([m1, m2], [n1, n2])`, `~ tt(r1, r2)`, `~ monarch(b)`. */
+  structure = this.RULE("structure", () => {
+    this.CONSUME(Tilde);
+    this.CONSUME(Identifier);
+    this.CONSUME(LParen);
+    this.MANY_SEP({
+      SEP: Comma,
+      DEF: () => this.OR([{ ALT: () => this.SUBRULE(this.bracketList) }, { ALT: () => this.SUBRULE(this.expression) }]),
+    });
+    this.CONSUME(RParen);
   });
 
   /** `output O[i, (a, b)] = expr`, `Y = f(X)`, or two results `V[i, r], I[i, r] = topk(...)`. */

@@ -94,6 +94,8 @@ export const Greater = createToken({ name: "Greater", pattern: />/, categories: 
 export const EqEq = createToken({ name: "EqEq", pattern: /==/, categories: [ComparisonOp], label: "'=='" });
 export const NotEq = createToken({ name: "NotEq", pattern: /!=/, categories: [ComparisonOp], label: "'!='" });
 export const Equals = createToken({ name: "Equals", pattern: /=/, label: "'='" });
+/** `~` in `input W[m, n] ~ lowrank(8)`: a structured layer. */
+export const Tilde = createToken({ name: "Tilde", pattern: /~/, label: "'~'" });
 
 export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /\s+/, group: Lexer.SKIPPED });
 export const Comment = createToken({ name: "Comment", pattern: /#[^\n]*/, group: Lexer.SKIPPED });
@@ -116,7 +118,7 @@ export const allTokens: readonly TokenType[] = [
   Arrow,
   LessEq, GreaterEq, EqEq, NotEq, Less, Greater, Equals,
   AndAnd, OrOr, Bang,
-  Plus, Minus, Star, Slash, Percent, Caret,
+  Plus, Minus, Star, Slash, Percent, Caret, Tilde,
   AdditiveOp, MultiplicativeOp, ComparisonOp, ReduceKeyword, AlwaysReduce, MaxMin,
 ];
 

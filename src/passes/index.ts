@@ -16,6 +16,7 @@ import { fuseOnlineSoftmax } from "./fuse-online-softmax.js";
 import { differentiate } from "./differentiate.js";
 import { hoistRecurrenceInvariants } from "./hoist-recurrence-invariants.js";
 import { inlineCalls } from "./inline-calls.js";
+import { inlineFactors } from "./inline-factors.js";
 import { inlineProducts } from "./inline-products.js";
 import { orderContractions, orderContractionsWithin, type OrderContractionsOptions } from "./order-contractions.js";
 import type { Pass } from "./pass.js";
@@ -24,7 +25,7 @@ export { runPasses, programsEqual, type PassLogEntry, type RunPassesOptions, typ
 export { PROPERTIES, type Pass } from "./pass.js";
 export {
   canonicalize, differentiate, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, fuseElementwise, fuseOnlineSoftmax, hoistRecurrenceInvariants,
-  inlineCalls, inlineProducts, orderContractions,
+  inlineCalls, inlineFactors, inlineProducts, orderContractions,
 };
 
 /**
@@ -40,7 +41,8 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
 );
 
 /**
- * The default pipeline, in order: inline-calls, differentiate, canonicalize, fold-constants,
+ * The default pipeline, in order: inline-calls, differentiate, inline-factors (factored
+ * tensors into the sums that read them), canonicalize, fold-constants,
  * hoist-recurrence-invariants, eliminate-common-subexpressions, inline-products, order-contractions,
  * eliminate-dead-code, fuse-online-softmax, fuse-elementwise. Contraction ordering runs after CSE so that shared
  * subexpressions are merged before n-ary products are split into pairwise
@@ -75,7 +77,7 @@ export function defaultPipeline(options: { backend?: string } & OrderContraction
     })
     : orderContractions;
   const all = [
-    inlineCalls, differentiate, canonicalize, foldConstants, hoistRecurrenceInvariants, eliminateCommonSubexpressions, inlineProducts, order,
+    inlineCalls, differentiate, inlineFactors, canonicalize, foldConstants, hoistRecurrenceInvariants, eliminateCommonSubexpressions, inlineProducts, order,
     eliminateDeadCode, fuseOnlineSoftmax, fuseElementwise,
   ];
   // The wgsl backend gives every nested reduction a def of its own (materialize-reductions), which would store

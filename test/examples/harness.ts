@@ -35,6 +35,8 @@ export const SMALL_SIZES: Readonly<Record<string, Readonly<Record<string, number
   "tensor_train.tns": { m1: 2, m2: 3, m3: 2, n1: 3, n2: 2, n3: 2, r1: 2, r2: 3 },
   "tucker.tns": { n1: 5, n2: 4, n3: 3, r1: 2, r2: 3, r3: 2 },
   "grouping.tns": { r: 4, c: 6 },
+  "lowrank_mlp.tns": { b: 3, d: 16 },
+  "structured_layer.tns": { b: 3, s: 4 },
   "softmax_stdlib.tns": { n: 5, m: 7 },
   "train_mlp.tns": { n: 5, d: 7, hidden: 9, classes: 4 },
   "train_attention.tns": { n: 6, d: 5 },
@@ -65,7 +67,8 @@ export function randomInputs(program: Program, seed: number): Record<string, Ten
   const next = seededUniform(seed);
   const inputs: Record<string, Tensor> = {};
   for (const t of program.tensors) {
-    if (t.role !== "input") continue;
+    // Weights without data are run-time data too (an example's weights come from a file).
+    if (t.role !== "input" && !(t.role === "weight" && t.data === null)) continue;
     // i32 inputs (labels, segment ids) get small non-negative integers: 0 .. 3.
     if (t.dtype === "i32") {
       const ints = Tensor.zeros(t.shape, "i32");
@@ -104,9 +107,13 @@ export function expectJsMatchesReference(
   inputs: Record<string, Tensor>,
   reference: Record<string, Tensor>,
 ): void {
-  const compiled = compile(source, { file, sizes, backend: "js", verify: true });
+  const probe = compile(source, { file, sizes, backend: "js", optimize: false });
+  // Weights are bound at compile time; the interpreter took them as inputs.
+  const weightNames = new Set(probe.inputs.filter((i) => i.role === "weight").map((i) => i.name));
+  const weights = Object.fromEntries(Object.entries(inputs).filter(([n]) => weightNames.has(n)));
+  const compiled = compile(source, { file, sizes, weights, backend: "js", verify: true });
   expect(compiled.ok, compiled.formatDiagnostics()).toBe(true);
-  const got = compiled.run(inputs);
+  const got = compiled.run(Object.fromEntries(Object.entries(inputs).filter(([n]) => !weightNames.has(n))));
   for (const [name, ref] of Object.entries(reference)) {
     expect(got[name], `JS output ${name}`).toBeDefined();
     const err = relativeError(got[name]!, ref);

@@ -118,6 +118,17 @@ describe("run-time range check", () => {
   });
 });
 
+describe("wrap-around through %", () => {
+  it("an index modulo the extent wraps negative and large ids, on every backend", async () => {
+    const src = `input ids[4]: i32, W[4]\noutput Y[i] = W[ids[i] % 4]\n`;
+    const inputs = { ids: new Tensor("i32", [4], Int32Array.from([-1, 5, 2, -8])), W: new Tensor("f32", [4], Float32Array.from([10, 11, 12, 13])) };
+    for (const backend of [...BACKENDS, "reference"]) {
+      const got = await run(await build(src, backend), inputs);
+      expect(Array.from(got.Y!.data), backend).toEqual([13, 11, 12, 10]);
+    }
+  });
+});
+
 describe("gradient of a gather", () => {
   it.skipIf(python === null)("is a scatter-add (np.add.at), repeated indices summed", async () => {
     const src = `input ids[5]: i32, Wte[6, 3]: f64, G[5, 3]: f64
@@ -184,6 +195,7 @@ describe("misuse", () => {
     ["topk results with other indices", "input X[2, 3]\noutput V[i, r], I[r, i] = topk(r < 2, j) X[i, j]\n", "TNS0234"],
     ["topk without a count", "input X[2, 3]\noutput V[i, r], I[i, r] = topk(r, j) X[i, j]\n", "TNS0233"],
     ["argmax over two indices", "input X[2, 3]\noutput a = argmax(i, j) X[i, j]\n", "TNS0233"],
+    ["a recurrence gathering from itself", "input ids[4]: i32, X[5, 4]\noutput H[t, j] = X[t, j] + where(t > 0, H[t - 1, ids[j]], 0)\n", "TNS0231"],
   ];
   for (const [what, source, code] of cases) {
     it(`${what} is ${code} with a location and a hint`, async () => {

@@ -14,7 +14,7 @@ const SAMPLES: Record<string, readonly string[]> = {
   LBracket: ["["], RBracket: ["]"], LParen: ["("], RParen: [")"], LBrace: ["{"], RBrace: ["}"],
   Comma: [","], Colon: [":"], Arrow: ["->"],
   LessEq: ["<="], GreaterEq: [">="], EqEq: ["=="], NotEq: ["!="], Less: ["<"], Greater: [">"], Equals: ["="],
-  Plus: ["+"], Minus: ["-"], Star: ["*"], Slash: ["/"], Caret: ["^"],
+  Plus: ["+"], Minus: ["-"], Star: ["*"], Slash: ["/"], Caret: ["^"], Tilde: ["~"],
   Percent: ["%"], AndAnd: ["&&"], OrOr: ["||"], Bang: ["!"],
 };
 

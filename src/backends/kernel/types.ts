@@ -38,6 +38,8 @@ import type { Affine, BinaryOp, DType, GatherMode, ReduceOp, UnaryOp } from "../
 import type { GatherSite } from "../../ir/gather.js";
 import type { BlockedAttention, OnlineSoftmaxForm } from "./online-softmax.js";
 
+export type { BlockedAttention, OnlineSoftmaxForm };
+
 /** What a buffer holds: a run-time input, compile-time weights, an intermediate, or a program output. */
 export type BufferRole = "input" | "weight" | "temp" | "output";
 

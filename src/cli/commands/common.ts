@@ -14,6 +14,7 @@ import { gatherIndexExtents } from "../../ir/gather.js";
 import type { Tensor } from "../../runtime/tensor.js";
 import { UsageError, parseMemoryBudget, parseSizeOptions } from "../args.js";
 import { readText, readTensorArchive } from "../io.js";
+import { approximationLines } from "./approx-report.js";
 
 export { EXIT } from "../exit.js";
 
@@ -31,6 +32,7 @@ export const COMPILE_OPTIONS = {
   "no-optimize": { type: "boolean" },
   O0: { type: "boolean" },
   verify: { type: "boolean" },
+  approx: { type: "string", multiple: true },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -116,7 +118,8 @@ export async function compileFile(
     if (checked.program) weights = randomWeights(checked.program, weights, extra.seed);
   }
   const verifyOutputs = Boolean(values["verify"]);
-  const result = await compileAsync(source, { file, sizes, weights, optimize, backend: extra.backend, verifyOutputs, verifySeed: extra.seed, threads: extra.threads, runOnce: extra.runOnce,
+  const approx = values["approx"] as string[] | undefined;
+  const result = await compileAsync(source, { file, sizes, weights, optimize, ...(approx ? { approx } : {}), backend: extra.backend, verifyOutputs, verifySeed: extra.seed, threads: extra.threads, runOnce: extra.runOnce,
     ...(extra.memoryBudget === undefined ? {} : { memoryBudget: extra.memoryBudget }),
     ...(extra.maxIntermediateBytes === undefined ? {} : { maxIntermediateBytes: extra.maxIntermediateBytes }), ...(extra.cache ? { cache: true } : {}) });
   return { result, source };
@@ -128,4 +131,5 @@ export async function compileFile(
  */
 export function reportVerification(term: Terminal, result: CompiledProgram): void {
   if (result.verification) for (const line of verificationLines(result.verification)) term.out(line);
+  if (result.approximations.length > 0) term.err(["approximations:", ...approximationLines(result.approximations)].join("\n"));
 }

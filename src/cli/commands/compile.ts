@@ -9,6 +9,7 @@ import { emitJsModule } from "../../backends/js/module.js";
 import { emitWgslModule } from "../../backends/wgsl/module.js";
 import type { Program } from "../../ir/types.js";
 import { printProgram } from "../../ir/print.js";
+import { APPROX_HELP } from "./approx-report.js";
 import { parseCommandArgs, parseMemoryBudget, UsageError } from "../args.js";
 import { loadBackend } from "../../backends/index.js";
 import { loadMilpSolver } from "../../passes/rematerialize.js";
@@ -50,6 +51,7 @@ ${MEMORY_BUDGET_HELP.replace(/^ {2}--memory-budget B {5}/, "  --memory-budget B 
   --max-intermediate B
                       the most memory one tensor a contraction forms may take (64KiB, 64MiB,
                       or bytes): a contraction with a larger intermediate runs slice by slice
+${APPROX_HELP.replace(/^ {2}--approx SPEC {9}/, "  --approx SPEC       ").replace(/\n {24}/g, "\n                      ")}
   --verify            check the optimized program against the unoptimized one, and the
                       js backend against the reference interpreter, on random data
   -h, --help          show this help`;

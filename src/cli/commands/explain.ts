@@ -14,7 +14,10 @@
  *       + D_p1: f32[8, 64] = [l:8, j:64] sum(k:64) B[j, k] * C[k, l]
  *       + output D: f32[64, 8] = [i:64, l:8] sum(j:64) A[i, j] * D_p1[l, j]
  */
-import { check, slicingRefused } from "../../compiler.js";
+import { approximate, check, parse, slicingRefused } from "../../compiler.js";
+import type { Approximation } from "../../passes/approximate/index.js";
+import { calibrationInputs, outputErrors } from "../../passes/approximate/output-error.js";
+import { approximationLines } from "./approx-report.js";
 import type { Program } from "../../ir/types.js";
 import { printProgram } from "../../ir/print.js";
 import { defaultPipeline, loweringPipeline, runPasses } from "../../passes/index.js";
@@ -59,6 +62,14 @@ Options:
   --backend wgsl      also show the WebGPU kernels: each dispatch's kind, workgroup
                       size, grid of workgroups and bindings (planned for WebGPU's
                       compatibility limits; no GPU needed)
+  --approx SPEC       approximate weights bound at compile time (repeatable): lowrank:tol=EPS,
+                      lowrank:rank=R, lowrank:W:tol=EPS, kron:tol=EPS, kron:W:shape=M1xN1,M2xN2,
+                      tucker:tol=EPS, tt:tol=EPS (weights of order 3 or more);
+                      the report then starts with each weight's factoring (rank or factor
+                      shapes, relative error, FLOPs and bytes before and after, applied or
+                      why not) and each output's relative error, exact vs approximated
+  --calibration FILE  with --approx: the inputs (.npz) the output error is measured on
+                      (default: seeded random inputs)
   --json              print the report as one JSON document
   --svg FILE          also draw the optimized dataflow graph (defs sized by FLOPs, edges
                       labelled with elements) and each contraction tree, as SVG
@@ -349,6 +360,25 @@ function reportJson(report: ExplainReport, ir: IrMode): unknown {
   };
 }
 
+/** What `--approx` adds to the report (JSON: top-level `approximations`, `outputError`, `calibration`). */
+export interface ApproximationSection {
+  readonly approximations: readonly Approximation[];
+  /** Each output's relative Frobenius error, exact vs approximated program, on the calibration inputs. */
+  readonly outputError: Readonly<Record<string, number>>;
+  /** The calibration file, or `"random"` for seeded random inputs. */
+  readonly calibration: string;
+}
+
+function approximationSection(a: ApproximationSection): string[] {
+  const on = a.calibration === "random" ? "seeded random inputs" : a.calibration;
+  return [
+    "approximations:", ...approximationLines(a.approximations),
+    `output error (relative Frobenius, exact vs approximated, on ${on}):`,
+    ...Object.entries(a.outputError).map(([name, e]) => `  ${name}  ${e.toExponential(2)}`),
+    "",
+  ];
+}
+
 export { explainWgsl, printWgslDispatches, type ExplainedDispatch, type ExplainedWgsl } from "./explain-wgsl.js";
 
 /** Runs `tns explain`. */
@@ -370,6 +400,8 @@ export async function explainCommand(argv: string[], term: Terminal): Promise<nu
     "memory-budget": { type: "string" },
     "max-intermediate": { type: "string" },
     svg: { type: "string" },
+    approx: { type: "string", multiple: true },
+    calibration: { type: "string" },
   });
   if (values["help"]) {
     term.out(EXPLAIN_HELP);
@@ -385,9 +417,29 @@ export async function explainCommand(argv: string[], term: Terminal): Promise<nu
   if (memoryBudget !== undefined) await loadMilpSolver();
   const maxIntermediateBytes = parseMaxIntermediate(values["max-intermediate"] as string | undefined, "explain");
   const weights = values["weights"] ? readTensorArchive(values["weights"] as string) : {};
-  const { program, diagnostics, sources } = check(readText(file), { file, sizes, weights });
+  const source = readText(file);
+  const { program: exact, diagnostics, sources } = check(source, { file, sizes, weights });
   reportDiagnostics(term, diagnostics, sources);
-  if (!program) return EXIT.diagnostics;
+  if (!exact) return EXIT.diagnostics;
+  const approx = values["approx"] as string[] | undefined;
+  if (values["calibration"] !== undefined && approx === undefined) throw new UsageError("--calibration needs --approx", "explain");
+  let program = exact;
+  let approximated: ApproximationSection | null = null;
+  if (approx !== undefined) {
+    const { module } = parse(source, file);
+    const spans = new Map(module.items.flatMap((it) => (it.kind === "tensor" ? [[it.name.name, it.name.span] as const] : [])));
+    const outcome = approximate(exact, approx, (w) => spans.get(w));
+    reportDiagnostics(term, outcome.diagnostics, sources);
+    if (outcome.program === null) return EXIT.diagnostics;
+    program = outcome.program;
+    const calibration = values["calibration"] ? readTensorArchive(values["calibration"] as string) : {};
+    const inputs = calibrationInputs(exact, calibration);
+    approximated = {
+      approximations: outcome.approximations,
+      outputError: outputErrors(exact, program, inputs),
+      calibration: values["calibration"] ? (values["calibration"] as string) : "random",
+    };
+  }
   const optimize = !(values["O0"] || values["no-optimize"]);
   const explained = explainWithin(program, {
     optimize, ...(backend === undefined ? {} : { backend }), ...(memoryBudget === undefined ? {} : { memoryBudget }),
@@ -399,8 +451,8 @@ export async function explainCommand(argv: string[], term: Terminal): Promise<nu
   }
   const report = explained.report;
   const wgsl = backend === "wgsl" ? explainWgsl(explained.program) : null;
-  if (values["json"]) term.out(JSON.stringify({ file, ...(reportJson(report, ir) as object), ...(wgsl ? { wgsl } : {}) }, null, 2));
-  else term.out([...printExplainReport(report, ir), ...(wgsl ? printWgslDispatches(wgsl) : [])].join("\n"));
+  if (values["json"]) term.out(JSON.stringify({ file, ...(approximated ?? {}), ...(reportJson(report, ir) as object), ...(wgsl ? { wgsl } : {}) }, null, 2));
+  else term.out([...(approximated ? approximationSection(approximated) : []), ...printExplainReport(report, ir), ...(wgsl ? printWgslDispatches(wgsl) : [])].join("\n"));
   if (values["svg"] !== undefined) await writeExplainSvg(values["svg"] as string, report);
   return EXIT.ok;
 }

@@ -10,6 +10,7 @@ import { gatherIndexExtents } from "../../ir/gather.js";
 import type { Tensor } from "../../runtime/tensor.js";
 import { loadMilpSolver } from "../../passes/rematerialize.js";
 import type { CompiledProgram } from "../../compiler.js";
+import { APPROX_HELP } from "./approx-report.js";
 import { formatBytes, parseCommandArgs, parseIntOption, parseMemoryBudget, parseNamedPaths, parseThreadsOption, UsageError } from "../args.js";
 import { checkOutputPath, readTensorArchive, readTensorFile, summarize, writeOutputs, DataFileError } from "../io.js";
 import {
@@ -40,6 +41,7 @@ Options:
 ${MEMORY_BUDGET_HELP};
                         prints the peak the run measured
 ${MAX_INTERMEDIATE_HELP}
+${APPROX_HELP}
   --verify              check the optimized program against the unoptimized one, and the
                         backend against the reference interpreter, on random data (--seed)
   --no-cache            do not read or write the cache of compiled WebAssembly modules

@@ -268,9 +268,10 @@ export function checkpointSchedule(graph: RematGraph, keep: ReadonlySet<number>)
 
 /**
  * The best of the heuristics for a budget: the greedy from the program as
- * written and from it with outputs stored late ({@link deferOutputs}), and {@link checkpointSchedule} keeping every k-th def for each k
- * (the sweep contains Chen et al.'s k = √n), each as it is and each
- * followed by the greedy (while time lasts);
+ * written and from it with outputs stored late ({@link deferOutputs}), and
+ * {@link checkpointSchedule} keeping every k-th def for each k (the sweep
+ * contains Chen et al.'s k = √n), each as it is and each followed by the
+ * greedy (while time lasts);
  * the schedule that fits with the least recomputation, or, when none fits,
  * the one with the smallest peak.
  *
@@ -284,7 +285,7 @@ export function bestHeuristic(graph: RematGraph, budgetBytes: number, deadline =
   // The greedy from the program as written runs to its end whatever the deadline: a budget it meets is never lost to time.
   const asWritten = graph.nodes.map((v) => [v.pos]);
   const tried: HeuristicResult[] = [greedyRemat(graph, asWritten, budgetBytes)];
-  // The same with outputs stored late, when that changes anything (it recomputes nothing, so it is tried whatever the time).
+  // The greedy from the program with outputs stored late, when that changes anything (within the time).
   const late = deferOutputs(graph, asWritten);
   if (late.some((s, k) => s[0] !== k)) tried.push(greedyRemat(graph, late, budgetBytes, deadline));
   // k = 2 .. 2√n, and a few coarser: the sweep stays O(√n) greedy runs.
