@@ -96,6 +96,10 @@ export function expectCompileOptions(options: unknown, fn: string, backends: rea
   if (o["verifySeed"] !== undefined && !Number.isSafeInteger(o["verifySeed"])) {
     throw new TypeError(`${fn}: options.verifySeed must be an integer, got ${describeValue(o["verifySeed"])}`);
   }
+  const maxBytes = o["maxIntermediateBytes"];
+  if (maxBytes !== undefined && !(typeof maxBytes === "number" && Number.isFinite(maxBytes) && maxBytes > 0)) {
+    throw new TypeError(`${fn}: options.maxIntermediateBytes must be a positive number of bytes, got ${describeValue(maxBytes)}`);
+  }
   if (o["passes"] !== undefined && !Array.isArray(o["passes"])) throw new TypeError(`${fn}: options.passes must be an array of passes, got ${describeValue(o["passes"])}`);
   if (o["loader"] !== undefined && !isPlainObject(o["loader"])) throw new TypeError(`${fn}: options.loader must be an object, got ${describeValue(o["loader"])}`);
   const approx = o["approx"];

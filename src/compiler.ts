@@ -12,6 +12,7 @@ import { addGradients } from "./checker/grad.js";
 import type { DType, Program } from "./ir/types.js";
 import { printProgram } from "./ir/print.js";
 import { runPasses, defaultPipeline, loweringPipeline, type PassLogEntry } from "./passes/index.js";
+import type { OrderContractionsOptions } from "./passes/order-contractions.js";
 import type { Pass } from "./passes/pass.js";
 import { VerificationError, verifyOptimization, verifyOptimizationAsync, type Verification } from "./passes/verify-optimization.js";
 import { backendNamed, loadBackend, type Backend, type BackendName } from "./backends/index.js";
@@ -103,6 +104,18 @@ export interface CompileOptions {
    * it the pass uses its heuristic and says so in {@link CompiledProgram.memory}.
    */
   memoryBudget?: number;
+  /**
+   * The most bytes any tensor a contraction forms may take (`tns run
+   * --max-intermediate`). A contraction whose cheapest order forms a larger
+   * intermediate runs slice by slice: the order-contractions pass picks the
+   * indices to slice at the least extra FLOPs and writes the loop over the
+   * slices into the program, so every backend runs it (see
+   * docs/optimizer.md, "Slicing inside a program"). Under `memoryBudget`
+   * the limit is also at most the budget less the inputs' and weights'
+   * bytes. A limit that needs more than 256 slices is an error
+   * (TNS0720).
+   */
+  maxIntermediateBytes?: number;
   /** Time limit of each call of the rematerialization solver, in milliseconds (default 2000). */
   memoryTimeLimitMs?: number;
   /**
@@ -354,7 +367,7 @@ async function compileWasmWithDiskCache(source: string, options: CompileOptions)
   const disk = DiskCache.open(where.directory, where.maxBytes);
   if (disk === null) return null;
   const weights = Object.entries(options.weights ?? {}).map(([name, t]) => [name, t.dtype, t.shape]);
-  const sourceKey = JSON.stringify([source, options.file, options.sizes, weights, options.optimize, options.threads, options.runOnce, options.passes?.map((p) => p.name), options.grad, options.memoryBudget, options.approx]);
+  const sourceKey = JSON.stringify([source, options.file, options.sizes, weights, options.optimize, options.threads, options.runOnce, options.passes?.map((p) => p.name), options.grad, options.memoryBudget, options.approx, options.maxIntermediateBytes]);
   const binaryen = disk.hasHint(sourceKey) ? null : loadBinaryen();
   // A failed load surfaces where binaryen is awaited; until then it must not count as unhandled.
   binaryen?.catch(() => undefined);
@@ -414,9 +427,14 @@ interface PreparedProgram {
 
 /** The passes, the memory check and the memory plan (rematerializing under a budget); null after a diagnostic. */
 function prepareProgram(program: Program, options: CompileOptions, diags: DiagnosticBag, backend: Backend): PreparedProgram | null {
-  const passes = options.passes ?? (options.optimize === false ? loweringPipeline() : defaultPipeline({ backend: backend.name }));
+  const passes = options.passes ?? (options.optimize === false ? loweringPipeline() : defaultPipeline({ backend: backend.name, ...slicingOptions(options) }));
   const verify = options.verify === true || options.verifyOutputs === true;
   const { program: piped, log } = runPasses(program, passes, { verify });
+  const refused = slicingRefused(log);
+  if (refused) {
+    diags.push(refused);
+    return null;
+  }
   const tooLarge = memoryProblem(piped, options.backend === "reference" ? 8 : null);
   if (tooLarge) {
     diags.push(tooLarge);
@@ -428,6 +446,34 @@ function prepareProgram(program: Program, options: CompileOptions, diags: Diagno
     return null;
   }
   return { lowered: program, optimized: planned.program, log: [...log, ...planned.log], backend, memory: planned.report };
+}
+
+/** What order-contractions needs to know of the compile options to slice contractions. */
+function slicingOptions(options: CompileOptions): OrderContractionsOptions {
+  return {
+    ...(options.maxIntermediateBytes === undefined ? {} : { maxIntermediateBytes: options.maxIntermediateBytes }),
+    ...(options.memoryBudget === undefined ? {} : { memoryBudget: options.memoryBudget }),
+  };
+}
+
+/**
+ * TNS0720 when order-contractions left a contraction unsliced although its
+ * intermediates exceed the limit (too many slices, or no pairwise path).
+ */
+export function slicingRefused(log: readonly PassLogEntry[]): Diagnostic | null {
+  for (const entry of log) {
+    for (const note of entry.notes ?? []) {
+      const s = note.slicing;
+      if (s === undefined || s.refused === null) continue;
+      const largest = Math.max(0, ...note.info.steps.slice(0, -1).map((x) => x.resultSize)) * s.elementBytes;
+      return {
+        code: "TNS0720", severity: "error", notes: [],
+        message: `the contraction of '${note.tensor}' (${note.info.equation}) forms an intermediate of ${largest} bytes, over the limit of ${s.limitBytes} bytes, and cannot be sliced to fit: ${s.refused}`,
+        hint: "raise --max-intermediate (maxIntermediateBytes) or the memory budget, or use smaller sizes",
+      };
+    }
+  }
+  return null;
 }
 
 /** The backend's code and executable for a prepared program, verified when asked. */

@@ -66,6 +66,7 @@ export type { WgslModuleFiles, WgslModuleManifest } from "./backends/wgsl/module
 export { VERSION } from "./version.js";
 export { contractPath, contractionPath, contractionPathInfo, printPathInfo, PATH_FINDERS } from "./passes/contraction-path/index.js";
 export type { Slicing } from "./passes/contraction-path/index.js";
+export type { ChunkedSlicing } from "./passes/contraction-path/slicing.js";
 export { einsumSliced } from "./einsum/sliced.js";
 export type { SlicedEinsumOptions } from "./einsum/sliced.js";
 export type { ContractPathOptions, ContractPathResult, OptimizeName, PathInfo, PathStepInfo, TensorNetwork, ContractionPath, PathOptions } from "./passes/contraction-path/index.js";
@@ -79,6 +80,7 @@ export type { MemoryPlan, BufferLifetime, InPlaceUpdate } from "./backends/kerne
  * Importable without Node (the playground runs them in the page).
  */
 export { explainProgram, explainWithin, printExplainReport } from "./cli/commands/explain.js";
+export type { ExplainOptions } from "./cli/commands/explain.js";
 export { explainSvg } from "./cli/commands/explain-svg.js";
 export type { ExplainReport, ExplainedPass, ExplainedContraction, CostSummary, DiffLine, IrMode } from "./cli/commands/explain-report.js";
 
@@ -89,7 +91,7 @@ export type { ProgramCost, TensorCost, IntermediateSize, PeakMemory, TensorKerne
 export { WASM_RATES } from "./passes/cost.js";
 export type { PathFinder } from "./passes/contraction-path/finder.js";
 export type { InternedNetwork, LabelSet } from "./passes/contraction-path/network.js";
-export type { Derivation, PassNote } from "./passes/manager.js";
+export type { Derivation, PassNote, ProgramSlicing } from "./passes/manager.js";
 /** The kernel IR that {@link bufferLifetimes} reads: each def as a loop nest. */
 export type * as kernel from "./backends/kernel/types.js";
 export type { ContractionStep } from "./passes/contraction-path/network.js";

@@ -88,6 +88,7 @@ export const CATALOG = {
   TNS0620: "gather index out of range",
   // memory
   TNS0701: "memory budget below the smallest feasible peak",
+  TNS0720: "contraction cannot be sliced under the intermediate limit",
   // gradients
   TNS0801: "gradient of a non-scalar loss",
   TNS0802: "gradient by a tensor that is not an input or weight",

@@ -18,7 +18,7 @@ import { hoistRecurrenceInvariants } from "./hoist-recurrence-invariants.js";
 import { inlineCalls } from "./inline-calls.js";
 import { inlineFactors } from "./inline-factors.js";
 import { inlineProducts } from "./inline-products.js";
-import { orderContractions } from "./order-contractions.js";
+import { orderContractions, orderContractionsWithin, type OrderContractionsOptions } from "./order-contractions.js";
 import type { Pass } from "./pass.js";
 
 export { runPasses, programsEqual, type PassLogEntry, type RunPassesOptions, type RunPassesResult } from "./manager.js";
@@ -58,7 +58,9 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
  * "wgsl"`) the pipeline leaves the online softmax out (see the code).
  * Hoisting a recurrence's step-invariant reductions comes before all of
  * these, so the defs it makes (an RNN's input projection) are optimized
- * like any other.
+ * like any other. `maxIntermediateBytes` and `memoryBudget` go to
+ * order-contractions: a limit on the tensors a contraction forms, met by
+ * slicing.
  *
  * @example
  * ```ts
@@ -66,9 +68,16 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
  * defaultPipeline({ backend: "wgsl" }).includes(fuseOnlineSoftmax); // false
  * ```
  */
-export function defaultPipeline(options: { backend?: string } = {}): Pass[] {
+export function defaultPipeline(options: { backend?: string } & OrderContractionsOptions = {}): Pass[] {
+  const sliced = options.maxIntermediateBytes !== undefined || options.memoryBudget !== undefined;
+  const order = sliced
+    ? orderContractionsWithin({
+      ...(options.maxIntermediateBytes === undefined ? {} : { maxIntermediateBytes: options.maxIntermediateBytes }),
+      ...(options.memoryBudget === undefined ? {} : { memoryBudget: options.memoryBudget }),
+    })
+    : orderContractions;
   const all = [
-    inlineCalls, differentiate, inlineFactors, canonicalize, foldConstants, hoistRecurrenceInvariants, eliminateCommonSubexpressions, inlineProducts, orderContractions,
+    inlineCalls, differentiate, inlineFactors, canonicalize, foldConstants, hoistRecurrenceInvariants, eliminateCommonSubexpressions, inlineProducts, order,
     eliminateDeadCode, fuseOnlineSoftmax, fuseElementwise,
   ];
   // The wgsl backend gives every nested reduction a def of its own (materialize-reductions), which would store

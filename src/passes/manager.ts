@@ -22,6 +22,7 @@ import type { Program } from "../ir/types.js";
 import { printProgram } from "../ir/print.js";
 import { verifyProgram } from "../ir/verify.js";
 import type { PathInfo } from "./contraction-path/path-info.js";
+import type { ChunkedSlicing } from "./contraction-path/slicing.js";
 import { programCost, type ProgramCost } from "./cost.js";
 import { PROPERTIES, type Pass } from "./pass.js";
 
@@ -40,7 +41,29 @@ export type PassNote = {
   readonly tensor: string;
   readonly intermediates: readonly string[];
   readonly info: PathInfo;
+  /** How the path was sliced under `maxIntermediateBytes` (absent when it was not over the limit). */
+  readonly slicing?: ProgramSlicing;
 };
+
+/**
+ * The slicing of one def's contraction under `maxIntermediateBytes`: the
+ * chunked slicing (labels, values per slice, slices, FLOPs of the sliced
+ * run with what slicing added, the largest tensor of a slice), the limit
+ * and element size it was chosen for, and `refused`: why the def was left
+ * unsliced (null when it was sliced). The compiler reports a refusal as
+ * TNS0720.
+ *
+ * @example
+ * ```ts
+ * const s: ProgramSlicing = { labels: ["b"], chunks: [1], slices: 16, flops: 4.3e6, extraFlops: 1.2e5,
+ *   largestIntermediate: 4096, limitBytes: 16384, elementBytes: 4, refused: null };
+ * ```
+ */
+export interface ProgramSlicing extends ChunkedSlicing {
+  readonly limitBytes: number;
+  readonly elementBytes: number;
+  readonly refused: string | null;
+}
 
 /**
  * A pass that can also say why it did what it did. `run(p)` must equal

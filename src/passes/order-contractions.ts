@@ -35,11 +35,83 @@ import { auto } from "./contraction-path/auto.js";
 import { applyStep, contractStep, internNetwork, type ContractionPath, type InternedNetwork, type LabelSet } from "./contraction-path/network.js";
 import { describePath, type PathInfo } from "./contraction-path/path-info.js";
 import { elementBytes } from "./cost.js";
-import type { NotingPass, PassNote } from "./manager.js";
+import type { NotingPass, PassNote, ProgramSlicing } from "./manager.js";
 import { PROPERTIES } from "./pass.js";
+import { sliceInChunks } from "./contraction-path/slicing.js";
+import { buildSlicedChain } from "./sliced-chain.js";
+import { freshName, labelsOf, layoutOrder, rangesFor, type SumOfProducts } from "./contraction-chain.js";
+
+export type { SumOfProducts } from "./contraction-chain.js";
+
+/** Options of {@link orderContractionsWithin}. */
+export interface OrderContractionsOptions {
+  /**
+   * The most bytes any tensor a contraction forms may take (the def's own
+   * result aside). A path with a larger intermediate is sliced (see
+   * `sliced-chain.ts`): it runs slice by slice, each slice's tensors within
+   * the limit. Default: no limit.
+   */
+  readonly maxIntermediateBytes?: number;
+  /**
+   * The memory budget of the rematerialization work (`memoryBudget`), when
+   * one is given: the contraction's tensors then also keep within what the
+   * budget leaves beside the inputs and weights, since no recomputation can
+   * make room for more (below that, rematerialization does the rest).
+   */
+  readonly memoryBudget?: number;
+}
 
 /**
- * The order-contractions pass. Its notes give the PathInfo of every def it split.
+ * The limit on the tensors a contraction forms under `options`, in bytes
+ * (undefined: none): `maxIntermediateBytes`, lowered under a memory budget
+ * to the budget less the inputs' and weights' bytes, when that is positive.
+ *
+ * @example
+ * ```ts
+ * intermediateLimitBytes(program, { maxIntermediateBytes: 1 << 20 }); // 1048576
+ * ```
+ */
+export function intermediateLimitBytes(program: Program, options: OrderContractionsOptions): number | undefined {
+  let limit = options.maxIntermediateBytes;
+  if (options.memoryBudget !== undefined) {
+    let persistent = 0;
+    for (const t of program.tensors) {
+      if (t.role === "input" || t.role === "weight") persistent += t.shape.reduce((a, n) => a * n, 1) * elementBytes(t.dtype);
+    }
+    const room = Math.floor(options.memoryBudget - persistent);
+    if (room > 0) limit = Math.min(limit ?? Infinity, room);
+  }
+  return limit;
+}
+
+/**
+ * The order-contractions pass under `options` (see
+ * {@link OrderContractionsOptions}). Its notes give the PathInfo of every def
+ * it split and, when it sliced one, the slicing.
+ *
+ * @example
+ * ```ts
+ * runPasses(program, [orderContractionsWithin({ maxIntermediateBytes: 64 << 20 })]).program;
+ * ```
+ */
+export function orderContractionsWithin(options: OrderContractionsOptions): NotingPass {
+  return {
+    name: "order-contractions",
+    description: "split sums of products of 3+ tensors into pairwise contractions in the cheapest order",
+    requires: [],
+    guarantees: [],
+    // New defs are sums of two-factor products (and, when sliced, sums and
+    // selections of slices) that feed the output: no call appears and nothing
+    // becomes dead.
+    preserves: [PROPERTIES.noCalls, PROPERTIES.noDeadCode],
+    run: (program) => orderContractionsWithNotes(program, options).program,
+    runWithNotes: (program) => orderContractionsWithNotes(program, options),
+  };
+}
+
+/**
+ * The order-contractions pass, with no limit on intermediates. Its notes give
+ * the PathInfo of every def it split.
  *
  * @example
  * ```ts
@@ -47,25 +119,7 @@ import { PROPERTIES } from "./pass.js";
  * orderContractions.runWithNotes(program).notes[0]?.info.speedup; // e.g. 48
  * ```
  */
-export const orderContractions: NotingPass = {
-  name: "order-contractions",
-  description: "split sums of products of 3+ tensors into pairwise contractions in the cheapest order",
-  requires: [],
-  guarantees: [],
-  // New defs are sums of two-factor products that feed the output: no call
-  // appears and nothing becomes dead.
-  preserves: [PROPERTIES.noCalls, PROPERTIES.noDeadCode],
-  run: orderProgramContractions,
-  runWithNotes: orderContractionsWithNotes,
-};
-
-/** A def body recognised as `factors * sum_{summed} (operand * operand * ...)`. */
-export interface SumOfProducts {
-  /** Factors applied to the final result: constants and expressions free of the summed variables. */
-  readonly factors: readonly Expr[];
-  readonly summed: readonly string[];
-  readonly operands: readonly Access[];
-}
+export const orderContractions: NotingPass = orderContractionsWithin({});
 
 /**
  * Recognises a sum of products of at least three plain-indexed accesses, or null.
@@ -101,10 +155,6 @@ function productFactors(e: Expr): Expr[] {
   return e.kind === "binary" && e.op === "mul" ? [...productFactors(e.lhs), ...productFactors(e.rhs)] : [e];
 }
 
-function labelsOf(a: Access): string[] {
-  return a.index.map((x) => x.terms[0]!.var);
-}
-
 /**
  * Rewrites every qualifying top-level def of `program` (see the module comment).
  *
@@ -127,20 +177,24 @@ export function orderProgramContractions(program: Program): Program {
  * printPathInfo(notes[0]!.info); // "  Complete contraction:  ij,jk,kl->il\n..."
  * ```
  */
-export function orderContractionsWithNotes(program: Program): { program: Program; notes: PassNote[] } {
+export function orderContractionsWithNotes(
+  program: Program, options: OrderContractionsOptions = {},
+): { program: Program; notes: PassNote[] } {
   const names = new Set(program.tensors.map((t) => t.name));
   const byName = new Map(program.tensors.map((t) => [t.name, t]));
   const notes: PassNote[] = [];
+  const limit = intermediateLimitBytes(program, options);
   const tensors: TensorNode[] = [];
   for (const t of program.tensors) {
     // A recurrence's self-read must stay in it: its products are not split into defs of their own.
-    const chain = t.role === "def" && t.recurrence === undefined ? contractionChain(t, names, byName) : null;
+    const chain = t.role === "def" && t.recurrence === undefined ? contractionChain(t, names, byName, limit) : null;
     if (chain === null) {
       tensors.push(t);
       continue;
     }
     tensors.push(...chain.defs);
-    notes.push({ kind: "contraction-path", tensor: t.name, intermediates: chain.defs.slice(0, -1).map((d) => d.name), info: chain.info });
+    const intermediates = chain.defs.slice(0, -1).map((d) => d.name);
+    notes.push({ kind: "contraction-path", tensor: t.name, intermediates, info: chain.info, ...(chain.slicing ? { slicing: chain.slicing } : {}) });
   }
   return notes.length > 0 ? { program: { ...program, tensors }, notes } : { program, notes };
 }
@@ -165,18 +219,49 @@ function networkOf(def: DefNode, m: SumOfProducts): { net: InternedNetwork; memo
   return { net, memoryLimit: Math.max(size(output), ...inputs.map(size), MIN_MEMORY_LIMIT) };
 }
 
-/** The defs replacing `def` and the path taken, or null when it does not qualify or reordering does not pay. */
+/** The defs replacing `def`, the path taken and its slicing, or null when it does not qualify or reordering does not pay. */
 function contractionChain(
-  def: DefNode, names: Set<string>, byName: ReadonlyMap<string, TensorNode>,
-): { defs: DefNode[]; info: PathInfo } | null {
+  def: DefNode, names: Set<string>, byName: ReadonlyMap<string, TensorNode>, limit: number | undefined,
+): { defs: DefNode[]; info: PathInfo; slicing?: ProgramSlicing } | null {
   const m = matchSumOfProducts(def);
   if (m === null) return null;
   const { net, memoryLimit } = networkOf(def, m);
   const path = auto.find(net, { memoryLimit });
   if (path.length < 2) return null;
-  const info = describePath(net, path, auto.name, elementBytes(intermediateType(def, m, byName)));
+  const dtype = intermediateType(def, m, byName);
+  const bytes = elementBytes(dtype);
+  const info = describePath(net, path, auto.name, bytes);
   if (info.optimizedFlops >= info.naiveFlops) return null;
-  return { defs: buildChain(def, m, net, path, names, byName), info };
+  const intermediates = Math.max(0, ...info.steps.slice(0, -1).map((s) => s.resultSize));
+  if (limit === undefined || intermediates * bytes <= limit) return { defs: buildChain(def, m, net, path, names, byName), info };
+  const slicing = programSlicing(net, path, limit, bytes);
+  if (slicing.refused !== null || slicing.labels.length === 0) return { defs: buildChain(def, m, net, path, names, byName), info, slicing };
+  return { defs: buildSlicedChain(def, m, net, path, slicing, names, dtype), info, slicing };
+}
+
+/**
+ * The most slices the pass unrolls into one program; a limit that needs
+ * more leaves the def unsliced, and the compiler reports it (TNS0720).
+ */
+export const MAX_PROGRAM_SLICES = 256;
+
+/** The chunked slicing of `path` under `limitBytes`, or why there is none. */
+function programSlicing(net: InternedNetwork, path: ContractionPath, limitBytes: number, bytes: number): ProgramSlicing {
+  const limitElements = Math.floor(limitBytes / bytes);
+  const refuse = (why: string): ProgramSlicing => ({
+    labels: [], chunks: [], slices: 1, flops: 0, extraFlops: 0, largestIntermediate: 0, limitBytes, elementBytes: bytes, refused: why,
+  });
+  if (path.some((s) => s.length !== 2)) return refuse("its path has a step over more than two tensors (no pairwise path fits the memory limit)");
+  if (limitElements < 1) return refuse(`the limit is less than one element (${bytes} bytes)`);
+  let s;
+  try {
+    s = sliceInChunks(net, path, limitElements);
+  } catch (e) {
+    if (e instanceof RangeError) return refuse(e.message);
+    throw e;
+  }
+  if (s.slices > MAX_PROGRAM_SLICES) return refuse(`it needs ${s.slices} slices, more than the ${MAX_PROGRAM_SLICES} a program runs`);
+  return { ...s, limitBytes, elementBytes: bytes, refused: null };
 }
 
 /** An operand of the chain: an original access, or an intermediate over `indices`. */
@@ -219,27 +304,6 @@ function finalDef(def: DefNode, factors: readonly Expr[], step: Expr): DefNode {
   const body = associativeChain("mul", [...factors, step]);
   const used = new Set([...def.indices, ...freeVars(body), ...boundVars(body)]);
   return { ...def, body, ranges: rangesFor(def, [...used]) };
-}
-
-function rangesFor(def: DefNode, vars: readonly string[]): Record<string, number> {
-  return Object.fromEntries([...vars].sort().map((v) => [v, def.ranges[v]!]));
-}
-
-/**
- * The storage order of an intermediate's indices: the def's output indices
- * first, in their order, then the others in order of first use, so that
- * intermediates are laid out like the result.
- */
-function layoutOrder(def: DefNode, m: SumOfProducts, result: readonly string[]): string[] {
-  const keep = new Set(result);
-  return [...new Set([...def.indices, ...m.operands.flatMap(labelsOf)])].filter((v) => keep.has(v));
-}
-
-function freshName(base: string, names: Set<string>): string {
-  let name = base;
-  for (let k = 1; names.has(name); k++) name = `${base}_${k}`;
-  names.add(name);
-  return name;
 }
 
 /**

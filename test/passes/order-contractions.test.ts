@@ -9,14 +9,13 @@ import { describe, expect, it } from "vitest";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import { printProgram } from "../../src/ir/print.js";
 import { arbProgram } from "../../src/ir/random-program.js";
-import { access, binary, num, reduce, type Expr, type Program, type TensorNode } from "../../src/ir/types.js";
+import type { Program } from "../../src/ir/types.js";
 import { verifyProgram } from "../../src/ir/verify.js";
-import { randomNetwork } from "../../src/passes/contraction-path/index.js";
 import { runPasses } from "../../src/passes/index.js";
 import { inlineCalls } from "../../src/passes/inline-calls.js";
 import { matchSumOfProducts, orderContractions } from "../../src/passes/order-contractions.js";
 import { expectGolden } from "../golden.js";
-import { applyPass, expectSameValues, firstDifference, inputsFor } from "./support.js";
+import { applyPass, expectSameValues, firstDifference, inputsFor, networkProgram } from "./support.js";
 
 function golden(name: string, before: Program): Program {
   const after = applyPass(orderContractions, before);
@@ -134,30 +133,3 @@ output D: f32[9, 2] = [i:9, l:2] sum(j:9, k:9) A[i, j] * A[j, k] * D_p1[k, l]
   });
 });
 
-/**
- * A program computing a random network: one input per operand, optionally
- * with a diagonal (an operand reading one label twice), a constant inside
- * the sum and an outer factor; one output index no operand uses.
- */
-function networkProgram(n: number, seed: number, diagonal: boolean, factor: boolean): Program {
-  const net = randomNetwork({ operands: n, seed, maxExtent: 3, regularity: 2.5, outputs: 1 + (seed % 2) });
-  const inputs = net.inputs.map((ls, k) => (diagonal && k === 0 ? [...ls, ls[0]!] : [...ls]));
-  const tensors: TensorNode[] = inputs.map((ls, k) => ({
-    role: "input", name: `x${k}`, dtype: "f64", shape: ls.map((l) => net.extents[l]!), output: false,
-  }));
-  const summed = [...new Set(inputs.flat())].filter((l) => !net.output.includes(l)).sort();
-  const factors: Expr[] = [...(factor ? [num(0.5)] : []), ...inputs.map((ls, k) => access(`x${k}`, ls))];
-  const product = factors.slice(1).reduce((a, b) => binary("mul", a, b), factors[0]!);
-  let body: Expr = summed.length > 0 ? reduce("sum", summed, product) : product;
-  const indices = [...net.output, "z"];
-  if (factor) {
-    tensors.push({ role: "input", name: "w", dtype: "f64", shape: [net.extents[net.output[0]!]!], output: false });
-    body = binary("mul", access("w", [net.output[0]!]), body);
-  }
-  tensors.push({
-    role: "def", name: "out", dtype: "f64", output: true, indices, groups: indices.map(() => 1),
-    shape: indices.map((v) => (v === "z" ? 2 : net.extents[v]!)),
-    ranges: { ...net.extents, z: 2 }, body,
-  });
-  return { sizes: {}, tensors, functions: {} };
-}

@@ -5,7 +5,8 @@
  */
 import { expect } from "vitest";
 import { interpret } from "../../src/ir/interpret.js";
-import type { Program } from "../../src/ir/types.js";
+import { access, binary, num, reduce, type Expr, type Program, type TensorNode } from "../../src/ir/types.js";
+import { randomNetwork } from "../../src/passes/contraction-path/index.js";
 import { randomInputs } from "../../src/ir/random-program.js";
 import { runPasses } from "../../src/passes/manager.js";
 import type { Pass } from "../../src/passes/pass.js";
@@ -52,4 +53,32 @@ export function firstDifference(before: Program, after: Program, inputs: Record<
 /** Asserts that `before` and `after` compute the same outputs on a few seeded inputs. */
 export function expectSameValues(before: Program, after: Program, seeds: readonly number[] = [1, 2, 3]): void {
   for (const seed of seeds) expect(firstDifference(before, after, inputsFor(before, seed))).toBeUndefined();
+}
+
+/**
+ * A program computing a random network: one input per operand, optionally
+ * with a diagonal (an operand reading one label twice), a constant inside
+ * the sum and an outer factor; one output index no operand uses.
+ */
+export function networkProgram(n: number, seed: number, diagonal: boolean, factor: boolean): Program {
+  const net = randomNetwork({ operands: n, seed, maxExtent: 3, regularity: 2.5, outputs: 1 + (seed % 2) });
+  const inputs = net.inputs.map((ls, k) => (diagonal && k === 0 ? [...ls, ls[0]!] : [...ls]));
+  const tensors: TensorNode[] = inputs.map((ls, k) => ({
+    role: "input", name: `x${k}`, dtype: "f64", shape: ls.map((l) => net.extents[l]!), output: false,
+  }));
+  const summed = [...new Set(inputs.flat())].filter((l) => !net.output.includes(l)).sort();
+  const factors: Expr[] = [...(factor ? [num(0.5)] : []), ...inputs.map((ls, k) => access(`x${k}`, ls))];
+  const product = factors.slice(1).reduce((a, b) => binary("mul", a, b), factors[0]!);
+  let body: Expr = summed.length > 0 ? reduce("sum", summed, product) : product;
+  const indices = [...net.output, "z"];
+  if (factor) {
+    tensors.push({ role: "input", name: "w", dtype: "f64", shape: [net.extents[net.output[0]!]!], output: false });
+    body = binary("mul", access("w", [net.output[0]!]), body);
+  }
+  tensors.push({
+    role: "def", name: "out", dtype: "f64", output: true, indices, groups: indices.map(() => 1),
+    shape: indices.map((v) => (v === "z" ? 2 : net.extents[v]!)),
+    ranges: { ...net.extents, z: 2 }, body,
+  });
+  return { sizes: {}, tensors, functions: {} };
 }

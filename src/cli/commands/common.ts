@@ -12,7 +12,7 @@ import { memoryProblem } from "../../runtime/memory.js";
 import { randomTensor } from "../../runtime/random.js";
 import { gatherIndexExtents } from "../../ir/gather.js";
 import type { Tensor } from "../../runtime/tensor.js";
-import { UsageError, parseSizeOptions } from "../args.js";
+import { UsageError, parseMemoryBudget, parseSizeOptions } from "../args.js";
 import { readText, readTensorArchive } from "../io.js";
 import { approximationLines } from "./approx-report.js";
 
@@ -42,6 +42,23 @@ export const MEMORY_BUDGET_OPTION = { "memory-budget": { type: "string" } } as c
 /** Help line of `--memory-budget`. */
 export const MEMORY_BUDGET_HELP = `  --memory-budget B     the most memory the program may take (64KiB, 10MiB, or bytes): intermediates
                         are computed again rather than held when the planned peak is larger`;
+
+/** The `--max-intermediate` option of run, compile and explain. */
+export const MAX_INTERMEDIATE_OPTION = { "max-intermediate": { type: "string" } } as const;
+
+/** Help line of `--max-intermediate`. */
+export const MAX_INTERMEDIATE_HELP = `  --max-intermediate B  the most memory one tensor a contraction forms may take (64KiB, 64MiB,
+                        or bytes): a contraction with a larger intermediate runs slice by slice`;
+
+/** Parses `--max-intermediate` (bytes, or a size such as 64MiB). */
+export function parseMaxIntermediate(value: string | undefined, command: string): number | undefined {
+  try {
+    return parseMemoryBudget(value, command);
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(e.message.replace("--memory-budget", "--max-intermediate"), command);
+    throw e;
+  }
+}
 
 /** Prints diagnostics (errors and warnings) to stderr. */
 export function reportDiagnostics(term: Terminal, diagnostics: readonly Diagnostic[], sources: ReadonlyMap<string, string>): void {
@@ -87,7 +104,10 @@ export async function compileFile(
   file: string,
   values: Record<string, unknown>,
   command: string,
-  extra: { backend: BackendName; randomData: boolean; seed: number; threads?: number; runOnce?: boolean; memoryBudget?: number; cache?: boolean },
+  extra: {
+    backend: BackendName; randomData: boolean; seed: number; threads?: number; runOnce?: boolean;
+    memoryBudget?: number; maxIntermediateBytes?: number; cache?: boolean;
+  },
 ): Promise<{ result: CompiledProgram; source: string }> {
   const source = readText(file);
   const sizes = parseSizeOptions(values["size"] as string[] | undefined, command);
@@ -100,7 +120,8 @@ export async function compileFile(
   const verifyOutputs = Boolean(values["verify"]);
   const approx = values["approx"] as string[] | undefined;
   const result = await compileAsync(source, { file, sizes, weights, optimize, ...(approx ? { approx } : {}), backend: extra.backend, verifyOutputs, verifySeed: extra.seed, threads: extra.threads, runOnce: extra.runOnce,
-    ...(extra.memoryBudget === undefined ? {} : { memoryBudget: extra.memoryBudget }), ...(extra.cache ? { cache: true } : {}) });
+    ...(extra.memoryBudget === undefined ? {} : { memoryBudget: extra.memoryBudget }),
+    ...(extra.maxIntermediateBytes === undefined ? {} : { maxIntermediateBytes: extra.maxIntermediateBytes }), ...(extra.cache ? { cache: true } : {}) });
   return { result, source };
 }
 

@@ -15,7 +15,7 @@ import { loadBackend } from "../../backends/index.js";
 import { loadMilpSolver } from "../../passes/rematerialize.js";
 import { checkOutputPath, writeFilesAtomic } from "../io.js";
 import {
-  COMPILE_OPTIONS, EXIT, MEMORY_BUDGET_HELP, MEMORY_BUDGET_OPTION, compileFile, reportDiagnostics, reportVerification, sourceFileArg, type Terminal,
+  MAX_INTERMEDIATE_OPTION, parseMaxIntermediate, COMPILE_OPTIONS, EXIT, MEMORY_BUDGET_HELP, MEMORY_BUDGET_OPTION, compileFile, reportDiagnostics, reportVerification, sourceFileArg, type Terminal,
 } from "./common.js";
 
 /** Help text of `tns compile`. */
@@ -48,6 +48,9 @@ Options:
   --weights FILE      weight data from a .npz file, embedded in the module
   -O0, --no-optimize  skip the optimizing passes
 ${MEMORY_BUDGET_HELP.replace(/^ {2}--memory-budget B {5}/, "  --memory-budget B   ").replace(/\n {24}/g, "\n                      ")}
+  --max-intermediate B
+                      the most memory one tensor a contraction forms may take (64KiB, 64MiB,
+                      or bytes): a contraction with a larger intermediate runs slice by slice
 ${APPROX_HELP.replace(/^ {2}--approx SPEC {9}/, "  --approx SPEC       ").replace(/\n {24}/g, "\n                      ")}
   --verify            check the optimized program against the unoptimized one, and the
                       js backend against the reference interpreter, on random data
@@ -61,6 +64,7 @@ export async function compileCommand(argv: string[], term: Terminal): Promise<nu
     "out-dir": { type: "string", short: "o" },
     emit: { type: "string" },
     ...MEMORY_BUDGET_OPTION,
+    ...MAX_INTERMEDIATE_OPTION,
   });
   if (values["help"]) {
     term.out(COMPILE_HELP);
@@ -77,10 +81,13 @@ export async function compileCommand(argv: string[], term: Terminal): Promise<nu
   if (!outDir) throw new UsageError("missing -o DIR (the output folder)", "compile");
   checkOutputPath(outDir, "folder");
   const memoryBudget = parseMemoryBudget(values["memory-budget"] as string | undefined, "compile");
+  const maxIntermediateBytes = parseMaxIntermediate(values["max-intermediate"] as string | undefined, "compile");
   // Under a budget, the memory is planned for the target (a standalone wasm module runs on one thread).
   const backend = memoryBudget !== undefined && target === "wasm" ? "wasm" : "js";
   if (memoryBudget !== undefined) await Promise.all([loadBackend(backend), loadMilpSolver()]);
-  const { result } = await compileFile(file, values, "compile", { backend, randomData: false, seed: 1, memoryBudget, threads: backend === "wasm" ? 1 : undefined });
+  const { result } = await compileFile(file, values, "compile", {
+    backend, randomData: false, seed: 1, memoryBudget, maxIntermediateBytes, threads: backend === "wasm" ? 1 : undefined,
+  });
   reportDiagnostics(term, result.diagnostics, result.sources);
   if (!result.ok || !result.ir) return EXIT.diagnostics;
   reportVerification(term, result);

@@ -4,7 +4,7 @@
  */
 import type { PathInfo } from "../../passes/contraction-path/path-info.js";
 import type { IntermediateSize, ProgramCost } from "../../passes/cost.js";
-import type { Derivation } from "../../passes/manager.js";
+import type { Derivation, ProgramSlicing } from "../../passes/manager.js";
 import type { MemoryReport } from "../../passes/rematerialize.js";
 
 /** How much IR the report shows per pass. */
@@ -45,6 +45,8 @@ export interface ExplainedContraction {
   readonly tensor: string;
   readonly intermediates: readonly string[];
   readonly info: PathInfo;
+  /** How the contraction was sliced under a limit on intermediates; null when it was not over one. */
+  readonly slicing: ProgramSlicing | null;
 }
 
 /** The whole report of `tns explain`. */

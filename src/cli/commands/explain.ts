@@ -14,14 +14,15 @@
  *       + D_p1: f32[8, 64] = [l:8, j:64] sum(k:64) B[j, k] * C[k, l]
  *       + output D: f32[64, 8] = [i:64, l:8] sum(j:64) A[i, j] * D_p1[l, j]
  */
-import { approximate, check, parse } from "../../compiler.js";
+import { approximate, check, parse, slicingRefused } from "../../compiler.js";
 import type { Approximation } from "../../passes/approximate/index.js";
 import { calibrationInputs, outputErrors } from "../../passes/approximate/output-error.js";
 import { approximationLines } from "./approx-report.js";
 import type { Program } from "../../ir/types.js";
 import { printProgram } from "../../ir/print.js";
 import { defaultPipeline, loweringPipeline, runPasses } from "../../passes/index.js";
-import { printPathInfo } from "../../passes/contraction-path/path-info.js";
+import { printPathInfo, sci, type PathInfo } from "../../passes/contraction-path/path-info.js";
+import type { ProgramSlicing } from "../../passes/manager.js";
 import { programCost, type IntermediateSize, type ProgramCost, WASM_RATES, wasmSecondsOf } from "../../passes/cost.js";
 import { CompileError, type Diagnostic } from "../../diagnostics/diagnostic.js";
 import { lowerToKernels } from "../../backends/kernel/lower.js";
@@ -54,6 +55,10 @@ Options:
                       after each changed pass; none
   --memory-budget B   fit the program into B bytes (64KiB, 10MiB, ...): intermediates are
                       computed again rather than held; the memory section says which
+  --max-intermediate B
+                      the most memory one tensor a contraction forms may take (64KiB,
+                      64MiB, or bytes): larger contractions run slice by slice; the
+                      contraction section names the sliced indices and the FLOPs added
   --backend wgsl      also show the WebGPU kernels: each dispatch's kind, workgroup
                       size, grid of workgroups and bindings (planned for WebGPU's
                       compatibility limits; no GPU needed)
@@ -72,6 +77,14 @@ Options:
 
 export type { CostSummary, DiffLine, ExplainedContraction, ExplainedPass, ExplainReport, IrMode } from "./explain-report.js";
 
+/** Options of {@link explainProgram}: the optimizing passes (default on), a memory budget, a limit on intermediates, the backend whose pipeline runs. */
+export interface ExplainOptions {
+  readonly optimize?: boolean;
+  readonly memoryBudget?: number;
+  readonly maxIntermediateBytes?: number;
+  readonly backend?: string;
+}
+
 /**
  * Runs the pipeline over a lowered program and collects the report.
  *
@@ -82,7 +95,7 @@ export type { CostSummary, DiffLine, ExplainedContraction, ExplainedPass, Explai
  * report.speedup;                        // 48
  * ```
  */
-export function explainProgram(program: Program, options: { optimize?: boolean; memoryBudget?: number; backend?: string } = {}): ExplainReport {
+export function explainProgram(program: Program, options: ExplainOptions = {}): ExplainReport {
   const result = explainWithin(program, options);
   if (!result.ok) throw new CompileError([result.diagnostic]);
   return result.report;
@@ -90,20 +103,28 @@ export function explainProgram(program: Program, options: { optimize?: boolean; 
 
 /**
  * {@link explainProgram}, or the diagnostic (TNS0701) when `memoryBudget`
- * is below the smallest peak found. `program` is the program the passes
+ * is below the smallest peak found, or TNS0720 when a contraction cannot be
+ * sliced under `maxIntermediateBytes`. `program` is the program the passes
  * (and rematerialization, under a budget) produced.
  */
 export function explainWithin(
-  program: Program, options: { optimize?: boolean; memoryBudget?: number; backend?: string } = {},
+  program: Program, options: ExplainOptions = {},
 ): { ok: true; report: ExplainReport; program: Program } | { ok: false; diagnostic: Diagnostic } {
   const optimize = options.optimize ?? true;
-  const passes: Pass[] = optimize ? defaultPipeline({ backend: options.backend }) : loweringPipeline();
+  const pipeline = {
+    ...(options.backend === undefined ? {} : { backend: options.backend }),
+    ...(options.maxIntermediateBytes === undefined ? {} : { maxIntermediateBytes: options.maxIntermediateBytes }),
+    ...(options.memoryBudget === undefined ? {} : { memoryBudget: options.memoryBudget }),
+  };
+  const passes: Pass[] = optimize ? defaultPipeline(pipeline) : loweringPipeline();
   let remat: ReturnType<typeof rematerializePass> | null = null;
   if (options.memoryBudget !== undefined) {
     remat = rematerializePass({ budgetBytes: options.memoryBudget });
     passes.push(remat);
   }
   const { log, program: optimized } = runPasses(program, passes, { keepIr: true, cost: true });
+  const refused = slicingRefused(log);
+  if (refused) return { ok: false, diagnostic: refused };
   const last = remat?.lastResult() ?? null;
   if (last && !last.ok) return { ok: false, diagnostic: last.diagnostic };
   const plan = planMemory(lowerToKernels(optimized));
@@ -125,7 +146,7 @@ export function explainWithin(
       diff: entry.changed ? diffLines(irBefore, ir) : [], ir,
     });
     for (const note of entry.notes ?? []) {
-      contractions.push({ pass: entry.pass, tensor: note.tensor, intermediates: note.intermediates, info: note.info });
+      contractions.push({ pass: entry.pass, tensor: note.tensor, intermediates: note.intermediates, info: note.info, slicing: note.slicing ?? null });
     }
     before = after;
     irBefore = ir;
@@ -201,9 +222,11 @@ export function printExplainReport(report: ExplainReport, ir: IrMode): string[] 
   }
   if (lines.at(-1) === "") lines.pop();
   for (const c of report.contractions) {
-    const chain = [...c.intermediates, c.tensor].join(", ");
+    const shown = c.intermediates.length > 8 ? [...c.intermediates.slice(0, 3), `... (${c.intermediates.length} defs)`, c.intermediates.at(-1)!] : c.intermediates;
+    const chain = [...shown, c.tensor].join(", ");
     lines.push("", `contraction of ${c.tensor} (${c.pass}), now ${chain}:`);
     lines.push(...printPathInfo(c.info).trimEnd().split("\n").map((l) => `  ${l}`));
+    if (c.slicing !== null && c.slicing.refused === null) lines.push(...slicingLines(c.slicing, c.info).map((l) => `  ${l}`));
   }
   const before = summarizeCost(report.costBefore);
   const after = summarizeCost(report.costAfter);
@@ -212,6 +235,30 @@ export function printExplainReport(report: ExplainReport, ir: IrMode): string[] 
   lines.push(...printWasmKernels(report.costAfter));
   lines.push("", ...memoryLines(report.memory));
   return lines;
+}
+
+/**
+ * What slicing a contraction did, for the report: the limit, the sliced
+ * indices and their chunks, the slices, the most elements the contraction's
+ * own tensors hold at once when sliced, and the FLOPs slicing added.
+ *
+ * @example
+ * ```ts
+ * slicingLines(slicing, info); // ["         Sliced under:  16384 bytes (4096 elements)", "        Sliced labels:  c, e (chunks of 8): 32 slices", ...]
+ * ```
+ */
+export function slicingLines(s: ProgramSlicing, info: PathInfo): string[] {
+  const labels = s.labels.map((l, k) => {
+    const name = info.legend?.[l] ?? l;
+    return s.chunks[k] === 1 ? name : `${name} (chunks of ${s.chunks[k]})`;
+  });
+  const pct = ((100 * s.extraFlops) / Math.max(1, info.optimizedFlops)).toFixed(1);
+  return [
+    `         Sliced under:  ${s.limitBytes} bytes (${Math.floor(s.limitBytes / s.elementBytes)} elements)`,
+    `        Sliced labels:  ${labels.join(", ")}: ${s.slices} slices`,
+    `     Peak when sliced:  ${s.largestIntermediate} elements (${s.largestIntermediate * s.elementBytes} bytes) held at once`,
+    `    FLOPs when sliced:  ${sci(s.flops)} (${sci(s.extraFlops)} added, ${pct}%)`,
+  ];
 }
 
 /**
@@ -340,7 +387,7 @@ export async function explainCommand(argv: string[], term: Terminal): Promise<nu
   // builders above stay importable in a browser page (the playground uses them).
   const { parseCommandArgs, parseMemoryBudget, parseSizeOptions, UsageError } = await import("../args.js");
   const { readText, readTensorArchive } = await import("../io.js");
-  const { EXIT, reportDiagnostics, sourceFileArg } = await import("./common.js");
+  const { EXIT, parseMaxIntermediate, reportDiagnostics, sourceFileArg } = await import("./common.js");
   const { values, positionals } = parseCommandArgs("explain", argv, {
     size: { type: "string", multiple: true },
     weights: { type: "string" },
@@ -351,6 +398,7 @@ export async function explainCommand(argv: string[], term: Terminal): Promise<nu
     backend: { type: "string" },
     help: { type: "boolean", short: "h" },
     "memory-budget": { type: "string" },
+    "max-intermediate": { type: "string" },
     svg: { type: "string" },
     approx: { type: "string", multiple: true },
     calibration: { type: "string" },
@@ -367,6 +415,7 @@ export async function explainCommand(argv: string[], term: Terminal): Promise<nu
   const sizes = parseSizeOptions(values["size"] as string[] | undefined, "explain");
   const memoryBudget = parseMemoryBudget(values["memory-budget"] as string | undefined, "explain");
   if (memoryBudget !== undefined) await loadMilpSolver();
+  const maxIntermediateBytes = parseMaxIntermediate(values["max-intermediate"] as string | undefined, "explain");
   const weights = values["weights"] ? readTensorArchive(values["weights"] as string) : {};
   const source = readText(file);
   const { program: exact, diagnostics, sources } = check(source, { file, sizes, weights });
@@ -392,7 +441,10 @@ export async function explainCommand(argv: string[], term: Terminal): Promise<nu
     };
   }
   const optimize = !(values["O0"] || values["no-optimize"]);
-  const explained = explainWithin(program, { optimize, backend, ...(memoryBudget === undefined ? {} : { memoryBudget }) });
+  const explained = explainWithin(program, {
+    optimize, ...(backend === undefined ? {} : { backend }), ...(memoryBudget === undefined ? {} : { memoryBudget }),
+    ...(maxIntermediateBytes === undefined ? {} : { maxIntermediateBytes }),
+  });
   if (!explained.ok) {
     reportDiagnostics(term, [explained.diagnostic], sources);
     return EXIT.diagnostics;

@@ -14,7 +14,7 @@ import { APPROX_HELP } from "./approx-report.js";
 import { formatBytes, parseCommandArgs, parseIntOption, parseMemoryBudget, parseNamedPaths, parseThreadsOption, UsageError } from "../args.js";
 import { checkOutputPath, readTensorArchive, readTensorFile, summarize, writeOutputs, DataFileError } from "../io.js";
 import {
-  COMPILE_OPTIONS, EXIT, MEMORY_BUDGET_HELP, MEMORY_BUDGET_OPTION, backendOption, compileFile, reportDiagnostics, reportVerification, sourceFileArg, type Terminal,
+  COMPILE_OPTIONS, EXIT, MAX_INTERMEDIATE_HELP, MAX_INTERMEDIATE_OPTION, MEMORY_BUDGET_HELP, MEMORY_BUDGET_OPTION, backendOption, parseMaxIntermediate, compileFile, reportDiagnostics, reportVerification, sourceFileArg, type Terminal,
 } from "./common.js";
 
 /** Help text of `tns run`. */
@@ -40,6 +40,7 @@ Options:
                         the workers costs more than they save
 ${MEMORY_BUDGET_HELP};
                         prints the peak the run measured
+${MAX_INTERMEDIATE_HELP}
 ${APPROX_HELP}
   --verify              check the optimized program against the unoptimized one, and the
                         backend against the reference interpreter, on random data (--seed)
@@ -59,6 +60,7 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
     output: { type: "string", short: "o" },
     threads: { type: "string" },
     ...MEMORY_BUDGET_OPTION,
+    ...MAX_INTERMEDIATE_OPTION,
     "no-cache": { type: "boolean" },
   });
   if (values["help"]) {
@@ -73,6 +75,7 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
   const output = values["output"] as string | undefined;
   const threads = parseThreadsOption(values["threads"] as string | undefined, backend, "run");
   const memoryBudget = parseMemoryBudget(values["memory-budget"] as string | undefined, "run");
+  const maxIntermediateBytes = parseMaxIntermediate(values["max-intermediate"] as string | undefined, "run");
   if (output && !/\.(npy|npz)$/i.test(output)) throw new UsageError(`-o expects a .npy or .npz file name, got '${output}'`, "run");
   if (output) checkOutputPath(output, "file");
 
@@ -82,7 +85,7 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
   if (!cache) await loadBackend(backend);
   if (memoryBudget !== undefined) await loadMilpSolver();
   // One run: no threaded module unless that run would start the workers (wasm/index.ts, runOnce).
-  const { result } = await compileFile(file, values, "run", { backend, randomData, seed, threads, runOnce: true, memoryBudget, cache });
+  const { result } = await compileFile(file, values, "run", { backend, randomData, seed, threads, runOnce: true, memoryBudget, maxIntermediateBytes, cache });
   const t1 = performance.now();
   reportDiagnostics(term, result.diagnostics, result.sources);
   if (!result.ok) return EXIT.diagnostics;

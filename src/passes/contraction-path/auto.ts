@@ -5,15 +5,16 @@
  * | operands | finder |
  * |---|---|
  * | up to 6 | `optimal` |
- * | 7 to 30 | `dp` (every subset up to 12; connected subsets with cost capping beyond), within `pathTimeMs` (default {@link AUTO_DP_TIME_MS}); when it runs out of time, `hyper` |
+ * | 7 to 12 | `dp` over every subset (exact) |
+ * | 13 to 30 | `hyper` with a third of `pathTimeMs` (default {@link AUTO_DP_TIME_MS}), then `dp` over connected subsets with cost capping, capped by hyper's cost, with the rest; hyper's path when the dp runs out of budget or finds nothing cheaper |
  * | more | `hyper` |
  *
  * Whatever it picks, the result is never costlier than `greedy`'s path.
- * The result is deterministic whenever the dp finishes within its budget
- * (always, up to 12 operands).
+ * Budgets are counted in work units, not time (`work.ts`), so the result is
+ * deterministic.
  */
 import { pathFlops, type PathFinder, type PathOptions } from "./finder.js";
-import { DP_MAX_OPERANDS, PathSearchTimeout, dp } from "./dp.js";
+import { DP_ALL_SUBSETS_MAX, DP_MAX_OPERANDS, PathSearchTimeout, dp, dpPath } from "./dp.js";
 import { greedy } from "./greedy.js";
 import { hyper } from "./hyper.js";
 import type { ContractionPath, InternedNetwork } from "./network.js";
@@ -21,8 +22,8 @@ import { optimal } from "./optimal.js";
 
 /** Largest operand count `auto` gives to `dp`. */
 export const AUTO_DP_MAX = DP_MAX_OPERANDS;
-/** The time `auto` allows `dp` before it turns to `hyper`, in milliseconds. */
-export const AUTO_DP_TIME_MS = 1000;
+/** The budget of `auto` between 13 and 30 operands, in milliseconds of work (`work.ts`): a third for `hyper`, the rest for `dp`. */
+export const AUTO_DP_TIME_MS = 900;
 
 /**
  * The finder `auto` tries first for `count` operands (see the module comment).
@@ -43,14 +44,18 @@ export function autoChoice(count: number): PathFinder {
 function autoPath(net: InternedNetwork, options: PathOptions): ContractionPath {
   const chosen = autoChoice(net.sets.length);
   let path: ContractionPath;
-  if (chosen === dp) {
+  if (chosen === dp && net.sets.length > DP_ALL_SUBSETS_MAX) {
+    // hyper first: its cost caps the dp's search, which then only keeps
+    // subtrees that can be part of a cheaper tree.
     const budget = options.pathTimeMs ?? AUTO_DP_TIME_MS;
-    const start = performance.now();
+    const found = hyper.find(net, { ...options, pathTimeMs: budget / 3 });
+    const foundFlops = pathFlops(net, found);
     try {
-      path = dp.find(net, { ...options, pathTimeMs: budget });
+      const exact = dpPath(net, { ...options, pathTimeMs: (2 * budget) / 3 }, foundFlops);
+      path = pathFlops(net, exact) < foundFlops ? exact : found;
     } catch (e) {
       if (!(e instanceof PathSearchTimeout)) throw e;
-      path = hyper.find(net, { ...options, pathTimeMs: Math.max(budget - (performance.now() - start), budget / 2) });
+      path = found;
     }
   } else path = chosen.find(net, options);
   if (chosen === hyper) return path;

@@ -9,7 +9,8 @@
  * - up to {@link DP_ALL_SUBSETS_MAX} operands, every split of every subset
  *   (3^n work): the exact FLOP minimum over all pairwise paths, outer
  *   products included;
- * - above, only connected subsets split into connected halves (opt_einsum's
+ * - above, only connected subsets split into connected halves (connected:
+ *   sharing a summed label, as in opt_einsum's
  *   default), per connected component; the components' results are then
  *   multiplied smallest first. Exact among paths without outer products;
  *   practical while the network has not too many connected subsets. Any
@@ -23,6 +24,7 @@ import type { PathFinder, PathOptions } from "./finder.js";
 import { firstBest, greedySearch } from "./greedy.js";
 import { randomGreedySearch } from "./random-greedy.js";
 import { flopCount, type ContractionStep, type InternedNetwork } from "./network.js";
+import { workBudget } from "./work.js";
 
 /** Largest operand count for which `dp` tries every split of every subset. */
 export const DP_ALL_SUBSETS_MAX = 12;
@@ -123,14 +125,18 @@ class SubsetTables {
 }
 
 /**
- * The dp path of `net`.
+ * The dp path of `net`. `knownFlops`, the cost of a path found another
+ * way, caps the search above 12 operands (no subtree dearer than it can be
+ * in a better path); the dp's tree is then the cheapest of those under it,
+ * or greedy's path when none is. `pathTimeMs` is a budget of work units
+ * (`work.ts`), not of time: past it, a `PathSearchTimeout`.
  *
  * @example
  * ```ts
  * dpPath(internNetwork(network), {}); // e.g. [[1, 2], [0, 1]]
  * ```
  */
-export function dpPath(net: InternedNetwork, options: PathOptions): ContractionStep[] {
+export function dpPath(net: InternedNetwork, options: PathOptions, knownFlops = Infinity): ContractionStep[] {
   const n = net.sets.length;
   if (n > DP_MAX_OPERANDS) throw new RangeError(`dp handles at most ${DP_MAX_OPERANDS} operands, got ${n}; use greedy or random-greedy`);
   if (n < 2) return [];
@@ -141,9 +147,9 @@ export function dpPath(net: InternedNetwork, options: PathOptions): ContractionS
   if (n <= DP_ALL_SUBSETS_MAX) allSubsets(t);
   else {
     // Costs only add up, so a subtree dearer than a whole greedy path is useless.
-    t.bound = greedyPath.flops;
+    t.bound = Math.min(greedyPath.flops, knownFlops);
     const timeMs = options.pathTimeMs ?? Infinity;
-    connectedSubsets(t, performance.now() + timeMs, timeMs);
+    connectedSubsets(t, workBudget(timeMs) * DP_CHECKS_PER_UNIT, timeMs);
   }
   if (!t.cost.has(t.all)) return greedyPath.path;
   return treeToPath(n, t);
@@ -158,19 +164,30 @@ function allSubsets(t: SubsetTables): void {
   }
 }
 
-/** Thrown inside the search when its time budget runs out. */
+/**
+ * Pairs of subsets the connected-subset search checks per unit of work
+ * (`work.ts`): a check is a few bit operations, a fraction of a greedy
+ * candidate evaluation.
+ */
+export const DP_CHECKS_PER_UNIT = 8;
+
+/** Thrown inside the search when its budget (`pathTimeMs` as work units) runs out. */
 export class PathSearchTimeout extends Error {
   constructor(finder: string, ms: number) {
     super(`${finder} ran past its time budget of ${ms} ms`);
   }
 }
 
-function connectedSubsets(t: SubsetTables, deadline: number, timeMs: number): void {
+function connectedSubsets(t: SubsetTables, maxChecks: number, timeMs: number): void {
   const n = t.net.sets.length;
+  // Operands are neighbours when they share a summed label, as in
+  // opt_einsum's dp: a label every operand and the output hold (a batch
+  // index) would otherwise connect everything, and pairs sharing only
+  // output labels are outer products, which this search leaves out.
   const neighbours = t.net.sets.map((s, i) => {
     let m = 0;
     t.net.sets.forEach((o, j) => {
-      if (j !== i && s.some((l) => o.includes(l))) m |= 1 << j;
+      if (j !== i && s.some((l) => !t.net.inOutput[l] && o.includes(l))) m |= 1 << j;
     });
     return m;
   });
@@ -196,7 +213,10 @@ function connectedSubsets(t: SubsetTables, deadline: number, timeMs: number): vo
     // found under a cap is the cheapest of all; the low caps keep the tables
     // small on the way.
     const labels = [...bits(comp)].flatMap((k) => t.net.sets[k]!);
-    let cap = Math.max(1, t.result(comp).size);
+    // Any starting cap gives the same tree (the first formed under a cap is
+    // the cheapest); starting near a known path's cost skips the rounds
+    // that cannot form the component when that path is close to the best.
+    let cap = Math.max(1, t.result(comp).size, ceiling < Infinity && components.length === 1 ? ceiling / 64 : 0);
     const increment = labels.length === 0 ? 4 : Math.max(4, Math.min(...labels.map((l) => t.net.extent[l]!)));
     for (;;) {
       t.bound = Math.min(cap, ceiling);
@@ -206,9 +226,11 @@ function connectedSubsets(t: SubsetTables, deadline: number, timeMs: number): vo
         const fresh = new Set<number>();
         for (let a = 1; a <= m >> 1; a++) {
           for (const x of levels[a]!) {
-            if (++checks % 1024 === 0 && performance.now() > deadline) throw new PathSearchTimeout("dp", timeMs);
+            const ys = levels[m - a]!;
+            checks += ys.length + 1;
+            if (checks > maxChecks) throw new PathSearchTimeout("dp", timeMs);
             const rx = reach(x);
-            for (const y of levels[m - a]!) {
+            for (const y of ys) {
               if ((x & y) !== 0 || (rx & y) === 0 || (a === m - a && y < x)) continue;
               t.offer(x, y);
               const c = t.cost.get(x | y);

@@ -25,9 +25,13 @@ export interface PathOptions {
   /** Trials of `random-greedy` (default 32). */
   readonly trials?: number;
   /**
-   * Time budget of the search in milliseconds. `dp` gives up past it (a
-   * `PathSearchTimeout`, which `auto` catches); `hyper` stops starting new
-   * trials. The default depends on the finder (`dp`: none).
+   * Budget of the search, in milliseconds of work: counted in work units
+   * (`work.ts`: about 1000 greedy candidate evaluations per millisecond),
+   * never read from the clock, so the path is the same on any machine and
+   * under any load. `dp` gives up past it (a `PathSearchTimeout`, which
+   * `auto` catches); `hyper` runs trials until four fifths of it is spent
+   * and reconfigures with the rest. The default depends on the finder (`dp`:
+   * none; `hyper`: `hyperTimeMs`; `auto`: 900 between 13 and 30 operands).
    */
   readonly pathTimeMs?: number;
 }

@@ -17,6 +17,7 @@
  */
 import { fitsMemory, type PathFinder, type PathOptions } from "./finder.js";
 import { flopCount, setSize, type ContractionStep, type InternedNetwork, type LabelSet } from "./network.js";
+import type { WorkMeter } from "./work.js";
 
 /** A pair the greedy search may contract, by operand ids (stable across steps). */
 export interface GreedyCandidate {
@@ -59,14 +60,15 @@ export interface GreedyResult {
 }
 
 /**
- * Runs the greedy search with `choose` picking each step.
+ * Runs the greedy search with `choose` picking each step; each candidate
+ * pair it scores spends one unit of `meter`.
  *
  * @example
  * ```ts
  * greedySearch(internNetwork(network), {}, firstBest).path; // e.g. [[0, 1], [0, 1]]
  * ```
  */
-export function greedySearch(net: InternedNetwork, options: PathOptions, choose: GreedyChooser): GreedyResult {
+export function greedySearch(net: InternedNetwork, options: PathOptions, choose: GreedyChooser, meter?: WorkMeter): GreedyResult {
   const n = net.sets.length;
   if (n < 2) return { path: [], flops: 0 };
   const sets: LabelSet[] = [...net.sets];
@@ -80,6 +82,7 @@ export function greedySearch(net: InternedNetwork, options: PathOptions, choose:
   const path: ContractionStep[] = [];
 
   const score = (a: number, b: number): GreedyCandidate | null => {
+    meter?.spend(1);
     const sa = sets[a]!;
     const sb = sets[b]!;
     const contracted = mergeSets(sa, sb);

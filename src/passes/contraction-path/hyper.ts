@@ -18,14 +18,17 @@
  *   the costliest pieces first) and the pieces are recombined exactly;
  *   repeated while it pays.
  *
- * Seeded: for a given network, options and seed the path is the same, as
- * long as the trials finish within `pathTimeMs` (default
- * {@link hyperTimeMs}); past it no new trial starts.
+ * Deterministic: the search never reads the clock. `pathTimeMs` (default
+ * {@link hyperTimeMs}) becomes a budget of work units (`work.ts`): trials
+ * run until four fifths of it is spent (or `trials` greedy trials, when
+ * given), reconfiguration until the rest is. For a given network, options
+ * and seed the path is the same on any machine and under any load.
  */
 import type { PathFinder, PathOptions } from "./finder.js";
 import { firstBest, greedySearch, type GreedyResult } from "./greedy.js";
 import type { ContractionPath, InternedNetwork } from "./network.js";
 import { seededUniform, thermalChooser } from "./random-greedy.js";
+import { WorkMeter, workBudget } from "./work.js";
 import { bestTreeOver, joinNodes, leafNode, pathToTree, treeContext, treeToPath, type TreeContext, type TreeNode } from "./tree.js";
 
 /** Default time budget of `hyper` up to 150 operands, in milliseconds; 10 ms per operand beyond. */
@@ -44,10 +47,12 @@ export const HYPER_TIME_MS = 1500;
 export function hyperTimeMs(count: number): number {
   return Math.max(HYPER_TIME_MS, 10 * count);
 }
-/** Default number of randomized greedy trials. */
-export const HYPER_GREEDY_TRIALS = 96;
-/** Default number of recursive bisection trials. */
-export const HYPER_PARTITION_TRIALS = 24;
+/** The most randomized greedy trials when `trials` is not given (the work budget usually stops them first). */
+export const HYPER_GREEDY_TRIALS = 4096;
+/** Greedy trials per recursive bisection trial. */
+export const HYPER_GREEDY_PER_PARTITION = 4;
+/** The share of the work budget the trials take; subtree reconfiguration gets the rest. */
+export const TRIAL_SHARE = 0.8;
 /** The most pieces a reconfigured subtree is cut into. */
 export const RECONFIGURE_PIECES = 8;
 
@@ -61,40 +66,42 @@ export const RECONFIGURE_PIECES = 8;
  * ```
  */
 export function hyperSearch(net: InternedNetwork, options: PathOptions): { tree: TreeNode | null; greedy: GreedyResult } {
-  const start = performance.now();
   const budget = options.pathTimeMs ?? hyperTimeMs(net.sets.length);
-  // Trials get four fifths of the budget, reconfiguration the rest.
-  const deadline = start + 0.8 * budget;
+  const meter = new WorkMeter(workBudget(budget));
   const ctx = treeContext(net);
   const random = seededUniform(options.seed ?? 0);
   const limit = options.memoryLimit ?? Infinity;
   const fits = (t: TreeNode): boolean => t.largest <= limit || (t.left !== null && Math.max(t.left.largest, t.right!.largest) <= limit);
 
-  let bestGreedy = greedySearch(net, options, firstBest);
+  let bestGreedy = greedySearch(net, options, firstBest, meter);
   let best: TreeNode | null = pathToTree(ctx, bestGreedy.path);
   const offer = (t: TreeNode | null): void => {
     if (t !== null && fits(t) && (best === null || t.total < best.total)) best = t;
   };
 
   // Randomized greedy trials, with the tuner, and recursive bisection
-  // trials, interleaved so that both get their share of the time budget.
+  // trials, interleaved (HYPER_GREEDY_PER_PARTITION to one) until four
+  // fifths of the work budget is spent.
   const greedyTrials = options.trials ?? HYPER_GREEDY_TRIALS;
-  const partitionTrials = net.sets.length > RECONFIGURE_PIECES ? HYPER_PARTITION_TRIALS : 0;
+  const partitions = net.sets.length > RECONFIGURE_PIECES;
   const leaves = net.sets.map((_, k) => leafNode(ctx, k));
   let bestParams = { logT: -1, alpha: 1 };
   let g = 1;
   let p = 0;
-  while ((g < greedyTrials || p < partitionTrials) && performance.now() < deadline) {
-    if (p < partitionTrials && (g >= greedyTrials || p * greedyTrials <= g * partitionTrials)) {
+  while (g < greedyTrials && !meter.exhausted(TRIAL_SHARE)) {
+    if (partitions && p * HYPER_GREEDY_PER_PARTITION < g) {
       const imbalance = 0.05 + 0.45 * random();
-      offer(bisectionTree(ctx, leaves, random, imbalance, options));
+      meter.spend(50 * net.sets.length);
+      offer(bisectionTree(ctx, leaves, random, imbalance, options, meter));
       p++;
       continue;
     }
-    const near = g > greedyTrials / 4 && random() < 0.5;
+    const near = g > 24 && random() < 0.5;
     const logT = near ? clamp(bestParams.logT + 0.5 * (random() - 0.5), -3, 0.5) : -2.5 + 2.5 * random();
     const alpha = near ? clamp(bestParams.alpha + 0.4 * (random() - 0.5), 0, 2) : 2 * random();
-    const trial = greedySearch(net, options, thermalChooser(random, alpha, Math.pow(10, logT)));
+    // Beside its candidates, a trial builds its path and tree: a few units per operand.
+    meter.spend(50 * net.sets.length);
+    const trial = greedySearch(net, options, thermalChooser(random, alpha, Math.pow(10, logT)), meter);
     if (trial.flops < bestGreedy.flops) {
       bestGreedy = trial;
       bestParams = { logT, alpha };
@@ -103,7 +110,7 @@ export function hyperSearch(net: InternedNetwork, options: PathOptions): { tree:
     g++;
   }
 
-  if (best !== null) best = reconfigure(ctx, best, options, start + budget);
+  if (best !== null) best = reconfigure(ctx, best, options, meter);
   return { tree: best, greedy: bestGreedy };
 }
 
@@ -112,11 +119,13 @@ function clamp(x: number, lo: number, hi: number): number {
 }
 
 /** A tree built by recursive bisection of `pieces`; groups of at most 8 are contracted exactly. */
-function bisectionTree(ctx: TreeContext, pieces: readonly TreeNode[], random: () => number, imbalance: number, options: PathOptions): TreeNode | null {
-  if (pieces.length <= RECONFIGURE_PIECES) return bestTreeOver(ctx, pieces, options);
-  const [a, b] = bisect(ctx, pieces, random, imbalance);
-  const ta = bisectionTree(ctx, a, random, imbalance, options);
-  const tb = bisectionTree(ctx, b, random, imbalance, options);
+function bisectionTree(
+  ctx: TreeContext, pieces: readonly TreeNode[], random: () => number, imbalance: number, options: PathOptions, meter: WorkMeter,
+): TreeNode | null {
+  if (pieces.length <= RECONFIGURE_PIECES) return bestTreeOver(ctx, pieces, options, meter);
+  const [a, b] = bisect(ctx, pieces, random, imbalance, meter);
+  const ta = bisectionTree(ctx, a, random, imbalance, options, meter);
+  const tb = bisectionTree(ctx, b, random, imbalance, options, meter);
   if (ta === null || tb === null) return null;
   return joinNodes(ctx, ta, tb);
 }
@@ -127,8 +136,9 @@ function bisectionTree(ctx: TreeContext, pieces: readonly TreeNode[], random: ()
  * best-gain move of an unlocked piece, each piece moved once per pass,
  * keeping the best cut seen) while a pass improves the cut.
  */
-function bisect(ctx: TreeContext, pieces: readonly TreeNode[], random: () => number, imbalance: number): [TreeNode[], TreeNode[]] {
+function bisect(ctx: TreeContext, pieces: readonly TreeNode[], random: () => number, imbalance: number, meter: WorkMeter): [TreeNode[], TreeNode[]] {
   const n = pieces.length;
+  meter.spend(n);
   const byLabel = new Map<number, number[]>();
   pieces.forEach((p, k) => {
     for (const l of p.labels) {
@@ -199,6 +209,8 @@ function bisect(ctx: TreeContext, pieces: readonly TreeNode[], random: () => num
     let bestRunning = 0;
     let bestAt = 0;
     for (let step = 0; step < n; step++) {
+      // Scoring a move is a few label lookups: a small fraction of a greedy candidate.
+      meter.spend(n / 32);
       let pick = -1;
       let pickGain = -Infinity;
       for (let k = 0; k < n; k++) {
@@ -236,17 +248,18 @@ function bisect(ctx: TreeContext, pieces: readonly TreeNode[], random: () => num
 /**
  * Subtree reconfiguration: every node's subtree, cut into at most
  * {@link RECONFIGURE_PIECES} pieces, recombined exactly when that is
- * cheaper; passes repeat while one improves the tree (and time is left).
+ * cheaper; passes repeat while one improves the tree and `meter` has work
+ * left (none: no limit).
  *
  * @example
  * ```ts
- * reconfigure(ctx, tree, {}, Infinity).total <= tree.total; // true
+ * reconfigure(ctx, tree, {}).total <= tree.total; // true
  * ```
  */
-export function reconfigure(ctx: TreeContext, root: TreeNode, options: PathOptions, deadline: number): TreeNode {
+export function reconfigure(ctx: TreeContext, root: TreeNode, options: PathOptions, meter?: WorkMeter): TreeNode {
   const limit = options.memoryLimit ?? Infinity;
   const visit = (node: TreeNode): TreeNode => {
-    if (node.leaf >= 0 || performance.now() > deadline) return node;
+    if (node.leaf >= 0 || meter?.exhausted()) return node;
     const left = visit(node.left!);
     const right = visit(node.right!);
     const here = left === node.left && right === node.right ? node : joinNodes(ctx, left, right);
@@ -262,7 +275,7 @@ export function reconfigure(ctx: TreeContext, root: TreeNode, options: PathOptio
       frontier.splice(pick, 1, f.left!, f.right!);
     }
     if (frontier.length <= 2) return here;
-    const alt = bestTreeOver(ctx, frontier, options);
+    const alt = bestTreeOver(ctx, frontier, options, meter);
     if (alt !== null && alt.total < here.total && Math.max(alt.left!.largest, alt.right!.largest) <= limit) return alt;
     return here;
   };

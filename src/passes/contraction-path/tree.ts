@@ -8,6 +8,7 @@
  */
 import { dpPath } from "./dp.js";
 import type { PathOptions } from "./finder.js";
+import type { WorkMeter } from "./work.js";
 import { flopCount, type ContractionPath, type ContractionStep, type InternedNetwork, type LabelSet } from "./network.js";
 
 /** A node of a contraction tree (a leaf is an input operand). */
@@ -157,15 +158,18 @@ export function treeToPath(count: number, root: TreeNode): ContractionStep[] {
 /**
  * The cheapest tree over `pieces` (at most 12; every split of every subset,
  * so outer products are included), as joins of the pieces; null when the
- * memory limit leaves no pairwise tree.
+ * memory limit leaves no pairwise tree. Spends its work on `meter`.
  *
  * @example
  * ```ts
  * bestTreeOver(ctx, [leafNode(ctx, 0), leafNode(ctx, 1), leafNode(ctx, 2)], {})!.total;
  * ```
  */
-export function bestTreeOver(ctx: TreeContext, pieces: readonly TreeNode[], options: PathOptions): TreeNode | null {
+export function bestTreeOver(ctx: TreeContext, pieces: readonly TreeNode[], options: PathOptions, meter?: WorkMeter): TreeNode | null {
   if (pieces.length === 1) return pieces[0]!;
+  // Every split of every subset: about 3^k / 2 offers (each a map update),
+  // and the greedy bound before them.
+  meter?.spend(Math.pow(3, pieces.length) / 2 + 4 * pieces.length * pieces.length);
   let whole = pieces[0]!;
   for (const p of pieces.slice(1)) whole = joinNodes(ctx, whole, p);
   const used = [...new Set(pieces.flatMap((p) => p.labels))];
