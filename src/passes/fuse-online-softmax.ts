@@ -1,9 +1,12 @@
 /**
  * fuse-online-softmax: applies the `online-softmax` rule
  * (rewrite/rules/online-softmax.ts) wherever the cost model says it pays:
- * the program's planned peak memory or its bytes moved must drop, and its
- * FLOPs may grow by at most a tenth (the one-pass kernel rescales its
- * running sums, a few operations per score). Each site is judged on the
+ * the program's planned peak memory must drop by at least
+ * {@link ONLINE_SOFTMAX_MIN_SAVING_BYTES} (the stored scores are what the
+ * fusion removes; below that the two tiled products and the row passes run
+ * faster than the one-pass kernel, so the scores are worth their memory),
+ * and its FLOPs may grow by at most a tenth (the one-pass kernel rescales
+ * its running sums, a few operations per score). Each site is judged on the
  * program as the earlier applications left it, in program order.
  *
  * Before (attention after inline-products):
@@ -29,6 +32,24 @@ import { onlineSoftmax } from "./rewrite/rules/online-softmax.js";
 /** How much the FLOP count may grow for a fusion that saves memory. */
 export const ONLINE_SOFTMAX_FLOP_GROWTH = 1.1;
 
+/**
+ * The least drop in planned peak memory for which the pipeline fuses an
+ * attention (16 MiB: one head's scores and exponentials at n = 2048 in
+ * float32). At smaller sizes the unfused products are faster and their
+ * scores fit in memory easily.
+ */
+export const ONLINE_SOFTMAX_MIN_SAVING_BYTES = 16 * 1024 * 1024;
+
+/** Options of {@link fuseOnlineSoftmaxIn}. */
+export interface FuseOnlineSoftmaxOptions {
+  /**
+   * The least drop in planned peak memory that makes a site worth fusing
+   * (default {@link ONLINE_SOFTMAX_MIN_SAVING_BYTES}); with 0, any drop in
+   * peak memory or in bytes moved is enough.
+   */
+  readonly minSavingBytes?: number;
+}
+
 const costs = new WeakMap<Program, ReturnType<typeof programCost>>();
 
 /** The cost of a program, computed once per program (a program without sites is never costed). */
@@ -42,9 +63,10 @@ function costOf(p: Program): ReturnType<typeof programCost> {
 }
 
 /** Whether the cost model prefers `after` to `before` (see the module comment). */
-function pays(before: Program, after: Program): boolean {
+function pays(before: Program, after: Program, minSavingBytes: number): boolean {
   const [was, is] = [costOf(before), costOf(after)];
-  const saves = is.peakMemory.bytes < was.peakMemory.bytes || is.bytesMoved < was.bytesMoved;
+  const saved = was.peakMemory.bytes - is.peakMemory.bytes;
+  const saves = minSavingBytes > 0 ? saved >= minSavingBytes : saved > 0 || is.bytesMoved < was.bytesMoved;
   return saves && is.flops <= was.flops * ONLINE_SOFTMAX_FLOP_GROWTH;
 }
 
@@ -53,17 +75,18 @@ function pays(before: Program, after: Program): boolean {
  *
  * @example
  * ```ts
- * fuseOnlineSoftmaxIn(attention).derivations; // [{ rule: "online-softmax", tensor: "O", detail: "inlined S, M, E" }]
+ * fuseOnlineSoftmaxIn(attention, { minSavingBytes: 0 }).derivations; // [{ rule: "online-softmax", tensor: "O", detail: "inlined S, M, E" }]
  * ```
  */
-export function fuseOnlineSoftmaxIn(program: Program): { program: Program; derivations: Derivation[] } {
+export function fuseOnlineSoftmaxIn(program: Program, options: FuseOnlineSoftmaxOptions = {}): { program: Program; derivations: Derivation[] } {
+  const minSavingBytes = options.minSavingBytes ?? ONLINE_SOFTMAX_MIN_SAVING_BYTES;
   const derivations: Derivation[] = [];
   let current = program;
   for (let k = 0; k < current.tensors.length; k++) {
     for (const site of onlineSoftmax.sites(current, k)) {
       if (failedCondition(onlineSoftmax, site, current) !== null) continue;
       const next = onlineSoftmax.rewrite(site, current);
-      if (!pays(current, next)) continue;
+      if (!pays(current, next, minSavingBytes)) continue;
       const gone = current.tensors.filter((t) => !next.tensors.some((u) => u.name === t.name)).map((t) => t.name);
       derivations.push({ rule: onlineSoftmax.name, tensor: site.def, detail: gone.length > 0 ? `inlined ${gone.join(", ")}` : "inlined" });
       current = next;
@@ -71,6 +94,23 @@ export function fuseOnlineSoftmaxIn(program: Program): { program: Program; deriv
     }
   }
   return { program: current, derivations };
+}
+
+/**
+ * The fuse-online-softmax pass with other options (the pipeline's uses the
+ * defaults; `{ minSavingBytes: 0 }` fuses wherever any memory is saved).
+ *
+ * @example
+ * ```ts
+ * applyPass(fuseOnlineSoftmaxWith({ minSavingBytes: 0 }), attentionAtN16);
+ * ```
+ */
+export function fuseOnlineSoftmaxWith(options: FuseOnlineSoftmaxOptions): DerivingPass {
+  return {
+    ...fuseOnlineSoftmax,
+    run: (program) => fuseOnlineSoftmaxIn(program, options).program,
+    runWithDerivations: (program) => fuseOnlineSoftmaxIn(program, options),
+  };
 }
 
 /**

@@ -18,9 +18,13 @@ import { compile, compileAsync } from "../../src/compiler.js";
 import { emitWasm, hostRunsRelaxedSimd, loadBinaryen, loadThreadHost, loadWasm } from "../../src/backends/wasm/index.js";
 import { interpret } from "../../src/ir/interpret.js";
 import { defaultPipeline, runPasses } from "../../src/passes/index.js";
+import { fuseOnlineSoftmaxWith } from "../../src/passes/fuse-online-softmax.js";
 import { randomTensor } from "../../src/runtime/random.js";
 import { Tensor } from "../../src/runtime/tensor.js";
 import { expectMatchesInterpreter, inputsFor, relativeError } from "./support.js";
+
+/** The default pipeline, fusing attention at any size (the pipeline itself waits for 16 MiB of scores). */
+const ALWAYS_FUSED = defaultPipeline().map((p) => (p.name === "fuse-online-softmax" ? fuseOnlineSoftmaxWith({ minSavingBytes: 0 }) : p));
 
 const ATTENTION = readFileSync(new URL("../../examples/attention.tns", import.meta.url), "utf8");
 const CAUSAL = readFileSync(new URL("../../examples/causal_attention.tns", import.meta.url), "utf8");
@@ -40,7 +44,7 @@ const binaryen = await loadBinaryen();
 const host = await loadThreadHost();
 
 function check(source: string, sizes: Record<string, number>, kernel: "blocked" | "loop", relaxedSimd: boolean): void {
-  const r = compile(source, { sizes });
+  const r = compile(source, { sizes, passes: ALWAYS_FUSED });
   expect(r.ok, r.formatDiagnostics()).toBe(true);
   expect(r.ir!.tensors.filter((t) => t.role === "def").map((t) => t.name)).toEqual(["O"]);
   const kp = lowerToKernels(r.ir!);

@@ -9,6 +9,7 @@
 import { describe, expect, it } from "vitest";
 import { lowerToKernels } from "../../src/backends/kernel/lower.js";
 import { printKernel } from "../../src/backends/kernel/print.js";
+import { skinnyPlan } from "../../src/backends/kernel/skinny.js";
 import { emitWasm, loadBinaryen, loadThreadHost, loadWasm, wasmBackendFactory } from "../../src/backends/wasm/index.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import type { Program } from "../../src/ir/types.js";
@@ -95,8 +96,9 @@ const hasPanels = (text: string): boolean => /\(func \$k\d+_\w*_p[48] /.test(tex
 
 /**
  * Compiles the program, checks that its last def is an epilogue contraction
- * and that the micro-kernel ran it (with `n` ≥ 4: panel functions; the epilogue
- * in f32x4 lanes or lane by lane), and compares with the interpreter.
+ * and that the skinny kernel (skinny shapes) or the micro-kernel ran it (with
+ * `n` ≥ 4: panel functions; the epilogue in f32x4 lanes or lane by lane), and
+ * compares with the interpreter.
  */
 function check(text: string, lanes: "vector" | "scalar"): void {
   const p = parseProgramText(text);
@@ -104,8 +106,12 @@ function check(text: string, lanes: "vector" | "scalar"): void {
   const ec = kernel.epilogueContraction;
   expect(ec, printKernel(kernel)).toBeDefined();
   const wat = wasmText(p);
-  expect(hasPanels(wat), "SIMD micro-kernel").toBe(ec!.contraction.n >= 4);
-  if (ec!.contraction.n >= 4) expect(wat.includes("f32x4.extract_lane"), "epilogue lane by lane").toBe(lanes === "scalar");
+  // A skinny product (a few rows or columns) runs on the skinny kernel, its epilogue then over the small output.
+  const skinny = skinnyPlan(ec!.contraction) !== null;
+  expect(/\(func \$k\d+_\w+_(axpy|dot) /.test(wat), "skinny kernel").toBe(skinny);
+  const panels = !skinny && ec!.contraction.n >= 4;
+  expect(hasPanels(wat), "SIMD micro-kernel").toBe(panels);
+  if (panels) expect(wat.includes("f32x4.extract_lane"), "epilogue lane by lane").toBe(lanes === "scalar");
   const { executable } = single.compile(p);
   for (const seed of [3, 4]) expectMatchesInterpreter(p, (x) => executable.run(x), inputsFor(p, seed));
 }

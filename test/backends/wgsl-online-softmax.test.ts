@@ -11,7 +11,11 @@ import { loadBackend } from "../../src/backends/index.js";
 import { compile, compileAsync } from "../../src/compiler.js";
 import { interpret } from "../../src/ir/interpret.js";
 import { defaultPipeline, fuseOnlineSoftmax } from "../../src/passes/index.js";
+import { fuseOnlineSoftmaxWith } from "../../src/passes/fuse-online-softmax.js";
 import { inputsFor, relativeError } from "./support.js";
+
+/** The default pipeline, fusing attention at any size (the pipeline itself waits for 16 MiB of scores). */
+const ALWAYS_FUSED = defaultPipeline().map((p) => (p.name === "fuse-online-softmax" ? fuseOnlineSoftmaxWith({ minSavingBytes: 0 }) : p));
 
 const wgsl = await loadBackend("wgsl");
 const CAUSAL = readFileSync(new URL("../../examples/causal_attention.tns", import.meta.url), "utf8");
@@ -27,7 +31,7 @@ describe("the online softmax on wgsl", () => {
   });
 
   it("a fused def runs correctly on wgsl", async () => {
-    const r = compile(CAUSAL, { sizes });
+    const r = compile(CAUSAL, { sizes, passes: ALWAYS_FUSED });
     expect(r.ir!.tensors.filter((t) => t.role === "def").map((t) => t.name)).toEqual(["O"]);
     const { executable } = wgsl.compile(r.ir!);
     try {

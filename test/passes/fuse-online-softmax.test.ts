@@ -18,7 +18,12 @@ import { parseProgramText } from "../../src/ir/parse-text.js";
 import { printProgram } from "../../src/ir/print.js";
 import type { DefNode, Program } from "../../src/ir/types.js";
 import { programCost } from "../../src/passes/cost.js";
-import { fuseOnlineSoftmax, fuseOnlineSoftmaxIn } from "../../src/passes/fuse-online-softmax.js";
+import { fuseOnlineSoftmax as pipelineFuseOnlineSoftmax, fuseOnlineSoftmaxIn as pipelineFuseOnlineSoftmaxIn, fuseOnlineSoftmaxWith } from "../../src/passes/fuse-online-softmax.js";
+
+// These programs are small: the pass fuses them whenever any memory is saved (the pipeline waits for 16 MiB).
+const ALWAYS = { minSavingBytes: 0 };
+const fuseOnlineSoftmax = fuseOnlineSoftmaxWith(ALWAYS);
+const fuseOnlineSoftmaxIn = (p: Program) => pipelineFuseOnlineSoftmaxIn(p, ALWAYS);
 import { defaultPipeline, runPasses } from "../../src/passes/index.js";
 import { expectGolden } from "../golden.js";
 import { expectMatchesInterpreter, inputsFor } from "../backends/support.js";
@@ -84,6 +89,16 @@ output O[i, e] = P[i, j] * V[j, e]
   });
 });
 
+describe("fuse-online-softmax in the pipeline", () => {
+  it("fuses only where the scores it removes take at least 16 MiB", () => {
+    const small = upTo(example("attention.tns"), { n: 1024, d: 64 });
+    expect(pipelineFuseOnlineSoftmaxIn(small).derivations).toEqual([]);
+    expect(printProgram(applyPass(pipelineFuseOnlineSoftmax, small))).toBe(printProgram(small));
+    const large = upTo(example("attention.tns"), { n: 2048, d: 64 });
+    expect(pipelineFuseOnlineSoftmaxIn(large).derivations).toEqual([{ rule: "online-softmax", tensor: "O", detail: "inlined S, M, E" }]);
+  });
+});
+
 describe("fuse-online-softmax leaves alone", () => {
   const unchanged = (source: string): void => {
     const p = upTo(source);
@@ -144,7 +159,8 @@ describe("fused programs on the js backend against the reference interpreter", (
   };
   for (const [name, source] of Object.entries(programs)) {
     it(name, () => {
-      const r = compile(source, { backend: "js", sizes: source.includes("size n = 256") || source.includes("size n = 128") ? { n: 13, d: 8 } : {} });
+      const passes = defaultPipeline().map((q) => (q.name === "fuse-online-softmax" ? fuseOnlineSoftmax : q));
+      const r = compile(source, { backend: "js", passes, sizes: source.includes("size n = 256") || source.includes("size n = 128") ? { n: 13, d: 8 } : {} });
       expect(r.ok).toBe(true);
       expect(r.passLog.find((e) => e.pass === "fuse-online-softmax")!.changed).toBe(true);
       const reference = runPasses(r.loweredIr!, defaultPipeline().slice(0, 2)).program;
