@@ -330,3 +330,19 @@ export function reduceIdentity(op: ReduceOp): number {
     case "min": return Infinity;
   }
 }
+
+/**
+ * The element type of a def that a pass splits out of a def of type
+ * `dtype`: f64 for an f64 def, else f32. An i32 def (argmax, top-k indices)
+ * computes with float parts — the row maximum of float scores, masks with
+ * -inf — that an i32 store would truncate; float32 holds every integer part
+ * exactly up to 2^24.
+ *
+ * @example
+ * ```ts
+ * partDtype("i32"); // "f32"
+ * ```
+ */
+export function partDtype(dtype: DType): DType {
+  return dtype === "f64" ? "f64" : "f32";
+}

@@ -27,7 +27,7 @@
  *     output Z[i] = A[i] * 2
  */
 import type { Affine, DefNode, Expr, Program, Reduce, TensorNode } from "../ir/types.js";
-import { access, affine } from "../ir/types.js";
+import { access, affine, partDtype } from "../ir/types.js";
 import { boundVars, exprKey, exprSize, freeVars, renameTensors, renameVars, visitExpr, mapGatherValues } from "../ir/walk.js";
 import { PROPERTIES, type Pass } from "./pass.js";
 import { readsTensor } from "../ir/recurrence.js";
@@ -143,7 +143,7 @@ function hoistRepeatedReductions(def: DefNode, taken: Set<string>): DefNode[] {
     const ranges: Record<string, number> = {};
     for (const v of [...indices, ...boundVars(repeated)]) ranges[v] = def.ranges[v]!;
     hoisted.push({
-      role: "def", name, dtype: def.dtype, output: false,
+      role: "def", name, dtype: partDtype(def.dtype), output: false,
       shape: indices.map((v) => def.ranges[v]!), groups: indices.map(() => 1),
       indices, ranges, body: repeated,
     });

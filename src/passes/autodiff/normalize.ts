@@ -13,7 +13,7 @@
  * two stored values, so it holds on a float32 backend exactly as in float64.
  */
 import type { DefNode, Expr, TensorNode } from "../../ir/types.js";
-import { access, reduce } from "../../ir/types.js";
+import { access, partDtype, reduce } from "../../ir/types.js";
 import { boundVars, freeVars, mapGatherValues } from "../../ir/walk.js";
 
 /**
@@ -86,7 +86,7 @@ function orderedFree(e: Expr, def: DefNode): string[] {
 function sub(parent: DefNode, name: string, vars: readonly string[], body: Expr): DefNode {
   const used = new Set([...vars, ...boundVars(body)]);
   return {
-    role: "def", name, dtype: parent.dtype, shape: vars.map((v) => parent.ranges[v]!), output: false,
+    role: "def", name, dtype: partDtype(parent.dtype), shape: vars.map((v) => parent.ranges[v]!), output: false,
     indices: [...vars], groups: vars.map(() => 1),
     ranges: Object.fromEntries(Object.entries(parent.ranges).filter(([v]) => used.has(v))),
     body,
