@@ -26,6 +26,7 @@ import { numel, reduceIdentity, stridesOf } from "./types.js";
 import { erf } from "./erf.js";
 import { roundHalfEven, signOf } from "./ops.js";
 import { Tensor } from "../runtime/tensor.js";
+import { CompileError } from "../diagnostics/diagnostic.js";
 import { verifyProgram } from "./verify.js";
 import { differentiateProgram } from "../passes/differentiate.js";
 import { inlineAllCalls } from "../passes/inline-calls.js";
@@ -53,20 +54,25 @@ function shapeText(s: readonly number[]): string {
   return `[${s.join(", ")}]`;
 }
 
+/** A run-time error of the interpreter, with the code the backends give the same mistake. */
+function runError(code: "TNS0601" | "TNS0602" | "TNS0603", message: string, hint: string): CompileError {
+  return new CompileError([{ code, severity: "error", notes: [], message, hint }]);
+}
+
 /** The value of an input or weight, checked against the node's shape. */
 function boundValue(t: TensorNode, inputs: Readonly<Record<string, Tensor>>): Value {
   const given = Object.prototype.hasOwnProperty.call(inputs, t.name) ? inputs[t.name] : undefined;
   if (given !== undefined) {
     if (!sameShape(given.shape, t.shape)) {
-      throw new Error(`${t.role} '${t.name}' has shape ${shapeText(given.shape)}, expected ${shapeText(t.shape)}`);
+      throw runError("TNS0602", `${t.role} '${t.name}' has shape ${shapeText(given.shape)}, expected ${shapeText(t.shape)}`, `give '${t.name}' the shape ${shapeText(t.shape)}`);
     }
     return { shape: t.shape, data: Float64Array.from(given.data) };
   }
   if (t.role === "weight") {
-    if (t.data === null) throw new Error(`weight '${t.name}' has no data: bind it or pass it as an input`);
+    if (t.data === null) throw runError("TNS0603", `weight '${t.name}' has no data: bind it or pass it as an input`, "pass it with --weights FILE.npz or the `weights` option");
     return { shape: t.shape, data: t.data };
   }
-  throw new Error(`missing input '${t.name}' (${t.dtype}${shapeText(t.shape)})`);
+  throw runError("TNS0601", `missing input '${t.name}' (${t.dtype}${shapeText(t.shape)})`, `give '${t.name}' as an input`);
 }
 
 /** Compiles an expression to a closure reading index values from `frame` at `slots`. */

@@ -88,7 +88,7 @@ function exercise(source: string, backend: "js" | "reference"): void {
   } catch (e) {
     // A weight without data is the one thing a compiled program may still lack;
     // random indices may fall outside the tensor a gather reads (a located run-time error).
-    expect((e as Error).message).toMatch(/TNS0603|TNS0620|weight .* has no data/);
+    expect((e as Error).message).toMatch(/TNS0603|TNS0620/);
   }
 }
 
