@@ -94,7 +94,7 @@ export type { InternedNetwork, LabelSet } from "./passes/contraction-path/networ
 export type { Derivation, PassNote, ProgramSlicing } from "./passes/manager.js";
 /** The kernel IR that {@link bufferLifetimes} reads: each def as a loop nest. */
 export type * as kernel from "./backends/kernel/types.js";
-export type { OnlineSoftmaxForm, BlockedAttention } from "./backends/kernel/online-softmax.js";
+export type { OnlineSoftmaxForm, BlockedAttention } from "./backends/kernel/types.js";
 export type { ContractionStep } from "./passes/contraction-path/network.js";
 export type { MemoryPlanOptions } from "./backends/kernel/memory-plan.js";
 export { ARENA_ALIGNMENT } from "./backends/kernel/memory-plan.js";

@@ -56,7 +56,8 @@ import { kernelForm, lowerToKernels, matrixProductOf } from "../backends/kernel/
 import { planMemory } from "../backends/kernel/memory-plan.js";
 import { skinnyPlan } from "../backends/kernel/skinny.js";
 import { matchEpilogueContraction } from "../backends/kernel/contraction.js";
-import { blockedAttentionOf, matchOnlineSoftmax, type OnlineSoftmaxForm } from "../backends/kernel/online-softmax.js";
+import { blockedAttentionOf, matchOnlineSoftmax } from "../backends/kernel/online-softmax.js";
+import type { OnlineSoftmaxForm } from "../backends/kernel/types.js";
 
 /** How a def runs on the backends (see `kernelForm` in the kernel lowering); a call runs its function's defs. */
 export type TensorKernel = "matrix-product" | "matrix-product-epilogue" | "online-softmax" | "loop-nest" | "recurrence" | "call";

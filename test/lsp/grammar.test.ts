@@ -2,15 +2,10 @@
 // engine VS Code and shiki use: every example and stdlib file goes through
 // it, and a few lines get the scopes an editor colours them by.
 import { beforeAll, describe, expect, it } from "vitest";
-import { readdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
 import vsctm from "vscode-textmate";
-import oniguruma from "vscode-oniguruma";
+import { GRAMMAR, loadTnsGrammar, ROOT, TNS_FILES } from "../support/textmate.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const GRAMMAR = `${ROOT}editors/tns.tmLanguage.json`;
-const require = createRequire(import.meta.url);
 
 let grammar: vsctm.IGrammar;
 
@@ -30,23 +25,11 @@ function scopesOf(line: Token[], text: string): string[] {
   return line.filter((t) => t.text.trim() === text).map((t) => t.scopes.at(-1)!);
 }
 
-const files = [
-  ...readdirSync(`${ROOT}examples`).filter((f) => f.endsWith(".tns")).map((f) => `examples/${f}`),
-  ...readdirSync(`${ROOT}stdlib`).filter((f) => f.endsWith(".tns")).map((f) => `stdlib/${f}`),
-];
+const files = TNS_FILES;
 
 describe("the TextMate grammar", () => {
   beforeAll(async () => {
-    const wasm = readFileSync(require.resolve("vscode-oniguruma/release/onig.wasm"));
-    await oniguruma.loadWASM(wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength));
-    const registry = new vsctm.Registry({
-      onigLib: Promise.resolve({
-        createOnigScanner: (patterns: string[]) => new oniguruma.OnigScanner(patterns),
-        createOnigString: (s: string) => new oniguruma.OnigString(s),
-      }),
-      loadGrammar: async (scope: string) => (scope === "source.tns" ? vsctm.parseRawGrammar(readFileSync(GRAMMAR, "utf8"), GRAMMAR) : null),
-    });
-    grammar = (await registry.loadGrammar("source.tns"))!;
+    grammar = await loadTnsGrammar();
   });
 
   it.each(files)("tokenizes %s, every comment as a comment", (file) => {

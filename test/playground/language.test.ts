@@ -3,17 +3,12 @@
 // use: every word, number and comment of every example and stdlib file gets
 // the same kind from both.
 import { StringStream } from "@codemirror/language";
-import { readdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
 import vsctm from "vscode-textmate";
-import oniguruma from "vscode-oniguruma";
+import { loadTnsGrammar, ROOT, TNS_FILES } from "../support/textmate.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readToken, startState, type TokenKind } from "../../playground/src/tns-language.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const GRAMMAR = `${ROOT}editors/tns.tmLanguage.json`;
-const require = createRequire(import.meta.url);
 
 /** The kind a TextMate scope stands for. */
 const SCOPE_KINDS: readonly [RegExp, TokenKind][] = [
@@ -70,23 +65,11 @@ function textMateKinds(source: string): ((at: number) => TokenKind | null)[] {
   });
 }
 
-const files = [
-  ...readdirSync(`${ROOT}examples`).filter((f) => f.endsWith(".tns")).map((f) => `examples/${f}`),
-  ...readdirSync(`${ROOT}stdlib`).filter((f) => f.endsWith(".tns")).map((f) => `stdlib/${f}`),
-];
+const files = TNS_FILES;
 
 describe("the playground's highlighting", () => {
   beforeAll(async () => {
-    const wasm = readFileSync(require.resolve("vscode-oniguruma/release/onig.wasm"));
-    await oniguruma.loadWASM(wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength));
-    const registry = new vsctm.Registry({
-      onigLib: Promise.resolve({
-        createOnigScanner: (patterns: string[]) => new oniguruma.OnigScanner(patterns),
-        createOnigString: (s: string) => new oniguruma.OnigString(s),
-      }),
-      loadGrammar: async (scope: string) => (scope === "source.tns" ? vsctm.parseRawGrammar(readFileSync(GRAMMAR, "utf8"), GRAMMAR) : null),
-    });
-    grammar = (await registry.loadGrammar("source.tns"))!;
+    grammar = await loadTnsGrammar();
   });
 
   it.each(files)("gives every word, number and comment of %s the TextMate grammar's kind", (file) => {

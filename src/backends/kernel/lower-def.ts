@@ -21,7 +21,7 @@ import { affineBounds } from "../../ir/verify.js";
 import { flattenIndex } from "./exprs.js";
 import { chooseLoopOrder } from "./loop-order.js";
 import { factorOutOfSum, sortProductByDepth } from "./reassociate.js";
-import type { OnlineSoftmaxForm } from "./online-softmax.js";
+import type { OnlineSoftmaxForm } from "./types.js";
 import type { KExpr, Kernel, Stmt } from "./types.js";
 
 /** One level of the nest: the loop variable it binds (none at the root) and what runs before and after its inner loop. */

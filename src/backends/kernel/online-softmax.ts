@@ -24,26 +24,9 @@ import { boundVars, exprKey, freeVars, renameVars } from "../../ir/walk.js";
 import { matchContraction, matchEpilogueContraction } from "./contraction.js";
 import { coefOf, flattenIndex } from "./exprs.js";
 import { buildProduct, productFactors, sumOutermost, type Factor } from "./reassociate.js";
-import type { KExpr } from "./types.js";
+import type { BlockedAttention, OnlineSoftmaxForm } from "./types.js";
 import { someKExpr } from "./walk.js";
 
-/** A def in the softmax-weighted sum form (see the module comment). */
-export interface OnlineSoftmaxForm {
-  /** The weighted (reduced) variable of the numerator, `j`. */
-  readonly j: string;
-  /** Its extent. */
-  readonly extent: number;
-  /** The score `s`, free in the row variables and `j`. */
-  readonly score: Expr;
-  /** The value `v` weighted at each `j` (the numerator's other factors; the constant 1 when none). */
-  readonly value: Expr;
-  /** Factors of the whole quotient outside the sums (`g` in `g · N / D`), free of `j`; the constant 1 when none. */
-  readonly scale: Expr;
-  /** Output indices the score depends on, in storage order: one running maximum and sum per combination. */
-  readonly rows: readonly string[];
-  /** The other output indices, in storage order: one accumulator each per row. */
-  readonly cols: readonly string[];
-}
 
 /** A key equal for expressions equal up to the names of their bound variables (whose extents it keeps). */
 export function alphaKey(e: Expr, ranges: Readonly<Record<string, number>>): string {
@@ -135,34 +118,6 @@ function hasReduce(e: Expr): boolean {
   return boundVars(e).length > 0;
 }
 
-/**
- * A softmax-weighted sum that is attention on float32 rows: scores a
- * matrix product of two row-major operands (`Q[i, k]·K[j, k]`, contiguous in
- * `k`) under an elementwise epilogue of the score, its row and key only (a
- * scale, a causal mask), values a row-major `V[j, e]` and the output
- * `O[i, e]`. The wasm backend runs it blocked (emit-attention.ts): scores
- * for 4 rows and a block of keys in scratch, their exponentials in f32x4
- * lanes, the accumulators rescaled once per block.
- */
-export interface BlockedAttention {
-  /** Rows (`i`), keys (`j`), the contracted length (`k`) and value columns (`e`). */
-  readonly rows: number;
-  readonly keys: number;
-  readonly depth: number;
-  readonly cols: number;
-  /** The row, key and column variables (the score epilogue reads the first two). */
-  readonly rowVar: string;
-  readonly keyVar: string;
-  /** Element offsets: `Q[i, k]` at `q.base + i·q.rowStride + k`, and so on. */
-  readonly q: { readonly buffer: string; readonly base: number; readonly rowStride: number };
-  readonly k: { readonly buffer: string; readonly base: number; readonly rowStride: number };
-  readonly v: { readonly buffer: string; readonly base: number; readonly rowStride: number };
-  readonly out: { readonly buffer: string; readonly rowStride: number };
-  /** The constant factor of the product (1 when none). */
-  readonly scale: number;
-  /** The score from the scaled sum `acc`, the row and the key; null when it is `acc`. */
-  readonly epilogue: KExpr | null;
-}
 
 /**
  * The blocked attention plan of a kernel's softmax-weighted sum, or null when

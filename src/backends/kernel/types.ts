@@ -34,11 +34,8 @@
  * buffers of earlier kernels, inputs and weights (a `sequential` kernel, a
  * recurrence, also reads its own target at earlier steps).
  */
-import type { Affine, BinaryOp, DType, GatherMode, ReduceOp, UnaryOp } from "../../ir/types.js";
+import type { Affine, BinaryOp, DType, Expr, GatherMode, ReduceOp, UnaryOp } from "../../ir/types.js";
 import type { GatherSite } from "../../ir/gather.js";
-import type { BlockedAttention, OnlineSoftmaxForm } from "./online-softmax.js";
-
-export type { BlockedAttention, OnlineSoftmaxForm };
 
 /** What a buffer holds: a run-time input, compile-time weights, an intermediate, or a program output. */
 export type BufferRole = "input" | "weight" | "temp" | "output";
@@ -208,4 +205,51 @@ export interface KernelProgram {
   readonly inputs: readonly string[];
   /** Names of output buffers, in program order. */
   readonly outputs: readonly string[];
+}
+
+/** A def in the softmax-weighted sum form (see online-softmax.ts). */
+export interface OnlineSoftmaxForm {
+  /** The weighted (reduced) variable of the numerator, `j`. */
+  readonly j: string;
+  /** Its extent. */
+  readonly extent: number;
+  /** The score `s`, free in the row variables and `j`. */
+  readonly score: Expr;
+  /** The value `v` weighted at each `j` (the numerator's other factors; the constant 1 when none). */
+  readonly value: Expr;
+  /** Factors of the whole quotient outside the sums (`g` in `g · N / D`), free of `j`; the constant 1 when none. */
+  readonly scale: Expr;
+  /** Output indices the score depends on, in storage order: one running maximum and sum per combination. */
+  readonly rows: readonly string[];
+  /** The other output indices, in storage order: one accumulator each per row. */
+  readonly cols: readonly string[];
+}
+
+/**
+ * A softmax-weighted sum that is attention on float32 rows: scores a
+ * matrix product of two row-major operands (`Q[i, k]·K[j, k]`, contiguous in
+ * `k`) under an elementwise epilogue of the score, its row and key only (a
+ * scale, a causal mask), values a row-major `V[j, e]` and the output
+ * `O[i, e]`. The wasm backend runs it blocked (emit-attention.ts): scores
+ * for 4 rows and a block of keys in scratch, their exponentials in f32x4
+ * lanes, the accumulators rescaled once per block.
+ */
+export interface BlockedAttention {
+  /** Rows (`i`), keys (`j`), the contracted length (`k`) and value columns (`e`). */
+  readonly rows: number;
+  readonly keys: number;
+  readonly depth: number;
+  readonly cols: number;
+  /** The row, key and column variables (the score epilogue reads the first two). */
+  readonly rowVar: string;
+  readonly keyVar: string;
+  /** Element offsets: `Q[i, k]` at `q.base + i·q.rowStride + k`, and so on. */
+  readonly q: { readonly buffer: string; readonly base: number; readonly rowStride: number };
+  readonly k: { readonly buffer: string; readonly base: number; readonly rowStride: number };
+  readonly v: { readonly buffer: string; readonly base: number; readonly rowStride: number };
+  readonly out: { readonly buffer: string; readonly rowStride: number };
+  /** The constant factor of the product (1 when none). */
+  readonly scale: number;
+  /** The score from the scaled sum `acc`, the row and the key; null when it is `acc`. */
+  readonly epilogue: KExpr | null;
 }

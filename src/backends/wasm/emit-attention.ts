@@ -20,7 +20,7 @@
  * the exponentials the f32x4 `exp` of emit-exp.ts, so results differ from
  * the reference in the last bits.
  */
-import type { BlockedAttention } from "../kernel/online-softmax.js";
+import type { BlockedAttention } from "../kernel/types.js";
 import type { Ref } from "./binaryen.js";
 import { inlineExpF32, inlineExpF32x4 } from "./emit-exp.js";
 import { localIndex, wasmExpr } from "./emit-expr.js";

@@ -37,7 +37,7 @@ import { emitKernelBody } from "./emit-kernel.js";
 import { skinnyScratchBytes } from "../kernel/skinny.js";
 import { emitSkinnyContraction } from "./emit-skinny.js";
 import { attentionScratchBytes, emitAttention } from "./emit-attention.js";
-import type { BlockedAttention } from "../kernel/online-softmax.js";
+import type { BlockedAttention } from "../kernel/types.js";
 import { type BufferPlace, FunctionContext } from "./function-context.js";
 import { type ArenaLayout, layoutArena } from "./layout.js";
 import { pauseTierUp } from "./v8-tiering.js";
