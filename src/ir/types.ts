@@ -42,6 +42,13 @@
  *    invariant 5 and every value reads at least one i32 tensor. Its static
  *    dimensions (no value) are in bounds as an access's are; a dynamic one
  *    is checked at run time (mode `check`) or clamped into range.
+ * 10. A def's `split` (index-set splitting, a schedule, not a change of
+ *    value) names output indices, each at most once and not the recurrence's
+ *    index, with cut points: integers strictly increasing inside
+ *    `1 .. extent-1`. The cuts cut the output's box into pieces (their
+ *    product over the split indices), each computed by the same body
+ *    specialised to its sub-box; the value of every element is the body's,
+ *    as without the split.
  */
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 
@@ -157,6 +164,22 @@ export interface DefNode extends NodeBase {
    * Absent on every other def.
    */
   readonly recurrence?: string;
+  /**
+   * Index-set splitting (invariant 10): where to cut output indices so that
+   * each piece of the output's box is computed by the body specialised to
+   * it: `[{ var: "y", cuts: [1, 55] }]` computes rows `0`, `1 .. 54` and
+   * `55` separately, and the middle piece, where every padding read of the
+   * body is in bounds, without guards. Set by the `split-index-sets` pass;
+   * it never changes a value, so passes that ignore it stay sound.
+   */
+  readonly split?: readonly IndexSplit[];
+}
+
+/** Cut points of one output index of a def (see {@link DefNode.split}). */
+export interface IndexSplit {
+  readonly var: string;
+  /** Strictly increasing integers in `1 .. extent-1`: the first element of every piece but the first. */
+  readonly cuts: readonly number[];
 }
 
 /** A whole-tensor call of a (monomorphized) function; removed by the inline pass. */
