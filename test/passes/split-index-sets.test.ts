@@ -19,6 +19,8 @@ import { splitIndexSets } from "../../src/passes/split-index-sets.js";
 import { Tensor } from "../../src/runtime/tensor.js";
 import { visitKExpr } from "../../src/backends/kernel/walk.js";
 import type { Stmt } from "../../src/backends/kernel/types.js";
+import { loopSplit } from "../../src/backends/wasm/parallel.js";
+import { wasmBackendFactory } from "../../src/backends/wasm/index.js";
 import { numpyPython, runNumpyScript } from "../support/numpy.js";
 import { expectSameBits, inputsFor, relativeError } from "../backends/support.js";
 
@@ -271,6 +273,26 @@ describe("split-index-sets", () => {
     // A 3x3 same convolution's border pieces only sum the taps inside the image: no guard is left anywhere.
     expect(guarded).toBe(0);
     expect(selects).toBe(0);
+    // The one loop over f still splits across threads.
+    const split = loopSplit(kernel, { dtypeOf: () => "f32", inlineMath: true, threads: 2 });
+    expect(split.ok, split.ok ? "" : split.reason).toBe(true);
+  });
+
+  it("runs the split kernel on threads with the bits of one thread", async () => {
+    const source = 'import conv2d_same from "nn"\ninput X[16, 12, 12], K[16, 16, 3, 3]\noutput Y = conv2d_same(X, K)\n';
+    const p = compile(source, { backend: "js" }).ir!;
+    const make = await wasmBackendFactory();
+    const one = make({ threads: 1 }).compile(p).executable;
+    const two = make({ threads: 2, parallelMinFlops: 0 }).compile(p).executable;
+    try {
+      for (const seed of [1, 2]) {
+        const inputs = inputsFor(p, seed);
+        expectSameBits(two.run(inputs), one.run(inputs));
+      }
+    } finally {
+      two.dispose?.();
+      one.dispose?.();
+    }
   });
 
   it("leaves the wgsl pipeline without it", () => {
