@@ -201,7 +201,7 @@ export function splitPieces(def: DefNode, shapes: ReadonlyMap<string, readonly n
       origin[v] = lo;
     }
     const shifted = Object.keys(shift).length === 0 ? def.body : substituteVars(def.body, shift);
-    const body = trimSum(specializeToBox(shifted, ranges, shapes), ranges, shapes);
+    const body = mapExpr(specializeToBox(shifted, ranges, shapes), (e) => (e.kind === "reduce" ? trimSum(e, ranges, shapes) : e));
     const shape = shapeOf(whole, ranges);
     return { def: { ...whole, shape, ranges, body }, origin };
   });
@@ -214,7 +214,7 @@ function conjuncts(c: Expr): Expr[] {
 }
 
 /**
- * A top-level `sum(vars) where(c, t, 0)` whose condition bounds one summed
+ * A `sum(vars) where(c, t, 0)` whose condition bounds one summed
  * variable `r` (a conjunct in `r` and variables of extent 1 only, such as
  * `1 <= dy + y` in a one-row piece) summed over the values of `r` that
  * satisfy it: `r` becomes `r + lo` with extent `hi - lo + 1`, and the

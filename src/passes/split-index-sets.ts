@@ -9,10 +9,14 @@
  * of `v` that keep `a` inside `0 .. size-1` for every value of the others
  * form an interval. Their intersection over all such reads is `v`'s
  * interior `lo .. hi`; `v` is cut at `lo` and `hi + 1` (those inside
- * `1 .. extent-1`). An index whose interior is empty (padding wider than
- * the image, a tiny image) is not cut: every point is border there. An index
- * read with another output index (`X?[y + x]`) is not cut for that read.
- * At most {@link MAX_SPLIT_INDICES} indices are cut (3^3 pieces at most).
+ * `1 .. extent-1`), and a border of at most {@link MAX_BORDER_WIDTH} rows
+ * at every row (a 5×5 same convolution's two border rows each), so that in
+ * every border piece the guards bound summed variables alone and the kernel
+ * layer sums only the taps inside (`ir/split.ts`), unless that makes more
+ * than {@link MAX_PIECES} pieces. An index whose interior is empty (padding
+ * wider than the image, a tiny image) is not cut: every point is border
+ * there. An index read with another output index (`X?[y + x]`) is not cut
+ * for that read. At most {@link MAX_SPLIT_INDICES} indices are cut.
  *
  * The pass only annotates: the body is unchanged, and the kernel layer
  * lowers each piece of the grid (`splitPieces`) as a loop nest of its own.
@@ -35,8 +39,14 @@ import { affineBounds } from "../ir/verify.js";
 import { visitExpr } from "../ir/walk.js";
 import { PROPERTIES, type Pass } from "./pass.js";
 
-/** The most output indices of one def that are cut (each cut in at most three pieces). */
+/** The most output indices of one def that are cut. */
 export const MAX_SPLIT_INDICES = 3;
+
+/** A border this wide or narrower is cut into pieces one row wide. */
+export const MAX_BORDER_WIDTH = 3;
+
+/** The most pieces of one def with borders cut row by row; beyond it each border is one piece. */
+export const MAX_PIECES = 64;
 
 /**
  * The split-index-sets pass.
@@ -113,13 +123,23 @@ export function indexSplitOf(def: DefNode, shapes: ReadonlyMap<string, readonly 
       interior.set(v, { lo: Math.max(known.lo, lo), hi: Math.min(known.hi, hi) });
     });
   });
-  const split: IndexSplit[] = [];
+  const coarse: IndexSplit[] = [];
+  const fine: IndexSplit[] = [];
   for (const v of def.indices) {
     const box = interior.get(v);
-    if (box === undefined || box.lo > box.hi) continue;
+    if (box === undefined || box.lo > box.hi || coarse.length === MAX_SPLIT_INDICES) continue;
     const extent = def.ranges[v]!;
-    const cuts = [box.lo, box.hi + 1].filter((c) => c > 0 && c < extent);
-    if (cuts.length > 0 && split.length < MAX_SPLIT_INDICES) split.push({ var: v, cuts });
+    const inside = (c: number): boolean => c > 0 && c < extent;
+    const cuts = [box.lo, box.hi + 1].filter(inside);
+    if (cuts.length === 0) continue;
+    coarse.push({ var: v, cuts });
+    // A border at most MAX_BORDER_WIDTH wide is cut into single rows: in each, the
+    // guards bound the summed variables alone, so the sums are trimmed to the taps inside.
+    const low = box.lo <= MAX_BORDER_WIDTH ? Array.from({ length: box.lo }, (_, k) => k + 1) : [box.lo];
+    const high = extent - 1 - box.hi <= MAX_BORDER_WIDTH ? Array.from({ length: extent - 1 - box.hi }, (_, k) => box.hi + 1 + k) : [box.hi + 1];
+    fine.push({ var: v, cuts: [...new Set([...low, ...high])].filter(inside).sort((a, b) => a - b) });
   }
-  return split.length === 0 ? null : split;
+  const pieces = (split: readonly IndexSplit[]): number => split.reduce((n, s) => n * (s.cuts.length + 1), 1);
+  if (coarse.length === 0) return null;
+  return pieces(fine) <= MAX_PIECES ? fine : coarse;
 }

@@ -22,6 +22,9 @@ import type { Stmt } from "../../src/backends/kernel/types.js";
 import { loopSplit } from "../../src/backends/wasm/parallel.js";
 import { wasmBackendFactory } from "../../src/backends/wasm/index.js";
 import { numpyPython, runNumpyScript } from "../support/numpy.js";
+import { expectGolden } from "../golden.js";
+import { printProgram } from "../../src/ir/print.js";
+import { printKernels } from "../../src/backends/kernel/print.js";
 import { expectSameBits, inputsFor, relativeError } from "../backends/support.js";
 
 await loadBackend("wasm");
@@ -70,7 +73,7 @@ const CASES: readonly Case[] = [
     sameBits: true,
     source: 'import conv2d_same from "nn"\ninput X[2, 8, 6], K[3, 2, 5, 5]\noutput Y = conv2d_same(X, K)\n',
     output: "Y",
-    split: [{ var: "y", cuts: [2, 6] }, { var: "x", cuts: [2, 4] }],
+    split: [{ var: "y", cuts: [1, 2, 6, 7] }, { var: "x", cuts: [1, 2, 4, 5] }],
     numpy: numpyConv(2, 1, 1, 8, 6),
   },
   {
@@ -85,6 +88,19 @@ const CASES: readonly Case[] = [
     output: "Y",
     split: [{ var: "y", cuts: [1, 4] }, { var: "x", cuts: [1, 5] }],
     numpy: numpyConv(1, 1, 1, 5, 6),
+  },
+  {
+    name: "same convolution with a bias and relu (the padded sum inside an epilogue)",
+    source: [
+      "size C = 2, H = 6, W = 5",
+      "input X[C, H, W], K[3, C, 3, 3], b[3]",
+      "output Y[f, y < H, x < W] = relu(b[f] + sum(c, dy, dx) where(y + dy >= 1 && y + dy <= H && x + dx >= 1 && x + dx <= W, X[c, y + dy - 1, x + dx - 1] * K[f, c, dy, dx], 0))",
+      "",
+    ].join("\n"),
+    output: "Y",
+    sameBits: true,
+    split: [{ var: "y", cuts: [1, 5] }, { var: "x", cuts: [1, 4] }],
+    numpy: numpyConv(1, 1, 1, 6, 5, "Z") + "\nO['Y'] = np.maximum(O['Z'] + I['b'][:, None, None], 0)",
   },
   {
     name: "stride 2, padding 1",
@@ -109,7 +125,7 @@ const CASES: readonly Case[] = [
       "",
     ].join("\n"),
     output: "Y",
-    split: [{ var: "y", cuts: [2, 5] }, { var: "x", cuts: [2, 8] }],
+    split: [{ var: "y", cuts: [1, 2, 5, 6] }, { var: "x", cuts: [1, 2, 8, 9] }],
     numpy: numpyConv(2, 1, 2, 7, 10),
   },
   {
@@ -117,7 +133,7 @@ const CASES: readonly Case[] = [
     sameBits: false,
     source: "size N = 37\ninput x[N], k[5]\noutput y[i < N] = sum(d) where(i + d >= 2 && i + d < N + 2, x[i + d - 2] * k[d], 0)\n",
     output: "y",
-    split: [{ var: "i", cuts: [2, 35] }],
+    split: [{ var: "i", cuts: [1, 2, 35, 36] }],
     numpy: "x = np.pad(I['x'], 2); k = I['k']\nO['y'] = sum(k[d] * x[d:d + 37] for d in range(5))",
   },
   {
@@ -125,7 +141,7 @@ const CASES: readonly Case[] = [
     sameBits: false,
     source: "size N = 20\ninput x[N], k[4]\noutput y[i < N] = sum(d) where(i + d >= 3, x[i + d - 3] * k[d], 0)\n",
     output: "y",
-    split: [{ var: "i", cuts: [3] }],
+    split: [{ var: "i", cuts: [1, 2, 3] }],
     numpy: "x = np.pad(I['x'], (3, 0)); k = I['k']\nO['y'] = sum(k[d] * x[d:d + 20] for d in range(4))",
   },
   {
@@ -248,35 +264,37 @@ describe("split-index-sets", () => {
     }
   });
 
-  it("lowers the interior of a padded convolution without guards or selects, under one outer loop", () => {
-    const p = compile(CASES[0]!.source, { backend: "js" }).ir!;
-    const kernel = lowerToKernels(p).kernels.find((k) => k.target === "Y")!;
-    // fill, then one loop over f holding the nine pieces.
-    expect(kernel.body.map((s) => s.kind)).toEqual(["fill", "loop"]);
-    const outer = kernel.body[1] as Extract<Stmt, { kind: "loop" }>;
-    expect(outer.var).toBe("f");
-    expect(outer.body.filter((s) => s.kind === "loop")).toHaveLength(9);
-    let guarded = 0;
-    let selects = 0;
-    const walk = (ss: readonly Stmt[]): void => {
-      for (const s of ss) {
-        if (s.kind === "loop") walk(s.body);
-        else if (s.kind === "let" || s.kind === "update" || s.kind === "store") {
-          visitKExpr(s.value, (e) => {
-            if (e.kind === "load" && e.guard) guarded++;
-            if (e.kind === "select") selects++;
-          });
+  for (const [k, pieces] of [[0, 9], [1, 25]] as const) {
+    it(`lowers ${CASES[k]!.name} without guards or selects, under one outer loop`, () => {
+      const p = compile(CASES[k]!.source, { backend: "js" }).ir!;
+      const kernel = lowerToKernels(p).kernels.find((x) => x.target === "Y")!;
+      // fill, then one loop over f holding the pieces (3x3: 3 by 3; 5x5: each border row apart, 5 by 5).
+      expect(kernel.body.map((s) => s.kind)).toEqual(["fill", "loop"]);
+      const outer = kernel.body[1] as Extract<Stmt, { kind: "loop" }>;
+      expect(outer.var).toBe("f");
+      expect(outer.body.filter((s) => s.kind === "loop")).toHaveLength(pieces);
+      let guarded = 0;
+      let selects = 0;
+      const walk = (ss: readonly Stmt[]): void => {
+        for (const s of ss) {
+          if (s.kind === "loop") walk(s.body);
+          else if (s.kind === "let" || s.kind === "update" || s.kind === "store") {
+            visitKExpr(s.value, (e) => {
+              if (e.kind === "load" && e.guard) guarded++;
+              if (e.kind === "select") selects++;
+            });
+          }
         }
-      }
-    };
-    walk(outer.body);
-    // A 3x3 same convolution's border pieces only sum the taps inside the image: no guard is left anywhere.
-    expect(guarded).toBe(0);
-    expect(selects).toBe(0);
-    // The one loop over f still splits across threads.
-    const split = loopSplit(kernel, { dtypeOf: () => "f32", inlineMath: true, threads: 2 });
-    expect(split.ok, split.ok ? "" : split.reason).toBe(true);
-  });
+      };
+      walk(outer.body);
+      // The border pieces only sum the taps inside the image: no guard is left anywhere.
+      expect(guarded).toBe(0);
+      expect(selects).toBe(0);
+      // The one loop over f still splits across threads.
+      const split = loopSplit(kernel, { dtypeOf: () => "f32", inlineMath: true, threads: 2 });
+      expect(split.ok, split.ok ? "" : split.reason).toBe(true);
+    });
+  }
 
   it("runs the split kernel on threads with the bits of one thread", async () => {
     const source = 'import conv2d_same from "nn"\ninput X[16, 12, 12], K[16, 16, 3, 3]\noutput Y = conv2d_same(X, K)\n';
@@ -293,6 +311,13 @@ describe("split-index-sets", () => {
       two.dispose?.();
       one.dispose?.();
     }
+  });
+
+  it("golden: the item-2 program after the pipeline, and the kernel of a padded stencil", () => {
+    const item2 = CASES.find((c) => c.name.startsWith("issue 16 item 2"))!;
+    expectGolden("split-index-sets/item2-ir", printProgram(compile(item2.source, { backend: "js" }).ir!));
+    const stencil = CASES.find((c) => c.name.startsWith("1-D stencil padded on both sides"))!;
+    expectGolden("split-index-sets/stencil-kernel", printKernels(lowerToKernels(compile(stencil.source, { backend: "js" }).ir!)));
   });
 
   it("leaves the wgsl pipeline without it", () => {
