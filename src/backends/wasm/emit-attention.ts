@@ -290,7 +290,7 @@ class AttentionEmitter {
       m.set(ptr, this.tileRow(this.i32(this.r0))),
       m.set(end, this.add(this.i32(ptr), m.i32("shl", this.i32(this.jw), this.c(2)))),
       m.set(bm, m.f32x4Splat(m.f32Const(-Infinity))),
-      this.doUntil(ptr, end, 32, [m.set(bm, m.f32x4Arith("max", this.v(bm), m.f32x4Arith("max", tileVector(0), tileVector(1))))]),
+      this.doUntil(ptr, end, 32, [m.set(bm, m.f32x4Arith("pmax", this.v(bm), m.f32x4Arith("pmax", tileVector(0), tileVector(1))))]),
       setMax!,
       m.set(old, state(s.max)),
       m.set(mn, m.float("f32", "max", this.f(old), blockMax!)),
