@@ -74,6 +74,7 @@ describe("attention on the wasm backend, one pass over the keys", () => {
     for (const [n, d] of [[4, 4], [7, 8], [64, 16], [65, 12], [130, 20], [9, 4]] as const) {
       it(`attention n = ${n}, d = ${d}${tag}`, () => check(ATTENTION, { n, d }, "blocked", relaxedSimd));
     }
+    it(`cross-attention, 19 queries against 75 keys${tag}`, () => check(ATTENTION.replace("input Q[n, d]", "input Q[19, d]"), { n: 75, d: 12 }, "blocked", relaxedSimd));
     it(`causal attention n = 70, d = 16${tag}`, () => check(CAUSAL, { n: 70, d: 16 }, "blocked", relaxedSimd));
     it(`masked keys first${tag}`, () => check(masked("j >= i"), {}, "blocked", relaxedSimd));
     it(`a fully masked row${tag}`, () => check(masked("i != 3"), {}, "blocked", relaxedSimd));
