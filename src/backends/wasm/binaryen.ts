@@ -44,8 +44,8 @@ export type F32x4Compare = "eq" | "ne" | "lt" | "le" | "gt" | "ge";
 export type F32x4Unary = "neg" | "abs" | "sqrt" | "nearest";
 /** i32x4 lane-wise instructions (shift counts are scalar i32). */
 export type I32x4Binary = "add" | "sub";
-/** Whole-vector bitwise instructions. */
-export type V128Bitwise = "and" | "or" | "xor";
+/** Whole-vector bitwise instructions (`andnot`: `a & ~b`). */
+export type V128Bitwise = "and" | "or" | "xor" | "andnot";
 
 let cached: BinaryenApi | null = null;
 let loading: Promise<BinaryenApi> | null = null;

@@ -192,7 +192,8 @@ function planModule(kp: KernelProgram, options: EmitWasmOptions): ModulePlan {
   const split = new Set([...plans].filter(([, p]) => p === "panels").map(([n]) => n));
   const threads = plans.size > 0 ? options.threads! : 1;
   const panelBytes = (n: number): number => {
-    if (attention[n]) return attentionScratchBytes();
+    const blocked = attention[n];
+    if (blocked) return attentionScratchBytes(blocked);
     const thin = skinny[n];
     if (thin) return skinnyScratchBytes(thin.plan);
     const c = simd[n];
