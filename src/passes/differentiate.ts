@@ -34,13 +34,14 @@
  *     grad_A_C[g0, g1] = sum(j) grad_C[g0, j] * B[g1, j]
  *     output dA[s0, s1] = grad_A_C[s0, s1]
  */
-import { CompileError, InternalCompilerError } from "../diagnostics/diagnostic.js";
+import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import type { Access, Affine, DefNode, DType, Expr, Gather, GradNode, Program, TensorNode } from "../ir/types.js";
 import { access, affine, binary, num, reduce, select } from "../ir/types.js";
 import { accessedTensors, affineToExpr, boundVars, renameVars, substituteVars } from "../ir/walk.js";
 import { isNormalDef, normalizeDef } from "./autodiff/normalize.js";
-import { mul, partials } from "./autodiff/partials.js";
-import { scatterDef } from "./autodiff/scatter.js";
+import { mul, partials, type Partial } from "./autodiff/partials.js";
+import { backpropRecurrence } from "./autodiff/recurrence.js";
+import { scatterDef, type Padder } from "./autodiff/scatter.js";
 import { PROPERTIES, type Pass } from "./pass.js";
 
 /**
@@ -94,17 +95,9 @@ function expandLoss(program: Program, loss: string): Program {
 
   // Normal form for the defs on a path from a differentiated tensor to the loss.
   const before = activeTensors(program.tensors, loss, wrts);
-  const tensors = program.tensors.flatMap((t) => (t.role === "def" && before.has(t.name) && !isNormalDef(t) ? normalizeDef(t, fresh) : [t]));
+  // A recurrence keeps its nested reductions: they read the recurrence, so they cannot become defs of their own.
+  const tensors = program.tensors.flatMap((t) => (t.role === "def" && before.has(t.name) && t.recurrence === undefined && !isNormalDef(t) ? normalizeDef(t, fresh) : [t]));
   const active = activeTensors(tensors, loss, wrts);
-  const recurrence = tensors.find((t) => t.role === "def" && t.recurrence !== undefined && active.has(t.name));
-  if (recurrence !== undefined) {
-    // The checker reports this at the grad call; a recurrence inside a called function is only seen here.
-    throw new CompileError([{
-      code: "TNS0901", severity: "error", notes: [],
-      message: `the gradient of '${loss}' goes through the recurrence '${recurrence.name}': backpropagation through a recurrence is not supported yet`,
-      hint: "differentiate by tensors the recurrence does not depend on, or compute the gradient outside tns for now",
-    }]);
-  }
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const node = (name: string): TensorNode => {
     const t = byName.get(name);
@@ -121,7 +114,9 @@ function expandLoss(program: Program, loss: string): Program {
     if (!active.has(t.name)) continue;
     const adjoint = t.name === loss ? null : builder.adjointOf(t);
     if (adjoint === undefined) continue;
-    if (t.role === "def") builder.propagate(t, adjoint, (x) => active.has(x));
+    if (t.role !== "def") continue;
+    if (t.recurrence !== undefined && adjoint !== null) builder.propagateRecurrence(t, adjoint, (x) => active.has(x));
+    else builder.propagate(t, adjoint, (x) => active.has(x));
   }
 
   const position = tensors.findIndex((t) => t.role === "grad" && t.loss === loss);
@@ -234,21 +229,45 @@ class Backward {
     }
     for (const part of partials(e, top === null ? access(t.name, storageIndex(t)) : undefined)) {
       const x = part.access?.tensor ?? part.gather!.tensor;
-      if (!active(x)) continue;
-      const target = this.node(x);
-      const name = this.fresh(`grad_${x}_${t.name}`);
-      const site = part.gather === undefined
-        ? { read: part.access, term: mul(seed, part.coef), vars, ranges }
-        : gatherAsMaskedRead(part.gather, mul(seed, part.coef), vars, ranges, target.shape);
-      const def = scatterDef(name, floatType(target.dtype), {
-        ...site, shape: target.shape, shapeOf: (n) => this.shapeOf(n),
-      }, (tensor, lo, hi) => this.pad(tensor, lo, hi));
-      if (def.shape.every((n, d) => n === target.shape[d])) this.emit(def);
-      else this.emitCropped(def, target.shape);
-      const list = this.contributions.get(x) ?? [];
-      list.push(name);
-      this.contributions.set(x, list);
+      if (active(x)) this.contribute(t.name, part, mul(seed, part.coef), vars, ranges);
     }
+  }
+
+  /**
+   * Backpropagation through the recurrence `t` (`autodiff/recurrence.ts`):
+   * its adjoint is a recurrence running backward, and each tensor it reads
+   * gets a contribution summed over the steps.
+   */
+  propagateRecurrence(t: DefNode, adjoint: string, active: (tensor: string) => boolean): void {
+    backpropRecurrence(t, adjoint, {
+      fresh: this.fresh,
+      emit: (def) => this.emit(def),
+      shapeOf: (n) => this.shapeOf(n),
+      active,
+      contribute: (part, term, vars, ranges, pad) => this.contribute(t.name, part, term, vars, ranges, pad),
+    });
+  }
+
+  /**
+   * Adds the contribution `term` of one read (`part`) in the def `from`,
+   * summed over `vars` (the def's variables) except those the read's index
+   * solves for, to the adjoint of the tensor it reads.
+   */
+  private contribute(from: string, part: Partial, term: Expr, vars: readonly string[], ranges: Readonly<Record<string, number>>, pad?: Padder): void {
+    const x = part.access?.tensor ?? part.gather!.tensor;
+    const target = this.node(x);
+    const name = this.fresh(`grad_${x}_${from}`);
+    const site = part.gather === undefined
+      ? { read: part.access, term, vars, ranges }
+      : gatherAsMaskedRead(part.gather, term, vars, ranges, target.shape);
+    const def = scatterDef(name, floatType(target.dtype), {
+      ...site, shape: target.shape, shapeOf: (n) => this.shapeOf(n),
+    }, pad ?? ((tensor, lo, hi) => this.pad(tensor, lo, hi)));
+    if (def.shape.every((n, d) => n === target.shape[d])) this.emit(def);
+    else this.emitCropped(def, target.shape);
+    const list = this.contributions.get(x) ?? [];
+    list.push(name);
+    this.contributions.set(x, list);
   }
 
   /**
