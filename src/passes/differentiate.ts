@@ -37,6 +37,7 @@
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import type { Access, Affine, DefNode, DType, Expr, Gather, GradNode, Program, TensorNode } from "../ir/types.js";
 import { access, affine, binary, num, reduce, select } from "../ir/types.js";
+import { scatterAddForm } from "../ir/scatter.js";
 import { accessedTensors, affineToExpr, boundVars, renameVars, substituteVars } from "../ir/walk.js";
 import { isNormalDef, normalizeDef } from "./autodiff/normalize.js";
 import { mul, partials, type Partial } from "./autodiff/partials.js";
@@ -120,9 +121,12 @@ function expandLoss(program: Program, loss: string): Program {
   }
 
   const position = tensors.findIndex((t) => t.role === "grad" && t.loss === loss);
-  const out: TensorNode[] = [...tensors.slice(0, position), ...backward];
+  // A scatter-add adjoint that only a grad node reads is written under the grad node's name (gradientCopy), not kept twice.
+  const movedScatters = new Set(grads.map((g) => builder.scatterNamed(builder.adjoints.get(g.wrt))?.name).filter((n): n is string => n !== undefined));
+  for (const t of backward) for (const x of accessedTensors(t.body)) movedScatters.delete(x);
+  const out: TensorNode[] = [...tensors.slice(0, position), ...backward.filter((t) => !movedScatters.has(t.name))];
   for (const t of tensors.slice(position)) {
-    out.push(t.role === "grad" && t.loss === loss ? gradientCopy(t, builder.adjoints.get(t.wrt) ?? null) : t);
+    out.push(t.role === "grad" && t.loss === loss ? gradientCopy(t, builder.adjoints.get(t.wrt) ?? null, builder.scatterNamed(builder.adjoints.get(t.wrt))) : t);
   }
   return { ...program, tensors: out };
 }
@@ -142,8 +146,14 @@ function activeTensors(tensors: readonly TensorNode[], loss: string, wrts: Reado
   return new Set([...relevant].filter((x) => needed.has(x)));
 }
 
-/** The def a grad node becomes: a copy of the adjoint, or zeros. */
-function gradientCopy(g: GradNode, adjoint: string | null): DefNode {
+/**
+ * The def a grad node becomes: a copy of the adjoint, or zeros; a
+ * scatter-add adjoint (the gradient of an embedding table) is written under
+ * the grad node's name instead of copied, since a copy of it would be
+ * inlined back as a masked sum.
+ */
+function gradientCopy(g: GradNode, adjoint: string | null, scatter?: DefNode): DefNode {
+  if (scatter !== undefined) return { ...scatter, name: g.name, dtype: g.dtype, output: g.output };
   const indices = g.shape.map((_, d) => `s${d}`);
   return {
     role: "def", name: g.name, dtype: g.dtype, shape: g.shape, output: g.output, indices, groups: g.shape.map(() => 1),
@@ -260,9 +270,10 @@ class Backward {
     const site = part.gather === undefined
       ? { read: part.access, term, vars, ranges }
       : gatherAsMaskedRead(part.gather, term, vars, ranges, target.shape);
-    const def = scatterDef(name, floatType(target.dtype), {
+    const masked = scatterDef(name, floatType(target.dtype), {
       ...site, shape: target.shape, shapeOf: (n) => this.shapeOf(n),
     }, pad ?? ((tensor, lo, hi) => this.pad(tensor, lo, hi)));
+    const def = part.gather === undefined ? masked : asScatterAdd(masked, part.gather);
     if (def.shape.every((n, d) => n === target.shape[d])) this.emit(def);
     else this.emitCropped(def, target.shape);
     const list = this.contributions.get(x) ?? [];
@@ -328,6 +339,12 @@ class Backward {
 
   private readonly created = new Map<string, DefNode>();
 
+  /** The adjoint def `name` when it is a scatter-add (invariant 10). */
+  scatterNamed(name: string | undefined): DefNode | undefined {
+    const def = name === undefined ? undefined : this.created.get(name);
+    return def?.scatter === undefined ? undefined : def;
+  }
+
   private emit(def: DefNode): void {
     this.created.set(def.name, def);
     this.out.push(def);
@@ -376,6 +393,20 @@ function gatherAsMaskedRead(
     return affine([{ var: u, coef: 1 }]);
   });
   return { read: access(g.tensor, index), term: select(mask!, term, num(0)), vars: outVars, ranges: outRanges };
+}
+
+/**
+ * The adjoint of a gather with one data-dependent dimension marked as a
+ * scatter-add (invariant 10) along the output index of that dimension, so
+ * that the interpreter and the js and wasm backends add each term to the
+ * row its index selects instead of testing every row against every index;
+ * the def itself when its body does not have that form.
+ */
+function asScatterAdd(def: DefNode, g: Gather): DefNode {
+  const dynamic = g.index.flatMap((d, k) => (d.value === null ? [] : [k]));
+  if (dynamic.length !== 1 || def.groups.some((n) => n !== 1) || def.indices.length !== g.index.length) return def;
+  const marked: DefNode = { ...def, scatter: { index: def.indices[dynamic[0]!]!, mode: g.mode } };
+  return scatterAddForm(marked) === null ? def : marked;
 }
 
 /** A product of reads and constants, with no reduction. */

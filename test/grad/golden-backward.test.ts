@@ -1,7 +1,8 @@
 /**
  * Golden IR of backward programs: a matrix product, a softmax, a 2-D
  * convolution (stride 1, and stride 2: a transposed convolution) and an RNN
- * (backpropagation through time: a recurrence over the reversed steps),
+ * (backpropagation through time: a recurrence over the reversed steps) and
+ * an embedding lookup (a gather, whose backward is a scatter-add),
  * each with its loss, printed after `differentiate` (the
  * backward program as the pass builds it) and after the whole default
  * pipeline (as the backends get it). Regenerate with
@@ -53,6 +54,12 @@ L = sum(t, j) Hs[t, j] * R[t, j]
 output dW = grad(L, W)
 output dU = grad(L, U)
 output dh0 = grad(L, h0)
+`,
+  embedding: `size T = 5, V = 7, D = 3
+input ids[T]: i32, Wte[V, D], R[T, D]
+Xe[t, d] = Wte[ids[t], d]
+L = sum(t, d) tanh(Xe[t, d]) * R[t, d]
+output dWte = grad(L, Wte)
 `,
 };
 
