@@ -429,7 +429,16 @@ interface PreparedProgram {
 function prepareProgram(program: Program, options: CompileOptions, diags: DiagnosticBag, backend: Backend): PreparedProgram | null {
   const passes = options.passes ?? (options.optimize === false ? loweringPipeline() : defaultPipeline({ backend: backend.name, ...slicingOptions(options) }));
   const verify = options.verify === true || options.verifyOutputs === true;
-  const { program: piped, log } = runPasses(program, passes, { verify });
+  let passed: ReturnType<typeof runPasses>;
+  try {
+    passed = runPasses(program, passes, { verify });
+  } catch (error) {
+    // A pass that refuses a program it cannot transform (a gradient it cannot form) reports it as a diagnostic.
+    if (!(error instanceof CompileError)) throw error;
+    for (const d of error.diagnostics) diags.push(d);
+    return null;
+  }
+  const { program: piped, log } = passed;
   const refused = slicingRefused(log);
   if (refused) {
     diags.push(refused);
