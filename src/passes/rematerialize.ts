@@ -38,7 +38,7 @@ import { PROPERTIES, type Pass } from "./pass.js";
 import { bestHeuristic, greedyMinPeak, type HeuristicResult } from "./remat/heuristic.js";
 import { rematModel, rematWindows, withinWindows } from "./remat/milp.js";
 import { realizeSchedule, type Recomputation } from "./remat/realize.js";
-import { baselineSchedule, rematGraph, type RematGraph, type Schedule, scheduleMemory } from "./remat/schedule.js";
+import { baselineSchedule, rematGraph, type RematGraph, type Schedule, scheduleMemory, startBytes } from "./remat/schedule.js";
 import { MILP_SOLVER_NAME, milpSolverLoaded, solveMilp } from "./remat/solver.js";
 
 export { loadMilpSolver, milpSolverLoaded } from "./remat/solver.js";
@@ -183,6 +183,8 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
 /** A schedule within `budget` by the model's count: the solver's, started from the heuristics', or the heuristics' alone. */
 function planSchedule(graph: RematGraph, budget: number, deadline: number, useSolver: boolean): { schedule: Schedule; solver: SolverReport } | null {
   const now = performance.now();
+  // Before the first kernel every input is held, donated ones too: no schedule goes below that.
+  if (startBytes(graph) > budget) return null;
   const { computeUntil } = rematWindows(graph);
   const integers = graph.nodes.reduce((a, v) => a + computeUntil[v.pos]! - v.pos + 1, 0);
   const skip = !useSolver ? "solver-off" : !milpSolverLoaded() ? "solver-not-loaded" : integers > REMAT_MAX_INTEGERS ? "model-too-large" : null;
@@ -299,5 +301,31 @@ export function rematerializePass(options: RematerializeOptions): Pass & {
       return last.ok ? last.program : program;
     },
     lastResult: () => last,
+  };
+}
+
+/**
+ * A pass that marks inputs as donated ({@link Program.donated}), for a pass
+ * list that ends in {@link rematerializePass} (`tns explain --donate`): the
+ * memory plan and the rematerialization after it may then reuse their
+ * storage. Names that are not run-time inputs are left out.
+ *
+ * @example
+ * ```ts
+ * runPasses(program, [...defaultPipeline(), donateInputsPass("all"), rematerializePass({ budgetBytes })]);
+ * ```
+ */
+export function donateInputsPass(donate: readonly string[] | "all"): Pass {
+  return {
+    name: "donate-inputs",
+    description: "let the memory plan reuse the storage of inputs the caller donates",
+    requires: [],
+    guarantees: [],
+    preserves: [PROPERTIES.noCalls, PROPERTIES.canonical, PROPERTIES.folded, PROPERTIES.noDeadCode],
+    run(program) {
+      const inputs = program.tensors.filter((t) => t.role === "input").map((t) => t.name);
+      const names = inputs.filter((i) => donate === "all" || donate.includes(i));
+      return names.length === 0 ? program : { ...program, donated: names };
+    },
   };
 }

@@ -70,7 +70,8 @@ export function lowerToKernels(program: Program, options: LowerDefOptions = {}):
       }
     }
   }
-  return { buffers, kernels, inputs, outputs };
+  const donated = (program.donated ?? []).filter((d) => inputs.includes(d));
+  return donated.length > 0 ? { buffers, kernels, inputs, outputs, donated } : { buffers, kernels, inputs, outputs };
 }
 
 /**
