@@ -17,6 +17,8 @@ import { parseProgramText } from "../../src/ir/parse-text.js";
 import { arbProgram, randomInputs } from "../../src/ir/random-program.js";
 import { randomTensor } from "../../src/runtime/random.js";
 import { wasmBackendFactory } from "../../src/backends/wasm/index.js";
+import { verifyProgramErrors } from "../../src/ir/verify.js";
+import { expectGolden } from "../golden.js";
 
 beforeAll(async () => {
   await Promise.all([loadBackend("wasm"), loadMilpSolver()]);
@@ -123,6 +125,29 @@ output W_next: f32[4, 4] = [k:4, j:4] W[k, j] - 0.1 * sum(i:4) W[i, k] * G[i, j]
       }),
       { numRuns: 60, seed: 777 },
     );
+  });
+});
+
+describe("the memory plan of a training step with donated inputs (golden)", () => {
+  it("frees X and T after their last readers and writes each parameter's update over the parameter", () => {
+    const source = readFileSync(new URL("../../examples/train_mlp.tns", import.meta.url), "utf8");
+    const ir = compile(source, { donate: "all" }).ir!;
+    const kp = lowerToKernels(ir);
+    const plan = planMemory(kp);
+    const lines = [`arena ${plan.bytes} bytes (kept inputs and weights ${plan.persistentBytes})`];
+    for (const l of bufferLifetimes(kp)) {
+      const over = plan.inPlace.find((u) => u.target === l.name);
+      const span = `${l.first < 0 ? "start" : kp.kernels[l.first]!.target}..${l.last >= kp.kernels.length ? "end" : l.last < 0 ? "start" : kp.kernels[l.last]!.target}`;
+      lines.push(`${l.name.padEnd(16)} @${String(plan.offsets.get(l.name)).padStart(6)} ${String(l.bytes).padStart(6)} B  ${span}${l.donated ? "  donated" : ""}${over ? `  over ${over.over}` : ""}`);
+    }
+    expectGolden("donation/train_mlp-plan", lines.join("\n") + "\n");
+    // (b1_next and b2_next take the bytes of the bias gradients, which die at the same kernel.)
+    for (const p of ["W1", "W2"]) expect(plan.inPlace.some((u) => u.target === `${p}_next` && u.over === p), p).toBe(true);
+  });
+
+  it("is an IR invariant that only run-time inputs are donated", () => {
+    const program = donating(SGD, ["W", "H"]);
+    expect(verifyProgramErrors(program)).toEqual(["donated 'H' is not a run-time input"]);
   });
 });
 

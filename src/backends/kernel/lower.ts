@@ -75,6 +75,22 @@ export function lowerToKernels(program: Program, options: LowerDefOptions = {}):
 }
 
 /**
+ * The program with every input kept (its `donated` list dropped): for code
+ * whose loader or buffer pool reads inputs in place (standalone modules,
+ * WebGPU), where a donated input's storage must not be reused.
+ *
+ * @example
+ * ```ts
+ * lowerToKernels(withoutDonation(program)).donated; // undefined
+ * ```
+ */
+export function withoutDonation(program: Program): Program {
+  if (program.donated === undefined) return program;
+  const { donated: _, ...kept } = program;
+  return kept;
+}
+
+/**
  * The plain matrix product a def computes (`Kernel.contraction`), or null.
  *
  * @example
