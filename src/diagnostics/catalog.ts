@@ -57,6 +57,7 @@ export const CATALOG = {
   TNS0215: "index division or modulo by zero or a negative number",
   TNS0216: "index divided by two different numbers",
   TNS0217: "stated range conflicts with another",
+  TNS0220: "a sum compared without parentheses",
   // sizes
   TNS0301: "size too large",
   TNS0302: "size must be a positive integer",
