@@ -214,6 +214,13 @@ export interface Program {
   readonly sizes: Readonly<Record<string, number>>;
   readonly tensors: readonly TensorNode[];
   readonly functions: Readonly<Record<string, IRFunction>>;
+  /**
+   * Inputs donated by the caller (`donate` in the compile options): their
+   * storage may be reused, and overwritten by an output updating them in
+   * place, once their last reader has run, so their contents after a run
+   * are undefined. Absent: none. Only run-time inputs (role `input`) appear.
+   */
+  readonly donated?: readonly string[];
 }
 
 // ---------------------------------------------------------------------------

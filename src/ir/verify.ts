@@ -306,6 +306,8 @@ export function verifyProgramErrors(p: Program): string[] {
   checkCallGraph(p, report);
   for (const [key, f] of Object.entries(p.functions)) checkFunction(key, f, p, report);
   checkGraph(p.tensors, p, new Map(), report);
+  const inputs = new Set(p.tensors.filter((t) => t.role === "input").map((t) => t.name));
+  for (const d of p.donated ?? []) if (!inputs.has(d)) report(`donated '${d}' is not a run-time input`);
   return errors;
 }
 

@@ -73,7 +73,24 @@ export function lowerToKernels(program: Program, options: LowerDefOptions = {}):
       }
     }
   }
-  return { buffers, kernels, inputs, outputs };
+  const donated = (program.donated ?? []).filter((d) => inputs.includes(d));
+  return donated.length > 0 ? { buffers, kernels, inputs, outputs, donated } : { buffers, kernels, inputs, outputs };
+}
+
+/**
+ * The program with every input kept (its `donated` list dropped): for code
+ * whose loader or buffer pool reads inputs in place (standalone modules,
+ * WebGPU), where a donated input's storage must not be reused.
+ *
+ * @example
+ * ```ts
+ * lowerToKernels(withoutDonation(program)).donated; // undefined
+ * ```
+ */
+export function withoutDonation(program: Program): Program {
+  if (program.donated === undefined) return program;
+  const { donated: _, ...kept } = program;
+  return kept;
 }
 
 /**

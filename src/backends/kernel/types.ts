@@ -227,6 +227,11 @@ export interface KernelProgram {
   readonly inputs: readonly string[];
   /** Names of output buffers, in program order. */
   readonly outputs: readonly string[];
+  /**
+   * Inputs whose storage the caller gives up for the run ({@link Program.donated}):
+   * the memory planner may reuse it once the input's last reader has run.
+   */
+  readonly donated?: readonly string[];
 }
 
 /** A def in the softmax-weighted sum form (see online-softmax.ts). */
