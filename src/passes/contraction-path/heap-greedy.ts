@@ -62,6 +62,9 @@ export class HeapGreedy {
   private readonly holderCount: Int32Array;
   private readonly mark: Int32Array;
   private markEpoch = 1;
+  /** Live operands in the current trial. */
+  private live = 0;
+  private readonly limited: boolean;
 
   // The candidate heap: score, tie-break (a sequence number), operands.
   private hScore = new Float64Array(256);
@@ -85,6 +88,7 @@ export class HeapGreedy {
     this.holders = Array.from({ length: L }, (_, l) => new Int32Array(Math.max(1, this.initialCounts[l]!)));
     this.holderCount = new Int32Array(L);
     this.mark = new Int32Array(2 * n);
+    this.limited = memoryLimit < Infinity;
   }
 
   /**
@@ -100,6 +104,7 @@ export class HeapGreedy {
     this.hLen = 0;
     this.seq = 0;
     this.holderCount.fill(0);
+    this.live = n;
     for (let k = 0; k < n; k++) {
       this.alive[k] = 1;
       this.size[k] = this.sizeOf(this.labels[k]!);
@@ -138,6 +143,7 @@ export class HeapGreedy {
       this.labels[next] = result;
       this.size[next] = this.sizeOf(result);
       this.alive[next] = 1;
+      this.live--;
       next++;
     };
     const choices: number[] = [];
@@ -152,6 +158,7 @@ export class HeapGreedy {
         const sq = this.hSeq[0]!;
         this.heapPop();
         if (!this.alive[a] || !this.alive[b]) continue;
+        if (this.live > 2 && this.limited && this.sizeOf(this.join(a, b).result) > this.memoryLimit) continue;
         choices.push(score, sq, a, b);
       }
       if (choices.length === 0) break;
@@ -247,9 +254,10 @@ export class HeapGreedy {
         scored++;
         const { result } = this.join(a, b);
         const size = this.sizeOf(result);
-        if (size > this.memoryLimit) continue;
         const score = size - params.alpha * (this.size[a]! + this.size[b]!);
-          this.heapPush(score, this.seq++, a < b ? a : b, a < b ? b : a);
+          // Over the memory limit: kept out unless it could be the last step.
+        if (size > this.memoryLimit && this.live > 2) continue;
+        this.heapPush(score, this.seq++, a < b ? a : b, a < b ? b : a);
       }
     }
     return scored;
