@@ -13,6 +13,7 @@ import type { Affine, DefNode, Expr, InputNode, IRFunction, Program, TensorNode 
 import { UNARY_OPS } from "./types.js";
 import { printAffine, printExpr } from "./print.js";
 import { recurrenceErrors } from "./recurrence.js";
+import { scatterErrors } from "./scatter.js";
 import { accessedTensors } from "./walk.js";
 
 const DTYPES: readonly string[] = ["f32", "f64", "i32"];
@@ -184,6 +185,7 @@ function checkDef(d: DefNode, visible: Scope, report: Report): void {
   }
   checkDefBody(d, visible, report);
   for (const m of recurrenceErrors(d)) report(m);
+  for (const m of scatterErrors(d)) report(m);
 }
 
 function checkCall(c: Extract<TensorNode, { role: "call" }>, p: Program, visible: Scope, report: Report): void {
