@@ -19,7 +19,7 @@ import { checkElementCount, evalPositiveSize } from "./sizes.js";
 import { isGradCall, lowerGrad } from "./grad.js";
 import type { Graph } from "./scope.js";
 import { lowerTopK } from "./lower-topk.js";
-import { checkNoMutualRecurrence, readsItself, sequentialIndex, withoutSelfReads, withoutSequentialDims } from "./recurrence.js";
+import { checkNoMutualRecurrence, children, readsItself, sequentialIndex, withoutSelfReads, withoutSequentialDims } from "./recurrence.js";
 
 /**
  * Lowers a definition into `graph` (temporaries first, then the node) and
@@ -216,6 +216,7 @@ function lowerRhs(
     uses = withoutSequentialDims(uses, self, lhs.indexOf(recurrence));
   }
   warnMissingSummedIndex(rhs, implicit, graph, diags);
+  warnComparedSum(rhs, diags);
 
   // A bounded index needs no use: `sum(t < 4) X[i]` is 4 * X[i].
   const irLhs = lhs.flatMap(expand);
@@ -335,6 +336,28 @@ function firstName(e: ast.Expr, pick: (n: string) => boolean): ast.Ident | null 
 function additiveTerms(e: ast.Expr): ast.Expr[] {
   if (e.kind === "binary" && (e.op === "+" || e.op === "-")) return [...additiveTerms(e.lhs), ...additiveTerms(e.rhs)];
   return [e];
+}
+
+const COMPARISON_TOKENS: ReadonlySet<string> = new Set(["<", "<=", ">", ">=", "==", "!="]);
+
+/**
+ * TNS0220: `H[b] = sum(i) bins[i] == b` compares the sum with `b` (a
+ * reduction binds like `*`, tighter than a comparison), where counting,
+ * `sum(i) (bins[i] == b)`, was almost always meant. Parentheses around
+ * the sum say the comparison is intended and silence it. `max` and `min`
+ * are left alone: `max(j) x[j] == x[i]` reads as it is meant.
+ */
+function warnComparedSum(e: ast.Expr, diags: DiagnosticBag): void {
+  if (e.kind === "binary" && COMPARISON_TOKENS.has(e.op)) {
+    const r = e.lhs;
+    if (r.kind === "reduce" && (r.op === "sum" || r.op === "prod") && r.parenthesized !== true) {
+      const vars = r.vars.map((v) => v.name).join(", ");
+      diags.warning("TNS0220", `'${r.op}(${vars})' binds tighter than '${e.op}': this compares the ${r.op === "sum" ? "sum" : "product"} with the right side`, e.span, {
+        hint: `to ${r.op === "sum" ? "count where the comparison holds" : "multiply the comparisons"}, write ${r.op}(${vars}) (... ${e.op} ...); to compare the ${r.op === "sum" ? "sum" : "product"}, put it in parentheses`,
+      });
+    }
+  }
+  for (const c of children(e)) warnComparedSum(c, diags);
 }
 
 /**

@@ -22,7 +22,7 @@ const isExprNode = (x: unknown): x is ast.Expr =>
   typeof x === "object" && x !== null && typeof (x as { kind?: unknown }).kind === "string" && "span" in x;
 
 /** The child expressions of an AST expression, whatever its kind. */
-function children(e: ast.Expr): ast.Expr[] {
+export function children(e: ast.Expr): ast.Expr[] {
   const out: ast.Expr[] = [];
   for (const [key, val] of Object.entries(e)) {
     if (key === "span") continue;

@@ -57,6 +57,7 @@ export const CATALOG = {
   TNS0215: "index division or modulo by zero or a negative number",
   TNS0216: "index divided by two different numbers",
   TNS0217: "stated range conflicts with another",
+  TNS0220: "a sum compared without parentheses",
   // sizes
   TNS0301: "size too large",
   TNS0302: "size must be a positive integer",
@@ -88,6 +89,8 @@ export const CATALOG = {
   TNS0620: "gather index out of range",
   // memory
   TNS0701: "memory budget below the smallest feasible peak",
+  TNS0702: "input buffer of a donated input",
+  TNS0703: "donated name is not an input",
   TNS0720: "contraction cannot be sliced under the intermediate limit",
   // gradients
   TNS0801: "gradient of a non-scalar loss",

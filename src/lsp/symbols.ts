@@ -159,6 +159,8 @@ class Builder {
   private def(d: ast.Def, tensors: Env, sizes: Env, fn: string | null, result?: Binding): void {
     const index: Env = new Map();
     for (const slot of d.indices ?? []) {
+      // A stated extent (`y < H`, `(h, r < 2)`) is a size expression.
+      for (const extent of slot.kind === "var" ? [slot.extent] : slot.extents) if (extent) this.sizeExpr(extent, sizes);
       for (const v of slot.kind === "var" ? [slot.name] : slot.vars) {
         this.declare(index, "index", v, fn, { def: d.name.name, indexRole: "left" });
       }

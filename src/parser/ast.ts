@@ -207,6 +207,8 @@ export interface Reduce {
   readonly extents: readonly (Expr | null)[];
   readonly body: Expr;
   readonly span: Span;
+  /** Written inside parentheses, `(sum(i) x[i]) == 0`: its extent was made explicit (TNS0220 keeps quiet). */
+  readonly parenthesized?: true;
 }
 
 /** `(c, d)` inside an index list: a grouped (flattened) index. */

@@ -335,7 +335,10 @@ export class AstBuilder {
 
   private parenthesized(node: CstNode, groupAllowed: boolean): Expr {
     const items = nodes(node, "expression").map((e) => this.expression(e));
-    if (items.length === 1) return items[0]!;
+    if (items.length === 1) {
+      const only = items[0]!;
+      return only.kind === "reduce" ? { ...only, parenthesized: true } : only;
+    }
     const span = this.nodeSpan(node);
     if (!groupAllowed) {
       this.diags.error("TNS0001", "a parenthesized list is only allowed as a whole index inside [...]", span, {

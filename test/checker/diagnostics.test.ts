@@ -146,6 +146,8 @@ const warnings: Case[] = [
   { code: "TNS0111", message: "input 'Z' is never used", at: "1:13", src: "input X[4], Z[4]\noutput Y[i] = X[i]" },
   { code: "TNS0211", message: "index 'j' is summed over the whole right side", at: "2:25",
     hint: "sum(j)", src: "input B[4, 3], C[4]\noutput A[i] = B[i, j] + C[i]" },
+  { code: "TNS0220", message: "'sum(i)' binds tighter than '=='", at: "2:19",
+    hint: "count where the comparison holds", src: "input bins[5]: i32\noutput H[b < 4] = sum(i) bins[i] == b" },
 ];
 
 function run(c: Case, severity: "error" | "warning"): void {
@@ -182,4 +184,17 @@ describe("no cascades", () => {
     const r = check("size n = 4, m\ninput X[m], Y[n, m]\noutput Z[i] = X[i]");
     expect(r.diags.filter((d) => d.severity === "error").map((d) => d.code)).toEqual(["TNS0304"]);
   });
+});
+
+describe("TNS0220 keeps quiet where the comparison is meant", () => {
+  for (const src of [
+    "input bins[5]: i32\noutput H[b < 4] = sum(i) (bins[i] == b)",
+    "input x[5]\noutput Z = (sum(i) x[i]) > 0",
+    "input x[5]\noutput M[i] = max(j) x[j] == x[i]",
+    "input x[5]\noutput Z = 0 < sum(i) x[i]",
+  ]) {
+    test(src.split("\n")[1]!, () => {
+      expect(check(src, {}).diags.filter((d) => d.code === "TNS0220")).toEqual([]);
+    });
+  }
 });

@@ -27,6 +27,12 @@ describe("symbols", () => {
     expect(sameAs(src, "n")).toEqual(offsets(src, "n", [0, 1, 2]));
   });
 
+  it("ties a size in a stated extent on the left to its declaration", () => {
+    const src = "size H = 4, W = 5\ninput X[H, W]\noutput Y[y < H, (x, r < W)] = X[y, x]\nZ[i < H * 2] = 1\n";
+    expect(sameAs(src, "H")).toEqual(offsets(src, "H", [0, 1, 2, 3]));
+    expect(sameAs(src, "W")).toEqual(offsets(src, "W", [0, 1, 2]));
+  });
+
   it("gives a reduction its own index, and the Einstein-summed one to the def", () => {
     const src = "input E[3, 3]\noutput O[i] = E[i, j] / sum(j) E[i, j]\n";
     const outer = src.indexOf("j]");

@@ -26,15 +26,22 @@ export function inputsFor(program: Program, seed: number): Record<string, Tensor
   return randomInputs({ ...program, tensors: unbound }, seed);
 }
 
-/** Whether two doubles agree to a relative 1e-9 (NaN agrees with NaN, infinities must match). */
-export function close(a: number, b: number): boolean {
+/**
+ * Whether two doubles agree to a relative 1e-9 (NaN agrees with NaN, infinities
+ * must match). With `nonFiniteMayTrade`, any non-finite value agrees with any
+ * other: rewrites that are exact over the reals may turn a NaN into an infinity
+ * and back (docs/optimizer.md, "Non-finite values"), never a finite value into
+ * a non-finite one.
+ */
+export function close(a: number, b: number, nonFiniteMayTrade = false): boolean {
+  if (nonFiniteMayTrade && !Number.isFinite(a)) return !Number.isFinite(b);
   if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) && Number.isNaN(b);
   if (!Number.isFinite(a) || !Number.isFinite(b)) return a === b;
   return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
 }
 
 /** The first disagreement between two programs' outputs on `inputs`, or undefined. */
-export function firstDifference(before: Program, after: Program, inputs: Record<string, Tensor>): string | undefined {
+export function firstDifference(before: Program, after: Program, inputs: Record<string, Tensor>, nonFiniteMayTrade = false): string | undefined {
   const want = interpret(before, inputs);
   const got = interpret(after, inputs);
   const names = Object.keys(want);
@@ -44,7 +51,7 @@ export function firstDifference(before: Program, after: Program, inputs: Record<
     const b = got[n]!;
     if (a.shape.join() !== b.shape.join()) return `${n}: shape [${a.shape}] became [${b.shape}]`;
     for (let k = 0; k < a.data.length; k++) {
-      if (!close(a.data[k]!, b.data[k]!)) return `${n}[${k}]: ${a.data[k]} became ${b.data[k]}`;
+      if (!close(a.data[k]!, b.data[k]!, nonFiniteMayTrade)) return `${n}[${k}]: ${a.data[k]} became ${b.data[k]}`;
     }
   }
   return undefined;
