@@ -121,6 +121,20 @@ export interface CompileOptions {
    * (TNS0720).
    */
   maxIntermediateBytes?: number;
+  /**
+   * Inputs whose storage the caller gives up for each run, as JAX's
+   * `donate_argnums`: `"all"` or a list of input names. On the `js` and
+   * `wasm` backends the memory planner may then reuse a donated input's
+   * bytes once its last reader has run, and write an output that updates
+   * it elementwise over it in place (an SGD step `W_next = W - lr * dW`),
+   * which lowers the planned peak and what a {@link memoryBudget} can
+   * reach. Every run still takes the input's data (it is copied into the
+   * arena), results are bitwise those without donation, and `inputBuffer`
+   * refuses a donated input (TNS0702). Other backends keep every input.
+   * Default: none (the caller's inputs are never written). A name that is
+   * not a run-time input is an error (TNS0703).
+   */
+  donate?: readonly string[] | "all";
   /** Time limit of each call of the rematerialization solver, in milliseconds (default 2000). */
   memoryTimeLimitMs?: number;
   /**
@@ -373,7 +387,7 @@ async function compileWasmWithDiskCache(source: string, options: CompileOptions)
   const disk = DiskCache.open(where.directory, where.maxBytes);
   if (disk === null) return null;
   const weights = Object.entries(options.weights ?? {}).map(([name, t]) => [name, t.dtype, t.shape]);
-  const sourceKey = JSON.stringify([source, options.file, options.sizes, weights, options.optimize, options.threads, options.runOnce, options.optimizeWasm, options.passes?.map((p) => p.name), options.grad, options.memoryBudget, options.approx, options.maxIntermediateBytes]);
+  const sourceKey = JSON.stringify([source, options.file, options.sizes, weights, options.optimize, options.threads, options.runOnce, options.optimizeWasm, options.passes?.map((p) => p.name), options.grad, options.memoryBudget, options.approx, options.maxIntermediateBytes, options.donate]);
   const binaryen = options.optimizeWasm !== true || disk.hasHint(sourceKey) ? null : loadBinaryen();
   // A failed load surfaces where binaryen is awaited; until then it must not count as unhandled.
   binaryen?.catch(() => undefined);
@@ -435,12 +449,28 @@ interface PreparedProgram {
 function prepareProgram(program: Program, options: CompileOptions, diags: DiagnosticBag, backend: Backend): PreparedProgram | null {
   const passes = options.passes ?? (options.optimize === false ? loweringPipeline() : defaultPipeline({ backend: backend.name, ...slicingOptions(options) }));
   const verify = options.verify === true || options.verifyOutputs === true;
-  const { program: piped, log } = runPasses(program, passes, { verify });
+  let passed: ReturnType<typeof runPasses>;
+  try {
+    passed = runPasses(program, passes, { verify });
+  } catch (error) {
+    // A pass that refuses a program it cannot transform (a gradient it cannot form) reports it as a diagnostic.
+    if (!(error instanceof CompileError)) throw error;
+    for (const d of error.diagnostics) diags.push(d);
+    return null;
+  }
+  const { program: pipedOut, log } = passed;
+  let piped = pipedOut;
   const refused = slicingRefused(log);
   if (refused) {
     diags.push(refused);
     return null;
   }
+  const donation = donatedInputs(program, options.donate, backend.name);
+  if (!donation.ok) {
+    diags.push(donation.diagnostic);
+    return null;
+  }
+  if (donation.names.length > 0) piped = { ...piped, donated: donation.names };
   const tooLarge = memoryProblem(piped, options.backend === "reference" ? 8 : null);
   if (tooLarge) {
     diags.push(tooLarge);
@@ -452,6 +482,36 @@ function prepareProgram(program: Program, options: CompileOptions, diags: Diagno
     return null;
   }
   return { lowered: program, optimized: planned.program, log: [...log, ...planned.log], backend, memory: planned.report };
+}
+
+/**
+ * The inputs a `donate` option gives up, on a backend that reuses them (js
+ * and wasm, whose arena the memory planner lays out), or TNS0703 for a name
+ * that is not a run-time input.
+ *
+ * @example
+ * ```ts
+ * donatedInputs(program, "all", "wasm"); // { ok: true, names: ["X", "W1", ...] }
+ * ```
+ */
+export function donatedInputs(
+  program: Program, donate: readonly string[] | "all" | undefined, backend: string,
+): { ok: true; names: string[] } | { ok: false; diagnostic: Diagnostic } {
+  const inputs = program.tensors.filter((t) => t.role === "input").map((t) => t.name);
+  if (donate === undefined) return { ok: true, names: [] };
+  const asked = donate === "all" ? inputs : [...new Set(donate)];
+  const unknown = asked.filter((d) => !inputs.includes(d));
+  if (unknown.length > 0) {
+    return {
+      ok: false,
+      diagnostic: {
+        code: "TNS0703", severity: "error", notes: [],
+        message: `cannot donate ${unknown.map((u) => `'${u}'`).join(", ")}: only run-time inputs can be donated`,
+        hint: `the program's inputs are: ${inputs.join(", ") || "none"}`,
+      },
+    };
+  }
+  return { ok: true, names: backend === "js" || backend === "wasm" ? inputs.filter((i) => asked.includes(i)) : [] };
 }
 
 /** What order-contractions needs to know of the compile options to slice contractions. */

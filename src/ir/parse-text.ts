@@ -277,6 +277,19 @@ class Parser {
       recurrence = this.name("a sequential index");
       this.expect(")");
     }
+    let scatter: { index: string; mode: GatherMode } | undefined;
+    if (this.keyword("scatter")) {
+      this.expect("(");
+      const index = this.name("a scattered index");
+      let mode: GatherMode = "check";
+      if (this.is(";")) {
+        this.next();
+        if (this.keyword("clamp")) mode = "clamp";
+        else this.fail("expected a scatter mode (clamp)");
+      }
+      this.expect(")");
+      scatter = { index, mode };
+    }
     const indices: string[] = [];
     const groups: number[] = [];
     const ranges: Record<string, number> = {};
@@ -315,7 +328,7 @@ class Parser {
       if (ranges[v] !== undefined && ranges[v] !== n) this.fail(`variable '${v}' has two extents, ${ranges[v]} and ${n}`);
       ranges[v] = n;
     }
-    return { role: "def", name, ...type, output, indices, groups, ranges, body, ...(recurrence === undefined ? {} : { recurrence }) };
+    return { role: "def", name, ...type, output, indices, groups, ranges, body, ...(recurrence === undefined ? {} : { recurrence }), ...(scatter === undefined ? {} : { scatter }) };
   }
 
   // --- expressions -----------------------------------------------------------

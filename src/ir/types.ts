@@ -42,6 +42,14 @@
  *    invariant 5 and every value reads at least one i32 tensor. Its static
  *    dimensions (no value) are in bounds as an access's are; a dynamic one
  *    is checked at run time (mode `check`) or clamped into range.
+ * 10. A scatter-add (a def with `scatter: { index: v, mode }`) has the body
+ *    `sum(S) where(value == v, term, 0)` (its condition may be a product
+ *    with other factors free of v; in mode `clamp` it compares
+ *    `min(max(value, 0), |v| - 1)`), v an ungrouped output index free in
+ *    neither `value` nor `term`. Its value is the body's; it is computed in
+ *    one pass over S and the other output indices, adding `term` to the
+ *    element `value` selects; in mode `check` an index outside v's range
+ *    stops the run (TNS0620), as the gather it is the backward of does.
  */
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 
@@ -157,6 +165,13 @@ export interface DefNode extends NodeBase {
    * Absent on every other def.
    */
   readonly recurrence?: string;
+  /**
+   * Set on a scatter-add (invariant 10): the body is
+   * `sum(S) where(value == index, term, 0)` and the def is computed by adding
+   * each term to the element its `value` selects, resolved under `mode`
+   * (`ir/scatter.ts`). The backward of a gather.
+   */
+  readonly scatter?: { readonly index: string; readonly mode: GatherMode };
 }
 
 /** A whole-tensor call of a (monomorphized) function; removed by the inline pass. */
@@ -199,6 +214,13 @@ export interface Program {
   readonly sizes: Readonly<Record<string, number>>;
   readonly tensors: readonly TensorNode[];
   readonly functions: Readonly<Record<string, IRFunction>>;
+  /**
+   * Inputs donated by the caller (`donate` in the compile options): their
+   * storage may be reused, and overwritten by an output updating them in
+   * place, once their last reader has run, so their contents after a run
+   * are undefined. Absent: none. Only run-time inputs (role `input`) appear.
+   */
+  readonly donated?: readonly string[];
 }
 
 // ---------------------------------------------------------------------------

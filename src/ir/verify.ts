@@ -13,6 +13,7 @@ import type { Affine, DefNode, Expr, InputNode, IRFunction, Program, TensorNode 
 import { UNARY_OPS } from "./types.js";
 import { printAffine, printExpr } from "./print.js";
 import { recurrenceErrors } from "./recurrence.js";
+import { scatterErrors } from "./scatter.js";
 import { accessedTensors } from "./walk.js";
 
 const DTYPES: readonly string[] = ["f32", "f64", "i32"];
@@ -184,6 +185,7 @@ function checkDef(d: DefNode, visible: Scope, report: Report): void {
   }
   checkDefBody(d, visible, report);
   for (const m of recurrenceErrors(d)) report(m);
+  for (const m of scatterErrors(d)) report(m);
 }
 
 function checkCall(c: Extract<TensorNode, { role: "call" }>, p: Program, visible: Scope, report: Report): void {
@@ -304,6 +306,8 @@ export function verifyProgramErrors(p: Program): string[] {
   checkCallGraph(p, report);
   for (const [key, f] of Object.entries(p.functions)) checkFunction(key, f, p, report);
   checkGraph(p.tensors, p, new Map(), report);
+  const inputs = new Set(p.tensors.filter((t) => t.role === "input").map((t) => t.name));
+  for (const d of p.donated ?? []) if (!inputs.has(d)) report(`donated '${d}' is not a run-time input`);
   return errors;
 }
 

@@ -50,7 +50,8 @@
  */
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import type { DefNode, DType, Expr, Gather, IRFunction, Program, TensorNode } from "../ir/types.js";
-import { numel } from "../ir/types.js";
+import { binary, numel, reduce } from "../ir/types.js";
+import { scatterAddForm } from "../ir/scatter.js";
 import { accessedTensors, boundVars, freeVars, gatherValues, visitExpr } from "../ir/walk.js";
 import { kernelForm, lowerToKernels, matrixProductOf } from "../backends/kernel/lower.js";
 import { planMemory } from "../backends/kernel/memory-plan.js";
@@ -167,6 +168,13 @@ function bytesOf(t: TensorNode): number {
 export function defFlops(def: DefNode): number {
   const online = matchOnlineSoftmax(def);
   if (online) return onlineSoftmaxFlops(def, online);
+  // A scatter-add (invariant 10) runs once per term, not once per element and term: its index, its term and one add.
+  const scatter = scatterAddForm(def);
+  if (scatter !== null) {
+    const { scatter: _mark, ...plain } = def;
+    const others = def.indices.filter((v) => v !== scatter.index);
+    return defFlops({ ...plain, indices: others, shape: others.map((v) => def.ranges[v]!), groups: others.map(() => 1), body: reduce("sum", scatter.summed, binary("add", scatter.value, scatter.term)) });
+  }
   const extent = (v: string): number => {
     const n = def.ranges[v];
     if (n === undefined) throw new InternalCompilerError(`def ${def.name}: no range for index ${v}`);

@@ -78,8 +78,8 @@ describe("attention on the wasm backend, one pass over the keys", () => {
     const d = 64;
     const r = await compileAsync(ATTENTION, { backend: "wasm", sizes: { n, d } });
     expect(r.ok).toBe(true);
-    // Q, K, V, O and the kernel's 1 KiB tile of scores.
-    expect(r.memory!.peakBytes).toBeLessThanOrEqual(4 * n * d * 4 + 4096);
+    // Q, K, V, O and the kernel's scratch: K packed transposed (n × d), its 4 KiB tile of scores and a few floats per row.
+    expect(r.memory!.peakBytes).toBeLessThanOrEqual(5 * n * d * 4 + 8192);
     const inputs = { Q: randomTensor([n, d], "f32", 11), K: randomTensor([n, d], "f32", 12), V: randomTensor([n, d], "f32", 13) };
     const got = r.run(inputs).O!;
     // The reference for the first 8 rows: the same program with 8 queries against all 4096 keys.

@@ -48,8 +48,8 @@ export type F32x4Compare = "eq" | "ne" | "lt" | "le" | "gt" | "ge";
 export type F32x4Unary = "neg" | "abs" | "sqrt" | "nearest";
 /** i32x4 lane-wise instructions (shift counts are scalar i32). */
 export type I32x4Binary = "add" | "sub";
-/** Whole-vector bitwise instructions. */
-export type V128Bitwise = "and" | "or" | "xor";
+/** Whole-vector bitwise instructions (`andnot`: `a & ~b`). */
+export type V128Bitwise = "and" | "or" | "xor" | "andnot";
 
 /** The binaryen release tns depends on (package.json pins it): cache keys of optimized modules name it. */
 export const BINARYEN_VERSION = "132.0.0";

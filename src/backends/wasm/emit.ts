@@ -34,6 +34,7 @@ import type { Binaryen, Ref } from "./binaryen.js";
 import { contractionScratchBytes, emitSimdContraction } from "./emit-contraction.js";
 import { MATH_IMPORTS } from "./emit-expr.js";
 import { emitKernelBody } from "./emit-kernel.js";
+import { emitScatterAdd } from "./emit-scatter.js";
 import { skinnyScratchBytes } from "../kernel/skinny.js";
 import { emitSkinnyContraction } from "./emit-skinny.js";
 import { attentionScratchBytes, emitAttention } from "./emit-attention.js";
@@ -192,7 +193,8 @@ function planModule(kp: KernelProgram, options: EmitWasmOptions): ModulePlan {
   const split = new Set([...plans].filter(([, p]) => p === "panels").map(([n]) => n));
   const threads = plans.size > 0 ? options.threads! : 1;
   const panelBytes = (n: number): number => {
-    if (attention[n]) return attentionScratchBytes();
+    const blocked = attention[n];
+    if (blocked) return attentionScratchBytes(blocked);
     const thin = skinny[n];
     if (thin) return skinnyScratchBytes(thin.plan);
     const c = simd[n];
@@ -232,7 +234,7 @@ function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOpti
   }
   // The gather status lives past the arena (only when some kernel gathers).
   const status = Math.ceil(layout.bytes / 16) * 16;
-  const gathers = kp.kernels.some((k) => kernelGathers(k));
+  const gathers = kp.kernels.some((k) => kernelGathers(k) || k.scatterAdd?.mode === "check");
   const pages = Math.max(1, Math.ceil((gathers ? status + 16 : layout.bytes) / 65536));
   const places = new Map<string, BufferPlace>(kp.buffers.map((b) => [b.name, { offset: layout.offsets.get(b.name)!, dtype: b.dtype }]));
   if (gathers) places.set(GATHER_STATUS, { offset: status, dtype: "i32" });
@@ -257,6 +259,7 @@ function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOpti
       if (thin.epilogue) body = [...body, ...emitKernelBody(ctx, epilogueOverOutput(thin.epilogue), sizes, `${name}_epilogue`)];
     }
     else if (product) body = emitSimdContraction(ctx, product, scratch, name, { threads: split.has(n) ? threads : 1, epilogue: k.epilogueContraction });
+    else if (k.scatterAdd && loopPlan(n) === undefined) body = emitScatterAdd(ctx, k.scatterAdd, k.target, sizes.get(k.target)!);
     else body = emitKernelBody(ctx, k.body, sizes, name, loopPlan(n));
     m.addFunction(name, [], "none", ctx.locals.types, m.block([...ctx.scopes[0]!.prelude, ...body]));
     if (threads > 1) m.exportFunction(name);

@@ -118,7 +118,7 @@ const F32X4_ARITH: Record<F32x4Arith, number> = { add: 228, sub: 229, mul: 230, 
 const F32X4_COMPARE: Record<F32x4Compare, number> = { eq: 65, ne: 66, lt: 67, gt: 68, le: 69, ge: 70 };
 const F32X4_UNARY: Record<F32x4Unary, number> = { abs: 224, neg: 225, sqrt: 227, nearest: 106 };
 const I32X4_BINARY: Record<I32x4Binary, number> = { add: 174, sub: 177 };
-const V128_BITWISE: Record<V128Bitwise, number> = { and: 78, or: 80, xor: 81 };
+const V128_BITWISE: Record<V128Bitwise, number> = { and: 78, andnot: 79, or: 80, xor: 81 };
 const SIMD = {
   load: 0, load32Splat: 9, store: 11, const: 12, i32x4Splat: 17, f32x4Splat: 19, f32x4ExtractLane: 31, bitselect: 82,
   i32x4Shl: 171, i32x4ShrS: 172, i32x4TruncSatF32x4S: 248, f32x4ConvertI32x4S: 250, f32x4RelaxedMadd: 0x105,

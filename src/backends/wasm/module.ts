@@ -15,7 +15,7 @@
  * little-endian float64) and copied into memory once per `load()`.
  */
 import type { DType, Program } from "../../ir/types.js";
-import { lowerToKernels } from "../kernel/lower.js";
+import { lowerToKernels, withoutDonation } from "../kernel/lower.js";
 import { boundWeights, loaderPrelude } from "../standalone.js";
 import type { Binaryen } from "./binaryen.js";
 import { emitWasm, type WasmArtifact } from "./emit.js";
@@ -64,7 +64,7 @@ export interface WasmModuleFiles {
  * ```
  */
 export function emitWasmModule(binaryen: Binaryen, program: Program, name: string, options: { wat: boolean; optimize?: boolean }): WasmModuleFiles {
-  const kp = lowerToKernels(program);
+  const kp = lowerToKernels(withoutDonation(program));
   // Standalone builds use plain SIMD128 (never relaxed SIMD): the module must
   // run on every SIMD128 engine, whatever the compiling host supports. They
   // are shipped, so binaryen's optimizer runs by default (a smaller binary;

@@ -46,6 +46,11 @@ ${APPROX_HELP}
                         backend against the reference interpreter, on random data (--seed)
   --no-cache            do not read or write the cache of compiled WebAssembly modules
                         (the user's cache folder, or TNS_CACHE_DIR; see docs/wasm.md)
+  --no-donate           keep every input's storage for the whole run. By default the run
+                        donates its inputs (it reads them from files or makes them, and
+                        needs them no more after the run): on the js and wasm backends an
+                        input's memory is reused after its last reader, and an output that
+                        updates it elementwise (an SGD step) is written over it
   --optimize-wasm       also run binaryen's optimizer over the WebAssembly module (loads
                         binaryen, about 0.3 s; the engine's own optimizer makes it pay
                         rarely: see docs/benchmarks.md)
@@ -65,6 +70,7 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
     ...MEMORY_BUDGET_OPTION,
     ...MAX_INTERMEDIATE_OPTION,
     "no-cache": { type: "boolean" },
+    "no-donate": { type: "boolean" },
     "optimize-wasm": { type: "boolean" },
   });
   if (values["help"]) {
@@ -90,7 +96,8 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
   if (!cache) await loadBackend(backend);
   if (memoryBudget !== undefined) await loadMilpSolver();
   // One run: no threaded module unless that run would start the workers (wasm/index.ts, runOnce).
-  const { result } = await compileFile(file, values, "run", { backend, randomData, seed, threads, runOnce: true, memoryBudget, maxIntermediateBytes, cache, optimizeWasm });
+  const { result } = await compileFile(file, values, "run", { backend, randomData, seed, threads, runOnce: true, memoryBudget, maxIntermediateBytes, cache, optimizeWasm,
+    ...(values["no-donate"] ? {} : { donate: "all" as const }) });
   const t1 = performance.now();
   reportDiagnostics(term, result.diagnostics, result.sources);
   if (!result.ok) return EXIT.diagnostics;

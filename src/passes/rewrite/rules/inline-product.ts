@@ -22,7 +22,8 @@ import {
 function defNamed(program: Program, name: string): DefNode | undefined {
   const t = program.tensors.find((x) => x.name === name);
   // A recurrence is opaque to the rules (like an input): it reads itself, so it is never inlined or split.
-  return t?.role === "def" && t.recurrence === undefined ? t : undefined;
+  // So is a scatter-add (invariant 10), which only keeps its cost as a def of its own.
+  return t?.role === "def" && t.recurrence === undefined && t.scatter === undefined ? t : undefined;
 }
 
 interface SplitSite {
