@@ -131,6 +131,22 @@ export async function runRematBench() {
       : "refused";
     console.log(`  solver at a budget of ${kib(budget)}: ${what}`);
   }
+  // With the inputs donated (as tns run does): the update of each parameter may take the parameter's bytes.
+  const donated = compile(mlpSource, { backend: "js", donate: "all" });
+  const donatedLeast = rematerialize(donated.ir, { budgetBytes: Math.floor(mlp.memory.peakBytes / 2) });
+  console.log(`  inputs donated: planned peak ${kib(donated.memory.peakBytes)}; half of the default plan (${kib(mlp.memory.peakBytes / 2)}) ` +
+    (donatedLeast.ok ? `met: peak ${kib(donatedLeast.report.peakBytes)}` : `refused, smallest peak found ${kib(donatedLeast.smallestBytes)}`));
+  for (const backend of ["js", "wasm"]) {
+    const budget = Math.floor(0.7 * mlp.memory.peakBytes);
+    const plain = compile(mlpSource, { backend, threads: 1 });
+    const fitted = compile(mlpSource, { backend, threads: 1, donate: "all", memoryBudget: budget });
+    const inputs = Object.fromEntries(plain.inputs.map((t, k) => [t.name, randomTensor(t.shape, t.dtype, k + 1)]));
+    const want = plain.run(inputs, { measureMemory: true });
+    const got = fitted.run(inputs, { measureMemory: true });
+    const same = plain.outputs.every((o) => got[o.name].data.every((v, k) => Object.is(v, want[o.name].data[k])));
+    console.log(`  ${backend.padEnd(4)} inputs donated, budget ${kib(budget)} (70% of the default plan): planned ${kib(fitted.memory.peakBytes)}, ` +
+      `measured ${kib(fitted.measuredPeakBytes())} (as written, nothing donated: ${kib(plain.measuredPeakBytes())}); outputs bitwise equal: ${same}`);
+  }
   for (const n of [50, 250]) {
     const p = compile(trainingChainSource(n), { backend: "js" }).ir;
     const count = p.tensors.filter((t) => t.role === "def").length;

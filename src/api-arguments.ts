@@ -106,6 +106,10 @@ export function expectCompileOptions(options: unknown, fn: string, backends: rea
   if (approx !== undefined && typeof approx !== "string" && !(Array.isArray(approx) && approx.every((a) => typeof a === "string"))) {
     throw new TypeError(`${fn}: options.approx must be a string or an array of strings, got ${describeValue(approx)}`);
   }
+  const donate = o["donate"];
+  if (donate !== undefined && donate !== "all" && !(Array.isArray(donate) && donate.every((d) => typeof d === "string"))) {
+    throw new TypeError(`${fn}: options.donate must be "all" or an array of input names, got ${describeValue(donate)}`);
+  }
   const device = o["device"] as { createBuffer?: unknown } | undefined;
   if (device !== undefined && (device === null || typeof device !== "object" || typeof device.createBuffer !== "function")) {
     throw new TypeError(`${fn}: options.device must be a GPUDevice, got ${describeValue(device)}`);

@@ -19,7 +19,7 @@ import { backendNamed, loadBackend, type Backend, type BackendName } from "./bac
 import { lowerToKernels } from "./backends/kernel/lower.js";
 import { type MemoryPlan, planMemory } from "./backends/kernel/memory-plan.js";
 import { verifyProgram } from "./ir/verify.js";
-import { loadMilpSolver, type MemoryReport, rematerialize } from "./passes/rematerialize.js";
+import { donatedField, loadMilpSolver, type MemoryReport, rematerialize } from "./passes/rematerialize.js";
 import { type Executable, keptInputBuffers, type RunOptions } from "./runtime/executable.js";
 import type { Tensor } from "./runtime/tensor.js";
 import { memoryProblem } from "./runtime/memory.js";
@@ -65,6 +65,11 @@ export interface CompileOptions {
    * (very large products; see `WasmBackendOptions.runOnce`).
    */
   runOnce?: boolean;
+  /**
+   * Run binaryen's optimizer over the `wasm` backend's module (loads
+   * binaryen; default false: see `WasmBackendOptions.optimize`).
+   */
+  optimizeWasm?: boolean;
   /** Run the optimizing passes (default true). Function inlining always runs. */
   optimize?: boolean;
   /** Check every IR invariant after every pass (slower; tests turn it on). */
@@ -116,6 +121,20 @@ export interface CompileOptions {
    * (TNS0720).
    */
   maxIntermediateBytes?: number;
+  /**
+   * Inputs whose storage the caller gives up for each run, as JAX's
+   * `donate_argnums`: `"all"` or a list of input names. On the `js` and
+   * `wasm` backends the memory planner may then reuse a donated input's
+   * bytes once its last reader has run, and write an output that updates
+   * it elementwise over it in place (an SGD step `W_next = W - lr * dW`),
+   * which lowers the planned peak and what a {@link memoryBudget} can
+   * reach. Every run still takes the input's data (it is copied into the
+   * arena), results are bitwise those without donation, and `inputBuffer`
+   * refuses a donated input (TNS0702). Other backends keep every input.
+   * Default: none (the caller's inputs are never written). A name that is
+   * not a run-time input is an error (TNS0703).
+   */
+  donate?: readonly string[] | "all";
   /** Time limit of each call of the rematerialization solver, in milliseconds (default 2000). */
   memoryTimeLimitMs?: number;
   /**
@@ -333,6 +352,7 @@ export async function compileAsync(source: string, options: CompileOptions = {})
     if (cached !== null) return cached;
   }
   if (!(backend === "wgsl" && options.device)) await loadBackend(backend);
+  if (backend === "wasm" && options.optimizeWasm) await (await import("./backends/wasm/binaryen.js")).loadBinaryen();
   if (!(options.verifyOutputs && backend === "wgsl")) return compile(source, options);
   // The WebGPU backend runs asynchronously, so its outputs are verified here.
   const result = compile(source, { ...options, verifyOutputs: false, verify: true });
@@ -367,11 +387,11 @@ async function compileWasmWithDiskCache(source: string, options: CompileOptions)
   const disk = DiskCache.open(where.directory, where.maxBytes);
   if (disk === null) return null;
   const weights = Object.entries(options.weights ?? {}).map(([name, t]) => [name, t.dtype, t.shape]);
-  const sourceKey = JSON.stringify([source, options.file, options.sizes, weights, options.optimize, options.threads, options.runOnce, options.passes?.map((p) => p.name), options.grad, options.memoryBudget, options.approx, options.maxIntermediateBytes]);
-  const binaryen = disk.hasHint(sourceKey) ? null : loadBinaryen();
+  const sourceKey = JSON.stringify([source, options.file, options.sizes, weights, options.optimize, options.threads, options.runOnce, options.optimizeWasm, options.passes?.map((p) => p.name), options.grad, options.memoryBudget, options.approx, options.maxIntermediateBytes, options.donate]);
+  const binaryen = options.optimizeWasm !== true || disk.hasHint(sourceKey) ? null : loadBinaryen();
   // A failed load surfaces where binaryen is awaited; until then it must not count as unhandled.
   binaryen?.catch(() => undefined);
-  const wasm = await wasmBackendOnDisk(disk, { threads: options.threads, runOnce: options.runOnce });
+  const wasm = await wasmBackendOnDisk(disk, { threads: options.threads, runOnce: options.runOnce, optimize: options.optimizeWasm });
   const { program: checked, diags, sources } = frontEnd(source, options);
   if (checked === null) return failed(diags, sources);
   const prepared = prepareProgram(checked, options, diags, wasm);
@@ -400,7 +420,7 @@ export function compileProgram(
   diags: DiagnosticBag = new DiagnosticBag(),
   sources: Map<string, string> = new Map(),
 ): CompiledProgram {
-  const backend = backendNamed(options.backend ?? "js", { threads: options.threads, runOnce: options.runOnce, device: options.device });
+  const backend = backendNamed(options.backend ?? "js", { threads: options.threads, runOnce: options.runOnce, optimizeWasm: options.optimizeWasm, device: options.device });
   if (options.verifyOutputs && backend.name === "wgsl") {
     throw new Error("verifyOutputs on the wgsl backend runs the program asynchronously: use compileAsync()");
   }
@@ -413,7 +433,7 @@ export function compileProgram(
     approximations = result.approximations;
   }
   const prepared = prepareProgram(program, options, diags, backend);
-  return prepared === null ? failed(diags, sources) : { ...finishProgram(prepared, options, diags, sources), approximations };
+  return prepared === null ? failed(diags, sources) : finishProgram(prepared, options, diags, sources, approximations);
 }
 
 /** A program through the passes and the memory plan, ready for its backend. */
@@ -429,12 +449,28 @@ interface PreparedProgram {
 function prepareProgram(program: Program, options: CompileOptions, diags: DiagnosticBag, backend: Backend): PreparedProgram | null {
   const passes = options.passes ?? (options.optimize === false ? loweringPipeline() : defaultPipeline({ backend: backend.name, ...slicingOptions(options) }));
   const verify = options.verify === true || options.verifyOutputs === true;
-  const { program: piped, log } = runPasses(program, passes, { verify });
+  let passed: ReturnType<typeof runPasses>;
+  try {
+    passed = runPasses(program, passes, { verify });
+  } catch (error) {
+    // A pass that refuses a program it cannot transform (a gradient it cannot form) reports it as a diagnostic.
+    if (!(error instanceof CompileError)) throw error;
+    for (const d of error.diagnostics) diags.push(d);
+    return null;
+  }
+  const { program: pipedOut, log } = passed;
+  let piped = pipedOut;
   const refused = slicingRefused(log);
   if (refused) {
     diags.push(refused);
     return null;
   }
+  const donation = donatedInputs(program, options.donate, backend.name);
+  if (!donation.ok) {
+    diags.push(donation.diagnostic);
+    return null;
+  }
+  if (donation.names.length > 0) piped = { ...piped, donated: donation.names };
   const tooLarge = memoryProblem(piped, options.backend === "reference" ? 8 : null);
   if (tooLarge) {
     diags.push(tooLarge);
@@ -446,6 +482,36 @@ function prepareProgram(program: Program, options: CompileOptions, diags: Diagno
     return null;
   }
   return { lowered: program, optimized: planned.program, log: [...log, ...planned.log], backend, memory: planned.report };
+}
+
+/**
+ * The inputs a `donate` option gives up, on a backend that reuses them (js
+ * and wasm, whose arena the memory planner lays out), or TNS0703 for a name
+ * that is not a run-time input.
+ *
+ * @example
+ * ```ts
+ * donatedInputs(program, "all", "wasm"); // { ok: true, names: ["X", "W1", ...] }
+ * ```
+ */
+export function donatedInputs(
+  program: Program, donate: readonly string[] | "all" | undefined, backend: string,
+): { ok: true; names: string[] } | { ok: false; diagnostic: Diagnostic } {
+  const inputs = program.tensors.filter((t) => t.role === "input").map((t) => t.name);
+  if (donate === undefined) return { ok: true, names: [] };
+  const asked = donate === "all" ? inputs : [...new Set(donate)];
+  const unknown = asked.filter((d) => !inputs.includes(d));
+  if (unknown.length > 0) {
+    return {
+      ok: false,
+      diagnostic: {
+        code: "TNS0703", severity: "error", notes: [],
+        message: `cannot donate ${unknown.map((u) => `'${u}'`).join(", ")}: only run-time inputs can be donated`,
+        hint: `the program's inputs are: ${inputs.join(", ") || "none"}`,
+      },
+    };
+  }
+  return { ok: true, names: backend === "js" || backend === "wasm" ? inputs.filter((i) => asked.includes(i)) : [] };
 }
 
 /** What order-contractions needs to know of the compile options to slice contractions. */
@@ -477,10 +543,13 @@ export function slicingRefused(log: readonly PassLogEntry[]): Diagnostic | null 
 }
 
 /** The backend's code and executable for a prepared program, verified when asked. */
-function finishProgram(p: PreparedProgram, options: CompileOptions, diags: DiagnosticBag, sources: Map<string, string>): CompiledProgram {
-  const { code, executable } = p.backend.compile(p.optimized);
-  const verification = options.verifyOutputs ? verified(p.lowered, p.optimized, executable, options) : null;
-  return succeeded(p.lowered, p.optimized, p.log, code, executable, verification, diags, sources, p.memory);
+function finishProgram(
+  p: PreparedProgram, options: CompileOptions, diags: DiagnosticBag, sources: Map<string, string>, approximations: readonly Approximation[] = [],
+): CompiledProgram {
+  // `compiled.code` may be computed when read (the wasm backend prints its text lazily): it is passed on unread.
+  const compiled = p.backend.compile(p.optimized);
+  const verification = options.verifyOutputs ? verified(p.lowered, p.optimized, compiled.executable, options) : null;
+  return succeeded(p.lowered, p.optimized, p.log, compiled, verification, diags, sources, p.memory, approximations);
 }
 
 /**
@@ -495,7 +564,7 @@ function planMemoryWithin(
     const p = plan(program);
     const report: MemoryReport = {
       peakBytes: p.bytes, budgetBytes: null, unplannedPeakBytes: p.unplannedBytes, plannedPeakBeforeBytes: p.bytes,
-      recomputedFlops: 0, solver: { name: "none", status: "no-budget", ms: 0 }, recomputed: [],
+      recomputedFlops: 0, solver: { name: "none", status: "no-budget", ms: 0 }, recomputed: [], ...donatedField(program),
     };
     return { ok: true, program, report, log: [] };
   }
@@ -515,7 +584,7 @@ function planMemoryWithin(
  */
 function verified(lowered: Program, optimized: Program, executable: Executable, options: CompileOptions): Verification {
   const { program: unoptimized } = runPasses(lowered, loweringPipeline(), { verify: true });
-  const backend = backendNamed(options.backend ?? "js", { threads: options.threads, runOnce: options.runOnce });
+  const backend = backendNamed(options.backend ?? "js", { threads: options.threads, runOnce: options.runOnce, optimizeWasm: options.optimizeWasm });
   const verification = verifyOptimization(unoptimized, optimized, {
     seed: options.verifySeed ?? 1,
     backend: {
@@ -621,14 +690,16 @@ function failed(diags: DiagnosticBag, sources: Map<string, string>): CompiledPro
 }
 
 function succeeded(
-  lowered: Program, optimized: Program, log: readonly PassLogEntry[], code: string,
-  executable: Executable, verification: Verification | null, diags: DiagnosticBag, sources: Map<string, string>, memory: MemoryReport,
+  lowered: Program, optimized: Program, log: readonly PassLogEntry[], compiled: { readonly code: string; readonly executable: Executable },
+  verification: Verification | null, diags: DiagnosticBag, sources: Map<string, string>, memory: MemoryReport, approximations: readonly Approximation[],
 ): CompiledProgram {
+  const { executable } = compiled;
   const diagnostics = diags.items;
   const { inputs, outputs } = infos(optimized);
   const buffers = executable.inputBuffer?.bind(executable) ?? keptInputBuffers(inputs.filter((t) => t.role === "input"));
   return {
-    ok: true, diagnostics, sources, loweredIr: lowered, ir: optimized, passLog: log, approximations: [], verification, memory, code, inputs, outputs,
+    ok: true, diagnostics, sources, loweredIr: lowered, ir: optimized, passLog: log, approximations, verification, memory, inputs, outputs,
+    get code() { return compiled.code; },
     measuredPeakBytes: () => executable.measuredPeakBytes?.() ?? null,
     run: (given = {}, options = {}) => {
       expectTensorRecord(given, "run: inputs");

@@ -70,7 +70,7 @@ export type { ChunkedSlicing } from "./passes/contraction-path/slicing.js";
 export { einsumSliced } from "./einsum/sliced.js";
 export type { SlicedEinsumOptions } from "./einsum/sliced.js";
 export type { ContractPathOptions, ContractPathResult, OptimizeName, PathInfo, PathStepInfo, TensorNetwork, ContractionPath, PathOptions } from "./passes/contraction-path/index.js";
-export { rematerialize, rematerializePass, loadMilpSolver, milpSolverLoaded, heldAtEndBytes } from "./passes/rematerialize.js";
+export { rematerialize, rematerializePass, donateInputsPass, loadMilpSolver, milpSolverLoaded, heldAtEndBytes } from "./passes/rematerialize.js";
 export type { MemoryReport, SolverReport, Recomputation, RematerializeOptions, RematResult } from "./passes/rematerialize.js";
 export { planMemory, bufferLifetimes } from "./backends/kernel/memory-plan.js";
 export type { MemoryPlan, BufferLifetime, InPlaceUpdate } from "./backends/kernel/memory-plan.js";

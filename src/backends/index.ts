@@ -27,12 +27,14 @@ export interface BackendOptions {
   readonly threads?: number;
   /** The program runs once: the `wasm` backend builds no threaded module a first run would not use (see `WasmBackendOptions.runOnce`). */
   readonly runOnce?: boolean;
+  /** The `wasm` backend runs binaryen's optimizer over its modules (see `WasmBackendOptions.optimize`; binaryen must be loaded). */
+  readonly optimizeWasm?: boolean;
   /** The device of the `wgsl` backend (default: this host's, once {@link loadBackend} has requested it). */
   readonly device?: GPUDevice;
 }
 
 /** Makes a `wasm` backend with options, once {@link loadBackend} has loaded it. */
-let makeWasm: ((options: BackendOptions) => Backend) | null = null;
+let makeWasm: ((options: { threads?: number; runOnce?: boolean; optimize?: boolean }) => Backend) | null = null;
 
 /** Whether a string names a backend. */
 export function isBackendName(name: string): name is BackendName {
@@ -55,7 +57,9 @@ export function isBackendName(name: string): name is BackendName {
  * ```
  */
 export function backendNamed(name: BackendName, options: BackendOptions = {}): Backend {
-  if (name === "wasm" && makeWasm && (options.threads !== undefined || options.runOnce)) return makeWasm(options);
+  if (name === "wasm" && makeWasm && (options.threads !== undefined || options.runOnce || options.optimizeWasm)) {
+    return makeWasm({ threads: options.threads, runOnce: options.runOnce, optimize: options.optimizeWasm });
+  }
   if (name === "wgsl" && options.device) return wgslBackendOn(options.device);
   const backend = ready.get(name);
   if (backend) return backend;

@@ -64,18 +64,6 @@ export function lowerGrad(call: ast.Call, graph: Graph, diags: DiagnosticBag, na
     ok = false;
   }
   if (!ok) return null;
-  const recurrent = (t: ir.TensorNode): boolean =>
-    (t.role === "def" && t.recurrence !== undefined) || (t.role === "call" && graph.recurrentFn?.(t.fn) === true);
-  const through = graph.nodes.find((t) => recurrent(t) && dependsOn(graph.nodes, loss.name, t.name) && dependsOn(graph.nodes, t.name, wrt.name));
-  if (through !== undefined) {
-    const at = graph.tensors.get(through.name)?.span;
-    const what = through.role === "call" ? `'${through.name}', a call of a function with a recurrence` : `the recurrence '${through.name}'`;
-    diags.error("TNS0901", `the gradient of '${loss.name}' by '${wrt.name}' goes through ${what}: backpropagation through a recurrence is not supported yet`, call.span, {
-      ...(at === undefined ? {} : { notes: [{ message: `'${through.name}' is defined here`, span: at }] }),
-      hint: "differentiate by tensors the recurrence does not depend on, or compute the gradient outside tns for now",
-    });
-    return null;
-  }
   if (!dependsOn(graph.nodes, loss.name, wrt.name)) {
     diags.warning("TNS0803", `'${loss.name}' does not depend on '${wrt.name}': its gradient is zero`, call.span, {
       hint: `check that '${loss.name}' is computed from '${wrt.name}'`,
@@ -143,15 +131,6 @@ export function addGradients(program: ir.Program, loss: string, wrt: readonly st
     }
     if ((node.role !== "input" && node.role !== "weight") || node.dtype === "i32") {
       diags.error("TNS0802", `grad differentiates by a floating-point input or weight of the program; '${w}' is ${node.dtype === "i32" ? "an i32 tensor" : "a defined tensor"}`);
-      ok = false;
-      continue;
-    }
-    const through = lossNode === undefined ? undefined : program.tensors.find((t) =>
-      t.role === "def" && t.recurrence !== undefined && dependsOn(program.tensors, loss, t.name) && dependsOn(program.tensors, t.name, w));
-    if (through !== undefined) {
-      diags.error("TNS0901", `the gradient of '${loss}' by '${w}' goes through the recurrence '${through.name}': backpropagation through a recurrence is not supported yet`, undefined, {
-        hint: "differentiate by tensors the recurrence does not depend on, or compute the gradient outside tns for now",
-      });
       ok = false;
       continue;
     }

@@ -89,6 +89,8 @@ export const CATALOG = {
   TNS0620: "gather index out of range",
   // memory
   TNS0701: "memory budget below the smallest feasible peak",
+  TNS0702: "input buffer of a donated input",
+  TNS0703: "donated name is not an input",
   TNS0720: "contraction cannot be sliced under the intermediate limit",
   // gradients
   TNS0801: "gradient of a non-scalar loss",

@@ -21,6 +21,7 @@
  */
 import type { DefNode, Expr, Gather, IRFunction, Program, ReduceOp, TensorNode } from "./types.js";
 import { gatherRangeError, resolveGatherIndex } from "./gather.js";
+import { scatterAddForm, type ScatterAddForm } from "./scatter.js";
 import { gatheredTensors } from "./walk.js";
 import { numel, reduceIdentity, stridesOf } from "./types.js";
 import { erf } from "./erf.js";
@@ -283,6 +284,8 @@ function compileReduce(op: ReduceOp, vs: readonly number[], extents: readonly nu
  * the elements it has already computed.
  */
 function evalDef(d: DefNode, env: Env): Value {
+  const scatter = scatterAddForm(d);
+  if (scatter !== null) return evalScatterAdd(d, scatter, env);
   const slots = new Map<string, number>();
   for (const v of Object.keys(d.ranges)) slots.set(v, slots.size);
   for (const v of d.indices) if (!slots.has(v)) slots.set(v, slots.size);
@@ -310,6 +313,42 @@ function evalDef(d: DefNode, env: Env): Value {
     }
   }
   return value;
+}
+
+/**
+ * A scatter-add (invariant 10) in one pass over its summed variables and its
+ * other output indices: each term is added to the element its index selects.
+ */
+function evalScatterAdd(d: DefNode, form: ScatterAddForm, env: Env): Value {
+  const slots = new Map<string, number>();
+  for (const v of Object.keys(d.ranges)) slots.set(v, slots.size);
+  const frame = new Int32Array(slots.size);
+  const out = new Float64Array(numel(d.shape));
+  const value = compile(form.value, env, frame, slots, d.ranges, d.name);
+  const term = compile(form.term, env, frame, slots, d.ranges, d.name);
+  const strides = stridesOf(d.indices.map((v) => d.ranges[v]!));
+  const dim = d.indices.indexOf(form.index);
+  const extent = d.ranges[form.index]!;
+  const vars = [...d.indices.filter((v) => v !== form.index), ...form.summed];
+  const idx = vars.map((v) => slots.get(v)!);
+  const ext = vars.map((v) => d.ranges[v]!);
+  const stride = vars.map((v) => (d.indices.includes(v) ? strides[d.indices.indexOf(v)]! : 0));
+  const points = ext.reduce((a, b) => a * b, 1);
+  let flat = 0;
+  for (let n = 0; n < points; n++) {
+    const raw = value();
+    const u = resolveGatherIndex(raw, extent, form.mode);
+    if (u < 0) throw gatherRangeError({ tensor: d.name, dim, extent, reader: d.name }, Math.trunc(raw));
+    out[flat + u * strides[dim]!]! += term();
+    for (let j = idx.length - 1; j >= 0; j--) {
+      const s = idx[j]!;
+      flat += stride[j]!;
+      if (++frame[s]! < ext[j]!) break;
+      flat -= stride[j]! * ext[j]!;
+      frame[s] = 0;
+    }
+  }
+  return { shape: d.shape, data: out };
 }
 
 function evalCall(f: IRFunction, args: readonly string[], p: Program, env: Env): Value {

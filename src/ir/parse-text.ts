@@ -277,6 +277,19 @@ class Parser {
       recurrence = this.name("a sequential index");
       this.expect(")");
     }
+    let scatter: { index: string; mode: GatherMode } | undefined;
+    if (this.keyword("scatter")) {
+      this.expect("(");
+      const index = this.name("a scattered index");
+      let mode: GatherMode = "check";
+      if (this.is(";")) {
+        this.next();
+        if (this.keyword("clamp")) mode = "clamp";
+        else this.fail("expected a scatter mode (clamp)");
+      }
+      this.expect(")");
+      scatter = { index, mode };
+    }
     const split = this.keyword("split") ? this.splitList() : undefined;
     const indices: string[] = [];
     const groups: number[] = [];
@@ -319,6 +332,7 @@ class Parser {
     return {
       role: "def", name, ...type, output, indices, groups, ranges, body,
       ...(recurrence === undefined ? {} : { recurrence }),
+      ...(scatter === undefined ? {} : { scatter }),
       ...(split === undefined ? {} : { split }),
     };
   }

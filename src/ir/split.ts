@@ -1,5 +1,5 @@
 /**
- * Index-set splitting (invariant 10): the pieces of a def with `split`, each
+ * Index-set splitting (invariant 11): the pieces of a def with `split`, each
  * the def's body specialised to one sub-box of its output.
  *
  * A piece is itself a def: every split index `v` of the piece runs over

@@ -42,9 +42,17 @@
  *    invariant 5 and every value reads at least one i32 tensor. Its static
  *    dimensions (no value) are in bounds as an access's are; a dynamic one
  *    is checked at run time (mode `check`) or clamped into range.
- * 10. A def's `split` (index-set splitting, a schedule, not a change of
- *    value) names output indices, each at most once and not the recurrence's
- *    index, with cut points: integers strictly increasing inside
+ * 10. A scatter-add (a def with `scatter: { index: v, mode }`) has the body
+ *    `sum(S) where(value == v, term, 0)` (its condition may be a product
+ *    with other factors free of v; in mode `clamp` it compares
+ *    `min(max(value, 0), |v| - 1)`), v an ungrouped output index free in
+ *    neither `value` nor `term`. Its value is the body's; it is computed in
+ *    one pass over S and the other output indices, adding `term` to the
+ *    element `value` selects; in mode `check` an index outside v's range
+ *    stops the run (TNS0620), as the gather it is the backward of does.
+ * 11. A def's `split` (index-set splitting, a schedule, not a change of
+ *    value; never on a scatter-add) names output indices, each at most
+ *    once and not the recurrence's index, with cut points: integers strictly increasing inside
  *    `1 .. extent-1`. The cuts cut the output's box into pieces (their
  *    product over the split indices), each computed by the same body
  *    specialised to its sub-box; the value of every element is the body's,
@@ -165,7 +173,14 @@ export interface DefNode extends NodeBase {
    */
   readonly recurrence?: string;
   /**
-   * Index-set splitting (invariant 10): where to cut output indices so that
+   * Set on a scatter-add (invariant 10): the body is
+   * `sum(S) where(value == index, term, 0)` and the def is computed by adding
+   * each term to the element its `value` selects, resolved under `mode`
+   * (`ir/scatter.ts`). The backward of a gather.
+   */
+  readonly scatter?: { readonly index: string; readonly mode: GatherMode };
+  /**
+   * Index-set splitting (invariant 11): where to cut output indices so that
    * each piece of the output's box is computed by the body specialised to
    * it: `[{ var: "y", cuts: [1, 55] }]` computes rows `0`, `1 .. 54` and
    * `55` separately, and the middle piece, where every padding read of the
@@ -222,6 +237,13 @@ export interface Program {
   readonly sizes: Readonly<Record<string, number>>;
   readonly tensors: readonly TensorNode[];
   readonly functions: Readonly<Record<string, IRFunction>>;
+  /**
+   * Inputs donated by the caller (`donate` in the compile options): their
+   * storage may be reused, and overwritten by an output updating them in
+   * place, once their last reader has run, so their contents after a run
+   * are undefined. Absent: none. Only run-time inputs (role `input`) appear.
+   */
+  readonly donated?: readonly string[];
 }
 
 // ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import type { Affine, DefNode, Expr, InputNode, IRFunction, Program, TensorNode 
 import { UNARY_OPS } from "./types.js";
 import { printAffine, printExpr } from "./print.js";
 import { recurrenceErrors } from "./recurrence.js";
+import { scatterErrors } from "./scatter.js";
 import { accessedTensors } from "./walk.js";
 
 const DTYPES: readonly string[] = ["f32", "f64", "i32"];
@@ -184,26 +185,28 @@ function checkDef(d: DefNode, visible: Scope, report: Report): void {
   }
   checkDefBody(d, visible, report);
   for (const m of recurrenceErrors(d)) report(m);
+  for (const m of scatterErrors(d)) report(m);
   if (d.split !== undefined) checkSplit(d, report);
 }
 
-/** Checks a def's index-set splitting (invariant 10). */
+/** Checks a def's index-set splitting (invariant 11). */
 function checkSplit(d: DefNode, report: Report): void {
   const where = `tensor '${d.name}'`;
   const seen = new Set<string>();
+  if (d.scatter !== undefined) report(`${where}: a scatter-add is split (invariant 11)`);
   for (const s of d.split ?? []) {
-    if (!d.indices.includes(s.var)) report(`${where}: split index '${s.var}' is not an output index (invariant 10)`);
-    if (seen.has(s.var)) report(`${where}: index '${s.var}' is split twice (invariant 10)`);
-    if (s.var === d.recurrence) report(`${where}: the sequential index '${s.var}' is split (invariant 10)`);
+    if (!d.indices.includes(s.var)) report(`${where}: split index '${s.var}' is not an output index (invariant 11)`);
+    if (seen.has(s.var)) report(`${where}: index '${s.var}' is split twice (invariant 11)`);
+    if (s.var === d.recurrence) report(`${where}: the sequential index '${s.var}' is split (invariant 11)`);
     seen.add(s.var);
     const extent = d.ranges[s.var] ?? 0;
     s.cuts.forEach((c, k) => {
       const prev = k === 0 ? 0 : s.cuts[k - 1]!;
       if (!Number.isInteger(c) || c <= prev || c >= extent) {
-        report(`${where}: cuts [${s.cuts.join(", ")}] of '${s.var}' are not increasing integers inside 1..${extent - 1} (invariant 10)`);
+        report(`${where}: cuts [${s.cuts.join(", ")}] of '${s.var}' are not increasing integers inside 1..${extent - 1} (invariant 11)`);
       }
     });
-    if (s.cuts.length === 0) report(`${where}: index '${s.var}' is split with no cut (invariant 10)`);
+    if (s.cuts.length === 0) report(`${where}: index '${s.var}' is split with no cut (invariant 11)`);
   }
 }
 
@@ -325,6 +328,8 @@ export function verifyProgramErrors(p: Program): string[] {
   checkCallGraph(p, report);
   for (const [key, f] of Object.entries(p.functions)) checkFunction(key, f, p, report);
   checkGraph(p.tensors, p, new Map(), report);
+  const inputs = new Set(p.tensors.filter((t) => t.role === "input").map((t) => t.name));
+  for (const d of p.donated ?? []) if (!inputs.has(d)) report(`donated '${d}' is not a run-time input`);
   return errors;
 }
 

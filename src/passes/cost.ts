@@ -50,7 +50,8 @@
  */
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import type { DefNode, DType, Expr, Gather, IRFunction, Program, TensorNode } from "../ir/types.js";
-import { numel } from "../ir/types.js";
+import { binary, numel, reduce } from "../ir/types.js";
+import { scatterAddForm } from "../ir/scatter.js";
 import { splitPieces } from "../ir/split.js";
 import { accessedTensors, boundVars, freeVars, gatherValues, visitExpr } from "../ir/walk.js";
 import { kernelForm, lowerToKernels, matrixProductOf } from "../backends/kernel/lower.js";
@@ -70,12 +71,14 @@ export type WasmKernel = "gemm" | "gemm-epilogue" | "skinny-axpy" | "skinny-dot"
  * Rates of one thread of the WASM backend, measured on the development
  * machine (AMD EPYC Zen 3, Node 20; docs/benchmarks.md): the micro-kernel's
  * FLOP/s on large products, a skinny kernel's FLOP/s when its operands are
- * in cache, the blocked attention kernel's (about 0.6 of the
- * micro-kernel's, docs/benchmarks.md), a loop nest's counted operations per second, and the bytes per
+ * in cache, the blocked attention kernel's (its two products counted: about
+ * 0.85 of the micro-kernel's on the same products at d = 64, less at
+ * smaller d, where the softmax's share is larger; docs/benchmarks.md), a
+ * loop nest's counted operations per second, and the bytes per
  * second a kernel reads from memory. Estimates, for comparing kernels and
  * programs, not promises.
  */
-export const WASM_RATES = { gemmFlops: 36e9, skinnyFlops: 30e9, attentionFlops: 22e9, loopFlops: 2e9, readBytes: 16e9 } as const;
+export const WASM_RATES = { gemmFlops: 36e9, skinnyFlops: 30e9, attentionFlops: 30e9, loopFlops: 2e9, readBytes: 16e9 } as const;
 
 /** What computing one def or call costs. */
 export interface TensorCost {
@@ -168,6 +171,13 @@ function bytesOf(t: TensorNode): number {
 export function defFlops(def: DefNode): number {
   const online = matchOnlineSoftmax(def);
   if (online) return onlineSoftmaxFlops(def, online);
+  // A scatter-add (invariant 10) runs once per term, not once per element and term: its index, its term and one add.
+  const scatter = scatterAddForm(def);
+  if (scatter !== null) {
+    const { scatter: _mark, ...plain } = def;
+    const others = def.indices.filter((v) => v !== scatter.index);
+    return defFlops({ ...plain, indices: others, shape: others.map((v) => def.ranges[v]!), groups: others.map(() => 1), body: reduce("sum", scatter.summed, binary("add", scatter.value, scatter.term)) });
+  }
   const extent = (v: string): number => {
     const n = def.ranges[v];
     if (n === undefined) throw new InternalCompilerError(`def ${def.name}: no range for index ${v}`);

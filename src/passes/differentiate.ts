@@ -34,13 +34,15 @@
  *     grad_A_C[g0, g1] = sum(j) grad_C[g0, j] * B[g1, j]
  *     output dA[s0, s1] = grad_A_C[s0, s1]
  */
-import { CompileError, InternalCompilerError } from "../diagnostics/diagnostic.js";
+import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import type { Access, Affine, DefNode, DType, Expr, Gather, GradNode, Program, TensorNode } from "../ir/types.js";
 import { access, affine, binary, num, reduce, select } from "../ir/types.js";
+import { scatterAddForm } from "../ir/scatter.js";
 import { accessedTensors, affineToExpr, boundVars, renameVars, substituteVars } from "../ir/walk.js";
 import { isNormalDef, normalizeDef } from "./autodiff/normalize.js";
-import { mul, partials } from "./autodiff/partials.js";
-import { scatterDef } from "./autodiff/scatter.js";
+import { mul, partials, type Partial } from "./autodiff/partials.js";
+import { backpropRecurrence } from "./autodiff/recurrence.js";
+import { scatterDef, type Padder } from "./autodiff/scatter.js";
 import { PROPERTIES, type Pass } from "./pass.js";
 
 /**
@@ -94,17 +96,9 @@ function expandLoss(program: Program, loss: string): Program {
 
   // Normal form for the defs on a path from a differentiated tensor to the loss.
   const before = activeTensors(program.tensors, loss, wrts);
-  const tensors = program.tensors.flatMap((t) => (t.role === "def" && before.has(t.name) && !isNormalDef(t) ? normalizeDef(t, fresh) : [t]));
+  // A recurrence keeps its nested reductions: they read the recurrence, so they cannot become defs of their own.
+  const tensors = program.tensors.flatMap((t) => (t.role === "def" && before.has(t.name) && t.recurrence === undefined && !isNormalDef(t) ? normalizeDef(t, fresh) : [t]));
   const active = activeTensors(tensors, loss, wrts);
-  const recurrence = tensors.find((t) => t.role === "def" && t.recurrence !== undefined && active.has(t.name));
-  if (recurrence !== undefined) {
-    // The checker reports this at the grad call; a recurrence inside a called function is only seen here.
-    throw new CompileError([{
-      code: "TNS0901", severity: "error", notes: [],
-      message: `the gradient of '${loss}' goes through the recurrence '${recurrence.name}': backpropagation through a recurrence is not supported yet`,
-      hint: "differentiate by tensors the recurrence does not depend on, or compute the gradient outside tns for now",
-    }]);
-  }
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const node = (name: string): TensorNode => {
     const t = byName.get(name);
@@ -121,13 +115,18 @@ function expandLoss(program: Program, loss: string): Program {
     if (!active.has(t.name)) continue;
     const adjoint = t.name === loss ? null : builder.adjointOf(t);
     if (adjoint === undefined) continue;
-    if (t.role === "def") builder.propagate(t, adjoint, (x) => active.has(x));
+    if (t.role !== "def") continue;
+    if (t.recurrence !== undefined && adjoint !== null) builder.propagateRecurrence(t, adjoint, (x) => active.has(x));
+    else builder.propagate(t, adjoint, (x) => active.has(x));
   }
 
   const position = tensors.findIndex((t) => t.role === "grad" && t.loss === loss);
-  const out: TensorNode[] = [...tensors.slice(0, position), ...backward];
+  // A scatter-add adjoint that only a grad node reads is written under the grad node's name (gradientCopy), not kept twice.
+  const movedScatters = new Set(grads.map((g) => builder.scatterNamed(builder.adjoints.get(g.wrt))?.name).filter((n): n is string => n !== undefined));
+  for (const t of backward) for (const x of accessedTensors(t.body)) movedScatters.delete(x);
+  const out: TensorNode[] = [...tensors.slice(0, position), ...backward.filter((t) => !movedScatters.has(t.name))];
   for (const t of tensors.slice(position)) {
-    out.push(t.role === "grad" && t.loss === loss ? gradientCopy(t, builder.adjoints.get(t.wrt) ?? null) : t);
+    out.push(t.role === "grad" && t.loss === loss ? gradientCopy(t, builder.adjoints.get(t.wrt) ?? null, builder.scatterNamed(builder.adjoints.get(t.wrt))) : t);
   }
   return { ...program, tensors: out };
 }
@@ -147,8 +146,14 @@ function activeTensors(tensors: readonly TensorNode[], loss: string, wrts: Reado
   return new Set([...relevant].filter((x) => needed.has(x)));
 }
 
-/** The def a grad node becomes: a copy of the adjoint, or zeros. */
-function gradientCopy(g: GradNode, adjoint: string | null): DefNode {
+/**
+ * The def a grad node becomes: a copy of the adjoint, or zeros; a
+ * scatter-add adjoint (the gradient of an embedding table) is written under
+ * the grad node's name instead of copied, since a copy of it would be
+ * inlined back as a masked sum.
+ */
+function gradientCopy(g: GradNode, adjoint: string | null, scatter?: DefNode): DefNode {
+  if (scatter !== undefined) return { ...scatter, name: g.name, dtype: g.dtype, output: g.output };
   const indices = g.shape.map((_, d) => `s${d}`);
   return {
     role: "def", name: g.name, dtype: g.dtype, shape: g.shape, output: g.output, indices, groups: g.shape.map(() => 1),
@@ -234,21 +239,46 @@ class Backward {
     }
     for (const part of partials(e, top === null ? access(t.name, storageIndex(t)) : undefined)) {
       const x = part.access?.tensor ?? part.gather!.tensor;
-      if (!active(x)) continue;
-      const target = this.node(x);
-      const name = this.fresh(`grad_${x}_${t.name}`);
-      const site = part.gather === undefined
-        ? { read: part.access, term: mul(seed, part.coef), vars, ranges }
-        : gatherAsMaskedRead(part.gather, mul(seed, part.coef), vars, ranges, target.shape);
-      const def = scatterDef(name, floatType(target.dtype), {
-        ...site, shape: target.shape, shapeOf: (n) => this.shapeOf(n),
-      }, (tensor, lo, hi) => this.pad(tensor, lo, hi));
-      if (def.shape.every((n, d) => n === target.shape[d])) this.emit(def);
-      else this.emitCropped(def, target.shape);
-      const list = this.contributions.get(x) ?? [];
-      list.push(name);
-      this.contributions.set(x, list);
+      if (active(x)) this.contribute(t.name, part, mul(seed, part.coef), vars, ranges);
     }
+  }
+
+  /**
+   * Backpropagation through the recurrence `t` (`autodiff/recurrence.ts`):
+   * its adjoint is a recurrence running backward, and each tensor it reads
+   * gets a contribution summed over the steps.
+   */
+  propagateRecurrence(t: DefNode, adjoint: string, active: (tensor: string) => boolean): void {
+    backpropRecurrence(t, adjoint, {
+      fresh: this.fresh,
+      emit: (def) => this.emit(def),
+      shapeOf: (n) => this.shapeOf(n),
+      active,
+      contribute: (part, term, vars, ranges, pad) => this.contribute(t.name, part, term, vars, ranges, pad),
+    });
+  }
+
+  /**
+   * Adds the contribution `term` of one read (`part`) in the def `from`,
+   * summed over `vars` (the def's variables) except those the read's index
+   * solves for, to the adjoint of the tensor it reads.
+   */
+  private contribute(from: string, part: Partial, term: Expr, vars: readonly string[], ranges: Readonly<Record<string, number>>, pad?: Padder): void {
+    const x = part.access?.tensor ?? part.gather!.tensor;
+    const target = this.node(x);
+    const name = this.fresh(`grad_${x}_${from}`);
+    const site = part.gather === undefined
+      ? { read: part.access, term, vars, ranges }
+      : gatherAsMaskedRead(part.gather, term, vars, ranges, target.shape);
+    const masked = scatterDef(name, floatType(target.dtype), {
+      ...site, shape: target.shape, shapeOf: (n) => this.shapeOf(n),
+    }, pad ?? ((tensor, lo, hi) => this.pad(tensor, lo, hi)));
+    const def = part.gather === undefined ? masked : asScatterAdd(masked, part.gather);
+    if (def.shape.every((n, d) => n === target.shape[d])) this.emit(def);
+    else this.emitCropped(def, target.shape);
+    const list = this.contributions.get(x) ?? [];
+    list.push(name);
+    this.contributions.set(x, list);
   }
 
   /**
@@ -309,6 +339,12 @@ class Backward {
 
   private readonly created = new Map<string, DefNode>();
 
+  /** The adjoint def `name` when it is a scatter-add (invariant 10). */
+  scatterNamed(name: string | undefined): DefNode | undefined {
+    const def = name === undefined ? undefined : this.created.get(name);
+    return def?.scatter === undefined ? undefined : def;
+  }
+
   private emit(def: DefNode): void {
     this.created.set(def.name, def);
     this.out.push(def);
@@ -357,6 +393,20 @@ function gatherAsMaskedRead(
     return affine([{ var: u, coef: 1 }]);
   });
   return { read: access(g.tensor, index), term: select(mask!, term, num(0)), vars: outVars, ranges: outRanges };
+}
+
+/**
+ * The adjoint of a gather with one data-dependent dimension marked as a
+ * scatter-add (invariant 10) along the output index of that dimension, so
+ * that the interpreter and the js and wasm backends add each term to the
+ * row its index selects instead of testing every row against every index;
+ * the def itself when its body does not have that form.
+ */
+function asScatterAdd(def: DefNode, g: Gather): DefNode {
+  const dynamic = g.index.flatMap((d, k) => (d.value === null ? [] : [k]));
+  if (dynamic.length !== 1 || def.groups.some((n) => n !== 1) || def.indices.length !== g.index.length) return def;
+  const marked: DefNode = { ...def, scatter: { index: def.indices[dynamic[0]!]!, mode: g.mode } };
+  return scatterAddForm(marked) === null ? def : marked;
 }
 
 /** A product of reads and constants, with no reduction. */

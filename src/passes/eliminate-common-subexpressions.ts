@@ -107,7 +107,9 @@ function defKey(def: DefNode): string {
 /** `dup` (an output equal to `first`) as a copy of `first`, index for index. */
 function copyOf(dup: DefNode, first: DefNode): DefNode {
   const index = groupedIndex(dup.indices, dup.groups, dup.ranges);
-  return { ...dup, body: access(first.name, index), ranges: Object.fromEntries(dup.indices.map((v) => [v, dup.ranges[v]!])) };
+  // A copy is no longer a scatter-add (invariant 10), whatever `dup` was.
+  const { scatter: _scatter, ...plain } = dup;
+  return { ...plain, body: access(first.name, index), ranges: Object.fromEntries(dup.indices.map((v) => [v, dup.ranges[v]!])) };
 }
 
 /** One affine index per dimension: a group `(a, b)` is `a * |b| + b`, row-major. */

@@ -38,7 +38,7 @@ import { PROPERTIES, type Pass } from "./pass.js";
 import { bestHeuristic, greedyMinPeak, type HeuristicResult } from "./remat/heuristic.js";
 import { rematModel, rematWindows, withinWindows } from "./remat/milp.js";
 import { realizeSchedule, type Recomputation } from "./remat/realize.js";
-import { baselineSchedule, rematGraph, type RematGraph, type Schedule, scheduleMemory } from "./remat/schedule.js";
+import { baselineSchedule, rematGraph, type RematGraph, type Schedule, scheduleMemory, startBytes } from "./remat/schedule.js";
 import { MILP_SOLVER_NAME, milpSolverLoaded, solveMilp } from "./remat/solver.js";
 
 export { loadMilpSolver, milpSolverLoaded } from "./remat/solver.js";
@@ -109,6 +109,8 @@ export interface MemoryReport {
   readonly recomputedFlops: number;
   readonly solver: SolverReport;
   readonly recomputed: readonly Recomputation[];
+  /** The inputs whose storage the plan reuses ({@link Program.donated}); absent when none. */
+  readonly donated?: readonly string[];
 }
 
 /** The result of {@link rematerialize}: the program and its report, or a diagnostic when the budget cannot be met. */
@@ -133,7 +135,7 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
   const before = plan(program);
   const report = (after: MemoryPlan, solver: SolverReport, recomputed: readonly Recomputation[], flops: number): MemoryReport => ({
     peakBytes: after.bytes, budgetBytes: budget, unplannedPeakBytes: before.unplannedBytes, plannedPeakBeforeBytes: before.bytes,
-    recomputedFlops: flops, solver, recomputed,
+    recomputedFlops: flops, solver, recomputed, ...donatedField(program),
   });
   if (before.bytes <= budget) {
     return { ok: true, program, report: report(before, { name: "none", status: "not-needed", ms: performance.now() - begin }, [], 0) };
@@ -160,13 +162,20 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
     const solver = { ...least.solver, ms: performance.now() - begin };
     return { ok: true, program: least.program, report: report(plan(least.program), solver, least.recomputed, least.recomputedFlops) };
   }
-  const smallest = Math.min(before.bytes, least.bytes);
+  // The least-peak objective may stop far from its optimum; schedules for budgets between the refused one and the least
+  // peak found often reach lower: bisect, so that the error states the smallest budget known to work.
+  const bisected = bisectPeak(program, graph, plan, budget, least.bytes, performance.now() + timeLimitMs, options.useSolver ?? true);
+  if (bisected !== null && bisected.bytes <= budget) {
+    const solver = { ...bisected.solver, ms: performance.now() - begin };
+    return { ok: true, program: bisected.program, report: report(plan(bisected.program), solver, bisected.recomputed, bisected.recomputedFlops) };
+  }
+  const smallest = Math.min(before.bytes, least.bytes, bisected?.bytes ?? Infinity);
   const held = heldAtEndBytes(program);
   const notes = [{ message: `the program needs ${showBytes(before.bytes)} as written` }];
   // A floor no schedule goes below (element sizes as the IR has them; a backend that stores fewer bytes gets no such note).
   if (held.inputs + held.outputs <= smallest) {
     notes.push({
-      message: `inputs and weights (${showBytes(held.inputs)}) and outputs (${showBytes(held.outputs)}) are all held at the last kernel: ` +
+      message: `${graph.donated.length > 0 ? "inputs and weights not donated" : "inputs and weights"} (${showBytes(held.inputs)}) and outputs (${showBytes(held.outputs)}) are all held at the last kernel: ` +
         `no schedule needs less than ${showBytes(held.inputs + held.outputs)}`,
     });
   }
@@ -183,6 +192,8 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
 /** A schedule within `budget` by the model's count: the solver's, started from the heuristics', or the heuristics' alone. */
 function planSchedule(graph: RematGraph, budget: number, deadline: number, useSolver: boolean): { schedule: Schedule; solver: SolverReport } | null {
   const now = performance.now();
+  // Before the first kernel every input is held, donated ones too: no schedule goes below that.
+  if (startBytes(graph) > budget) return null;
   const { computeUntil } = rematWindows(graph);
   const integers = graph.nodes.reduce((a, v) => a + computeUntil[v.pos]! - v.pos + 1, 0);
   const skip = !useSolver ? "solver-off" : !milpSolverLoaded() ? "solver-not-loaded" : integers > REMAT_MAX_INTEGERS ? "model-too-large" : null;
@@ -247,9 +258,39 @@ function smallestPeak(
   return realized.sort((a, b) => a.bytes - b.bytes || a.recomputedFlops - b.recomputedFlops)[0]!;
 }
 
+/** Up to this many budgets are tried between a refused budget and the least peak found. */
+const BISECT_STEPS = 4;
+
+/**
+ * The smallest planned peak among schedules for budgets between `low`
+ * (refused) and `high` (a peak already found), halving the interval up to
+ * {@link BISECT_STEPS} times before `deadline`; null when none is found.
+ */
+function bisectPeak(
+  program: Program, graph: RematGraph, plan: (p: Program) => MemoryPlan, low: number, high: number, deadline: number, useSolver: boolean,
+): { bytes: number; program: Program; recomputed: Recomputation[]; recomputedFlops: number; solver: SolverReport } | null {
+  let best: ReturnType<typeof bisectPeak> = null;
+  for (let step = 0; step < BISECT_STEPS && high - low > 16; step++) {
+    const now = performance.now();
+    if (now >= deadline) break;
+    const mid = Math.floor((low + high) / 32) * 16;
+    const found = planSchedule(graph, mid, now + (deadline - now) / (BISECT_STEPS - step), useSolver);
+    const realized = found === null ? null : realizeSchedule(program, graph, found.schedule);
+    const bytes = realized === null ? Infinity : plan(realized.program).bytes;
+    if (found === null || realized === null || bytes >= high) {
+      low = mid;
+      continue;
+    }
+    high = bytes;
+    best = { bytes, program: realized.program, recomputed: realized.recomputed, recomputedFlops: scheduleMemory(graph, found.schedule).recomputedFlops, solver: found.solver };
+  }
+  return best;
+}
+
 /**
  * What every schedule of a program holds at its last kernel: its inputs and
- * weights (held for the whole run, as the caller passes them) and its
+ * weights (held for the whole run, as the caller passes them; not the
+ * donated inputs, which are held only to their last reader) and its
  * outputs (held from where they are computed to the end, when the run
  * returns them), in bytes rounded up to the arena's 16-byte alignment. The
  * sum is a floor under any planned peak.
@@ -300,4 +341,43 @@ export function rematerializePass(options: RematerializeOptions): Pass & {
     },
     lastResult: () => last,
   };
+}
+
+/**
+ * A pass that marks inputs as donated ({@link Program.donated}), for a pass
+ * list that ends in {@link rematerializePass} (`tns explain --donate`): the
+ * memory plan and the rematerialization after it may then reuse their
+ * storage. Names that are not run-time inputs are left out.
+ *
+ * @example
+ * ```ts
+ * runPasses(program, [...defaultPipeline(), donateInputsPass("all"), rematerializePass({ budgetBytes })]);
+ * ```
+ */
+export function donateInputsPass(donate: readonly string[] | "all"): Pass {
+  return {
+    name: "donate-inputs",
+    description: "let the memory plan reuse the storage of inputs the caller donates",
+    requires: [],
+    guarantees: [],
+    preserves: [PROPERTIES.noCalls, PROPERTIES.canonical, PROPERTIES.folded, PROPERTIES.noDeadCode],
+    run(program) {
+      const inputs = program.tensors.filter((t) => t.role === "input").map((t) => t.name);
+      const names = inputs.filter((i) => donate === "all" || donate.includes(i));
+      return names.length === 0 ? program : { ...program, donated: names };
+    },
+  };
+}
+
+/**
+ * The `donated` field of a {@link MemoryReport} for a program: its donated
+ * inputs, or nothing when it donates none.
+ *
+ * @example
+ * ```ts
+ * const report = { peakBytes, ...donatedField(program) };
+ * ```
+ */
+export function donatedField(program: Program): { donated?: readonly string[] } {
+  return program.donated !== undefined && program.donated.length > 0 ? { donated: program.donated } : {};
 }

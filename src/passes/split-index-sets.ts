@@ -1,7 +1,7 @@
 /**
  * split-index-sets: cuts the output indices of a def with padding reads so
  * that the middle piece, where every padding read is in bounds, runs
- * without guards (index-set splitting; invariant 10, `ir/split.ts`).
+ * without guards (index-set splitting; invariant 11, `ir/split.ts`).
  *
  * For every guarded read `X?[.., a, ..]` whose index `a` can leave its
  * dimension and mentions exactly one output index `v` (with coefficient
@@ -100,7 +100,7 @@ export function splitIndexSetsIn(program: Program): Program {
  * ```
  */
 export function indexSplitOf(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>): IndexSplit[] | null {
-  if (def.recurrence !== undefined) return null;
+  if (def.recurrence !== undefined || def.scatter !== undefined) return null;
   const outputs = new Set(def.indices);
   const interior = new Map<string, { lo: number; hi: number }>();
   visitExpr(def.body, (e) => {

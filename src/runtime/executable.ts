@@ -240,15 +240,17 @@ export function createExecutable(kp: KernelProgram, runKernels: (buffers: Record
   }
   const plan = planMemory(kp);
   const base = plan.persistentBytes;
+  const keptInputBuffers0 = keptInputBuffers(specs);
   /** Views of the temporaries and outputs into the arena, made on the first run. */
   let placed: Record<string, TensorData> | null = null;
   let arena: ArrayBuffer | null = null;
   let measured: number | null = null;
+  const donated = new Set(kp.donated ?? []);
   const place = (): Record<string, TensorData> => {
     arena = new ArrayBuffer(plan.bytes - base);
     const views: Record<string, TensorData> = {};
     for (const b of kp.buffers) {
-      if (b.role === "input" || b.role === "weight") continue;
+      if ((b.role === "input" && !donated.has(b.name)) || b.role === "weight") continue;
       views[b.name] = new (arrayTypeOf(b.dtype))(arena, plan.offsets.get(b.name)! - base, b.size);
     }
     return views;
@@ -262,9 +264,13 @@ export function createExecutable(kp: KernelProgram, runKernels: (buffers: Record
       checkInputs(specs, inputs);
       placed ??= place();
       const buffers: Record<string, TensorData> = { ...fixed, ...placed };
-      for (const s of specs) buffers[s.name] = dataAs(inputs[s.name]!, s.dtype);
       const free = options.measureMemory ? new Uint8Array(arena!) : null;
       free?.fill(ARENA_MARKER);
+      for (const s of specs) {
+        // A donated input is copied into its place in the arena, where later buffers may take its bytes.
+        if (donated.has(s.name)) buffers[s.name]!.set(inputs[s.name]!.data);
+        else buffers[s.name] = dataAs(inputs[s.name]!, s.dtype);
+      }
       try {
         runKernels(buffers);
       } catch (e) {
@@ -283,7 +289,25 @@ export function createExecutable(kp: KernelProgram, runKernels: (buffers: Record
       }
       return out;
     },
-    inputBuffer: keptInputBuffers(specs),
+    inputBuffer: (name) => {
+      if (donated.has(name)) throw new CompileError([donatedInputBuffer(name)]);
+      return keptInputBuffers0(name);
+    },
     measuredPeakBytes: () => measured,
   };
+}
+
+/**
+ * TNS0702: `inputBuffer` of a donated input. The executable writes over a
+ * donated input's storage during a run, so it cannot hand it out as a
+ * buffer whose contents stay as written.
+ *
+ * @example
+ * ```ts
+ * throw new CompileError([donatedInputBuffer("W1")]);
+ * ```
+ */
+export function donatedInputBuffer(name: string): Diagnostic {
+  return diag("TNS0702", `input '${name}' is donated: its storage is reused during a run, so it has no input buffer of its own`,
+    "pass the input's data to run() each time, or compile without donating it (the `donate` option)");
 }

@@ -2,8 +2,9 @@
  * The on-disk cache of compiled modules (disk-cache.ts): entries round-trip
  * and run; corrupt, truncated, foreign and stale entries are ignored and
  * rebuilt with no error; the folder is trimmed to its cap, least recently
- * used first; a second process compiles a cached program without loading
- * binaryen; `tns run --no-cache` writes nothing.
+ * used first; no process loads binaryen unless it asks for its optimizer,
+ * and a cached optimized module needs no binaryen; `tns run --no-cache`
+ * writes nothing.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
@@ -12,7 +13,9 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { lowerToKernels } from "../../src/backends/kernel/lower.js";
-import { DiskCache, emitWasm, hostRunsRelaxedSimd, loadBinaryen, loadThreadHost, loadWasm, moduleCacheKey } from "../../src/backends/wasm/index.js";
+import {
+  DiskCache, emitWasm, hostRunsRelaxedSimd, loadBinaryen, loadThreadHost, loadWasm, moduleCacheKey, moduleProducer,
+} from "../../src/backends/wasm/index.js";
 import { compileAsync } from "../../src/compiler.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import { expectMatchesInterpreter, inputsFor } from "./support.js";
@@ -39,15 +42,21 @@ describe("the disk cache of compiled wasm modules", () => {
     const p = parseProgramText(MATMUL);
     const kp = lowerToKernels(p);
     const key = moduleCacheKey(kp, { optimize: true });
-    expect(disk.get(key)).toBeNull();
-    const art = disk.put(key, emitWasm(binaryen, kp));
-    const back = disk.get(key)!;
+    const retext = (): string => emitWasm(binaryen, kp).text;
+    expect(disk.get(key, retext)).toBeNull();
+    const art = disk.put(key, emitWasm(binaryen, kp, { optimize: true }));
+    let printed = 0;
+    const back = disk.get(key, () => { printed++; return retext(); })!;
     expect(Array.from(back.binary)).toEqual(Array.from(art.binary));
+    // The text is printed again, when read, once.
+    expect(printed).toBe(0);
     expect(back.text).toBe(art.text);
+    expect(back.text).toBe(art.text);
+    expect(printed).toBe(1);
     expect(back.layout).toEqual(art.layout);
     expect({ ...back, binary: null, text: null }).toEqual({ ...art, binary: null, text: null });
     expect(disk.hits).toBe(1);
-    expect(disk.get(moduleCacheKey(kp, { optimize: false }))).toBeNull();
+    expect(disk.get(moduleCacheKey(kp, { optimize: false }), retext)).toBeNull();
     const exe = loadWasm(back, kp, host);
     expectMatchesInterpreter(p, (x) => exe.run(x), inputsFor(p, 2));
   });
@@ -68,14 +77,15 @@ describe("the disk cache of compiled wasm modules", () => {
       writeFileSync(file!, hurt(readFileSync(file!)));
       const disk = DiskCache.open(dir)!;
       const p = first.ir!;
-      const options = { optimize: true, relaxedSimd: hostRunsRelaxedSimd() };
-      const key = moduleCacheKey(lowerToKernels(p), options);
+      const options = { optimize: false, relaxedSimd: hostRunsRelaxedSimd() };
+      const key = moduleCacheKey(lowerToKernels(p), { ...options, producer: moduleProducer(false) });
+      const retext = (): string => emitWasm(binaryen, lowerToKernels(p), options).text;
       // Read through a fresh cache object: unusable, counted, no throw.
-      expect(disk.get(key)).toBeNull();
+      expect(disk.get(key, retext)).toBeNull();
       expect(disk.rejected).toBe(1);
       // A new process would rebuild it (tested below); here the process's own cache holds the module, so rebuild through the disk alone.
       disk.put(key, emitWasm(binaryen, lowerToKernels(p), options));
-      expect(disk.get(key)).not.toBeNull();
+      expect(disk.get(key, retext)).not.toBeNull();
       const again = await compileAsync(SOURCE, { backend: "wasm", threads: 1, cache: { directory: dir } });
       const inputs = inputsFor(p, 3);
       expect(Array.from(again.run(inputs)["Y"]!.data)).toEqual(Array.from(first.run(inputs)["Y"]!.data));
@@ -96,7 +106,7 @@ describe("the disk cache of compiled wasm modules", () => {
     // Ages in key order, oldest first; then a hit makes the first the most recently used.
     const t = Date.now() / 1000;
     files.forEach((f, k) => utimesSync(f, t - 100 + k, t - 100 + k));
-    expect(DiskCache.open(dir)!.get(keys[0]!)).not.toBeNull();
+    expect(DiskCache.open(dir)!.get(keys[0]!, () => "")).not.toBeNull();
     const total = files.reduce((a, f) => a + statSync(f).size, 0);
     DiskCache.open(dir, total - 1)!.trim();
     expect(files.map((f) => existsSync(f))).toEqual([true, false, true, true]);
@@ -104,30 +114,40 @@ describe("the disk cache of compiled wasm modules", () => {
     expect(files.map((f) => existsSync(f))).toEqual([true, false, false, false]);
   });
 
-  it("compiles a cached program in a new process without loading binaryen", () => {
+  it("compiles without binaryen, and with its optimizer caches a module that a new process runs without binaryen", () => {
     const dir = freshFolder();
-    const script = join(dir, "compile.mjs");
     const dist = pathToFileURL(join(ROOT, "dist/")).href;
-    writeFileSync(script, `
+    const scriptFor = (optimizeWasm: boolean): string => {
+      const script = join(dir, `compile-${optimizeWasm}.mjs`);
+      writeFileSync(script, `
 import { compileAsync } from "${dist}index.js";
 import { binaryenLoaded } from "${dist}backends/wasm/index.js";
-const r = await compileAsync(${JSON.stringify(SOURCE)}, { backend: "wasm", threads: 1, cache: { directory: ${JSON.stringify(dir)} } });
+const r = await compileAsync(${JSON.stringify(SOURCE)}, { backend: "wasm", threads: 1, optimizeWasm: ${optimizeWasm}, cache: { directory: ${JSON.stringify(dir)} } });
 const y = r.run({ X: { shape: [24, 24], dtype: "f32", data: new Float32Array(576).fill(0.5) }, W: { shape: [24, 24], dtype: "f32", data: new Float32Array(576).fill(0.25) } }).Y;
 console.log(JSON.stringify({ binaryen: binaryenLoaded(), y: y.data[0] }));
 `);
-    const run = (): { binaryen: boolean; y: number } => {
+      return script;
+    };
+    const run = (script: string): { binaryen: boolean; y: number } => {
       const r = spawnSync(process.execPath, [script], { encoding: "utf8", timeout: 120_000 });
       expect(r.status, r.stderr).toBe(0);
       return JSON.parse(r.stdout.trim().split("\n").at(-1)!) as { binaryen: boolean; y: number };
     };
-    const first = run();
-    expect(first).toEqual({ binaryen: true, y: 24 * 0.5 * 0.25 });
+    const y = 24 * 0.5 * 0.25;
+    const plain = scriptFor(false);
+    expect(run(plain)).toEqual({ binaryen: false, y });
     expect(entries(dir)).toHaveLength(1);
-    expect(run()).toEqual({ binaryen: false, y: 24 * 0.5 * 0.25 });
-    // A corrupted entry: the next process rebuilds it (loading binaryen), the one after reads it again.
-    writeFileSync(entries(dir)[0]!, "broken");
-    expect(run()).toEqual({ binaryen: true, y: 24 * 0.5 * 0.25 });
-    expect(run()).toEqual({ binaryen: false, y: 24 * 0.5 * 0.25 });
+    expect(run(plain)).toEqual({ binaryen: false, y });
+    // Built by binaryen's optimizer: another entry (the key names the producer), binaryen loaded only to build it.
+    const optimized = scriptFor(true);
+    expect(run(optimized)).toEqual({ binaryen: true, y });
+    expect(entries(dir)).toHaveLength(2);
+    expect(run(optimized)).toEqual({ binaryen: false, y });
+    // Corrupted entries: the next process rebuilds them (loading binaryen only for the optimized one), the one after reads them again.
+    for (const f of entries(dir)) writeFileSync(f, "broken");
+    expect(run(optimized)).toEqual({ binaryen: true, y });
+    expect(run(optimized)).toEqual({ binaryen: false, y });
+    expect(run(plain)).toEqual({ binaryen: false, y });
   }, 240_000);
 
   it("tns run uses the cache folder of TNS_CACHE_DIR, and --no-cache leaves it alone", () => {

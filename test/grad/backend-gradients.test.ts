@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { check, compileAsync, compileProgram } from "../../src/compiler.js";
 import type { Program } from "../../src/ir/types.js";
 import { interpret } from "../../src/ir/interpret.js";
-import { EXAMPLE_FILES, EXAMPLES_DIR, RECURRENT_EXAMPLES, SMALL_SIZES } from "../examples/harness.js";
+import { EXAMPLE_FILES, EXAMPLES_DIR, SMALL_SIZES } from "../examples/harness.js";
 import { relativeError } from "../support/numpy.js";
 import { smoothInputs, withSquareLoss } from "../support/gradcheck.js";
 import { Tensor } from "../../src/runtime/tensor.js";
@@ -55,8 +55,7 @@ describe("gradients agree across the js and wasm backends", () => {
     });
   }
 
-  // Backpropagation through a recurrence is not supported yet (test/grad/example-gradients.test.ts checks the error).
-  for (const f of EXAMPLE_FILES.filter((x) => !RECURRENT_EXAMPLES.has(x))) {
+  for (const f of EXAMPLE_FILES) {
     it(`example ${f}`, () => {
       const { program } = check(readFileSync(EXAMPLES_DIR + f, "utf8"), { file: `examples/${f}`, sizes: SMALL_SIZES[f] });
       expectSameGradients(program!, f);

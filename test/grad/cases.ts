@@ -32,6 +32,8 @@ export const STDLIB_CASES: Readonly<Record<string, string>> = {
   one_hot: `input L[5]: i32, x[4]: f64\nOh = one_hot(L, 4)\noutput Y[i] = Oh[i, k] * x[k]`,
   eye: `input x[4]: f64\nE = eye(4)\noutput Y[i] = E[i, j] * x[j] * x[i]`,
   diag: `input v[3]: f64\noutput Y = diag(v)`,
+  rnn: `input X[4, 3]: f64, Wx[3, 5]: f64, Wh[5, 5]: f64, b[5]: f64, h0[5]: f64\noutput Y = rnn(X, Wx, Wh, b, h0)`,
+  cumsum: `input X[3, 6]: f64\noutput Y = cumsum(X)`,
 };
 
 /** The source of a case: the stdlib imported, then the case's lines. */

@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { check } from "../../src/compiler.js";
-import { EXAMPLE_FILES, EXAMPLES_DIR, RECURRENT_EXAMPLES, SMALL_SIZES } from "../examples/harness.js";
+import { EXAMPLE_FILES, EXAMPLES_DIR, SMALL_SIZES } from "../examples/harness.js";
 import { asFloat64, checkGradients, smoothInputs, withSquareLoss } from "../support/gradcheck.js";
 
 const TOLERANCE = 1e-6;
@@ -20,11 +20,6 @@ describe("gradients through every example agree with central differences (f64)",
       const { program, diagnostics } = check(readFileSync(EXAMPLES_DIR + f, "utf8"), { file: `examples/${f}`, sizes: SMALL_SIZES[f] });
       expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
       const { program: withGrads } = withSquareLoss(asFloat64(program!));
-      if (RECURRENT_EXAMPLES.has(f)) {
-        // Backpropagation through a recurrence is not supported yet: an error, never a wrong gradient.
-        expect(() => checkGradients(withGrads, smoothInputs(withGrads, 3))).toThrow(/TNS0901|not supported yet/);
-        return;
-      }
       const reports = checkGradients(withGrads, smoothInputs(withGrads, 3), { skipKinks: true });
       expect(reports.length).toBeGreaterThan(0);
       for (const r of reports) {

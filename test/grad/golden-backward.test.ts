@@ -1,6 +1,9 @@
 /**
- * Golden IR of backward programs: a matrix product, a softmax and a 2-D
- * convolution (stride 1, and stride 2: a transposed convolution), each with its loss, printed after `differentiate` (the
+ * Golden IR of backward programs: a matrix product, a softmax, a 2-D
+ * convolution (stride 1, and stride 2: a transposed convolution) and an RNN
+ * (backpropagation through time: a recurrence over the reversed steps) and
+ * an embedding lookup (a gather, whose backward is a scatter-add),
+ * each with its loss, printed after `differentiate` (the
  * backward program as the pass builds it) and after the whole default
  * pipeline (as the backends get it). Regenerate with
  * `TNS_UPDATE_GOLDEN=1 npx vitest run test/grad/golden-backward.test.ts`
@@ -43,6 +46,20 @@ Y = conv2d(X, K, 2)
 L = sum(o, y, x) Y[o, y, x] * R[o, y, x]
 output dX = grad(L, X)
 output dK = grad(L, K)
+`,
+  rnn: `size T = 4, D = 3, H = 5
+input X[T, D], W[D, H], U[H, H], h0[H], R[T, H]
+Hs[t, j] = tanh(sum(k) X[t, k] * W[k, j] + where(t > 0, sum(k) Hs[t - 1, k] * U[k, j], sum(k) h0[k] * U[k, j]))
+L = sum(t, j) Hs[t, j] * R[t, j]
+output dW = grad(L, W)
+output dU = grad(L, U)
+output dh0 = grad(L, h0)
+`,
+  embedding: `size T = 5, V = 7, D = 3
+input ids[T]: i32, Wte[V, D], R[T, D]
+Xe[t, d] = Wte[ids[t], d]
+L = sum(t, d) tanh(Xe[t, d]) * R[t, d]
+output dWte = grad(L, Wte)
 `,
 };
 

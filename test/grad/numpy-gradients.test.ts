@@ -2,7 +2,8 @@
  * Gradients against NumPy float64 references written by hand, independently
  * of tns (the textbook backward formulas, not a transcription of the
  * differentiate pass): an MLP with softmax cross-entropy, layer
- * normalization, attention and a strided 2-D convolution. The tns programs
+ * normalization, attention, a strided 2-D convolution and an RNN through
+ * time (a loop over the steps backward). The tns programs
  * are f64 and run on the reference interpreter and on the js and wasm
  * backends; every gradient must agree within 1e-6 (max |difference| over
  * max |reference|).
@@ -35,6 +36,38 @@ interface Case {
 }
 
 const CASES: Readonly<Record<string, Case>> = {
+  "RNN, backpropagation through time": {
+    source: `
+size T = 7, d = 4, h = 5
+input X[T, d]: f64, W[d, h]: f64, U[h, h]: f64, h0[h]: f64, R[T, h]: f64
+Hs[t, j] = tanh(sum(k) X[t, k] * W[k, j] + where(t > 0, sum(k) Hs[t - 1, k] * U[k, j], sum(k) h0[k] * U[k, j]))
+L = sum(t, j) Hs[t, j] * R[t, j] + 0.5 * sum(j) Hs[T - 1, j] * Hs[T - 1, j]
+output dX = grad(L, X)
+output dW = grad(L, W)
+output dU = grad(L, U)
+output dh0 = grad(L, h0)
+`,
+    numpy: `
+X, W, U, h0, R = a["X"], a["W"], a["U"], a["h0"], a["R"]
+T = X.shape[0]
+H = np.zeros((T, W.shape[1]))
+prev = h0
+for t in range(T):
+    H[t] = np.tanh(X[t] @ W + prev @ U)
+    prev = H[t]
+dH = R.copy()
+dH[T - 1] += H[T - 1]
+dX = np.zeros_like(X); dW = np.zeros_like(W); dU = np.zeros_like(U)
+carry = np.zeros(W.shape[1])
+for t in reversed(range(T)):
+    dA = (dH[t] + carry) * (1 - H[t] ** 2)
+    dX[t] = W @ dA
+    dW += np.outer(X[t], dA)
+    dU += np.outer(H[t - 1] if t > 0 else h0, dA)
+    carry = U @ dA
+emit({"dX": dX, "dW": dW, "dU": dU, "dh0": carry})
+`,
+  },
   "MLP with softmax cross-entropy": {
     source: `
 size n = 6, d = 5, h = 7, c = 4

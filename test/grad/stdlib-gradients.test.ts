@@ -13,34 +13,13 @@ import { STDLIB_CASES as CASES } from "./cases.js";
 /** Relative error every gradient must stay below. */
 const TOLERANCE = 1e-6;
 
-/**
- * Stdlib functions built on a recurrence: backpropagation through one is not
- * supported yet, so their gradient is the located error TNS0901.
- */
-const NO_GRADIENT: Readonly<Record<string, string>> = {
-  rnn: `input X[4, 3]: f64, Wx[3, 5]: f64, Wh[5, 5]: f64, b[5]: f64, h0[5]: f64\noutput Y = rnn(X, Wx, Wh, b, h0)`,
-  cumsum: `input X[3, 6]: f64\noutput Y = cumsum(X)`,
-};
-
-
-
 describe("gradients of the stdlib agree with central differences (f64, interpreter)", () => {
   it("covers every stdlib function", async () => {
     const { readFileSync } = await import("node:fs");
     const names = ["nn", "linalg"].flatMap((m) =>
       [...readFileSync(new URL(`../../stdlib/${m}.tns`, import.meta.url), "utf8").matchAll(/^fn (\w+)/gm)].map((x) => x[1]!));
-    expect(names.filter((n) => !(n in CASES) && !(n in NO_GRADIENT))).toEqual([]);
+    expect(names.filter((n) => !(n in CASES))).toEqual([]);
   });
-
-  for (const [name, body] of Object.entries(NO_GRADIENT)) {
-    it(`${name}: a gradient through its recurrence is TNS0901, not a wrong value`, () => {
-      const source = `import "nn"\nimport "linalg"\n${body}\nL = sum(t, j) Y[t, j] * Y[t, j]\noutput g = grad(L, X)\n`;
-      const { program, diagnostics } = check(source);
-      expect(program).toBeNull();
-      expect(diagnostics.map((d) => d.code)).toEqual(["TNS0901"]);
-      expect(diagnostics[0]!.span?.start.line).toBe(6);
-    });
-  }
 
   for (const [name, body] of Object.entries(CASES)) {
     it(name, () => {

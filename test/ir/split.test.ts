@@ -1,5 +1,5 @@
 /**
- * Index-set splitting in the IR (invariant 10, ir/split.ts): the text form,
+ * Index-set splitting in the IR (invariant 11, ir/split.ts): the text form,
  * the verifier, the pieces of a padded convolution (golden), and a property:
  * for random padded stencils (1-D and 2-D, any padding on either side,
  * strides, dilations, sums and maxima) the pieces evaluated one by one by
@@ -52,15 +52,15 @@ describe("index-set splitting in the IR", () => {
     expect(verifyProgramErrors(p)).toEqual([]);
   });
 
-  it("the verifier states invariant 10", () => {
+  it("the verifier states invariant 11", () => {
     const bad = (split: string): string[] => verifyProgramErrors(parseProgramText(PADDED.replace("split(y: 1, 4; x: 1, 5)", split)));
-    expect(bad("split(y: 4, 1)").join("\n")).toMatch(/cuts \[4, 1\] of 'y' are not increasing integers inside 1\.\.4 \(invariant 10\)/);
-    expect(bad("split(y: 0)").join("\n")).toMatch(/invariant 10/);
-    expect(bad("split(y: 5)").join("\n")).toMatch(/invariant 10/);
-    expect(bad("split(dy: 1)").join("\n")).toMatch(/split index 'dy' is not an output index \(invariant 10\)/);
-    expect(bad("split(y: 1; y: 2)").join("\n")).toMatch(/index 'y' is split twice \(invariant 10\)/);
+    expect(bad("split(y: 4, 1)").join("\n")).toMatch(/cuts \[4, 1\] of 'y' are not increasing integers inside 1\.\.4 \(invariant 11\)/);
+    expect(bad("split(y: 0)").join("\n")).toMatch(/invariant 11/);
+    expect(bad("split(y: 5)").join("\n")).toMatch(/invariant 11/);
+    expect(bad("split(dy: 1)").join("\n")).toMatch(/split index 'dy' is not an output index \(invariant 11\)/);
+    expect(bad("split(y: 1; y: 2)").join("\n")).toMatch(/index 'y' is split twice \(invariant 11\)/);
     const recur = parseProgramText("input x: f32[4]\noutput C: f32[4] = recur(i) split(i: 1) [i:4] x[i] + where(i > 0, C[i - 1], 0)\n");
-    expect(verifyProgramErrors(recur).join("\n")).toMatch(/the sequential index 'i' is split \(invariant 10\)/);
+    expect(verifyProgramErrors(recur).join("\n")).toMatch(/the sequential index 'i' is split \(invariant 11\)/);
   });
 
   it("specialises each piece to its box (golden)", () => {

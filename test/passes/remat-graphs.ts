@@ -12,7 +12,7 @@ export function graphOf(specs: readonly Spec[], persistentBytes = 0): RematGraph
     succs: specs.flatMap((c, j) => (c.preds.includes(s.name) ? [j] : [])),
     output: s.output ?? false,
   }));
-  return { nodes, persistentBytes };
+  return { nodes, persistentBytes, donated: [] };
 }
 
 /** Forward layers f0..f(L-1), a loss, and the backward b(L-1)..b0: b_k reads b_(k+1), f_(k-1) and f_k. */

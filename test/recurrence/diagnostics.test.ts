@@ -2,10 +2,10 @@
  * Misused recurrences: each gets a located diagnostic with a hint (and no
  * other error), never a crash; a self-read without a base case, a forward
  * or same-point read, a read along two indices, a grouped left side, a
- * recurrence through a second tensor, and a gradient through a recurrence.
+ * recurrence through a second tensor.
  */
 import { describe, expect, it } from "vitest";
-import { check, compile } from "../../src/compiler.js";
+import { check } from "../../src/compiler.js";
 
 const CASES: readonly { name: string; source: string; code: string; at: string }[] = [
   { name: "no base case", source: "input x[5]\noutput C[i] = x[i] + C[i - 1]\n", code: "TNS0241", at: "C[i - 1]" },
@@ -18,11 +18,6 @@ const CASES: readonly { name: string; source: string; code: string; at: string }
   { name: "the sequential index elsewhere", source: "input X[4, 4]\noutput D[i, j] = X[i, j] + where(i > 0, D[i - 1, i], 0)\n", code: "TNS0242", at: "D[i - 1, i]" },
   { name: "a grouped left side", source: "input X[2, 3]\noutput D[(a, b)] = X[a, b] + where(b > 0, D[(a, b)], 0)\n", code: "TNS0242", at: "D" },
   { name: "through a second tensor", source: "input x[5]\nA[i] = x[i] + where(i > 0, B[i - 1], 0)\noutput B[i] = 2 * A[i]\n", code: "TNS0243", at: "B" },
-  {
-    name: "a gradient through a recurrence",
-    source: "input x[5]\nC[i] = x[i] + where(i > 0, 0.5 * C[i - 1], 0)\nL = sum(i) C[i] * C[i]\noutput g = grad(L, x)\n",
-    code: "TNS0901", at: "grad(L, x)",
-  },
 ];
 
 describe("recurrence diagnostics", () => {
@@ -45,12 +40,5 @@ describe("recurrence diagnostics", () => {
     const { program, diagnostics } = check(source, { file: "r.tns" });
     expect(program).toBeNull();
     expect(diagnostics.filter((d) => d.severity === "error").map((d) => d.code)).toEqual(["TNS0240"]);
-  });
-
-  it("the API's grad option reports a gradient through a recurrence (TNS0901)", () => {
-    const source = "input x[5]\nC[i] = x[i] + where(i > 0, 0.5 * C[i - 1], 0)\noutput L = sum(i) C[i] * C[i]\n";
-    const compiled = compile(source, { backend: "js", grad: { loss: "L", wrt: ["x"] } });
-    expect(compiled.ok).toBe(false);
-    expect(compiled.diagnostics.map((d) => d.code)).toEqual(["TNS0901"]);
   });
 });

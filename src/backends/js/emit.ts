@@ -29,6 +29,7 @@ import type { ReduceOp } from "../../ir/types.js";
 import { reduceIdentity } from "../../ir/types.js";
 import type { Kernel, KernelProgram, Stmt } from "../kernel/types.js";
 import { emitContraction } from "./emit-contraction.js";
+import { emitScatterAdd } from "./emit-scatter.js";
 import { type EmitState, jsExpr, jsNumber, jsOffset, unwrap } from "./emit-expr.js";
 import { jsName } from "./names.js";
 
@@ -117,6 +118,7 @@ function emitKernel(k: Kernel, position: number, helpers: Set<string>): string[]
   const fused = k.epilogueContraction;
   if (k.contraction) body.push(...emitContraction(k.contraction, "  "));
   else if (fused) body.push(...emitContraction(fused.contraction, "  ", { row: fused.row, col: fused.col, value: fused.epilogue, helpers }));
+  else if (k.scatterAdd) emitScatterAdd(k.scatterAdd, k.target, st, "  ", body);
   else emitStmts(k.body, st, "  ", body);
   return [`function ${kernelFunctionName(k, position)}(${params.join(", ")}) {`, ...root.prelude.map((l) => "  " + l), ...body, "}"];
 }

@@ -10,7 +10,7 @@
  *     O.shape; // [256, 64]
  */
 import type { DType, Program } from "../../ir/types.js";
-import { lowerToKernels } from "../kernel/lower.js";
+import { lowerToKernels, withoutDonation } from "../kernel/lower.js";
 import { planMemory } from "../kernel/memory-plan.js";
 import { emitJs } from "./emit.js";
 import { boundWeights, loaderPrelude } from "../standalone.js";
@@ -40,7 +40,7 @@ export interface JsModuleManifest {
  * ```
  */
 export function emitJsModule(program: Program, name: string): { module: string; manifest: JsModuleManifest } {
-  const kernels = lowerToKernels(program);
+  const kernels = lowerToKernels(withoutDonation(program));
   const source = emitJs(kernels);
   const weights = boundWeights(kernels.buffers);
   const plan = planMemory(kernels);

@@ -1,5 +1,5 @@
 /**
- * Lowers a def with index-set splitting (invariant 10) to one kernel: every
+ * Lowers a def with index-set splitting (invariant 11) to one kernel: every
  * piece (`ir/split.ts`: the body specialised to a sub-box of the output) is
  * lowered as a def of its own, stored at its place in the whole output, and
  * the loops the pieces share at the top (the same output index, not split,

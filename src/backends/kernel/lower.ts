@@ -6,6 +6,7 @@
  *     after:  buffers A (input), B (input), C (output)
  *             kernel C: fill C = 0; for i: for k: t0 = A[8*i + k]; for j: C[3*i + j] += t0 * B[3*k + j]
  */
+import { scatterAddOf } from "./scatter-add.js";
 import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
 import type { DefNode, Program } from "../../ir/types.js";
 import { numel } from "../../ir/types.js";
@@ -60,7 +61,7 @@ export function lowerToKernels(program: Program, options: LowerDefOptions = {}):
         const def = { ...node, body: sumOutermost(node.body) };
         // Index-set splitting (padding reads cut into interior and border pieces); with
         // the outputs outermost (one GPU thread per element) the whole def is one nest.
-        if (node.split !== undefined && node.recurrence === undefined && options.outputsOuter !== true) {
+        if (node.split !== undefined && node.recurrence === undefined && node.scatter === undefined && options.outputsOuter !== true) {
           kernels.push(lowerSplitDef(def, shapes, options));
           break;
         }
@@ -70,14 +71,33 @@ export function lowerToKernels(program: Program, options: LowerDefOptions = {}):
         // The epilogue form is matched on the def as written: `sumOutermost`
         // would pull the epilogue's factors into the sum.
         const epilogueContraction = contraction || node.recurrence !== undefined ? null : matchEpilogueContraction(node, shapes);
+        const scatterAdd = node.scatter === undefined ? null : scatterAddOf(node, shapes);
         if (contraction) kernels.push({ ...kernel, contraction });
         else if (epilogueContraction) kernels.push({ ...kernel, epilogueContraction });
+        else if (scatterAdd) kernels.push({ ...kernel, scatterAdd });
         else kernels.push(kernel);
         break;
       }
     }
   }
-  return { buffers, kernels, inputs, outputs };
+  const donated = (program.donated ?? []).filter((d) => inputs.includes(d));
+  return donated.length > 0 ? { buffers, kernels, inputs, outputs, donated } : { buffers, kernels, inputs, outputs };
+}
+
+/**
+ * The program with every input kept (its `donated` list dropped): for code
+ * whose loader or buffer pool reads inputs in place (standalone modules,
+ * WebGPU), where a donated input's storage must not be reused.
+ *
+ * @example
+ * ```ts
+ * lowerToKernels(withoutDonation(program)).donated; // undefined
+ * ```
+ */
+export function withoutDonation(program: Program): Program {
+  if (program.donated === undefined) return program;
+  const { donated: _, ...kept } = program;
+  return kept;
 }
 
 /**

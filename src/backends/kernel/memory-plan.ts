@@ -18,10 +18,22 @@
  * writes inputs before a run (and may keep them there, `inputBuffer`); an
  * output lives from its kernel to the end of the run; scratch space of a
  * kernel is live during that kernel only.
+ *
+ * Donated inputs (`KernelProgram.donated`, JAX's `donate_argnums`) are the
+ * exception: the caller gives their storage up for the run, so each is a
+ * buffer of the arena above `persistentBytes`, live from before the first
+ * kernel to its last reader, and an elementwise update of it (an SGD step
+ * `W_next[i, j] = W[i, j] - lr * G[i, j]`, also as the epilogue of a matrix
+ * product) is written over it in place when nothing reads it afterwards:
+ *
+ *     kernels:  H = relu(X · W) ; G = f(H) ; W_next = W - 0.1 · Xᵀ G
+ *     kept:     X, W @ bottom, whole run;  W_next its own 32 KiB
+ *     donated:  W from the start to W_next, W_next over W (in place)
  */
 import type { Affine, DType } from "../../ir/types.js";
 import type { KernelProgram, Stmt, KExpr, Kernel } from "./types.js";
 import { visitKExpr } from "./walk.js";
+import { skinnyPlan } from "./skinny.js";
 
 /** Bytes per element of each element type. */
 const ELEMENT_BYTES = { f32: 4, f64: 8, i32: 4 } as const;
@@ -38,8 +50,10 @@ export interface BufferLifetime {
   readonly bytes: number;
   readonly first: number;
   readonly last: number;
-  /** Inputs and weights: live for the whole run, at the bottom of the arena. */
+  /** Inputs and weights: live for the whole run, at the bottom of the arena (not donated inputs). */
   readonly persistent: boolean;
+  /** Set on a donated input: live from before the first kernel (`first` -1) to its last reader. */
+  readonly donated?: true;
 }
 
 /** A kernel that writes its target over an operand that dies in it. */
@@ -88,6 +102,7 @@ export interface MemoryPlanOptions {
 export function bufferLifetimes(kp: KernelProgram): BufferLifetime[] {
   const end = kp.kernels.length;
   const returned = new Set(kp.outputs);
+  const donated = new Set(kp.donated ?? []);
   const writer = new Map<string, number>();
   const lastRead = new Map<string, number>();
   kp.kernels.forEach((k, n) => {
@@ -96,6 +111,9 @@ export function bufferLifetimes(kp: KernelProgram): BufferLifetime[] {
   });
   return kp.buffers.map((b) => {
     const bytes = align(Math.max(1, b.size * ELEMENT_BYTES[b.dtype]));
+    if (b.role === "input" && donated.has(b.name)) {
+      return { name: b.name, bytes, first: -1, last: lastRead.get(b.name) ?? -1, persistent: false, donated: true };
+    }
     if (b.role === "input" || b.role === "weight") return { name: b.name, bytes, first: -1, last: end, persistent: true };
     const first = writer.get(b.name) ?? 0;
     const last = returned.has(b.name) ? end : Math.max(first, lastRead.get(b.name) ?? first);
@@ -135,7 +153,7 @@ export function planMemory(kp: KernelProgram, options: MemoryPlanOptions = {}): 
   for (const l of lifetimes) {
     if (l.persistent) continue;
     const n = l.first;
-    const kernel = kp.kernels[n];
+    const kernel = l.donated ? undefined : kp.kernels[n];
     const over = options.inPlace === false || kernel === undefined || kernel.target !== l.name || lead.has(l.name)
       ? undefined
       : kernel.reads.find((r) => {
@@ -257,7 +275,8 @@ function placeInOrder(items: readonly Slot[], base: number): { offsets: Map<stri
  * same innermost body before the store. Then every element of the operand
  * is read before the store that overwrites it, and never after, whatever
  * order the elements are visited in (vector lanes, threads). Matrix
- * products read their operands many times and never qualify.
+ * products read their operands many times and never qualify, but an
+ * operand of a product's epilogue can (`W_next = W - 0.1 · Xᵀ G` over `W`).
  *
  * @example
  * ```ts
@@ -266,7 +285,14 @@ function placeInOrder(items: readonly Slot[], base: number): { offsets: Map<stri
  * ```
  */
 export function updatesInPlace(kernel: Kernel, operand: string): boolean {
-  if (kernel.contraction || kernel.epilogueContraction || operand === kernel.target) return false;
+  if (kernel.contraction || operand === kernel.target) return false;
+  // A product's epilogue may update an operand that the product itself does not read: every form of
+  // the kernel (the loop nest below, the register-blocked js and wasm products, their threads) reads
+  // the epilogue's operands at the element it stores, in the statement that stores it.
+  // Not a product that a backend may run as a skinny kernel: the wasm one stores the sums first and runs the
+  // epilogue over the output afterwards (wasm/emit.ts), reading the operand where the sums already are.
+  const product = kernel.epilogueContraction?.contraction;
+  if (product && (product.a.buffer === operand || product.b.buffer === operand || skinnyPlan(product) !== null)) return false;
   const found = findStore(kernel.body, kernel.target, []);
   if (found === null) return false;
   const { store, body, loops } = found;

@@ -163,6 +163,22 @@ export interface EpilogueContraction {
 /** The name of the local that stands for the accumulated sum in an {@link EpilogueContraction}'s epilogue. */
 export const EPILOGUE_ACC = "acc";
 
+/**
+ * A scatter-add def (invariant 10) as one pass over its terms: the target
+ * filled with 0, then, for every combination of `loops` (outermost first),
+ * `term` added to the element at `offset + index.stride * resolve(index.value)`,
+ * the index resolved under `mode` as a gather's is (`check`: out of range
+ * is TNS0620 at `index.site`). See `scatter-add.ts`.
+ */
+export interface ScatterAdd {
+  readonly loops: readonly { readonly var: string; readonly extent: number }[];
+  /** The offset of the other output indices (affine in the loop variables). */
+  readonly offset: Affine;
+  readonly index: { readonly value: KExpr; readonly stride: number; readonly extent: number; readonly site: GatherSite };
+  readonly mode: GatherMode;
+  readonly term: KExpr;
+}
+
 /** The loop nest computing one def. */
 export interface Kernel {
   /** Name of the buffer this kernel writes (the def's name). */
@@ -195,6 +211,12 @@ export interface Kernel {
   readonly onlineSoftmax?: OnlineSoftmaxForm;
   /** With `onlineSoftmax`, when it is float32 attention over row-major operands: its blocked plan (optional for backends). */
   readonly blockedAttention?: BlockedAttention;
+  /**
+   * Set when the def is a scatter-add: a backend may run this one pass over
+   * the terms instead of `body` (the masked sum over every element), where it
+   * can add to data-dependent positions without races.
+   */
+  readonly scatterAdd?: ScatterAdd;
 }
 
 /** A whole program as buffers and kernels run in order. */
@@ -205,6 +227,11 @@ export interface KernelProgram {
   readonly inputs: readonly string[];
   /** Names of output buffers, in program order. */
   readonly outputs: readonly string[];
+  /**
+   * Inputs whose storage the caller gives up for the run ({@link Program.donated}):
+   * the memory planner may reuse it once the input's last reader has run.
+   */
+  readonly donated?: readonly string[];
 }
 
 /** A def in the softmax-weighted sum form (see online-softmax.ts). */

@@ -1,19 +1,23 @@
 /**
  * An on-disk cache of compiled WebAssembly modules, so a program compiled
- * once skips binaryen (a 15 MB module, about half a second to load) in every
- * later process:
+ * once skips code generation (and, for modules built with binaryen's
+ * optimizer, loading binaryen) in every later process:
  *
- *     before: tns run attention.tns   load binaryen, emit, optimize   ~0.5 s
- *     after:  tns run attention.tns   (second time) read one file      ~0.2 s
+ *     before: tns run attention.tns   lower, emit, encode, validate
+ *     after:  tns run attention.tns   (second time) read one file
  *
  * An entry's key is the in-process cache key (the kernel program, lowered
  * from the optimized IR, without weight data, plus the emit options, among
- * them relaxed SIMD and threads: cache.ts) and the tns version; its file name
- * is the SHA-256 of that. A file holds a magic line, a JSON header (format,
- * version, the key's hash, a hash of the rest and the artifact's fields),
- * the binary and the module text (gzipped). An entry that does not parse, whose hashes
- * or version do not match, or whose binary the engine does not validate is
- * ignored (and overwritten by the rebuilt module): never an error.
+ * them relaxed SIMD, threads and which encoder and optimizer produced the
+ * bytes: cache.ts, index.ts) and the tns version; its file name is the
+ * SHA-256 of that. A file holds a magic line, a JSON header (format,
+ * version, the key's hash, a hash of the binary and the artifact's fields)
+ * and the binary. The module's text is not stored: the reader passes a
+ * function that prints it again (from the encoder, which builds the same
+ * text), called only if the text is read. An entry that does not parse,
+ * whose hashes or version do not match, or whose binary the engine does not
+ * validate is ignored (and overwritten by the rebuilt module): never an
+ * error.
  *
  * Entries are written to a temporary file and renamed, so a reader never
  * sees half an entry. When the folder holds more than its size cap, the
@@ -25,7 +29,6 @@
  * `~/Library/Caches/tns` (macOS), `%LOCALAPPDATA%\tns\cache` (Windows).
  * Hosts without a file system (browsers) have no disk cache.
  */
-import { gunzipSync, gzipSync, strFromU8, strToU8 } from "fflate";
 import { VERSION } from "../../version.js";
 import type { ArenaLayout } from "./layout.js";
 import type { WasmArtifact } from "./emit.js";
@@ -33,7 +36,8 @@ import type { WasmArtifact } from "./emit.js";
 /** Default size cap of the cache folder: 64 MiB. */
 export const DEFAULT_CACHE_BYTES = 64 * 2 ** 20;
 
-const MAGIC = "tns-wasm-module-cache 2\n";
+const MAGIC = "tns-wasm-module-cache 3\n";
+const FORMAT = "tns-wasm-module-cache-3";
 
 /** Hint files kept (see {@link DiskCache.hasHint}). */
 const MAX_HINTS = 4096;
@@ -77,15 +81,14 @@ export function defaultCacheDirectory(): string | null {
   return node.path.join(env.env["XDG_CACHE_HOME"] || node.path.join(home, ".cache"), "tns");
 }
 
-/** What is stored of an artifact besides its binary and text. */
+/** What is stored of an artifact besides its binary. */
 interface Header {
-  readonly format: "tns-wasm-module-cache-2";
+  readonly format: typeof FORMAT;
   readonly version: string;
   readonly key: string;
-  /** SHA-256 of everything after the header: the binary, then the gzipped text. */
+  /** SHA-256 of everything after the header: the binary. */
   readonly body: string;
   readonly binaryBytes: number;
-  readonly textBytes: number;
   /** The arena's memory plan, its maps as entry lists. */
   readonly layout: Omit<ArenaLayout, "offsets" | "scratch" | "scratchBytes"> & {
     readonly offsets: [string, number][];
@@ -110,7 +113,7 @@ const validate = (bytes: Uint8Array): boolean =>
  * @example
  * ```ts
  * const disk = DiskCache.open();          // null without a file system
- * disk?.get(key) ?? disk?.put(key, emitWasm(binaryen, kernels, options));
+ * disk?.get(key, () => emitWasm(wasmEncoder(), kernels).text) ?? disk?.put(key, emitWasm(wasmEncoder(), kernels, options));
  * ```
  */
 export class DiskCache {
@@ -145,8 +148,11 @@ export class DiskCache {
     return { name: this.node.path.join(this.directory, `${keyHash}.wasmc`), keyHash };
   }
 
-  /** The artifact stored under `key`, or null when there is none or it is unusable. */
-  get(key: string): WasmArtifact | null {
+  /**
+   * The artifact stored under `key`, or null when there is none or it is
+   * unusable; its `text` is `text()`, called when first read.
+   */
+  get(key: string, text: () => string): WasmArtifact | null {
     const { name, keyHash } = this.fileOf(key);
     let bytes: Uint8Array;
     try {
@@ -154,7 +160,7 @@ export class DiskCache {
     } catch {
       return null;
     }
-    const art = this.decode(bytes, keyHash);
+    const art = this.decode(bytes, keyHash, text);
     if (art === null) {
       this.rejected++;
       return null;
@@ -169,26 +175,26 @@ export class DiskCache {
     return art;
   }
 
-  private decode(bytes: Uint8Array, keyHash: string): WasmArtifact | null {
+  private decode(bytes: Uint8Array, keyHash: string, text: () => string): WasmArtifact | null {
     try {
-      const magic = strToU8(MAGIC);
+      const magic = new TextEncoder().encode(MAGIC);
       if (bytes.length < magic.length || magic.some((b, k) => bytes[k] !== b)) return null;
       const end = bytes.indexOf(0x0a, magic.length);
       if (end < 0) return null;
-      const header = JSON.parse(strFromU8(bytes.subarray(magic.length, end))) as Header;
-      if (header.format !== "tns-wasm-module-cache-2" || header.version !== VERSION || header.key !== keyHash) return null;
+      const header = JSON.parse(new TextDecoder().decode(bytes.subarray(magic.length, end))) as Header;
+      if (header.format !== FORMAT || header.version !== VERSION || header.key !== keyHash) return null;
       const body = end + 1;
-      if (bytes.length !== body + header.binaryBytes + header.textBytes) return null;
+      if (bytes.length !== body + header.binaryBytes) return null;
       if (this.node.crypto.createHash("sha256").update(bytes.subarray(body)).digest("hex") !== header.body) return null;
       const binary = bytes.slice(body, body + header.binaryBytes);
       if (!validate(binary)) return null;
-      const text = strFromU8(gunzipSync(bytes.subarray(body + header.binaryBytes)));
       const layout: ArenaLayout = {
         ...header.layout,
         offsets: new Map(header.layout.offsets), scratch: new Map(header.layout.scratch), scratchBytes: new Map(header.layout.scratchBytes),
       };
+      let printed: string | null = null;
       return {
-        binary, text, layout, pages: header.pages, imports: header.imports, threads: header.threads,
+        binary, get text() { return (printed ??= text()); }, layout, pages: header.pages, imports: header.imports, threads: header.threads,
         kernelFunctions: header.kernelFunctions, parallel: header.parallel, ...(header.gather ? { gather: header.gather } : {}),
       };
     } catch {
@@ -199,19 +205,17 @@ export class DiskCache {
   /** Stores `art` under `key` (best effort: a cache that cannot be written is skipped) and returns it. */
   put(key: string, art: WasmArtifact): WasmArtifact {
     const { name, keyHash } = this.fileOf(key);
-    const text = gzipSync(strToU8(art.text), { level: 1 });
     const header: Header = {
-      format: "tns-wasm-module-cache-2", version: VERSION, key: keyHash,
-      body: this.node.crypto.createHash("sha256").update(art.binary).update(text).digest("hex"), binaryBytes: art.binary.length, textBytes: text.length,
+      format: FORMAT, version: VERSION, key: keyHash,
+      body: this.node.crypto.createHash("sha256").update(art.binary).digest("hex"), binaryBytes: art.binary.length,
       layout: { ...art.layout, offsets: [...art.layout.offsets], scratch: [...art.layout.scratch], scratchBytes: [...art.layout.scratchBytes] },
       pages: art.pages, imports: art.imports, threads: art.threads, kernelFunctions: art.kernelFunctions, parallel: art.parallel,
       ...(art.gather ? { gather: art.gather } : {}),
     };
-    const head = strToU8(`${MAGIC}${JSON.stringify(header)}\n`);
-    const file = new Uint8Array(head.length + art.binary.length + text.length);
+    const head = new TextEncoder().encode(`${MAGIC}${JSON.stringify(header)}\n`);
+    const file = new Uint8Array(head.length + art.binary.length);
     file.set(head, 0);
     file.set(art.binary, head.length);
-    file.set(text, head.length + art.binary.length);
     const { fs } = this.node;
     const temporary = `${name}.${(globalThis as unknown as { process: { pid: number } }).process.pid}.tmp`;
     try {

@@ -15,7 +15,8 @@
  *                                              (f64.const 2))))))
  */
 import { visitKExpr } from "../kernel/walk.js";
-import type { BinaryOp, DType, ReduceOp, UnaryOp } from "../../ir/types.js";
+import type { BinaryOp, DType, GatherMode, ReduceOp, UnaryOp } from "../../ir/types.js";
+import type { GatherSite } from "../../ir/gather.js";
 import type { KExpr, KGather, Kernel, Stmt } from "../kernel/types.js";
 import { someKExpr } from "../kernel/walk.js";
 import { BYTES } from "./layout.js";
@@ -177,28 +178,42 @@ function wasmGather(ctx: FunctionContext, e: KGather): Ref {
   const at = ctx.address(e.buffer, e.offset);
   let ptr = at.ptr;
   for (const d of e.dims) {
-    const k = ctx.locals.fresh("i32");
-    const raw = m.convert("i32.trunc_sat_f64_s", wasmExpr(ctx, d.value));
-    let index: Ref;
-    if (e.mode === "clamp") {
-      const low = m.select(m.i32("lt_s", m.get(k, "i32"), m.i32Const(0)), m.i32Const(0), m.get(k, "i32"));
-      index = m.valueBlock([m.set(k, raw), m.select(m.i32("lt_s", m.get(k, "i32"), m.i32Const(d.extent)), low, m.i32Const(d.extent - 1))], "i32");
-    } else {
-      let site = ctx.gatherSites.indexOf(d.site);
-      if (site < 0) site = ctx.gatherSites.push(d.site) - 1;
-      const status = ctx.place(GATHER_STATUS).offset;
-      const first = m.i32("eq", m.load("i32", status, m.i32Const(0)), m.i32Const(0));
-      const record = m.block([
-        m.ifElse(first, m.block([m.store("i32", status, m.i32Const(0), m.i32Const(site + 1)), m.store("i32", status + 4, m.i32Const(0), m.get(k, "i32"))])),
-        m.set(k, m.i32Const(0)),
-      ]);
-      const inRange = m.i32("lt_u", m.get(k, "i32"), m.i32Const(d.extent));
-      index = m.valueBlock([m.set(k, raw), m.ifElse(m.i32("eq", inRange, m.i32Const(0)), record), m.get(k, "i32")], "i32");
-    }
+    const index = gatherIndex(ctx, wasmExpr(ctx, d.value), d.extent, e.mode, d.site);
     const scaled = m.i32("mul", index, m.i32Const(d.stride * BYTES[dtype]));
     ptr = m.i32("add", ptr, scaled);
   }
   return widen(ctx, dtype, m.load(dtype, at.offset, ptr));
+}
+
+/**
+ * A data-dependent index (an f64 value) as an in-range i32 under `mode`: in
+ * mode `check` an index out of range writes its site and value to the
+ * gather status (once per run: the first wins) and becomes 0, so the access
+ * stays inside the buffer; `clamp` clamps.
+ *
+ * @example
+ * ```ts
+ * gatherIndex(ctx, wasmExpr(ctx, value), 64, "check", site); // i32 in 0 .. 63
+ * ```
+ */
+export function gatherIndex(ctx: FunctionContext, value: Ref, extent: number, mode: GatherMode, gatherSite: GatherSite): Ref {
+  const m = ctx.m;
+  const k = ctx.locals.fresh("i32");
+  const raw = m.convert("i32.trunc_sat_f64_s", value);
+  if (mode === "clamp") {
+    const low = m.select(m.i32("lt_s", m.get(k, "i32"), m.i32Const(0)), m.i32Const(0), m.get(k, "i32"));
+    return m.valueBlock([m.set(k, raw), m.select(m.i32("lt_s", m.get(k, "i32"), m.i32Const(extent)), low, m.i32Const(extent - 1))], "i32");
+  }
+  let site = ctx.gatherSites.indexOf(gatherSite);
+  if (site < 0) site = ctx.gatherSites.push(gatherSite) - 1;
+  const status = ctx.place(GATHER_STATUS).offset;
+  const first = m.i32("eq", m.load("i32", status, m.i32Const(0)), m.i32Const(0));
+  const record = m.block([
+    m.ifElse(first, m.block([m.store("i32", status, m.i32Const(0), m.i32Const(site + 1)), m.store("i32", status + 4, m.i32Const(0), m.get(k, "i32"))])),
+    m.set(k, m.i32Const(0)),
+  ]);
+  const inRange = m.i32("lt_u", m.get(k, "i32"), m.i32Const(extent));
+  return m.valueBlock([m.set(k, raw), m.ifElse(m.i32("eq", inRange, m.i32Const(0)), record), m.get(k, "i32")], "i32");
 }
 
 /** A comparison as an i32 0/1, or null when `e` is not one. */

@@ -34,6 +34,7 @@ import type { Binaryen, Ref } from "./binaryen.js";
 import { contractionScratchBytes, emitSimdContraction } from "./emit-contraction.js";
 import { MATH_IMPORTS } from "./emit-expr.js";
 import { emitKernelBody } from "./emit-kernel.js";
+import { emitScatterAdd } from "./emit-scatter.js";
 import { skinnyScratchBytes } from "../kernel/skinny.js";
 import { emitSkinnyContraction } from "./emit-skinny.js";
 import { attentionScratchBytes, emitAttention } from "./emit-attention.js";
@@ -86,7 +87,7 @@ export interface ParallelKernel {
 
 /** Options for {@link emitWasm}. */
 export interface EmitWasmOptions {
-  /** Run binaryen's optimizer at level 3 (default true). */
+  /** Run binaryen's optimizer at level 3 over the encoded module (default false; binaryen must be loaded: `loadBinaryen()`). */
   readonly optimize?: boolean;
   /**
    * Use relaxed SIMD (`f32x4.relaxed_madd`) in the matrix-product micro-kernel
@@ -127,16 +128,16 @@ export function wasmKernelName(target: string, position: number): string {
  * Compiles a kernel program to a validated WebAssembly module.
  *
  * @throws CompileError (TNS0901) when the arena exceeds the 4 GiB a wasm32 module can address
- * @throws InternalCompilerError when binaryen rejects the module
+ * @throws InternalCompilerError when the module does not validate
  * @example
  * ```ts
- * const art = emitWasm(await loadBinaryen(), lowerToKernels(program));
+ * const art = emitWasm(wasmEncoder(), lowerToKernels(program));
  * new WebAssembly.Module(art.binary);
  * ```
  */
 export function emitWasm(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOptions = {}): WasmArtifact {
-  // Binaryen's own functions must not be sent to V8's optimizing compiler while they run (v8-tiering.ts).
-  return pauseTierUp(() => emitModule(binaryen, kp, options));
+  // Binaryen's own functions must not be sent to V8's optimizing compiler while its optimizer runs (v8-tiering.ts).
+  return options.optimize ? pauseTierUp(() => emitModule(binaryen, kp, options)) : emitModule(binaryen, kp, options);
 }
 
 /**
@@ -192,7 +193,8 @@ function planModule(kp: KernelProgram, options: EmitWasmOptions): ModulePlan {
   const split = new Set([...plans].filter(([, p]) => p === "panels").map(([n]) => n));
   const threads = plans.size > 0 ? options.threads! : 1;
   const panelBytes = (n: number): number => {
-    if (attention[n]) return attentionScratchBytes();
+    const blocked = attention[n];
+    if (blocked) return attentionScratchBytes(blocked);
     const thin = skinny[n];
     if (thin) return skinnyScratchBytes(thin.plan);
     const c = simd[n];
@@ -232,7 +234,7 @@ function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOpti
   }
   // The gather status lives past the arena (only when some kernel gathers).
   const status = Math.ceil(layout.bytes / 16) * 16;
-  const gathers = kp.kernels.some((k) => kernelGathers(k));
+  const gathers = kp.kernels.some((k) => kernelGathers(k) || k.scatterAdd?.mode === "check");
   const pages = Math.max(1, Math.ceil((gathers ? status + 16 : layout.bytes) / 65536));
   const places = new Map<string, BufferPlace>(kp.buffers.map((b) => [b.name, { offset: layout.offsets.get(b.name)!, dtype: b.dtype }]));
   if (gathers) places.set(GATHER_STATUS, { offset: status, dtype: "i32" });
@@ -257,6 +259,7 @@ function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOpti
       if (thin.epilogue) body = [...body, ...emitKernelBody(ctx, epilogueOverOutput(thin.epilogue), sizes, `${name}_epilogue`)];
     }
     else if (product) body = emitSimdContraction(ctx, product, scratch, name, { threads: split.has(n) ? threads : 1, epilogue: k.epilogueContraction });
+    else if (k.scatterAdd && loopPlan(n) === undefined) body = emitScatterAdd(ctx, k.scatterAdd, k.target, sizes.get(k.target)!);
     else body = emitKernelBody(ctx, k.body, sizes, name, loopPlan(n));
     m.addFunction(name, [], "none", ctx.locals.types, m.block([...ctx.scopes[0]!.prelude, ...body]));
     if (threads > 1) m.exportFunction(name);
@@ -274,6 +277,6 @@ function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOpti
   for (const f of sorted) m.importMathFunction(f, MATH_IMPORTS[f]!);
   m.addFunction("run", [], "none", [], m.block(names.map((n) => m.call(n, [], "none"))));
   m.exportFunction("run");
-  const { binary, text } = m.finish({ optimize: options.optimize ?? true });
-  return { binary, text, layout, pages, imports: sorted, threads, kernelFunctions: names, parallel, ...(gathers ? { gather: { status, sites } } : {}) };
+  const finished = m.finish({ optimize: options.optimize ?? false });
+  return { binary: finished.binary, get text() { return finished.text; }, layout, pages, imports: sorted, threads, kernelFunctions: names, parallel, ...(gathers ? { gather: { status, sites } } : {}) };
 }

@@ -1,13 +1,15 @@
 /**
- * The WebAssembly backend: kernels as one validated, optimized wasm module
- * (SIMD128 for float32 matrix products), run in the host's WebAssembly engine.
- * Binaryen is loaded by {@link wasmBackend}, never at import time.
+ * The WebAssembly backend: kernels as one validated wasm module (SIMD128 for
+ * float32 matrix products), encoded by tns's own encoder (encoder.ts) and
+ * run in the host's WebAssembly engine. Binaryen is loaded only where its
+ * optimizer is asked for (`optimize`), never at import time.
  */
 import type { Program } from "../../ir/types.js";
 import type { KernelProgram } from "../kernel/types.js";
 import type { Backend } from "../backend.js";
 import { lowerToKernels } from "../kernel/lower.js";
-import { type Binaryen, loadBinaryen, loadedBinaryen } from "./binaryen.js";
+import { type Binaryen, loadBinaryen } from "./binaryen.js";
+import { moduleProducer, wasmEncoder } from "./encoder.js";
 import type { DiskCache } from "./disk-cache.js";
 import { ModuleCache, moduleCacheKey } from "./cache.js";
 import { type EmitWasmOptions, emitWasm, wasmArenaPlan, type WasmArtifact } from "./emit.js";
@@ -16,7 +18,9 @@ import { splitFlops } from "./parallel.js";
 import { hostRunsRelaxedSimd } from "./relaxed-simd.js";
 import { defaultThreads, loadThreadHost, type ThreadHost } from "./threads.js";
 
-export { binaryenLoaded, loadBinaryen } from "./binaryen.js";
+export { binaryenLoaded, loadBinaryen, loadBinaryenBuilder, optimizeWithBinaryen } from "./binaryen.js";
+export { EncoderModule, ENCODER_REVISION, moduleProducer, wasmEncoder } from "./encoder.js";
+export { printWat } from "./wat.js";
 export { emitWasm, type ParallelKernel, wasmArenaPlan, type WasmArtifact } from "./emit.js";
 export { contractionFlops, PARALLEL_MIN_FLOPS, parallelKernels, splitFlops } from "./parallel.js";
 export {
@@ -70,6 +74,14 @@ export interface WasmBackendOptions {
    * only costs compile time.
    */
   readonly runOnce?: boolean;
+  /**
+   * Run binaryen's optimizer over each module (level 3) after tns's encoder
+   * built it. Default false: V8's optimizing tier does the same work on the
+   * hot code, and loading binaryen costs a third of a second
+   * (docs/benchmarks.md, "WebAssembly optimizer"). A backend made with it
+   * needs binaryen loaded ({@link loadBinaryen}); {@link wasmBackend} loads it.
+   */
+  readonly optimize?: boolean;
 }
 
 /**
@@ -89,12 +101,13 @@ export interface WasmBackendOptions {
  * ```
  */
 export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Backend> {
+  if (options.optimize) await loadBinaryen();
   return (await wasmBackendFactory())(options);
 }
 
 /**
- * Loads binaryen and the thread host once and returns a synchronous maker of
- * WebAssembly backends with given options.
+ * Loads the thread host once and returns a synchronous maker of WebAssembly
+ * backends with given options (one with `optimize` needs binaryen loaded).
  *
  * @throws RangeError from the maker when `threads` is not a positive integer
  * @example
@@ -104,15 +117,15 @@ export async function wasmBackend(options: WasmBackendOptions = {}): Promise<Bac
  * ```
  */
 export async function wasmBackendFactory(): Promise<(options?: WasmBackendOptions) => Backend> {
-  const [binaryen, host] = await Promise.all([loadBinaryen(), loadThreadHost()]);
-  return (options = {}) => makeWasmBackend(() => binaryen, options.threadHost === undefined ? host : options.threadHost, options);
+  const host = await loadThreadHost();
+  return (options = {}) => makeWasmBackend(wasmEncoder(), options.threadHost === undefined ? host : options.threadHost, options);
 }
 
 /** A program lowered for the WebAssembly backend, with the key of its module and whether building it needs binaryen. */
 export interface PlannedWasm {
   readonly kernels: KernelProgram;
   readonly key: string;
-  /** False when this process or the disk cache already holds the module. */
+  /** True when the module must be built with binaryen's optimizer (`optimize`) and neither this process nor the disk cache holds it. */
   readonly needsBinaryen: boolean;
 }
 
@@ -123,10 +136,10 @@ export interface PlanningWasmBackend extends Backend {
 
 /**
  * A WebAssembly backend that reads and writes compiled modules in `disk`
- * (disk-cache.ts) besides this process's cache, and loads binaryen only for
- * a module neither holds: `plan(program)` says whether `compile` will need
- * it, and `compile` then expects `loadBinaryen()` to have resolved. So a
- * program compiled in an earlier process runs without binaryen.
+ * (disk-cache.ts) besides this process's cache. With `optimize`, binaryen is
+ * needed only for a module neither holds: `plan(program)` says whether
+ * `compile` will need it, and `compile` then expects `loadBinaryen()` to
+ * have resolved. Without it (the default) nothing is loaded.
  *
  * @example
  * ```ts
@@ -137,26 +150,28 @@ export interface PlanningWasmBackend extends Backend {
  */
 export async function wasmBackendOnDisk(disk: DiskCache | null, options: WasmBackendOptions = {}): Promise<PlanningWasmBackend> {
   const host = options.threadHost === undefined ? await loadThreadHost() : options.threadHost;
-  return makeWasmBackend(loadedBinaryen, host, options, disk);
+  return makeWasmBackend(wasmEncoder(), host, options, disk);
 }
 
-function makeWasmBackend(binaryen: () => Binaryen, host: ThreadHost | null, options: WasmBackendOptions, disk: DiskCache | null = null): PlanningWasmBackend {
+function makeWasmBackend(encoder: Binaryen, host: ThreadHost | null, options: WasmBackendOptions, disk: DiskCache | null = null): PlanningWasmBackend {
   const asked = options.threads ?? defaultThreads(host);
   if (!Number.isSafeInteger(asked) || asked < 1) throw new RangeError(`threads must be a positive integer, got ${asked}`);
   const threads = host === null ? 1 : asked;
   const plan = (program: Program): PlannedWasm & { emitOptions: EmitWasmOptions } => {
     const kernels = lowerToKernels(program);
     const emitOptions = emitOptionsFor(kernels);
-    const key = moduleCacheKey(kernels, emitOptions);
-    let needsBinaryen = !emitted.has(key);
-    if (needsBinaryen && disk !== null) {
-      const found = disk.get(key);
+    // The key names the producer of the bytes: modules built by another encoder revision or optimizer are other entries.
+    const key = moduleCacheKey(kernels, { ...emitOptions, producer: moduleProducer(emitOptions.optimize === true) });
+    let held = emitted.has(key);
+    if (!held && disk !== null) {
+      // The text is not stored on disk: the encoder prints the same text again, if it is read.
+      const found = disk.get(key, () => emitWasm(encoder, kernels, { ...emitOptions, optimize: false }).text);
       if (found !== null) {
         emitted.getOrCreate(key, () => found);
-        needsBinaryen = false;
+        held = true;
       }
     }
-    return { kernels, key, needsBinaryen, emitOptions };
+    return { kernels, key, needsBinaryen: !held && emitOptions.optimize === true, emitOptions };
   };
   return {
     name: "wasm",
@@ -167,12 +182,14 @@ function makeWasmBackend(binaryen: () => Binaryen, host: ThreadHost | null, opti
     compile(program: Program) {
       const { kernels, key, emitOptions } = plan(program);
       const art = emitted.getOrCreate(key, () => {
-        const built = emitWasm(binaryen(), kernels, emitOptions);
+        const built = emitWasm(encoder, kernels, emitOptions);
         return disk === null ? built : disk.put(key, built);
       });
       // Built earlier in this process without the disk (or its entry removed since): store it now.
       if (disk !== null && !disk.has(key)) disk.put(key, art);
-      return { code: art.text, executable: loadWasm(art, kernels, host) };
+      const executable = loadWasm(art, kernels, host);
+      // The text is printed only when it is read (the playground, `tns compile`): a run needs the binary.
+      return { get code() { return art.text; }, executable };
     },
     memoryPlan(program: Program) {
       const kernels = lowerToKernels(program);
@@ -186,6 +203,6 @@ function makeWasmBackend(binaryen: () => Binaryen, host: ThreadHost | null, opti
     // as do programs run once whose first run would not start the workers. (Every split kernel does some work.)
     const splitWork = threads > 1 ? splitFlops(kernels, { threads, minFlops }) : 0;
     const split = splitWork > 0 && (!options.runOnce || splitWork >= START_AT_ONCE_FLOPS);
-    return { optimize: true, relaxedSimd: hostRunsRelaxedSimd(), ...(split ? { threads, parallelMinFlops: minFlops } : {}) };
+    return { optimize: options.optimize ?? false, relaxedSimd: hostRunsRelaxedSimd(), ...(split ? { threads, parallelMinFlops: minFlops } : {}) };
   }
 }

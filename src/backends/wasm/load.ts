@@ -23,7 +23,7 @@
  */
 import { CompileError, InternalCompilerError } from "../../diagnostics/diagnostic.js";
 import { gatherRangeError } from "../../ir/gather.js";
-import { ARENA_MARKER, arenaHighWater, checkInputs, type Executable, inputSpec, type RunOptions } from "../../runtime/executable.js";
+import { ARENA_MARKER, arenaHighWater, checkInputs, donatedInputBuffer, type Executable, inputSpec, type RunOptions } from "../../runtime/executable.js";
 import { Tensor, arrayTypeOf } from "../../runtime/tensor.js";
 import type { KernelProgram } from "../kernel/types.js";
 import type { WasmArtifact } from "./emit.js";
@@ -103,6 +103,7 @@ export function loadWasm(
   // The memory never grows (it is created at the arena's size), so views into it stay valid: made once, here.
   const views = new Map(kp.buffers.map((b) => [b.name, new (arrayTypeOf(b.dtype))(memory.buffer, art.layout.offsets.get(b.name)!, b.size)]));
   const specs = kp.buffers.filter((b) => b.role === "input");
+  const donated = new Set(kp.donated ?? []);
   const outputs = kp.outputs.map((name) => ({ buffer: kp.buffers.find((x) => x.name === name)!, view: views.get(name)! }));
   const inputBuffers = new Map(specs.map((b) => [b.name, new Tensor(b.dtype, b.shape, views.get(b.name)!)]));
   const outputViews = Object.fromEntries(outputs.map(({ buffer: b, view }) => [b.name, new Tensor(b.dtype, b.shape, view)]));
@@ -188,8 +189,9 @@ export function loadWasm(
   };
   const executable: Executable = {
     run(inputs: Record<string, Tensor> = {}, options: RunOptions = {}): Record<string, Tensor> {
-      prepare(inputs);
+      // Marked before the inputs are written: a donated input lies above the inputs that are kept.
       const free = markFree(options);
+      prepare(inputs);
       try {
         if (threaded) threaded.run();
         else run();
@@ -200,8 +202,9 @@ export function loadWasm(
       }
     },
     async runAsync(inputs: Record<string, Tensor> = {}, options: RunOptions = {}): Promise<Record<string, Tensor>> {
-      prepare(inputs);
+      refuseWhileInFlight();
       const free = markFree(options);
+      prepare(inputs);
       if (!threaded) {
         try {
           run();
@@ -230,6 +233,7 @@ export function loadWasm(
     measuredPeakBytes: () => measured,
     inputBuffer(name: string): Tensor {
       const spec = inputSpec(specs, name);
+      if (donated.has(spec.name)) throw new CompileError([donatedInputBuffer(spec.name)]);
       handedOut.add(spec.name);
       return inputBuffers.get(spec.name)!;
     },

@@ -15,7 +15,7 @@
  * little-endian float64) and copied into memory once per `load()`.
  */
 import type { DType, Program } from "../../ir/types.js";
-import { lowerToKernels } from "../kernel/lower.js";
+import { lowerToKernels, withoutDonation } from "../kernel/lower.js";
 import { boundWeights, loaderPrelude } from "../standalone.js";
 import type { Binaryen } from "./binaryen.js";
 import { emitWasm, type WasmArtifact } from "./emit.js";
@@ -63,11 +63,14 @@ export interface WasmModuleFiles {
  * files.manifest.buffers.find((b) => b.name === "A")!.offset; // 0
  * ```
  */
-export function emitWasmModule(binaryen: Binaryen, program: Program, name: string, options: { wat: boolean }): WasmModuleFiles {
-  const kp = lowerToKernels(program);
+export function emitWasmModule(binaryen: Binaryen, program: Program, name: string, options: { wat: boolean; optimize?: boolean }): WasmModuleFiles {
+  const kp = lowerToKernels(withoutDonation(program));
   // Standalone builds use plain SIMD128 (never relaxed SIMD): the module must
-  // run on every SIMD128 engine, whatever the compiling host supports.
-  const art = emitWasm(binaryen, kp);
+  // run on every SIMD128 engine, whatever the compiling host supports. They
+  // are shipped, so binaryen's optimizer runs by default (a smaller binary;
+  // docs/benchmarks.md, "WebAssembly optimizer"): `binaryen` must then come
+  // from loadBinaryen().
+  const art = emitWasm(binaryen, kp, { optimize: options.optimize ?? true });
   const weights = boundWeights(kp.buffers);
   const manifest: WasmModuleManifest = {
     format: "tns-wasm-module",

@@ -20,7 +20,7 @@ import { CompileError, type Diagnostic, InternalCompilerError } from "../../diag
 import type { DefNode, DType, Program } from "../../ir/types.js";
 import { defFlops } from "../../passes/cost.js";
 import { materializeProgramReductions } from "../../passes/materialize-reductions.js";
-import { lowerToKernels } from "../kernel/lower.js";
+import { lowerToKernels, withoutDonation } from "../kernel/lower.js";
 import type { Kernel } from "../kernel/types.js";
 import { type BufferAccess, GATHER_STATUS_BINDING } from "./emit-expr.js";
 import type { GatherSite } from "../../ir/gather.js";
@@ -69,7 +69,7 @@ export function emitWgsl(program: Program, options: EmitWgslOptions = {}): WgslP
   const problems = wgslTypeProblems(program);
   if (problems.length > 0) throw new CompileError(problems);
   const materialized = materializeProgramReductions(program);
-  const kp = lowerToKernels(materialized, { outputsOuter: true });
+  const kp = lowerToKernels(withoutDonation(materialized), { outputsOuter: true });
   const defs = new Map(materialized.tensors.filter((t): t is DefNode => t.role === "def").map((t) => [t.name, t]));
   const dtypes = new Map<string, DType>(kp.buffers.map((b) => [b.name, b.dtype]));
   const buffers: WgslBuffer[] = kp.buffers.map((b) => ({ name: b.name, dtype: b.dtype, shape: b.shape, size: b.size, role: b.role }));

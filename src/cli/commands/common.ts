@@ -106,7 +106,7 @@ export async function compileFile(
   command: string,
   extra: {
     backend: BackendName; randomData: boolean; seed: number; threads?: number; runOnce?: boolean;
-    memoryBudget?: number; maxIntermediateBytes?: number; cache?: boolean;
+    memoryBudget?: number; maxIntermediateBytes?: number; cache?: boolean; donate?: "all"; optimizeWasm?: boolean;
   },
 ): Promise<{ result: CompiledProgram; source: string }> {
   const source = readText(file);
@@ -121,7 +121,8 @@ export async function compileFile(
   const approx = values["approx"] as string[] | undefined;
   const result = await compileAsync(source, { file, sizes, weights, optimize, ...(approx ? { approx } : {}), backend: extra.backend, verifyOutputs, verifySeed: extra.seed, threads: extra.threads, runOnce: extra.runOnce,
     ...(extra.memoryBudget === undefined ? {} : { memoryBudget: extra.memoryBudget }),
-    ...(extra.maxIntermediateBytes === undefined ? {} : { maxIntermediateBytes: extra.maxIntermediateBytes }), ...(extra.cache ? { cache: true } : {}) });
+    ...(extra.maxIntermediateBytes === undefined ? {} : { maxIntermediateBytes: extra.maxIntermediateBytes }), ...(extra.cache ? { cache: true } : {}),
+    ...(extra.donate ? { donate: extra.donate } : {}), ...(extra.optimizeWasm ? { optimizeWasm: true } : {}) });
   return { result, source };
 }
 

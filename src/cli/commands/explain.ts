@@ -28,7 +28,7 @@ import { CompileError, type Diagnostic } from "../../diagnostics/diagnostic.js";
 import { lowerToKernels } from "../../backends/kernel/lower.js";
 import { planMemory } from "../../backends/kernel/memory-plan.js";
 import type { Pass } from "../../passes/pass.js";
-import { loadMilpSolver, type MemoryReport, rematerializePass } from "../../passes/rematerialize.js";
+import { donatedField, donateInputsPass, loadMilpSolver, type MemoryReport, rematerializePass } from "../../passes/rematerialize.js";
 import type { Terminal } from "./common.js";
 import { explainWgsl, printWgslDispatches } from "./explain-wgsl.js";
 import type { CostSummary, DiffLine, ExplainedContraction, ExplainedPass, ExplainReport, IrMode } from "./explain-report.js";
@@ -55,6 +55,10 @@ Options:
                       after each changed pass; none
   --memory-budget B   fit the program into B bytes (64KiB, 10MiB, ...): intermediates are
                       computed again rather than held; the memory section says which
+  --donate            plan as if every input were donated, as tns run does by default: an
+                      input's memory is reused after its last reader, and an output that
+                      updates it elementwise is written over it (the memory section shows
+                      the effect; without it, inputs are held for the whole run)
   --max-intermediate B
                       the most memory one tensor a contraction forms may take (64KiB,
                       64MiB, or bytes): larger contractions run slice by slice; the
@@ -83,6 +87,8 @@ export interface ExplainOptions {
   readonly memoryBudget?: number;
   readonly maxIntermediateBytes?: number;
   readonly backend?: string;
+  /** Inputs donated by the caller (the `donate` compile option): the memory plan may reuse their storage. */
+  readonly donate?: readonly string[] | "all";
 }
 
 /**
@@ -117,6 +123,7 @@ export function explainWithin(
     ...(options.memoryBudget === undefined ? {} : { memoryBudget: options.memoryBudget }),
   };
   const passes: Pass[] = optimize ? defaultPipeline(pipeline) : loweringPipeline();
+  if (options.donate !== undefined) passes.push(donateInputsPass(options.donate));
   let remat: ReturnType<typeof rematerializePass> | null = null;
   if (options.memoryBudget !== undefined) {
     remat = rematerializePass({ budgetBytes: options.memoryBudget });
@@ -130,7 +137,7 @@ export function explainWithin(
   const plan = planMemory(lowerToKernels(optimized));
   const memory: MemoryReport = last?.ok ? last.report : {
     peakBytes: plan.bytes, budgetBytes: null, unplannedPeakBytes: plan.unplannedBytes, plannedPeakBeforeBytes: plan.bytes,
-    recomputedFlops: 0, solver: { name: "none", status: "no-budget", ms: 0 }, recomputed: [],
+    recomputedFlops: 0, solver: { name: "none", status: "no-budget", ms: 0 }, recomputed: [], ...donatedField(optimized),
   };
   const costBefore = programCost(program);
   let before = costBefore;
@@ -278,6 +285,7 @@ export function memoryLines(m: MemoryReport): string[] {
     `    planned peak          ${bytes(m.peakBytes)} (${budget})`,
     `    before planning       ${bytes(m.unplannedPeakBytes)} (every buffer its own space)`,
   ];
+  if (m.donated !== undefined) lines.push(`    donated inputs        ${m.donated.join(", ")} (their storage is reused after their last reader)`);
   if (m.budgetBytes !== null) {
     lines.push(
       `    before remat          ${bytes(m.plannedPeakBeforeBytes)}`,
@@ -402,6 +410,7 @@ export async function explainCommand(argv: string[], term: Terminal): Promise<nu
     svg: { type: "string" },
     approx: { type: "string", multiple: true },
     calibration: { type: "string" },
+    donate: { type: "boolean" },
   });
   if (values["help"]) {
     term.out(EXPLAIN_HELP);
@@ -443,7 +452,7 @@ export async function explainCommand(argv: string[], term: Terminal): Promise<nu
   const optimize = !(values["O0"] || values["no-optimize"]);
   const explained = explainWithin(program, {
     optimize, ...(backend === undefined ? {} : { backend }), ...(memoryBudget === undefined ? {} : { memoryBudget }),
-    ...(maxIntermediateBytes === undefined ? {} : { maxIntermediateBytes }),
+    ...(maxIntermediateBytes === undefined ? {} : { maxIntermediateBytes }), ...(values["donate"] ? { donate: "all" as const } : {}),
   });
   if (!explained.ok) {
     reportDiagnostics(term, [explained.diagnostic], sources);

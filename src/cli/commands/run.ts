@@ -46,6 +46,14 @@ ${APPROX_HELP}
                         backend against the reference interpreter, on random data (--seed)
   --no-cache            do not read or write the cache of compiled WebAssembly modules
                         (the user's cache folder, or TNS_CACHE_DIR; see docs/wasm.md)
+  --no-donate           keep every input's storage for the whole run. By default the run
+                        donates its inputs (it reads them from files or makes them, and
+                        needs them no more after the run): on the js and wasm backends an
+                        input's memory is reused after its last reader, and an output that
+                        updates it elementwise (an SGD step) is written over it
+  --optimize-wasm       also run binaryen's optimizer over the WebAssembly module (loads
+                        binaryen, about 0.3 s; the engine's own optimizer makes it pay
+                        rarely: see docs/benchmarks.md)
   -h, --help            show this help`;
 
 /** Runs `tns run`. */
@@ -62,6 +70,8 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
     ...MEMORY_BUDGET_OPTION,
     ...MAX_INTERMEDIATE_OPTION,
     "no-cache": { type: "boolean" },
+    "no-donate": { type: "boolean" },
+    "optimize-wasm": { type: "boolean" },
   });
   if (values["help"]) {
     term.out(RUN_HELP);
@@ -80,12 +90,14 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
   if (output) checkOutputPath(output, "file");
 
   const t0 = performance.now();
-  // The wasm backend with its disk cache loads binaryen only for a module it has not compiled before (compileAsync).
+  // tns's encoder builds the wasm module; binaryen is loaded only for --optimize-wasm, and then only for a module not cached before (compileAsync).
   const cache = backend === "wasm" && !values["no-cache"];
+  const optimizeWasm = backend === "wasm" && values["optimize-wasm"] === true;
   if (!cache) await loadBackend(backend);
   if (memoryBudget !== undefined) await loadMilpSolver();
   // One run: no threaded module unless that run would start the workers (wasm/index.ts, runOnce).
-  const { result } = await compileFile(file, values, "run", { backend, randomData, seed, threads, runOnce: true, memoryBudget, maxIntermediateBytes, cache });
+  const { result } = await compileFile(file, values, "run", { backend, randomData, seed, threads, runOnce: true, memoryBudget, maxIntermediateBytes, cache, optimizeWasm,
+    ...(values["no-donate"] ? {} : { donate: "all" as const }) });
   const t1 = performance.now();
   reportDiagnostics(term, result.diagnostics, result.sources);
   if (!result.ok) return EXIT.diagnostics;

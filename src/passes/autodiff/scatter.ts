@@ -41,6 +41,13 @@ export interface ScatterSite {
   readonly ranges: Readonly<Record<string, number>>;
   /** Shapes of the tensors `term` reads. */
   readonly shapeOf: (tensor: string) => readonly number[];
+  /**
+   * Leave guarded reads of `term` as they are where they leave their tensor
+   * (they read 0 there) instead of reading a zero-padded copy; set for the
+   * step of a recurrence's adjoint, whose reads of other steps sit under a
+   * `where` that keeps them from being used out of range.
+   */
+  readonly keepGuarded?: boolean;
 }
 
 /**
@@ -133,7 +140,7 @@ export function scatterDef(name: string, dtype: DType, site: ScatterSite, pad: P
 
   const substituted = substituteVars(term, subst);
   const final = solved.map(({ v }) => ({ v, value: subst.get(v)! }));
-  const { body: padded, paddedTensors } = padReads(substituted, extent, site.shapeOf, pad);
+  const { body: padded, paddedTensors } = padReads(substituted, extent, site.shapeOf, pad, site.keepGuarded === true);
   const conds: Expr[] = matches.map(({ u, value }) => binary("eq", indexValue(u), affineToExpr(substituteAffine(value, subst))));
   for (const { v, value } of final) {
     const [lo, hi] = bounds(value, extent);
@@ -202,10 +209,10 @@ export function bounds(a: Affine, extent: ReadonlyMap<string, number>): [number,
 }
 
 /** Replaces every read that can leave its tensor's bounds by a read of a zero-padded copy. */
-function padReads(e: Expr, extent: ReadonlyMap<string, number>, shapeOf: (t: string) => readonly number[], pad: Padder): { body: Expr; paddedTensors: Set<string> } {
+function padReads(e: Expr, extent: ReadonlyMap<string, number>, shapeOf: (t: string) => readonly number[], pad: Padder, keepGuarded: boolean): { body: Expr; paddedTensors: Set<string> } {
   const paddedTensors = new Set<string>();
   const body = mapExpr(e, (x) => {
-    if (x.kind !== "access") return x;
+    if (x.kind !== "access" || (keepGuarded && x.guarded === true)) return x;
     const shape = shapeOf(x.tensor);
     const lo: number[] = [];
     const hi: number[] = [];

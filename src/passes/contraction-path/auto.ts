@@ -6,7 +6,7 @@
  * |---|---|
  * | up to 6 | `optimal` |
  * | 7 to 12 | `dp` over every subset (exact) |
- * | 13 to 30 | `hyper` with a third of `pathTimeMs` (default {@link AUTO_DP_TIME_MS}), then `dp` over connected subsets with cost capping, capped by hyper's cost, with the rest; hyper's path when the dp runs out of budget or finds nothing cheaper |
+ * | 13 to 30 | `hyper` with a sixth of `pathTimeMs` (default {@link AUTO_DP_TIME_MS}), then `dp` over connected subsets (cheapest first), capped by hyper's cost, with the rest; hyper's path when the dp runs out of budget or finds nothing cheaper |
  * | more | `hyper` |
  *
  * Whatever it picks, the result is never costlier than `greedy`'s path.
@@ -22,8 +22,8 @@ import { optimal } from "./optimal.js";
 
 /** Largest operand count `auto` gives to `dp`. */
 export const AUTO_DP_MAX = DP_MAX_OPERANDS;
-/** The budget of `auto` between 13 and 30 operands, in milliseconds of work (`work.ts`): a third for `hyper`, the rest for `dp`. */
-export const AUTO_DP_TIME_MS = 900;
+/** The budget of `auto` between 13 and 30 operands, in milliseconds of work (`work.ts`): a sixth for `hyper`, the rest for `dp`. */
+export const AUTO_DP_TIME_MS = 1200;
 
 /**
  * The finder `auto` tries first for `count` operands (see the module comment).
@@ -48,10 +48,10 @@ function autoPath(net: InternedNetwork, options: PathOptions): ContractionPath {
     // hyper first: its cost caps the dp's search, which then only keeps
     // subtrees that can be part of a cheaper tree.
     const budget = options.pathTimeMs ?? AUTO_DP_TIME_MS;
-    const found = hyper.find(net, { ...options, pathTimeMs: budget / 3 });
+    const found = hyper.find(net, { ...options, pathTimeMs: budget / 6 });
     const foundFlops = pathFlops(net, found);
     try {
-      const exact = dpPath(net, { ...options, pathTimeMs: (2 * budget) / 3 }, foundFlops);
+      const exact = dpPath(net, { ...options, pathTimeMs: (5 * budget) / 6 }, foundFlops);
       path = pathFlops(net, exact) < foundFlops ? exact : found;
     } catch (e) {
       if (!(e instanceof PathSearchTimeout)) throw e;

@@ -13,7 +13,7 @@
  *     chain f0 → f1 → f2 → loss → b2 → b1 → b0, b_k reading f_k: every f held until its b
  *     budget of 4 tensors: f0 is dropped after f1 and recomputed before b0, ...
  */
-import { type RematGraph, type Schedule, scheduleMemory } from "./schedule.js";
+import { donatedBytes, type RematGraph, type Schedule, scheduleMemory, startBytes } from "./schedule.js";
 
 /** What the heuristic reached. */
 export interface HeuristicResult {
@@ -31,6 +31,8 @@ class State {
   readonly mem: Float64Array;
   private readonly scratchAt: Float64Array;
   private readonly n: number;
+  /** Bytes of donated inputs held at each stage. */
+  private donated: Float64Array;
 
   constructor(private readonly graph: RematGraph, schedule: Schedule) {
     this.n = graph.nodes.length;
@@ -42,13 +44,14 @@ class State {
       for (let t = 0; t < this.n; t++) if (this.live[v.pos]![t]) this.mem[t]! += v.bytes;
       for (const t of this.stages[v.pos]!) this.scratchAt[t] = Math.max(this.scratchAt[t]!, v.scratch);
     }
+    this.donated = donatedBytes(graph, this.stages);
   }
 
   /** Bytes at stage t: held defs, inputs and weights, scratch. */
-  at(t: number): number { return this.mem[t]! + this.graph.persistentBytes + this.scratchAt[t]!; }
+  at(t: number): number { return this.mem[t]! + this.graph.persistentBytes + this.donated[t]! + this.scratchAt[t]!; }
 
   peak(): number {
-    let p = this.graph.persistentBytes;
+    let p = startBytes(this.graph);
     for (let t = 0; t < this.n; t++) p = Math.max(p, this.at(t));
     return p;
   }
@@ -93,11 +96,12 @@ class State {
       const old = this.live[v]!;
       for (let t = 0; t < this.n; t++) if (next[t] !== old[t]) delta[t]! += (next[t]! - old[t]!) * bytes;
     }
+    const donated = this.graph.donated.length > 0 ? donatedBytes(this.graph, stages) : this.donated;
     let excess = 0;
     for (let t = 0; t < this.n; t++) {
       let scratch = this.scratchAt[t]!;
       for (const a of add) if (a.t === t) scratch = Math.max(scratch, this.graph.nodes[a.v]!.scratch);
-      excess += Math.max(0, this.mem[t]! + delta[t]! + this.graph.persistentBytes + scratch - budget);
+      excess += Math.max(0, this.mem[t]! + delta[t]! + this.graph.persistentBytes + donated[t]! + scratch - budget);
     }
     return { excess, changes };
   }
@@ -113,6 +117,7 @@ class State {
       for (let t = 0; t < this.n; t++) if (next[t] !== old[t]) this.mem[t]! += (next[t]! - old[t]!) * bytes;
       this.live[v] = next;
     }
+    if (this.graph.donated.length > 0) this.donated = donatedBytes(this.graph, this.stages);
   }
 
   excess(budget: number): number {

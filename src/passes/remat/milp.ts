@@ -32,11 +32,17 @@
  * while on programs whose values are used close to where they are made it
  * stays O(n), as in Moccasin.
  *
+ * A donated input d (the caller gave its storage up) adds h[d,t] ∈ [0, 1],
+ * held at stage t: h[d,t] ≤ h[d,t-1] (once dropped, gone), r[c,t] ≤ h[d,t]
+ * for each reader c, or r[c,t] ≤ h[d,t-1] for a reader that may update it
+ * in place (its bytes then stand for d's), and bytes(d)·h[d,t] in each
+ * stage's memory.
+ *
  * `minPeak` asks instead for the least memory any schedule needs (the
  * budget becomes a variable to minimize), to tell a user how far a budget
  * is out of reach.
  */
-import { type RematGraph, type Schedule, scheduleMemory } from "./schedule.js";
+import { donatedLiveness, type RematGraph, type Schedule, scheduleMemory } from "./schedule.js";
 import { type MilpColumn, type MilpProblem, type MilpRow, milpText } from "./solver.js";
 
 /** The windows of each def: stages it may be computed at, and held at. */
@@ -149,6 +155,28 @@ export function rematModel(graph: RematGraph, options: { budgetBytes?: number; m
       rows.push({ terms: [[r(v.pos, t), 1], ...readers], upper: 0 });
     }
   }
+  // Donated inputs: h[d,t] ∈ [0, 1] is held at stage t, never again once dropped, and held where a reader runs (an
+  // in-place reader: at the stage before). Continuous as l is: for fixed r the least h is 0/1.
+  const hIndex = graph.donated.map((d, k) => Array.from({ length: n }, (_, t) => column({ name: `h${k}_${t}`, cost: 0, lower: 0, upper: 1, integer: false })));
+  graph.donated.forEach((d, k) => {
+    const h = hIndex[k]!;
+    for (let t = 1; t < n; t++) rows.push({ terms: [[h[t]!, 1], [h[t - 1]!, -1]], upper: 0 });
+    for (const c of d.readers) {
+      const inPlace = d.inPlace.includes(c);
+      for (let t = c; t <= computeUntil[c]!; t++) {
+        if (!inPlace) rows.push({ terms: [[r(c, t), 1], [h[t]!, -1]], upper: 0 });
+        else if (t > 0) rows.push({ terms: [[r(c, t), 1], [h[t - 1]!, -1]], upper: 0 });
+      }
+    }
+    // Two computations at one stage may not both be the in-place one: hold d there when more than one reader runs.
+    for (let t = 0; t < n; t++) {
+      const at = d.readers.filter((c) => c <= t && t <= computeUntil[c]!);
+      if (at.length > 1) rows.push({ terms: [...at.map((c): [number, number] => [r(c, t), 1]), [h[t]!, -1]], upper: 1 });
+    }
+    for (let t = 0; t < n; t++) memory[t]!.push([h[t]!, units(d.bytes)]);
+  });
+  const floor = graph.donated.reduce((a, d) => a + units(d.bytes), 0);
+  if (peak >= 0) columns[peak] = { ...columns[peak]!, lower: floor };
   const free = options.minPeak ? 0 : Math.floor((options.budgetBytes! - graph.persistentBytes) / unit);
   const limit = (terms: [number, number][]): MilpRow => (options.minPeak ? { terms: [...terms, [peak, -1]], upper: 0 } : { terms, upper: free });
   for (let t = 0; t < n; t++) {
@@ -170,6 +198,8 @@ export function rematModel(graph: RematGraph, options: { budgetBytes?: number; m
           values[l(v.pos, t)] = m.live[v.pos]![t] ? 1 : 0;
         }
       }
+      const held = donatedLiveness(graph, schedule);
+      hIndex.forEach((h, k) => h.forEach((col, t) => { values[col] = held[k]![t] ? 1 : 0; }));
       if (peak >= 0) values[peak] = Math.ceil((m.peak - graph.persistentBytes) / unit) + 1;
       return values;
     },

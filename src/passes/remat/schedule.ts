@@ -25,6 +25,8 @@ import type { DefNode, Program } from "../../ir/types.js";
 import { numel } from "../../ir/types.js";
 import { accessedTensors } from "../../ir/walk.js";
 import { defFlops, elementBytes } from "../cost.js";
+import { lowerToKernels } from "../../backends/kernel/lower.js";
+import { updatesInPlace } from "../../backends/kernel/memory-plan.js";
 
 /** One def of the program, as the planner sees it. */
 export interface RematNode {
@@ -46,11 +48,29 @@ export interface RematNode {
   readonly output: boolean;
 }
 
+/**
+ * A donated input ({@link Program.donated}): held from the start through
+ * the last stage that reads it; at a stage where its last reader is one
+ * that updates it in place (the memory planner's rule, `updatesInPlace`),
+ * that reader's bytes take its place and it is not counted.
+ */
+export interface DonatedInput {
+  readonly name: string;
+  /** Bytes, rounded up to the arena's 16-byte alignment. */
+  readonly bytes: number;
+  /** Positions of the defs that read it. */
+  readonly readers: readonly number[];
+  /** Those of `readers` whose kernel may write over it in place. */
+  readonly inPlace: readonly number[];
+}
+
 /** The defs of an inlined program and the bytes of its inputs and weights. */
 export interface RematGraph {
   readonly nodes: readonly RematNode[];
-  /** Inputs and weights: live for the whole run. */
+  /** Inputs and weights that are held for the whole run (all but the donated inputs). */
   readonly persistentBytes: number;
+  /** Donated inputs (none when the program donates nothing). */
+  readonly donated: readonly DonatedInput[];
 }
 
 /** For each def (by position), the stages that compute it, ascending. */
@@ -74,9 +94,22 @@ export function rematGraph(program: Program, scratch: (def: number) => number = 
   const preds = defs.map((d) => [...accessedTensors(d.body)].flatMap((r) => (posOf.has(r) && r !== d.name ? [posOf.get(r)!] : [])).sort((a, b) => a - b));
   const succs: number[][] = defs.map(() => []);
   preds.forEach((ps, k) => ps.forEach((p) => succs[p]!.push(k)));
+  const donatedNames = new Set(program.donated ?? []);
+  const bytesOf = (t: { shape: readonly number[]; dtype: DefNode["dtype"] }): number => align16(Math.max(1, numel(t.shape) * elementBytes(t.dtype)));
   const persistentBytes = program.tensors
-    .filter((t) => t.role === "input" || t.role === "weight")
-    .reduce((a, t) => a + align16(Math.max(1, numel(t.shape) * elementBytes(t.dtype))), 0);
+    .filter((t) => (t.role === "input" && !donatedNames.has(t.name)) || t.role === "weight")
+    .reduce((a, t) => a + bytesOf(t), 0);
+  let donated: DonatedInput[] = [];
+  if (donatedNames.size > 0) {
+    // The kernels are the defs in order (lowerToKernels): the planner's in-place rule, per reader.
+    const kernels = lowerToKernels(program).kernels;
+    donated = program.tensors.filter((t) => t.role === "input" && donatedNames.has(t.name)).map((t) => {
+      const readers = defs.flatMap((d, k) => (accessedTensors(d.body).has(t.name) ? [k] : []));
+      const inPlace = readers.filter((k) => kernels[k] !== undefined && kernels[k]!.target === defs[k]!.name && bytesOf(defs[k]!) <= bytesOf(t)
+        && elementBytes(defs[k]!.dtype) === elementBytes(t.dtype) && updatesInPlace(kernels[k]!, t.name));
+      return { name: t.name, bytes: bytesOf(t), readers, inPlace };
+    });
+  }
   const nodes = defs.map((d, k) => {
     const flops = defFlops(d);
     return {
@@ -84,7 +117,42 @@ export function rematGraph(program: Program, scratch: (def: number) => number = 
       flops, cost: Math.max(flops, numel(d.shape)), scratch: scratch(k), preds: preds[k]!, succs: succs[k]!, output: d.output,
     };
   });
-  return { nodes, persistentBytes };
+  return { nodes, persistentBytes, donated };
+}
+
+/**
+ * Where each donated input is held under a schedule: from stage 0 through
+ * the last stage that computes one of its readers, less that stage when
+ * every computation of a reader there may update it in place (then the
+ * reader's bytes stand for it).
+ *
+ * @example
+ * ```ts
+ * donatedLiveness(graph, baselineSchedule(graph))[0]; // [true, true, false, ...]: held until its last reader
+ * ```
+ */
+export function donatedLiveness(graph: RematGraph, schedule: Schedule): boolean[][] {
+  const n = graph.nodes.length;
+  return graph.donated.map((d) => {
+    let last = -1;
+    for (const c of d.readers) for (const t of schedule[c]!) last = Math.max(last, t);
+    const inPlaceAtLast = last >= 0 && d.readers.every((c) => !schedule[c]!.includes(last) || d.inPlace.includes(c))
+      && d.readers.filter((c) => schedule[c]!.includes(last)).length === 1;
+    const through = inPlaceAtLast ? last - 1 : last;
+    return Array.from({ length: n }, (_, t) => t <= through);
+  });
+}
+
+/** Bytes of donated inputs held at each stage (see {@link donatedLiveness}). */
+export function donatedBytes(graph: RematGraph, schedule: Schedule): Float64Array {
+  const bytes = new Float64Array(graph.nodes.length);
+  donatedLiveness(graph, schedule).forEach((live, k) => live.forEach((l, t) => { if (l) bytes[t]! += graph.donated[k]!.bytes; }));
+  return bytes;
+}
+
+/** What every schedule holds before its first kernel: the inputs and weights, donated ones included. */
+export function startBytes(graph: RematGraph): number {
+  return graph.persistentBytes + graph.donated.reduce((a, d) => a + d.bytes, 0);
 }
 
 /** Every def computed once, at its own stage: the program as written. */
@@ -146,7 +214,8 @@ export function scheduleMemory(graph: RematGraph, schedule: Schedule): ScheduleM
     }
     if (node.output) mark(node.pos, stages.at(-1)!, n - 1);
   }
+  const donated = donatedBytes(graph, schedule);
   const stages = Array.from({ length: n }, (_, t) =>
-    graph.persistentBytes + scratchAt[t]! + graph.nodes.reduce((a, v) => a + (live[v.pos]![t] ? v.bytes : 0), 0));
-  return { stages, peak: Math.max(graph.persistentBytes, ...stages), live, recomputedFlops, extraCost };
+    graph.persistentBytes + donated[t]! + scratchAt[t]! + graph.nodes.reduce((a, v) => a + (live[v.pos]![t] ? v.bytes : 0), 0));
+  return { stages, peak: Math.max(startBytes(graph), ...stages), live, recomputedFlops, extraCost };
 }

@@ -1,6 +1,6 @@
 (module
- (type $0 (func))
- (type $1 (func (param i32)))
+ (type $0 (func (param i32)))
+ (type $1 (func))
  (import "env" "memory" (memory $arena 1 65536))
  (export "run" (func $run))
  (func $k0_Y_b0 (param $0 i32)

@@ -1,6 +1,6 @@
 (module
- (type $0 (func))
- (type $1 (func (param i32)))
+ (type $0 (func (param i32)))
+ (type $1 (func))
  (import "env" "memory" (memory $arena 1 65536))
  (export "run" (func $run))
  (func $k0_Mu_b0 (param $0 i32)
@@ -309,7 +309,7 @@
         )
        )
       )
-      (f64.const 1e-05)
+      (f64.const 0.00001)
      )
     )
    )

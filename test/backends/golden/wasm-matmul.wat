@@ -1,7 +1,7 @@
 (module
- (type $0 (func))
- (type $1 (func (param i32 i32 i32 i32 i32)))
- (type $2 (func (param i32 i32 i32)))
+ (type $0 (func (param i32 i32 i32 i32 i32)))
+ (type $1 (func (param i32 i32 i32)))
+ (type $2 (func))
  (import "env" "memory" (memory $arena 1 65536))
  (export "run" (func $run))
  (func $k0_C_axpy (param $0 i32) (param $1 i32) (param $2 i32) (param $3 i32) (param $4 i32)

@@ -47,7 +47,8 @@ function defNamed(program: Program, name: string): DefNode | undefined {
   }
   const t = index.get(name);
   // A recurrence is opaque to the rules (like an input): it reads itself, so it is never inlined or split.
-  return t?.role === "def" && t.recurrence === undefined ? t : undefined;
+  // So is a scatter-add: inlined into a reader it would be a masked sum over every element again.
+  return t?.role === "def" && t.recurrence === undefined && t.scatter === undefined ? t : undefined;
 }
 
 /** One read of a tensor: the def that reads it (null for a call argument), the access, and whether a reduction encloses it. */
@@ -267,7 +268,7 @@ export const fuseElementwiseProducer = programRule<ProducerSite>({
   sites: (program, only) => {
     const out: ProducerSite[] = [];
     for (const c of only === undefined ? program.tensors : program.tensors.slice(only, only + 1)) {
-      if (c.role !== "def" || c.recurrence !== undefined) continue;
+      if (c.role !== "def" || c.recurrence !== undefined || c.scatter !== undefined) continue;
       const seen = new Set<string>();
       // A padding read (guarded access) keeps its producer: inlining would read the producer's operands outside them.
       for (const { access: a } of readsIn(c)) if (a!.guarded) seen.add(a!.tensor);
@@ -393,7 +394,7 @@ export const extractInvariantReduction = programRule<ExtractSite>({
   sites: (program, only) => {
     const out: ExtractSite[] = [];
     for (const t of only === undefined ? program.tensors : program.tensors.slice(only, only + 1)) {
-      if (t.role !== "def" || t.dtype === "i32" || t.recurrence !== undefined) continue;
+      if (t.role !== "def" || t.dtype === "i32" || t.recurrence !== undefined || t.scatter !== undefined) continue;
       for (const key of invariantReductionKeys(t)) out.push({ def: t.name, key });
     }
     return out;
