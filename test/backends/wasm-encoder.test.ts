@@ -105,7 +105,7 @@ const CASES: Case[] = [
   { name: "v128 constants", body: (m) => storeAll(m, "v128", [m.f32x4Const([1.1, -0, NaN, 3e38]), m.i32x4Const([-1, 0, 2 ** 31, 12345678])]) },
   { name: "f32x4.convert_i32x4_s and i32x4.trunc_sat_f32x4_s", body: (m) => storeAll(m, "v128", [m.f32x4ConvertI32x4(i32x4In(m, 4)), m.i32x4TruncSatF32x4(v128In(m, 4)), m.i32x4TruncSatF32x4(v128In(m, 12))]) },
   { name: "i32x4 splat, add, sub, shifts", body: (m) => storeAll(m, "v128", [m.i32x4Splat(i32In(m, 1)), m.i32x4("add", i32x4In(m, 0), i32x4In(m, 4)), m.i32x4("sub", i32x4In(m, 4), i32x4In(m, 8)), m.i32x4Shl(i32x4In(m, 8), m.i32Const(3)), m.i32x4ShrS(i32x4In(m, 4), i32In(m, 4))]) },
-  { name: "v128 bitwise and bitselect", body: (m) => storeAll(m, "v128", [...(["and", "or", "xor"] as const).map((op) => m.v128Bitwise(op, v128In(m, 0), i32x4In(m, 4))), m.v128Bitselect(v128In(m, 0), v128In(m, 4), m.f32x4Compare("lt", v128In(m, 0), v128In(m, 4)))]) },
+  { name: "v128 bitwise and bitselect", body: (m) => storeAll(m, "v128", [...(["and", "or", "xor", "andnot"] as const).map((op) => m.v128Bitwise(op, v128In(m, 0), i32x4In(m, 4))), m.v128Bitselect(v128In(m, 0), v128In(m, 4), m.f32x4Compare("lt", v128In(m, 0), v128In(m, 4)))]) },
   {
     name: "select of i32, f32, f64 and v128",
     body: (m) => [
