@@ -94,6 +94,12 @@ if (wanted("gather")) {
   await runGatherBench();
 }
 
+if (wanted("backward")) {
+  const { runBackwardBench } = await import("./backward.js");
+  console.log("\n## backward passes: an embedding's scatter-add vs the masked sum, and backpropagation through a tanh RNN (one thread, in turns, median)");
+  await runBackwardBench();
+}
+
 if (wanted("kron")) {
   console.log("\n## Kronecker inlining, JS backend, optimized vs -O0 (median)");
   runKronBench();

@@ -19,7 +19,7 @@ import { backendNamed, loadBackend, type Backend, type BackendName } from "./bac
 import { lowerToKernels } from "./backends/kernel/lower.js";
 import { type MemoryPlan, planMemory } from "./backends/kernel/memory-plan.js";
 import { verifyProgram } from "./ir/verify.js";
-import { loadMilpSolver, type MemoryReport, rematerialize } from "./passes/rematerialize.js";
+import { donatedField, loadMilpSolver, type MemoryReport, rematerialize } from "./passes/rematerialize.js";
 import { type Executable, keptInputBuffers, type RunOptions } from "./runtime/executable.js";
 import type { Tensor } from "./runtime/tensor.js";
 import { memoryProblem } from "./runtime/memory.js";
@@ -566,7 +566,7 @@ function planMemoryWithin(
     const p = plan(program);
     const report: MemoryReport = {
       peakBytes: p.bytes, budgetBytes: null, unplannedPeakBytes: p.unplannedBytes, plannedPeakBeforeBytes: p.bytes,
-      recomputedFlops: 0, solver: { name: "none", status: "no-budget", ms: 0 }, recomputed: [],
+      recomputedFlops: 0, solver: { name: "none", status: "no-budget", ms: 0 }, recomputed: [], ...donatedField(program),
     };
     return { ok: true, program, report, log: [] };
   }

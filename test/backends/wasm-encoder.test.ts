@@ -98,7 +98,7 @@ const CASES: Case[] = [
   { name: "f32x4 add and mul", body: (m) => storeAll(m, "v128", [m.f32x4("add", v128In(m, 0), v128In(m, 4)), m.f32x4("mul", v128In(m, 8), v128In(m, 12))]) },
   { name: "f32x4.relaxed_madd", relaxedSimd: true, body: (m) => storeAll(m, "v128", [m.f32x4Madd(v128In(m, 0), v128In(m, 8), v128In(m, 12)), m.f32x4Madd(v128In(m, 8), v128In(m, 8), m.v128Zero())]) },
   { name: "f32x4.splat and v128 zero", body: (m) => storeAll(m, "v128", [m.f32x4Splat(f32In(m, 3)), m.v128Zero()]) },
-  ...(["add", "sub", "mul", "div", "min", "max"] as const).map((op): Case => ({ name: `f32x4.${op}`, body: (m) => storeAll(m, "v128", [0, 4, 8, 12].map((k) => m.f32x4Arith(op, v128In(m, k), v128In(m, (k + 5) % 12)))) })),
+  ...(["add", "sub", "mul", "div", "min", "max", "pmin", "pmax"] as const).map((op): Case => ({ name: `f32x4.${op}`, body: (m) => storeAll(m, "v128", [0, 4, 8, 12].map((k) => m.f32x4Arith(op, v128In(m, k), v128In(m, (k + 5) % 12)))) })),
   ...(["eq", "ne", "lt", "le", "gt", "ge"] as const).map((op): Case => ({ name: `f32x4.${op}`, body: (m) => storeAll(m, "v128", [0, 4, 8, 12].map((k) => m.f32x4Compare(op, v128In(m, k), v128In(m, k === 0 ? 0 : (k + 3) % 12)))) })),
   ...(["neg", "abs", "sqrt", "nearest"] as const).map((op): Case => ({ name: `f32x4.${op}`, body: (m) => storeAll(m, "v128", [0, 4, 8, 12].map((k) => m.f32x4Unary(op, v128In(m, k)))) })),
   { name: "f32x4.extract_lane", body: (m) => storeAll(m, "f32", [0, 1, 2, 3].map((lane) => m.f32x4ExtractLane(v128In(m, 5), lane))) },

@@ -115,7 +115,7 @@ const CONVERSION: Record<Conversion, { code: number[]; from: ValueType; to: Valu
   "i32.trunc_sat_f64_s": { code: [0xfc, 0x02], from: "f64", to: "i32" },
 };
 /** SIMD opcodes (after the 0xfd prefix, as unsigned LEB128). */
-const F32X4_ARITH: Record<F32x4Arith, number> = { add: 228, sub: 229, mul: 230, div: 231, min: 232, max: 233 };
+const F32X4_ARITH: Record<F32x4Arith, number> = { add: 228, sub: 229, mul: 230, div: 231, min: 232, max: 233, pmin: 234, pmax: 235 };
 const F32X4_COMPARE: Record<F32x4Compare, number> = { eq: 65, ne: 66, lt: 67, gt: 68, le: 69, ge: 70 };
 const F32X4_UNARY: Record<F32x4Unary, number> = { abs: 224, neg: 225, sqrt: 227, nearest: 106 };
 const I32X4_BINARY: Record<I32x4Binary, number> = { add: 174, sub: 177 };
