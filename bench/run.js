@@ -139,3 +139,10 @@ if (wanted("cold-start")) {
   console.log("\n## cold start: whole commands in fresh processes (wall time)");
   runColdStartBench();
 }
+
+if (wanted("wasm-optimizer")) {
+  const { runWasmOptimizerBench, formatWasmOptimizerRows, firstRunLines } = await import("./wasm-optimizer.js");
+  console.log("\n## WebAssembly modules from tns's encoder against the same after binaryen -O3 (one thread, in turns)");
+  console.log(formatWasmOptimizerRows(await runWasmOptimizerBench()));
+  console.log(firstRunLines());
+}
