@@ -194,10 +194,10 @@ json.dump(out, sys.stdout)
  * tns's `auto` against opt_einsum on rand_equation networks, three ranges,
  * side by side (FLOPs ratio, wall and CPU seconds of both). Skipped (with a
  * line saying so) without OPT_EINSUM_PATH.
- * @param {{ quick?: boolean, dpLimit?: number }} [options]
+ * @param {{ quick?: boolean, dpLimit?: number, only?: string }} [options] `only`: run the ranges whose title starts with it
  * @example compareOptEinsum({ quick: true });
  */
-export function compareOptEinsum({ quick = false, dpLimit = 300 } = {}) {
+export function compareOptEinsum({ quick = false, dpLimit = 300, only = "" } = {}) {
   const root = process.env.OPT_EINSUM_PATH;
   if (root === undefined || !existsSync(join(root, "opt_einsum", "testing.py"))) {
     console.log("\nopt_einsum comparison skipped: set OPT_EINSUM_PATH to a source checkout of opt_einsum (the folder holding opt_einsum/)");
@@ -206,6 +206,7 @@ export function compareOptEinsum({ quick = false, dpLimit = 300 } = {}) {
   const ranges = quick ? QUICK_RANGES : OE_RANGES;
   const results = {};
   for (const [title, cases] of Object.entries(ranges)) {
+    if (!title.startsWith(only)) continue;
     const dp = title.startsWith("n <= 30");
     const r = spawnSync("/usr/bin/python3", ["-c", OE_PY], {
       input: JSON.stringify(cases.map(([n, reg, out, batch, seed]) => [n, reg, out, batch, seed, dp ? dpLimit : 0])),

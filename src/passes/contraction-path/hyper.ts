@@ -38,24 +38,28 @@ import { seededUniform } from "./random-greedy.js";
 import { WorkMeter, workBudget } from "./work.js";
 import { bestTreeOver, joinNodes, leafNode, pathToTree, treeContext, treeToPath, type TreeContext, type TreeNode } from "./tree.js";
 
-/** Default time budget of `hyper` up to 100 operands, in milliseconds of work; 12 ms per operand beyond. */
+/** Default time budget of `hyper` up to 60 operands, in milliseconds of work (see {@link hyperTimeMs} beyond). */
 export const HYPER_TIME_MS = 1200;
 
 /**
  * The default time budget of `hyper` for `count` operands, in milliseconds
  * of work (`work.ts`). The search takes about a quarter to a half of that in
  * CPU time on a 2-core AMD EPYC under load, which is less than opt_einsum's
- * random-greedy with 128 repeats takes on the same network (about 15 ms
- * per operand at n = 150 to 300).
+ * random-greedy with 128 repeats takes on the same network (7 ms per
+ * operand at n = 100, 8 at 160, 10 to 12 at 250 to 300).
  *
  * @example
  * ```ts
  * hyperTimeMs(40);  // 1200
- * hyperTimeMs(300); // 3600
+ * hyperTimeMs(100); // 800
+ * hyperTimeMs(300); // 5400
  * ```
  */
 export function hyperTimeMs(count: number): number {
-  return Math.max(HYPER_TIME_MS, 12 * count);
+  // opt_einsum's random-greedy costs more per operand as networks grow
+  // (each of its trials is O(n E) in Python), and so does finding a good tree.
+  if (count <= 60) return HYPER_TIME_MS;
+  return Math.max(800, count * (8 + Math.max(0, count - 100) / 20));
 }
 /** Units of work a greedy trial spends per operand beside its candidates (building its path and tree). */
 export const HYPER_UNITS_PER_TRIAL_OPERAND = 8;
