@@ -28,7 +28,14 @@
  *     output y = z + h_r1
  *
  * A budget below the smallest peak it can find is a diagnostic (TNS0701)
- * that states that peak.
+ * that states that peak (the least-peak search, then a bisection between
+ * the budget and it).
+ *
+ * Inputs the caller donates (`Program.donated`, the `donate` compile
+ * option) are held only to their last reader, and not at a last reader
+ * that updates them in place; the model and the heuristics count them so
+ * (`donatedLiveness` in remat/schedule.ts), and a schedule may move that
+ * last reader (recomputing a def that reads a donated input keeps it).
  */
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { Program } from "../ir/types.js";
