@@ -6,7 +6,11 @@
  * W row-major (4096 × 4096 × 1), `x·W` the rank-1 vector form. Besides
  * GFLOP/s, the rate at which the large operand (the weight) is read, in GB/s,
  * and, for reference, the machine's plain read of a 256 MiB typed array.
- * Run `npm run build` first; then `node bench/skinny-wasm.js`.
+ * Run `npm run build` first; then `node bench/skinny-wasm.js` (the shapes
+ * above), `node bench/skinny-wasm.js NAME...` (some of them), or `node
+ * bench/skinny-wasm.js --sweep [NAME | PREFIX*]...` (the broader sweep of
+ * {@link sweepCases}, shorter warm-up and 9 rounds, the slowest ten against
+ * tfjs listed at the end).
  */
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
@@ -27,6 +31,32 @@ export const SKINNY_CASES = [
   { name: "x·W 4096 (vector)", m: 1, k: 4096, n: 4096, vector: "xW" },
   { name: "W·x 4096 (vector)", m: 4096, k: 4096, n: 1, vector: "Wx" },
 ];
+
+/** The sizes of K and N the sweep combines: powers of two, transformer widths, and ones not divisible by 4 or 8. */
+const SWEEP_SIZES = [768, 1024, 3072, 4096, 1000, 4095];
+
+/**
+ * The broader sweep (`--sweep`): M in 1, 2, 3, 4, 8, 16, 32 against every K and
+ * N of {@link SWEEP_SIZES}; the transposed forms (a few columns: 4096 × 4096 ×
+ * 1, 2, 4, 8 and odd ones); both vector layouts at several sizes; odd sizes.
+ * @param {string[]} [filter] keep the cases whose name contains one of these
+ */
+export function sweepCases(filter = []) {
+  /** @type {{ name: string, m: number, k: number, n: number, vector?: string }[]} */
+  const out = [];
+  const add = (/** @type {number} */ m, /** @type {number} */ k, /** @type {number} */ n, /** @type {string | undefined} */ vector) => {
+    const name = vector ? `${vector} ${vector === "xW" ? `${k}x${n}` : `${m}x${k}`}` : `${m}x${k}x${n}`;
+    out.push({ name, m, k, n, ...(vector ? { vector } : {}) });
+  };
+  for (const m of [1, 2, 3, 4, 8, 16, 32]) for (const k of SWEEP_SIZES) for (const n of SWEEP_SIZES) add(m, k, n);
+  for (const n of [1, 2, 3, 4, 8]) for (const [m, k] of [[4096, 4096], [3072, 768], [4095, 1000], [1000, 4095], [1024, 1024]]) add(m, k, n);
+  for (const [k, n] of [[4096, 4096], [1024, 4096], [768, 3072], [4095, 4095], [1000, 1000]]) {
+    add(1, k, n, "xW");
+    add(n, k, 1, "Wx");
+  }
+  for (const [m, k, n] of [[5, 1001, 999], [7, 4095, 4093], [13, 333, 4097], [17, 1024, 4096], [1, 4097, 4099]]) add(m, k, n);
+  return filter.length === 0 ? out : out.filter((c) => filter.some((f) => c.name === f || (f.endsWith("*") && c.name.startsWith(f.slice(0, -1)))));
+}
 
 /** @param {{ m: number, k: number, n: number, vector?: string }} c */
 function programOf(c) {
@@ -54,10 +84,12 @@ export function plainReadGBs() {
 
 /**
  * Times each case, tns and tfjs in turns (`reps` rounds after a warm-up of
- * `warmupMs` each), checks they agree, and returns one row per case.
- * @param {{ reps?: number, warmupMs?: number, cases?: typeof SKINNY_CASES }} [options]
+ * `warmupMs` each), checks they agree, and returns one row per case: the
+ * ratio of the medians, and of the fastest rounds (`bestRatio`: each side
+ * at its least disturbed, a check on the median when the machine is busy).
+ * @param {{ reps?: number, warmupMs?: number, cases?: { name: string, m: number, k: number, n: number, vector?: string }[], onRow?: (row: any) => void }} [options]
  */
-export async function runSkinnyWasmBench({ reps = 15, warmupMs = 1500, cases = SKINNY_CASES } = {}) {
+export async function runSkinnyWasmBench({ reps = 15, warmupMs = 1500, cases = SKINNY_CASES, onRow = undefined } = {}) {
   await startTfjsWasm();
   const wasm = await wasmBackend({ threads: 1 });
   const rows = [];
@@ -100,10 +132,13 @@ export async function runSkinnyWasmBench({ reps = 15, warmupMs = 1500, cases = S
     if (worst > 1e-4 * scale) throw new Error(`${c.name}: tns-wasm and tfjs-wasm disagree by ${worst} (largest ${scale})`);
     const weightBytes = 4 * Math.max(c.m, c.n) * c.k;
     const [tnsMs, tfjsMs] = [median(tnsTimes), median(tfjsTimes)];
-    rows.push({
+    const row = {
       case: c.name, tnsMs, tfjsMs, tnsGflops: gflops(flops, tnsMs), tfjsGflops: gflops(flops, tfjsMs),
       tnsGBs: weightBytes / (tnsMs * 1e6), tfjsGBs: weightBytes / (tfjsMs * 1e6), ratio: tfjsMs / tnsMs,
-    });
+      bestRatio: Math.min(...tfjsTimes) / Math.min(...tnsTimes),
+    };
+    rows.push(row);
+    onRow?.(row);
     exe.dispose?.();
   }
   return rows;
@@ -111,19 +146,29 @@ export async function runSkinnyWasmBench({ reps = 15, warmupMs = 1500, cases = S
 
 /** @param {Awaited<ReturnType<typeof runSkinnyWasmBench>>} rows */
 export function formatSkinnyRows(rows) {
-  const lines = [`${"M x K x N".padEnd(20)} ${"tns ms".padStart(8)} ${"GFLOP/s".padStart(8)} ${"W GB/s".padStart(7)} ${"tfjs ms".padStart(8)} ${"GFLOP/s".padStart(8)} ${"W GB/s".padStart(7)} ${"tns/tfjs".padStart(8)}`];
+  const lines = [`${"M x K x N".padEnd(20)} ${"tns ms".padStart(8)} ${"GFLOP/s".padStart(8)} ${"W GB/s".padStart(7)} ${"tfjs ms".padStart(8)} ${"GFLOP/s".padStart(8)} ${"W GB/s".padStart(7)} ${"tns/tfjs".padStart(8)} ${"best".padStart(6)}`];
   for (const r of rows) {
-    lines.push(`${r.case.padEnd(20)} ${r.tnsMs.toFixed(3).padStart(8)} ${r.tnsGflops.toFixed(1).padStart(8)} ${r.tnsGBs.toFixed(1).padStart(7)} ${r.tfjsMs.toFixed(3).padStart(8)} ${r.tfjsGflops.toFixed(1).padStart(8)} ${r.tfjsGBs.toFixed(1).padStart(7)} ${(r.ratio.toFixed(2) + "x").padStart(8)}`);
+    lines.push(`${r.case.padEnd(20)} ${r.tnsMs.toFixed(3).padStart(8)} ${r.tnsGflops.toFixed(1).padStart(8)} ${r.tnsGBs.toFixed(1).padStart(7)} ${r.tfjsMs.toFixed(3).padStart(8)} ${r.tfjsGflops.toFixed(1).padStart(8)} ${r.tfjsGBs.toFixed(1).padStart(7)} ${(r.ratio.toFixed(2) + "x").padStart(8)} ${(r.bestRatio.toFixed(2) + "x").padStart(6)}`);
   }
   return lines.join("\n");
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { loadavg } = await import("node:os");
-  const only = process.argv.slice(2);
-  const cases = only.length > 0 ? SKINNY_CASES.filter((c) => only.includes(c.name)) : SKINNY_CASES;
+  const args = process.argv.slice(2);
+  const sweep = args.includes("--sweep");
+  const only = args.filter((a) => !a.startsWith("--"));
+  const cases = sweep ? sweepCases(only) : only.length > 0 ? SKINNY_CASES.filter((c) => only.includes(c.name)) : SKINNY_CASES;
   console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
   console.log(`plain read of a 256 MiB Float32Array: ${plainReadGBs().toFixed(1)} GB/s`);
-  console.log(formatSkinnyRows(await runSkinnyWasmBench({ cases })));
+  const rows = await runSkinnyWasmBench(sweep ? { cases, reps: 9, warmupMs: 300, onRow: (r) => console.log(formatSkinnyRows([r]).split("\n")[1]) } : { cases });
+  if (!sweep) console.log(formatSkinnyRows(rows));
+  else {
+    const worst = [...rows].sort((a, b) => a.ratio - b.ratio).slice(0, 10);
+    console.log(`\n${rows.length} cases; the slowest against tfjs:\n${formatSkinnyRows(worst)}`);
+    // One run on a shared machine can catch a burst of load on one side: those under 1.05x run again, longer.
+    const again = rows.filter((r) => r.ratio < 1.05).map((r) => cases.find((c) => c.name === r.case));
+    if (again.length > 0) console.log(`\nagain, 15 rounds:\n${formatSkinnyRows(await runSkinnyWasmBench({ cases: again, reps: 15, warmupMs: 500 }))}`);
+  }
   console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 }

@@ -57,10 +57,13 @@ describe("relaxed SIMD in the matrix-product micro-kernel", () => {
     expect(relativeError(executable.run(inputs)["C"]!.data, interpret(MATMUL, inputs)["C"]!.data)).toBeLessThanOrEqual(1e-5);
   });
 
-  // The micro-kernel, and the two skinny kernels (emit-skinny.ts): axpy (3 rows) and dot (W·x).
+  // The micro-kernel, and the two skinny kernels (emit-skinny.ts): axpy (1 row: 6 rows of B per pass and 5 left
+  // over; 3 and 7 rows: pairs and a last row) and dot (W·x).
   const RELAXED_CASES: readonly (readonly [string, ReturnType<typeof parseProgramText>])[] = [
     ["the micro-kernel", MATMUL],
     ["the skinny axpy kernel", parseProgramText("input A: f32[3, 29]\ninput B: f32[29, 45]\noutput C: f32[3, 45] = [i:3, j:45] sum(k:29) A[i, k] * B[k, j]\n")],
+    ["the skinny axpy kernel with one row", parseProgramText("input A: f32[1, 29]\ninput B: f32[29, 45]\noutput C: f32[1, 45] = [i:1, j:45] sum(k:29) A[i, k] * B[k, j]\n")],
+    ["the skinny axpy kernel with 7 rows", parseProgramText("input A: f32[7, 29]\ninput B: f32[29, 45]\noutput C: f32[7, 45] = [i:7, j:45] sum(k:29) A[i, k] * B[k, j]\n")],
     ["the skinny dot kernel", parseProgramText("input A: f32[45, 29]\ninput B: f32[29, 1]\noutput C: f32[45, 1] = [i:45, j:1] sum(k:29) A[i, k] * B[k, j]\n")],
   ];
   for (const [label, program] of RELAXED_CASES) {

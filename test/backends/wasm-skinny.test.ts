@@ -10,7 +10,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { lowerToKernels } from "../../src/backends/kernel/lower.js";
-import { MEMORY_BOUND_ROWS, SKINNY_MAX_ROWS, skinnyPlan } from "../../src/backends/kernel/skinny.js";
+import { AXPY_ROWS, MEMORY_BOUND_ROWS, SKINNY_MAX_ROWS, STREAMED_OPERAND_BYTES, skinnyPlan } from "../../src/backends/kernel/skinny.js";
+import { rowsPerPass } from "../../src/backends/wasm/emit-skinny.js";
 import { emitWasm, hostRunsRelaxedSimd, loadBinaryen, loadThreadHost, loadWasm, wasmBackendFactory } from "../../src/backends/wasm/index.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import { programCost } from "../../src/passes/cost.js";
@@ -48,7 +49,7 @@ function check(source: string, form: string | null): void {
 }
 
 describe("skinny products on the wasm backend", () => {
-  // Rows 1..16 (one and several passes, 4 and 8 rows of L per pass), columns around the groups of 4 and the
+  // Rows 1..16 (one and several passes, 4 and 6 rows of L per pass), columns around the groups of 4 and the
   // chunks of columns (a chunk is 4096 / rows floats), k with and without a remainder.
   for (const [m, k, n] of [[1, 7, 4], [1, 9, 13], [1, 1, 4], [2, 8, 1030], [3, 5, 100], [4, 33, 257], [3, 12, 515], [4, 3, 300], [4, 17, 40], [1, 300, 4099]] as const) {
     it(`x·W ${m}×${k}×${n}: axpy`, () => check(matmul(m, k, n), "axpy"));
@@ -85,14 +86,39 @@ input B: f32[3, 9, 40]
 output C: f32[3, 2, 40] = [b:3, i:2, j:40] sum(k:9) A[b, i, k] * B[b, k, j]
 `, "axpy");
   });
-  it("from 5 to 16 rows, the axpy form only for a large operand of 8 MiB or more", () => {
-    check(matmul(5, 2048, 1024), "axpy");
+  it("from 9 to 16 rows, the axpy form only for a large operand of 8 MiB or more", () => {
+    check(matmul(AXPY_ROWS + 1, 2048, 1024), "axpy");
     check(matmul(SKINNY_MAX_ROWS, 512, 1024), null);
-    check(matmul(5, 2048, 1024, { bT: true }), null);
+    check(matmul(AXPY_ROWS + 1, 512, 1024), null);
+    check(matmul(MEMORY_BOUND_ROWS + 1, 2048, 1024, { bT: true }), null);
   });
+  // Every row count from 1 to 17 in both layouts of B, with k not a multiple of the rows of B per pass (4, 6)
+  // and columns not a multiple of 4: the axpy form up to AXPY_ROWS rows, the dot form up to MEMORY_BOUND_ROWS.
+  for (let m = 1; m <= SKINNY_MAX_ROWS + 1; m++) {
+    it(`${m} rows against the interpreter: x·W (${m <= AXPY_ROWS ? "axpy" : "micro-kernel"}), x·Wᵀ (${m <= MEMORY_BOUND_ROWS ? "dot" : "micro-kernel"}), W·x`, () => {
+      check(matmul(m, 23, 37), m <= AXPY_ROWS ? "axpy" : null);
+      check(matmul(m, 23, 37, { bT: true }), m <= MEMORY_BOUND_ROWS ? "dot" : null);
+      check(matmul(37, 23, m), m <= MEMORY_BOUND_ROWS ? "dot" : null);
+    });
+  }
+  it("rows of B per pass: 8 for one row and a streamed operand, 6 for one row in cache, 4 for several rows", () => {
+    const plan = (m: number, k: number, n: number) => skinnyPlan(lowerToKernels(parseProgramText(matmul(m, k, n))).kernels[0]!.contraction!)!;
+    expect(rowsPerPass(plan(1, 2048, 1024))).toBe(8);
+    expect(4 * 2048 * 1024).toBe(STREAMED_OPERAND_BYTES);
+    expect(rowsPerPass(plan(1, 2047, 1024))).toBe(6);
+    expect(rowsPerPass(plan(2, 2048, 1024))).toBe(4);
+    expect(rowsPerPass(plan(AXPY_ROWS, 30, 40))).toBe(4);
+  });
+  it("one row and a streamed operand (8 rows of B per pass, 3 left over, chunks of 4096 columns, 3 scalar columns)", () => {
+    check(matmul(1, 2051, 1023), "axpy");
+    check(matmul(1, 515, 4099), "axpy");
+  });
+  for (const [m, k, n] of [[5, 23, 37], [6, 9, 515], [7, 33, 1030], [8, 5, 4097]] as const) {
+    it(`x·W ${m}×${k}×${n} in cache, 5 to 8 rows: axpy (pairs of rows and a last row, chunks of columns)`, () => check(matmul(m, k, n), "axpy"));
+  }
   it("products with more rows and columns than SKINNY_MAX_ROWS, fewer than 4 large columns, or a strided large operand keep the micro-kernel", () => {
     check(matmul(SKINNY_MAX_ROWS + 1, 8, SKINNY_MAX_ROWS + 1), null);
-    check(matmul(MEMORY_BOUND_ROWS + 1, 8, MEMORY_BOUND_ROWS + 1), null);
+    check(matmul(AXPY_ROWS + 1, 8, AXPY_ROWS + 1), null);
     check(matmul(2, 8, 3), null);
     // B strided in j with k not contiguous either: neither form reads it in order.
     check(`

@@ -18,8 +18,8 @@ describe("programCost", () => {
     expect(cost.flops).toBe(2 * 8 ** 3);
     expect(cost.tensors).toEqual([{
       name: "C", role: "def", flops: 1024, bytesRead: 512, bytesWritten: 256, elements: 64, bytes: 256, kernel: "matrix-product",
-      // 8 rows on either side and a small B: the micro-kernel on wasm, priced by its 768 bytes (its FLOPs take less).
-      wasmKernel: "gemm", wasmSeconds: 768 / WASM_RATES.readBytes,
+      // 8 rows and B read in place, row by row: the skinny axpy kernel on wasm, priced by its 768 bytes (its FLOPs take less).
+      wasmKernel: "skinny-axpy", wasmSeconds: 768 / WASM_RATES.readBytes,
     }]);
     expect(cost.blockedFlops).toEqual({ js: 1024, wasm: 1024 });
     expect(cost.bytesMoved).toBe(768);
@@ -37,6 +37,11 @@ describe("programCost", () => {
     expect(gemv.wasmSeconds).toBe(bytes / WASM_RATES.readBytes);
     expect(product(4096, 4096, 1).wasmKernel).toBe("skinny-dot");
     expect(product(1, 4096, 4096, true).wasmKernel).toBe("skinny-dot");
+    // Up to 8 rows the axpy form whatever the size; 9 to 16 rows only for a B of 8 MiB or more; the dot form up to 4.
+    expect(product(8, 64, 64).wasmKernel).toBe("skinny-axpy");
+    expect(product(9, 64, 64).wasmKernel).toBe("gemm");
+    expect(product(9, 2048, 1024).wasmKernel).toBe("skinny-axpy");
+    expect(product(5, 64, 64, true).wasmKernel).toBe("gemm");
     const square = product(1024, 1024, 1024);
     expect(square.wasmKernel).toBe("gemm");
     expect(square.wasmSeconds).toBe(2 * 1024 ** 3 / WASM_RATES.gemmFlops);
