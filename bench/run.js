@@ -94,6 +94,12 @@ if (wanted("gather")) {
   await runGatherBench();
 }
 
+if (wanted("backward")) {
+  const { runBackwardBench } = await import("./backward.js");
+  console.log("\n## backward passes: an embedding's scatter-add vs the masked sum, and backpropagation through a tanh RNN (one thread, in turns, median)");
+  await runBackwardBench();
+}
+
 if (wanted("kron")) {
   console.log("\n## Kronecker inlining, JS backend, optimized vs -O0 (median)");
   runKronBench();
@@ -132,4 +138,11 @@ if (wanted("cold-start")) {
   const { runColdStartBench } = await import("./cold-start.js");
   console.log("\n## cold start: whole commands in fresh processes (wall time)");
   runColdStartBench();
+}
+
+if (wanted("wasm-optimizer")) {
+  const { runWasmOptimizerBench, formatWasmOptimizerRows, firstRunLines } = await import("./wasm-optimizer.js");
+  console.log("\n## WebAssembly modules from tns's encoder against the same after binaryen -O3 (one thread, in turns)");
+  console.log(formatWasmOptimizerRows(await runWasmOptimizerBench()));
+  console.log(firstRunLines());
 }

@@ -5,11 +5,15 @@
  * run of the new module (V8 compiles each function on its first call, at
  * its baseline tier, and tiers up between calls) and the median of later
  * runs, timed in turns. Cases: square and skinny products, fused attention
- * and every example at its default sizes.
+ * and every example at its default sizes. Then the first run as `tns run`
+ * meets it: fresh processes, `tns run EXAMPLE --random-inputs --no-cache`
+ * with and without `--optimize-wasm` in turns, the run time the command
+ * prints ("ran in", the module's first run; loading binaryen not included).
  * Run `npm run build` first; then `node bench/wasm-optimizer.js`.
  */
+import { spawnSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { compileAsync, randomTensor } from "../dist/index.js";
 import { loadBinaryen } from "../dist/backends/wasm/index.js";
 import { median, timeInterleavedSamples } from "./util.js";
@@ -70,6 +74,7 @@ export async function runWasmOptimizerBench({ reps = 9 } = {}) {
       encoderCompileMs: built[0].compileMs, optimizedCompileMs: built[1].compileMs,
       encoderFirstMs: first[0], optimizedFirstMs: first[1],
       encoderMs: median(samples[0]), optimizedMs: median(samples[1]),
+      encoderBestMs: Math.min(...samples[0]), optimizedBestMs: Math.min(...samples[1]),
     });
   }
   return rows;
@@ -77,17 +82,43 @@ export async function runWasmOptimizerBench({ reps = 9 } = {}) {
 
 /** @param {Awaited<ReturnType<typeof runWasmOptimizerBench>>} rows */
 export function formatWasmOptimizerRows(rows) {
-  const head = `${"case".padEnd(34)} ${"compile enc".padStart(11)} ${"-O3".padStart(7)} ${"first enc".padStart(10)} ${"-O3".padStart(8)} ${"median enc".padStart(11)} ${"-O3".padStart(9)} ${"-O3 / enc".padStart(10)}`;
+  const head = `${"case".padEnd(34)} ${"compile enc".padStart(11)} ${"-O3".padStart(7)} ${"first enc".padStart(10)} ${"-O3".padStart(8)} ${"median enc".padStart(11)} ${"-O3".padStart(9)} ${"-O3 / enc".padStart(10)} ${"best enc".padStart(9)} ${"-O3".padStart(9)}`;
   const lines = rows.map((r) => [
     r.name.padEnd(34),
     `${r.encoderCompileMs.toFixed(1)}`.padStart(11), `${r.optimizedCompileMs.toFixed(1)}`.padStart(7),
     `${r.encoderFirstMs.toFixed(2)}`.padStart(10), `${r.optimizedFirstMs.toFixed(2)}`.padStart(8),
     `${r.encoderMs.toFixed(3)}`.padStart(11), `${r.optimizedMs.toFixed(3)}`.padStart(9),
     `${(r.optimizedMs / r.encoderMs).toFixed(2)}x`.padStart(10),
+    `${r.encoderBestMs.toFixed(3)}`.padStart(9), `${r.optimizedBestMs.toFixed(3)}`.padStart(9),
   ].join(" "));
   return [`${head}\n(milliseconds; "-O3 / enc" < 1 means the optimized module runs faster)`, ...lines].join("\n");
 }
 
+/**
+ * First runs in fresh processes: `tns run` with and without `--optimize-wasm`, in turns.
+ * @param {{ reps?: number, examples?: string[] }} [options]
+ * @returns {string} a table
+ */
+export function firstRunLines({ reps = 5, examples = ["attention", "causal_attention", "mlp", "tucker", "conv2d", "layernorm", "char_rnn", "train_mlp"] } = {}) {
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const ranIn = (args) => {
+    const r = spawnSync(process.execPath, ["bin/tns.js", "run", ...args], { cwd: root, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`tns run ${args.join(" ")}: ${r.stderr}`);
+    return Number(/ran in ([0-9.]+) ms/.exec(r.stdout)?.[1] ?? NaN);
+  };
+  const lines = [`${"tns run EXAMPLE --no-cache".padEnd(34)} ${"ran in, enc".padStart(12)} ${"-O3".padStart(8)}  (median of ${reps} fresh processes each, ms)`];
+  for (const name of examples) {
+    const times = [[], []];
+    for (let k = 0; k < reps; k++) {
+      times[0].push(ranIn([`examples/${name}.tns`, "--random-inputs", "--no-cache"]));
+      times[1].push(ranIn([`examples/${name}.tns`, "--random-inputs", "--no-cache", "--optimize-wasm"]));
+    }
+    lines.push(`${name.padEnd(34)} ${median(times[0]).toFixed(2).padStart(12)} ${median(times[1]).toFixed(2).padStart(8)}`);
+  }
+  return lines.join("\n");
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  console.log(formatWasmOptimizerRows(await runWasmOptimizerBench()));
+  console.log(formatWasmOptimizerRows(await runWasmOptimizerBench({ reps: 15 })));
+  console.log(firstRunLines());
 }

@@ -19,7 +19,7 @@ import { backendNamed, loadBackend, type Backend, type BackendName } from "./bac
 import { lowerToKernels } from "./backends/kernel/lower.js";
 import { type MemoryPlan, planMemory } from "./backends/kernel/memory-plan.js";
 import { verifyProgram } from "./ir/verify.js";
-import { loadMilpSolver, type MemoryReport, rematerialize } from "./passes/rematerialize.js";
+import { donatedField, loadMilpSolver, type MemoryReport, rematerialize } from "./passes/rematerialize.js";
 import { type Executable, keptInputBuffers, type RunOptions } from "./runtime/executable.js";
 import type { Tensor } from "./runtime/tensor.js";
 import { memoryProblem } from "./runtime/memory.js";
@@ -373,13 +373,15 @@ export async function compileAsync(source: string, options: CompileOptions = {})
 
 /**
  * compileAsync for the `wasm` backend with a disk cache (`options.cache`):
- * binaryen is loaded only when neither this process nor the disk holds the
- * module, and then starts loading before the front end runs, unless an
- * earlier process left a hint that this source has a cached module. Null
- * where there is no file system (the caller then compiles as usual).
+ * tns's encoder builds a module neither this process nor the disk holds.
+ * With `optimizeWasm`, binaryen is loaded only for such a module, and then
+ * starts loading before the front end runs, unless an earlier process left
+ * a hint that this source has a cached module. Null where there is no file
+ * system (the caller then compiles as usual).
  *
- *     cached:  parse, check, optimize, lower; read the module     (no binaryen)
- *     first:   start loading binaryen; parse, check, optimize, lower; emit; write
+ *     cached:  parse, check, optimize, lower; read the module
+ *     first:   parse, check, optimize, lower; encode; write
+ *     first, optimizeWasm: start loading binaryen; parse, ..., lower; encode; optimize; write
  */
 async function compileWasmWithDiskCache(source: string, options: CompileOptions): Promise<CompiledProgram | null> {
   const { DiskCache, loadBinaryen, wasmBackendOnDisk } = await import("./backends/wasm/index.js");
@@ -564,7 +566,7 @@ function planMemoryWithin(
     const p = plan(program);
     const report: MemoryReport = {
       peakBytes: p.bytes, budgetBytes: null, unplannedPeakBytes: p.unplannedBytes, plannedPeakBeforeBytes: p.bytes,
-      recomputedFlops: 0, solver: { name: "none", status: "no-budget", ms: 0 }, recomputed: [],
+      recomputedFlops: 0, solver: { name: "none", status: "no-budget", ms: 0 }, recomputed: [], ...donatedField(program),
     };
     return { ok: true, program, report, log: [] };
   }

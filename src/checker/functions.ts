@@ -154,15 +154,6 @@ export class Monomorphizer {
     return inst === null ? null : { fn: inst.name, args: argNames, shape: inst.shape, dtype: inst.dtype };
   };
 
-  /**
-   * Whether a monomorphized function computes a recurrence, in its body or
-   * in a function it calls (gradients through one are not supported yet).
-   */
-  containsRecurrence(name: string): boolean {
-    const f = this.functions[name];
-    return f !== undefined && f.tensors.some((t) => (t.role === "def" && t.recurrence !== undefined) || (t.role === "call" && this.containsRecurrence(t.fn)));
-  }
-
   /** A tensor argument: a tensor name or a nested call (which becomes a temporary). */
   private tensorArgument(arg: ast.Expr, p: ast.Param, graph: Graph): TensorInfo | null {
     if (arg.kind === "ident" && !graph.sizes.has(arg.name)) return lookupTensor(graph, arg, this.diags);

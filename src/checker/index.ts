@@ -86,7 +86,6 @@ export function checkProgram(module: ast.Module, options: CheckOptions, diags: D
     if (!declareTensor(d, graph, options.weights ?? {}, diags)) graph.broken.add(d.name.name);
   }
   const liveDefs = defs.filter((d) => unique(d.name) && (d.second === undefined || unique(d.second.name)));
-  graph.recurrentFn = (fn) => mono.containsRecurrence(fn);
   graph.readsOf = new Map(liveDefs.map((d) => [d.name.name, new Set(tensorReads(d.rhs).keys())]));
   for (const d of liveDefs) {
     graph.pending.set(d.name.name, d.name.span);

@@ -76,8 +76,6 @@ export interface Graph {
   readonly loader?: SourceLoader;
   /** The names each definition of this graph reads (to report a recurrence through a second tensor, TNS0243). */
   readsOf?: Map<string, ReadonlySet<string>>;
-  /** Whether a (monomorphized) function computes a recurrence (for TNS0901 on a gradient through one). */
-  recurrentFn?: (fn: string) => boolean;
 }
 
 /**

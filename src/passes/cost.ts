@@ -70,12 +70,14 @@ export type WasmKernel = "gemm" | "gemm-epilogue" | "skinny-axpy" | "skinny-dot"
  * Rates of one thread of the WASM backend, measured on the development
  * machine (AMD EPYC Zen 3, Node 20; docs/benchmarks.md): the micro-kernel's
  * FLOP/s on large products, a skinny kernel's FLOP/s when its operands are
- * in cache, the blocked attention kernel's (about 0.6 of the
- * micro-kernel's, docs/benchmarks.md), a loop nest's counted operations per second, and the bytes per
+ * in cache, the blocked attention kernel's (its two products counted: about
+ * 0.85 of the micro-kernel's on the same products at d = 64, less at
+ * smaller d, where the softmax's share is larger; docs/benchmarks.md), a
+ * loop nest's counted operations per second, and the bytes per
  * second a kernel reads from memory. Estimates, for comparing kernels and
  * programs, not promises.
  */
-export const WASM_RATES = { gemmFlops: 36e9, skinnyFlops: 30e9, attentionFlops: 22e9, loopFlops: 2e9, readBytes: 16e9 } as const;
+export const WASM_RATES = { gemmFlops: 36e9, skinnyFlops: 30e9, attentionFlops: 30e9, loopFlops: 2e9, readBytes: 16e9 } as const;
 
 /** What computing one def or call costs. */
 export interface TensorCost {

@@ -109,6 +109,8 @@ export interface MemoryReport {
   readonly recomputedFlops: number;
   readonly solver: SolverReport;
   readonly recomputed: readonly Recomputation[];
+  /** The inputs whose storage the plan reuses ({@link Program.donated}); absent when none. */
+  readonly donated?: readonly string[];
 }
 
 /** The result of {@link rematerialize}: the program and its report, or a diagnostic when the budget cannot be met. */
@@ -133,7 +135,7 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
   const before = plan(program);
   const report = (after: MemoryPlan, solver: SolverReport, recomputed: readonly Recomputation[], flops: number): MemoryReport => ({
     peakBytes: after.bytes, budgetBytes: budget, unplannedPeakBytes: before.unplannedBytes, plannedPeakBeforeBytes: before.bytes,
-    recomputedFlops: flops, solver, recomputed,
+    recomputedFlops: flops, solver, recomputed, ...donatedField(program),
   });
   if (before.bytes <= budget) {
     return { ok: true, program, report: report(before, { name: "none", status: "not-needed", ms: performance.now() - begin }, [], 0) };
@@ -365,4 +367,17 @@ export function donateInputsPass(donate: readonly string[] | "all"): Pass {
       return names.length === 0 ? program : { ...program, donated: names };
     },
   };
+}
+
+/**
+ * The `donated` field of a {@link MemoryReport} for a program: its donated
+ * inputs, or nothing when it donates none.
+ *
+ * @example
+ * ```ts
+ * const report = { peakBytes, ...donatedField(program) };
+ * ```
+ */
+export function donatedField(program: Program): { donated?: readonly string[] } {
+  return program.donated !== undefined && program.donated.length > 0 ? { donated: program.donated } : {};
 }

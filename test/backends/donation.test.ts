@@ -165,6 +165,8 @@ describe("the donate option", () => {
       const donated = compile(source, { backend, donate: "all" });
       expect(donated.ok).toBe(true);
       expect(donated.memory!.peakBytes).toBeLessThan(kept.memory!.peakBytes);
+      expect(donated.memory!.donated).toEqual(["X", "T", "W1", "b1", "W2", "b2"]);
+      expect(kept.memory!.donated).toBeUndefined();
       const want = kept.run(data);
       const got = donated.run(data, { measureMemory: true });
       expect(donated.measuredPeakBytes()).toBeLessThanOrEqual(donated.memory!.peakBytes);

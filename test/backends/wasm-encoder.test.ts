@@ -98,14 +98,14 @@ const CASES: Case[] = [
   { name: "f32x4 add and mul", body: (m) => storeAll(m, "v128", [m.f32x4("add", v128In(m, 0), v128In(m, 4)), m.f32x4("mul", v128In(m, 8), v128In(m, 12))]) },
   { name: "f32x4.relaxed_madd", relaxedSimd: true, body: (m) => storeAll(m, "v128", [m.f32x4Madd(v128In(m, 0), v128In(m, 8), v128In(m, 12)), m.f32x4Madd(v128In(m, 8), v128In(m, 8), m.v128Zero())]) },
   { name: "f32x4.splat and v128 zero", body: (m) => storeAll(m, "v128", [m.f32x4Splat(f32In(m, 3)), m.v128Zero()]) },
-  ...(["add", "sub", "mul", "div", "min", "max"] as const).map((op): Case => ({ name: `f32x4.${op}`, body: (m) => storeAll(m, "v128", [0, 4, 8, 12].map((k) => m.f32x4Arith(op, v128In(m, k), v128In(m, (k + 5) % 12)))) })),
+  ...(["add", "sub", "mul", "div", "min", "max", "pmin", "pmax"] as const).map((op): Case => ({ name: `f32x4.${op}`, body: (m) => storeAll(m, "v128", [0, 4, 8, 12].map((k) => m.f32x4Arith(op, v128In(m, k), v128In(m, (k + 5) % 12)))) })),
   ...(["eq", "ne", "lt", "le", "gt", "ge"] as const).map((op): Case => ({ name: `f32x4.${op}`, body: (m) => storeAll(m, "v128", [0, 4, 8, 12].map((k) => m.f32x4Compare(op, v128In(m, k), v128In(m, k === 0 ? 0 : (k + 3) % 12)))) })),
   ...(["neg", "abs", "sqrt", "nearest"] as const).map((op): Case => ({ name: `f32x4.${op}`, body: (m) => storeAll(m, "v128", [0, 4, 8, 12].map((k) => m.f32x4Unary(op, v128In(m, k)))) })),
   { name: "f32x4.extract_lane", body: (m) => storeAll(m, "f32", [0, 1, 2, 3].map((lane) => m.f32x4ExtractLane(v128In(m, 5), lane))) },
   { name: "v128 constants", body: (m) => storeAll(m, "v128", [m.f32x4Const([1.1, -0, NaN, 3e38]), m.i32x4Const([-1, 0, 2 ** 31, 12345678])]) },
   { name: "f32x4.convert_i32x4_s and i32x4.trunc_sat_f32x4_s", body: (m) => storeAll(m, "v128", [m.f32x4ConvertI32x4(i32x4In(m, 4)), m.i32x4TruncSatF32x4(v128In(m, 4)), m.i32x4TruncSatF32x4(v128In(m, 12))]) },
   { name: "i32x4 splat, add, sub, shifts", body: (m) => storeAll(m, "v128", [m.i32x4Splat(i32In(m, 1)), m.i32x4("add", i32x4In(m, 0), i32x4In(m, 4)), m.i32x4("sub", i32x4In(m, 4), i32x4In(m, 8)), m.i32x4Shl(i32x4In(m, 8), m.i32Const(3)), m.i32x4ShrS(i32x4In(m, 4), i32In(m, 4))]) },
-  { name: "v128 bitwise and bitselect", body: (m) => storeAll(m, "v128", [...(["and", "or", "xor"] as const).map((op) => m.v128Bitwise(op, v128In(m, 0), i32x4In(m, 4))), m.v128Bitselect(v128In(m, 0), v128In(m, 4), m.f32x4Compare("lt", v128In(m, 0), v128In(m, 4)))]) },
+  { name: "v128 bitwise and bitselect", body: (m) => storeAll(m, "v128", [...(["and", "or", "xor", "andnot"] as const).map((op) => m.v128Bitwise(op, v128In(m, 0), i32x4In(m, 4))), m.v128Bitselect(v128In(m, 0), v128In(m, 4), m.f32x4Compare("lt", v128In(m, 0), v128In(m, 4)))]) },
   {
     name: "select of i32, f32, f64 and v128",
     body: (m) => [

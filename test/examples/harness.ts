@@ -43,6 +43,7 @@ export const SMALL_SIZES: Readonly<Record<string, Readonly<Record<string, number
   "gpt_block.tns": { T: 5, Vocab: 7, D: 4, F: 6 },
   "char_rnn.tns": { T: 9, V: 7, H: 6 },
   "hmm_forward.tns": { T: 11, S: 4, O: 5 },
+  "train_rnn.tns": { T: 7, V: 6, D: 3, H: 5 },
 };
 
 /** Largest allowed max |js - ref| / (max |ref| + 1e-6) for f32 outputs of the JS backend. */

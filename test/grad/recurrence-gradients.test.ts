@@ -58,6 +58,29 @@ describe.each(["js", "wasm", "wgsl"] as const)("gradients through recurrences on
   }
 });
 
+/** An embedding gathered inside the step: its gradient is a scatter-add summed over the steps. */
+const GATHER_IN_STEP = `size T = 6, V = 5, D = 3, H = 4
+input ids[T]: i32, E[V, D], W[D, H], U[H, H]
+output Hs[t, j] = tanh(sum(d) E[ids[t], d] * W[d, j] + where(t > 0, sum(k) Hs[t - 1, k] * U[k, j], 0))
+`;
+
+describe("an embedding gathered inside the recurrence's step", () => {
+  it("agrees with central differences (f64) and across js and wasm", async () => {
+    const { program, grads } = withSquareLoss(checked(GATHER_IN_STEP));
+    const f64 = asFloat64(program);
+    const given = smoothInputs(f64, 4);
+    given["ids"] = new Tensor("i32", [6], Int32Array.from([2, 0, 2, 4, 1, 2]));
+    for (const r of checkGradients(f64, given)) expect(r.relError, `d/d${r.wrt}`).toBeLessThan(TOLERANCE);
+    const f32 = Object.fromEntries(Object.entries(given).map(([k, t]) => [k, t.dtype === "i32" ? t : new Tensor("f32", t.shape, Float32Array.from(t.data))]));
+    const want = interpret(program, f32);
+    await compileAsync("input x[1]\noutput y[i] = x[i]", { backend: "wasm" });
+    for (const backend of ["js", "wasm"] as const) {
+      const got = compileProgram(program, { backend, verify: true }).run(f32);
+      for (const g of grads) expect(relativeError(got[g]!.data, want[g]!.data), `${g} on ${backend}`).toBeLessThan(F32_TOLERANCE);
+    }
+  });
+});
+
 describe("gradients through recurrences from the language and the API", () => {
   it("grad(L, W) through a recurrence compiles and runs (the API's grad option too)", () => {
     const source = "input x[5]: f64\nC[i] = x[i] + where(i > 0, 0.5 * C[i - 1], 0)\noutput L = sum(i) C[i] * C[i]\n";

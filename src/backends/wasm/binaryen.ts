@@ -40,8 +40,13 @@ export type Conversion =
   | "f32.reinterpret_i32";
 /** f32x4 lane-wise instructions. */
 export type F32x4Binary = "add" | "mul";
-/** More f32x4 lane-wise arithmetic (vectorised loops). */
-export type F32x4Arith = "add" | "sub" | "mul" | "div" | "min" | "max";
+/**
+ * More f32x4 lane-wise arithmetic (vectorised loops). `pmin`/`pmax` are the
+ * pseudo-minimum and -maximum (`b < a ? b : a`, `a < b ? b : a`): one x64
+ * instruction each, where `min`/`max` (NaN-propagating, -0 below +0) take
+ * several.
+ */
+export type F32x4Arith = "add" | "sub" | "mul" | "div" | "min" | "max" | "pmin" | "pmax";
 /** f32x4 lane-wise comparisons: each lane all ones where true, zero where false. */
 export type F32x4Compare = "eq" | "ne" | "lt" | "le" | "gt" | "ge";
 /** f32x4 lane-wise unary instructions. */

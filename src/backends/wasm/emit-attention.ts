@@ -54,6 +54,8 @@ interface ScratchLayout {
   readonly max: number;
   readonly sum: number;
   readonly rescale: number;
+  /** Each row's maximum over the key block so far, one f32x4 per row (a lane per key modulo 4). */
+  readonly blockMax: number;
   /** The exponential's constants, one f32x4 each (read into locals once). */
   readonly constants: number;
   readonly bytes: number;
@@ -65,8 +67,9 @@ function scratchLayout(p: Pick<BlockedAttention, "keys" | "depth">): ScratchLayo
   const max = tile + ROW_BLOCK * KEY_BLOCK * 4;
   const sum = max + ROW_BLOCK * 4;
   const rescale = sum + ROW_BLOCK * 4;
-  const constants = rescale + ROW_BLOCK * 4;
-  return { kt, tile, max, sum, rescale, constants, bytes: constants + EXP_NON_POSITIVE_CONSTANTS.length * 16 };
+  const blockMax = rescale + ROW_BLOCK * 4;
+  const constants = blockMax + ROW_BLOCK * 16;
+  return { kt, tile, max, sum, rescale, blockMax, constants, bytes: constants + EXP_NON_POSITIVE_CONSTANTS.length * 16 };
 }
 
 /**
@@ -204,8 +207,18 @@ class AttentionEmitter {
     // Tile row r0 + r, keys t ..: byte (r0 + r)·64·4 + t·4 of the tile.
     const tileAt = (): Ref => this.add(this.tileRow(this.i32(this.r0)), m.i32("shl", this.i32(this.t), this.c(2)));
     const scaled = (a: number): Ref => p.scale === 1 ? this.v(a) : m.f32x4("mul", this.v(a), m.f32x4Splat(m.f32Const(p.scale)));
+    // Each row's block maximum takes the tile row's 8 scores as they are stored.
+    const rowMax = (): Ref => m.i32("shl", this.i32(this.r0), this.c(4));
+    const updateMax = (r: number, a: Ref, b: Ref): Ref => m.v128Store(this.at(s.blockMax) + 16 * r, rowMax(),
+      m.f32x4Arith("pmax", m.v128Load(this.at(s.blockMax) + 16 * r, rowMax()), m.f32x4Arith("pmax", a, b)));
     if (!p.epilogue) {
-      for (const r of range(rows)) for (const w of range(2)) out.push(m.v128Store(this.at(s.tile) + (r * KEY_BLOCK + 4 * w) * 4, tileAt(), scaled(acc[r]![w]!)));
+      for (const r of range(rows)) {
+        for (const w of range(2)) {
+          if (p.scale !== 1) out.push(m.set(acc[r]![w]!, scaled(acc[r]![w]!)));
+          out.push(m.v128Store(this.at(s.tile) + (r * KEY_BLOCK + 4 * w) * 4, tileAt(), this.v(acc[r]![w]!)));
+        }
+        out.push(updateMax(r, this.v(acc[r]![0]!), this.v(acc[r]![1]!)));
+      }
       return out;
     }
     // An epilogue (a mask): each lane through its scalar code, with the row and key variables set.
@@ -222,6 +235,8 @@ class AttentionEmitter {
           );
         }
       }
+      const stored = (w: number): Ref => m.v128Load(this.at(s.tile) + (r * KEY_BLOCK + 4 * w) * 4, tileAt());
+      out.push(updateMax(r, stored(0), stored(1)));
     }
     return out;
   }
@@ -261,16 +276,34 @@ class AttentionEmitter {
           this.whileLess(pad, () => this.i32(this.jw), 1, [
             m.store("f32", this.at(s.tile), this.add(this.tileRow(this.i32(this.r0)), m.i32("shl", this.i32(pad), this.c(2))), m.f32Const(-Infinity)),
           ]),
+          // The tiles' block maximum took the padding keys' scores: the row's maximum again, over the padded row.
+          ...this.rowMaxOfTile(),
         ]),
       ])),
+    ];
+  }
+
+  /** Row `r0`'s block maximum from its row of the tile (`jw` keys). */
+  private rowMaxOfTile(): Ref[] {
+    const { m, s } = this;
+    const l = this.ctx.locals;
+    const [bm, ptr, end] = [l.fresh("v128"), l.fresh("i32"), l.fresh("i32")];
+    const tileVector = (w: number): Ref => m.v128Load(this.at(s.tile) + 16 * w, this.i32(ptr));
+    return [
+      m.set(ptr, this.tileRow(this.i32(this.r0))),
+      m.set(end, this.add(this.i32(ptr), m.i32("shl", this.i32(this.jw), this.c(2)))),
+      m.set(bm, m.f32x4Splat(m.f32Const(-Infinity))),
+      this.doUntil(ptr, end, 32, [m.set(bm, m.f32x4Arith("pmax", this.v(bm), m.f32x4Arith("pmax", tileVector(0), tileVector(1))))]),
+      m.v128Store(this.at(s.blockMax), m.i32("shl", this.i32(this.r0), this.c(4)), this.v(bm)),
     ];
   }
 
   /**
    * The online softmax update of each row of the block: new maximum,
    * rescale factor (1 without computing an exponential when the maximum
-   * stays), exponentials, sum. The key block is a multiple of 8 keys wide:
-   * both loops take two vectors per step.
+   * stays), exponentials, sum. The block maximum is what the score tiles
+   * kept; the key block is a multiple of 8 keys wide, so the exponentials
+   * take two vectors per step.
    */
   private softmax(): Ref[] {
     const { m, s } = this;
@@ -289,8 +322,9 @@ class AttentionEmitter {
       m.set(row, m.i32("shl", this.i32(this.r0), this.c(2))),
       m.set(ptr, this.tileRow(this.i32(this.r0))),
       m.set(end, this.add(this.i32(ptr), m.i32("shl", this.i32(this.jw), this.c(2)))),
-      m.set(bm, m.f32x4Splat(m.f32Const(-Infinity))),
-      this.doUntil(ptr, end, 32, [m.set(bm, m.f32x4Arith("max", this.v(bm), m.f32x4Arith("max", tileVector(0), tileVector(1))))]),
+      // The block maximum the score tiles kept, reset for the next block.
+      m.set(bm, m.v128Load(this.at(s.blockMax), m.i32("shl", this.i32(this.r0), this.c(4)))),
+      m.v128Store(this.at(s.blockMax), m.i32("shl", this.i32(this.r0), this.c(4)), m.f32x4Splat(m.f32Const(-Infinity))),
       setMax!,
       m.set(old, state(s.max)),
       m.set(mn, m.float("f32", "max", this.f(old), blockMax!)),
@@ -372,6 +406,7 @@ class AttentionEmitter {
       this.whileLess(row, () => this.i32(this.rb), 1, [
         m.store("f32", this.at(s.max), m.i32("shl", this.i32(row), this.c(2)), m.f32Const(-Infinity)),
         m.store("f32", this.at(s.sum), m.i32("shl", this.i32(row), this.c(2)), m.f32Const(0)),
+        m.v128Store(this.at(s.blockMax), m.i32("shl", this.i32(row), this.c(4)), m.f32x4Splat(m.f32Const(-Infinity))),
       ]),
       m.fillBytes(this.rowAddress(p.out.buffer, 0, p.out.rowStride, this.i32(this.i0)), this.c(0), this.mul(this.i32(this.rb), p.cols * 4)),
       m.set(this.j0, this.c(0)),

@@ -168,15 +168,21 @@ export const EXP_NON_POSITIVE_CONSTANTS: readonly number[] = [Math.LOG2E, ROUNDI
 export function inlineExpF32x4NonPositive(ctx: FunctionContext, arg: Ref, constant: (k: number) => Ref): Ref {
   const m = ctx.m;
   const l = ctx.locals;
-  const [x, t, nf, r] = [l.fresh("v128"), l.fresh("v128"), l.fresh("v128"), l.fresh("v128")];
+  const [x, t, nf, r, rr] = [l.fresh("v128"), l.fresh("v128"), l.fresh("v128"), l.fresh("v128"), l.fresh("v128")];
   const v = (i: number): Ref => m.get(i, "v128");
-  let poly = constant(5);
-  for (const k of FITTED6.keys()) if (k > 0) poly = m.f32x4Arith("add", m.f32x4Arith("mul", poly, v(r)), constant(5 + k));
+  // Estrin's form, c0 + c1·r + r²·(c2 + c3·r + r²·(c4 + c5·r + r²·c6)): a chain of 7 dependent
+  // operations where Horner's has 12 (one more multiplication), so more exponentials overlap.
+  const c = (k: number): Ref => constant(5 + FITTED6.length - 1 - k);
+  const pair = (k: number): Ref => m.f32x4Arith("add", c(k), m.f32x4Arith("mul", c(k + 1), v(r)));
+  const r2 = (): Ref => m.get(rr, "v128");
+  const poly = m.f32x4Arith("add", pair(0), m.f32x4Arith("mul", r2(),
+    m.f32x4Arith("add", pair(2), m.f32x4Arith("mul", r2(), m.f32x4Arith("add", pair(4), m.f32x4Arith("mul", r2(), c(6)))))));
   return m.valueBlock([
     m.set(x, arg),
     m.set(t, m.f32x4Arith("add", m.f32x4Arith("mul", v(x), constant(0)), constant(1))),
     m.set(nf, m.f32x4Arith("sub", v(t), constant(1))),
     m.set(r, m.f32x4Arith("sub", m.f32x4Arith("sub", v(x), m.f32x4Arith("mul", v(nf), constant(2))), m.f32x4Arith("mul", v(nf), constant(3)))),
+    m.set(rr, m.f32x4Arith("mul", v(r), v(r))),
     m.v128Bitwise("andnot", m.f32x4Arith("mul", poly, m.i32x4Shl(v(t), m.i32Const(23))), m.f32x4Compare("lt", v(x), constant(4))),
   ], "v128");
 }

@@ -28,7 +28,7 @@ import { CompileError, type Diagnostic } from "../../diagnostics/diagnostic.js";
 import { lowerToKernels } from "../../backends/kernel/lower.js";
 import { planMemory } from "../../backends/kernel/memory-plan.js";
 import type { Pass } from "../../passes/pass.js";
-import { donateInputsPass, loadMilpSolver, type MemoryReport, rematerializePass } from "../../passes/rematerialize.js";
+import { donatedField, donateInputsPass, loadMilpSolver, type MemoryReport, rematerializePass } from "../../passes/rematerialize.js";
 import type { Terminal } from "./common.js";
 import { explainWgsl, printWgslDispatches } from "./explain-wgsl.js";
 import type { CostSummary, DiffLine, ExplainedContraction, ExplainedPass, ExplainReport, IrMode } from "./explain-report.js";
@@ -137,7 +137,7 @@ export function explainWithin(
   const plan = planMemory(lowerToKernels(optimized));
   const memory: MemoryReport = last?.ok ? last.report : {
     peakBytes: plan.bytes, budgetBytes: null, unplannedPeakBytes: plan.unplannedBytes, plannedPeakBeforeBytes: plan.bytes,
-    recomputedFlops: 0, solver: { name: "none", status: "no-budget", ms: 0 }, recomputed: [],
+    recomputedFlops: 0, solver: { name: "none", status: "no-budget", ms: 0 }, recomputed: [], ...donatedField(optimized),
   };
   const costBefore = programCost(program);
   let before = costBefore;
@@ -285,6 +285,7 @@ export function memoryLines(m: MemoryReport): string[] {
     `    planned peak          ${bytes(m.peakBytes)} (${budget})`,
     `    before planning       ${bytes(m.unplannedPeakBytes)} (every buffer its own space)`,
   ];
+  if (m.donated !== undefined) lines.push(`    donated inputs        ${m.donated.join(", ")} (their storage is reused after their last reader)`);
   if (m.budgetBytes !== null) {
     lines.push(
       `    before remat          ${bytes(m.plannedPeakBeforeBytes)}`,

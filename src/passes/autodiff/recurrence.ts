@@ -23,13 +23,13 @@
  *     Hs[t, j] = recur(t) tanh(sum(k) X[t, k] * W[k, j]
  *                  + where(t > 0, sum(k_1) Hs[t - 1, k_1] * U[k_1, j], sum(k_2) h0[k_2] * U[k_2, j]))
  *
- * with G the adjoint of what the loss reads of Hs, becomes
+ * over t < 4, with G the adjoint of what the loss reads of Hs, becomes
  *
- *     Hs_dstep[t, j] = where(t > 0, (1 - Hs[t, j]) * (1 + Hs[t, j]), 0)
- *     grad_Hs_rev[b0, b1] = recur(b0) G[-b0 + 6, b1]
- *                           + where(b0 >= 1, sum(j) grad_Hs_rev[b0 - 1, j] * Hs_dstep?[-b0 + 7, j] * U[b1, j], 0)
- *     grad_Hs_fwd[t, j] = grad_Hs_rev[-t + 6, j]
- *     grad_U_Hs[g0, g1] = sum(t) grad_Hs_fwd[t, g1] * Hs_dstep[t, g1] * Hs_pad[t, g0]
+ *     Hs_dstep_2[t, j] = where(t > 0, (1 - Hs[t, j]) * (1 + Hs[t, j]), 0)
+ *     grad_Hs_rev[b0, b1] = recur(b0) G[-b0 + 3, b1]
+ *                           + where(b0 >= 1, sum(j) grad_Hs_rev[b0 - 1, j] * (Hs_dstep_2?[-b0 + 4, j] * U[b1, j]), 0)
+ *     grad_Hs_fwd[t, j] = grad_Hs_rev[-t + 3, j]
+ *     grad_U_Hs[g0, g1] = sum(t) grad_Hs_fwd[t, g1] * (Hs_dstep_2[t, g1] * Hs_pad[t, g0])
  *
  * (`Hs_pad` is Hs shifted by one step, zero at the first; `?` marks a
  * guarded read, which is 0 where the `where` around it does not use it).

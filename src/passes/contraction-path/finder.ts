@@ -29,9 +29,9 @@ export interface PathOptions {
    * (`work.ts`: about 1000 greedy candidate evaluations per millisecond),
    * never read from the clock, so the path is the same on any machine and
    * under any load. `dp` gives up past it (a `PathSearchTimeout`, which
-   * `auto` catches); `hyper` runs trials until four fifths of it is spent
+   * `auto` catches); `hyper` runs trials until half of it is spent
    * and reconfigures with the rest. The default depends on the finder (`dp`:
-   * none; `hyper`: `hyperTimeMs`; `auto`: 900 between 13 and 30 operands).
+   * none; `hyper`: `hyperTimeMs`; `auto`: 1200 between 13 and 30 operands).
    */
   readonly pathTimeMs?: number;
 }

@@ -3,56 +3,70 @@
  * hyper-optimizer): many trials of two randomized tree builders, the best
  * tree then improved by subtree reconfiguration.
  *
- * - **Randomized greedy**: the greedy search with Boltzmann-sampled steps;
- *   each trial draws a temperature and a weight of the inputs' sizes. After
- *   the first quarter of the trials, half of the draws are taken near the
- *   best parameters so far (a simple tuner in place of a Bayesian one).
+ * - **Randomized greedy**: the heap-based greedy engine (`heap-greedy.ts`,
+ *   O(E log E) per trial) with Boltzmann-sampled steps; each trial draws a
+ *   temperature and a weight of the inputs' sizes: a third near
+ *   opt_einsum's random-greedy setting (T = 1, alpha = 1), and after the
+ *   first 24 trials half near the best parameters so far (a simple tuner in
+ *   place of a Bayesian one), the rest wide.
  * - **Recursive bisection**: the operands are split in two by a
  *   Kernighan–Lin style partitioner on the index hypergraph (a label's
  *   weight is log2 of its extent; the cut is the weight of the labels held
  *   on both sides), recursively, down to groups of at most 8 that are then
  *   contracted exactly. Each trial draws the imbalance allowed and the seed
  *   of the initial split.
- * - **Subtree reconfiguration**: for every node of the best tree, its
- *   subtree is cut to at most {@link RECONFIGURE_PIECES} pieces (expanding
- *   the costliest pieces first) and the pieces are recombined exactly;
- *   repeated while it pays.
+ * - **Subtree reconfiguration**: for every node of a tree, its subtree is
+ *   cut to at most {@link RECONFIGURE_PIECES} pieces (expanding the
+ *   costliest pieces first) and the pieces are recombined exactly; repeated
+ *   while it pays. Which tree reconfigures best is often not the cheapest
+ *   one before (on random networks of 50 tensors, a tree 1.5 times dearer
+ *   can end 100 times cheaper), so the best {@link RECONFIGURE_CANDIDATES}
+ *   distinct trees of each builder are reconfigured, each with an equal
+ *   share of the work left, and the cheapest result wins.
  *
  * Deterministic: the search never reads the clock. `pathTimeMs` (default
  * {@link hyperTimeMs}) becomes a budget of work units (`work.ts`): trials
- * run until four fifths of it is spent (or `trials` greedy trials, when
- * given), reconfiguration until the rest is. For a given network, options
+ * run until {@link TRIAL_SHARE} of it is spent (or `trials` greedy trials,
+ * when given), reconfiguration until the rest is. For a given network, options
  * and seed the path is the same on any machine and under any load.
  */
 import type { PathFinder, PathOptions } from "./finder.js";
 import { firstBest, greedySearch, type GreedyResult } from "./greedy.js";
 import type { ContractionPath, InternedNetwork } from "./network.js";
-import { seededUniform, thermalChooser } from "./random-greedy.js";
+import { HeapGreedy } from "./heap-greedy.js";
+import { seededUniform } from "./random-greedy.js";
 import { WorkMeter, workBudget } from "./work.js";
 import { bestTreeOver, joinNodes, leafNode, pathToTree, treeContext, treeToPath, type TreeContext, type TreeNode } from "./tree.js";
 
-/** Default time budget of `hyper` up to 150 operands, in milliseconds; 10 ms per operand beyond. */
+/** Default time budget of `hyper` up to 75 operands, in milliseconds of work; 20 ms per operand beyond. */
 export const HYPER_TIME_MS = 1500;
 
 /**
  * The default time budget of `hyper` for `count` operands, in milliseconds
- * (about what opt_einsum's random-greedy with 128 repeats takes in Python).
+ * of work (`work.ts`). The search takes about a quarter to a half of that in
+ * CPU time on a 2-core AMD EPYC under load, which is less than opt_einsum's
+ * random-greedy with 128 repeats takes on the same network (about 15 ms
+ * per operand at n = 150 to 300).
  *
  * @example
  * ```ts
  * hyperTimeMs(40);  // 1500
- * hyperTimeMs(300); // 3000
+ * hyperTimeMs(300); // 6000
  * ```
  */
 export function hyperTimeMs(count: number): number {
-  return Math.max(HYPER_TIME_MS, 10 * count);
+  return Math.max(HYPER_TIME_MS, 20 * count);
 }
+/** Units of work a greedy trial spends per operand beside its candidates (building its path and tree). */
+export const HYPER_UNITS_PER_TRIAL_OPERAND = 8;
 /** The most randomized greedy trials when `trials` is not given (the work budget usually stops them first). */
 export const HYPER_GREEDY_TRIALS = 4096;
 /** Greedy trials per recursive bisection trial. */
 export const HYPER_GREEDY_PER_PARTITION = 4;
 /** The share of the work budget the trials take; subtree reconfiguration gets the rest. */
-export const TRIAL_SHARE = 0.8;
+export const TRIAL_SHARE = 0.5;
+/** How many of the best trees of each builder (greedy, bisection) are reconfigured. */
+export const RECONFIGURE_CANDIDATES = 3;
 /** The most pieces a reconfigured subtree is cut into. */
 export const RECONFIGURE_PIECES = 8;
 
@@ -73,15 +87,26 @@ export function hyperSearch(net: InternedNetwork, options: PathOptions): { tree:
   const limit = options.memoryLimit ?? Infinity;
   const fits = (t: TreeNode): boolean => t.largest <= limit || (t.left !== null && Math.max(t.left.largest, t.right!.largest) <= limit);
 
-  let bestGreedy = greedySearch(net, options, firstBest, meter);
+  let bestGreedy: GreedyResult = greedySearch(net, options, firstBest, meter);
+  const engine = new HeapGreedy(net, options.memoryLimit ?? Infinity);
   let best: TreeNode | null = pathToTree(ctx, bestGreedy.path);
-  const offer = (t: TreeNode | null): void => {
-    if (t !== null && fits(t) && (best === null || t.total < best.total)) best = t;
+  // The best few trees of each builder, for reconfiguration: which tree
+  // reconfigures best is not always the cheapest one before.
+  const pools: TreeNode[][] = [[], []];
+  const offer = (t: TreeNode | null, pool = 0): void => {
+    if (t === null || !fits(t)) return;
+    if (best === null || t.total < best.total) best = t;
+    const list = pools[pool]!;
+    if (list.some((o) => o.total === t.total)) return;
+    list.push(t);
+    list.sort((a, b) => a.total - b.total);
+    if (list.length > RECONFIGURE_CANDIDATES) list.pop();
   };
+  offer(best);
 
   // Randomized greedy trials, with the tuner, and recursive bisection
-  // trials, interleaved (HYPER_GREEDY_PER_PARTITION to one) until four
-  // fifths of the work budget is spent.
+  // trials, interleaved (HYPER_GREEDY_PER_PARTITION to one) until
+  // TRIAL_SHARE of the work budget is spent.
   const greedyTrials = options.trials ?? HYPER_GREEDY_TRIALS;
   const partitions = net.sets.length > RECONFIGURE_PIECES;
   const leaves = net.sets.map((_, k) => leafNode(ctx, k));
@@ -92,25 +117,42 @@ export function hyperSearch(net: InternedNetwork, options: PathOptions): { tree:
     if (partitions && p * HYPER_GREEDY_PER_PARTITION < g) {
       const imbalance = 0.05 + 0.45 * random();
       meter.spend(50 * net.sets.length);
-      offer(bisectionTree(ctx, leaves, random, imbalance, options, meter));
+      offer(bisectionTree(ctx, leaves, random, imbalance, options, meter), 1);
       p++;
       continue;
     }
-    const near = g > 24 && random() < 0.5;
-    const logT = near ? clamp(bestParams.logT + 0.5 * (random() - 0.5), -3, 0.5) : -2.5 + 2.5 * random();
-    const alpha = near ? clamp(bestParams.alpha + 0.4 * (random() - 0.5), 0, 2) : 2 * random();
+    // A third of the draws at opt_einsum's random-greedy setting (T = 1,
+    // alpha = 1), jittered; after the first 24 trials half of the rest
+    // near the best draw so far; the others wide.
+    const u = random();
+    const near = g > 24 && u < 0.5;
+    const oe = !near && u > 2 / 3;
+    const logT = near ? clamp(bestParams.logT + 0.5 * (random() - 0.5), -3, 0.5) : oe ? 0.2 * (random() - 0.5) : -2.5 + 2.5 * random();
+    const alpha = near ? clamp(bestParams.alpha + 0.4 * (random() - 0.5), 0, 2) : oe ? 1 + 0.1 * (random() - 0.5) : 2 * random();
     // Beside its candidates, a trial builds its path and tree: a few units per operand.
-    meter.spend(50 * net.sets.length);
-    const trial = greedySearch(net, options, thermalChooser(random, alpha, Math.pow(10, logT)), meter);
+    meter.spend(HYPER_UNITS_PER_TRIAL_OPERAND * net.sets.length);
+    const trial = engine.run({ alpha, temperature: Math.pow(10, logT) }, random, meter);
+    if (trial === null) {
+      g++;
+      continue;
+    }
     if (trial.flops < bestGreedy.flops) {
       bestGreedy = trial;
       bestParams = { logT, alpha };
     }
-    offer(pathToTree(ctx, trial.path));
+    offer(pathToTree(ctx, trial.path), 0);
     g++;
   }
 
-  if (best !== null) best = reconfigure(ctx, best, options, meter);
+  // Reconfigure the candidates, cheapest first, each within an equal share
+  // of the work left; keep the cheapest result.
+  const candidates = [...pools[0]!, ...pools[1]!].sort((a, b) => a.total - b.total);
+  for (let k = 0; k < candidates.length && !meter.exhausted(); k++) {
+    const share = new WorkMeter((meter.limit - meter.units) / (candidates.length - k));
+    const t = reconfigure(ctx, candidates[k]!, options, share);
+    meter.spend(share.units);
+    if (best === null || t.total < best.total) best = t;
+  }
   return { tree: best, greedy: bestGreedy };
 }
 

@@ -63,7 +63,7 @@ export const splitIndex = programRule<SplitSite>({
     const out: SplitSite[] = [];
     const seen = new Set<string>();
     for (const c of program.tensors) {
-      if (c.role !== "def" || c.recurrence !== undefined) continue;
+      if (c.role !== "def" || c.recurrence !== undefined || c.scatter !== undefined) continue;
       for (const { access, inSum } of accessSites(c.body)) {
         const w = defNamed(program, access.tensor);
         if (w === undefined || !isProductDef(w)) continue;
@@ -184,7 +184,7 @@ export const inlineProductProducer = programRule<InlineSite>({
   sites: (program) => {
     const out: InlineSite[] = [];
     for (const c of program.tensors) {
-      if (c.role !== "def" || c.recurrence !== undefined) continue;
+      if (c.role !== "def" || c.recurrence !== undefined || c.scatter !== undefined) continue;
       const padded = new Set(accessSites(c.body).filter((a) => a.access.guarded).map((a) => a.access.tensor));
       for (const n of accessedTensors(c.body)) {
         if (n !== c.name && !padded.has(n) && isProductDef(defNamed(program, n))) out.push({ consumer: c.name, producer: n });
