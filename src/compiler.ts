@@ -373,13 +373,15 @@ export async function compileAsync(source: string, options: CompileOptions = {})
 
 /**
  * compileAsync for the `wasm` backend with a disk cache (`options.cache`):
- * binaryen is loaded only when neither this process nor the disk holds the
- * module, and then starts loading before the front end runs, unless an
- * earlier process left a hint that this source has a cached module. Null
- * where there is no file system (the caller then compiles as usual).
+ * tns's encoder builds a module neither this process nor the disk holds.
+ * With `optimizeWasm`, binaryen is loaded only for such a module, and then
+ * starts loading before the front end runs, unless an earlier process left
+ * a hint that this source has a cached module. Null where there is no file
+ * system (the caller then compiles as usual).
  *
- *     cached:  parse, check, optimize, lower; read the module     (no binaryen)
- *     first:   start loading binaryen; parse, check, optimize, lower; emit; write
+ *     cached:  parse, check, optimize, lower; read the module
+ *     first:   parse, check, optimize, lower; encode; write
+ *     first, optimizeWasm: start loading binaryen; parse, ..., lower; encode; optimize; write
  */
 async function compileWasmWithDiskCache(source: string, options: CompileOptions): Promise<CompiledProgram | null> {
   const { DiskCache, loadBinaryen, wasmBackendOnDisk } = await import("./backends/wasm/index.js");

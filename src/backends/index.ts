@@ -1,7 +1,8 @@
 /**
  * The registry of code generators, by name. `js` and `reference` are ready at
- * once; `wasm` loads binaryen (a large module) the first time it is asked for,
- * so programs that never use it never pay for it.
+ * once; `wasm` loads its code generator and thread host the first time it
+ * is asked for (binaryen only where its optimizer is asked for), so programs
+ * that never use it never pay for it.
  */
 import type { Backend } from "./backend.js";
 import { jsBackend } from "./backend.js";
@@ -68,7 +69,7 @@ export function backendNamed(name: BackendName, options: BackendOptions = {}): B
 
 /**
  * Any backend by name, loading its code generator first when needed (`wasm`
- * loads binaryen on first use, `wgsl` requests this host's WebGPU device;
+ * loads its modules on first use, `wgsl` requests this host's WebGPU device;
  * later calls return at once).
  *
  * @throws Error when no backend has that name

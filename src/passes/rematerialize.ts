@@ -28,7 +28,14 @@
  *     output y = z + h_r1
  *
  * A budget below the smallest peak it can find is a diagnostic (TNS0701)
- * that states that peak.
+ * that states that peak (the least-peak search, then a bisection between
+ * the budget and it).
+ *
+ * Inputs the caller donates (`Program.donated`, the `donate` compile
+ * option) are held only to their last reader, and not at a last reader
+ * that updates them in place; the model and the heuristics count them so
+ * (`donatedLiveness` in remat/schedule.ts), and a schedule may move that
+ * last reader (recomputing a def that reads a donated input keeps it).
  */
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { Program } from "../ir/types.js";
@@ -86,7 +93,9 @@ export interface SolverReport {
    * `optimal`, `time-limit` (the best solution found in time), `not-needed`,
    * or why the heuristic was used; `least-peak` (heuristic) or
    * `least-peak-optimal`/`least-peak-time-limit` (solver) when no schedule
-   * for the budget fit once placed, and the least-peak schedule did.
+   * for the budget fit once placed, and the least-peak schedule did;
+   * `solver-schedule-over-after-placement` (heuristic) when the solver's
+   * schedule did not fit once placed and the heuristics' did.
    */
   readonly status: string;
   /** Time spent planning, in milliseconds. */
@@ -148,13 +157,23 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
   for (let attempt = 0; attempt < 4; attempt++) {
     const found = planSchedule(graph, target, deadline, options.useSolver ?? true);
     if (found === null) break;
-    const realized = realizeSchedule(program, graph, found.schedule);
-    const after = plan(realized.program);
-    if (after.bytes <= budget) {
-      const solver = { ...found.solver, ms: performance.now() - begin };
-      return { ok: true, program: realized.program, report: report(after, solver, realized.recomputed, scheduleMemory(graph, found.schedule).recomputedFlops) };
+    // The solver's schedule first (it recomputes least); when the arena does not fit it, the heuristics' schedule it
+    // started from may fit (the model counts bytes per stage, the arena places them).
+    const candidates = [{ schedule: found.schedule, solver: found.solver }];
+    if (found.start !== null && found.start !== found.schedule) {
+      candidates.push({ schedule: found.start, solver: { name: "heuristic", status: "solver-schedule-over-after-placement", ms: 0 } });
     }
-    target -= Math.max(16, after.bytes - budget);
+    let over = Infinity;
+    for (const c of candidates) {
+      const realized = realizeSchedule(program, graph, c.schedule);
+      const after = plan(realized.program);
+      if (after.bytes <= budget) {
+        const solver = { ...c.solver, ms: performance.now() - begin };
+        return { ok: true, program: realized.program, report: report(after, solver, realized.recomputed, scheduleMemory(graph, c.schedule).recomputedFlops) };
+      }
+      over = Math.min(over, after.bytes - budget);
+    }
+    target -= Math.max(16, over);
   }
   const least = smallestPeak(program, graph, plan, performance.now() + timeLimitMs, options.useSolver ?? true);
   // The search for the least peak may find a schedule that the placement of the arena (or the pool) fits in the budget after all.
@@ -190,7 +209,9 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
 }
 
 /** A schedule within `budget` by the model's count: the solver's, started from the heuristics', or the heuristics' alone. */
-function planSchedule(graph: RematGraph, budget: number, deadline: number, useSolver: boolean): { schedule: Schedule; solver: SolverReport } | null {
+function planSchedule(
+  graph: RematGraph, budget: number, deadline: number, useSolver: boolean,
+): { schedule: Schedule; solver: SolverReport; start: Schedule | null } | null {
   const now = performance.now();
   // Before the first kernel every input is held, donated ones too: no schedule goes below that.
   if (startBytes(graph) > budget) return null;
@@ -199,8 +220,9 @@ function planSchedule(graph: RematGraph, budget: number, deadline: number, useSo
   const skip = !useSolver ? "solver-off" : !milpSolverLoaded() ? "solver-not-loaded" : integers > REMAT_MAX_INTEGERS ? "model-too-large" : null;
   // The heuristics get a third of the time when the solver runs after them, all of it when not.
   const start = bestHeuristic(graph, budget, now + Math.max(0, deadline - now) / (skip === null ? 3 : 1));
-  const fallback = (status: string): { schedule: Schedule; solver: SolverReport } | null =>
-    start.fits ? { schedule: start.schedule, solver: { name: "heuristic", status, ms: 0 } } : null;
+  const startSchedule = start.fits ? start.schedule : null;
+  const fallback = (status: string): { schedule: Schedule; solver: SolverReport; start: Schedule | null } | null =>
+    start.fits ? { schedule: start.schedule, solver: { name: "heuristic", status, ms: 0 }, start: startSchedule } : null;
   if (skip !== null) return fallback(skip);
   const model = rematModel(graph, { budgetBytes: budget });
   const left = deadline - performance.now();
@@ -215,11 +237,11 @@ function planSchedule(graph: RematGraph, budget: number, deadline: number, useSo
   const startCost = start.fits ? scheduleMemory(graph, start.schedule).extraCost : Infinity;
   const cost = scheduleMemory(graph, schedule).extraCost;
   if (startCost < cost) {
-    return { schedule: start.schedule, solver: { name: "heuristic", status: `better-than-solver-${result.status}`, ms: 0 } };
+    return { schedule: start.schedule, solver: { name: "heuristic", status: `better-than-solver-${result.status}`, ms: 0 }, start: startSchedule };
   }
   const gap = result.status === "time-limit" && result.gap !== undefined && Number.isFinite(result.gap) ? { gap: result.gap } : {};
   const improved = start.fits ? { improvedOnStart: cost < startCost } : {};
-  return { schedule, solver: { name: MILP_SOLVER_NAME, status: result.status, ms: result.ms, ...gap, ...improved } };
+  return { schedule, solver: { name: MILP_SOLVER_NAME, status: result.status, ms: result.ms, ...gap, ...improved }, start: startSchedule };
 }
 
 function valid(graph: RematGraph, schedule: Schedule, budget: number): boolean {

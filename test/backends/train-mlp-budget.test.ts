@@ -23,11 +23,13 @@ describe("train_mlp under a memory budget", () => {
   const data: Record<string, Tensor> = Object.fromEntries(compile(source).inputs.map((info, k) => [info.name, randomTensor(info.shape, info.dtype, 5 + k)]));
 
   for (const backend of ["js", "wasm"] as const) {
-    it(`keeps the measured peak under 70% of the unbudgeted plan, outputs bit for bit (${backend})`, () => {
+    it(`keeps the measured peak under 70% of the unbudgeted plan, outputs bit for bit (${backend})`, { timeout: 120_000 }, () => {
       const budget = Math.floor(0.7 * planned);
       const base = compile(source, { backend, threads: 1 });
       const want = base.run(data);
-      const p = compile(source, { backend, threads: 1, donate: "all", memoryBudget: budget, memoryTimeLimitMs: 4000 });
+      // A generous time limit: the heuristics (a third of it) find this schedule in about 0.25 s on an idle machine,
+      // many times that on a loaded one, and the test is about the plan, not the time.
+      const p = compile(source, { backend, threads: 1, donate: "all", memoryBudget: budget, memoryTimeLimitMs: 10_000 });
       expect(p.ok, p.formatDiagnostics()).toBe(true);
       expect(p.memory!.peakBytes).toBeLessThanOrEqual(budget);
       const got = p.run(data, { measureMemory: true });
@@ -36,7 +38,7 @@ describe("train_mlp under a memory budget", () => {
     });
   }
 
-  it("refuses half the unbudgeted plan, stating the smallest peak it found (the gap docs/optimizer.md analyses)", () => {
+  it("refuses half the unbudgeted plan, stating the smallest peak it found (the gap docs/optimizer.md analyses)", { timeout: 120_000 }, () => {
     const p = compile(source, { donate: "all", memoryBudget: Math.floor(planned / 2), memoryTimeLimitMs: 4000 });
     expect(p.ok).toBe(false);
     const d = p.diagnostics[0]!;

@@ -31,6 +31,7 @@ import type {
   IntBinary, Ref, V128Bitwise, ValueType, WasmModule,
 } from "./binaryen.js";
 import { BINARYEN_VERSION, optimizeWithBinaryen } from "./binaryen.js";
+import { hostRunsRelaxedSimd } from "./relaxed-simd.js";
 import { printWat } from "./wat.js";
 
 /**
@@ -206,16 +207,6 @@ class Bytes {
 /** The host's WebAssembly `validate` (the Node typings omit the WebAssembly namespace). */
 const validate = (bytes: Uint8Array): boolean =>
   (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly.validate(bytes);
-
-let relaxedAccepted: boolean | null = null;
-function hostValidatesRelaxedSimd(): boolean {
-  // f32x4.relaxed_madd of three v128 parameters (relaxed-simd.ts has the same probe, commented).
-  relaxedAccepted ??= validate(Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x06, 0x01, 0x60, 0x01, 0x7b, 0x01, 0x7b, 0x03, 0x02, 0x01, 0x00,
-    0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x00, 0x20, 0x00, 0xfd, 0x85, 0x02, 0x0b,
-  ]));
-  return relaxedAccepted;
-}
 
 /**
  * A module built by tns's own encoder (see the header). Call
@@ -443,15 +434,19 @@ export class EncoderModule implements WasmModule {
     if (this.finished) throw new InternalCompilerError("a module is finished twice");
     this.finished = true;
     let binary = this.encode(false);
-    const check = this.relaxedSimd && !hostValidatesRelaxedSimd() ? this.encode(true) : binary;
+    const check = this.relaxedSimd && !hostRunsRelaxedSimd() ? this.encode(true) : binary;
     if (!validate(check)) throw new InternalCompilerError("the emitted WebAssembly module does not validate");
     if (options.optimize) binary = optimizeWithBinaryen(binary, { relaxedSimd: this.relaxedSimd, threads: this.threads });
+    // The trees are kept for the text until it is first read, then let go.
     let text: string | null = null;
-    const module = this;
+    let trees: EncoderModule | null = this;
     return {
       binary,
       get text(): string {
-        text ??= printWat(module);
+        if (text === null) {
+          text = printWat(trees!);
+          trees = null;
+        }
         return text;
       },
     };

@@ -85,8 +85,9 @@ export interface WasmBackendOptions {
 }
 
 /**
- * The WebAssembly backend, once binaryen has loaded. Its `code` is the
- * module's text format before optimization. Compiling a program that was
+ * The WebAssembly backend (binaryen loaded first when `optimize` asks for
+ * its optimizer). Its `code` is the module's text format before
+ * optimization, printed when first read. Compiling a program that was
  * compiled before in the process (same text, same sizes, same threads)
  * reuses its module. The matrix-product micro-kernel uses relaxed SIMD when
  * this process's engine runs it (see relaxed-simd.ts); large matrix products
