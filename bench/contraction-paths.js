@@ -1,11 +1,20 @@
 /**
  * Contraction ordering: tns's path finders against NumPy's einsum_path
- * (FLOP counts and search times), and what ordering buys at run time on a
- * matrix chain. Run `npm run build` first; then
- * `node bench/contraction-paths.js`. NumPy is called through /usr/bin/python3.
+ * (FLOP counts and search times), what ordering buys at run time on a
+ * matrix chain, and, when OPT_EINSUM_PATH names a source checkout of
+ * opt_einsum (the folder holding opt_einsum/; it is pure Python, run with
+ * /usr/bin/python3 and Debian's NumPy), tns's `auto` against opt_einsum on
+ * `rand_equation` networks in three ranges, side by side: n <= 30 against
+ * its `dp`, n = 40 to 60 against the best of `greedy` and
+ * `random-greedy` (128 repeats), n = 100 to 300 against random-greedy(128)
+ * with both search times. Run `npm run build` first; then
+ * `[OPT_EINSUM_PATH=/path/to/opt_einsum] node bench/contraction-paths.js [--quick]`.
  */
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { contractPath } from "../dist/index.js";
 import { compileProgram } from "../dist/compiler.js";
 import { DiagnosticBag } from "../dist/diagnostics/diagnostic.js";
 import { lowerEinsum, parseEinsumSpec } from "../dist/einsum/spec.js";
@@ -136,12 +145,106 @@ function timeChain(n, reps) {
   };
 }
 
+/** rand_equation networks per range: [tensors, regularity, output labels, batch label, seed]. */
+const OE_RANGES = {
+  "n <= 30 (vs opt_einsum dp)": [
+    [12, 3, 2, false, 101], [12, 4, 0, true, 102], [16, 3, 1, false, 103], [16, 4, 3, false, 104],
+    [20, 3, 0, true, 105], [20, 4, 2, false, 106], [24, 3, 2, false, 107], [26, 4, 1, false, 108], [30, 3, 3, true, 109],
+  ],
+  "n = 40 to 60 (vs the best of opt_einsum greedy and random-greedy(128))": [
+    [40, 3, 2, false, 201], [40, 4, 0, false, 202], [50, 3, 1, true, 203], [50, 4, 3, false, 204], [60, 3, 0, false, 205], [60, 4, 2, true, 206],
+  ],
+  "n = 100 to 300 (vs opt_einsum random-greedy(128))": [[100, 3, 2, false, 301], [200, 4, 0, false, 302], [300, 3, 2, false, 303]],
+};
+const QUICK_RANGES = {
+  "n <= 30 (vs opt_einsum dp)": [[16, 4, 3, false, 104], [24, 3, 2, false, 107]],
+  "n = 40 to 60 (vs the best of opt_einsum greedy and random-greedy(128))": [[50, 4, 3, false, 204]],
+  "n = 100 to 300 (vs opt_einsum random-greedy(128))": [[100, 3, 2, false, 301]],
+};
+
+const OE_PY = `
+import json, sys, time, types, importlib, random, signal
+fake = types.ModuleType("pytest"); fake.importorskip = importlib.import_module; sys.modules["pytest"] = fake
+import numpy as np
+import opt_einsum as oe
+from opt_einsum.testing import rand_equation
+class Late(Exception): pass
+def late(*_): raise Late()
+signal.signal(signal.SIGALRM, late)
+out = []
+for n, reg, n_out, batch, seed, dp_limit in json.load(sys.stdin):
+    eq, shapes = rand_equation(n, reg, n_out=n_out, seed=seed, global_dim=batch)
+    row = {"eq": eq, "shapes": [list(s) for s in shapes]}
+    for m in (["dp"] if dp_limit else ["greedy", "random-greedy-128"]):
+        random.seed(seed); np.random.seed(seed)
+        opt = oe.RandomGreedy(max_repeats=128) if m == "random-greedy-128" else m
+        signal.alarm(dp_limit if m == "dp" else 0)
+        try:
+            t0, c0 = time.perf_counter(), time.process_time()
+            _, info = oe.contract_path(eq, *shapes, shapes=True, optimize=opt)
+            row[m] = {"flops": float(info.opt_cost), "s": time.perf_counter() - t0, "cpu": time.process_time() - c0}
+        except Late:
+            row[m] = None
+        signal.alarm(0)
+    out.append(row)
+json.dump(out, sys.stdout)
+`;
+
+/**
+ * tns's `auto` against opt_einsum on rand_equation networks, three ranges,
+ * side by side (FLOPs ratio, wall and CPU seconds of both). Skipped (with a
+ * line saying so) without OPT_EINSUM_PATH.
+ * @param {{ quick?: boolean, dpLimit?: number, only?: string }} [options] `only`: run the ranges whose title starts with it
+ * @example compareOptEinsum({ quick: true });
+ */
+export function compareOptEinsum({ quick = false, dpLimit = 300, only = "" } = {}) {
+  const root = process.env.OPT_EINSUM_PATH;
+  if (root === undefined || !existsSync(join(root, "opt_einsum", "testing.py"))) {
+    console.log("\nopt_einsum comparison skipped: set OPT_EINSUM_PATH to a source checkout of opt_einsum (the folder holding opt_einsum/)");
+    return null;
+  }
+  const ranges = quick ? QUICK_RANGES : OE_RANGES;
+  const results = {};
+  for (const [title, cases] of Object.entries(ranges)) {
+    if (!title.startsWith(only)) continue;
+    const dp = title.startsWith("n <= 30");
+    const r = spawnSync("/usr/bin/python3", ["-c", OE_PY], {
+      input: JSON.stringify(cases.map(([n, reg, out, batch, seed]) => [n, reg, out, batch, seed, dp ? dpLimit : 0])),
+      encoding: "utf8", maxBuffer: 1 << 26, env: { ...process.env, PYTHONPATH: root },
+    });
+    if (r.status !== 0) throw new Error(`opt_einsum failed: ${r.stderr}`);
+    const rows = JSON.parse(r.stdout);
+    console.log(`\n${title}: FLOPs of tns auto / opt_einsum's; search seconds, wall (cpu)`);
+    console.log(`${"n".padStart(4)} ${"reg".padStart(3)} ${"out".padStart(3)} ${"batch".padStart(5)} | ${"tns/oe".padStart(8)} | ${"tns auto".padStart(16)} | ${(dp ? "oe dp" : "oe greedy").padStart(16)} | ${(dp ? "" : "oe rg128").padStart(16)}`);
+    const ratios = [];
+    rows.forEach((row, k) => {
+      const [n, reg, out, batch] = cases[k];
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const tns = contractPath(row.eq, row.shapes, { optimize: "auto" });
+      const wall = (performance.now() - t0) / 1000;
+      const cu = process.cpuUsage(c0);
+      const cpu = (cu.user + cu.system) / 1e6;
+      const refs = (dp ? ["dp"] : ["greedy", "random-greedy-128"]).map((m) => row[m]).filter((x) => x);
+      const ref = refs.length ? Math.min(...refs.map((x) => x.flops)) : NaN;
+      const ratio = tns.flops / ref;
+      if (Number.isFinite(ratio)) ratios.push(ratio);
+      const t = (x) => (x ? `${x.s.toFixed(2)} (${x.cpu.toFixed(2)})`.padStart(16) : (dp ? "did not finish" : "").padStart(16));
+      console.log(`${String(n).padStart(4)} ${String(reg).padStart(3)} ${String(out).padStart(3)} ${String(batch ? "yes" : "no").padStart(5)} | ${(Number.isFinite(ratio) ? ratio.toFixed(4) : "-").padStart(8)} | ${`${wall.toFixed(2)} (${cpu.toFixed(2)})`.padStart(16)} | ${t(dp ? row.dp : row.greedy)} | ${dp ? "" : t(row["random-greedy-128"])}`);
+    });
+    const geo = Math.exp(ratios.reduce((a, x) => a + Math.log(x), 0) / ratios.length);
+    console.log(`geometric mean ${geo.toFixed(4)}, worst ${Math.max(...ratios).toFixed(4)} (${ratios.filter((x) => x > 1 + 1e-9).length} of ${ratios.length} above 1)`);
+    results[title] = { rows, ratios };
+  }
+  return results;
+}
+
 /**
  * Runs the three comparisons and prints them.
- * @param {{ scale?: number, searchSizes?: number[], n?: number, reps?: number }} [options]
+ * @param {{ scale?: number, searchSizes?: number[], n?: number, reps?: number, quick?: boolean }} [options]
  * @example const { flops, search, chain } = runContractionPathBench({ n: 128 });
  */
-export function runContractionPathBench({ scale = 2, searchSizes = [20, 30, 40], n = 256, reps = 5 } = {}) {
+export function runContractionPathBench({ scale = 2, searchSizes = [20, 30, 40], n = 256, reps = 5, quick = false } = {}) {
   const flops = compareFlops(scale);
   console.log(`FLOPs (extents x${scale}; NumPy's default memory limit on both sides; NumPy's printout adds 1 to the optimized count)`);
   console.log(`${"expression".padEnd(34)} ${"tns optimal".padStart(11)} ${"tns dp".padStart(11)} ${"tns greedy".padStart(11)} ${"np optimal".padStart(11)} ${"np greedy".padStart(11)}`);
@@ -157,7 +260,8 @@ export function runContractionPathBench({ scale = 2, searchSizes = [20, 30, 40],
   const chain = timeChain(n, reps);
   console.log(`\n'ij,jk,kl->il' at n=${n}, f32, JS backend (median ms): default pipeline ${chain.orderedMs.toFixed(1)}, -O0 (one loop nest) ${chain.nestMs.toFixed(1)}, one matmul 'ij,jk->ik' ${chain.matmulMs.toFixed(1)} (defs after the pass: ${chain.defsAfterPass}, max rel. difference ${chain.maxRelDiff.toExponential(1)})`);
   console.log(`chain / one matmul = ${(chain.orderedMs / chain.matmulMs).toFixed(2)}x (timed interleaved; the chain is two matmuls' work)`);
-  return { flops, search, chain };
+  const optEinsum = compareOptEinsum({ quick });
+  return { flops, search, chain, optEinsum };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) runContractionPathBench();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) runContractionPathBench({ quick: process.argv.includes("--quick") });

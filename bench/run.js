@@ -100,6 +100,12 @@ if (wanted("backward")) {
   await runBackwardBench();
 }
 
+if (wanted("padded-conv")) {
+  const { runPaddedConvBench } = await import("./padded-conv.js");
+  console.log("\n## zero padding: same vs valid convolution and 1-D stencil, WASM and JS backends vs tfjs-wasm (one thread, in turns, median)");
+  await runPaddedConvBench();
+}
+
 if (wanted("kron")) {
   console.log("\n## Kronecker inlining, JS backend, optimized vs -O0 (median)");
   runKronBench();

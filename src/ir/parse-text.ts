@@ -8,7 +8,7 @@
  * comment. Words with a meaning here (`inf`, `nan`, `where`, the operator
  * names) cannot name index variables used as values.
  */
-import type { Affine, AffineTerm, BinaryOp, DType, Expr, GatherIndex, GatherMode, InputNode, IRFunction, Program, ReduceOp, TensorNode, UnaryOp } from "./types.js";
+import type { Affine, AffineTerm, BinaryOp, DType, Expr, GatherIndex, GatherMode, IndexSplit, InputNode, IRFunction, Program, ReduceOp, TensorNode, UnaryOp } from "./types.js";
 import { affine, binary, gather, num, reduce, select, unary, UNARY_OPS } from "./types.js";
 
 /** A malformed IR text, with the 1-based position of the offending token. */
@@ -290,6 +290,7 @@ class Parser {
       this.expect(")");
       scatter = { index, mode };
     }
+    const split = this.keyword("split") ? this.splitList() : undefined;
     const indices: string[] = [];
     const groups: number[] = [];
     const ranges: Record<string, number> = {};
@@ -328,7 +329,31 @@ class Parser {
       if (ranges[v] !== undefined && ranges[v] !== n) this.fail(`variable '${v}' has two extents, ${ranges[v]} and ${n}`);
       ranges[v] = n;
     }
-    return { role: "def", name, ...type, output, indices, groups, ranges, body, ...(recurrence === undefined ? {} : { recurrence }), ...(scatter === undefined ? {} : { scatter }) };
+    return {
+      role: "def", name, ...type, output, indices, groups, ranges, body,
+      ...(recurrence === undefined ? {} : { recurrence }),
+      ...(scatter === undefined ? {} : { scatter }),
+      ...(split === undefined ? {} : { split }),
+    };
+  }
+
+  /** `(y: 1, 55; x: 1, 55)`: the cut points of each split index (after the keyword `split`). */
+  splitList(): IndexSplit[] {
+    this.expect("(");
+    const out: IndexSplit[] = [];
+    do {
+      if (this.is(";")) this.next();
+      const v = this.name("a split index");
+      this.expect(":");
+      const cuts = [this.int("a cut point")];
+      while (this.is(",")) {
+        this.next();
+        cuts.push(this.int("a cut point"));
+      }
+      out.push({ var: v, cuts });
+    } while (this.is(";"));
+    this.expect(")");
+    return out;
   }
 
   // --- expressions -----------------------------------------------------------

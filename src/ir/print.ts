@@ -181,6 +181,12 @@ function paramText(p: InputNode): string {
   return `${p.output ? "output " : ""}${p.name}: ${shapeText(p)}`;
 }
 
+/** A def's index-set splitting, `split(y: 1, 55; x: 1, 55) `, or nothing. */
+function splitText(t: DefNode): string {
+  if (t.split === undefined) return "";
+  return `split(${t.split.map((s) => `${s.var}: ${s.cuts.join(", ")}`).join("; ")}) `;
+}
+
 /**
  * One tensor node as one line.
  *
@@ -197,7 +203,7 @@ export function printNode(t: TensorNode): string {
     case "weight":
       return `${out}weight ${t.name}: ${shapeText(t)}${t.data ? " (data)" : ""}`;
     case "def":
-      return `${out}${t.name}: ${shapeText(t)} = ${t.recurrence === undefined ? "" : `recur(${t.recurrence}) `}${t.scatter === undefined ? "" : `scatter(${t.scatter.index}${t.scatter.mode === "check" ? "" : `; ${t.scatter.mode}`}) `}${indexListText(t)} ${printExpr(t.body, t.ranges)}`;
+      return `${out}${t.name}: ${shapeText(t)} = ${t.recurrence === undefined ? "" : `recur(${t.recurrence}) `}${t.scatter === undefined ? "" : `scatter(${t.scatter.index}${t.scatter.mode === "check" ? "" : `; ${t.scatter.mode}`}) `}${splitText(t)}${indexListText(t)} ${printExpr(t.body, t.ranges)}`;
     case "call":
       return `${out}${t.name}: ${shapeText(t)} = call ${t.fn}(${t.args.join(", ")})`;
     case "grad":

@@ -50,6 +50,13 @@
  *    one pass over S and the other output indices, adding `term` to the
  *    element `value` selects; in mode `check` an index outside v's range
  *    stops the run (TNS0620), as the gather it is the backward of does.
+ * 11. A def's `split` (index-set splitting, a schedule, not a change of
+ *    value; never on a scatter-add) names output indices, each at most
+ *    once and not the recurrence's index, with cut points: integers strictly increasing inside
+ *    `1 .. extent-1`. The cuts cut the output's box into pieces (their
+ *    product over the split indices), each computed by the same body
+ *    specialised to its sub-box; the value of every element is the body's,
+ *    as without the split.
  */
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 
@@ -172,6 +179,22 @@ export interface DefNode extends NodeBase {
    * (`ir/scatter.ts`). The backward of a gather.
    */
   readonly scatter?: { readonly index: string; readonly mode: GatherMode };
+  /**
+   * Index-set splitting (invariant 11): where to cut output indices so that
+   * each piece of the output's box is computed by the body specialised to
+   * it: `[{ var: "y", cuts: [1, 55] }]` computes rows `0`, `1 .. 54` and
+   * `55` separately, and the middle piece, where every padding read of the
+   * body is in bounds, without guards. Set by the `split-index-sets` pass;
+   * it never changes a value, so passes that ignore it stay sound.
+   */
+  readonly split?: readonly IndexSplit[];
+}
+
+/** Cut points of one output index of a def (see {@link DefNode.split}). */
+export interface IndexSplit {
+  readonly var: string;
+  /** Strictly increasing integers in `1 .. extent-1`: the first element of every piece but the first. */
+  readonly cuts: readonly number[];
 }
 
 /** A whole-tensor call of a (monomorphized) function; removed by the inline pass. */

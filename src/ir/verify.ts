@@ -186,6 +186,28 @@ function checkDef(d: DefNode, visible: Scope, report: Report): void {
   checkDefBody(d, visible, report);
   for (const m of recurrenceErrors(d)) report(m);
   for (const m of scatterErrors(d)) report(m);
+  if (d.split !== undefined) checkSplit(d, report);
+}
+
+/** Checks a def's index-set splitting (invariant 11). */
+function checkSplit(d: DefNode, report: Report): void {
+  const where = `tensor '${d.name}'`;
+  const seen = new Set<string>();
+  if (d.scatter !== undefined) report(`${where}: a scatter-add is split (invariant 11)`);
+  for (const s of d.split ?? []) {
+    if (!d.indices.includes(s.var)) report(`${where}: split index '${s.var}' is not an output index (invariant 11)`);
+    if (seen.has(s.var)) report(`${where}: index '${s.var}' is split twice (invariant 11)`);
+    if (s.var === d.recurrence) report(`${where}: the sequential index '${s.var}' is split (invariant 11)`);
+    seen.add(s.var);
+    const extent = d.ranges[s.var] ?? 0;
+    s.cuts.forEach((c, k) => {
+      const prev = k === 0 ? 0 : s.cuts[k - 1]!;
+      if (!Number.isInteger(c) || c <= prev || c >= extent) {
+        report(`${where}: cuts [${s.cuts.join(", ")}] of '${s.var}' are not increasing integers inside 1..${extent - 1} (invariant 11)`);
+      }
+    });
+    if (s.cuts.length === 0) report(`${where}: index '${s.var}' is split with no cut (invariant 11)`);
+  }
 }
 
 function checkCall(c: Extract<TensorNode, { role: "call" }>, p: Program, visible: Scope, report: Report): void {

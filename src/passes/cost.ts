@@ -52,6 +52,7 @@ import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import type { DefNode, DType, Expr, Gather, IRFunction, Program, TensorNode } from "../ir/types.js";
 import { binary, numel, reduce } from "../ir/types.js";
 import { scatterAddForm } from "../ir/scatter.js";
+import { splitPieces } from "../ir/split.js";
 import { accessedTensors, boundVars, freeVars, gatherValues, visitExpr } from "../ir/walk.js";
 import { kernelForm, lowerToKernels, matrixProductOf } from "../backends/kernel/lower.js";
 import { planMemory } from "../backends/kernel/memory-plan.js";
@@ -338,7 +339,8 @@ function costOf(
     const own = { name: t.name, role: t.role, elements: numel(t.shape), bytes: bytesOf(t) };
     if (t.role === "def") {
       const kernel = kernelForm(t, shapes);
-      const flops = defFlops(t);
+      // A split def (padding reads cut into interior and border) costs what its pieces do.
+      const flops = t.split === undefined ? defFlops(t) : splitPieces(t, shapes).reduce((a, p) => a + defFlops(p.def), 0);
       const bytesRead = reads.reduce((a, r) => a + gatheredBytes(t, r, bytesNamed(r), numel(shapes.get(r)!)), 0);
       const f32 = t.dtype === "f32" && reads.every((r) => byName.get(r)!.dtype === "f32");
       const wasmKernel = wasmKernelOf(t, kernel, f32, shapes, (name) => byName.get(name)?.dtype ?? "");

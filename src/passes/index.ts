@@ -20,12 +20,13 @@ import { inlineFactors } from "./inline-factors.js";
 import { inlineProducts } from "./inline-products.js";
 import { orderContractions, orderContractionsWithin, type OrderContractionsOptions } from "./order-contractions.js";
 import type { Pass } from "./pass.js";
+import { splitIndexSets } from "./split-index-sets.js";
 
 export { runPasses, programsEqual, type PassLogEntry, type RunPassesOptions, type RunPassesResult } from "./manager.js";
 export { PROPERTIES, type Pass } from "./pass.js";
 export {
   canonicalize, differentiate, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, fuseElementwise, fuseOnlineSoftmax, hoistRecurrenceInvariants,
-  inlineCalls, inlineFactors, inlineProducts, orderContractions,
+  inlineCalls, inlineFactors, inlineProducts, orderContractions, splitIndexSets,
 };
 
 /**
@@ -44,7 +45,7 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
  * The default pipeline, in order: inline-calls, differentiate, inline-factors (factored
  * tensors into the sums that read them), canonicalize, fold-constants,
  * hoist-recurrence-invariants, eliminate-common-subexpressions, inline-products, order-contractions,
- * eliminate-dead-code, fuse-online-softmax, fuse-elementwise. Contraction ordering runs after CSE so that shared
+ * eliminate-dead-code, fuse-online-softmax, fuse-elementwise, split-index-sets. Contraction ordering runs after CSE so that shared
  * subexpressions are merged before n-ary products are split into pairwise
  * steps, and right after inline-products, whose rewrites (Kronecker
  * products inlined into sums, flattened reads viewed as matrices) exist to
@@ -58,7 +59,9 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
  * "wgsl"`) the pipeline leaves the online softmax out (see the code).
  * Hoisting a recurrence's step-invariant reductions comes before all of
  * these, so the defs it makes (an RNN's input projection) are optimized
- * like any other. `maxIntermediateBytes` and `memoryBudget` go to
+ * like any other. Index-set splitting comes last: it annotates the defs
+ * the backends will run (padding reads cut into interior and border).
+ * `maxIntermediateBytes` and `memoryBudget` go to
  * order-contractions: a limit on the tensors a contraction forms, met by
  * slicing.
  *
@@ -78,11 +81,12 @@ export function defaultPipeline(options: { backend?: string } & OrderContraction
     : orderContractions;
   const all = [
     inlineCalls, differentiate, inlineFactors, canonicalize, foldConstants, hoistRecurrenceInvariants, eliminateCommonSubexpressions, inlineProducts, order,
-    eliminateDeadCode, fuseOnlineSoftmax, fuseElementwise,
+    eliminateDeadCode, fuseOnlineSoftmax, fuseElementwise, splitIndexSets,
   ];
   // The wgsl backend gives every nested reduction a def of its own (materialize-reductions), which would store
-  // the fused def's scores once per copy: its shaders run attention unfused, its two products tiled.
-  return options.backend === "wgsl" ? all.filter((p) => p !== fuseOnlineSoftmax) : all;
+  // the fused def's scores once per copy: its shaders run attention unfused, its two products tiled. It runs
+  // one thread per output element, padded or not, so it has no use for index-set splitting either.
+  return options.backend === "wgsl" ? all.filter((p) => p !== fuseOnlineSoftmax && p !== splitIndexSets) : all;
 }
 
 /**

@@ -13,7 +13,7 @@
  *                           for e: O[8*i + e] += t1 * V[8*j + e] / t0
  */
 import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
-import type { DefNode, Expr, ReduceOp } from "../../ir/types.js";
+import type { Affine, DefNode, Expr, ReduceOp } from "../../ir/types.js";
 import { affine, binary, reduceIdentity, stridesOf } from "../../ir/types.js";
 import { evalBinary, evalUnary } from "../../ir/ops.js";
 import { affineToExpr, exprKey, freeVars, gatherValues } from "../../ir/walk.js";
@@ -66,8 +66,10 @@ class DefLowering {
   constructor(
     private readonly def: DefNode,
     private readonly shapes: ReadonlyMap<string, readonly number[]>,
-    private readonly outputsOuter: boolean,
-  ) {}
+    private readonly options: LowerDefOptions,
+  ) {
+    this.counter = options.firstLocal ?? 0;
+  }
 
   private extentOf(v: string): number {
     const n = this.def.ranges[v];
@@ -186,9 +188,10 @@ class DefLowering {
   run(): Kernel {
     const def = this.def;
     let { op, vars: redVars, inner } = splitTopReduce(def.body);
-    let order = this.outputsOuter
+    let order = this.options.outputsOuter === true
       ? [...def.indices, ...chooseLoopOrder([], redVars, inner)]
       : chooseLoopOrder(def.indices, redVars, inner);
+    if (this.options.longInnerLoop !== undefined) order = withLongInnerLoop(order, this.options.longInnerLoop, (v) => this.extentOf(v));
     // With the reduction innermost, the sum is a scalar accumulator: factors
     // that do not depend on it can be applied once, after the loop.
     const factored = op === "sum" && order.slice(-redVars.length).every((v) => redVars.includes(v)) ? factorOutOfSum(redVars, inner) : null;
@@ -201,7 +204,7 @@ class DefLowering {
     const scopes = [newScope(null, 1), ...order.map((v) => newScope(v, this.extentOf(v)))];
     const n = scopes.length - 1;
     const outShape = def.indices.map((v) => this.extentOf(v));
-    const offset = flattenIndex(def.indices.map((v) => affine([{ var: v, coef: 1 }])), outShape);
+    const offset = this.options.outputOffset ?? flattenIndex(def.indices.map((v) => affine([{ var: v, coef: 1 }])), outShape);
     const value = this.lower(inner, scopes, n);
     const prefix: Stmt[] = [];
     // Where the first reduction loop sits decides how the result is combined.
@@ -298,6 +301,18 @@ class DefLowering {
   }
 }
 
+/** An innermost loop shorter than this is not worth its setup: {@link LowerDefOptions.longInnerLoop}. */
+export const SHORT_LOOP = 8;
+
+/** `order` with the longest of `movable` innermost when the innermost loop is shorter than {@link SHORT_LOOP}. */
+function withLongInnerLoop(order: readonly string[], movable: readonly string[], extentOf: (v: string) => number): string[] {
+  const inner = order[order.length - 1];
+  if (inner === undefined || extentOf(inner) >= SHORT_LOOP) return [...order];
+  const longest = movable.filter((v) => order.includes(v)).reduce<string | null>((best, v) => (extentOf(v) > (best === null ? 0 : extentOf(best)) ? v : best), null);
+  if (longest === null || extentOf(longest) <= extentOf(inner)) return [...order];
+  return [...order.filter((v) => v !== longest), longest];
+}
+
 function collectReads(e: Expr, out: string[] = []): string[] {
   switch (e.kind) {
     case "access": out.push(e.tensor); break;
@@ -322,6 +337,23 @@ export interface LowerDefOptions {
    * output loops, so those loops can run in parallel (one GPU thread each).
    */
   readonly outputsOuter?: boolean;
+  /**
+   * Where the element at the def's output indices is stored (default: the
+   * row-major offset over the def's own ranges). A piece of a split def
+   * (`ir/split.ts`) is stored at its place in the whole output.
+   */
+  readonly outputOffset?: Affine;
+  /** The number of the first local (`t0` by default), so that nests lowered apart can share one kernel. */
+  readonly firstLocal?: number;
+  /**
+   * Output indices that may move innermost: when the chosen innermost loop
+   * is shorter than {@link SHORT_LOOP} iterations (a one-column piece of a
+   * split def), the longest of them that is longer goes innermost, so the
+   * work runs in one long loop rather than many loops of one iteration.
+   * Only an output index moves: the order of the summed variables, and so
+   * every element's order of summation, stays.
+   */
+  readonly longInnerLoop?: readonly string[];
 }
 
 /**
@@ -335,7 +367,7 @@ export interface LowerDefOptions {
  * ```
  */
 export function lowerDef(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>, options: LowerDefOptions = {}): Kernel {
-  return new DefLowering(def, shapes, options.outputsOuter === true).run();
+  return new DefLowering(def, shapes, options).run();
 }
 
 /**
@@ -349,5 +381,5 @@ export function lowerDef(def: DefNode, shapes: ReadonlyMap<string, readonly numb
  * ```
  */
 export function lowerOnlineSoftmax(def: DefNode, form: OnlineSoftmaxForm, shapes: ReadonlyMap<string, readonly number[]>): Kernel {
-  return new DefLowering(def, shapes, true).runOnlineSoftmax(form);
+  return new DefLowering(def, shapes, { outputsOuter: true }).runOnlineSoftmax(form);
 }

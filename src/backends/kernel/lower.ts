@@ -12,6 +12,7 @@ import type { DefNode, Program } from "../../ir/types.js";
 import { numel } from "../../ir/types.js";
 import { matchContraction, matchEpilogueContraction } from "./contraction.js";
 import { lowerDef, lowerOnlineSoftmax, type LowerDefOptions } from "./lower-def.js";
+import { lowerSplitDef } from "./lower-split.js";
 import { blockedAttentionOf, matchOnlineSoftmax } from "./online-softmax.js";
 import { sumOutermost } from "./reassociate.js";
 import type { Contraction, Kernel, KernelBuffer, KernelProgram } from "./types.js";
@@ -58,6 +59,12 @@ export function lowerToKernels(program: Program, options: LowerDefOptions = {}):
           break;
         }
         const def = { ...node, body: sumOutermost(node.body) };
+        // Index-set splitting (padding reads cut into interior and border pieces); with
+        // the outputs outermost (one GPU thread per element) the whole def is one nest.
+        if (node.split !== undefined && node.recurrence === undefined && node.scatter === undefined && options.outputsOuter !== true) {
+          kernels.push(lowerSplitDef(def, shapes, options));
+          break;
+        }
         const kernel = lowerDef(def, shapes, options);
         // A recurrence is never one product: its steps run in order (Kernel.sequential).
         const contraction = node.recurrence === undefined ? matchContraction(def, shapes) : null;

@@ -7,14 +7,15 @@
  * rows against a block of keys go to a small scratch tile, never to a stored
  * n × n matrix, and each row keeps a running maximum `m` and sum `l`:
  *
- *     Kᵀ = K packed transposed, by blocks of 64 keys: Kᵀ[b][k][t] = K[64b + t, k]   (once; zeros past the last key)
+ *     Kᵀ = K packed transposed, once, in panels of 8 keys: Kᵀ[j/8][k][j mod 8] = K[j, k]   (zeros past the last key)
  *     for i0 += 16:                                    (the last block may be shorter)
  *       m_r = -inf, l_r = 0, O[i0 .. i0+15, :] = 0
  *       for j0 += 64:                                  (the last block may be shorter)
- *         P[r, t0..t0+7] = score(Σ_k splat Q[i0+r, k] · Kᵀ[b][k][t0..t0+7])     4 rows × 8 keys per tile
- *         P[r, t] = -inf for keys past the last (their Kᵀ is zero)
- *         b_r = max_t P[r, t];  m' = max(m_r, b_r);  s = m' == -inf ? 0 : m'
- *         c_r = exp(m_r - s);  P[r, t] = exp(P[r, t] - s) (f32x4 lanes);  l_r = l_r·c_r + Σ_t P[r, t];  m_r = m'
+ *         P[r, t..t+7] = log2e · score(Σ_k splat Q[i0+r, k] · Kᵀ[(j0+t)/8][k][0..7])    4 rows × 8 keys per tile;
+ *                                                      b_r = max_t P[r, t] kept as the tiles are stored
+ *         P[r, t] = -inf for keys past the last (their Kᵀ is zero; b_r again over the padded row)
+ *         m' = max(m_r, b_r);  s = m' == -inf ? 0 : m'
+ *         c_r = m' == m_r ? 1 : 2^(m_r - s);  P[r, t] = 2^(P[r, t] - s) (f32x4 lanes);  l_r = l_r·c_r + Σ_t P[r, t];  m_r = m'
  *         O[i0+r, e..e+7] = O[i0+r, e..e+7]·c_r + Σ_t splat P[r, t] · V[j0+t, e..e+7]    4 rows × 8 columns per tile
  *       O[i0+r, :] /= l_r
  *
@@ -22,17 +23,24 @@
  * (no sums across lanes), so the maximum and the exponentials run on them
  * directly; a block of 16 rows reads each block of Kᵀ and V four times while
  * it is in cache. The packed Kᵀ is n × d floats of scratch, as much memory
- * as K itself: the kernel's memory stays O(n).
+ * as K itself: the kernel's memory stays O(n). The scores are kept in base
+ * 2 (the product's scale times log2 e, or the epilogue's value times it), so
+ * each weight is `2^x` (emit-exp.ts, `inlineExp2F32x4NonPositive`), whose
+ * range reduction is exact; its constants sit in locals set once. Maxima
+ * use `f32x4.pmax` (one x64 instruction; `f32x4.max`'s NaN and signed-zero
+ * rules take several): a NaN score may be passed over by a maximum but not
+ * by its own weight, so its row still ends NaN.
  *
  * Shifting by 0 while every score so far is -inf makes those weights
- * exp(-inf) = 0 instead of exp(-inf + inf) = NaN; a row whose scores are
- * all -inf ends 0 / 0 = NaN, as the def's formula gives. Sums are float32,
- * the exponentials the f32x4 `exp` of emit-exp.ts, so results differ from
- * the reference in the last bits.
+ * 2^-inf = 0 instead of 2^(-inf + inf) = NaN; a row whose scores are all
+ * -inf ends 0 / 0 = NaN, as the def's formula gives. Sums are float32, a
+ * score carries one more rounding (its factor log2 e), and weights below
+ * 2^-126 of the row's largest are 0, so results differ from the reference
+ * in the last bits.
  */
 import type { BlockedAttention } from "../kernel/types.js";
 import type { Ref } from "./binaryen.js";
-import { EXP_NON_POSITIVE_CONSTANTS, inlineExpF32, inlineExpF32x4NonPositive } from "./emit-exp.js";
+import { EXP2_NON_POSITIVE_CONSTANTS, inlineExp2F32x4NonPositive, inlineExpF32 } from "./emit-exp.js";
 import { localIndex, wasmExpr } from "./emit-expr.js";
 import type { FunctionContext } from "./function-context.js";
 
@@ -69,7 +77,7 @@ function scratchLayout(p: Pick<BlockedAttention, "keys" | "depth">): ScratchLayo
   const rescale = sum + ROW_BLOCK * 4;
   const blockMax = rescale + ROW_BLOCK * 4;
   const constants = blockMax + ROW_BLOCK * 16;
-  return { kt, tile, max, sum, rescale, blockMax, constants, bytes: constants + EXP_NON_POSITIVE_CONSTANTS.length * 16 };
+  return { kt, tile, max, sum, rescale, blockMax, constants, bytes: constants + EXP2_NON_POSITIVE_CONSTANTS.length * 16 };
 }
 
 /**
@@ -105,7 +113,7 @@ class AttentionEmitter {
     this.s = scratchLayout(p);
     const l = ctx.locals;
     [this.i0, this.rb, this.j0, this.jn, this.jw, this.r0, this.t] = range(7).map(() => l.fresh("i32"));
-    this.constants = EXP_NON_POSITIVE_CONSTANTS.map(() => l.fresh("v128"));
+    this.constants = EXP2_NON_POSITIVE_CONSTANTS.map(() => l.fresh("v128"));
   }
 
   private get m() { return this.ctx.m; }
@@ -206,7 +214,9 @@ class AttentionEmitter {
     ];
     // Tile row r0 + r, keys t ..: byte (r0 + r)·64·4 + t·4 of the tile.
     const tileAt = (): Ref => this.add(this.tileRow(this.i32(this.r0)), m.i32("shl", this.i32(this.t), this.c(2)));
-    const scaled = (a: number): Ref => p.scale === 1 ? this.v(a) : m.f32x4("mul", this.v(a), m.f32x4Splat(m.f32Const(p.scale)));
+    // Scores in base 2 (times log2 e), so the weights are powers of 2; with an epilogue, after it.
+    const scale = p.epilogue ? p.scale : p.scale * Math.LOG2E;
+    const scaled = (a: number): Ref => scale === 1 ? this.v(a) : m.f32x4("mul", this.v(a), m.f32x4Splat(m.f32Const(scale)));
     // Each row's block maximum takes the tile row's 8 scores as they are stored.
     const rowMax = (): Ref => m.i32("shl", this.i32(this.r0), this.c(4));
     const updateMax = (r: number, a: Ref, b: Ref): Ref => m.v128Store(this.at(s.blockMax) + 16 * r, rowMax(),
@@ -214,7 +224,7 @@ class AttentionEmitter {
     if (!p.epilogue) {
       for (const r of range(rows)) {
         for (const w of range(2)) {
-          if (p.scale !== 1) out.push(m.set(acc[r]![w]!, scaled(acc[r]![w]!)));
+          if (scale !== 1) out.push(m.set(acc[r]![w]!, scaled(acc[r]![w]!)));
           out.push(m.v128Store(this.at(s.tile) + (r * KEY_BLOCK + 4 * w) * 4, tileAt(), this.v(acc[r]![w]!)));
         }
         out.push(updateMax(r, this.v(acc[r]![0]!), this.v(acc[r]![1]!)));
@@ -231,7 +241,7 @@ class AttentionEmitter {
             m.set(localIndex(this.ctx, "acc"), m.convert("f64.promote_f32", m.f32x4ExtractLane(this.v(lanes), lane))),
             m.set(this.ctx.loopVar(p.rowVar), this.add(this.add(this.i32(this.i0), this.i32(this.r0)), this.c(r))),
             m.set(this.ctx.loopVar(p.keyVar), this.add(this.add(this.i32(this.j0), this.i32(this.t)), this.c(4 * w + lane))),
-            m.store("f32", this.at(s.tile) + (r * KEY_BLOCK + 4 * w + lane) * 4, tileAt(), m.convert("f32.demote_f64", wasmExpr(this.ctx, p.epilogue))),
+            m.store("f32", this.at(s.tile) + (r * KEY_BLOCK + 4 * w + lane) * 4, tileAt(), m.convert("f32.demote_f64", m.float("f64", "mul", wasmExpr(this.ctx, p.epilogue), m.f64Const(Math.LOG2E)))),
           );
         }
       }
@@ -317,7 +327,7 @@ class AttentionEmitter {
     const tileVector = (w: number): Ref => m.v128Load(this.at(s.tile) + 16 * w, this.i32(ptr));
     const [setMax, blockMax] = this.lanes(this.v(bm), tmp, "max");
     const [setSum, total] = this.lanes(this.v(sum), tmp, "add");
-    const exp = (w: number): Ref => inlineExpF32x4NonPositive(this.ctx, m.f32x4Arith("sub", tileVector(w), this.v(shifts)), (k) => this.v(this.constants[k]!));
+    const exp = (w: number): Ref => inlineExp2F32x4NonPositive(this.ctx, m.f32x4Arith("sub", tileVector(w), this.v(shifts)), (k) => this.v(this.constants[k]!));
     const body: Ref[] = [
       m.set(row, m.i32("shl", this.i32(this.r0), this.c(2))),
       m.set(ptr, this.tileRow(this.i32(this.r0))),
@@ -331,7 +341,7 @@ class AttentionEmitter {
       m.set(shift, m.select(m.float("f32", "eq", this.f(mn), m.f32Const(-Infinity)), m.f32Const(0), this.f(mn))),
       m.ifElse(m.float("f32", "eq", this.f(old), this.f(mn)),
         m.set(c, m.f32Const(1)),
-        m.set(c, m.convert("f32.demote_f64", inlineExpF32(this.ctx, m.convert("f64.promote_f32", m.float("f32", "sub", this.f(old), this.f(shift))))))),
+        m.set(c, m.convert("f32.demote_f64", inlineExpF32(this.ctx, m.float("f64", "mul", m.convert("f64.promote_f32", m.float("f32", "sub", this.f(old), this.f(shift))), m.f64Const(Math.LN2)))))),
       m.set(sum, m.v128Zero()),
       m.set(shifts, m.f32x4Splat(this.f(shift))),
       m.set(ptr, this.tileRow(this.i32(this.r0))),
@@ -431,7 +441,7 @@ class AttentionEmitter {
   /** The exponential's constants into the scratch, and from there into their locals. */
   private loadConstants(): Ref[] {
     const { m, s } = this;
-    return EXP_NON_POSITIVE_CONSTANTS.flatMap((value, k) => [
+    return EXP2_NON_POSITIVE_CONSTANTS.flatMap((value, k) => [
       m.v128Store(this.at(s.constants) + 16 * k, this.c(0), m.f32x4Const([value, value, value, value])),
       m.set(this.constants[k]!, m.v128Load(this.at(s.constants) + 16 * k, this.c(0))),
     ]);

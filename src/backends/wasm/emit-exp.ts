@@ -26,7 +26,9 @@
  * vectorised loops: the same reduction (with ln2 split in two, Cody and
  * Waite's way, since float32 cannot hold n·ln2 exactly), the same polynomial
  * and the same two-factor scale, each step rounded to float32; see
- * docs/wasm.md for its measured error.
+ * docs/wasm.md for its measured error. {@link inlineExp2F32x4NonPositive}
+ * is 2^x for the non-positive arguments of a softmax (attention's weights):
+ * fewer operations, since it need not guard against overflow.
  */
 import type { Ref } from "./binaryen.js";
 import type { FunctionContext } from "./function-context.js";
@@ -114,75 +116,70 @@ export function inlineExpF32x4(ctx: FunctionContext, arg: Ref): Ref {
 }
 
 /**
- * A degree-6 polynomial for e^r on [-ln2/2, ln2/2], fitted for relative
- * error (iteratively reweighted least squares in NumPy): 2.8e-9 relative in
- * exact arithmetic, 1.1e-7 evaluated in float32 Horner form (the degree-7
- * Taylor polynomial above gives 1.0e-7 there), one multiply-add fewer.
- * Coefficients of r⁶ down to r⁰.
- */
-const FITTED6 = [
-  0.0013831764990421352, 0.008373432208828987, 0.04166823273435056, 0.16666437893503222,
-  0.4999999249642035, 1.0000000320425317, 1.0000000004896024,
-];
-
-/** Below this `nearest(x / ln2)` is under -126 and 2ⁿ no longer a normal float32. */
-const NORMAL_CUTOFF = -87.3;
-
-/**
- * 1.5·2²³ + 127: added to `x / ln2` (in [-126, 0]) it rounds it to the
- * nearest integer n, and the low bits of the sum are then n + 127, the
- * biased exponent of 2ⁿ (the sum lies in [2²³, 2²⁴), where float32 steps by 1).
+ * 1.5·2²³ + 127: added to an x in [-126, 0] it rounds it to the nearest
+ * integer n, and the low bits of the sum are then n + 127, the biased
+ * exponent of 2ⁿ (the sum lies in [2²³, 2²⁴), where float32 steps by 1).
  */
 const ROUNDING_BIAS = 1.5 * 2 ** 23 + 127;
 
 /**
- * The constants {@link inlineExpF32x4NonPositive} reads, as four equal
+ * A degree-6 polynomial for 2^r on [-1/2, 1/2], fitted for relative error
+ * (iteratively reweighted least squares in NumPy): 2.8e-9 relative in exact
+ * arithmetic, under float32 rounding. Coefficients of r⁶ down to r⁰.
+ */
+const FITTED2_6 = [
+  0.0001534017716376488, 0.0013397717426166852, 0.009618490610232414, 0.055503346793853485,
+  0.24022647090799176, 0.6931472027701322, 1.0000000004896326,
+];
+
+/**
+ * The constants {@link inlineExp2F32x4NonPositive} reads, as four equal
  * float32 lanes each: a kernel may keep them in locals set once (a
  * `v128.const` inside a loop is rebuilt on every use by V8 on x64).
  */
-export const EXP_NON_POSITIVE_CONSTANTS: readonly number[] = [Math.LOG2E, ROUNDING_BIAS, LN2_HI, LN2_LO, NORMAL_CUTOFF, ...FITTED6];
+export const EXP2_NON_POSITIVE_CONSTANTS: readonly number[] = [ROUNDING_BIAS, -126, ...FITTED2_6];
 
 /**
- * e^x on four float32 lanes whose values are at most 0 (or NaN): a value
- * minus an upper bound of it, as in a softmax. With no overflow to guard
- * against and every weight below e^-87.3 (2^-126) flushed to 0, 2ⁿ is one
- * normal float32 whose exponent bits come out of the rounding itself (no
- * conversion to integers), and the polynomial is {@link FITTED6}; the range
- * reduction is {@link inlineExpF32x4}'s:
+ * 2^x on four float32 lanes whose values are at most 0 (or NaN): a value
+ * minus an upper bound of it, as in a softmax whose scores are scaled by
+ * log2(e) (which costs nothing when the scores come out of a product with a
+ * scale). With no overflow to guard against and every weight below 2^-126
+ * flushed to 0, 2ⁿ is one normal float32 whose exponent bits come out of
+ * the rounding itself (no conversion to integers, which costs V8 about
+ * eight x64 instructions), the reduction is exact (`r = x - nearest(x)`),
+ * and the polynomial {@link FITTED2_6} runs in Estrin's form, a chain of 7
+ * dependent operations where Horner's has 12:
  *
- *     t = x·log2e + (1.5·2²³ + 127)        (rounds: the low bits of t are n + 127, n = nearest(x·log2e))
- *     nf = t - (1.5·2²³ + 127);  r = (x - nf·LN2_HI) - nf·LN2_LO
- *     e^x = x < -87.3 ? 0 : poly6(r) · f32bits(bits(t) << 23)
+ *     t = x + (1.5·2²³ + 127)        (rounds: the low bits of t are n + 127, n = nearest(x))
+ *     r = x - (t - (1.5·2²³ + 127))
+ *     2^x = x < -126 ? 0 : (c0 + c1·r + r²·(c2 + c3·r + r²·(c4 + c5·r + r²·c6))) · f32bits(bits(t) << 23)
  *
- * `constant(k)` gives entry k of {@link EXP_NON_POSITIVE_CONSTANTS} (a
- * local the caller set, or the constant itself). -inf gives 0 and NaN
- * gives NaN. Over 10⁶ points of [-87, 0] the result is within 1.24 units
- * in the last place of e^x (test/backends/wasm-exp.test.ts), as close as
- * {@link inlineExpF32x4}; below e^-87.3 it is 0, at most 2^-126 from e^x.
+ * `constant(k)` gives entry k of {@link EXP2_NON_POSITIVE_CONSTANTS} (a
+ * local the caller set, or the constant itself). -inf gives 0 and NaN gives
+ * NaN. Over 10⁶ points of [-126, 0] the result is within 1.45 units in the
+ * last place of 2^x (test/backends/wasm-exp.test.ts); below -126 it is 0,
+ * at most 2^-126 from 2^x.
  *
  * @example
  * ```ts
- * const e = inlineExpF32x4NonPositive(ctx, m.f32x4("sub", scores, maxima), (k) => m.get(constantLocals[k]!, "v128"));
+ * const p = inlineExp2F32x4NonPositive(ctx, m.f32x4Arith("sub", scores, maxima), (k) => m.get(constantLocals[k]!, "v128"));
  * ```
  */
-export function inlineExpF32x4NonPositive(ctx: FunctionContext, arg: Ref, constant: (k: number) => Ref): Ref {
+export function inlineExp2F32x4NonPositive(ctx: FunctionContext, arg: Ref, constant: (k: number) => Ref): Ref {
   const m = ctx.m;
   const l = ctx.locals;
-  const [x, t, nf, r, rr] = [l.fresh("v128"), l.fresh("v128"), l.fresh("v128"), l.fresh("v128"), l.fresh("v128")];
+  const [x, t, r, rr] = [l.fresh("v128"), l.fresh("v128"), l.fresh("v128"), l.fresh("v128")];
   const v = (i: number): Ref => m.get(i, "v128");
-  // Estrin's form, c0 + c1·r + r²·(c2 + c3·r + r²·(c4 + c5·r + r²·c6)): a chain of 7 dependent
-  // operations where Horner's has 12 (one more multiplication), so more exponentials overlap.
-  const c = (k: number): Ref => constant(5 + FITTED6.length - 1 - k);
+  const c = (k: number): Ref => constant(2 + FITTED2_6.length - 1 - k);
   const pair = (k: number): Ref => m.f32x4Arith("add", c(k), m.f32x4Arith("mul", c(k + 1), v(r)));
-  const r2 = (): Ref => m.get(rr, "v128");
+  const r2 = (): Ref => v(rr);
   const poly = m.f32x4Arith("add", pair(0), m.f32x4Arith("mul", r2(),
     m.f32x4Arith("add", pair(2), m.f32x4Arith("mul", r2(), m.f32x4Arith("add", pair(4), m.f32x4Arith("mul", r2(), c(6)))))));
   return m.valueBlock([
     m.set(x, arg),
-    m.set(t, m.f32x4Arith("add", m.f32x4Arith("mul", v(x), constant(0)), constant(1))),
-    m.set(nf, m.f32x4Arith("sub", v(t), constant(1))),
-    m.set(r, m.f32x4Arith("sub", m.f32x4Arith("sub", v(x), m.f32x4Arith("mul", v(nf), constant(2))), m.f32x4Arith("mul", v(nf), constant(3)))),
+    m.set(t, m.f32x4Arith("add", v(x), constant(0))),
+    m.set(r, m.f32x4Arith("sub", v(x), m.f32x4Arith("sub", v(t), constant(0)))),
     m.set(rr, m.f32x4Arith("mul", v(r), v(r))),
-    m.v128Bitwise("andnot", m.f32x4Arith("mul", poly, m.i32x4Shl(v(t), m.i32Const(23))), m.f32x4Compare("lt", v(x), constant(4))),
+    m.v128Bitwise("andnot", m.f32x4Arith("mul", poly, m.i32x4Shl(v(t), m.i32Const(23))), m.f32x4Compare("lt", v(x), constant(1))),
   ], "v128");
 }

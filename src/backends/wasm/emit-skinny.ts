@@ -58,8 +58,15 @@ import type { FunctionContext } from "./function-context.js";
  * keep more reads in flight), else 6: 8 coefficients of `S` kept in registers
  * leave too few for the loads, and V8 spills, which costs more than the
  * extra load and store of the output when `L` comes from cache (1 × 768 ×
- * 1024: 0.053 against 0.077 ms in one process). With two rows, 4 (their 8
- * coefficients in registers).
+ * 1024: 0.053 to 0.060 ms against 0.075 to 0.078, in separate runs against
+ * tfjs-wasm at load 10 to 12; the same in one process, both tiers side by
+ * side, within the noise). With two rows, 4 (their 8 coefficients in
+ * registers).
+ *
+ * @example
+ * ```ts
+ * rowsPerPass(skinnyPlan(matmul1x4096x4096)!); // 8: 64 MiB of B
+ * ```
  */
 export function rowsPerPass(p: SkinnyPlan): number {
   if (p.s > 1) return 4;

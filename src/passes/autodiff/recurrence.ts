@@ -38,6 +38,7 @@ import { CompileError } from "../../diagnostics/diagnostic.js";
 import type { Access, Affine, DefNode, DType, Expr } from "../../ir/types.js";
 import { access, affine, affineVar, binary, indexValue, num, reduce, select } from "../../ir/types.js";
 import { recurrenceErrors } from "../../ir/recurrence.js";
+import { affineBounds } from "../../ir/verify.js";
 import { boundVars, exprKey, freeVars, mapExpr, renameVars, substituteVars } from "../../ir/walk.js";
 import { mul, partials, type Partial } from "./partials.js";
 import { scatterDef, type Padder } from "./scatter.js";
@@ -111,7 +112,7 @@ export function backpropRecurrence(r: DefNode, adjoint: string, b: RecurrenceBac
     const inner = factors.filter((f) => !outer.includes(f)).map((f) => hoistStepReductions(f, within, (e) => hoist(e, "dstep")));
     const outerProduct = outer.length === 0 ? num(1) : outer.reduce((x, y) => binary("mul", x, y));
     const outerRead = outerProduct.kind === "const" ? outerProduct : hoist(outerProduct, "dstep");
-    return { part, coef: [outerRead, ...inner].reduce((x, y) => mul(x, y)) };
+    return { part, outer: outerRead, inner, coef: [outerRead, ...inner].reduce((x, y) => mul(x, y)) };
   });
 
   // The backward recurrence over the reversed index b_v = N - 1 - t.
@@ -124,12 +125,34 @@ export function backpropRecurrence(r: DefNode, adjoint: string, b: RecurrenceBac
   const revRanges: Record<string, number> = Object.fromEntries(idx.map((x, d) => [x, r.shape[d]!]));
   const terms: Expr[] = [access(adjoint, idx.map((x, d) => (d === dim ? affine([{ var: x, coef: -1 }], n - 1) : affineVar(x))))];
   let readsItself = false;
-  for (const { part, coef } of split) {
+  // A step factor in the order of the backward steps, `c` steps behind: read in the step without a bounds test.
+  const reversed = new Map<string, Access>();
+  const stepOrder = (read: Access, c: number): Expr => {
+    if (!read.index.some((a) => a.terms.some((t) => t.var === v))) return read;
+    const key = `${read.tensor}|${c}`;
+    let made = reversed.get(key);
+    if (made === undefined) {
+      const indices = read.index.map((a) => a.terms[0]!.var);
+      const name = b.fresh(`${read.tensor}_rev`);
+      const back = access(read.tensor, indices.map((x) => (x === v ? affine([{ var: v, coef: -1 }], n - 1 + c) : affineVar(x))), true);
+      b.emit({
+        role: "def", name, dtype, shape: indices.map((x) => ranges[x]!), output: false, indices, groups: indices.map(() => 1),
+        ranges: Object.fromEntries(indices.map((x) => [x, ranges[x]!])), body: select(binary("ge", indexValue(v), num(c)), back, num(0)),
+      });
+      made = access(name, indices);
+      reversed.set(key, made);
+    }
+    // Written at the forward step, so that the substitution below turns it into made[b_v, ...].
+    return access(made.tensor, made.index.map((a) => (a.terms[0]!.var === v ? affine([{ var: v, coef: -1 }], n - 1 + c) : a)));
+  };
+  for (const { part, outer, inner } of split) {
     if (part.access?.tensor !== r.name) continue;
     const c = -part.access.index[dim]!.constant;
     // The step t = N - 1 - b_v + c reads R at b_v's step; its adjoint there is rev[b_v - c].
     const atStep = new Map([[v, affine([{ var: vr, coef: -1 }], n - 1 + c)]]);
-    const term = guardMentions(substituteVars(mul(forwardAdjoint(rev), coef), atStep), vr);
+    const factor = outer.kind === "access" ? stepOrder(outer, c) : outer;
+    const stepTerm = [forwardAdjoint(rev) as Expr, factor, ...inner].reduce((x, y) => mul(x, y));
+    const term = guardMentions(substituteVars(stepTerm, atStep), vr, (x) => (x === rev ? r.shape : b.shapeOf(x)), ranges);
     const read = access(r.name, part.access.index.map((a, d) => (d === dim ? affineVar(vr) : a)));
     const def = scatterDef(rev, dtype, {
       read, shape: r.shape, term, vars: [vr, ...others, ...part.within], ranges, shapeOf: b.shapeOf, keepGuarded: true,
@@ -212,9 +235,17 @@ function guardSteps(e: Expr, self: string): Expr {
   return mapExpr(e, (x) => (x.kind === "access" && x.tensor === self && x.index.some((a) => a.constant < 0) ? { ...x, guarded: true } : x));
 }
 
-/** Every access whose index mentions `v` marked guarded. */
-function guardMentions(e: Expr, v: string): Expr {
-  return mapExpr(e, (x) => (x.kind === "access" && x.index.some((a) => a.terms.some((t) => t.var === v)) ? { ...x, guarded: true } : x));
+/** Every access whose index mentions `v` and can leave its tensor over `ranges` marked guarded. */
+function guardMentions(e: Expr, v: string, shapeOf: (tensor: string) => readonly number[], ranges: Readonly<Record<string, number>>): Expr {
+  const leaves = (x: Access): boolean => {
+    const shape = shapeOf(x.tensor);
+    return x.index.some((a, d) => {
+      if (!a.terms.some((t) => t.var === v)) return false;
+      const { min, max } = affineBounds(a, ranges);
+      return min < 0 || max > shape[d]! - 1;
+    });
+  };
+  return mapExpr(e, (x) => (x.kind === "access" && leaves(x) ? { ...x, guarded: true } : x));
 }
 
 /** The reads of `tensor` made plain again. */

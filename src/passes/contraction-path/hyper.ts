@@ -38,33 +38,39 @@ import { seededUniform } from "./random-greedy.js";
 import { WorkMeter, workBudget } from "./work.js";
 import { bestTreeOver, joinNodes, leafNode, pathToTree, treeContext, treeToPath, type TreeContext, type TreeNode } from "./tree.js";
 
-/** Default time budget of `hyper` up to 75 operands, in milliseconds of work; 20 ms per operand beyond. */
-export const HYPER_TIME_MS = 1500;
+/** Default time budget of `hyper` up to 60 operands, in milliseconds of work (see {@link hyperTimeMs} beyond). */
+export const HYPER_TIME_MS = 1200;
 
 /**
  * The default time budget of `hyper` for `count` operands, in milliseconds
  * of work (`work.ts`). The search takes about a quarter to a half of that in
  * CPU time on a 2-core AMD EPYC under load, which is less than opt_einsum's
- * random-greedy with 128 repeats takes on the same network (about 15 ms
- * per operand at n = 150 to 300).
+ * random-greedy with 128 repeats takes on the same network (7 ms per
+ * operand at n = 100, 8 at 160, 10 to 12 at 250 to 300).
  *
  * @example
  * ```ts
- * hyperTimeMs(40);  // 1500
- * hyperTimeMs(300); // 6000
+ * hyperTimeMs(40);  // 1200
+ * hyperTimeMs(100); // 800
+ * hyperTimeMs(300); // 5400
  * ```
  */
 export function hyperTimeMs(count: number): number {
-  return Math.max(HYPER_TIME_MS, 20 * count);
+  // opt_einsum's random-greedy costs more per operand as networks grow
+  // (each of its trials is O(n E) in Python), and so does finding a good tree.
+  if (count <= 60) return HYPER_TIME_MS;
+  return Math.max(800, count * (8 + Math.max(0, count - 100) / 20));
 }
 /** Units of work a greedy trial spends per operand beside its candidates (building its path and tree). */
 export const HYPER_UNITS_PER_TRIAL_OPERAND = 8;
+/** Units of work a recursive bisection trial spends per operand beside its partitioner's moves and exact groups. */
+export const HYPER_UNITS_PER_BISECTION_OPERAND = 150;
 /** The most randomized greedy trials when `trials` is not given (the work budget usually stops them first). */
 export const HYPER_GREEDY_TRIALS = 4096;
 /** Greedy trials per recursive bisection trial. */
 export const HYPER_GREEDY_PER_PARTITION = 4;
 /** The share of the work budget the trials take; subtree reconfiguration gets the rest. */
-export const TRIAL_SHARE = 0.5;
+export const TRIAL_SHARE = 0.6;
 /** How many of the best trees of each builder (greedy, bisection) are reconfigured. */
 export const RECONFIGURE_CANDIDATES = 3;
 /** The most pieces a reconfigured subtree is cut into. */
@@ -116,7 +122,7 @@ export function hyperSearch(net: InternedNetwork, options: PathOptions): { tree:
   while (g < greedyTrials && !meter.exhausted(TRIAL_SHARE)) {
     if (partitions && p * HYPER_GREEDY_PER_PARTITION < g) {
       const imbalance = 0.05 + 0.45 * random();
-      meter.spend(50 * net.sets.length);
+      meter.spend(HYPER_UNITS_PER_BISECTION_OPERAND * net.sets.length);
       offer(bisectionTree(ctx, leaves, random, imbalance, options, meter), 1);
       p++;
       continue;
@@ -150,7 +156,7 @@ export function hyperSearch(net: InternedNetwork, options: PathOptions): { tree:
   for (let k = 0; k < candidates.length && !meter.exhausted(); k++) {
     const share = new WorkMeter((meter.limit - meter.units) / (candidates.length - k));
     const t = reconfigure(ctx, candidates[k]!, options, share);
-    meter.spend(share.units);
+      meter.spend(share.units);
     if (best === null || t.total < best.total) best = t;
   }
   return { tree: best, greedy: bestGreedy };
@@ -251,8 +257,8 @@ function bisect(ctx: TreeContext, pieces: readonly TreeNode[], random: () => num
     let bestRunning = 0;
     let bestAt = 0;
     for (let step = 0; step < n; step++) {
-      // Scoring a move is a few label lookups: a small fraction of a greedy candidate.
-      meter.spend(n / 32);
+      // Scoring the moves of a step: a few label lookups per piece.
+      meter.spend(n / 8);
       let pick = -1;
       let pickGain = -Infinity;
       for (let k = 0; k < n; k++) {

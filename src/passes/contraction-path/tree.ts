@@ -167,9 +167,10 @@ export function treeToPath(count: number, root: TreeNode): ContractionStep[] {
  */
 export function bestTreeOver(ctx: TreeContext, pieces: readonly TreeNode[], options: PathOptions, meter?: WorkMeter): TreeNode | null {
   if (pieces.length === 1) return pieces[0]!;
-  // Every split of every subset: about 3^k / 2 offers (each a map update),
-  // and the greedy bound before them.
-  meter?.spend(Math.pow(3, pieces.length) / 2 + 4 * pieces.length * pieces.length);
+  // Every split of every subset: about 3^k / 2 offers, each a few typed-
+  // array operations (about a tenth of a greedy candidate's scoring), and
+  // the setup.
+  meter?.spend(Math.pow(3, pieces.length) / 10 + pieces.length * pieces.length);
   let whole = pieces[0]!;
   for (const p of pieces.slice(1)) whole = joinNodes(ctx, whole, p);
   const used = [...new Set(pieces.flatMap((p) => p.labels))];
