@@ -38,7 +38,7 @@ import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import type { Access, Affine, DefNode, DType, Expr, Gather, GradNode, Program, TensorNode } from "../ir/types.js";
 import { access, affine, binary, num, reduce, select } from "../ir/types.js";
 import { scatterAddForm } from "../ir/scatter.js";
-import { accessedTensors, affineToExpr, boundVars, renameVars, substituteVars } from "../ir/walk.js";
+import { accessedTensors, affineToExpr, boundVars, exprKey, renameVars, substituteVars } from "../ir/walk.js";
 import { isNormalDef, normalizeDef } from "./autodiff/normalize.js";
 import { mul, partials, type Partial } from "./autodiff/partials.js";
 import { backpropRecurrence } from "./autodiff/recurrence.js";
@@ -162,6 +162,21 @@ function gradientCopy(g: GradNode, adjoint: string | null, scatter?: DefNode): D
   };
 }
 
+/** Whether a term computes something from stored tensors: a constant or a bare read is as cheap to redo as to read back. */
+function worthStoring(term: Expr): boolean {
+  return term.kind !== "const" && term.kind !== "access" && accessedTensors(term).size > 0;
+}
+
+/** Whether `read` indexes one variable per dimension (coefficient 1, no constant) and uses each of `vars` exactly once. */
+function readsEachVariableOnce(read: Access, vars: readonly string[]): boolean {
+  const seen = new Set<string>();
+  for (const a of read.index) {
+    if (a.constant !== 0 || a.terms.length !== 1 || a.terms[0]!.coef !== 1) return false;
+    seen.add(a.terms[0]!.var);
+  }
+  return read.index.length === vars.length && seen.size === vars.length && vars.every((v) => seen.has(v));
+}
+
 /** The affine index of each dimension of a def's storage at its own output indices (groups flattened row-major). */
 function storageIndex(t: DefNode): Affine[] {
   const out: Affine[] = [];
@@ -237,9 +252,19 @@ class Backward {
       });
       seed = binary("div", mul(dT, binary("eq", e, result)), access(ties, t.indices));
     }
+    // Reads with the same term share it: in relu(H_r[i, j] + b1[j]) both H_r and b1 get dH·(0 < H).
+    // Once one read's contribution stores the term at every point of the def's variables (its index
+    // is those variables, each once), the others read it there instead of recomputing it, so the
+    // bias gradient is Σ_i grad_H_r[i, j] and not a second pass over dH and H.
+    // The stored term is rounded to its def's type, so only a read of the same type takes it.
+    const stored = new Map<string, Expr>();
     for (const part of partials(e, top === null ? access(t.name, storageIndex(t)) : undefined)) {
       const x = part.access?.tensor ?? part.gather!.tensor;
-      if (active(x)) this.contribute(t.name, part, mul(seed, part.coef), vars, ranges);
+      if (!active(x)) continue;
+      const term = mul(seed, part.coef);
+      const key = `${floatType(this.dtypeOf(x))}|${exprKey(term)}`;
+      const name = this.contribute(t.name, part, stored.get(key) ?? term, vars, ranges);
+      if (!stored.has(key) && worthStoring(term) && part.access !== undefined && readsEachVariableOnce(part.access, vars)) stored.set(key, access(name, part.access.index));
     }
   }
 
@@ -263,7 +288,7 @@ class Backward {
    * summed over `vars` (the def's variables) except those the read's index
    * solves for, to the adjoint of the tensor it reads.
    */
-  private contribute(from: string, part: Partial, term: Expr, vars: readonly string[], ranges: Readonly<Record<string, number>>, pad?: Padder): void {
+  private contribute(from: string, part: Partial, term: Expr, vars: readonly string[], ranges: Readonly<Record<string, number>>, pad?: Padder): string {
     const x = part.access?.tensor ?? part.gather!.tensor;
     const target = this.node(x);
     const name = this.fresh(`grad_${x}_${from}`);
@@ -279,6 +304,7 @@ class Backward {
     const list = this.contributions.get(x) ?? [];
     list.push(name);
     this.contributions.set(x, list);
+    return name;
   }
 
   /**
