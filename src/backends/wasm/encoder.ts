@@ -29,9 +29,10 @@ import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
 import type {
   Binaryen, Conversion, F32x4Arith, F32x4Binary, F32x4Compare, F32x4Unary, FinishedModule, FloatBinary, FloatUnary, I32x4Binary,
   IntBinary, Ref, V128Bitwise, ValueType, WasmModule,
-} from "./binaryen.js";
-import { BINARYEN_VERSION, optimizeWithBinaryen } from "./binaryen.js";
+} from "./facade.js";
+import { BINARYEN_VERSION, optimizeWithBinaryen } from "./binaryen-library.js";
 import { hostRunsRelaxedSimd } from "./relaxed-simd.js";
+import type { EncodedFunction, EncodedTree, FunctionImport, Node, NodeType } from "./encoder-tree.js";
 import { printWat } from "./wat.js";
 
 /**
@@ -52,46 +53,7 @@ export function moduleProducer(optimize: boolean): string {
 /** The encoder's revision (see {@link moduleProducer}). */
 export const ENCODER_REVISION = 1;
 
-/** A node's type: a value type, `none`, or `unreachable` (after a `br`). */
-export type NodeType = ValueType | "unreachable";
-
-/**
- * One expression of the tree. `op` nodes cover every instruction whose
- * operands are expressions and whose immediates are fixed: operands, then
- * the opcode bytes, then the immediates.
- */
-export type Node =
-  | { readonly kind: "const"; readonly type: "i32" | "f32" | "f64"; readonly value: number }
-  | { readonly kind: "v128"; readonly type: "v128"; readonly bytes: Uint8Array }
-  | { readonly kind: "get"; readonly type: ValueType; readonly index: number }
-  | { readonly kind: "set"; readonly type: "none"; readonly index: number; readonly value: Ref }
-  | {
-      readonly kind: "op"; readonly type: NodeType; readonly name: string; readonly code: readonly number[];
-      readonly args: readonly Ref[]; readonly lane?: number; readonly memarg?: { readonly align: number; readonly offset: number };
-    }
-  | { readonly kind: "select"; readonly type: NodeType; readonly cond: Ref; readonly ifTrue: Ref; readonly ifFalse: Ref }
-  | { readonly kind: "call"; readonly type: ValueType; readonly name: string; readonly args: readonly Ref[] }
-  | { readonly kind: "block"; readonly type: ValueType; readonly label: string | null; readonly children: readonly Ref[] }
-  | { readonly kind: "loop"; readonly type: NodeType; readonly label: string; readonly body: Ref }
-  | { readonly kind: "br"; readonly type: "unreachable" | "none"; readonly label: string; readonly cond: Ref | null }
-  | { readonly kind: "if"; readonly type: NodeType; readonly cond: Ref; readonly then: Ref; readonly otherwise: Ref | null }
-  | { readonly kind: "nop"; readonly type: "none" };
-
-/** A function added by {@link EncoderModule.addFunction}. */
-export interface EncodedFunction {
-  readonly name: string;
-  readonly params: readonly ValueType[];
-  readonly result: ValueType;
-  readonly locals: readonly ValueType[];
-  readonly body: Ref;
-}
-
-/** A function imported as `env.name`. */
-export interface FunctionImport {
-  readonly name: string;
-  readonly params: readonly ValueType[];
-  readonly result: ValueType;
-}
+export type { EncodedFunction, EncodedTree, FunctionImport, Node, NodeType } from "./encoder-tree.js";
 
 const TYPE_BYTE: Record<ValueType, number> = { i32: 0x7f, f32: 0x7d, f64: 0x7c, v128: 0x7b, none: 0x40 };
 
@@ -220,7 +182,7 @@ const validate = (bytes: Uint8Array): boolean =>
  * new WebAssembly.Module(m.finish({ optimize: false }).binary);
  * ```
  */
-export class EncoderModule implements WasmModule {
+export class EncoderModule implements WasmModule, EncodedTree {
   /** The expression nodes; a {@link Ref} is an index into this table. */
   readonly nodes: Node[] = [];
   readonly functions: EncodedFunction[] = [];

@@ -18,8 +18,8 @@
  * This text is what `tns compile --emit wat`, the playground and the
  * golden tests show; the binary is encoded from the same trees.
  */
-import type { EncoderModule } from "./encoder.js";
-import type { Ref, ValueType } from "./binaryen.js";
+import type { EncodedTree } from "./encoder-tree.js";
+import type { Ref, ValueType } from "./facade.js";
 
 function signature(params: readonly ValueType[], result: ValueType, named: boolean): string {
   const ps = named ? params.map((p, k) => ` (param $${k} ${p})`).join("") : params.length > 0 ? ` (param ${params.join(" ")})` : "";
@@ -43,7 +43,7 @@ function floatText(v: number): string {
  * printWat(m); // "(module\n (type $0 (func (result f64)))\n (func $f (type $0) (result f64)\n  (f64.const 1.5)\n )\n)\n"
  * ```
  */
-export function printWat(m: EncoderModule): string {
+export function printWat(m: EncodedTree): string {
   const lines: string[] = ["(module"];
   const types: string[] = [];
   const typeIndex = (params: readonly ValueType[], result: ValueType): number => {
@@ -72,7 +72,7 @@ export function printWat(m: EncoderModule): string {
 }
 
 /** Prints `r` at `indent`; a block without label and value prints its children in line. */
-function statement(m: EncoderModule, r: Ref, indent: number, lines: string[]): void {
+function statement(m: EncodedTree, r: Ref, indent: number, lines: string[]): void {
   const n = m.node(r);
   if (n.kind === "block" && n.label === null && n.type === "none") {
     for (const c of n.children) statement(m, c, indent, lines);
@@ -81,7 +81,7 @@ function statement(m: EncoderModule, r: Ref, indent: number, lines: string[]): v
   expression(m, r, indent, lines);
 }
 
-function expression(m: EncoderModule, r: Ref, indent: number, lines: string[]): void {
+function expression(m: EncodedTree, r: Ref, indent: number, lines: string[]): void {
   const n = m.node(r);
   const pad = " ".repeat(indent);
   const nested = (head: string, children: readonly Ref[], asStatements = false): void => {
