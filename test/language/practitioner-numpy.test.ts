@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { compileAsync } from "../../src/compiler.js";
 import type { DType, Program } from "../../src/ir/types.js";
 import { Tensor } from "../../src/runtime/tensor.js";
-import { numpyPython, runNumpyScript } from "../support/numpy.js";
+import { NUMPY_CASES_SCRIPT, numpyPython, relativeError, runNumpyScript } from "../support/numpy.js";
 
 const python = numpyPython();
 const BACKENDS = ["js", "wasm", "wgsl"] as const;
@@ -400,30 +400,6 @@ export function inputsOf(p: Program, c: Case, seed = 7): Record<string, Tensor> 
   return out;
 }
 
-const SCRIPT = `
-import json, sys, math
-import numpy as np
-cases = json.load(sys.stdin)
-res = []
-for c in cases:
-    I = {k: np.array(v["data"], dtype=np.float64).reshape(v["shape"]) for k, v in c["inputs"].items()}
-    O = {}
-    exec(c["code"], {"np": np, "math": math, "I": I, "O": O})
-    res.append({k: {"shape": list(np.shape(v)), "data": np.asarray(v, dtype=np.float64).reshape(-1).tolist()} for k, v in O.items()})
-json.dump(res, sys.stdout)
-`;
-
-/** Largest difference relative to the largest magnitude of the reference. */
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let k = 0; k < expected.length; k++) {
-    diff = Math.max(diff, Math.abs(actual[k]! - expected[k]!));
-    scale = Math.max(scale, Math.abs(expected[k]!));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
-
 describe.skipIf(python === null)("practitioners' programs agree with NumPy on every backend", () => {
   for (const c of CASES) {
     for (const backend of BACKENDS) {
@@ -432,7 +408,7 @@ describe.skipIf(python === null)("practitioners' programs agree with NumPy on ev
         expect(compiled.ok, compiled.formatDiagnostics()).toBe(true);
         const inputs = inputsOf(compiled.loweredIr!, c);
         const payload = [{ code: c.numpy, inputs: Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, { shape: t.shape, data: Array.from(t.data) }])) }];
-        const [want] = runNumpyScript<Record<string, { shape: number[]; data: number[] }>[]>(python!, SCRIPT, payload);
+        const [want] = runNumpyScript<Record<string, { shape: number[]; data: number[] }>[]>(python!, NUMPY_CASES_SCRIPT, payload);
         const got = await compiled.runAsync(inputs);
         try {
           for (const [name, w] of Object.entries(want!)) {

@@ -65,3 +65,22 @@ export function runNumpyScript<T>(python: string, script: string, payload: unkno
   if (r.status !== 0) throw new Error(`numpy script failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
+
+/**
+ * A script for {@link runNumpyScript} that runs NumPy code per case: the
+ * payload is a list of `{ code, inputs }` (inputs by name as `{ shape, data }`),
+ * each `code` reads `I` (float64 arrays) and assigns `O[name]`, with `np` and
+ * `math` imported; the result is, per case, each output's `{ shape, data }`.
+ */
+export const NUMPY_CASES_SCRIPT = `
+import json, sys, math
+import numpy as np
+cases = json.load(sys.stdin)
+res = []
+for c in cases:
+    I = {k: np.array(v["data"], dtype=np.float64).reshape(v["shape"]) for k, v in c["inputs"].items()}
+    O = {}
+    exec(c["code"], {"np": np, "math": math, "I": I, "O": O})
+    res.append({k: {"shape": list(np.shape(v)), "data": np.asarray(v, dtype=np.float64).reshape(-1).tolist()} for k, v in O.items()})
+json.dump(res, sys.stdout)
+`;
