@@ -17,15 +17,16 @@
  *
  * - **axpy** (`L` and `O` contiguous in `c`, as `x·W` with `W[k, j]`): a
  *   chunk of output columns stays in L1 while whole rows of `L` stream
- *   through, `KB` rows at a time, each row's `KB` coefficients of `S`
- *   splatted once:
+ *   through, `KB` rows at a time, `ks = ⌊k / KB⌋` rows apart (`KB` streams
+ *   through contiguous blocks of `L`), each row's coefficient of `S`
+ *   splatted once per pass; the `k − KB·ks` rows left over come last:
  *
  *       before: for j0 += 16: pack B[:, j0..j0+15]; for i: for k: ...
  *       after:  for c0 += CW:                      (O[:, c0..c0+CW) in L1)
  *                 O[:, c0..] = 0
- *                 for k0 += KB: for r < s:
- *                   a_t = splat S[r, k0+t]  (t < KB)
- *                   for c in c0.. step 4: O[r, c..c+3] += Σ_t a_t · L[k0+t, c..c+3]
+ *                 for k0 < ks: for r < s:
+ *                   a_t = splat S[r, k0 + t·ks]  (t < KB)
+ *                   for c in c0.. step 4: O[r, c..c+3] += Σ_t a_t · L[k0 + t·ks, c..c+3]
  *
  * - **dot** (`L` contiguous in `k`, as `W·x` with `W[i, k]`, or `x·Wᵀ`):
  *   four rows of `L` at a time, each dotted with a row of `S` in f32x4 lanes
@@ -40,37 +41,37 @@
  * columns of `X[k, j]`) is first copied into scratch, `s·k` floats. Anything
  * else (an `L` contiguous in neither `k` nor `c`, an epilogue) stays on the
  * micro-kernel. Accumulation is in float32,
- * as there; the order of the terms differs (blocks of `KB` in the axpy form,
+ * as there; the order of the terms differs (groups of `KB` in the axpy form,
  * four interleaved partial sums in the dot form), so results differ from the
  * micro-kernel's in the last bits. A constant scale multiplies each output
  * once, after accumulating.
  */
 import type { Affine } from "../../ir/types.js";
-import { STREAMED_OPERAND_BYTES, type SkinnyPlan, skinnyScratchBytes } from "../kernel/skinny.js";
+import { type SkinnyPlan, skinnyScratchBytes } from "../kernel/skinny.js";
 import type { Contraction } from "../kernel/types.js";
 import type { Ref } from "./binaryen.js";
 import { countedLoop } from "./emit-kernel.js";
 import type { FunctionContext } from "./function-context.js";
 
 /**
- * Rows of `L` combined per pass over an output chunk in the axpy form. With
- * one row of `S`, 8 when `L` streams from memory (8 rows read side by side
- * keep more reads in flight), else 6: 8 coefficients of `S` kept in registers
- * leave too few for the loads, and V8 spills, which costs more than the
- * extra load and store of the output when `L` comes from cache (1 × 768 ×
- * 1024: 0.053 to 0.060 ms against 0.075 to 0.078, in separate runs against
- * tfjs-wasm at load 10 to 12; the same in one process, both tiers side by
- * side, within the noise). With two rows, 4 (their 8 coefficients in
- * registers).
+ * Rows of `L` combined per pass over an output chunk in the axpy form: 6
+ * with one row of `S` (8 coefficients of `S` kept in registers leave too few
+ * for the loads, and V8 spills), 4 with two or more (a pair's 8
+ * coefficients in registers). The rows of a pass are `ks = ⌊k / KB⌋` apart,
+ * so the pass reads `KB` streams that each run through a contiguous block of
+ * `L`; rows side by side (a block of `KB` consecutive rows per pass) give
+ * streams one row long, which the hardware prefetchers follow worse. Read
+ * rates of a 4096 × 768 `L`, one row of `S`, 8 rows per pass: 20.6 GB/s side
+ * by side against 32.5 spaced, with another 16 MiB read between calls (as
+ * when two libraries take turns); 47.8 against 51.7 with `L` left in cache.
  *
  * @example
  * ```ts
- * rowsPerPass(skinnyPlan(matmul1x4096x4096)!); // 8: 64 MiB of B
+ * rowsPerPass(skinnyPlan(matmul1x4096x4096)!); // 6
  * ```
  */
 export function rowsPerPass(p: SkinnyPlan): number {
-  if (p.s > 1) return 4;
-  return p.l * p.k * 4 >= STREAMED_OPERAND_BYTES ? 8 : 6;
+  return p.s > 1 ? 4 : 6;
 }
 
 /** Output columns per chunk in the axpy form: a multiple of 4 such that the chunk's `s` rows fill at most 16 KiB (half of L1). */
@@ -158,15 +159,17 @@ class SkinnyEmitter {
     const width = l.fresh("i32");
     const r = l.fresh("i32");
     const kb = rowsPerPass(p);
-    const kFull = p.k - (p.k % kb);
+    // Pass k0 takes rows k0, k0 + ks, k0 + 2·ks, ... of L: kb streams, each through a contiguous block of ks rows.
+    const ks = Math.floor(p.k / kb);
+    const kFull = ks * kb;
     const k0 = l.fresh("i32");
     const chunk: Ref[] = [
       m.set(width, m.select(m.i32("lt_s", this.addConst(this.i32(c0), cw * 4), this.i32(to)), m.i32Const(cw * 4), m.i32("sub", this.i32(to), this.i32(c0)))),
       // Zero the chunk's rows.
       ...this.rowLoop(r, () => [m.fillBytes(this.outRow(r, c0), m.i32Const(0), this.i32(width))]),
     ];
-    if (kFull > 0) chunk.push(...this.rangeLoop(k0, m.i32Const(0), m.i32Const(kFull), kb, this.rowPairs(r, (rows) => this.axpyPass(r, rows, k0, 0, kb, c0, width))));
-    if (kFull < p.k) chunk.push(...this.rowPairs(r, (rows) => this.axpyPass(r, rows, null, kFull, p.k - kFull, c0, width)));
+    if (ks > 0) chunk.push(...this.rangeLoop(k0, m.i32Const(0), m.i32Const(ks), 1, this.rowPairs(r, (rows) => this.axpyPass(r, rows, k0, 0, kb, ks, c0, width))));
+    if (kFull < p.k) chunk.push(...this.rowPairs(r, (rows) => this.axpyPass(r, rows, null, kFull, p.k - kFull, 1, c0, width)));
     if (this.scale !== 1) chunk.push(...this.rowLoop(r, () => this.scaleRow(r, c0, width)));
     // c0 counts bytes of a row of O (and of L, both contiguous in c).
     return this.rangeLoop(c0, this.i32(from), this.i32(to), cw * 4, chunk);
@@ -188,11 +191,11 @@ class SkinnyEmitter {
   }
 
   /**
-   * Adds rows `k0 + from .. k0 + from + count - 1` of `L`, times row `r` of
-   * `S`, into the `width` bytes of output row `r` from byte `c0` (`k0` a
+   * Adds rows `k0 + from + t·spacing` (`t < count`) of `L`, times row `r`
+   * of `S`, into the `width` bytes of output row `r` from byte `c0` (`k0` a
    * local, or null for 0).
    */
-  private axpyPass(r: number, rows: number, k0: number | null, from: number, count: number, c0: number, width: number): Ref[] {
+  private axpyPass(r: number, rows: number, k0: number | null, from: number, count: number, spacing: number, c0: number, width: number): Ref[] {
     const { p, m } = this;
     const l = this.ctx.locals;
     const a = range(rows).map(() => range(count).map(() => l.fresh("v128")));
@@ -206,7 +209,8 @@ class SkinnyEmitter {
     const sRow = this.add(this.add(this.i32(this.uS), this.times(r, p.sR * 4)), kBytes(p.sK));
     const ps = l.fresh("i32");
     const label = this.ctx.label();
-    const lVec = (t: number): Ref => (rows > 1 ? m.get(w[t]!, "v128") : m.v128Load(t * p.lK * 4, this.i32(pl)));
+    const lAt = (t: number): number => t * spacing * p.lK * 4;
+    const lVec = (t: number): Ref => (rows > 1 ? m.get(w[t]!, "v128") : m.v128Load(lAt(t), this.i32(pl)));
     /** Row q's new partial sums: the same terms in the same order for any pairing of rows, so the bits do not depend on it. */
     const rowSum = (q: number): Ref => {
       const terms = a[q]!.map((av, t) => [m.get(av, "v128"), lVec(t)] as const);
@@ -222,7 +226,7 @@ class SkinnyEmitter {
       return m.f32x4("add", old, level[0]!);
     };
     const step: Ref[] = [
-      ...w.map((wv, t) => m.set(wv, m.v128Load(t * p.lK * 4, this.i32(pl)))),
+      ...w.map((wv, t) => m.set(wv, m.v128Load(lAt(t), this.i32(pl)))),
       ...acc.map((av, q) => m.set(av, rowSum(q))),
       ...acc.map((av, q) => m.v128Store(q * p.oR * 4, this.i32(po), m.get(av, "v128"))),
       this.bump(po, 16),
@@ -231,7 +235,7 @@ class SkinnyEmitter {
     ];
     return [
       m.set(ps, sRow),
-      ...a.flatMap((row, q) => row.map((av, t) => m.set(av, m.load32Splat(q * p.sR * 4 + t * p.sK * 4, this.i32(ps))))),
+      ...a.flatMap((row, q) => row.map((av, t) => m.set(av, m.load32Splat(q * p.sR * 4 + t * spacing * p.sK * 4, this.i32(ps))))),
       m.set(po, this.outRow(r, c0)),
       m.set(end, this.add(this.i32(po), this.i32(width))),
       m.set(pl, this.add(this.add(this.i32(this.uL), kBytes(p.lK)), this.i32(c0))),

@@ -131,17 +131,17 @@
       )
      )
      (local.set $10
-      (v128.load32_splat offset=4
+      (v128.load32_splat offset=16
        (local.get $26)
       )
      )
      (local.set $11
-      (v128.load32_splat offset=8
+      (v128.load32_splat offset=32
        (local.get $26)
       )
      )
      (local.set $12
-      (v128.load32_splat offset=12
+      (v128.load32_splat offset=48
        (local.get $26)
       )
      )
@@ -151,17 +151,17 @@
       )
      )
      (local.set $14
-      (v128.load32_splat offset=72
+      (v128.load32_splat offset=84
        (local.get $26)
       )
      )
      (local.set $15
-      (v128.load32_splat offset=76
+      (v128.load32_splat offset=100
        (local.get $26)
       )
      )
      (local.set $16
-      (v128.load32_splat offset=80
+      (v128.load32_splat offset=116
        (local.get $26)
       )
      )
@@ -202,17 +202,17 @@
        )
       )
       (local.set $23
-       (v128.load offset=20 align=4
+       (v128.load offset=80 align=4
         (local.get $18)
        )
       )
       (local.set $24
-       (v128.load offset=40 align=4
+       (v128.load offset=160 align=4
         (local.get $18)
        )
       )
       (local.set $25
-       (v128.load offset=60 align=4
+       (v128.load offset=240 align=4
         (local.get $18)
        )
       )
@@ -338,17 +338,17 @@
      )
     )
     (local.set $28
-     (v128.load32_splat offset=4
+     (v128.load32_splat offset=16
       (local.get $35)
      )
     )
     (local.set $29
-     (v128.load32_splat offset=8
+     (v128.load32_splat offset=32
       (local.get $35)
      )
     )
     (local.set $30
-     (v128.load32_splat offset=12
+     (v128.load32_splat offset=48
       (local.get $35)
      )
     )
@@ -398,7 +398,7 @@
          )
          (f32x4.mul
           (local.get $28)
-          (v128.load offset=20 align=4
+          (v128.load offset=80 align=4
            (local.get $32)
           )
          )
@@ -406,13 +406,13 @@
         (f32x4.add
          (f32x4.mul
           (local.get $29)
-          (v128.load offset=40 align=4
+          (v128.load offset=160 align=4
            (local.get $32)
           )
          )
          (f32x4.mul
           (local.get $30)
-          (v128.load offset=60 align=4
+          (v128.load offset=240 align=4
            (local.get $32)
           )
          )
@@ -446,13 +446,13 @@
     (local.set $8
      (i32.add
       (local.get $8)
-      (i32.const 4)
+      (i32.const 1)
      )
     )
     (br_if $L4
      (i32.lt_s
       (local.get $8)
-      (i32.const 16)
+      (i32.const 4)
      )
     )
    )
