@@ -7,9 +7,10 @@ import { DiagnosticBag, CompileError, type Diagnostic } from "./diagnostics/diag
 import { renderDiagnostics } from "./diagnostics/render.js";
 import { parseModule } from "./parser/index.js";
 import type { Module } from "./parser/ast.js";
-import { checkProgram, type SourceLoader } from "./checker/index.js";
+import { checkProgram, defaultStdlibDir, diskPath, type SourceLoader } from "./checker/index.js";
 import { addGradients } from "./checker/grad.js";
 import type { DType, Program } from "./ir/types.js";
+import { gatherIndexExtents } from "./ir/gather.js";
 import { printProgram } from "./ir/print.js";
 import { runPasses, defaultPipeline, loweringPipeline, type PassLogEntry } from "./passes/index.js";
 import type { OrderContractionsOptions } from "./passes/order-contractions.js";
@@ -385,6 +386,7 @@ export async function compileAsync(source: string, options: CompileOptions = {})
  */
 async function compileWasmWithDiskCache(source: string, options: CompileOptions): Promise<CompiledProgram | null> {
   const { DiskCache, loadBinaryen, wasmBackendOnDisk } = await import("./backends/wasm/index.js");
+  const { programEntry, programKey } = await import("./backends/wasm/program-cache.js");
   const where = typeof options.cache === "object" ? options.cache : {};
   const disk = DiskCache.open(where.directory, where.maxBytes);
   if (disk === null) return null;
@@ -398,9 +400,19 @@ async function compileWasmWithDiskCache(source: string, options: CompileOptions)
   if (checked === null) return failed(diags, sources);
   const prepared = prepareProgram(checked, options, diags, wasm);
   if (prepared === null) return failed(diags, sources);
-  if (wasm.plan(prepared.optimized).needsBinaryen) await (binaryen ?? loadBinaryen());
+  const planned = wasm.plan(prepared.optimized);
+  if (planned.needsBinaryen) await (binaryen ?? loadBinaryen());
   const compiled = finishProgram(prepared, options, diags, sources);
   disk.putHint(sourceKey);
+  // The whole program's entry (program-cache.ts), which `tns run` reads before loading the compiler; not for weights or options outside its key.
+  const keyed = Object.keys(options.weights ?? {}).length === 0 && !options.loader && !options.passes && !options.grad && options.memoryBudget === undefined;
+  if (keyed && compiled.ok) {
+    const stdlib = defaultStdlibDir();
+    const entry = programEntry(disk.moduleHash(planned.key), planned.kernels, sources, options.file ?? "<input>", {
+      inputs: compiled.inputs, outputs: compiled.outputs, gatherExtents: gatherIndexExtents(prepared.lowered), diagnostics: compiled.diagnostics,
+    }, (file) => diskPath(file, stdlib), (text) => disk.sha256(text));
+    if (entry !== null) disk.putProgram(programKey(source, options), entry);
+  }
   return compiled;
 }
 

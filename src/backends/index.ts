@@ -9,13 +9,10 @@ import { jsBackend } from "./backend.js";
 import { referenceBackend } from "./reference.js";
 import { wgslBackend, wgslBackendOn } from "./wgsl/index.js";
 
+import { BACKEND_NAMES, type BackendName, isBackendName } from "./names.js";
+
 export type { Backend } from "./backend.js";
-
-/** Names accepted by `compile({ backend })` and `--backend`. */
-export type BackendName = "js" | "wasm" | "wgsl" | "reference";
-
-/** Every backend name, in the order `--help` lists them. */
-export const BACKEND_NAMES: readonly BackendName[] = ["js", "wasm", "wgsl", "reference"];
+export { BACKEND_NAMES, type BackendName, isBackendName } from "./names.js";
 
 const ready = new Map<BackendName, Backend>([
   ["js", jsBackend],
@@ -36,11 +33,6 @@ export interface BackendOptions {
 
 /** Makes a `wasm` backend with options, once {@link loadBackend} has loaded it. */
 let makeWasm: ((options: { threads?: number; runOnce?: boolean; optimize?: boolean }) => Backend) | null = null;
-
-/** Whether a string names a backend. */
-export function isBackendName(name: string): name is BackendName {
-  return (BACKEND_NAMES as readonly string[]).includes(name);
-}
 
 /**
  * A backend that is ready to use without waiting: `js`, `reference`,

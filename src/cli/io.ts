@@ -9,7 +9,7 @@ import {
 import { basename, dirname, extname, join, resolve } from "node:path";
 import type { DiagnosticCode } from "../diagnostics/catalog.js";
 import type { Span } from "../diagnostics/diagnostic.js";
-import { MAX_SOURCE_BYTES } from "../parser/index.js";
+import { MAX_SOURCE_BYTES } from "../parser/source-size.js";
 import { readNpy, writeNpy } from "../runtime/npy.js";
 import { readNpz, writeNpz } from "../runtime/npz.js";
 import type { Tensor } from "../runtime/tensor.js";

@@ -35,5 +35,5 @@ export const CHEVROTAIN_LOADED_FROM: "bundle" | "package" = from;
 
 export const { CstParser, EOF, Lexer, createToken, tokenMatcher } = chevrotain;
 export type {
-  CstElement, CstNode, IParserConfig, IParserErrorMessageProvider, IRecognitionException, IToken, TokenType,
+  CstElement, CstNode, ILexerConfig, IParserConfig, IParserErrorMessageProvider, IRecognitionException, IToken, TokenType,
 } from "chevrotain";

@@ -12,7 +12,7 @@
  *
  * Unrecognized characters become TNS0002 diagnostics, never exceptions.
  */
-import { createToken, Lexer, type IToken, type TokenType } from "./chevrotain.js";
+import { createToken, Lexer, type ILexerConfig, type IToken, type TokenType } from "./chevrotain.js";
 import type { DiagnosticBag, Span } from "../diagnostics/diagnostic.js";
 
 /** `[A-Za-z_][A-Za-z0-9_]*`: tensors, indices, sizes, functions, dtypes. */
@@ -135,12 +135,19 @@ export const sourceTokens: readonly TokenType[] = allTokens.filter(
   (t) => t.PATTERN !== Lexer.NA && t.GROUP !== Lexer.SKIPPED,
 );
 
-// Only "\n" ends a line (a lone "\r" is whitespace), matching how the renderer splits lines.
-const tnsLexer = new Lexer(allTokens as TokenType[], {
+/**
+ * The lexer's configuration, less `skipValidations`: only "\n" ends a line
+ * (a lone "\r" is whitespace), matching how the renderer splits lines. The
+ * compiler's lexer skips Chevrotain's checks of the token definitions (half
+ * of its construction time, paid by every command); a test runs them.
+ */
+export const LEXER_CONFIG: ILexerConfig = {
   positionTracking: "full",
   lineTerminatorsPattern: /\n/g,
   lineTerminatorCharacters: ["\n"],
-});
+};
+
+const tnsLexer = new Lexer(allTokens as TokenType[], { ...LEXER_CONFIG, skipValidations: true });
 
 /** The span of one token; `end` is exclusive. Tokens never cross a newline. */
 export function tokenSpan(file: string, token: IToken): Span {

@@ -22,8 +22,7 @@ import {
   Minus, MultiplicativeOp, NumberLiteral, RBrace, RBracket, ReduceKeyword, RParen,
 } from "./lexer.js";
 
-/** The longest source text, in bytes of UTF-8 (and so at most this many characters). */
-export const MAX_SOURCE_BYTES = 4 * 2 ** 20;
+export { MAX_SOURCE_BYTES } from "./source-size.js";
 
 export { MAX_ERRORS } from "../diagnostics/diagnostic.js";
 

@@ -39,7 +39,7 @@ export const DEFAULT_CACHE_BYTES = 64 * 2 ** 20;
 const MAGIC = "tns-wasm-module-cache 3\n";
 const FORMAT = "tns-wasm-module-cache-3";
 
-/** Hint files kept (see {@link DiskCache.hasHint}). */
+/** Hint files kept (see {@link DiskCache.hasHint}), and program entries (see {@link DiskCache.getProgram}). */
 const MAX_HINTS = 4096;
 
 /** The Node built-ins the cache uses, reached without importing them (so the compiler loads in browsers). */
@@ -133,6 +133,16 @@ export class DiskCache {
     return this.node.crypto.createHash("sha256").update(text).digest("hex");
   }
 
+  /** The SHA-256 of a text, in hex. */
+  sha256(text: string): string {
+    return this.hash(text);
+  }
+
+  /** The hash that names the entry of `key` (what {@link getByHash} takes). */
+  moduleHash(key: string): string {
+    return this.fileOf(key).keyHash;
+  }
+
   /** The file that holds (or would hold) the entry of `key`. */
   entryPath(key: string): string {
     return this.fileOf(key).name;
@@ -153,7 +163,14 @@ export class DiskCache {
    * unusable; its `text` is `text()`, called when first read.
    */
   get(key: string, text: () => string): WasmArtifact | null {
-    const { name, keyHash } = this.fileOf(key);
+    const { keyHash } = this.fileOf(key);
+    return this.getByHash(keyHash, text);
+  }
+
+  /** {@link get} by the hash of the key ({@link moduleHash}), as a program entry names its module. */
+  getByHash(keyHash: string, text: () => string): WasmArtifact | null {
+    if (!/^[0-9a-f]{64}$/.test(keyHash)) return null;
+    const name = this.node.path.join(this.directory, `${keyHash}.wasmc`);
     let bytes: Uint8Array;
     try {
       bytes = this.node.fs.readFileSync(name);
@@ -247,11 +264,16 @@ export class DiskCache {
       total -= e.bytes;
     }
     // Hints are empty files, one per program text: keep the newest MAX_HINTS.
-    const hints = path.join(this.directory, "hints");
-    if (!fs.existsSync(hints)) return;
-    const names = fs.readdirSync(hints);
+    this.trimFolder(path.join(this.directory, "hints"));
+  }
+
+  /** Keeps the newest {@link MAX_HINTS} files of a folder of hints or program entries. */
+  private trimFolder(folder: string): void {
+    const { fs, path } = this.node;
+    if (!fs.existsSync(folder)) return;
+    const names = fs.readdirSync(folder);
     if (names.length <= MAX_HINTS) return;
-    const aged = names.map((f) => ({ full: path.join(hints, f), used: fs.statSync(path.join(hints, f)).mtimeMs })).sort((a, b) => a.used - b.used);
+    const aged = names.map((f) => ({ full: path.join(folder, f), used: fs.statSync(path.join(folder, f)).mtimeMs })).sort((a, b) => a.used - b.used);
     for (const h of aged.slice(0, aged.length - MAX_HINTS)) fs.rmSync(h.full, { force: true });
   }
 
@@ -272,5 +294,41 @@ export class DiskCache {
 
   private hintFile(sourceKey: string): string {
     return this.node.path.join(this.directory, "hints", this.hash(`${VERSION}\n${sourceKey}`));
+  }
+
+  /**
+   * The program entry stored under `sourceKey` (program-cache.ts), parsed
+   * JSON that its reader checks, or null; a hit touches the file.
+   */
+  getProgram(sourceKey: string): unknown {
+    const file = this.programFile(sourceKey);
+    try {
+      const entry = JSON.parse(this.node.fs.readFileSync(file, "utf8")) as { version?: unknown; entry?: unknown };
+      if (entry.version !== VERSION || typeof entry.entry !== "object" || entry.entry === null) return null;
+      const now = new Date();
+      this.node.fs.utimesSync(file, now, now);
+      return entry.entry;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Stores a program entry (best effort, written whole or not at all), keeping the newest of them. */
+  putProgram(sourceKey: string, entry: object): void {
+    const { fs, path } = this.node;
+    const file = this.programFile(sourceKey);
+    const temporary = `${file}.${(globalThis as unknown as { process: { pid: number } }).process.pid}.tmp`;
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(temporary, JSON.stringify({ version: VERSION, entry }));
+      fs.renameSync(temporary, file);
+      this.trimFolder(path.dirname(file));
+    } catch {
+      try { fs.rmSync(temporary, { force: true }); } catch { /* nothing to clean */ }
+    }
+  }
+
+  private programFile(sourceKey: string): string {
+    return this.node.path.join(this.directory, "programs", `${this.hash(`${VERSION}\n${sourceKey}`)}.json`);
   }
 }

@@ -71,6 +71,9 @@ function createMemory(pages: number, shared: boolean): WasmMemory {
   }
 }
 
+/** What loading a module needs of its kernel program: the buffers (with the weights' data), the outputs and the donated inputs. */
+export type LoadedProgram = Pick<KernelProgram, "buffers" | "outputs" | "donated">;
+
 /**
  * An {@link Executable} for a compiled module; `host` runs the split kernels
  * of a module built for threads (without one, it runs on the calling thread),
@@ -86,7 +89,7 @@ function createMemory(pages: number, shared: boolean): WasmMemory {
  * ```
  */
 export function loadWasm(
-  art: WasmArtifact, kp: KernelProgram, host: ThreadHost | null = null, startAtOnceFlops: number = START_AT_ONCE_FLOPS,
+  art: WasmArtifact, kp: LoadedProgram, host: ThreadHost | null = null, startAtOnceFlops: number = START_AT_ONCE_FLOPS,
 ): Executable {
   const memory = createMemory(art.pages, art.threads > 1);
   let run: () => void;

@@ -4,18 +4,17 @@
  * taken, and optionally write the outputs.
  */
 import { performance } from "node:perf_hooks";
-import { loadBackend } from "../../backends/index.js";
+import type { Diagnostic } from "../../diagnostics/diagnostic.js";
 import { randomTensor } from "../../runtime/random.js";
-import { gatherIndexExtents } from "../../ir/gather.js";
 import type { Tensor } from "../../runtime/tensor.js";
-import { loadMilpSolver } from "../../passes/rematerialize.js";
-import type { CompiledProgram } from "../../compiler.js";
+import type { CompiledProgram, TensorInfo } from "../../compiler.js";
+import type { RunOptions } from "../../runtime/executable.js";
 import { APPROX_HELP } from "./approx-report.js";
-import { formatBytes, parseCommandArgs, parseIntOption, parseMemoryBudget, parseNamedPaths, parseThreadsOption, UsageError } from "../args.js";
-import { checkOutputPath, readTensorArchive, readTensorFile, summarize, writeOutputs, DataFileError } from "../io.js";
+import { formatBytes, parseCommandArgs, parseIntOption, parseMemoryBudget, parseNamedPaths, parseSizeOptions, parseThreadsOption, UsageError } from "../args.js";
+import { checkOutputPath, readTensorArchive, readTensorFile, readText, summarize, writeOutputs, DataFileError } from "../io.js";
 import {
-  COMPILE_OPTIONS, EXIT, MAX_INTERMEDIATE_HELP, MAX_INTERMEDIATE_OPTION, MEMORY_BUDGET_HELP, MEMORY_BUDGET_OPTION, backendOption, parseMaxIntermediate, compileFile, reportDiagnostics, reportVerification, sourceFileArg, type Terminal,
-} from "./common.js";
+  COMPILE_OPTIONS, EXIT, MAX_INTERMEDIATE_HELP, MAX_INTERMEDIATE_OPTION, MEMORY_BUDGET_HELP, MEMORY_BUDGET_OPTION, backendOption, parseMaxIntermediate, reportDiagnostics, sourceFileArg, type Terminal,
+} from "./options.js";
 
 /** Help text of `tns run`. */
 export const RUN_HELP = `Usage: tns run FILE [options]
@@ -93,15 +92,35 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
   // tns's encoder builds the wasm module; binaryen is loaded only for --optimize-wasm, and then only for a module not cached before (compileAsync).
   const cache = backend === "wasm" && !values["no-cache"];
   const optimizeWasm = backend === "wasm" && values["optimize-wasm"] === true;
-  if (!cache) await loadBackend(backend);
-  if (memoryBudget !== undefined) await loadMilpSolver();
-  // One run: no threaded module unless that run would start the workers (wasm/index.ts, runOnce).
-  const { result } = await compileFile(file, values, "run", { backend, randomData, seed, threads, runOnce: true, memoryBudget, maxIntermediateBytes, cache, optimizeWasm,
-    ...(values["no-donate"] ? {} : { donate: "all" as const }) });
+  const donate = values["no-donate"] ? undefined : ("all" as const);
+  // A program run before with these options is read back whole, without loading the compiler (program-cache.ts).
+  const cachable = cache && !values["verify"] && !values["weights"] && !values["approx"] && memoryBudget === undefined;
+  let result: RunnableProgram | null = cachable ? await fromProgramCache(file, values, { threads, optimizeWasm, maxIntermediateBytes, donate }) : null;
+  if (result === null) {
+    const { compileFile, reportVerification } = await import("./common.js");
+    if (!cache) await (await import("../../backends/index.js")).loadBackend(backend);
+    if (memoryBudget !== undefined) await (await import("../../passes/rematerialize.js")).loadMilpSolver();
+    // One run: no threaded module unless that run would start the workers (wasm/index.ts, runOnce).
+    const compiled = (await compileFile(file, values, "run", { backend, randomData, seed, threads, runOnce: true, memoryBudget, maxIntermediateBytes, cache, optimizeWasm,
+      ...(donate ? { donate } : {}) })).result;
+    reportDiagnostics(term, compiled.diagnostics, compiled.sources);
+    if (!compiled.ok) return EXIT.diagnostics;
+    reportVerification(term, compiled);
+    const { gatherIndexExtents } = await import("../../ir/gather.js");
+    const lowered = compiled.loweredIr;
+    // Not a spread: `code` is a getter that prints the module's text.
+    result = {
+      diagnostics: compiled.diagnostics, sources: compiled.sources, inputs: compiled.inputs, outputs: compiled.outputs, compiled,
+      gatherExtents: () => (lowered ? gatherIndexExtents(lowered) : new Map<string, number>()),
+      run: (inputs, runOptions) => compiled.run(inputs, runOptions),
+      runAsync: (inputs, runOptions) => compiled.runAsync(inputs, runOptions),
+      dispose: () => compiled.dispose(),
+      lastRunGpuNanoseconds: () => compiled.lastRunGpuNanoseconds(),
+    };
+  } else {
+    reportDiagnostics(term, result.diagnostics, result.sources);
+  }
   const t1 = performance.now();
-  reportDiagnostics(term, result.diagnostics, result.sources);
-  if (!result.ok) return EXIT.diagnostics;
-  reportVerification(term, result);
 
   const inputs: Record<string, Tensor> = values["inputs"] ? readTensorArchive(values["inputs"] as string) : {};
   for (const [name, path] of inputPaths) inputs[name] = readTensorFile(path);
@@ -112,7 +131,7 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
     }
   }
   if (randomData) {
-    const extents = result.loweredIr ? gatherIndexExtents(result.loweredIr) : new Map<string, number>();
+    const extents = result.gatherExtents();
     result.inputs.forEach((info, k) => {
       if (info.role === "input" && !(info.name in inputs)) inputs[info.name] = randomTensor(info.shape, info.dtype, seed * 7919 + 1000 + k, extents.get(info.name));
     });
@@ -126,11 +145,64 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
   result.dispose();
   for (const info of result.outputs) term.out(summarize(info.name, outputs[info.name]!));
   if (output) writeOutputs(output, outputs, "run");
-  if (memoryBudget !== undefined) term.out(memoryLine(result, memoryBudget));
-  const compiled = result.verification ? "compiled and verified" : "compiled";
+  if (memoryBudget !== undefined && result.compiled) term.out(memoryLine(result.compiled, memoryBudget));
+  const compiled = result.compiled?.verification ? "compiled and verified" : result.compiled ? "compiled" : "loaded from the cache";
   const kernels = gpu === null ? "" : ` (kernels ${(gpu / 1e6).toFixed(3)} ms on the GPU)`;
   term.out(`${compiled} in ${(t1 - t0).toFixed(1)} ms (${backend}), ran in ${(t3 - t2).toFixed(1)} ms${kernels}`);
   return EXIT.ok;
+}
+
+/**
+ * What a run needs of a program, compiled now or read from the program
+ * cache; `compiled` is the compiler's result when it was compiled.
+ */
+interface RunnableProgram {
+  readonly diagnostics: readonly Diagnostic[];
+  readonly sources: ReadonlyMap<string, string>;
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  readonly compiled: CompiledProgram | null;
+  gatherExtents(): ReadonlyMap<string, number>;
+  run(inputs: Record<string, Tensor>, options: RunOptions): Record<string, Tensor>;
+  runAsync(inputs: Record<string, Tensor>, options: RunOptions): Promise<Record<string, Tensor>>;
+  dispose(): void;
+  lastRunGpuNanoseconds(): number | null;
+}
+
+/**
+ * The program of FILE as compiled by an earlier `tns run` with the same
+ * options, from the disk cache, or null (then it is compiled). The key's
+ * options are those {@link compileFile} passes for a run on wasm.
+ */
+async function fromProgramCache(
+  file: string, values: Record<string, unknown>,
+  options: { threads: number | undefined; optimizeWasm: boolean; maxIntermediateBytes: number | undefined; donate: "all" | undefined },
+): Promise<RunnableProgram | null> {
+  const { DiskCache } = await import("../../backends/wasm/disk-cache.js");
+  const { cachedProgram } = await import("../../backends/wasm/program-cache.js");
+  const disk = DiskCache.open();
+  if (disk === null) return null;
+  let source: string;
+  try {
+    source = readText(file);
+  } catch {
+    return null; // Compiling reads it again and reports why it cannot.
+  }
+  const hit = await cachedProgram(disk, source, {
+    file, sizes: parseSizeOptions(values["size"] as string[] | undefined, "run"), optimize: !(values["O0"] || values["no-optimize"]),
+    threads: options.threads, runOnce: true, optimizeWasm: options.optimizeWasm || undefined,
+    maxIntermediateBytes: options.maxIntermediateBytes, donate: options.donate,
+  });
+  if (hit === null) return null;
+  const exe = hit.executable;
+  return {
+    diagnostics: hit.diagnostics, sources: hit.sources, inputs: hit.inputs, outputs: hit.outputs, compiled: null,
+    gatherExtents: () => hit.gatherExtents,
+    run: (inputs, runOptions) => exe.run(inputs, runOptions),
+    runAsync: async (inputs, runOptions) => (exe.runAsync ? exe.runAsync(inputs, runOptions) : exe.run(inputs, runOptions)),
+    dispose: () => exe.dispose?.(),
+    lastRunGpuNanoseconds: () => null,
+  };
 }
 
 /** `memory: peak 112.0 KiB measured (planned 112.0 KiB, budget 120.0 KiB; 1 tensor recomputed, 786,432 FLOPs)`. */
