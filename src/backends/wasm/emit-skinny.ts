@@ -17,16 +17,17 @@
  *
  * - **axpy** (`L` and `O` contiguous in `c`, as `x·W` with `W[k, j]`): a
  *   chunk of output columns stays in L1 while whole rows of `L` stream
- *   through, `KB` rows at a time, `ks = ⌊k / KB⌋` rows apart (`KB` streams
- *   through contiguous blocks of `L`), each row's coefficient of `S`
- *   splatted once per pass; the `k − KB·ks` rows left over come last:
+ *   through, `KB` rows at a time, each row's coefficient of `S` splatted
+ *   once per pass; short rows (`spacedRows`) are taken `ks = ⌊k / KB⌋` rows
+ *   apart (`KB` streams through contiguous blocks of `L`), longer ones `KB`
+ *   consecutive rows at a time; the `k − KB·ks` rows left over come last:
  *
  *       before: for j0 += 16: pack B[:, j0..j0+15]; for i: for k: ...
  *       after:  for c0 += CW:                      (O[:, c0..c0+CW) in L1)
  *                 O[:, c0..] = 0
- *                 for k0 < ks: for r < s:
- *                   a_t = splat S[r, k0 + t·ks]  (t < KB)
- *                   for c in c0.. step 4: O[r, c..c+3] += Σ_t a_t · L[k0 + t·ks, c..c+3]
+ *                 for each pass (rows k_t, t < KB): for r < s:
+ *                   a_t = splat S[r, k_t]
+ *                   for c in c0.. step 4: O[r, c..c+3] += Σ_t a_t · L[k_t, c..c+3]
  *
  * - **dot** (`L` contiguous in `k`, as `W·x` with `W[i, k]`, or `x·Wᵀ`):
  *   four rows of `L` at a time, each dotted with a row of `S` in f32x4 lanes
@@ -47,31 +48,52 @@
  * once, after accumulating.
  */
 import type { Affine } from "../../ir/types.js";
-import { type SkinnyPlan, skinnyScratchBytes } from "../kernel/skinny.js";
+import { STREAMED_OPERAND_BYTES, type SkinnyPlan, skinnyScratchBytes } from "../kernel/skinny.js";
 import type { Contraction } from "../kernel/types.js";
 import type { Ref } from "./binaryen.js";
 import { countedLoop } from "./emit-kernel.js";
 import type { FunctionContext } from "./function-context.js";
 
+/** Rows of `L` shorter than this (bytes) are read by spaced passes (see {@link spacedRows}). */
+export const SPACED_ROW_BYTES = 8192;
+
 /**
- * Rows of `L` combined per pass over an output chunk in the axpy form: 6
- * with one row of `S` (8 coefficients of `S` kept in registers leave too few
- * for the loads, and V8 spills), 4 with two or more (a pair's 8
- * coefficients in registers). The rows of a pass are `ks = ⌊k / KB⌋` apart,
- * so the pass reads `KB` streams that each run through a contiguous block of
- * `L`; rows side by side (a block of `KB` consecutive rows per pass) give
- * streams one row long, which the hardware prefetchers follow worse. Read
- * rates of a 4096 × 768 `L`, one row of `S`, 8 rows per pass: 20.6 GB/s side
- * by side against 32.5 spaced, with another 16 MiB read between calls (as
- * when two libraries take turns); 47.8 against 51.7 with `L` left in cache.
+ * Whether the axpy form's passes take rows of `L` that are `ks = ⌊k / KB⌋`
+ * apart (`KB` streams, each through a contiguous block of `L`) instead of
+ * `KB` consecutive rows: for rows shorter than {@link SPACED_ROW_BYTES},
+ * where consecutive rows make streams one short row long, which the
+ * hardware prefetchers follow worse. Read rates of a 4096 × 768 `L`, one
+ * row of `S`, 8 rows per pass: 20.6 GB/s consecutive against 32.5 spaced,
+ * with another 16 MiB read between calls (as when two libraries take
+ * turns); 3 × 4096 × 1000: 1.06–1.15 ms against 1.69–1.73. Long rows gain
+ * nothing, and with several rows of `S` lose (4 × 4096 × 4096: 7.7–8.2 ms
+ * spaced against 7.1–7.2).
  *
  * @example
  * ```ts
- * rowsPerPass(skinnyPlan(matmul1x4096x4096)!); // 6
+ * spacedRows(skinnyPlan(matmul1x4096x768)!); // true
+ * ```
+ */
+export function spacedRows(p: SkinnyPlan): boolean {
+  return p.l * 4 < SPACED_ROW_BYTES;
+}
+
+/**
+ * Rows of `L` combined per pass over an output chunk in the axpy form. With
+ * one row of `S`, 8 when `L` is read in consecutive rows and streams from
+ * memory (8 rows read side by side keep more reads in flight), else 6: 8
+ * coefficients of `S` kept in registers leave too few for the loads, and V8
+ * spills, which costs more than the extra load and store of the output when
+ * `L` comes from cache. With two rows, 4 (their 8 coefficients in registers).
+ *
+ * @example
+ * ```ts
+ * rowsPerPass(skinnyPlan(matmul1x4096x4096)!); // 8: 64 MiB of B
  * ```
  */
 export function rowsPerPass(p: SkinnyPlan): number {
-  return p.s > 1 ? 4 : 6;
+  if (p.s > 1) return 4;
+  return !spacedRows(p) && p.l * p.k * 4 >= STREAMED_OPERAND_BYTES ? 8 : 6;
 }
 
 /** Output columns per chunk in the axpy form: a multiple of 4 such that the chunk's `s` rows fill at most 16 KiB (half of L1). */
@@ -159,7 +181,9 @@ class SkinnyEmitter {
     const width = l.fresh("i32");
     const r = l.fresh("i32");
     const kb = rowsPerPass(p);
-    // Pass k0 takes rows k0, k0 + ks, k0 + 2·ks, ... of L: kb streams, each through a contiguous block of ks rows.
+    // Spaced: pass k0 takes rows k0, k0 + ks, k0 + 2·ks, ... of L (kb streams, each through a contiguous block of ks rows);
+    // else rows k0 .. k0 + kb - 1, k0 stepping by kb.
+    const spaced = spacedRows(p);
     const ks = Math.floor(p.k / kb);
     const kFull = ks * kb;
     const k0 = l.fresh("i32");
@@ -168,7 +192,8 @@ class SkinnyEmitter {
       // Zero the chunk's rows.
       ...this.rowLoop(r, () => [m.fillBytes(this.outRow(r, c0), m.i32Const(0), this.i32(width))]),
     ];
-    if (ks > 0) chunk.push(...this.rangeLoop(k0, m.i32Const(0), m.i32Const(ks), 1, this.rowPairs(r, (rows) => this.axpyPass(r, rows, k0, 0, kb, ks, c0, width))));
+    const passes = (spacing: number): Ref[] => this.rowPairs(r, (rows) => this.axpyPass(r, rows, k0, 0, kb, spacing, c0, width));
+    if (ks > 0) chunk.push(...(spaced ? this.rangeLoop(k0, m.i32Const(0), m.i32Const(ks), 1, passes(ks)) : this.rangeLoop(k0, m.i32Const(0), m.i32Const(kFull), kb, passes(1))));
     if (kFull < p.k) chunk.push(...this.rowPairs(r, (rows) => this.axpyPass(r, rows, null, kFull, p.k - kFull, 1, c0, width)));
     if (this.scale !== 1) chunk.push(...this.rowLoop(r, () => this.scaleRow(r, c0, width)));
     // c0 counts bytes of a row of O (and of L, both contiguous in c).

@@ -43,8 +43,10 @@ ${MAX_INTERMEDIATE_HELP}
 ${APPROX_HELP}
   --verify              check the optimized program against the unoptimized one, and the
                         backend against the reference interpreter, on random data (--seed)
-  --no-cache            do not read or write the cache of compiled WebAssembly modules
-                        (the user's cache folder, or TNS_CACHE_DIR; see docs/wasm.md)
+  --no-cache            do not read or write the cache of compiled programs and WebAssembly
+                        modules (the user's cache folder, or TNS_CACHE_DIR; see docs/wasm.md).
+                        A program run before with the same options is read back from it
+                        without compiling ("loaded from the cache")
   --no-donate           keep every input's storage for the whole run. By default the run
                         donates its inputs (it reads them from files or makes them, and
                         needs them no more after the run): on the js and wasm backends an
