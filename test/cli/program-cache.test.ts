@@ -102,6 +102,9 @@ describe("the program cache of tns run", () => {
       JSON.stringify({ ...parsed, entry: { ...parsed.entry, buffers: "none" } }),
       JSON.stringify({ ...parsed, entry: { ...parsed.entry, module: "../../etc/passwd" } }),
       JSON.stringify({ ...parsed, entry: { ...parsed.entry, module: "0".repeat(64) } }),
+      // Buffers the module does not place, or places with less room than they claim.
+      JSON.stringify({ ...parsed, entry: { ...parsed.entry, buffers: [{ name: "nope", dtype: "f32", shape: [1], size: 1, role: "input" }] } }),
+      JSON.stringify({ ...parsed, entry: { ...parsed.entry, buffers: (parsed.entry["buffers"] as { size: number }[]).map((b) => ({ ...b, size: 2 ** 40 })) } }),
     ];
     for (const text of damaged) {
       writeFileSync(file, text);

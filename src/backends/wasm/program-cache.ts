@@ -154,9 +154,21 @@ export async function cachedProgram(disk: DiskCache, source: string, options: Pr
   // The text is printed only for `code`, which a cached run never reads.
   const art = disk.getByHash(entry.module, () => "");
   if (art === null) return null;
+  // The entry's buffers must lie in the module's memory where its layout puts them.
+  const memoryBytes = art.pages * 65536;
+  const placed = entry.buffers.every((b) => {
+    const at = art.layout.offsets.get(b.name);
+    return at !== undefined && Number.isSafeInteger(b.size) && b.size >= 0 && at + b.size * (b.dtype === "f64" ? 8 : 4) <= memoryBytes;
+  });
+  if (!placed || !entry.outputs.every((o) => entry.buffers.some((b) => b.name === o))) return null;
   const host = art.threads > 1 ? await loadThreadHost() : null;
   if (art.threads > 1 && host === null) return null;
-  const executable = loadWasm(art, { buffers: entry.buffers, outputs: entry.outputs, donated: entry.donated }, host);
+  let executable: Executable;
+  try {
+    executable = loadWasm(art, { buffers: entry.buffers, outputs: entry.outputs, donated: entry.donated }, host);
+  } catch {
+    return null;
+  }
   return {
     diagnostics: entry.diagnostics, sources, inputs: entry.inputInfos, outputs: entry.outputInfos,
     gatherExtents: new Map(entry.gatherExtents), executable,
