@@ -41,8 +41,8 @@ export { parseProgramText, IrTextError } from "./ir/parse-text.js";
 export type { ParseTextOptions } from "./ir/parse-text.js";
 export type { GatherSite } from "./ir/gather.js";
 export { verifyProgram } from "./ir/verify.js";
-export { interpret } from "./ir/interpret.js";
-export type { InterpretOptions } from "./ir/interpret.js";
+export { interpret } from "./interpret.js";
+export type { InterpretOptions } from "./interpret.js";
 export type * from "./ir/types.js";
 /** The AST that {@link parse} returns: plain immutable data with a source span on every node. */
 export type * as ast from "./parser/ast.js";

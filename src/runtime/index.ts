@@ -3,4 +3,4 @@ export { Tensor, arrayTypeOf, type TensorData, type NestedNumbers } from "./tens
 export { readNpy, writeNpy, dataFileError } from "./npy.js";
 export { readNpz, writeNpz, type WriteNpzOptions } from "./npz.js";
 export { randomTensor, splitmix32 } from "./random.js";
-export { checkInputs, checkRunInputs, createExecutable, inputSpec, type Executable, type InputSpec, type RunOptions } from "./executable.js";
+export { checkInputs, checkRunInputs, inputSpec, type Executable, type InputSpec, type RunOptions } from "./executable.js";

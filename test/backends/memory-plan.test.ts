@@ -12,7 +12,7 @@ import { loadBackend } from "../../src/backends/index.js";
 import { lowerToKernels } from "../../src/backends/kernel/lower.js";
 import { bufferLifetimes, planMemory, updatesInPlace } from "../../src/backends/kernel/memory-plan.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { arbProgram, randomInputs } from "../../src/ir/random-program.js";
 import { verifyProgram } from "../../src/ir/verify.js";
 import { inlineCalls } from "../../src/passes/index.js";

@@ -4,7 +4,7 @@
  */
 import { expect } from "vitest";
 import type { Program } from "../../src/ir/types.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { randomTensor } from "../../src/runtime/random.js";
 import type { Executable } from "../../src/runtime/executable.js";
 import type { Tensor } from "../../src/runtime/tensor.js";

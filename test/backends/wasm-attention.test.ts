@@ -18,7 +18,7 @@ import { describe, expect, it } from "vitest";
 import { lowerToKernels } from "../../src/backends/kernel/lower.js";
 import { compile, compileAsync } from "../../src/compiler.js";
 import { emitWasm, hostRunsRelaxedSimd, loadBinaryen, loadThreadHost, loadWasm } from "../../src/backends/wasm/index.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { defaultPipeline, runPasses } from "../../src/passes/index.js";
 import { fuseOnlineSoftmaxWith } from "../../src/passes/fuse-online-softmax.js";
 import { randomTensor } from "../../src/runtime/random.js";

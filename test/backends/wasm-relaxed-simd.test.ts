@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { loadBackend } from "../../src/backends/index.js";
 import { lowerToKernels } from "../../src/backends/kernel/lower.js";
 import { emitWasm, hostRunsRelaxedSimd, loadBinaryen, moduleCacheKey, RELAXED_SIMD_PROBE } from "../../src/backends/wasm/index.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import { inputsFor, relativeError } from "./support.js";
 

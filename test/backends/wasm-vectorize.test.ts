@@ -4,7 +4,7 @@ import { lowerToKernels } from "../../src/backends/kernel/lower.js";
 import type { Loop, Stmt } from "../../src/backends/kernel/types.js";
 import { emitWasm, loadBinaryen, loadWasm } from "../../src/backends/wasm/index.js";
 import { vectorizeLoop } from "../../src/backends/wasm/vectorize.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import { Tensor } from "../../src/runtime/tensor.js";
 import { expectMatchesInterpreter, inputsFor } from "./support.js";

@@ -27,7 +27,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { emitWgslModule, type WgslModuleManifest } from "../../src/backends/wgsl/module.js";
 import type { WgslKernelForm } from "../../src/backends/wgsl/types.js";
 import { compile } from "../../src/compiler.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { randomTensor } from "../../src/runtime/random.js";
 import type { Tensor } from "../../src/runtime/tensor.js";
 import { relativeError } from "./support.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadBackend } from "../../src/backends/index.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import { CORPUS } from "./corpus.js";
 import { inputsFor, relativeError } from "./support.js";

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadBackend } from "../../src/backends/index.js";
 import { compile, compileAsync } from "../../src/compiler.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { defaultPipeline, fuseOnlineSoftmax } from "../../src/passes/index.js";
 import { fuseOnlineSoftmaxWith } from "../../src/passes/fuse-online-softmax.js";
 import { inputsFor, relativeError } from "./support.js";

@@ -14,7 +14,7 @@ import { loadBackend } from "../../src/backends/index.js";
 import { createWgslRunner, defaultWgslDevice, emitWgsl } from "../../src/backends/wgsl/index.js";
 import { check, compileAsync } from "../../src/compiler.js";
 import { einsumAsync } from "../../src/einsum/index.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import { arbProgram, randomInputs as arbInputsFor } from "../../src/ir/random-program.js";
 import type { Program } from "../../src/ir/types.js";

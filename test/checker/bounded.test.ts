@@ -4,7 +4,7 @@
  * inference, lowering, diagnostics and values on the reference interpreter.
  */
 import { describe, expect, test } from "vitest";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { access, affine, binary, reduce } from "../../src/ir/types.js";
 import { Tensor } from "../../src/runtime/tensor.js";
 import { check, defNode, errorsOf, lower } from "./helpers.js";

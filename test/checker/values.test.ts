@@ -3,7 +3,7 @@
  * computed by hand.
  */
 import { describe, expect, test } from "vitest";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { Tensor } from "../../src/runtime/tensor.js";
 import { nodeLoader } from "../../src/checker/index.js";
 import { lower } from "./helpers.js";

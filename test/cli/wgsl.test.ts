@@ -11,7 +11,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { check } from "../../src/compiler.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { writeNpy } from "../../src/runtime/npy.js";
 import { readNpz } from "../../src/runtime/npz.js";
 import { Tensor } from "../../src/runtime/tensor.js";

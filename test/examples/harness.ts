@@ -6,7 +6,7 @@ import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import { check, compile } from "../../src/compiler.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import type { Program } from "../../src/ir/types.js";
 import { Tensor } from "../../src/runtime/tensor.js";
 import { randomTensor, relativeError, seededUniform } from "./reference.js";

@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { check, compileAsync, compileProgram } from "../../src/compiler.js";
 import type { Program } from "../../src/ir/types.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { EXAMPLE_FILES, EXAMPLES_DIR, SMALL_SIZES } from "../examples/harness.js";
 import { relativeError } from "../support/numpy.js";
 import { smoothInputs, withSquareLoss } from "../support/gradcheck.js";

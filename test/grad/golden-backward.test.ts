@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { check } from "../../src/compiler.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { printProgram } from "../../src/ir/print.js";
 import { defaultPipeline, loweringPipeline, runPasses } from "../../src/passes/index.js";
 import { relativeError } from "../support/numpy.js";

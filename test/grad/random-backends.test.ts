@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { compileAsync, compileProgram } from "../../src/compiler.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { arbProgram, randomInputs } from "../../src/ir/random-program.js";
 import { relativeError } from "../support/numpy.js";
 

@@ -8,7 +8,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { check, compile, compileAsync, compileProgram } from "../../src/compiler.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import type { Program } from "../../src/ir/types.js";
 import { Tensor } from "../../src/runtime/tensor.js";
 import { RECURRENCES } from "../recurrence/corpus.js";

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { check, compileAsync } from "../../src/compiler.js";
 import { lowerToKernels } from "../../src/backends/kernel/lower.js";
 import { emitJs } from "../../src/backends/js/emit.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import { printProgram } from "../../src/ir/print.js";
 import { scatterAddForm } from "../../src/ir/scatter.js";

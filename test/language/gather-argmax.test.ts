@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { compileAsync, type CompiledProgram } from "../../src/compiler.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import { printProgram } from "../../src/ir/print.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { verifyProgramErrors } from "../../src/ir/verify.js";
 import { Tensor } from "../../src/runtime/tensor.js";
 import { numpyPython, relativeError, runNumpyScript } from "../support/numpy.js";

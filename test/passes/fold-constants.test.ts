@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseExprText, parseProgramText } from "../../src/ir/parse-text.js";
 import { printExpr, printProgram } from "../../src/ir/print.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import type { BinaryOp, DefNode, Expr, Program, UnaryOp } from "../../src/ir/types.js";
 import { access, binary, unary } from "../../src/ir/types.js";
 import { Tensor } from "../../src/runtime/tensor.js";

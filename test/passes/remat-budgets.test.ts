@@ -17,7 +17,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { backendNamed, loadBackend } from "../../src/backends/index.js";
 import { compile, compileAsync } from "../../src/compiler.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { randomInputs } from "../../src/ir/random-program.js";
 import { loadMilpSolver, rematerialize } from "../../src/passes/rematerialize.js";
 import type { Tensor } from "../../src/runtime/tensor.js";

@@ -11,7 +11,7 @@ import { compileAsync, type CompiledProgram } from "../../src/compiler.js";
 import { loadBackend } from "../../src/backends/index.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import { verifyProgram } from "../../src/ir/verify.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { heldAtEndBytes, loadMilpSolver, rematerialize } from "../../src/passes/rematerialize.js";
 import { randomTensor } from "../../src/runtime/random.js";
 import type { Tensor } from "../../src/runtime/tensor.js";

@@ -11,7 +11,7 @@
 import { describe, expect, it } from "vitest";
 import { compile, compileAsync } from "../../src/compiler.js";
 import type { DefNode, Program } from "../../src/ir/types.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { lowerToKernels } from "../../src/backends/kernel/lower.js";
 import { loadBackend } from "../../src/backends/index.js";
 import { defaultPipeline } from "../../src/passes/index.js";

@@ -4,7 +4,7 @@
  * interpreter on seeded random inputs.
  */
 import { expect } from "vitest";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { access, binary, num, reduce, type Expr, type Program, type TensorNode } from "../../src/ir/types.js";
 import { randomNetwork } from "../../src/passes/contraction-path/index.js";
 import { randomInputs } from "../../src/ir/random-program.js";

@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { check } from "../../src/compiler.js";
 import { printProgram } from "../../src/ir/print.js";
 import type { Program } from "../../src/ir/types.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { randomInputs } from "../../src/ir/random-program.js";
 import { defaultPipeline, runPasses } from "../../src/passes/index.js";
 import { relativeError } from "../backends/support.js";

@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { check, compile, type CompileOptions } from "../../src/compiler.js";
 import { arbProgram, randomInputs } from "../../src/ir/random-program.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import type { DefNode, Program } from "../../src/ir/types.js";
 import { boundVars } from "../../src/ir/walk.js";
 import { inlineAllCalls } from "../../src/passes/inline-calls.js";

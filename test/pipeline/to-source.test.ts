@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { compile } from "../../src/compiler.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { Tensor } from "../../src/runtime/tensor.js";
 import { PIN_INPUT, programToSource, sourceInputs, sourceWeights, unrepresentable } from "../support/to-source.js";
 

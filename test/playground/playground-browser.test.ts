@@ -25,7 +25,7 @@ import { extname, join, normalize, resolve, sep } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { check, compile } from "../../src/compiler.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { writeNpy } from "../../src/runtime/npy.js";
 import { randomTensor } from "../../src/runtime/random.js";
 import type { Tensor } from "../../src/runtime/tensor.js";

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { compile, compileAsync } from "../../src/compiler.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { defaultPipeline, runPasses } from "../../src/passes/index.js";
 import { inputsFor, relativeError } from "../backends/support.js";
 import { RECURRENCES } from "./corpus.js";

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { check } from "../../src/compiler.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { Tensor } from "../../src/runtime/tensor.js";
 
 const LANGUAGE = readFileSync(new URL("../../docs/language.md", import.meta.url), "utf8");

@@ -5,7 +5,7 @@
  * understands the documented conditions.
  */
 import { describe, expect, it } from "vitest";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import { printProgram } from "../../src/ir/print.js";
 import { guardLowerBound } from "../../src/ir/recurrence.js";

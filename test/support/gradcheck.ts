@@ -5,7 +5,7 @@
  */
 import type { DefNode, Expr, GradNode, Program, TensorNode } from "../../src/ir/types.js";
 import { access, binary, reduce } from "../../src/ir/types.js";
-import { interpretAll } from "../../src/ir/interpret.js";
+import { interpretAll } from "../../src/interpret.js";
 import { loweringPipeline, runPasses } from "../../src/passes/index.js";
 import { Tensor } from "../../src/runtime/tensor.js";
 

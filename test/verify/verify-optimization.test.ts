@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compile } from "../../src/compiler.js";
 import { InternalCompilerError } from "../../src/diagnostics/diagnostic.js";
-import { interpret } from "../../src/ir/interpret.js";
+import { interpret } from "../../src/interpret.js";
 import type { Expr, Program } from "../../src/ir/types.js";
 import { Tensor } from "../../src/runtime/tensor.js";
 import { defaultPipeline } from "../../src/passes/index.js";

@@ -4,7 +4,8 @@
  * the runtime calls `run` with the buffers on every run.
  */
 import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
-import { createExecutable, type Executable } from "../../runtime/executable.js";
+import type { Executable } from "../../runtime/executable.js";
+import { createExecutable } from "./executable.js";
 import type { TensorData } from "../../runtime/tensor.js";
 import type { KernelProgram } from "../kernel/types.js";
 

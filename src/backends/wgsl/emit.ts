@@ -18,7 +18,7 @@
  */
 import { CompileError, type Diagnostic, InternalCompilerError } from "../../diagnostics/diagnostic.js";
 import type { DefNode, DType, Program } from "../../ir/types.js";
-import { defFlops } from "../../passes/cost.js";
+import { defFlops } from "../kernel/flops.js";
 import { materializeProgramReductions } from "../../passes/materialize-reductions.js";
 import { lowerToKernels, withoutDonation } from "../kernel/lower.js";
 import type { Kernel } from "../kernel/types.js";
