@@ -9,7 +9,7 @@ import { parseModule } from "./parser/index.js";
 import type { Module } from "./parser/ast.js";
 import { checkProgram, defaultStdlibDir, diskPath, type SourceLoader } from "./checker/index.js";
 import { addGradients } from "./checker/grad.js";
-import type { DType, Program } from "./ir/types.js";
+import type { Program } from "./ir/types.js";
 import { gatherIndexExtents } from "./ir/gather.js";
 import { printProgram } from "./ir/print.js";
 import { runPasses, defaultPipeline, loweringPipeline, type PassLogEntry } from "./passes/index.js";
@@ -21,7 +21,7 @@ import { lowerToKernels } from "./backends/kernel/lower.js";
 import { type MemoryPlan, planMemory } from "./backends/kernel/memory-plan.js";
 import { verifyProgram } from "./ir/verify.js";
 import { donatedField, loadMilpSolver, type MemoryReport, rematerialize } from "./passes/rematerialize.js";
-import { type Executable, keptInputBuffers, type RunOptions } from "./runtime/executable.js";
+import { type Executable, keptInputBuffers, type RunOptions, type TensorInfo } from "./runtime/executable.js";
 import type { Tensor } from "./runtime/tensor.js";
 import { memoryProblem } from "./runtime/memory.js";
 import { expectCompileOptions, expectRunOptions, expectSource, expectTensorRecord } from "./api-arguments.js";
@@ -162,13 +162,7 @@ export interface CompileOptions {
   approx?: string | readonly string[];
 }
 
-/** Name, shape and element type of a program input or output. */
-export interface TensorInfo {
-  readonly name: string;
-  readonly shape: readonly number[];
-  readonly dtype: DType;
-  readonly role: "input" | "weight" | "output";
-}
+export type { TensorInfo } from "./runtime/executable.js";
 
 /**
  * The result of {@link compile}. When `ok` is false, `diagnostics` says why and

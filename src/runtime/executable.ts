@@ -206,6 +206,14 @@ export function keptInputBuffers(specs: readonly InputSpec[]): (name: string) =>
 }
 
 
+/** Name, shape and element type of a program input or output. */
+export interface TensorInfo {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly role: "input" | "weight" | "output";
+}
+
 /**
  * TNS0702: `inputBuffer` of a donated input. The executable writes over a
  * donated input's storage during a run, so it cannot hand it out as a

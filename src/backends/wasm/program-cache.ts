@@ -23,7 +23,7 @@
  */
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
 import type { DType } from "../../ir/types.js";
-import type { Executable } from "../../runtime/executable.js";
+import type { Executable, TensorInfo } from "../../runtime/executable.js";
 import type { KernelProgram } from "../kernel/types.js";
 import type { DiskCache } from "./disk-cache.js";
 import { loadWasm } from "./load.js";
@@ -33,13 +33,6 @@ import { loadThreadHost } from "./threads.js";
 /** The version of the entry format: an entry of another is a miss. */
 const FORMAT = "tns-program-entry-1";
 
-/** Name, shape and element type of a program input or output (the compiler's `TensorInfo`). */
-export interface ProgramTensor {
-  readonly name: string;
-  readonly shape: readonly number[];
-  readonly dtype: DType;
-  readonly role: "input" | "weight" | "output";
-}
 
 /** The compile options that decide a program (a subset of the compiler's `CompileOptions`). */
 export interface ProgramKeyOptions {
@@ -65,8 +58,8 @@ export interface ProgramEntry {
   readonly buffers: readonly { readonly name: string; readonly dtype: DType; readonly shape: readonly number[]; readonly size: number; readonly role: KernelProgram["buffers"][number]["role"] }[];
   readonly outputs: readonly string[];
   readonly donated: readonly string[];
-  readonly inputInfos: readonly ProgramTensor[];
-  readonly outputInfos: readonly ProgramTensor[];
+  readonly inputInfos: readonly TensorInfo[];
+  readonly outputInfos: readonly TensorInfo[];
   /** Extents of the inputs read by a gather as indices (random data stays in range). */
   readonly gatherExtents: readonly (readonly [string, number])[];
   /** The warnings of the compilation (an entry is written only for a program that compiled). */
@@ -78,8 +71,8 @@ export interface CachedProgram {
   readonly diagnostics: readonly Diagnostic[];
   /** Source texts by file name (the main file and every import), for rendering diagnostics. */
   readonly sources: ReadonlyMap<string, string>;
-  readonly inputs: readonly ProgramTensor[];
-  readonly outputs: readonly ProgramTensor[];
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
   readonly gatherExtents: ReadonlyMap<string, number>;
   readonly executable: Executable;
 }
@@ -111,7 +104,7 @@ export function programKey(source: string, options: ProgramKeyOptions): string {
  */
 export function programEntry(
   moduleHash: string, kernels: KernelProgram, sources: ReadonlyMap<string, string>, main: string,
-  info: { inputs: readonly ProgramTensor[]; outputs: readonly ProgramTensor[]; gatherExtents: ReadonlyMap<string, number>; diagnostics: readonly Diagnostic[] },
+  info: { inputs: readonly TensorInfo[]; outputs: readonly TensorInfo[]; gatherExtents: ReadonlyMap<string, number>; diagnostics: readonly Diagnostic[] },
   pathOf: (file: string) => string, sha256: (text: string) => string,
 ): ProgramEntry | null {
   if (kernels.buffers.some((b) => b.role === "weight")) return null;
