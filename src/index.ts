@@ -79,10 +79,11 @@ export type { MemoryPlan, BufferLifetime, InPlaceUpdate } from "./backends/kerne
  * each pass did and what it cost, the contraction paths, the memory plan.
  * Importable without Node (the playground runs them in the page).
  */
-export { explainProgram, explainWithin, printExplainReport } from "./cli/commands/explain.js";
-export type { ExplainOptions } from "./cli/commands/explain.js";
+export { explainProgram, explainWithin } from "./explain.js";
+export { printExplainReport } from "./cli/commands/explain.js";
+export type { ExplainOptions } from "./explain.js";
 export { explainSvg } from "./cli/commands/explain-svg.js";
-export type { ExplainReport, ExplainedPass, ExplainedContraction, CostSummary, DiffLine, IrMode } from "./cli/commands/explain-report.js";
+export type { ExplainReport, ExplainedPass, ExplainedContraction, CostSummary, DiffLine, IrMode } from "./explain-report.js";
 
 // What the signatures above mention, so that the API reference documents
 // every type and constant it links to.

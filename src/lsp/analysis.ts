@@ -9,7 +9,8 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { Module } from "../parser/ast.js";
 import type { DefNode, Program } from "../ir/types.js";
 import { nodeLoader, type SourceLoader } from "../checker/index.js";
-import { explainWithin, type ExplainReport } from "../cli/commands/explain.js";
+import { explainWithin } from "../explain.js";
+import type { ExplainReport } from "../explain-report.js";
 import { buildSymbols, type SymbolTable } from "./symbols.js";
 import { importedFunctions, type ImportedFunction } from "./imports.js";
 

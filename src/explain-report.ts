@@ -1,11 +1,12 @@
 /**
- * The data of `tns explain`'s report: what explain.ts builds and prints, and
- * what explain-svg.ts draws.
+ * The data of the explain report: what explain.ts builds, what `tns explain`
+ * prints (cli/commands/explain.ts) and draws (explain-svg.ts), and what the
+ * language server shows.
  */
-import type { PathInfo } from "../../passes/contraction-path/path-info.js";
-import type { IntermediateSize, ProgramCost } from "../../passes/cost.js";
-import type { Derivation, ProgramSlicing } from "../../passes/manager.js";
-import type { MemoryReport } from "../../passes/rematerialize.js";
+import type { PathInfo } from "./passes/contraction-path/path-info.js";
+import type { IntermediateSize, ProgramCost } from "./passes/cost.js";
+import type { Derivation, ProgramSlicing } from "./passes/manager.js";
+import type { MemoryReport } from "./passes/rematerialize.js";
 
 /** How much IR the report shows per pass. */
 export type IrMode = "full" | "diff" | "none";
