@@ -19,6 +19,11 @@
  * validate is ignored (and overwritten by the rebuilt module): never an
  * error.
  *
+ * Beside the modules, `programs/` holds one small JSON entry per program
+ * that `tns run` compiled (program-cache.ts: what a run needs besides the
+ * module), and `hints/` one empty file per program text whose module is
+ * cached.
+ *
  * Entries are written to a temporary file and renamed, so a reader never
  * sees half an entry. When the folder holds more than its size cap, the
  * least recently used entries (by modification time, touched on each hit)

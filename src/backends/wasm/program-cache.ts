@@ -33,7 +33,6 @@ import { loadThreadHost } from "./threads.js";
 /** The version of the entry format: an entry of another is a miss. */
 const FORMAT = "tns-program-entry-1";
 
-
 /** The compile options that decide a program (a subset of the compiler's `CompileOptions`). */
 export interface ProgramKeyOptions {
   readonly file?: string;
@@ -79,8 +78,7 @@ export interface CachedProgram {
 
 /**
  * The key of a program's entry: its source, file name, options and the
- * host's facts that choose the module (see the header). The same text
- * keys the hint that a module is cached (`DiskCache.hasHint`).
+ * host's facts that choose the module (see the header).
  *
  * @example
  * ```ts
@@ -175,6 +173,6 @@ function wellFormed(x: unknown): x is ProgramEntry {
   const list = (v: unknown): boolean => Array.isArray(v);
   return e.format === FORMAT && typeof e.module === "string" && list(e.imports) && list(e.buffers) && list(e.outputs) && list(e.donated) &&
     list(e.inputInfos) && list(e.outputInfos) && list(e.gatherExtents) && list(e.diagnostics) &&
-    e.imports.every((i) => list(i) && i.length === 3 && i.every((x) => typeof x === "string")) &&
+    e.imports.every((i) => list(i) && i.length === 3 && i.every((part) => typeof part === "string")) &&
     e.buffers.every((b) => typeof b.name === "string" && typeof b.size === "number" && list(b.shape) && typeof b.dtype === "string" && typeof b.role === "string");
 }
