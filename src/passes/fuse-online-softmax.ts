@@ -40,6 +40,17 @@ export const ONLINE_SOFTMAX_FLOP_GROWTH = 1.1;
  */
 export const ONLINE_SOFTMAX_MIN_SAVING_BYTES = 16 * 1024 * 1024;
 
+/**
+ * The least drop in planned peak memory for which the JavaScript backend's
+ * pipeline fuses an attention (256 MiB: one head's scores at n = 8192 in
+ * float32). Its one-pass kernel is a plain loop nest, while the unfused
+ * attention runs on its register-tiled products: on attention.tns with
+ * d = 64, fused against unfused, 1005 against 305 ms at n = 2048 (peaks
+ * 2 and 18 MiB) and 4117 against 1199 ms at n = 4096 (4 and 68 MiB). Below
+ * this the scores are worth their memory there.
+ */
+export const JS_ONLINE_SOFTMAX_MIN_SAVING_BYTES = 256 * 1024 * 1024;
+
 /** Options of {@link fuseOnlineSoftmaxIn}. */
 export interface FuseOnlineSoftmaxOptions {
   /**

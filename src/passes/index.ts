@@ -12,7 +12,7 @@ import { eliminateCommonSubexpressions } from "./eliminate-common-subexpressions
 import { eliminateDeadCode } from "./eliminate-dead-code.js";
 import { foldConstants } from "./fold-constants.js";
 import { fuseElementwise } from "./fuse-elementwise.js";
-import { fuseOnlineSoftmax } from "./fuse-online-softmax.js";
+import { fuseOnlineSoftmax, fuseOnlineSoftmaxWith, JS_ONLINE_SOFTMAX_MIN_SAVING_BYTES } from "./fuse-online-softmax.js";
 import { differentiate } from "./differentiate.js";
 import { hoistRecurrenceInvariants } from "./hoist-recurrence-invariants.js";
 import { inlineCalls } from "./inline-calls.js";
@@ -56,7 +56,9 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
  * softmax comes just before it: it needs attention's normalizer still
  * inside the def (fuse-elementwise would extract it) and its scores'
  * readers known (dead code gone). For the `wgsl` backend (`backend:
- * "wgsl"`) the pipeline leaves the online softmax out (see the code).
+ * "wgsl"`) the pipeline leaves the online softmax out (see the code); for
+ * the `js` backend it fuses only where the scores would take 256 MiB or
+ * more (`JS_ONLINE_SOFTMAX_MIN_SAVING_BYTES`).
  * Hoisting a recurrence's step-invariant reductions comes before all of
  * these, so the defs it makes (an RNN's input projection) are optimized
  * like any other. Index-set splitting comes last: it annotates the defs
@@ -86,7 +88,10 @@ export function defaultPipeline(options: { backend?: string } & OrderContraction
   // The wgsl backend gives every nested reduction a def of its own (materialize-reductions), which would store
   // the fused def's scores once per copy: its shaders run attention unfused, its two products tiled. It runs
   // one thread per output element, padded or not, so it has no use for index-set splitting either.
-  return options.backend === "wgsl" ? all.filter((p) => p !== fuseOnlineSoftmax && p !== splitIndexSets) : all;
+  if (options.backend === "wgsl") return all.filter((p) => p !== fuseOnlineSoftmax && p !== splitIndexSets);
+  // The js backend's one-pass kernel is a loop nest, about 3x slower than its tiled products: fused only for far larger scores.
+  if (options.backend === "js") return all.map((p) => (p === fuseOnlineSoftmax ? fuseOnlineSoftmaxWith({ minSavingBytes: JS_ONLINE_SOFTMAX_MIN_SAVING_BYTES }) : p));
+  return all;
 }
 
 /**
