@@ -14,7 +14,10 @@ import { formatRows } from "./util.js";
 const only = new Set(process.argv.slice(2));
 const wanted = (name) => only.size === 0 || only.has(name);
 
-console.log(`machine: ${os.cpus()[0]?.model ?? "unknown cpu"}, ${os.cpus().length} cores, node ${process.version}, load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+const { hostRunsRelaxedSimd } = await import("../dist/backends/wasm/relaxed-simd.js");
+// Relaxed SIMD (f32x4.relaxed_madd) is emitted where the engine runs it: Node 20 only with --experimental-wasm-relaxed-simd.
+const relaxed = hostRunsRelaxedSimd() ? "on" : "off";
+console.log(`machine: ${os.cpus()[0]?.model ?? "unknown cpu"}, ${os.cpus().length} cores, node ${process.version}, relaxed SIMD ${relaxed}, load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 
 function ratios(rows, ours, theirs) {
   for (const n of [...new Set(rows.map((r) => r.n))]) {
