@@ -11,8 +11,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
+import { arbProgram } from "../../src/ir/random-program.js";
+import { inlineAllCalls } from "../../src/passes/inline-calls.js";
 import { readNpz } from "../../src/runtime/npz.js";
+import { programToSource, unrepresentable } from "../support/to-source.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(join(tmpdir(), "tns-programs-"));
@@ -115,6 +119,30 @@ describe("the program cache of tns run", () => {
       // Compiling wrote the entry again.
       expect(tns(cache, ["main.tns", "--random-inputs"]).stdout).toMatch(/loaded from the cache/);
     }
+  }, 240_000);
+
+  it("on random programs, a cached run prints and writes what the compiling run did, bit for bit", () => {
+    const cache = join(dir, "cache-random");
+    const programs = fc.sample(arbProgram(), { seed: 20261207, numRuns: 60 })
+      .map((p) => inlineAllCalls(p))
+      .filter((p) => unrepresentable(p) === null && !p.tensors.some((t) => t.role === "weight"))
+      .slice(0, 8);
+    expect(programs).toHaveLength(8);
+    programs.forEach((p, n) => {
+      const file = `random-${n}.tns`;
+      writeFileSync(join(dir, file), programToSource(p));
+      const first = tns(cache, [file, "--random-inputs", "-o", `random-${n}-a.npz`]);
+      expect(first.status, first.stderr).toBe(0);
+      const second = tns(cache, [file, "--random-inputs", "-o", `random-${n}-b.npz`], true);
+      expect(second.status, second.stderr).toBe(0);
+      expect(second.stdout).toMatch(/loaded from the cache/);
+      expect(second.stderr).toBe(first.stderr);
+      expect(summary(second.stdout)).toBe(summary(first.stdout));
+      const a = readNpz(readFileSync(join(dir, `random-${n}-a.npz`)));
+      const b = readNpz(readFileSync(join(dir, `random-${n}-b.npz`)));
+      expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
+      for (const name of Object.keys(a)) expect(Array.from(b[name]!.data)).toEqual(Array.from(a[name]!.data));
+    });
   }, 240_000);
 
   it("keeps no entry for a program with weights bound at compile time, nor under --verify or a memory budget", () => {
