@@ -9,6 +9,7 @@ import { randomTensor } from "../../runtime/random.js";
 import type { Tensor } from "../../runtime/tensor.js";
 import type { CompiledProgram, TensorInfo } from "../../compiler.js";
 import type { RunOptions } from "../../runtime/executable.js";
+import type { BackendName } from "../../backends/names.js";
 import { APPROX_HELP } from "./approx-report.js";
 import { formatBytes, parseCommandArgs, parseIntOption, parseMemoryBudget, parseNamedPaths, parseSizeOptions, parseThreadsOption, UsageError } from "../args.js";
 import { checkOutputPath, readTensorArchive, readTensorFile, readText, summarize, writeOutputs, DataFileError } from "../io.js";
@@ -97,31 +98,10 @@ export async function runCommand(argv: string[], term: Terminal): Promise<number
   const donate = values["no-donate"] ? undefined : ("all" as const);
   // A program run before with these options is read back whole, without loading the compiler (program-cache.ts).
   const cachable = cache && !values["verify"] && !values["weights"] && !values["approx"] && memoryBudget === undefined;
-  let result: RunnableProgram | null = cachable ? await fromProgramCache(file, values, { threads, optimizeWasm, maxIntermediateBytes, donate }) : null;
-  if (result === null) {
-    const { compileFile, reportVerification } = await import("./common.js");
-    if (!cache) await (await import("../../backends/index.js")).loadBackend(backend);
-    if (memoryBudget !== undefined) await (await import("../../passes/rematerialize.js")).loadMilpSolver();
-    // One run: no threaded module unless that run would start the workers (wasm/index.ts, runOnce).
-    const compiled = (await compileFile(file, values, "run", { backend, randomData, seed, threads, runOnce: true, memoryBudget, maxIntermediateBytes, cache, optimizeWasm,
-      ...(donate ? { donate } : {}) })).result;
-    reportDiagnostics(term, compiled.diagnostics, compiled.sources);
-    if (!compiled.ok) return EXIT.diagnostics;
-    reportVerification(term, compiled);
-    const { gatherIndexExtents } = await import("../../ir/gather.js");
-    const lowered = compiled.loweredIr;
-    // Not a spread: `code` is a getter that prints the module's text.
-    result = {
-      diagnostics: compiled.diagnostics, sources: compiled.sources, inputs: compiled.inputs, outputs: compiled.outputs, compiled,
-      gatherExtents: () => (lowered ? gatherIndexExtents(lowered) : new Map<string, number>()),
-      run: (inputs, runOptions) => compiled.run(inputs, runOptions),
-      runAsync: (inputs, runOptions) => compiled.runAsync(inputs, runOptions),
-      dispose: () => compiled.dispose(),
-      lastRunGpuNanoseconds: () => compiled.lastRunGpuNanoseconds(),
-    };
-  } else {
-    reportDiagnostics(term, result.diagnostics, result.sources);
-  }
+  const cached = cachable ? await fromProgramCache(file, values, { threads, optimizeWasm, maxIntermediateBytes, donate }) : null;
+  if (cached) reportDiagnostics(term, cached.diagnostics, cached.sources);
+  const result = cached ?? await compileForRun(file, values, term, { backend, randomData, seed, threads, memoryBudget, maxIntermediateBytes, cache, optimizeWasm, donate });
+  if (result === null) return EXIT.diagnostics;
   const t1 = performance.now();
 
   const inputs: Record<string, Tensor> = values["inputs"] ? readTensorArchive(values["inputs"] as string) : {};
@@ -169,6 +149,42 @@ interface RunnableProgram {
   runAsync(inputs: Record<string, Tensor>, options: RunOptions): Promise<Record<string, Tensor>>;
   dispose(): void;
   lastRunGpuNanoseconds(): number | null;
+}
+
+/**
+ * Compiles FILE for one run (loading the compiler), printing its
+ * diagnostics and what `--verify` found; null when it does not compile.
+ */
+async function compileForRun(
+  file: string, values: Record<string, unknown>, term: Terminal,
+  options: {
+    backend: BackendName; randomData: boolean; seed: number; threads: number | undefined; memoryBudget: number | undefined;
+    maxIntermediateBytes: number | undefined; cache: boolean; optimizeWasm: boolean; donate: "all" | undefined;
+  },
+): Promise<RunnableProgram | null> {
+  const { compileFile, reportVerification } = await import("./common.js");
+  const { backend, donate, memoryBudget } = options;
+  if (!options.cache) await (await import("../../backends/index.js")).loadBackend(backend);
+  if (memoryBudget !== undefined) await (await import("../../passes/rematerialize.js")).loadMilpSolver();
+  // One run: no threaded module unless that run would start the workers (wasm/index.ts, runOnce).
+  const { randomData, seed, threads, maxIntermediateBytes, cache, optimizeWasm } = options;
+  const compiled = (await compileFile(file, values, "run", {
+    backend, randomData, seed, threads, runOnce: true, memoryBudget, maxIntermediateBytes, cache, optimizeWasm, ...(donate ? { donate } : {}),
+  })).result;
+  reportDiagnostics(term, compiled.diagnostics, compiled.sources);
+  if (!compiled.ok) return null;
+  reportVerification(term, compiled);
+  const { gatherIndexExtents } = await import("../../ir/gather.js");
+  const lowered = compiled.loweredIr;
+  // Not a spread: `code` is a getter that prints the module's text.
+  return {
+    diagnostics: compiled.diagnostics, sources: compiled.sources, inputs: compiled.inputs, outputs: compiled.outputs, compiled,
+    gatherExtents: () => (lowered ? gatherIndexExtents(lowered) : new Map<string, number>()),
+    run: (inputs, runOptions) => compiled.run(inputs, runOptions),
+    runAsync: (inputs, runOptions) => compiled.runAsync(inputs, runOptions),
+    dispose: () => compiled.dispose(),
+    lastRunGpuNanoseconds: () => compiled.lastRunGpuNanoseconds(),
+  };
 }
 
 /**
