@@ -40,7 +40,7 @@
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { Program } from "../ir/types.js";
 import { lowerToKernels } from "../backends/kernel/lower.js";
-import { type MemoryPlan, planMemory } from "../backends/kernel/memory-plan.js";
+import { type MemoryPlan, type PeakKernel, planMemory } from "../backends/kernel/memory-plan.js";
 import { PROPERTIES, type Pass } from "./pass.js";
 import { bestHeuristic, greedyMinPeak, type HeuristicResult } from "./remat/heuristic.js";
 import { rematModel, rematWindows, withinWindows } from "./remat/milp.js";
@@ -198,6 +198,10 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
         `no schedule needs less than ${showBytes(held.inputs + held.outputs)}`,
     });
   }
+  // Where the smallest schedule found peaks, and what it holds there: what a smaller budget would have to give up.
+  const smallestProgram = smallest === before.bytes ? program : smallest === least.bytes ? least.program : bisected!.program;
+  const peak = plan(smallestProgram).peak;
+  if (peak !== undefined) notes.push({ message: peakNote(peak) });
   return {
     ok: false, smallestBytes: smallest,
     diagnostic: {
@@ -326,6 +330,19 @@ function bisectPeak(
 export function heldAtEndBytes(program: Program): { inputs: number; outputs: number } {
   const graph = rematGraph(program);
   return { inputs: graph.persistentBytes, outputs: graph.nodes.reduce((a, v) => a + (v.output ? v.bytes : 0), 0) };
+}
+
+/**
+ * `at its peak (the kernel that writes W1_next) the smallest schedule found
+ * holds W1 / W1_next 32.0 KiB, grad_H_r_H 16.0 KiB, X 8.0 KiB, ... and 9
+ * more (2.1 KiB)`: the six largest, names written over each other joined.
+ */
+function peakNote(peak: PeakKernel): string {
+  const where = peak.target !== null ? `the kernel that writes ${peak.target}` : peak.kernel < 0 ? "before the first kernel" : "after the last kernel";
+  const shown = peak.held.slice(0, 6).map((h) => `${h.names.join(" / ")} ${showBytes(h.bytes)}`);
+  const rest = peak.held.slice(6);
+  const more = rest.length === 0 ? "" : ` and ${rest.length} more (${showBytes(rest.reduce((a, h) => a + h.bytes, 0))})`;
+  return `at its peak (${where}) the smallest schedule found holds ${shown.join(", ")}${more}`;
 }
 
 function showBytes(n: number): string {

@@ -29,6 +29,22 @@ function kernelOf(def: string): ReturnType<typeof lowerToKernels>["kernels"][num
   return kp.kernels.at(-1)!;
 }
 
+describe("the peak of a plan", () => {
+  it("names the kernel where the live bytes peak and what is held there, largest first, with what it writes over", () => {
+    const kp = lowerToKernels(parseProgramText(`input x: f32[1024]
+h: f32[1024] = [i:1024] exp(x[i])
+g: f32[1024] = [i:1024] h[i] + 1
+output y: f32[16] = [i:16] sum(j:64) g[64 * i + j]
+`));
+    const plan = planMemory(kp);
+    // g is written over h; the most is held at y's kernel: x, the place of h and g, and y.
+    expect(plan.peak).toEqual({
+      kernel: 2, target: "y", held: [{ names: ["x"], bytes: 4096 }, { names: ["h", "g"], bytes: 4096 }, { names: ["y"], bytes: 64 }],
+    });
+    expect(plan.peak!.held.reduce((a, h) => a + h.bytes, 0)).toBe(plan.liveBytes);
+  });
+});
+
 describe("updatesInPlace", () => {
   it("allows a kernel that reads the operand only at the element it stores", () => {
     expect(updatesInPlace(kernelOf("output E: f32[4, 6] = [i:4, j:6] S[i, j] + 1"), "S")).toBe(true);

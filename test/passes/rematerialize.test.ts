@@ -108,6 +108,11 @@ output y: f32[256] = [i:256] z[0, i] + z[1, i] + h[255 - i]
     const d = tiny.diagnostics.find((x) => x.code === "TNS0701")!;
     expect(d.message).toMatch(/memory budget 1\.0 KiB is below the smallest peak found for this program, [\d.]+ KiB \((\d+) bytes\)/);
     const smallest = Number(/\((\d+) bytes\)/.exec(d.message)![1]);
+    // A note names the kernel where that schedule peaks and the buffers it holds there, largest first.
+    const peak = d.notes.find((n) => n.message.startsWith("at its peak"))!;
+    expect(peak.message).toMatch(/^at its peak \((the kernel that writes \w+|before the first kernel|after the last kernel)\) the smallest schedule found holds \S+ [\d.]+ (B|KiB)/);
+    const sizes = [...peak.message.matchAll(/ ([\d.]+) (B|KiB)(?=,| and|$)/g)].map((m) => Number(m[1]) * (m[2] === "KiB" ? 1024 : 1));
+    expect(sizes).toEqual([...sizes].sort((x, y) => y - x));
     const fits = await compileAsync(TRAINING, { backend: "js", memoryBudget: smallest });
     expect(fits.ok, fits.formatDiagnostics()).toBe(true);
     expect(fits.memory!.peakBytes).toBeLessThanOrEqual(smallest);

@@ -81,6 +81,18 @@ export interface MemoryPlan {
   readonly unplannedBytes: number;
   readonly inPlace: readonly InPlaceUpdate[];
   readonly lifetimes: readonly BufferLifetime[];
+  /** Where {@link liveBytes} is reached and what is held there (absent from plans that do not say, as WGSL's pool). */
+  readonly peak?: PeakKernel;
+}
+
+/** The kernel at which a plan's live bytes peak, and the buffers held there, largest first. */
+export interface PeakKernel {
+  /** The kernel's position: -1 before the first kernel (donated inputs), the kernel count after the last. */
+  readonly kernel: number;
+  /** The buffer the kernel writes (null before the first kernel or after the last). */
+  readonly target: string | null;
+  /** Buffers live there: inputs and weights, then temporaries and outputs (several names share one place when written over each other), and scratch. */
+  readonly held: readonly { readonly names: readonly string[]; readonly bytes: number }[];
 }
 
 /** Options of {@link planMemory}. */
@@ -192,6 +204,7 @@ export function planMemory(kp: KernelProgram, options: MemoryPlanOptions = {}): 
   return {
     offsets, scratch, scratchBytes, bytes: align(Math.max(placed.end, ARENA_ALIGNMENT)), persistentBytes,
     liveBytes: persistentBytes + peakLive(items, kp.kernels.length), unplannedBytes, inPlace, lifetimes,
+    peak: peakKernel(items, kp, lifetimes),
   };
 }
 
@@ -233,6 +246,22 @@ function peakLive(items: readonly Slot[], kernels: number): number {
     peak = Math.max(peak, items.reduce((a, it) => a + (it.first <= n && n <= it.last ? it.bytes : 0), 0));
   }
   return peak;
+}
+
+/** The first kernel at which the most bytes of `items` are live, and what is held there (with the persistent buffers). */
+function peakKernel(items: readonly Slot[], kp: KernelProgram, lifetimes: readonly BufferLifetime[]): PeakKernel {
+  const liveAt = (n: number): Slot[] => items.filter((it) => it.first <= n && n <= it.last);
+  let at = -1;
+  let most = -1;
+  for (let n = -1; n <= kp.kernels.length; n++) {
+    const bytes = liveAt(n).reduce((a, it) => a + it.bytes, 0);
+    if (bytes > most) [at, most] = [n, bytes];
+  }
+  const held = [
+    ...lifetimes.filter((l) => l.persistent).map((l) => ({ names: [l.name], bytes: l.bytes })),
+    ...liveAt(at).map((it) => ({ names: it.members.length > 0 ? [...it.members] : ["scratch"], bytes: it.bytes })),
+  ].sort((a, b) => b.bytes - a.bytes);
+  return { kernel: at, target: kp.kernels[at]?.target ?? null, held };
 }
 
 /**
