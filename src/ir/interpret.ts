@@ -302,15 +302,24 @@ function evalDef(d: DefNode, env: Env): Value {
   let flat = 0;
   for (let n = 0; n < out.length; n++) {
     out[flat] = body();
-    for (let j = idx.length - 1; j >= 0; j--) {
-      const s = idx[j]!;
-      flat += stride[j]!;
-      if (++frame[s]! < ext[j]!) break;
-      flat -= stride[j]! * ext[j]!;
-      frame[s] = 0;
-    }
+    flat = nextPoint(frame, idx, ext, stride, flat);
   }
   return value;
+}
+
+/**
+ * Advances the frame's variables `idx` (extents `ext`, last fastest) to the
+ * next point and returns `flat` moved by their `stride`s.
+ */
+function nextPoint(frame: Int32Array, idx: readonly number[], ext: readonly number[], stride: readonly number[], flat: number): number {
+  for (let j = idx.length - 1; j >= 0; j--) {
+    const s = idx[j]!;
+    flat += stride[j]!;
+    if (++frame[s]! < ext[j]!) return flat;
+    flat -= stride[j]! * ext[j]!;
+    frame[s] = 0;
+  }
+  return flat;
 }
 
 /**
@@ -338,13 +347,7 @@ function evalScatterAdd(d: DefNode, form: ScatterAddForm, env: Env): Value {
     const u = resolveGatherIndex(raw, extent, form.mode);
     if (u < 0) throw gatherRangeError({ tensor: d.name, dim, extent, reader: d.name }, Math.trunc(raw));
     out[flat + u * strides[dim]!]! += term();
-    for (let j = idx.length - 1; j >= 0; j--) {
-      const s = idx[j]!;
-      flat += stride[j]!;
-      if (++frame[s]! < ext[j]!) break;
-      flat -= stride[j]! * ext[j]!;
-      frame[s] = 0;
-    }
+    flat = nextPoint(frame, idx, ext, stride, flat);
   }
   return { shape: d.shape, data: out };
 }

@@ -14,7 +14,7 @@
 import type { Hover } from "vscode-languageserver";
 import type * as ast from "../parser/ast.js";
 import type { DefNode, TensorNode } from "../ir/types.js";
-import { defFlops } from "../passes/cost.js";
+import { defFlops } from "../backends/kernel/flops.js";
 import { type Analysis, defNamed } from "./analysis.js";
 import { describeFunction } from "./imports.js";
 import { rangeOf } from "./locations.js";

@@ -60,8 +60,6 @@ import { matchEpilogueContraction } from "../backends/kernel/contraction.js";
 import { blockedAttentionOf, matchOnlineSoftmax } from "../backends/kernel/online-softmax.js";
 import { defFlops } from "../backends/kernel/flops.js";
 
-export { defFlops } from "../backends/kernel/flops.js";
-
 /** How a def runs on the backends (see `kernelForm` in the kernel lowering); a call runs its function's defs. */
 export type TensorKernel = "matrix-product" | "matrix-product-epilogue" | "online-softmax" | "loop-nest" | "recurrence" | "call";
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import type { DefNode, Program } from "../../src/ir/types.js";
-import { defFlops, elementBytes, programCost, WASM_RATES, wasmSecondsOf } from "../../src/passes/cost.js";
+import { defFlops } from "../../src/backends/kernel/flops.js";
+import { elementBytes, programCost, WASM_RATES, wasmSecondsOf } from "../../src/passes/cost.js";
 import { inlineCalls } from "../../src/passes/inline-calls.js";
 import { eliminateDeadCode } from "../../src/passes/eliminate-dead-code.js";
 import { orderContractions, orderContractionsWithNotes } from "../../src/passes/order-contractions.js";

@@ -201,10 +201,10 @@ export function planMemory(kp: KernelProgram, options: MemoryPlanOptions = {}): 
     for (const m of it.members) offsets.set(m, off + (lead.get(m) ?? 0));
   }
   const unplannedBytes = lifetimes.reduce((a, l) => a + l.bytes, 0) + scratchItems.reduce((a, s) => a + s.bytes, 0);
+  const peak = peakKernel(items, kp, lifetimes);
   return {
     offsets, scratch, scratchBytes, bytes: align(Math.max(placed.end, ARENA_ALIGNMENT)), persistentBytes,
-    liveBytes: persistentBytes + peakLive(items, kp.kernels.length), unplannedBytes, inPlace, lifetimes,
-    peak: peakKernel(items, kp, lifetimes),
+    liveBytes: persistentBytes + peak.liveBytes, unplannedBytes, inPlace, lifetimes, peak: peak.kernel,
   };
 }
 
@@ -239,29 +239,24 @@ function recurrenceLeads(kp: KernelProgram, dtypes: ReadonlyMap<string, DType>):
 
 interface Slot { readonly key: string; readonly first: number; last: number; bytes: number; readonly members: string[] }
 
-/** The most bytes of `items` live at one kernel. */
-function peakLive(items: readonly Slot[], kernels: number): number {
-  let peak = 0;
-  for (let n = -1; n <= kernels; n++) {
-    peak = Math.max(peak, items.reduce((a, it) => a + (it.first <= n && n <= it.last ? it.bytes : 0), 0));
-  }
-  return peak;
-}
-
-/** The first kernel at which the most bytes of `items` are live, and what is held there (with the persistent buffers). */
-function peakKernel(items: readonly Slot[], kp: KernelProgram, lifetimes: readonly BufferLifetime[]): PeakKernel {
-  const liveAt = (n: number): Slot[] => items.filter((it) => it.first <= n && n <= it.last);
+/**
+ * The most bytes of `items` live at one kernel, and the first kernel where
+ * they are, with what is held there (the persistent buffers included).
+ */
+function peakKernel(items: readonly Slot[], kp: KernelProgram, lifetimes: readonly BufferLifetime[]): { liveBytes: number; kernel: PeakKernel } {
+  const live = (it: Slot, n: number): boolean => it.first <= n && n <= it.last;
   let at = -1;
   let most = -1;
+  // The planner runs inside the rematerialization search: no array per kernel here.
   for (let n = -1; n <= kp.kernels.length; n++) {
-    const bytes = liveAt(n).reduce((a, it) => a + it.bytes, 0);
+    const bytes = items.reduce((a, it) => a + (live(it, n) ? it.bytes : 0), 0);
     if (bytes > most) [at, most] = [n, bytes];
   }
   const held = [
     ...lifetimes.filter((l) => l.persistent).map((l) => ({ names: [l.name], bytes: l.bytes })),
-    ...liveAt(at).map((it) => ({ names: it.members.length > 0 ? [...it.members] : ["scratch"], bytes: it.bytes })),
+    ...items.filter((it) => live(it, at)).map((it) => ({ names: it.members.length > 0 ? [...it.members] : ["scratch"], bytes: it.bytes })),
   ].sort((a, b) => b.bytes - a.bytes);
-  return { kernel: at, target: kp.kernels[at]?.target ?? null, held };
+  return { liveBytes: most, kernel: { kernel: at, target: kp.kernels[at]?.target ?? null, held } };
 }
 
 /**

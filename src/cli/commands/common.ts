@@ -11,10 +11,9 @@ import { memoryProblem } from "../../runtime/memory.js";
 import { randomTensor } from "../../runtime/random.js";
 import { gatherIndexExtents } from "../../ir/gather.js";
 import type { Tensor } from "../../runtime/tensor.js";
-import { parseSizeOptions } from "../args.js";
 import { readText, readTensorArchive } from "../io.js";
 import { approximationLines } from "./approx-report.js";
-import type { Terminal } from "./options.js";
+import { sourceOptions, type Terminal } from "./options.js";
 
 export {
   COMPILE_OPTIONS, EXIT, MAX_INTERMEDIATE_HELP, MAX_INTERMEDIATE_OPTION, MEMORY_BUDGET_HELP, MEMORY_BUDGET_OPTION,
@@ -49,9 +48,8 @@ export async function compileFile(
   },
 ): Promise<{ result: CompiledProgram; source: string }> {
   const source = readText(file);
-  const sizes = parseSizeOptions(values["size"] as string[] | undefined, command);
+  const { sizes, optimize } = sourceOptions(values, command);
   let weights = values["weights"] ? readTensorArchive(values["weights"] as string) : {};
-  const optimize = !(values["O0"] || values["no-optimize"]);
   if (extra.randomData) {
     const checked = check(source, { file, sizes, weights });
     if (checked.program) weights = randomWeights(checked.program, weights, extra.seed);

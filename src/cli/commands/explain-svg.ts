@@ -16,7 +16,7 @@
  */
 import type { Program, TensorNode } from "../../ir/types.js";
 import { parseProgramText } from "../../ir/parse-text.js";
-import { defFlops } from "../../passes/cost.js";
+import { defFlops } from "../../backends/kernel/flops.js";
 import type { ExplainReport, ExplainedContraction } from "../../explain-report.js";
 
 const NODE_H = 34;

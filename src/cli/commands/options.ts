@@ -7,7 +7,7 @@
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
 import { renderDiagnostics } from "../../diagnostics/render.js";
 import { BACKEND_NAMES, type BackendName } from "../../backends/names.js";
-import { UsageError, parseMemoryBudget } from "../args.js";
+import { UsageError, parseMemoryBudget, parseSizeOptions } from "../args.js";
 
 export { EXIT } from "../exit.js";
 
@@ -42,6 +42,15 @@ export const MAX_INTERMEDIATE_OPTION = { "max-intermediate": { type: "string" } 
 /** Help line of `--max-intermediate`. */
 export const MAX_INTERMEDIATE_HELP = `  --max-intermediate B  the most memory one tensor a contraction forms may take (64KiB, 64MiB,
                         or bytes): a contraction with a larger intermediate runs slice by slice`;
+
+/**
+ * The compile options that `--size`, `-O0` and `--no-optimize` give: what
+ * compiling a file passes to the compiler and what keys its cached program
+ * (run.ts), read one way for both.
+ */
+export function sourceOptions(values: Record<string, unknown>, command: string): { sizes: Record<string, number>; optimize: boolean } {
+  return { sizes: parseSizeOptions(values["size"] as string[] | undefined, command), optimize: !(values["O0"] || values["no-optimize"]) };
+}
 
 /** Parses `--max-intermediate` (bytes, or a size such as 64MiB). */
 export function parseMaxIntermediate(value: string | undefined, command: string): number | undefined {

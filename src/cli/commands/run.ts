@@ -11,10 +11,10 @@ import type { CompiledProgram, TensorInfo } from "../../compiler.js";
 import type { RunOptions } from "../../runtime/executable.js";
 import type { BackendName } from "../../backends/names.js";
 import { APPROX_HELP } from "./approx-report.js";
-import { formatBytes, parseCommandArgs, parseIntOption, parseMemoryBudget, parseNamedPaths, parseSizeOptions, parseThreadsOption, UsageError } from "../args.js";
+import { formatBytes, parseCommandArgs, parseIntOption, parseMemoryBudget, parseNamedPaths, parseThreadsOption, UsageError } from "../args.js";
 import { checkOutputPath, readTensorArchive, readTensorFile, readText, summarize, writeOutputs, DataFileError } from "../io.js";
 import {
-  COMPILE_OPTIONS, EXIT, MAX_INTERMEDIATE_HELP, MAX_INTERMEDIATE_OPTION, MEMORY_BUDGET_HELP, MEMORY_BUDGET_OPTION, backendOption, parseMaxIntermediate, reportDiagnostics, sourceFileArg, type Terminal,
+  COMPILE_OPTIONS, EXIT, MAX_INTERMEDIATE_HELP, MAX_INTERMEDIATE_OPTION, MEMORY_BUDGET_HELP, MEMORY_BUDGET_OPTION, backendOption, parseMaxIntermediate, reportDiagnostics, sourceFileArg, sourceOptions, type Terminal,
 } from "./options.js";
 
 /** Help text of `tns run`. */
@@ -207,7 +207,7 @@ async function fromProgramCache(
     return null; // Compiling reads it again and reports why it cannot.
   }
   const hit = await cachedProgram(disk, source, {
-    file, sizes: parseSizeOptions(values["size"] as string[] | undefined, "run"), optimize: !(values["O0"] || values["no-optimize"]),
+    file, ...sourceOptions(values, "run"),
     threads: options.threads, runOnce: true, optimizeWasm: options.optimizeWasm || undefined,
     maxIntermediateBytes: options.maxIntermediateBytes, donate: options.donate,
   });

@@ -24,7 +24,8 @@ import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
 import type { DefNode, Program } from "../../ir/types.js";
 import { numel } from "../../ir/types.js";
 import { accessedTensors } from "../../ir/walk.js";
-import { defFlops, elementBytes } from "../cost.js";
+import { defFlops } from "../../backends/kernel/flops.js";
+import { elementBytes } from "../cost.js";
 import { lowerToKernels } from "../../backends/kernel/lower.js";
 import { updatesInPlace } from "../../backends/kernel/memory-plan.js";
 
