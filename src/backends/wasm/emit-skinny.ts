@@ -16,14 +16,14 @@
  * Then, by the layout of `L`:
  *
  * - **axpy** (`L` and `O` contiguous in `c`, as `x·W` with `W[k, j]`): a
- *   chunk of output columns stays in L1 while whole rows of `L` stream
- *   through, `KB` rows at a time, each row's coefficient of `S` splatted
- *   once per pass; short rows (`spacedRows`) are taken `ks = ⌊k / KB⌋` rows
- *   apart (`KB` streams through contiguous blocks of `L`), longer ones `KB`
- *   consecutive rows at a time; the `k − KB·ks` rows left over come last:
+ *   chunk of output columns stays in L2 while rows of `L` stream through
+ *   it, `KB` rows at a time, each row's coefficient of `S` splatted once per
+ *   pass; the rows of a pass are `ks = ⌊k / KB⌋` apart (`KB` streams through
+ *   contiguous blocks of `L`, see `rowsPerPass`); the `k − KB·ks` rows left
+ *   over come last:
  *
  *       before: for j0 += 16: pack B[:, j0..j0+15]; for i: for k: ...
- *       after:  for c0 += CW:                      (O[:, c0..c0+CW) in L1)
+ *       after:  for c0 += CW:                      (O[:, c0..c0+CW) in L2)
  *                 O[:, c0..] = 0
  *                 for each pass (rows k_t, t < KB): for r < s:
  *                   a_t = splat S[r, k_t]
@@ -48,57 +48,57 @@
  * once, after accumulating.
  */
 import type { Affine } from "../../ir/types.js";
-import { STREAMED_OPERAND_BYTES, type SkinnyPlan, skinnyScratchBytes } from "../kernel/skinny.js";
+import { type SkinnyPlan, skinnyScratchBytes } from "../kernel/skinny.js";
 import type { Contraction } from "../kernel/types.js";
 import type { Ref } from "./binaryen.js";
 import { countedLoop } from "./emit-kernel.js";
 import type { FunctionContext } from "./function-context.js";
 
-/** Rows of `L` shorter than this (bytes) are read by spaced passes (see {@link spacedRows}). */
-export const SPACED_ROW_BYTES = 8192;
-
 /**
- * Whether the axpy form's passes take rows of `L` that are `ks = ⌊k / KB⌋`
- * apart (`KB` streams, each through a contiguous block of `L`) instead of
- * `KB` consecutive rows: for rows shorter than {@link SPACED_ROW_BYTES},
- * where consecutive rows make streams one short row long, which the
- * hardware prefetchers follow worse. Read rates of a 4096 × 768 `L`, one
- * row of `S`, 8 rows per pass: 20.6 GB/s consecutive against 32.5 spaced,
- * with another 16 MiB read between calls (as when two libraries take
- * turns); 3 × 4096 × 1000: 1.06–1.15 ms against 1.69–1.73. Long rows gain
- * nothing, and with several rows of `S` lose (4 × 4096 × 4096: 7.7–8.2 ms
- * spaced against 7.1–7.2).
+ * Rows of `L` combined per pass over an output chunk in the axpy form: 6
+ * with one row of `S` (8 coefficients of `S` kept in registers leave too few
+ * for the loads, and V8 spills), 4 with a pair of rows (their 8 coefficients
+ * in registers).
+ *
+ * The rows of a pass are `ks = ⌊k / KB⌋` apart, so each of its `KB` streams
+ * runs through a contiguous block of `L`: rows side by side make streams one
+ * row long (or one chunk's width), which the hardware prefetchers follow
+ * worse. Read rates of a 4096 × 768 `L`, one row of `S`: 20.6 GB/s with 8
+ * consecutive rows per pass against 32.5 spaced, with another 16 MiB read
+ * between calls (as when two libraries take turns); 3 × 4096 × 1000:
+ * 1.06–1.15 ms against 1.69–1.73. With chunks of {@link CHUNK_BYTES}, long
+ * rows gain too, in one process with tfjs as the yardstick, spaced against
+ * 8 (one row) or 4 consecutive rows: 1 × 4096 × 4096 1.25–1.29× against
+ * 1.00–1.17×, 1 × 1024 × 16384 0.89–1.40× against 0.88–1.07×, 4 × 4096 ×
+ * 4096 1.39–1.62× against 1.42–1.44×, 3 × 3072 × 4096 1.42–1.83× against
+ * 1.34–1.66×.
  *
  * @example
  * ```ts
- * spacedRows(skinnyPlan(matmul1x4096x768)!); // true
- * ```
- */
-export function spacedRows(p: SkinnyPlan): boolean {
-  return p.l * 4 < SPACED_ROW_BYTES;
-}
-
-/**
- * Rows of `L` combined per pass over an output chunk in the axpy form. With
- * one row of `S`, 8 when `L` is read in consecutive rows and streams from
- * memory (8 rows read side by side keep more reads in flight), else 6: 8
- * coefficients of `S` kept in registers leave too few for the loads, and V8
- * spills, which costs more than the extra load and store of the output when
- * `L` comes from cache. With two rows, 4 (their 8 coefficients in registers).
- *
- * @example
- * ```ts
- * rowsPerPass(skinnyPlan(matmul1x4096x4096)!); // 8: 64 MiB of B
+ * rowsPerPass(skinnyPlan(matmul1x4096x4096)!); // 6
  * ```
  */
 export function rowsPerPass(p: SkinnyPlan): number {
-  if (p.s > 1) return 4;
-  return !spacedRows(p) && p.l * p.k * 4 >= STREAMED_OPERAND_BYTES ? 8 : 6;
+  return p.s > 1 ? 4 : 6;
 }
 
-/** Output columns per chunk in the axpy form: a multiple of 4 such that the chunk's `s` rows fill at most 16 KiB (half of L1). */
+/** Bytes of output a chunk of the axpy form holds at most (its `s` rows): an eighth of a core's L2 here. */
+export const CHUNK_BYTES = 128 * 1024;
+
+/**
+ * Output columns per chunk in the axpy form: a multiple of 4 such that the
+ * chunk's `s` rows fill at most {@link CHUNK_BYTES}. Every pass reads and
+ * writes the chunk, from L2, and reads `CW` columns of each of its rows of
+ * `L`: wide chunks make those runs long, which matters with several rows of
+ * `S` (chunks of 16 KiB, in L1, gave 4 rows runs of 1 KiB, one per row of
+ * `L`, 16 KiB apart). Against 16 KiB chunks, in one process, with tfjs as
+ * the yardstick: 3 × 4095 × 4095 0.77–0.87× to 1.12–1.13×, 8 × 4095 × 4095
+ * 0.91–1.29× to 1.45–1.84×, 16 × 4096 × 4096 1.36–1.42× to 2.03–2.17×,
+ * 8 × 768 × 3072 1.23–1.27× to 1.64–1.67×; in-cache shapes (1 × 1024 ×
+ * 1024, 2 × 768 × 768) unchanged.
+ */
 function chunkColumns(p: SkinnyPlan): number {
-  const fit = Math.max(64, Math.floor(4096 / p.s / 4) * 4);
+  const fit = Math.max(64, Math.floor(CHUNK_BYTES / 4 / p.s / 4) * 4);
   return Math.min(fit, p.l - (p.l % 4));
 }
 
@@ -181,9 +181,7 @@ class SkinnyEmitter {
     const width = l.fresh("i32");
     const r = l.fresh("i32");
     const kb = rowsPerPass(p);
-    // Spaced: pass k0 takes rows k0, k0 + ks, k0 + 2·ks, ... of L (kb streams, each through a contiguous block of ks rows);
-    // else rows k0 .. k0 + kb - 1, k0 stepping by kb.
-    const spaced = spacedRows(p);
+    // Pass k0 takes rows k0, k0 + ks, k0 + 2·ks, ... of L (kb streams, each through a contiguous block of ks rows).
     const ks = Math.floor(p.k / kb);
     const kFull = ks * kb;
     const k0 = l.fresh("i32");
@@ -193,7 +191,7 @@ class SkinnyEmitter {
       ...this.rowLoop(r, () => [m.fillBytes(this.outRow(r, c0), m.i32Const(0), this.i32(width))]),
     ];
     const passes = (spacing: number): Ref[] => this.rowPairs(r, (rows) => this.axpyPass(r, rows, k0, 0, kb, spacing, c0, width));
-    if (ks > 0) chunk.push(...(spaced ? this.rangeLoop(k0, m.i32Const(0), m.i32Const(ks), 1, passes(ks)) : this.rangeLoop(k0, m.i32Const(0), m.i32Const(kFull), kb, passes(1))));
+    if (ks > 0) chunk.push(...this.rangeLoop(k0, m.i32Const(0), m.i32Const(ks), 1, passes(ks)));
     if (kFull < p.k) chunk.push(...this.rowPairs(r, (rows) => this.axpyPass(r, rows, null, kFull, p.k - kFull, 1, c0, width)));
     if (this.scale !== 1) chunk.push(...this.rowLoop(r, () => this.scaleRow(r, c0, width)));
     // c0 counts bytes of a row of O (and of L, both contiguous in c).
