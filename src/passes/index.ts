@@ -14,6 +14,7 @@ import { foldConstants } from "./fold-constants.js";
 import { fuseElementwise } from "./fuse-elementwise.js";
 import { fuseOnlineSoftmax, fuseOnlineSoftmaxWith, JS_ONLINE_SOFTMAX_MIN_SAVING_BYTES } from "./fuse-online-softmax.js";
 import { differentiate } from "./differentiate.js";
+import { hoistLastReaders } from "./hoist-last-readers.js";
 import { hoistRecurrenceInvariants } from "./hoist-recurrence-invariants.js";
 import { inlineCalls } from "./inline-calls.js";
 import { inlineFactors } from "./inline-factors.js";
@@ -25,7 +26,7 @@ import { splitIndexSets } from "./split-index-sets.js";
 export { runPasses, programsEqual, type PassLogEntry, type RunPassesOptions, type RunPassesResult } from "./manager.js";
 export { PROPERTIES, type Pass } from "./pass.js";
 export {
-  canonicalize, differentiate, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, fuseElementwise, fuseOnlineSoftmax, hoistRecurrenceInvariants,
+  canonicalize, differentiate, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, fuseElementwise, fuseOnlineSoftmax, hoistLastReaders, hoistRecurrenceInvariants,
   inlineCalls, inlineFactors, inlineProducts, orderContractions, splitIndexSets,
 };
 
@@ -45,7 +46,7 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
  * The default pipeline, in order: inline-calls, differentiate, inline-factors (factored
  * tensors into the sums that read them), canonicalize, fold-constants,
  * hoist-recurrence-invariants, eliminate-common-subexpressions, inline-products, order-contractions,
- * eliminate-dead-code, fuse-online-softmax, fuse-elementwise, split-index-sets. Contraction ordering runs after CSE so that shared
+ * eliminate-dead-code, fuse-online-softmax, fuse-elementwise, hoist-last-readers, split-index-sets. Contraction ordering runs after CSE so that shared
  * subexpressions are merged before n-ary products are split into pairwise
  * steps, and right after inline-products, whose rewrites (Kronecker
  * products inlined into sums, flattened reads viewed as matrices) exist to
@@ -55,7 +56,8 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
  * (a dead reader would keep a producer from being fused). The online
  * softmax comes just before it: it needs attention's normalizer still
  * inside the def (fuse-elementwise would extract it) and its scores'
- * readers known (dead code gone). For the `wgsl` backend (`backend:
+ * readers known (dead code gone). hoist-last-readers orders the defs fusion
+ * leaves (fusion puts a fused product at its reader's place). For the `wgsl` backend (`backend:
  * "wgsl"`) the pipeline leaves the online softmax out (see the code); for
  * the `js` backend it fuses only where the scores would take 256 MiB or
  * more (`JS_ONLINE_SOFTMAX_MIN_SAVING_BYTES`).
@@ -83,7 +85,7 @@ export function defaultPipeline(options: { backend?: string } & OrderContraction
     : orderContractions;
   const all = [
     inlineCalls, differentiate, inlineFactors, canonicalize, foldConstants, hoistRecurrenceInvariants, eliminateCommonSubexpressions, inlineProducts, order,
-    eliminateDeadCode, fuseOnlineSoftmax, fuseElementwise, splitIndexSets,
+    eliminateDeadCode, fuseOnlineSoftmax, fuseElementwise, hoistLastReaders, splitIndexSets,
   ];
   // The wgsl backend gives every nested reduction a def of its own (materialize-reductions), which would store
   // the fused def's scores once per copy: its shaders run attention unfused, its two products tiled. It runs

@@ -23,10 +23,10 @@ describe("train_mlp under a memory budget", () => {
   const data: Record<string, Tensor> = Object.fromEntries(compile(source).inputs.map((info, k) => [info.name, randomTensor(info.shape, info.dtype, 5 + k)]));
 
   for (const backend of ["js", "wasm"] as const) {
-    it(`keeps the measured peak under 82% of the unbudgeted plan, outputs bit for bit (${backend})`, { timeout: 120_000 }, () => {
-      // 82% (85,280 bytes): below the plan with donated inputs and nothing recomputed (85,824 bytes on js,
-      // 86,848 on wasm), above the smallest peaks the search finds (80,704 and 82,752 bytes).
-      const budget = Math.floor(0.82 * planned);
+    it(`keeps the measured peak under 70% of the unbudgeted plan, outputs bit for bit (${backend})`, { timeout: 120_000 }, () => {
+      // 70% (72,800 bytes): out of reach keeping the inputs (they and the outputs alone are 89.4 KiB); with them
+      // donated the plan is 69,440 bytes on js and 71,488 on wasm, the masked hidden gradient written over H.
+      const budget = Math.floor(0.7 * planned);
       const base = compile(source, { backend, threads: 1 });
       const want = base.run(data);
       // A generous time limit: the heuristics (a third of it) find this schedule in about 0.25 s on an idle machine,
@@ -46,7 +46,8 @@ describe("train_mlp under a memory budget", () => {
     const d = p.diagnostics[0]!;
     expect(d.code).toBe("TNS0701");
     const smallest = Number(/\((\d+) bytes\)/.exec(d.message)![1]);
-    // Below the plan as written with donated inputs (83.8 KiB), above what every schedule holds at its end.
+    // The plan with donated inputs (67.8 KiB on js): above what every schedule holds at its end (the outputs,
+    // 42.6 KiB), which is itself above half of the plan.
     expect(smallest).toBeLessThan(0.8 * planned);
     expect(smallest).toBeGreaterThan(planned / 2);
   });

@@ -37,10 +37,10 @@ describe("donated inputs on the command line", () => {
     expect(tns(["run", "--help"]).stdout).toContain("--no-donate");
   });
 
-  it("run meets 82% of the default plan with its inputs donated, measured under the budget, outputs bitwise (js, wasm)", { timeout: 300_000 }, () => {
-    // 82% of the wasm plan (86,539 bytes): below the wasm plan with donated inputs and nothing recomputed (86,848
-    // bytes), above what the search finds (82,752); keeping the inputs, no schedule fits it.
-    const budget = Math.floor(0.82 * peakOf([]));
+  it("run meets 70% of the default plan with its inputs donated, measured under the budget, outputs bitwise (js, wasm)", { timeout: 300_000 }, () => {
+    // 70% of the wasm plan (73,875 bytes): above the wasm plan with donated inputs (71,488 bytes, the masked hidden
+    // gradient written over H); keeping the inputs, no schedule fits it.
+    const budget = Math.floor(0.7 * peakOf([]));
     for (const backend of ["js", "wasm"]) {
       const plain = join(dir, `plain-${backend}.npz`);
       const fitted = join(dir, `fitted-${backend}.npz`);
