@@ -110,7 +110,7 @@ function findMove(tensors: readonly TensorNode[], moved: ReadonlySet<string>): {
       const r = list[list.length - 2]!;
       const R = tensors[r]!;
       if (r === d || r <= producersEnd || R.role !== "def") continue;
-      if (elements(D) > elements(X) || byteSize(D) > byteSize(X)) continue;
+      if (byteSize(D) > byteSize(X)) continue;
       if (!updatableOver(R, X)) continue;
       if (D.output && tensors.slice(r, d).some((t) => t.output)) continue;
       return { from: d, to: r };
@@ -119,12 +119,8 @@ function findMove(tensors: readonly TensorNode[], moved: ReadonlySet<string>): {
   return null;
 }
 
-function elements(t: TensorNode): number {
-  return t.shape.reduce((a, b) => a * b, 1);
-}
-
 function byteSize(t: TensorNode): number {
-  return elements(t) * (t.dtype === "f64" ? 8 : 4);
+  return t.shape.reduce((a, b) => a * b, t.dtype === "f64" ? 8 : 4);
 }
 
 /**
