@@ -41,53 +41,60 @@
  */
 import type { DefNode, Expr, Program, TensorNode } from "../ir/types.js";
 import { accessedTensors, visitExpr } from "../ir/walk.js";
-import { PROPERTIES, type Pass } from "./pass.js";
+import type { Derivation, DerivingPass } from "./manager.js";
+import { PROPERTIES } from "./pass.js";
 
 /**
- * The hoist-last-readers pass.
+ * The hoist-last-readers pass. Each move is listed as a derivation (rule
+ * `hoist-last-reader` on the def that moved), which `tns explain` prints
+ * under the pass.
  *
  * @example
  * ```ts
  * hoistLastReaders.run(program); // dW2 before the masked gradient that reads H last
  * ```
  */
-export const hoistLastReaders: Pass = {
+export const hoistLastReaders: DerivingPass = {
   name: "hoist-last-readers",
   description: "move a def before an earlier reader of its operand, so that the reader can update the operand in place",
   requires: [PROPERTIES.noCalls],
   guarantees: [],
   // Only the order of the defs changes: every body-level property survives.
   preserves: [PROPERTIES.noCalls, PROPERTIES.noGrads, PROPERTIES.canonical, PROPERTIES.folded, PROPERTIES.cse, PROPERTIES.noDeadCode],
-  run: hoistLastReadersIn,
+  run: (program) => hoistLastReadersIn(program).program,
+  runWithDerivations: hoistLastReadersIn,
 };
 
 /**
  * `program` with every def that qualifies (see the module header) moved
- * before the reader it lets update its operand in place; `program` itself
- * when none does.
+ * before the reader it lets update its operand in place (`program` itself
+ * when none does), and one derivation per move.
  *
  * @example
  * ```ts
- * const moved = hoistLastReadersIn(program);
+ * const { program: moved, derivations } = hoistLastReadersIn(program);
  * moved.tensors.map((t) => t.name); // [..., "dW2", "G", ...]
+ * derivations[0]!.detail; // "before G, which then reads H last, at the element it writes"
  * ```
  */
-export function hoistLastReadersIn(program: Program): Program {
+export function hoistLastReadersIn(program: Program): { program: Program; derivations: Derivation[] } {
   let tensors = program.tensors;
   const moved = new Set<string>();
+  const derivations: Derivation[] = [];
   for (;;) {
     const move = findMove(tensors, moved);
     if (move === null) break;
-    const { from, to } = move;
+    const { from, to, operand } = move;
     const d = tensors[from]!;
     moved.add(d.name);
+    derivations.push({ rule: "hoist-last-reader", tensor: d.name, detail: `before ${tensors[to]!.name}, which then reads ${operand} last, at the element it writes` });
     tensors = [...tensors.slice(0, to), d, ...tensors.slice(to, from), ...tensors.slice(from + 1)];
   }
-  return tensors === program.tensors ? program : { ...program, tensors };
+  return { program: tensors === program.tensors ? program : { ...program, tensors }, derivations };
 }
 
-/** The first def (from the end) that qualifies, and the position it moves to. */
-function findMove(tensors: readonly TensorNode[], moved: ReadonlySet<string>): { from: number; to: number } | null {
+/** The first def (from the end) that qualifies, the position it moves to, and the operand the reader there reads last. */
+function findMove(tensors: readonly TensorNode[], moved: ReadonlySet<string>): { from: number; to: number; operand: string } | null {
   const position = new Map(tensors.map((t, k) => [t.name, k]));
   const readers = new Map<string, number[]>();
   const reads = tensors.map((t) => (t.role === "def" ? accessedTensors(t.body) : new Set<string>()));
@@ -113,7 +120,7 @@ function findMove(tensors: readonly TensorNode[], moved: ReadonlySet<string>): {
       if (byteSize(D) > byteSize(X)) continue;
       if (!updatableOver(R, X)) continue;
       if (D.output && tensors.slice(r, d).some((t) => t.output)) continue;
-      return { from: d, to: r };
+      return { from: d, to: r, operand: x };
     }
   }
   return null;

@@ -36,6 +36,9 @@ describe("hoist-last-readers", () => {
     const before = parseProgramText(backward());
     const after = applyPass(hoistLastReaders, before);
     expect(after.tensors.map((t) => t.name)).toEqual(["X", "W", "dY", "V", "H", "dW", "G", "dX"]);
+    expect(hoistLastReaders.runWithDerivations(before).derivations).toEqual([
+      { rule: "hoist-last-reader", tensor: "dW", detail: "before G, which then reads H last, at the element it writes" },
+    ]);
     expectGolden("hoist-last-readers/backward", `${printProgram(before)}\n# after hoist-last-readers\n${printProgram(after)}`);
     expectSameValues(before, after);
     const planBefore = planMemory(lowerToKernels(before));
@@ -72,6 +75,7 @@ describe("hoist-last-readers", () => {
   it("moves each def at most once, and a program with nothing to move comes back as it was", () => {
     const p = parseProgramText("input A: f32[4]\nB: f32[4] = [i:4] A[i] * 2\noutput C: f32[4] = [i:4] B[i] + 1\n");
     expect(hoistLastReaders.run(p)).toBe(p);
+    expect(hoistLastReaders.runWithDerivations(p).derivations).toEqual([]);
   });
 
   it("on random backward-like programs: the same bits, a program that verifies, and where the reader updates in place, no kernel holds more", () => {
