@@ -27,7 +27,7 @@ import { numel, reduceIdentity, stridesOf } from "./types.js";
 import { erf } from "./erf.js";
 import { roundHalfEven, signOf } from "./ops.js";
 import { Tensor } from "../runtime/tensor.js";
-import { CompileError } from "../diagnostics/diagnostic.js";
+import { CompileError, InternalCompilerError } from "../diagnostics/diagnostic.js";
 import { verifyProgram } from "./verify.js";
 
 /** A computed tensor: its shape and row-major float64 values. */
@@ -291,7 +291,7 @@ function evalDef(d: DefNode, env: Env): Value {
   const out = new Float64Array(numel(d.shape));
   const value: Value = { shape: d.shape, data: out };
   if (d.recurrence !== undefined) env.set(d.name, value);
-  const body = compile(d.body, env, frame, slots, d.ranges, d.name);
+  const body = d.resume === undefined ? compile(d.body, env, frame, slots, d.ranges, d.name) : compileResumed(d, env, frame, slots);
   const strides = stridesOf(d.indices.map((v) => d.ranges[v]!));
   const order = d.indices.map((v, k) => k);
   const seq = d.recurrence === undefined ? -1 : d.indices.indexOf(d.recurrence);
@@ -305,6 +305,37 @@ function evalDef(d: DefNode, env: Env): Value {
     flat = nextPoint(frame, idx, ext, stride, flat);
   }
   return value;
+}
+
+/**
+ * The body of a resumed sum (invariant 12): at each point, the element of
+ * the tensor it resumes from, then each term added in the reduction's order.
+ * Called once per point in storage order, so the point's element is the
+ * next one of the resumed tensor.
+ */
+function compileResumed(d: DefNode, env: Env, frame: Int32Array, slots: ReadonlyMap<string, number>): Thunk {
+  const top = d.body as Extract<Expr, { kind: "reduce" }>;
+  const from = env.get(d.resume!);
+  if (from === undefined) throw new InternalCompilerError(`interpret: '${d.name}' resumes from '${d.resume}', not computed yet`);
+  const term = compile(top.body, env, frame, slots, d.ranges, d.name);
+  const vs = top.vars.map((v) => slots.get(v)!);
+  const extents = top.vars.map((v) => d.ranges[v]!);
+  const total = extents.reduce((a, b) => a * b, 1);
+  const start = from.data;
+  let point = 0;
+  return () => {
+    for (const s of vs) frame[s] = 0;
+    let acc = start[point++]!;
+    for (let k = 0; k < total; k++) {
+      acc += term();
+      for (let j = vs.length - 1; j >= 0; j--) {
+        const s = vs[j]!;
+        if (++frame[s]! < extents[j]!) break;
+        frame[s] = 0;
+      }
+    }
+    return acc;
+  };
 }
 
 /**

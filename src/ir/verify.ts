@@ -189,6 +189,22 @@ function checkDef(d: DefNode, visible: Scope, report: Report): void {
   if (d.split !== undefined) checkSplit(d, report);
 }
 
+/** Checks a resumed sum (invariant 12); `from` is the tensor it resumes from, if it comes earlier. */
+function checkResume(d: DefNode, from: TensorNode | undefined, report: Report): void {
+  const where = `tensor '${d.name}'`;
+  if (d.body.kind !== "reduce" || d.body.op !== "sum") report(`${where}: a resumed sum's body is not one sum (invariant 12)`);
+  if (d.recurrence !== undefined || d.scatter !== undefined || d.split !== undefined) {
+    report(`${where}: a resumed sum is a recurrence, a scatter-add or split (invariant 12)`);
+  }
+  if (from === undefined) {
+    report(`${where}: resumes from '${d.resume}', which is not an earlier tensor (invariant 12)`);
+    return;
+  }
+  if (from.dtype !== d.dtype || from.shape.length !== d.shape.length || from.shape.some((n, k) => n !== d.shape[k])) {
+    report(`${where}: resumes from '${from.name}' (${from.dtype}[${from.shape.join(", ")}]), not of its type and shape ${d.dtype}[${d.shape.join(", ")}] (invariant 12)`);
+  }
+}
+
 /** Checks a def's index-set splitting (invariant 11). */
 function checkSplit(d: DefNode, report: Report): void {
   const where = `tensor '${d.name}'`;
@@ -266,14 +282,18 @@ function checkNodeHeader(t: TensorNode, report: Report): void {
 
 /** Checks a graph of nodes in order (names unique, topological), given the tensors visible before it. */
 function checkGraph(nodes: readonly TensorNode[], p: Program, visible: Scope, report: Report): void {
+  const earlier = new Map<string, TensorNode>();
   for (const t of nodes) {
     checkNodeHeader(t, report);
-    if (t.role === "def") checkDef(t, visible, report);
-    else if (t.role === "call") checkCall(t, p, visible, report);
+    if (t.role === "def") {
+      checkDef(t, visible, report);
+      if (t.resume !== undefined) checkResume(t, earlier.get(t.resume), report);
+    } else if (t.role === "call") checkCall(t, p, visible, report);
     else if (t.role === "grad") checkGrad(t, nodes, visible, report);
     else if (t.role !== "input" && t.role !== "weight") report(`tensor '${(t as TensorNode).name}': unknown role '${(t as { role: string }).role}'`);
     if (visible.has(t.name)) report(`tensor '${t.name}': the name is defined twice (invariant 1)`);
     visible.set(t.name, t.shape);
+    earlier.set(t.name, t);
   }
 }
 
