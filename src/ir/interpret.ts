@@ -21,13 +21,14 @@
  */
 import type { DefNode, Expr, Gather, IRFunction, Program, ReduceOp, TensorNode } from "./types.js";
 import { gatherRangeError, resolveGatherIndex } from "./gather.js";
+import { resumedSumForm, type ResumedSumForm } from "./resume.js";
 import { scatterAddForm, type ScatterAddForm } from "./scatter.js";
 import { gatheredTensors } from "./walk.js";
 import { numel, reduceIdentity, stridesOf } from "./types.js";
 import { erf } from "./erf.js";
 import { roundHalfEven, signOf } from "./ops.js";
 import { Tensor } from "../runtime/tensor.js";
-import { CompileError, InternalCompilerError } from "../diagnostics/diagnostic.js";
+import { CompileError } from "../diagnostics/diagnostic.js";
 import { verifyProgram } from "./verify.js";
 
 /** A computed tensor: its shape and row-major float64 values. */
@@ -291,7 +292,8 @@ function evalDef(d: DefNode, env: Env): Value {
   const out = new Float64Array(numel(d.shape));
   const value: Value = { shape: d.shape, data: out };
   if (d.recurrence !== undefined) env.set(d.name, value);
-  const body = d.resume === undefined ? compile(d.body, env, frame, slots, d.ranges, d.name) : compileResumed(d, env, frame, slots);
+  const resumed = resumedSumForm(d);
+  const body = resumed === null ? compile(d.body, env, frame, slots, d.ranges, d.name) : compileResumed(d, resumed, env, frame, slots);
   const strides = stridesOf(d.indices.map((v) => d.ranges[v]!));
   const order = d.indices.map((v, k) => k);
   const seq = d.recurrence === undefined ? -1 : d.indices.indexOf(d.recurrence);
@@ -309,23 +311,18 @@ function evalDef(d: DefNode, env: Env): Value {
 
 /**
  * The body of a resumed sum (invariant 12): at each point, the element of
- * the tensor it resumes from, then each term added in the reduction's order.
- * Called once per point in storage order, so the point's element is the
- * next one of the resumed tensor.
+ * the tensor it resumes from, then each term added in the reduction's order
+ * (the last variable fastest).
  */
-function compileResumed(d: DefNode, env: Env, frame: Int32Array, slots: ReadonlyMap<string, number>): Thunk {
-  const top = d.body as Extract<Expr, { kind: "reduce" }>;
-  const from = env.get(d.resume!);
-  if (from === undefined) throw new InternalCompilerError(`interpret: '${d.name}' resumes from '${d.resume}', not computed yet`);
-  const term = compile(top.body, env, frame, slots, d.ranges, d.name);
-  const vs = top.vars.map((v) => slots.get(v)!);
-  const extents = top.vars.map((v) => d.ranges[v]!);
+function compileResumed(d: DefNode, form: ResumedSumForm, env: Env, frame: Int32Array, slots: ReadonlyMap<string, number>): Thunk {
+  const start = compile(d.body.kind === "binary" ? d.body.lhs : d.body, env, frame, slots, d.ranges, d.name);
+  const term = compile(form.sum.body, env, frame, slots, d.ranges, d.name);
+  const vs = form.sum.vars.map((v) => slots.get(v)!);
+  const extents = form.sum.vars.map((v) => d.ranges[v]!);
   const total = extents.reduce((a, b) => a * b, 1);
-  const start = from.data;
-  let point = 0;
   return () => {
+    let acc = start();
     for (const s of vs) frame[s] = 0;
-    let acc = start[point++]!;
     for (let k = 0; k < total; k++) {
       acc += term();
       for (let j = vs.length - 1; j >= 0; j--) {

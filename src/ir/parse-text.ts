@@ -290,12 +290,7 @@ class Parser {
       this.expect(")");
       scatter = { index, mode };
     }
-    let resume: string | undefined;
-    if (this.keyword("resume")) {
-      this.expect("(");
-      resume = this.name("the tensor a sum resumes from");
-      this.expect(")");
-    }
+    const resumed = this.keyword("resume");
     const split = this.keyword("split") ? this.splitList() : undefined;
     const indices: string[] = [];
     const groups: number[] = [];
@@ -340,7 +335,7 @@ class Parser {
       ...(recurrence === undefined ? {} : { recurrence }),
       ...(scatter === undefined ? {} : { scatter }),
       ...(split === undefined ? {} : { split }),
-      ...(resume === undefined ? {} : { resume }),
+      ...(resumed ? { resumed: true as const } : {}),
     };
   }
 

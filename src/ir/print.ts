@@ -203,7 +203,7 @@ export function printNode(t: TensorNode): string {
     case "weight":
       return `${out}weight ${t.name}: ${shapeText(t)}${t.data ? " (data)" : ""}`;
     case "def":
-      return `${out}${t.name}: ${shapeText(t)} = ${t.recurrence === undefined ? "" : `recur(${t.recurrence}) `}${t.scatter === undefined ? "" : `scatter(${t.scatter.index}${t.scatter.mode === "check" ? "" : `; ${t.scatter.mode}`}) `}${t.resume === undefined ? "" : `resume(${t.resume}) `}${splitText(t)}${indexListText(t)} ${printExpr(t.body, t.ranges)}`;
+      return `${out}${t.name}: ${shapeText(t)} = ${t.recurrence === undefined ? "" : `recur(${t.recurrence}) `}${t.scatter === undefined ? "" : `scatter(${t.scatter.index}${t.scatter.mode === "check" ? "" : `; ${t.scatter.mode}`}) `}${t.resumed ? "resume " : ""}${splitText(t)}${indexListText(t)} ${printExpr(t.body, t.ranges)}`;
     case "call":
       return `${out}${t.name}: ${shapeText(t)} = call ${t.fn}(${t.args.join(", ")})`;
     case "grad":

@@ -57,18 +57,20 @@
  *    product over the split indices), each computed by the same body
  *    specialised to its sub-box; the value of every element is the body's,
  *    as without the split.
- * 12. A def with `resume: P` (a resumed sum) has a body that is one `sum`
- *    reduction, `sum(S) term`, is neither a recurrence nor a scatter-add nor
- *    split, and P is an earlier tensor of its shape and element type. Its
- *    value at each point is P's there plus the terms, added one at a time in
- *    the reduction's order (the last variable fastest) starting from P's
- *    element: `acc = P[idx]; acc += term(s) ...`, not `P[idx] + (Σ term)`.
- *    A sum cut into slices, each resuming from the one before, so adds
- *    every element's terms in the same order, one by one, as the whole sum:
- *    where a backend keeps the running sum in the element type of P (a
- *    float64 P behind a kernel that accumulates in float64, a float32 P
- *    behind one that accumulates in float32), the slices end on the whole
- *    sum's bits.
+ * 12. A resumed sum (a def with `resumed: true`) is ungrouped, neither a
+ *    recurrence nor a scatter-add nor split, and its body is
+ *    `P[i, j, ...] + sum(S) term`: a read of an earlier tensor P of its type
+ *    and shape at its own output indices (each once, in order), plus one
+ *    sum. Its value at each point is computed from P's element by adding the
+ *    terms one at a time in the reduction's order (the last variable
+ *    fastest), `acc = P[i, j]; acc += term(s) ...`, not as P's element plus
+ *    the sum. A sum cut into slices, each resuming from the one before,
+ *    adds every element's terms in the whole sum's order: where a backend
+ *    keeps the running sum in P's element type (a float64 P behind a kernel
+ *    that accumulates in float64, a float32 P behind one that accumulates in
+ *    float32), the slices end on the whole sum's bits. Read as written
+ *    (by a pass, or a backend that does not resume), the body is the same
+ *    value up to rounding.
  */
 import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 
@@ -201,12 +203,12 @@ export interface DefNode extends NodeBase {
    */
   readonly split?: readonly IndexSplit[];
   /**
-   * A resumed sum (invariant 12): the def's `sum` starts from this tensor's
-   * element at each point instead of from 0, adding its terms one at a
-   * time. Slices of a sum each resuming from the one before add every
+   * A resumed sum (invariant 12): the body is `P[idx] + sum(S) term`, and
+   * the sum starts from P's element instead of from 0, adding its terms one
+   * at a time. Slices of a sum each resuming from the one before add every
    * element's terms in the whole sum's order.
    */
-  readonly resume?: string;
+  readonly resumed?: true;
 }
 
 /** Cut points of one output index of a def (see {@link DefNode.split}). */

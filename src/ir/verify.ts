@@ -13,6 +13,7 @@ import type { Affine, DefNode, Expr, InputNode, IRFunction, Program, TensorNode 
 import { UNARY_OPS } from "./types.js";
 import { printAffine, printExpr } from "./print.js";
 import { recurrenceErrors } from "./recurrence.js";
+import { resumedSumForm } from "./resume.js";
 import { scatterErrors } from "./scatter.js";
 import { accessedTensors } from "./walk.js";
 
@@ -189,18 +190,21 @@ function checkDef(d: DefNode, visible: Scope, report: Report): void {
   if (d.split !== undefined) checkSplit(d, report);
 }
 
-/** Checks a resumed sum (invariant 12); `from` is the tensor it resumes from, if it comes earlier. */
-function checkResume(d: DefNode, from: TensorNode | undefined, report: Report): void {
+/** Checks a resumed sum (invariant 12); `earlier` finds a tensor defined before it. */
+function checkResumed(d: DefNode, earlier: (name: string) => TensorNode | undefined, report: Report): void {
   const where = `tensor '${d.name}'`;
-  if (d.body.kind !== "reduce" || d.body.op !== "sum") report(`${where}: a resumed sum's body is not one sum (invariant 12)`);
-  if (d.recurrence !== undefined || d.scatter !== undefined || d.split !== undefined) {
-    report(`${where}: a resumed sum is a recurrence, a scatter-add or split (invariant 12)`);
+  if (d.recurrence !== undefined || d.scatter !== undefined || d.split !== undefined || d.groups.some((g) => g !== 1)) {
+    report(`${where}: a resumed sum is grouped, a recurrence, a scatter-add or split (invariant 12)`);
   }
-  if (from === undefined) {
-    report(`${where}: resumes from '${d.resume}', which is not an earlier tensor (invariant 12)`);
+  const form = resumedSumForm(d);
+  if (form === null) {
+    report(`${where}: a resumed sum's body is not P[${d.indices.join(", ")}] + sum(...) (invariant 12)`);
     return;
   }
-  if (from.dtype !== d.dtype || from.shape.length !== d.shape.length || from.shape.some((n, k) => n !== d.shape[k])) {
+  const from = earlier(form.from);
+  if (from === undefined) {
+    report(`${where}: resumes from '${form.from}', which is not an earlier tensor (invariant 12)`);
+  } else if (from.dtype !== d.dtype || from.shape.length !== d.shape.length || from.shape.some((n, k) => n !== d.shape[k])) {
     report(`${where}: resumes from '${from.name}' (${from.dtype}[${from.shape.join(", ")}]), not of its type and shape ${d.dtype}[${d.shape.join(", ")}] (invariant 12)`);
   }
 }
@@ -287,7 +291,7 @@ function checkGraph(nodes: readonly TensorNode[], p: Program, visible: Scope, re
     checkNodeHeader(t, report);
     if (t.role === "def") {
       checkDef(t, visible, report);
-      if (t.resume !== undefined) checkResume(t, earlier.get(t.resume), report);
+      if (t.resumed) checkResumed(t, (name) => earlier.get(name), report);
     } else if (t.role === "call") checkCall(t, p, visible, report);
     else if (t.role === "grad") checkGrad(t, nodes, visible, report);
     else if (t.role !== "input" && t.role !== "weight") report(`tensor '${(t as TensorNode).name}': unknown role '${(t as { role: string }).role}'`);

@@ -15,8 +15,8 @@ input A: f64[10, 4]
 input B: f64[10, 5]
 output S: f64[4, 5] = [k:4, j:5] sum(i:10) A[i, k] * B[i, j]
 P0: f64[4, 5] = [k:4, j:5] sum(i:3) A[i, k] * B[i, j]
-P1: f64[4, 5] = resume(P0) [k:4, j:5] sum(i:4) A[i + 3, k] * B[i + 3, j]
-output P2: f64[4, 5] = resume(P1) [k:4, j:5] sum(i:3) A[i + 7, k] * B[i + 7, j]
+P1: f64[4, 5] = resume [k:4, j:5] P0[k, j] + sum(i:4) A[i + 3, k] * B[i + 3, j]
+output P2: f64[4, 5] = resume [k:4, j:5] P1[k, j] + sum(i:3) A[i + 7, k] * B[i + 7, j]
 `;
 
 const errors = (text: string): string[] => verifyProgramErrors(parseProgramText(text));
@@ -24,7 +24,7 @@ const errors = (text: string): string[] => verifyProgramErrors(parseProgramText(
 describe("resumed sums (invariant 12)", () => {
   it("print and parse back", () => {
     const p = parseProgramText(SLICED);
-    expect(printProgram(p)).toContain("P1: f64[4, 5] = resume(P0) [k:4, j:5] sum(i:4) A[i + 3, k] * B[i + 3, j]");
+    expect(printProgram(p)).toContain("P1: f64[4, 5] = resume [k:4, j:5] P0[k, j] + sum(i:4) A[i + 3, k] * B[i + 3, j]");
     expect(parseProgramText(printProgram(p))).toEqual(p);
   });
 
@@ -40,7 +40,7 @@ describe("resumed sums (invariant 12)", () => {
     const p = parseProgramText(`
 input X: f64[3]
 P: f64[] = [] sum(i:1) X[i]
-output R: f64[] = resume(P) [] sum(i:2) X[i + 1]
+output R: f64[] = resume [] P[] + sum(i:2) X[i + 1]
 output Q: f64[] = [] P[] + sum(i:2) X[i + 1]
 `);
     const X = { shape: [3], dtype: "f64", data: new Float64Array([1, 1e16, -1e16]) };
@@ -49,14 +49,14 @@ output Q: f64[] = [] P[] + sum(i:2) X[i + 1]
     expect(out["Q"]!.data[0]).toBe(1);
   });
 
-  it("the verifier refuses a body that is not one sum, a later or missing tensor, another shape or type, a recurrence", () => {
+  it("the verifier refuses another body, a later tensor, another shape or type, a recurrence", () => {
     const head = "input A: f32[4]\nP: f32[] = [] sum(i:4) A[i]\n";
-    expect(errors(`${head}R: f32[] = resume(P) [] max(i:4) A[i]\n`).join("\n")).toMatch(/not one sum \(invariant 12\)/);
-    expect(errors(`${head}R: f32[] = resume(P) [] 2 * sum(i:4) A[i]\n`).join("\n")).toMatch(/not one sum/);
-    expect(errors(`${head}R: f32[] = resume(Q) [] sum(i:4) A[i]\n`).join("\n")).toMatch(/resumes from 'Q', which is not an earlier tensor/);
-    expect(errors(`${head}R: f64[] = resume(P) [] sum(i:4) A[i]\n`).join("\n")).toMatch(/not of its type and shape f64\[\]/);
-    expect(errors(`input A: f32[4]\nP: f32[2] = [j:2] sum(i:4) A[i]\nR: f32[] = resume(P) [] sum(i:4) A[i]\n`).join("\n")).toMatch(/not of its type and shape/);
-    expect(errors(`input A: f32[4]\nP: f32[4] = [t:4] sum(i:4) A[i]\nR: f32[4] = recur(t) resume(P) [t:4] sum(i:4) A[i]\n`).join("\n")).toMatch(/recurrence, a scatter-add or split/);
+    expect(errors(`${head}R: f32[] = resume [] P[] + max(i:4) A[i]\n`).join("\n")).toMatch(/body is not P\[\] \+ sum\(\.\.\.\) \(invariant 12\)/);
+    expect(errors(`${head}R: f32[] = resume [] 2 * P[] + sum(i:4) A[i]\n`).join("\n")).toMatch(/body is not/);
+    expect(errors(`input A: f32[4]\nP: f32[2] = [j:2] sum(i:4) A[i]\nR: f32[2] = resume [j:2] P[1 - j] + sum(i:4) A[i]\n`).join("\n")).toMatch(/body is not P\[j\]/);
+    expect(errors(`input A: f32[4]\nR: f32[] = resume [] Q[] + sum(i:4) A[i]\nQ: f32[] = [] sum(i:4) A[i]\n`).join("\n")).toMatch(/resumes from 'Q', which is not an earlier tensor/);
+    expect(errors(`input A: f32[4]\nP: f64[] = [] sum(i:4) A[i]\nR: f32[] = resume [] P[] + sum(i:4) A[i]\n`).join("\n")).toMatch(/not of its type and shape f32\[\]/);
+    expect(errors(`input A: f32[4]\nP: f32[4] = [t:4] sum(i:4) A[i]\nR: f32[4] = recur(t) resume [t:4] P[t] + sum(i:4) A[i]\n`).join("\n")).toMatch(/a recurrence, a scatter-add or split/);
     expect(errors(SLICED)).toEqual([]);
   });
 });
