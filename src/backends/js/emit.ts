@@ -73,7 +73,7 @@ function emitStmts(stmts: readonly Stmt[], st: EmitState, indent: string, out: s
         break;
       }
       case "let": out.push(`${indent}const ${s.name} = ${unwrap(jsExpr(s.value, st))};`); break;
-      case "declare": out.push(`${indent}let ${s.name} = ${jsNumber(reduceIdentity(s.op))};`); break;
+      case "declare": out.push(`${indent}let ${s.name} = ${s.init === undefined ? jsNumber(reduceIdentity(s.op)) : unwrap(jsExpr(s.init, st))};`); break;
       case "update": out.push(indent + combine(s.op, s.name, jsExpr(s.value, st))); break;
       case "store": {
         const target = `${jsName(s.buffer)}[${jsOffset(s.offset, st)}]`;
@@ -81,7 +81,7 @@ function emitStmts(stmts: readonly Stmt[], st: EmitState, indent: string, out: s
         out.push(indent + (s.op ? combine(s.op, target, value) : `${target} = ${unwrap(value)};`));
         break;
       }
-      case "fill": out.push(`${indent}${jsName(s.buffer)}.fill(${jsNumber(s.value)});`); break;
+      case "fill": out.push(s.from === undefined ? `${indent}${jsName(s.buffer)}.fill(${jsNumber(s.value)});` : `${indent}${jsName(s.buffer)}.set(${jsName(s.from)});`); break;
     }
   }
 }

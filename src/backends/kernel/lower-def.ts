@@ -18,6 +18,7 @@ import { affine, binary, reduceIdentity, stridesOf } from "../../ir/types.js";
 import { evalBinary, evalUnary } from "../../ir/ops.js";
 import { affineToExpr, exprKey, freeVars, gatherValues } from "../../ir/walk.js";
 import { affineBounds } from "../../ir/verify.js";
+import { resumedSumForm } from "../../ir/resume.js";
 import { flattenIndex } from "./exprs.js";
 import { chooseLoopOrder } from "./loop-order.js";
 import { factorOutOfSum, sortProductByDepth } from "./reassociate.js";
@@ -187,14 +188,16 @@ class DefLowering {
   /** The whole kernel. */
   run(): Kernel {
     const def = this.def;
-    let { op, vars: redVars, inner } = splitTopReduce(def.body);
+    // A resumed sum (IR invariant 12) starts from its start's element, then adds its terms one by one.
+    const resumed = resumedSumForm(def);
+    let { op, vars: redVars, inner } = splitTopReduce(resumed === null ? def.body : resumed.sum);
     let order = this.options.outputsOuter === true
       ? [...def.indices, ...chooseLoopOrder([], redVars, inner)]
       : chooseLoopOrder(def.indices, redVars, inner);
     if (this.options.longInnerLoop !== undefined) order = withLongInnerLoop(order, this.options.longInnerLoop, (v) => this.extentOf(v));
     // With the reduction innermost, the sum is a scalar accumulator: factors
     // that do not depend on it can be applied once, after the loop.
-    const factored = op === "sum" && order.slice(-redVars.length).every((v) => redVars.includes(v)) ? factorOutOfSum(redVars, inner) : null;
+    const factored = resumed === null && op === "sum" && order.slice(-redVars.length).every((v) => redVars.includes(v)) ? factorOutOfSum(redVars, inner) : null;
     if (factored) {
       [op, redVars, inner, order] = [null, [], factored, [...def.indices]];
     }
@@ -213,11 +216,12 @@ class DefLowering {
     if (op === null) {
       scopes[n]!.post.push({ kind: "store", buffer: def.name, offset, value });
     } else if (outputInside) {
-      prefix.push({ kind: "fill", buffer: def.name, value: reduceIdentity(op) });
+      prefix.push(resumed === null ? { kind: "fill", buffer: def.name, value: reduceIdentity(op) } : { kind: "fill", buffer: def.name, value: 0, from: resumed.from });
       scopes[n]!.post.push({ kind: "store", buffer: def.name, offset, value, op });
     } else {
       const acc = `t${this.counter++}`;
-      scopes[firstRed]!.pre.push({ kind: "declare", name: acc, op });
+      const init: KExpr | undefined = resumed === null ? undefined : { kind: "load", buffer: resumed.from, offset };
+      scopes[firstRed]!.pre.push(init === undefined ? { kind: "declare", name: acc, op } : { kind: "declare", name: acc, op, init });
       scopes[n]!.post.push({ kind: "update", name: acc, op, value });
       scopes[firstRed]!.post.push({ kind: "store", buffer: def.name, offset, value: { kind: "local", name: acc } });
     }

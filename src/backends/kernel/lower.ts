@@ -58,6 +58,11 @@ export function lowerToKernels(program: Program, options: LowerDefOptions = {}):
           kernels.push({ ...lowerOnlineSoftmax(node, online, shapes), onlineSoftmax: online, ...(blocked ? { blockedAttention: blocked } : {}) });
           break;
         }
+        // A resumed sum (IR invariant 12) is one loop nest that starts from its start's element.
+        if (node.resumed) {
+          kernels.push(lowerDef(node, shapes, options));
+          break;
+        }
         const def = { ...node, body: sumOutermost(node.body) };
         // Index-set splitting (padding reads cut into interior and border pieces); with
         // the outputs outermost (one GPU thread per element) the whole def is one nest.

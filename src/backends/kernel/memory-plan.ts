@@ -317,6 +317,10 @@ export function updatesInPlace(kernel: Kernel, operand: string): boolean {
   // epilogue over the output afterwards (wasm/emit.ts), reading the operand where the sums already are.
   const product = kernel.epilogueContraction?.contraction;
   if (product && (product.a.buffer === operand || product.b.buffer === operand || skinnyPlan(product) !== null)) return false;
+  // A resumed sum's start copied into the output before the sum accumulates there (IR invariant 12): written over
+  // the start, the copy leaves every element where it is.
+  const first = kernel.body[0];
+  if (first?.kind === "fill" && first.from === operand) return !kernel.body.slice(1).some((s) => stmtReads(s, operand));
   const found = findStore(kernel.body, kernel.target, []);
   if (found === null) return false;
   const { store, body, loops } = found;
@@ -332,6 +336,8 @@ export function updatesInPlace(kernel: Kernel, operand: string): boolean {
     const s = body[k]!;
     if (s === store) readsHere(s.value);
     else if (s.kind === "let" && k < at) readsHere(s.value);
+    // A resumed sum's start, read at the store's offset before its loop (P_s written over P_{s-1}).
+    else if (s.kind === "declare" && s.init !== undefined && k < at) readsHere(s.init);
     else if (stmtReads(s, operand)) return false;
   }
   // Nothing outside the store's body reads the operand.
@@ -384,6 +390,8 @@ function stmtReads(s: Stmt, buffer: string): boolean {
     case "let": check(s.value); break;
     case "update": check(s.value); break;
     case "store": check(s.value); break;
+    case "declare": if (s.init !== undefined) check(s.init); break;
+    case "fill": found = s.from === buffer; break;
     default: break;
   }
   return found;

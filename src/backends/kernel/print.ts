@@ -93,7 +93,7 @@ function printStmts(stmts: readonly Stmt[], indent: string, out: string[]): void
         printStmts(s.body, indent + "  ", out);
         break;
       case "let": out.push(`${indent}${s.name} = ${printKExpr(s.value)}`); break;
-      case "declare": out.push(`${indent}${s.name} = ${s.op} identity`); break;
+      case "declare": out.push(`${indent}${s.name} = ${s.init === undefined ? `${s.op} identity` : printKExpr(s.init)}`); break;
       case "update": out.push(indent + printCombine(s.op, s.name, printKExpr(s.value))); break;
       case "store": {
         const target = `${s.buffer}[${printAffine(s.offset)}]`;
@@ -101,7 +101,7 @@ function printStmts(stmts: readonly Stmt[], indent: string, out: string[]): void
         out.push(indent + (s.op ? printCombine(s.op, target, value) : `${target} = ${value}`));
         break;
       }
-      case "fill": out.push(`${indent}fill ${s.buffer} = ${printNumber(s.value)}`); break;
+      case "fill": out.push(`${indent}fill ${s.buffer} = ${s.from ?? printNumber(s.value)}`); break;
     }
   }
 }

@@ -19,10 +19,11 @@
  * - `loop`: `for var in 0 .. extent-1`, body in order;
  * - `let`: a scalar constant local (a hoisted loop-invariant subexpression);
  * - `declare` / `update`: a scalar accumulator, initialised to the identity
- *   of its reduction and combined with one value per iteration;
+ *   of its reduction (or, for a resumed sum, to its start) and combined with
+ *   one value per iteration;
  * - `store`: writes (or, with `op`, combines into) one buffer element;
  * - `fill`: sets every element of a buffer (the identity before an in-place
- *   accumulation).
+ *   accumulation), or copies another buffer into it (a resumed sum's start).
  *
  * Offsets are affine forms over loop variables: an access `X[i, k]` of a
  * `[4, 8]` tensor is the offset `8*i + k`. Expressions are the IR's scalar
@@ -98,8 +99,8 @@ export type Stmt = Loop | Let | Declare | Update | Store | Fill;
 export interface Loop { readonly kind: "loop"; readonly var: string; readonly extent: number; readonly body: readonly Stmt[] }
 /** `const name = value`. */
 export interface Let { readonly kind: "let"; readonly name: string; readonly value: KExpr }
-/** `let name = identity(op)`. */
-export interface Declare { readonly kind: "declare"; readonly name: string; readonly op: ReduceOp }
+/** `let name = identity(op)`, or `let name = init` (a resumed sum's start, IR invariant 12). */
+export interface Declare { readonly kind: "declare"; readonly name: string; readonly op: ReduceOp; readonly init?: KExpr }
 /** `name = op(name, value)`. */
 export interface Update { readonly kind: "update"; readonly name: string; readonly op: ReduceOp; readonly value: KExpr }
 /** `buffer[offset] = value`, or `buffer[offset] = op(buffer[offset], value)` when `op` is given. */
@@ -110,8 +111,12 @@ export interface Store {
   readonly value: KExpr;
   readonly op?: ReduceOp;
 }
-/** Every element of `buffer` set to `value`. */
-export interface Fill { readonly kind: "fill"; readonly buffer: string; readonly value: number }
+/**
+ * Every element of `buffer` set to `value`, or, with `from`, copied from that
+ * buffer (of the same size: a resumed sum's start, before the sum is
+ * accumulated in place).
+ */
+export interface Fill { readonly kind: "fill"; readonly buffer: string; readonly value: number; readonly from?: string }
 
 /**
  * A recognised batched matrix product `out[b.., i, j] = sum_k A[.., i, .., k] * B[.., k, .., j]`

@@ -82,6 +82,20 @@ function fill(ctx: FunctionContext, buffer: string, value: number, size: number)
   return [m.set(p, m.i32Const(0)), m.loop(label, m.block([store, next, again]))];
 }
 
+/** Copies `size` elements of `from` into `to` (same element type), element by element. */
+function copy(ctx: FunctionContext, from: string, to: string, size: number): Ref[] {
+  const m = ctx.m;
+  const src = ctx.place(from);
+  const dst = ctx.place(to);
+  const bytes = BYTES[dst.dtype];
+  const p = ctx.locals.fresh("i32");
+  const label = ctx.label();
+  const move = m.store(dst.dtype, dst.offset, m.get(p, "i32"), m.load(src.dtype, src.offset, m.get(p, "i32")));
+  const next = m.set(p, m.i32("add", m.get(p, "i32"), m.i32Const(bytes)));
+  const again = m.brIf(label, m.i32("lt_u", m.get(p, "i32"), m.i32Const(size * bytes)));
+  return [m.set(p, m.i32Const(0)), m.loop(label, m.block([move, next, again]))];
+}
+
 /**
  * The instructions for a list of kernel statements; `sizes` gives each
  * buffer's element count (for fills).
@@ -111,7 +125,7 @@ export function emitStmts(
         break;
       }
       case "let": out.push(m.set(localIndex(ctx, s.name), wasmExpr(ctx, s.value))); break;
-      case "declare": out.push(m.set(localIndex(ctx, s.name), m.f64Const(reduceIdentity(s.op)))); break;
+      case "declare": out.push(m.set(localIndex(ctx, s.name), s.init === undefined ? m.f64Const(reduceIdentity(s.op)) : wasmExpr(ctx, s.init))); break;
       case "update": {
         const t = localIndex(ctx, s.name);
         out.push(m.set(t, combine(ctx, s.op, m.get(t, "f64"), wasmExpr(ctx, s.value))));
@@ -128,7 +142,7 @@ export function emitStmts(
         out.push(m.store(dtype, at.offset, at.ptr, narrow(ctx, dtype, value)));
         break;
       }
-      case "fill": out.push(...fill(ctx, s.buffer, s.value, sizes.get(s.buffer) ?? 0)); break;
+      case "fill": out.push(...(s.from === undefined ? fill(ctx, s.buffer, s.value, sizes.get(s.buffer) ?? 0) : copy(ctx, s.from, s.buffer, sizes.get(s.buffer) ?? 0))); break;
     }
   }
   return out;
@@ -142,7 +156,7 @@ function selfContained(stmts: readonly Stmt[]): boolean {
     switch (s.kind) {
       case "loop": return ok(s.body);
       case "let": localsReadBy(s.value, reads); defined.add(s.name); break;
-      case "declare": defined.add(s.name); break;
+      case "declare": if (s.init !== undefined) localsReadBy(s.init, reads); defined.add(s.name); break;
       case "update": localsReadBy(s.value, reads); reads.add(s.name); break;
       case "store": localsReadBy(s.value, reads); break;
       case "fill": break;
@@ -307,6 +321,7 @@ function rebaseLoop(loop: Loop, inner: string, extent: number, by: AffineTerm | 
       case "loop": return { ...s, body: s.body.map(stmt) };
       case "let": case "update": return { ...s, value: expr(s.value) };
       case "store": return { ...s, offset: affine(s.offset), value: expr(s.value) };
+      case "declare": return s.init === undefined ? s : { ...s, init: expr(s.init) };
       default: return s;
     }
   };

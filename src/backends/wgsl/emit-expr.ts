@@ -342,7 +342,7 @@ export function wgslStmts(stmts: readonly Stmt[], cx: StmtContext, indent: strin
         continue;
       }
       case "let": line = `let ${s.name} = ${cx.w.expr(s.value, pre)};`; break;
-      case "declare": line = `var ${s.name} = ${wgslIdentity(s.op)};`; break;
+      case "declare": line = `var ${s.name} = ${s.init === undefined ? wgslIdentity(s.op) : cx.w.expr(s.init, pre)};`; break;
       case "update": line = `${s.name} = ${wgslCombine(s.op, s.name, cx.w.expr(s.value, pre))};`; break;
       case "store": {
         const target = `${wgslBuffer(s.buffer)}[${wgslAffine(s.offset)}]`;

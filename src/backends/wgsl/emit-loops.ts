@@ -124,7 +124,8 @@ function analyse(stmts: readonly Stmt[], outputs: number): Step[] {
   for (let k = 0; k < stmts.length; k++) {
     const s = stmts[k]!;
     const next = stmts[k + 1];
-    if (s.kind === "declare" && next?.kind === "loop" && updates(next, s.name)) {
+    // A resumed sum (a declare with a start) adds its terms in order, one invocation: never shared.
+    if (s.kind === "declare" && s.init === undefined && next?.kind === "loop" && updates(next, s.name)) {
       const { dims, body } = openReduction(next, s.name);
       if (shareReduction(product(dims), outputs)) {
         if (run.length > 0) steps.push({ kind: "stmts", stmts: run });

@@ -1,0 +1,98 @@
+/**
+ * Resumed sums (IR invariant 12) on every backend: a sum cut into slices,
+ * each resuming from the one before, computes the whole sum's value, and
+ * where the running sum is kept in the start's type and the kernels add
+ * each element's terms in order, its bits.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { jsBackend } from "../../src/backends/backend.js";
+import { lowerToKernels } from "../../src/backends/kernel/lower.js";
+import { planMemory } from "../../src/backends/kernel/memory-plan.js";
+import { printKernels } from "../../src/backends/kernel/print.js";
+import { loadBinaryen, wasmBackendFactory } from "../../src/backends/wasm/index.js";
+import { interpret } from "../../src/ir/interpret.js";
+import { parseProgramText } from "../../src/ir/parse-text.js";
+import type { Program } from "../../src/ir/types.js";
+import { randomTensor } from "../../src/runtime/random.js";
+import type { Tensor } from "../../src/runtime/tensor.js";
+
+beforeAll(async () => {
+  await loadBinaryen();
+});
+
+/**
+ * `S = Aᵀ B` over n rows whole, and as slices of the given sizes each
+ * resuming from the one before, their running sum in `acc`, rounded to f32
+ * at the end (`F`).
+ */
+function sliced(n: number, k: number, j: number, cuts: readonly number[], acc: "f32" | "f64"): Program {
+  const lines = [`input A: f32[${n}, ${k}]`, `input B: f32[${n}, ${j}]`, `output S: f32[${k}, ${j}] = [k:${k}, j:${j}] sum(i:${n}) A[i, k] * B[i, j]`];
+  let from = 0;
+  cuts.forEach((size, s) => {
+    const at = from === 0 ? "i" : `i + ${from}`;
+    const sum = `sum(i:${size}) A[${at}, k] * B[${at}, j]`;
+    lines.push(s === 0 ? `P0: ${acc}[${k}, ${j}] = [k:${k}, j:${j}] ${sum}` : `P${s}: ${acc}[${k}, ${j}] = resume [k:${k}, j:${j}] P${s - 1}[k, j] + ${sum}`);
+    from += size;
+  });
+  lines.push(`output F: f32[${k}, ${j}] = [k:${k}, j:${j}] P${cuts.length - 1}[k, j]`);
+  return parseProgramText(lines.join("\n") + "\n");
+}
+
+function inputs(n: number, k: number, j: number, seed: number): Record<string, Tensor> {
+  return { A: randomTensor([n, k], "f32", seed), B: randomTensor([n, j], "f32", seed + 7) };
+}
+
+describe("resumed sums on the backends", () => {
+  it("lower to a loop nest whose accumulator starts from the start's element", () => {
+    const kp = lowerToKernels(sliced(10, 3, 2, [4, 6], "f64"));
+    const text = printKernels(kp);
+    expect(text).toMatch(/fill P1 = P0|= P0\[/);
+    expect(kp.kernels.find((kk) => kk.target === "P1")!.reads).toContain("P0");
+  });
+
+  it("js: slices with a float64 running sum end on the bits of the whole product (float64 accumulation, one rounding)", () => {
+    for (const [n, k, j, cuts] of [[10, 3, 2, [4, 6]], [64, 9, 17, [16, 16, 16, 16]], [33, 4, 4, [1, 31, 1]]] as const) {
+      const p = sliced(n, k, j, cuts, "f64");
+      const out = jsBackend.compile(p).executable.run(inputs(n, k, j, n));
+      expect(Array.from(out["F"]!.data)).toEqual(Array.from(out["S"]!.data));
+    }
+  });
+
+  it("js and wasm agree with the interpreter on resumed sums, a start copied into the output or read per element", async () => {
+    const wasm = (await wasmBackendFactory())({ threads: 1 });
+    for (const acc of ["f32", "f64"] as const) {
+      const p = sliced(24, 5, 7, [8, 8, 8], acc);
+      const data = inputs(24, 5, 7, 3);
+      const want = interpret(p, data)["F"]!.data;
+      for (const exe of [jsBackend.compile(p).executable, wasm.compile(p).executable]) {
+        const got = exe.run(data)["F"]!.data;
+        for (let q = 0; q < want.length; q++) expect(Math.abs(got[q]! - want[q]!)).toBeLessThan(1e-4 * (1 + Math.abs(want[q]!)));
+      }
+    }
+  });
+
+  it("a start read per element (the summed index innermost): js, wasm and the interpreter agree, and js keeps the whole sum's bits", async () => {
+    const wasm = (await wasmBackendFactory())({ threads: 1 });
+    const p = parseProgramText([
+      "input A: f32[3, 20]", "input B: f32[4, 20]",
+      "output S: f32[3, 4] = [k:3, j:4] sum(i:20) A[k, i] * B[j, i]",
+      "P0: f64[3, 4] = [k:3, j:4] sum(i:7) A[k, i] * B[j, i]",
+      "P1: f64[3, 4] = resume [k:3, j:4] P0[k, j] + sum(i:13) A[k, i + 7] * B[j, i + 7]",
+      "output F: f32[3, 4] = [k:3, j:4] P1[k, j]",
+    ].join("\n") + "\n");
+    const kernel = lowerToKernels(p).kernels.find((kk) => kk.target === "P1")!;
+    expect(printKernels({ ...lowerToKernels(p), kernels: [kernel] })).toMatch(/t\d+ = P0\[/);
+    const data = { A: randomTensor([3, 20], "f32", 4), B: randomTensor([4, 20], "f32", 5) };
+    const want = interpret(p, data)["F"]!.data;
+    const js = jsBackend.compile(p).executable.run(data);
+    expect(Array.from(js["F"]!.data)).toEqual(Array.from(js["S"]!.data));
+    const got = wasm.compile(p).executable.run(data)["F"]!.data;
+    for (let q = 0; q < want.length; q++) expect(Math.abs(got[q]! - want[q]!)).toBeLessThan(1e-4 * (1 + Math.abs(want[q]!)));
+  });
+
+  it("the plan writes each slice over the one before (it reads it only at the element it writes)", () => {
+    const plan = planMemory(lowerToKernels(sliced(10, 3, 2, [4, 3, 3], "f64")));
+    expect(plan.inPlace).toContainEqual(expect.objectContaining({ target: "P1", over: "P0" }));
+    expect(plan.inPlace).toContainEqual(expect.objectContaining({ target: "P2", over: "P1" }));
+  });
+});
