@@ -58,6 +58,17 @@ describe("resumed sums on the backends", () => {
     }
   });
 
+  it("wasm: slices with a float32 running sum, each a product that starts from the last, end on the bits of the whole product", async () => {
+    const wasm = (await wasmBackendFactory())({ threads: 1 });
+    for (const [n, k, j, cuts] of [[10, 3, 2, [4, 6]], [64, 9, 17, [16, 16, 16, 16]], [33, 12, 20, [1, 31, 1]], [40, 64, 128, [8, 8, 8, 8, 8]]] as const) {
+      const p = sliced(n, k, j, cuts, "f32");
+      const kp = lowerToKernels(p);
+      expect(kp.kernels.filter((kk) => kk.contraction?.start !== undefined).map((kk) => kk.target)).toEqual(cuts.slice(1).map((_, s) => `P${s + 1}`));
+      const out = wasm.compile(p).executable.run(inputs(n, k, j, n));
+      expect(Array.from(out["F"]!.data), `${n}x${k}x${j}`).toEqual(Array.from(out["S"]!.data));
+    }
+  });
+
   it("js and wasm agree with the interpreter on resumed sums, a start copied into the output or read per element", async () => {
     const wasm = (await wasmBackendFactory())({ threads: 1 });
     for (const acc of ["f32", "f64"] as const) {

@@ -55,16 +55,19 @@ function block(c: Contraction, rows: number, cols: number, ind: string, epilogue
     return jsExprWith(epilogue.value, { index, local: () => (scale === 1 ? acc(r, q) : `(${scaledSum(r, q)})`) }, epilogue.helpers);
   };
   const out: string[] = [];
+  const rowAt = (r: number): string => `u0 + ${r === 0 ? "i0" : `(i0 + ${r})`} * ${c.out.rowStride} + j0`;
   out.push(`${ind}const ${range(rows).map((r) => `a${r} = u1 + ${r === 0 ? "i0" : `(i0 + ${r})`} * ${c.a.rowStride}`).join(", ")};`);
-  out.push(`${ind}let ${range(rows).flatMap((r) => range(cols).map((q) => `${acc(r, q)} = 0`)).join(", ")};`);
+  // A resumed sum starts from its start's elements (laid out as the output), then adds the terms in k order.
+  const start = c.start === undefined ? null : jsName(c.start);
+  if (start !== null) for (const r of range(rows)) out.push(`${ind}const c${r} = ${rowAt(r)};`);
+  out.push(`${ind}let ${range(rows).flatMap((r) => range(cols).map((q) => `${acc(r, q)} = ${start === null ? "0" : `${start}[${plus(`c${r}`, q)}]`}`)).join(", ")};`);
   out.push(`${ind}for (let k0 = 0, v1 = 0, p0 = 0; k0 < ${c.k}; k0++, v1 += ${c.a.kStride}, p0 += ${cols}) {`);
   out.push(`${ind}  const ${range(rows).map((r) => `x${r} = ${A}[a${r} + v1]`).join(", ")};`);
   out.push(`${ind}  const ${range(cols).map((q) => `y${q} = P[${plus("p0", q)}]`).join(", ")};`);
   for (const r of range(rows)) out.push(`${ind}  ${range(cols).map((q) => `${acc(r, q)} += x${r} * y${q};`).join(" ")}`);
   out.push(`${ind}}`);
   for (const r of range(rows)) {
-    const row = `u0 + ${r === 0 ? "i0" : `(i0 + ${r})`} * ${c.out.rowStride} + j0`;
-    out.push(`${ind}const c${r} = ${row};`);
+    if (start === null) out.push(`${ind}const c${r} = ${rowAt(r)};`);
     out.push(`${ind}${range(cols).map((q) => `${C}[${plus(`c${r}`, q)}] = ${scaled(r, q)};`).join(" ")}`);
   }
   return out;

@@ -7,6 +7,7 @@
  *             kernel C: fill C = 0; for i: for k: t0 = A[8*i + k]; for j: C[3*i + j] += t0 * B[3*k + j]
  */
 import { scatterAddOf } from "./scatter-add.js";
+import { resumedSumForm } from "../../ir/resume.js";
 import { InternalCompilerError } from "../../diagnostics/diagnostic.js";
 import type { DefNode, Program } from "../../ir/types.js";
 import { numel } from "../../ir/types.js";
@@ -60,7 +61,12 @@ export function lowerToKernels(program: Program, options: LowerDefOptions = {}):
         }
         // A resumed sum (IR invariant 12) is one loop nest that starts from its start's element.
         if (node.resumed) {
-          kernels.push(lowerDef(node, shapes, options));
+          const kernel = lowerDef(node, shapes, options);
+          const form = resumedSumForm(node);
+          // As a product (the backends' register-blocked kernels, whose sums start from the start's elements); not
+          // with the outputs outermost (one GPU thread per element: its loop nest is the product there).
+          const product = form === null || options.outputsOuter === true ? null : matchContraction({ ...node, resumed: undefined, body: form.sum }, shapes);
+          kernels.push(product !== null && product.scale === undefined ? { ...kernel, contraction: { ...product, start: form!.from } } : kernel);
           break;
         }
         const def = { ...node, body: sumOutermost(node.body) };

@@ -309,7 +309,9 @@ function placeInOrder(items: readonly Slot[], base: number): { offsets: Map<stri
  * ```
  */
 export function updatesInPlace(kernel: Kernel, operand: string): boolean {
-  if (kernel.contraction || operand === kernel.target) return false;
+  if (operand === kernel.target) return false;
+  // A resumed product reads its start at each element before the sum that it then stores there, and nothing else of it.
+  if (kernel.contraction) return kernel.contraction.start === operand && kernel.contraction.a.buffer !== operand && kernel.contraction.b.buffer !== operand;
   // A product's epilogue may update an operand that the product itself does not read: every form of
   // the kernel (the loop nest below, the register-blocked js and wasm products, their threads) reads
   // the epilogue's operands at the element it stores, in the statement that stores it.

@@ -99,6 +99,8 @@ export function skinnyScratchBytes(p: SkinnyPlan): number {
  * ```
  */
 export function skinnyPlan(c: Contraction): SkinnyPlan | null {
+  // A resumed sum adds each element's terms in k order from its start: the micro-kernel's order, not the skinny forms'.
+  if (c.start !== undefined) return null;
   const byRows = c.m <= SKINNY_MAX_ROWS ? planOf(c, true) : null;
   const byCols = c.n <= SKINNY_MAX_ROWS ? planOf(c, false) : null;
   // Prefer the side with fewer rows: less reuse left on the table.

@@ -142,6 +142,12 @@ export interface Contraction {
    * from the body's per-term multiply.
    */
   readonly scale?: number;
+  /**
+   * A resumed sum (IR invariant 12): each output element's sum starts from
+   * this buffer's element at the same place (it has the output's layout),
+   * not from 0, and adds the terms in `k` order. Never with a `scale`.
+   */
+  readonly start?: string;
 }
 
 /**

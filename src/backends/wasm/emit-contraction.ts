@@ -244,8 +244,18 @@ class ContractionEmitter {
   }
 
   private get m() { return this.ctx.m; }
+
+  /**
+   * A resumed sum's start (laid out as the output) as a byte distance from
+   * the output in the arena, or null for a sum that starts from 0.
+   */
+  private startDelta(): number | null {
+    const { c, ctx } = this;
+    return c.start === undefined ? null : ctx.place(c.start).offset - ctx.place(c.out.buffer).offset;
+  }
   private i32(v: number): Ref { return this.m.get(v, "i32"); }
   private add(a: Ref, b: Ref): Ref { return this.m.i32("add", a, b); }
+  private addConst(a: Ref, bytes: number): Ref { return bytes === 0 ? a : this.add(a, this.m.i32Const(bytes)); }
   private times(local: number, k: number): Ref { return k === 1 ? this.i32(local) : this.m.i32("mul", this.i32(local), this.m.i32Const(k)); }
   private bump(local: number, bytes: number): Ref { return this.m.set(local, this.add(this.i32(local), this.m.i32Const(bytes))); }
   private get scale(): number { return this.c.scale ?? 1; }
@@ -340,8 +350,17 @@ class ContractionEmitter {
       if (this.epilogue) return this.epilogueRow(this.epilogue, r, q * width, sums, at, po);
       return sums.map((sum, v) => m.v128Store(at(v), this.i32(po), sum));
     });
+    // A resumed sum's accumulators start from its start's elements, at the tile's place in the start.
+    const delta = this.startDelta();
+    const ps = delta === null ? -1 : l.fresh("i32");
+    const start = delta === null
+      ? acc.flat().map((a) => m.set(a, m.v128Zero()))
+      : [
+        m.set(ps, this.addConst(this.add(this.i32(this.uOut), this.add(this.times(this.i0, c.out.rowStride * 4), this.times(this.j0, 4))), delta)),
+        ...acc.flatMap((row, r) => row.map((a, v) => m.set(a, m.v128Load(r * c.out.rowStride * 4 + q * width * 4 + 16 * v, this.i32(ps))))),
+      ];
     return [
-      ...acc.flat().map((a) => m.set(a, m.v128Zero())),
+      ...start,
       m.set(pa, this.add(this.i32(this.uA), this.times(this.i0, c.a.rowStride * 4))),
       m.set(pp, this.panelAt(q * this.panelBytes(width))),
       ...end.init,
@@ -444,8 +463,10 @@ class ContractionEmitter {
       m.set(kk, m.i32("sub", this.i32(kk), m.i32Const(1))),
       m.brIf(label, this.i32(kk)),
     ]));
+    const delta = this.startDelta();
+    const outAt = (): Ref => this.add(this.i32(this.uOut), this.add(this.times(this.i0, c.out.rowStride * 4), this.times(this.j0, 4)));
     const perOutput = [
-      m.set(s, m.f32Const(0)),
+      m.set(s, delta === null ? m.f32Const(0) : m.load("f32", 0, this.addConst(outAt(), delta))),
       m.set(kk, m.i32Const(c.k)),
       m.set(pa, this.add(this.i32(this.uA), this.times(this.i0, c.a.rowStride * 4))),
       m.set(pb, this.add(this.i32(this.uB), this.times(this.j0, c.b.colStride * 4))),
