@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { jsBackend } from "../../src/backends/backend.js";
-import { lowerToKernels } from "../../src/backends/kernel/lower.js";
+import { kernelForm, lowerToKernels } from "../../src/backends/kernel/lower.js";
 import { planMemory } from "../../src/backends/kernel/memory-plan.js";
 import { skinnyPlan } from "../../src/backends/kernel/skinny.js";
 import { printKernels } from "../../src/backends/kernel/print.js";
@@ -51,6 +51,12 @@ describe("resumed sums on the backends", () => {
     const text = printKernels(kp);
     expect(text).toMatch(/fill P1 = P0|= P0\[/);
     expect(kp.kernels.find((kk) => kk.target === "P1")!.reads).toContain("P0");
+    // How the cost model and explain see it: a product whose sums start from P0.
+    const p = sliced(10, 3, 2, [4, 6], "f32");
+    const shapes = new Map(p.tensors.map((t) => [t.name, t.shape] as const));
+    const p1 = p.tensors.find((t) => t.name === "P1")!;
+    expect(p1.role === "def" && kernelForm(p1, shapes)).toBe("matrix-product");
+    expect(lowerToKernels(p).kernels.find((kk) => kk.target === "P1")!.contraction?.start).toBe("P0");
   });
 
   it("js: slices with a float64 running sum end on the bits of the whole product (float64 accumulation, one rounding)", () => {

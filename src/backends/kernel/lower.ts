@@ -62,11 +62,10 @@ export function lowerToKernels(program: Program, options: LowerDefOptions = {}):
         // A resumed sum (IR invariant 12) is one loop nest that starts from its start's element.
         if (node.resumed) {
           const kernel = lowerDef(node, shapes, options);
-          const form = resumedSumForm(node);
           // As a product (the backends' register-blocked kernels, whose sums start from the start's elements); not
           // with the outputs outermost (one GPU thread per element: its loop nest is the product there).
-          const product = form === null || options.outputsOuter === true ? null : matchContraction({ ...node, resumed: undefined, body: form.sum }, shapes);
-          kernels.push(product !== null && product.scale === undefined ? { ...kernel, contraction: { ...product, start: form!.from } } : kernel);
+          const product = options.outputsOuter === true ? null : resumedProductOf(node, shapes);
+          kernels.push(product !== null ? { ...kernel, contraction: product } : kernel);
           break;
         }
         const def = { ...node, body: sumOutermost(node.body) };
@@ -123,6 +122,13 @@ export function matrixProductOf(def: DefNode, shapes: ReadonlyMap<string, readon
   return matchContraction({ ...def, body: sumOutermost(def.body) }, shapes);
 }
 
+/** A resumed sum (IR invariant 12) of a product without a scale, as a product whose sums start from the start's elements; else null. */
+function resumedProductOf(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>): Contraction | null {
+  const form = resumedSumForm(def);
+  const product = form === null ? null : matchContraction({ ...def, resumed: undefined, body: form.sum }, shapes);
+  return product === null || product.scale !== undefined ? null : { ...product, start: form!.from };
+}
+
 /**
  * How the backends run a def: as a register-blocked matrix product, plain
  * (`Kernel.contraction`) or with an elementwise epilogue
@@ -137,6 +143,7 @@ export function matrixProductOf(def: DefNode, shapes: ReadonlyMap<string, readon
 export function kernelForm(def: DefNode, shapes: ReadonlyMap<string, readonly number[]>): "matrix-product" | "matrix-product-epilogue" | "online-softmax" | "loop-nest" | "recurrence" {
   // A recurrence is a loop nest whose outermost loop runs its steps in order (Kernel.sequential).
   if (def.recurrence !== undefined) return "recurrence";
+  if (def.resumed) return resumedProductOf(def, shapes) !== null ? "matrix-product" : "loop-nest";
   if (matchOnlineSoftmax(def)) return "online-softmax";
   if (matchContraction({ ...def, body: sumOutermost(def.body) }, shapes)) return "matrix-product";
   return matchEpilogueContraction(def, shapes) ? "matrix-product-epilogue" : "loop-nest";
