@@ -38,10 +38,11 @@
  * last reader (recomputing a def that reads a donated input keeps it).
  */
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
-import type { Program } from "../ir/types.js";
+import type { DefNode, DType, Program } from "../ir/types.js";
 import { lowerToKernels } from "../backends/kernel/lower.js";
 import { type MemoryPlan, type PeakKernel, planMemory } from "../backends/kernel/memory-plan.js";
 import { PROPERTIES, type Pass } from "./pass.js";
+import { type BatchSlicing, sliceBatch } from "./slice-batch.js";
 import { bestHeuristic, greedyMinPeak, type HeuristicResult } from "./remat/heuristic.js";
 import { rematModel, rematWindows, withinWindows } from "./remat/milp.js";
 import { realizeSchedule, type Recomputation } from "./remat/realize.js";
@@ -67,6 +68,14 @@ export interface RematerializeOptions {
   readonly timeLimitMs?: number;
   /** Use the MILP solver (default true); false plans with the heuristics alone. */
   readonly useSolver?: boolean;
+  /**
+   * For slicing by rows of the batch when no schedule of whole tensors fits
+   * (`slice-batch.ts`): the type in which the backend's kernel for each
+   * reduction of a program keeps its running sum (`runningSumType`), or
+   * null for each when the backend cannot resume its sums. Absent: no
+   * slicing.
+   */
+  readonly runningSums?: (program: Program) => (def: DefNode) => DType | null;
 }
 
 /** The time for planning, by default. */
@@ -120,6 +129,13 @@ export interface MemoryReport {
   readonly recomputed: readonly Recomputation[];
   /** The inputs whose storage the plan reuses ({@link Program.donated}); absent when none. */
   readonly donated?: readonly string[];
+  /**
+   * How the program was sliced by rows of its batch (the solver is then
+   * `batch-slicing`): the input and dimension the axis starts from, the
+   * slices and their rows, the reductions resumed slice by slice and the
+   * tensors concatenated whole. Absent when it was not.
+   */
+  readonly slicedBatch?: { readonly input: string; readonly dim: number; readonly slices: number; readonly rows: number; readonly resumed: readonly string[]; readonly whole: readonly string[] };
 }
 
 /** The result of {@link rematerialize}: the program and its report, or a diagnostic when the budget cannot be met. */
@@ -175,6 +191,15 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
     }
     target -= Math.max(16, over);
   }
+  // No schedule of whole tensors fits: computed by rows of its batch, the program may (one slice's activations at a time).
+  if (options.runningSums !== undefined) {
+    const sliced = sliceWithin(program, budget, plan, options.runningSums(program));
+    if (sliced !== null) {
+      const solver = { name: "batch-slicing", status: `sliced-${sliced.slicing.slices}`, ms: performance.now() - begin };
+      const { input, dim, slices, rows, resumed, whole } = sliced.slicing;
+      return { ok: true, program: sliced.slicing.program, report: { ...report(sliced.plan, solver, [], 0), slicedBatch: { input, dim, slices, rows, resumed, whole } } };
+    }
+  }
   const least = smallestPeak(program, graph, plan, performance.now() + timeLimitMs, options.useSolver ?? true);
   // The search for the least peak may find a schedule that the placement of the arena (or the pool) fits in the budget after all.
   if (least.bytes <= budget) {
@@ -210,6 +235,30 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
       hint: `give --memory-budget ${smallest} or more`,
     },
   };
+}
+
+/**
+ * The program sliced by rows of its batch into the fewest slices (2, 4, 8,
+ * ...) whose plan fits `budget`, along the first axis (an input's
+ * dimension) that has one; null when none does.
+ */
+function sliceWithin(
+  program: Program, budget: number, plan: (p: Program) => MemoryPlan, runningSum: (def: DefNode) => DType | null,
+): { slicing: Extract<BatchSlicing, { ok: true }> & { input: string; dim: number }; plan: MemoryPlan } | null {
+  for (const input of program.tensors) {
+    if (input.role !== "input") continue;
+    for (let dim = 0; dim < input.shape.length; dim++) {
+      const extent = input.shape[dim]!;
+      for (let slices = 2; slices <= extent; slices *= 2) {
+        const s = sliceBatch(program, { input: input.name, dim, slices, accumulator: runningSum });
+        if (!s.ok) break;
+        const p = plan(s.program);
+        if (p.bytes <= budget) return { slicing: { ...s, input: input.name, dim }, plan: p };
+        if (s.rows === 1) break;
+      }
+    }
+  }
+  return null;
 }
 
 /** A schedule within `budget` by the model's count: the solver's, started from the heuristics', or the heuristics' alone. */
