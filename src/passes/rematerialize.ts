@@ -81,6 +81,9 @@ export interface RematerializeOptions {
 /** The time for planning, by default. */
 export const REMAT_TIME_LIMIT_MS = 1500;
 
+/** The most slices a batch is cut into under a budget (each slice is a copy of the row-local defs). */
+export const MAX_BATCH_SLICES = 64;
+
 /**
  * Models with more integer variables than this go to the heuristics
  * without trying the solver: HiGHS reads such a model (before its time
@@ -192,13 +195,11 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
     target -= Math.max(16, over);
   }
   // No schedule of whole tensors fits: computed by rows of its batch, the program may (one slice's activations at a time).
-  if (options.runningSums !== undefined) {
-    const sliced = sliceWithin(program, budget, plan, options.runningSums(program));
-    if (sliced !== null) {
-      const solver = { name: "batch-slicing", status: `sliced-${sliced.slicing.slices}`, ms: performance.now() - begin };
-      const { input, dim, slices, rows, resumed, whole } = sliced.slicing;
-      return { ok: true, program: sliced.slicing.program, report: { ...report(sliced.plan, solver, [], 0), slicedBatch: { input, dim, slices, rows, resumed, whole } } };
-    }
+  const sliced = options.runningSums === undefined ? null : sliceWithin(program, budget, plan, options.runningSums(program));
+  if (sliced?.fits === true) {
+    const solver = { name: "batch-slicing", status: `sliced-${sliced.slicing.slices}`, ms: performance.now() - begin };
+    const { input, dim, slices, rows, resumed, whole } = sliced.slicing;
+    return { ok: true, program: sliced.slicing.program, report: { ...report(sliced.plan, solver, [], 0), slicedBatch: { input, dim, slices, rows, resumed, whole } } };
   }
   const least = smallestPeak(program, graph, plan, performance.now() + timeLimitMs, options.useSolver ?? true);
   // The search for the least peak may find a schedule that the placement of the arena (or the pool) fits in the budget after all.
@@ -213,7 +214,7 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
     const solver = { ...bisected.solver, ms: performance.now() - begin };
     return { ok: true, program: bisected.program, report: report(plan(bisected.program), solver, bisected.recomputed, bisected.recomputedFlops) };
   }
-  const smallest = Math.min(before.bytes, least.bytes, bisected?.bytes ?? Infinity);
+  const smallest = Math.min(before.bytes, least.bytes, bisected?.bytes ?? Infinity, sliced?.plan.bytes ?? Infinity);
   const held = heldAtEndBytes(program);
   const notes = [{ message: `the program needs ${showBytes(before.bytes)} as written` }];
   // A floor no schedule goes below (element sizes as the IR has them; a backend that stores fewer bytes gets no such note).
@@ -224,7 +225,8 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
     });
   }
   // Where the smallest schedule found peaks, and what it holds there: what a smaller budget would have to give up.
-  const smallestProgram = smallest === before.bytes ? program : smallest === least.bytes ? least.program : bisected!.program;
+  const smallestProgram = smallest === before.bytes ? program : smallest === least.bytes ? least.program
+    : smallest === bisected?.bytes ? bisected.program : sliced!.slicing.program;
   const peak = plan(smallestProgram).peak;
   if (peak !== undefined) notes.push({ message: peakNote(peak) });
   return {
@@ -240,25 +242,30 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
 /**
  * The program sliced by rows of its batch into the fewest slices (2, 4, 8,
  * ...) whose plan fits `budget`, along the first axis (an input's
- * dimension) that has one; null when none does.
+ * dimension) that has one (`fits`); when none fits, the slicing with the
+ * smallest plan found, for the error to state; null when the program has no
+ * axis to slice.
  */
 function sliceWithin(
   program: Program, budget: number, plan: (p: Program) => MemoryPlan, runningSum: (def: DefNode) => DType | null,
-): { slicing: Extract<BatchSlicing, { ok: true }> & { input: string; dim: number }; plan: MemoryPlan } | null {
+): { fits: boolean; slicing: Extract<BatchSlicing, { ok: true }> & { input: string; dim: number }; plan: MemoryPlan } | null {
+  let best: { fits: boolean; slicing: Extract<BatchSlicing, { ok: true }> & { input: string; dim: number }; plan: MemoryPlan } | null = null;
   for (const input of program.tensors) {
     if (input.role !== "input") continue;
     for (let dim = 0; dim < input.shape.length; dim++) {
       const extent = input.shape[dim]!;
-      for (let slices = 2; slices <= extent; slices *= 2) {
+      for (let slices = 2; slices <= Math.min(extent, MAX_BATCH_SLICES); slices *= 2) {
         const s = sliceBatch(program, { input: input.name, dim, slices, accumulator: runningSum });
         if (!s.ok) break;
         const p = plan(s.program);
-        if (p.bytes <= budget) return { slicing: { ...s, input: input.name, dim }, plan: p };
+        const found = { fits: p.bytes <= budget, slicing: { ...s, input: input.name, dim }, plan: p };
+        if (found.fits) return found;
+        if (best === null || p.bytes < best.plan.bytes) best = found;
         if (s.rows === 1) break;
       }
     }
   }
-  return null;
+  return best;
 }
 
 /** A schedule within `budget` by the model's count: the solver's, started from the heuristics', or the heuristics' alone. */

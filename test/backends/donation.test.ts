@@ -186,7 +186,7 @@ describe("the donate option", () => {
       } catch (e) {
         expect((e as CompileError).diagnostics[0]!.code).toBe("TNS0702");
       }
-      expect(prog.inputBuffer("X").shape).toEqual([32, 64]);
+      expect(prog.inputBuffer("X").shape).toEqual([512, 64]);
     }
     const bad = compile(source, { donate: ["W1", "H"] });
     expect(bad.ok).toBe(false);

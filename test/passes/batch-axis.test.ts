@@ -21,7 +21,7 @@ describe("the batch axis", () => {
     const axis = findBatchAxis(ir, "X", 0);
     expect(axis.ok, axis.ok ? "" : axis.reason).toBe(true);
     if (!axis.ok) return;
-    expect(axis.extent).toBe(32);
+    expect(axis.extent).toBe(512);
     expect(axis.dims.get("T")).toBe(0);
     const role = (name: string) => axis.roles.get(name);
     expect(role("H")).toEqual({ kind: "row-local", var: "i", dim: 0 });
