@@ -395,7 +395,9 @@ export function heldAtEndBytes(program: Program): { inputs: number; outputs: num
  */
 function peakNote(peak: PeakKernel): string {
   const where = peak.target !== null ? `the kernel that writes ${peak.target}` : peak.kernel < 0 ? "before the first kernel" : "after the last kernel";
-  const shown = peak.held.slice(0, 6).map((h) => `${h.names.join(" / ")} ${showBytes(h.bytes)}`);
+  // A chain of buffers written one over the other (the partial sums of a sliced batch) by its first and last.
+  const names = (n: readonly string[]): string => (n.length <= 3 ? n.join(" / ") : `${n[0]} / … / ${n[n.length - 1]} (${n.length} in place)`);
+  const shown = peak.held.slice(0, 6).map((h) => `${names(h.names)} ${showBytes(h.bytes)}`);
   const rest = peak.held.slice(6);
   const more = rest.length === 0 ? "" : ` and ${rest.length} more (${showBytes(rest.reduce((a, h) => a + h.bytes, 0))})`;
   return `at its peak (${where}) the smallest schedule found holds ${shown.join(", ")}${more}`;
