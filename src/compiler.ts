@@ -9,7 +9,7 @@ import { parseModule } from "./parser/index.js";
 import type { Module } from "./parser/ast.js";
 import { checkProgram, defaultStdlibDir, diskPath, type SourceLoader } from "./checker/index.js";
 import { addGradients } from "./checker/grad.js";
-import type { DefNode, Program } from "./ir/types.js";
+import type { Program } from "./ir/types.js";
 import { gatherIndexExtents } from "./ir/gather.js";
 import { printProgram } from "./ir/print.js";
 import { runPasses, defaultPipeline, loweringPipeline, type PassLogEntry } from "./passes/index.js";
@@ -19,7 +19,7 @@ import { VerificationError, verifyOptimization, verifyOptimizationAsync, type Ve
 import { backendNamed, loadBackend, type Backend, type BackendName } from "./backends/index.js";
 import { lowerToKernels } from "./backends/kernel/lower.js";
 import { type MemoryPlan, planMemory } from "./backends/kernel/memory-plan.js";
-import { runningSumType } from "./backends/kernel/running-sum.js";
+import { runningSums } from "./backends/kernel/running-sum.js";
 import { verifyProgram } from "./ir/verify.js";
 import { donatedField, loadMilpSolver, type MemoryReport, rematerialize } from "./passes/rematerialize.js";
 import { type Executable, keptInputBuffers, type RunOptions, type TensorInfo } from "./runtime/executable.js";
@@ -579,14 +579,8 @@ function planMemoryWithin(
   }
   const start = performance.now();
   // Slicing by rows of the batch resumes each reduction's sum in the type the backend's kernel keeps it in.
-  const runningSums = (p: Program) => {
-    const kernels = new Map(lowerToKernels(p).kernels.map((k) => [k.target, k]));
-    return (def: DefNode) => {
-      const k = kernels.get(def.name);
-      return k === undefined ? null : runningSumType(k, def, backend.name);
-    };
-  };
-  const result = rematerialize(program, { budgetBytes: options.memoryBudget, plan, timeLimitMs: options.memoryTimeLimitMs, runningSums });
+  const sums = (p: Program) => runningSums(p, backend.name);
+  const result = rematerialize(program, { budgetBytes: options.memoryBudget, plan, timeLimitMs: options.memoryTimeLimitMs, runningSums: sums });
   if (!result.ok) return { ok: false, diagnostic: result.diagnostic };
   const ms = performance.now() - start;
   if (verify) verifyProgram(result.program);

@@ -76,6 +76,7 @@ export function sliceBatch(program: Program, options: SliceBatchOptions): BatchS
     const acc = options.accumulator(t);
     if (acc !== null) resumable.set(t.name, acc);
   }
+  if (resumable.size === 0) return { ok: false, reason: "no reduction over the batch can resume its sum on this backend" };
   const taken = new Set(program.tensors.map((t) => t.name));
   const fresh = (base: string): string => {
     let name = base;

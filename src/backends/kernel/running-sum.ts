@@ -16,7 +16,8 @@
  *     runningSumType(kernelOf("dW[k, j] = sum(i) X[i, k] * G[i, j]"), def, "wasm"); // "f32"
  *     runningSumType(kernelOf("db[j] = sum(i) G[i, j]"), def, "js");                // "f32": summed into db
  */
-import type { DefNode, DType } from "../../ir/types.js";
+import type { DefNode, DType, Program } from "../../ir/types.js";
+import { lowerToKernels } from "./lower.js";
 import { skinnyPlan } from "./skinny.js";
 import type { Kernel } from "./types.js";
 
@@ -42,4 +43,21 @@ export function runningSumType(kernel: Kernel, def: DefNode, backend: string): D
   // A loop nest: only a bare sum (factors around it may move into its terms as it is lowered, `sumOutermost`).
   if (def.body.kind !== "reduce" || def.body.op !== "sum") return null;
   return kernel.body.some((s) => s.kind === "fill" && s.buffer === def.name) ? def.dtype : "f64";
+}
+
+/**
+ * {@link runningSumType} for every def of `program` on `backend`, from the
+ * kernels it lowers to (null for a name it does not define).
+ *
+ * @example
+ * ```ts
+ * runningSums(trainStep, "wasm")(dW2); // "f32"
+ * ```
+ */
+export function runningSums(program: Program, backend: string): (def: DefNode) => DType | null {
+  const kernels = new Map(lowerToKernels(program).kernels.map((k) => [k.target, k]));
+  return (def) => {
+    const kernel = kernels.get(def.name);
+    return kernel === undefined ? null : runningSumType(kernel, def, backend);
+  };
 }
