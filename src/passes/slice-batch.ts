@@ -120,6 +120,10 @@ export function sliceBatch(program: Program, options: SliceBatchOptions): BatchS
     }
     afterReduction.add(t.name);
   }
+  // What the slices and the reductions read must come before them.
+  const late = new Set(after.map((t) => t.name));
+  const early = defs.find((t) => role(t).kind !== "untouched" && [...accessedTensors(t.body)].some((x) => late.has(x)));
+  if (early !== undefined) return { ok: false, reason: `'${early.name}' reads what a sum over the batch feeds` };
   // The slices: each one's row-local defs, then its partial sums.
   const whole = new Set<string>();
   for (let s = 0; s < count; s++) {

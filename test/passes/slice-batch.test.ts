@@ -9,6 +9,7 @@ import { jsBackend } from "../../src/backends/backend.js";
 import { runningSums } from "../../src/backends/kernel/running-sum.js";
 import { loadBinaryen, wasmBackendFactory } from "../../src/backends/wasm/index.js";
 import { compile } from "../../src/index.js";
+import { parseProgramText } from "../../src/ir/parse-text.js";
 import { printProgram } from "../../src/ir/print.js";
 import { verifyProgramErrors } from "../../src/ir/verify.js";
 import { randomTensor } from "../../src/runtime/random.js";
@@ -59,4 +60,35 @@ describe("slicing by rows of the batch", () => {
       }
     });
   }
+
+  it("a row-local output is concatenated from its slices, the last slice shorter (10 rows in slices of 4): the same bits on js", () => {
+    const p = parseProgramText(`
+input X: f32[10, 3]
+input W: f32[3, 2]
+output Y: f32[10, 2] = [i:10, j:2] tanh(sum(k:3) X[i, k] * W[k, j])
+output G: f32[3, 2] = [k:3, j:2] sum(i:10) X[i, k] * Y[i, j]
+`);
+    const s = sliceBatch(p, { input: "X", dim: 0, slices: 3, accumulator: runningSums(p, "js") });
+    expect(s.ok, s.ok ? "" : s.reason).toBe(true);
+    if (!s.ok) return;
+    expect([s.slices, s.rows, s.resumed, s.whole]).toEqual([3, 4, ["G"], ["Y"]]);
+    expect(verifyProgramErrors(s.program)).toEqual([]);
+    const inputs = { X: randomTensor([10, 3], "f32", 1), W: randomTensor([3, 2], "f32", 2) };
+    const want = jsBackend.compile(p).executable.run(inputs);
+    const got = jsBackend.compile(s.program).executable.run(inputs);
+    for (const name of ["Y", "G"]) expect(Array.from(got[name]!.data), name).toEqual(Array.from(want[name]!.data));
+  });
+
+  it("refuses what it cannot slice, with the reason", () => {
+    const p = parseProgramText(`
+input X: f32[8, 3]
+S: f32[3] = [k:3] sum(i:8) X[i, k]
+R: f32[3] = [k:3] S[k] * 2
+output G: f32[3] = [k:3] sum(i:8) X[i, k] * R[k]
+`);
+    const s = sliceBatch(p, { input: "X", dim: 0, slices: 2, accumulator: runningSums(p, "js") });
+    expect(s.ok ? "" : s.reason).toMatch(/no def is computed row by row|reads what a sum over the batch feeds/);
+    const wgsl = sliceBatch(compile(source).ir!, { input: "X", dim: 0, slices: 4, accumulator: runningSums(compile(source).ir!, "wgsl") });
+    expect(wgsl.ok ? "" : wgsl.reason).toMatch(/no reduction over the batch can resume its sum on this backend/);
+  });
 });
