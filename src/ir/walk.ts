@@ -567,3 +567,23 @@ export function exprDepth(e: Expr): number {
   depths.set(e, deepest + 1);
   return deepest + 1;
 }
+
+/**
+ * A namer that never repeats a name of `taken` nor one it gave before:
+ * `base`, else `base_2`, `base_3`, ...
+ *
+ * @example
+ * ```ts
+ * const fresh = freshNamer(["H"]);
+ * [fresh("H"), fresh("H"), fresh("G")]; // ["H_2", "H_3", "G"]
+ * ```
+ */
+export function freshNamer(taken: Iterable<string>): (base: string) => string {
+  const used = new Set(taken);
+  return (base) => {
+    let name = base;
+    for (let k = 2; used.has(name); k++) name = `${base}_${k}`;
+    used.add(name);
+    return name;
+  };
+}

@@ -38,7 +38,7 @@ import { InternalCompilerError } from "../diagnostics/diagnostic.js";
 import type { Access, Affine, DefNode, DType, Expr, Gather, GradNode, Program, TensorNode } from "../ir/types.js";
 import { access, affine, binary, num, reduce, select } from "../ir/types.js";
 import { scatterAddForm } from "../ir/scatter.js";
-import { accessedTensors, affineToExpr, boundVars, exprKey, renameVars, substituteVars } from "../ir/walk.js";
+import { accessedTensors, affineToExpr, boundVars, exprKey, freshNamer, renameVars, substituteVars } from "../ir/walk.js";
 import { isNormalDef, normalizeDef } from "./autodiff/normalize.js";
 import { mul, partials, type Partial } from "./autodiff/partials.js";
 import { backpropRecurrence } from "./autodiff/recurrence.js";
@@ -84,13 +84,7 @@ export function differentiateProgram(program: Program): Program {
 
 /** The program with the gradients of `loss` expanded. */
 function expandLoss(program: Program, loss: string): Program {
-  const taken = new Set(program.tensors.map((t) => t.name));
-  const fresh = (base: string): string => {
-    let name = base;
-    for (let k = 2; taken.has(name); k++) name = `${base}_${k}`;
-    taken.add(name);
-    return name;
-  };
+  const fresh = freshNamer(program.tensors.map((t) => t.name));
   const grads = program.tensors.filter((t): t is GradNode => t.role === "grad" && t.loss === loss);
   const wrts = new Set(grads.map((g) => g.wrt));
 

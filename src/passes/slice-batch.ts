@@ -23,7 +23,7 @@
  */
 import type { Affine, DefNode, DType, Expr, Program, TensorNode } from "../ir/types.js";
 import { access, affine, binary, num } from "../ir/types.js";
-import { accessedTensors, mapExpr } from "../ir/walk.js";
+import { accessedTensors, freshNamer, mapExpr } from "../ir/walk.js";
 import { type BatchAxis, findBatchAxis } from "./batch-axis.js";
 
 /** How a slicing went: the program, or why there is none. */
@@ -77,13 +77,7 @@ export function sliceBatch(program: Program, options: SliceBatchOptions): BatchS
     if (acc !== null) resumable.set(t.name, acc);
   }
   if (resumable.size === 0) return { ok: false, reason: "no reduction over the batch can resume its sum on this backend" };
-  const taken = new Set(program.tensors.map((t) => t.name));
-  const fresh = (base: string): string => {
-    let name = base;
-    for (let k = 2; taken.has(name); k++) name = `${base}_${k}`;
-    taken.add(name);
-    return name;
-  };
+  const fresh = freshNamer(program.tensors.map((t) => t.name));
   const sliceName = new Map(rowLocal.map((t) => [t.name, Array.from({ length: count }, (_, s) => fresh(`${t.name}_s${s}`))]));
   const partialName = new Map([...resumable.keys()].map((name) => [name, Array.from({ length: count }, (_, s) => fresh(`${name}_p${s}`))]));
 

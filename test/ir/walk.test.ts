@@ -5,7 +5,7 @@ import { access, affine, affineVar, binary, indexValue, num, reduce, unary } fro
 import { InternalCompilerError } from "../../src/diagnostics/diagnostic.js";
 import {
   accessedTensors, affineToExpr, boundVars, exprEquals, exprHash, exprKey, exprSize, freeVars, mapExpr,
-  renameTensors, renameVars, substituteAffine, substituteVars, visitExpr,
+  renameTensors, renameVars, substituteAffine, substituteVars, visitExpr, freshNamer,
 } from "../../src/ir/walk.js";
 import { parseExprText } from "../../src/ir/parse-text.js";
 import { printExpr } from "../../src/ir/print.js";
@@ -135,3 +135,9 @@ function programOf(e: Expr) {
   };
 }
 
+describe("freshNamer", () => {
+  test("never repeats a taken name nor one it gave", () => {
+    const fresh = freshNamer(["H", "H_2"]);
+    expect([fresh("H"), fresh("H"), fresh("G"), fresh("G")]).toEqual(["H_3", "H_4", "G", "G_2"]);
+  });
+});
