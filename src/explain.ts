@@ -13,6 +13,7 @@ import { defaultPipeline, loweringPipeline, runPasses } from "./passes/index.js"
 import { programCost, type ProgramCost } from "./passes/cost.js";
 import { lowerToKernels } from "./backends/kernel/lower.js";
 import { planMemory } from "./backends/kernel/memory-plan.js";
+import { runningSums } from "./backends/kernel/running-sum.js";
 import type { Pass } from "./passes/pass.js";
 import { donatedField, donateInputsPass, type MemoryReport, rematerializePass } from "./passes/rematerialize.js";
 import type { CostSummary, DiffLine, ExplainedContraction, ExplainedPass, ExplainReport } from "./explain-report.js";
@@ -62,7 +63,9 @@ export function explainWithin(
   if (options.donate !== undefined) passes.push(donateInputsPass(options.donate));
   let remat: ReturnType<typeof rematerializePass> | null = null;
   if (options.memoryBudget !== undefined) {
-    remat = rematerializePass({ budgetBytes: options.memoryBudget });
+    // The plan is the kernel plan (js's); so are the running sums a sliced batch resumes.
+    const backend = options.backend ?? "js";
+    remat = rematerializePass({ budgetBytes: options.memoryBudget, runningSums: (p) => runningSums(p, backend) });
     passes.push(remat);
   }
   const { log, program: optimized } = runPasses(program, passes, { keepIr: true, cost: true });

@@ -37,6 +37,19 @@ describe("donated inputs on the command line", () => {
     expect(tns(["run", "--help"]).stdout).toContain("--no-donate");
   });
 
+  it("explain --donate under half of the plan says how: the batch sliced, the sums resumed (text and --json)", () => {
+    const budget = String(Math.floor(peakOf([]) / 2));
+    const json = tns(["explain", FILE, "--donate", "--memory-budget", budget, "--json"]);
+    expect(json.code, json.stderr).toBe(0);
+    const memory = JSON.parse(json.stdout).memory;
+    expect(memory.peakBytes).toBeLessThanOrEqual(Number(budget));
+    expect(memory.solver.name).toBe("batch-slicing");
+    expect(memory.slicedBatch).toMatchObject({ input: "X", dim: 0, whole: ["Z", "LSE"] });
+    expect(memory.slicedBatch.slices).toBeGreaterThanOrEqual(2);
+    const text = tns(["explain", FILE, "--donate", "--memory-budget", budget]);
+    expect(text.stdout).toMatch(/sliced batch {10}\d+ slices of \d+ rows of X \(dimension 1\); sums resumed slice by slice: dW2, W1_next/);
+  });
+
   it("run meets half of the plan tns explain reports, measured under the budget, outputs bitwise (js, wasm): the issue's check", { timeout: 300_000 }, () => {
     // Half of the unbudgeted plan (nothing donated): no schedule of whole tensors fits it, the step runs a slice of
     // the batch's rows at a time (docs/optimizer.md, "Half the peak of a training step").

@@ -167,6 +167,11 @@ export function memoryLines(m: MemoryReport): string[] {
     );
   }
   for (const r of m.recomputed) lines.push(`    recompute ${r.tensor} as ${r.copy} before ${r.before.join(", ")}`);
+  const sb = m.slicedBatch;
+  if (sb !== undefined) {
+    lines.push(`    sliced batch          ${sb.slices} slices of ${sb.rows} rows of ${sb.input} (dimension ${sb.dim + 1}); sums resumed slice by slice: ${sb.resumed.join(", ")}` +
+      (sb.whole.length > 0 ? `; concatenated: ${sb.whole.join(", ")}` : ""));
+  }
   return lines;
 }
 
