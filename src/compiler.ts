@@ -579,8 +579,9 @@ function planMemoryWithin(
   }
   const start = performance.now();
   // Slicing by rows of the batch resumes each reduction's sum in the type the backend's kernel keeps it in.
-  const sums = (p: Program) => runningSums(p, backend.name);
-  const result = rematerialize(program, { budgetBytes: options.memoryBudget, plan, timeLimitMs: options.memoryTimeLimitMs, runningSums: sums });
+  const result = rematerialize(program, {
+    budgetBytes: options.memoryBudget, plan, timeLimitMs: options.memoryTimeLimitMs, runningSums: (p) => runningSums(p, backend.name),
+  });
   if (!result.ok) return { ok: false, diagnostic: result.diagnostic };
   const ms = performance.now() - start;
   if (verify) verifyProgram(result.program);

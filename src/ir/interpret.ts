@@ -244,13 +244,14 @@ function compileGather(e: Gather, env: Env, frame: Int32Array, slots: ReadonlyMa
   };
 }
 
-function compileReduce(op: ReduceOp, vs: readonly number[], extents: readonly number[], body: Thunk, frame: Int32Array): Thunk {
+/** A reduction over `vs`, from its identity or, given `start`, from `start()` (a resumed sum). */
+function compileReduce(op: ReduceOp, vs: readonly number[], extents: readonly number[], body: Thunk, frame: Int32Array, start?: Thunk): Thunk {
   const id = reduceIdentity(op);
   if (vs.length === 1 && op === "sum") {
     const s = vs[0]!;
     const n = extents[0]!;
     return () => {
-      let acc = 0;
+      let acc = start === undefined ? 0 : start();
       for (let v = 0; v < n; v++) {
         frame[s] = v;
         acc += body();
@@ -262,8 +263,8 @@ function compileReduce(op: ReduceOp, vs: readonly number[], extents: readonly nu
     op === "sum" ? (a, b) => a + b : op === "prod" ? (a, b) => a * b : op === "max" ? Math.max : Math.min;
   const total = extents.reduce((a, b) => a * b, 1);
   return () => {
+    let acc = start === undefined ? id : start();
     for (const s of vs) frame[s] = 0;
-    let acc = id;
     for (let k = 0; k < total; k++) {
       acc = combine(acc, body());
       // Odometer step over the reduced variables, last fastest.
@@ -311,28 +312,12 @@ function evalDef(d: DefNode, env: Env): Value {
 
 /**
  * The body of a resumed sum (invariant 12): at each point, the element of
- * the tensor it resumes from, then each term added in the reduction's order
- * (the last variable fastest).
+ * the tensor it resumes from, then each term added in the reduction's order.
  */
 function compileResumed(d: DefNode, form: ResumedSumForm, env: Env, frame: Int32Array, slots: ReadonlyMap<string, number>): Thunk {
   const start = compile(d.body.kind === "binary" ? d.body.lhs : d.body, env, frame, slots, d.ranges, d.name);
   const term = compile(form.sum.body, env, frame, slots, d.ranges, d.name);
-  const vs = form.sum.vars.map((v) => slots.get(v)!);
-  const extents = form.sum.vars.map((v) => d.ranges[v]!);
-  const total = extents.reduce((a, b) => a * b, 1);
-  return () => {
-    let acc = start();
-    for (const s of vs) frame[s] = 0;
-    for (let k = 0; k < total; k++) {
-      acc += term();
-      for (let j = vs.length - 1; j >= 0; j--) {
-        const s = vs[j]!;
-        if (++frame[s]! < extents[j]!) break;
-        frame[s] = 0;
-      }
-    }
-    return acc;
-  };
+  return compileReduce("sum", form.sum.vars.map((v) => slots.get(v)!), form.sum.vars.map((v) => d.ranges[v]!), term, frame, start);
 }
 
 /**

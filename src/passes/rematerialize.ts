@@ -42,7 +42,7 @@ import type { DefNode, DType, Program } from "../ir/types.js";
 import { lowerToKernels } from "../backends/kernel/lower.js";
 import { type MemoryPlan, type PeakKernel, planMemory } from "../backends/kernel/memory-plan.js";
 import { PROPERTIES, type Pass } from "./pass.js";
-import { type BatchSlicing, sliceBatch } from "./slice-batch.js";
+import { sliceBatch, type SlicedProgram } from "./slice-batch.js";
 import { bestHeuristic, greedyMinPeak, type HeuristicResult } from "./remat/heuristic.js";
 import { rematModel, rematWindows, withinWindows } from "./remat/milp.js";
 import { realizeSchedule, type Recomputation } from "./remat/realize.js";
@@ -239,6 +239,13 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
   };
 }
 
+/** A slicing {@link sliceWithin} found: along which input dimension, its plan, and whether that fits the budget. */
+interface SlicingFound {
+  readonly fits: boolean;
+  readonly slicing: SlicedProgram & { readonly input: string; readonly dim: number };
+  readonly plan: MemoryPlan;
+}
+
 /**
  * The program sliced by rows of its batch into the fewest slices (2, 4, 8,
  * ...) whose plan fits `budget`, along the first axis (an input's
@@ -248,8 +255,8 @@ export function rematerialize(program: Program, options: RematerializeOptions): 
  */
 function sliceWithin(
   program: Program, budget: number, plan: (p: Program) => MemoryPlan, runningSum: (def: DefNode) => DType | null,
-): { fits: boolean; slicing: Extract<BatchSlicing, { ok: true }> & { input: string; dim: number }; plan: MemoryPlan } | null {
-  let best: { fits: boolean; slicing: Extract<BatchSlicing, { ok: true }> & { input: string; dim: number }; plan: MemoryPlan } | null = null;
+): SlicingFound | null {
+  let best: SlicingFound | null = null;
   for (const input of program.tensors) {
     if (input.role !== "input") continue;
     for (let dim = 0; dim < input.shape.length; dim++) {

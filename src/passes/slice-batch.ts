@@ -24,12 +24,20 @@
 import type { Affine, DefNode, DType, Expr, Program, TensorNode } from "../ir/types.js";
 import { access, affine, binary, num } from "../ir/types.js";
 import { accessedTensors, freshNamer, mapExpr } from "../ir/walk.js";
-import { type BatchAxis, findBatchAxis } from "./batch-axis.js";
+import { findBatchAxis } from "./batch-axis.js";
+
+/** A program sliced by rows of its batch: `slices` slices of `rows` rows (the last may have fewer), the reductions resumed slice by slice and the tensors concatenated whole. */
+export interface SlicedProgram {
+  readonly ok: true;
+  readonly program: Program;
+  readonly slices: number;
+  readonly rows: number;
+  readonly resumed: readonly string[];
+  readonly whole: readonly string[];
+}
 
 /** How a slicing went: the program, or why there is none. */
-export type BatchSlicing =
-  | { readonly ok: true; readonly program: Program; readonly slices: number; readonly rows: number; readonly resumed: readonly string[]; readonly whole: readonly string[] }
-  | { readonly ok: false; readonly reason: string };
+export type BatchSlicing = SlicedProgram | { readonly ok: false; readonly reason: string };
 
 /** Options of {@link sliceBatch}. */
 export interface SliceBatchOptions {
@@ -82,7 +90,7 @@ export function sliceBatch(program: Program, options: SliceBatchOptions): BatchS
   const partialName = new Map([...resumable.keys()].map((name) => [name, Array.from({ length: count }, (_, s) => fresh(`${name}_p${s}`))]));
 
   /** `e` for slice `s`: reads of carried inputs move down the slice's first row, reads of row-local defs take the slice's copy. */
-  const forSlice = (e: Expr, v: string, s: number): Expr => mapExpr(e, (x) => {
+  const forSlice = (e: Expr, s: number): Expr => mapExpr(e, (x) => {
     if (x.kind !== "access") return x;
     const d = axis.dims.get(x.tensor);
     if (d === undefined) return x;
@@ -125,13 +133,13 @@ export function sliceBatch(program: Program, options: SliceBatchOptions): BatchS
     for (const t of rowLocal) {
       const r = role(t) as { var: string; dim: number };
       const shape = t.shape.map((x, k) => (k === r.dim ? b : x));
-      sliced.push({ ...t, name: sliceName.get(t.name)![s]!, output: false, shape, ranges: { ...t.ranges, [r.var]: b }, body: forSlice(t.body, r.var, s) });
+      sliced.push({ ...t, name: sliceName.get(t.name)![s]!, output: false, shape, ranges: { ...t.ranges, [r.var]: b }, body: forSlice(t.body, s) });
     }
     for (const [name, dtype] of resumable) {
       const t = defs.find((d) => d.name === name)!;
       const r = role(t) as { var: string };
       const sum = theSum(t.body, r.var)!;
-      const term = forSlice(sum.body, r.var, s);
+      const term = forSlice(sum.body, s);
       const indices = t.indices;
       const base = { role: "def" as const, name: partialName.get(name)![s]!, dtype, shape: indices.map((v) => t.ranges[v]!), output: false, indices, groups: indices.map(() => 1), ranges: { ...t.ranges, [r.var]: b } };
       const slice: Expr = { ...sum, body: term };
@@ -152,7 +160,6 @@ export function sliceBatch(program: Program, options: SliceBatchOptions): BatchS
   for (const t of defs) {
     const r = role(t);
     if (r.kind === "reduction" && !resumable.has(t.name)) for (const x of accessedTensors(t.body)) if (sliceName.has(x)) needWhole.add(x);
-    if (r.kind === "untouched") for (const x of accessedTensors(t.body)) if (sliceName.has(x)) needWhole.add(x);
   }
   for (const t of rowLocal) if (t.output) needWhole.add(t.name);
   const finals: TensorNode[] = [];
@@ -195,4 +202,3 @@ function readSlice(t: DefNode, copy: string, first: number, dim: number): Expr {
   return access(copy, index, true);
 }
 
-export type { BatchAxis };

@@ -73,13 +73,8 @@ function fill(ctx: FunctionContext, buffer: string, value: number, size: number)
   const { offset, dtype } = ctx.place(buffer);
   const bytes = BYTES[dtype];
   if (value === 0 && !Object.is(value, -0)) return [m.fillBytes(m.i32Const(offset), m.i32Const(0), m.i32Const(size * bytes))];
-  const p = ctx.locals.fresh("i32");
   const constant = narrow(ctx, dtype, m.f64Const(value));
-  const label = ctx.label();
-  const store = m.store(dtype, offset, m.get(p, "i32"), constant);
-  const next = m.set(p, m.i32("add", m.get(p, "i32"), m.i32Const(bytes)));
-  const again = m.brIf(label, m.i32("lt_u", m.get(p, "i32"), m.i32Const(size * bytes)));
-  return [m.set(p, m.i32Const(0)), m.loop(label, m.block([store, next, again]))];
+  return eachElement(ctx, size, bytes, (at) => m.store(dtype, offset, at(), constant));
 }
 
 /** Copies `size` elements of `from` into `to` (same element type), element by element. */
@@ -87,13 +82,17 @@ function copy(ctx: FunctionContext, from: string, to: string, size: number): Ref
   const m = ctx.m;
   const src = ctx.place(from);
   const dst = ctx.place(to);
-  const bytes = BYTES[dst.dtype];
+  return eachElement(ctx, size, BYTES[dst.dtype], (at) => m.store(dst.dtype, dst.offset, at(), m.load(src.dtype, src.offset, at())));
+}
+
+/** `body(at)` for each of `size` elements of `bytes` bytes, in order (`size` > 0); `at()` reads the element's byte offset (a fresh expression per use: binaryen's are a tree). */
+function eachElement(ctx: FunctionContext, size: number, bytes: number, body: (at: () => Ref) => Ref): Ref[] {
+  const m = ctx.m;
   const p = ctx.locals.fresh("i32");
   const label = ctx.label();
-  const move = m.store(dst.dtype, dst.offset, m.get(p, "i32"), m.load(src.dtype, src.offset, m.get(p, "i32")));
   const next = m.set(p, m.i32("add", m.get(p, "i32"), m.i32Const(bytes)));
   const again = m.brIf(label, m.i32("lt_u", m.get(p, "i32"), m.i32Const(size * bytes)));
-  return [m.set(p, m.i32Const(0)), m.loop(label, m.block([move, next, again]))];
+  return [m.set(p, m.i32Const(0)), m.loop(label, m.block([body(() => m.get(p, "i32")), next, again]))];
 }
 
 /**
