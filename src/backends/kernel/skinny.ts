@@ -68,6 +68,12 @@ export interface SkinnyPlan {
    * scratch ({@link skinnyScratchBytes}), which is small beside `L`.
    */
   readonly packS: boolean;
+  /**
+   * The axpy form with one row of `S` and `L` a weight the backend stores in
+   * column panels (wasm/panels.ts), read as one stream: set by the backend
+   * that lays the weight out so, never by {@link skinnyPlan}.
+   */
+  readonly panels?: boolean;
 }
 
 /**

@@ -42,7 +42,7 @@ import type { WasmArtifact } from "./emit.js";
 export const DEFAULT_CACHE_BYTES = 64 * 2 ** 20;
 
 const MAGIC = "tns-wasm-module-cache 3\n";
-const FORMAT = "tns-wasm-module-cache-3";
+const FORMAT = "tns-wasm-module-cache-4";
 
 /** Hint files kept (see {@link DiskCache.hasHint}), and program entries (see {@link DiskCache.getProgram}). */
 const MAX_HINTS = 4096;
@@ -105,6 +105,7 @@ interface Header {
   readonly threads: number;
   readonly kernelFunctions: readonly string[];
   readonly parallel: WasmArtifact["parallel"];
+  readonly panels: WasmArtifact["panels"];
   readonly gather?: WasmArtifact["gather"];
 }
 
@@ -205,6 +206,9 @@ export class DiskCache {
       if (end < 0) return null;
       const header = JSON.parse(new TextDecoder().decode(bytes.subarray(magic.length, end))) as Header;
       if (header.format !== FORMAT || header.version !== VERSION || header.key !== keyHash) return null;
+      const panels = header.panels;
+      const isCount = (x: unknown): boolean => Number.isInteger(x) && (x as number) > 0;
+      if (!Array.isArray(panels) || !panels.every((w) => typeof w?.name === "string" && isCount(w.k) && isCount(w.l))) return null;
       const body = end + 1;
       if (bytes.length !== body + header.binaryBytes) return null;
       if (this.node.crypto.createHash("sha256").update(bytes.subarray(body)).digest("hex") !== header.body) return null;
@@ -217,7 +221,7 @@ export class DiskCache {
       let printed: string | null = null;
       return {
         binary, get text() { return (printed ??= text()); }, layout, pages: header.pages, imports: header.imports, threads: header.threads,
-        kernelFunctions: header.kernelFunctions, parallel: header.parallel, ...(header.gather ? { gather: header.gather } : {}),
+        kernelFunctions: header.kernelFunctions, parallel: header.parallel, panels, ...(header.gather ? { gather: header.gather } : {}),
       };
     } catch {
       return null;
@@ -232,7 +236,7 @@ export class DiskCache {
       body: this.node.crypto.createHash("sha256").update(art.binary).digest("hex"), binaryBytes: art.binary.length,
       layout: { ...art.layout, offsets: [...art.layout.offsets], scratch: [...art.layout.scratch], scratchBytes: [...art.layout.scratchBytes] },
       pages: art.pages, imports: art.imports, threads: art.threads, kernelFunctions: art.kernelFunctions, parallel: art.parallel,
-      ...(art.gather ? { gather: art.gather } : {}),
+      panels: art.panels, ...(art.gather ? { gather: art.gather } : {}),
     };
     const head = new TextEncoder().encode(`${MAGIC}${JSON.stringify(header)}\n`);
     const file = new Uint8Array(head.length + art.binary.length);

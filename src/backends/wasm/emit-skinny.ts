@@ -38,13 +38,23 @@
  *                 for k += 4: x = S[r, k..k+3]; acc_t += x · L[c0+t, k..k+3]
  *                 O[r, c0+t] = hsum(acc_t) (+ the k left over, scalar)
  *
+ * - **panels** (the axpy layout with one row of `S`, `L` a weight the module
+ *   stores in column panels, panels.ts): per panel of 32 columns, 8 f32x4
+ *   sums in registers over all of `k`, the panel read as one stream:
+ *
+ *       after:  for each panel P (k rows of 32 floats, one after the other):
+ *                 acc_0..acc_7 = 0
+ *                 for k: a = splat S[0, k]; acc_t += a · P[k, 4t..4t+3]
+ *                 O[0, 32p..32p+31] = acc_0..acc_7
+ *
  * In the dot form an `S` that is not contiguous in `k` (`W·X` with a few
  * columns of `X[k, j]`) is first copied into scratch, `s·k` floats. Anything
  * else (an `L` contiguous in neither `k` nor `c`, an epilogue) stays on the
  * micro-kernel. Accumulation is in float32,
  * as there; the order of the terms differs (groups of `KB` in the axpy form,
- * four interleaved partial sums in the dot form), so results differ from the
- * micro-kernel's in the last bits. A constant scale multiplies each output
+ * four interleaved partial sums in the dot form; the panel form adds them
+ * one by one in `k` order), so results differ from the micro-kernel's in the
+ * last bits. A constant scale multiplies each output
  * once, after accumulating.
  */
 import type { Affine } from "../../ir/types.js";
@@ -52,6 +62,7 @@ import { type SkinnyPlan, skinnyScratchBytes } from "../kernel/skinny.js";
 import type { Contraction } from "../kernel/types.js";
 import type { Ref } from "./binaryen.js";
 import { countedLoop } from "./emit-kernel.js";
+import { PANEL_COLUMNS, panelBlocks } from "./panels.js";
 import type { FunctionContext } from "./function-context.js";
 
 /**
@@ -196,6 +207,76 @@ class SkinnyEmitter {
     if (this.scale !== 1) chunk.push(...this.rowLoop(r, () => this.scaleRow(r, c0, width)));
     // c0 counts bytes of a row of O (and of L, both contiguous in c).
     return this.rangeLoop(c0, this.i32(from), this.i32(to), cw * 4, chunk);
+  }
+
+  /**
+   * The panel form over the full panels [`from`, `to`) (parameters): `L` a
+   * weight stored in column panels (panels.ts), one row of `S`. Each
+   * panel's {@link PANEL_COLUMNS} sums stay in registers over all of `k`
+   * while the panel streams by, so the weight is read once, in memory
+   * order, and each output written once.
+   */
+  panels(from: number, to: number): Ref[] {
+    const p = this.p;
+    const panel = this.ctx.locals.fresh("i32");
+    const start = (bytes: number): Ref => this.add(this.i32(this.uL), this.times(panel, bytes));
+    const out = this.add(this.i32(this.uO), this.times(panel, PANEL_COLUMNS * 4));
+    return this.rangeLoop(panel, this.i32(from), this.i32(to), 1, this.panelBlock(start(PANEL_COLUMNS * p.k * 4), out, PANEL_COLUMNS / 4, 0));
+  }
+
+  /** The panel form's last columns: the panel of fewer than 32 columns (a multiple of 4), then the one of fewer than 4. */
+  panelsRest(): Ref[] {
+    const p = this.p;
+    const { full, vector, scalar, rest, tail } = panelBlocks(p.k, p.l);
+    const at = (elements: number): Ref => this.addConst(this.i32(this.uL), elements * 4);
+    const outAt = (column: number): Ref => this.addConst(this.i32(this.uO), column * 4);
+    const first = full * PANEL_COLUMNS;
+    return [
+      ...(vector > 0 ? this.panelBlock(at(rest), outAt(first), vector / 4, 0) : []),
+      ...(scalar > 0 ? this.panelBlock(at(tail), outAt(first + vector), 0, scalar) : []),
+    ];
+  }
+
+  /**
+   * One block of a weight in panels, `k` rows of `vectors` f32x4 columns or
+   * `scalars` single ones (one of them 0) from address `from`, times the
+   * row of `S`, into the output from address `to`: a sum per column in a
+   * local over all of `k`, in `k` order.
+   */
+  private panelBlock(from: Ref, to: Ref, vectors: number, scalars: number): Ref[] {
+    const { p, m } = this;
+    const l = this.ctx.locals;
+    const type = vectors > 0 ? "v128" : "f32";
+    const acc = range(vectors + scalars).map(() => l.fresh(type));
+    const x = l.fresh(type);
+    const pl = l.fresh("i32");
+    const ps = l.fresh("i32");
+    const end = l.fresh("i32");
+    const po = l.fresh("i32");
+    const label = this.ctx.label();
+    const step: Ref[] = vectors > 0
+      ? [
+        m.set(x, m.load32Splat(0, this.i32(ps))),
+        ...acc.map((a, j) => m.set(a, this.madd(m.get(x, "v128"), m.v128Load(16 * j, this.i32(pl)), m.get(a, "v128")))),
+      ]
+      : [
+        m.set(x, m.load("f32", 0, this.i32(ps))),
+        ...acc.map((a, j) => m.set(a, m.float("f32", "add", m.get(a, "f32"), m.float("f32", "mul", m.get(x, "f32"), m.load("f32", 4 * j, this.i32(pl)))))),
+      ];
+    step.push(this.bump(ps, p.sK * 4), this.bump(pl, (vectors * 4 + scalars) * 4), m.brIf(label, m.i32("ne", this.i32(ps), this.i32(end))));
+    const scaled = (a: number): Ref => {
+      if (this.scale === 1) return m.get(a, type);
+      return vectors > 0 ? m.f32x4("mul", m.get(a, "v128"), m.f32x4Splat(m.f32Const(this.scale))) : m.float("f32", "mul", m.get(a, "f32"), m.f32Const(this.scale));
+    };
+    return [
+      m.set(pl, from),
+      m.set(po, to),
+      m.set(ps, this.i32(this.uS)),
+      m.set(end, this.addConst(this.i32(ps), p.k * p.sK * 4)),
+      ...acc.map((a) => m.set(a, vectors > 0 ? m.v128Zero() : m.f32Const(0))),
+      m.loop(label, m.block(step)),
+      ...acc.map((a, j) => (vectors > 0 ? m.v128Store(16 * j, this.i32(po), scaled(a)) : m.store("f32", 4 * j, this.i32(po), scaled(a)))),
+    ];
   }
 
   /** The columns past the vector ones (fewer than 4), scalar. */
@@ -383,12 +464,15 @@ const DOT_UNIT_GROUPS = 8;
 
 /** The parts of a skinny product that work units are made of. */
 interface SkinnyParts {
-  /** Units per batch element: the axpy form's chunks of columns or the dot form's runs of groups, then the scalar rest, if any. */
+  /** Units per batch element: the axpy form's chunks of columns, the dot form's runs of groups or the panel form's runs of panels, then the rest, if any. */
   readonly perBatch: number;
   /** Units before the rest. */
   readonly main: number;
-  /** Whether there is a rest of fewer than 4 columns. */
+  /** Whether there is a rest: fewer than 4 columns (axpy, dot), or fewer than 32 (panels). */
   readonly rest: boolean;
+  /** The end of the main function's range (bytes of a row for axpy, groups of 4 columns for dot, panels), and a unit's share of it. */
+  readonly end: number;
+  readonly step: number;
 }
 
 /**
@@ -403,18 +487,27 @@ function axpyUnitColumns(p: SkinnyPlan): number {
 }
 
 function partsOf(p: SkinnyPlan): SkinnyParts {
+  if (p.panels) {
+    // Runs of panels: 8 units, of at least 8 panels (256 columns) each.
+    const { full, vector, scalar } = panelBlocks(p.k, p.l);
+    const step = Math.max(8, Math.ceil(full / 8));
+    const main = Math.ceil(full / step);
+    const rest = vector + scalar > 0;
+    return { perBatch: main + (rest ? 1 : 0), main, rest, end: full, step };
+  }
   const lv = p.l - (p.l % 4);
-  const main = p.form === "axpy" ? Math.ceil(lv / axpyUnitColumns(p)) : Math.ceil(lv / 4 / DOT_UNIT_GROUPS);
+  const [end, step] = p.form === "axpy" ? [lv * 4, axpyUnitColumns(p) * 4] : [lv / 4, DOT_UNIT_GROUPS];
+  const main = Math.ceil(end / step);
   const rest = lv < p.l;
-  return { perBatch: main + (rest ? 1 : 0), main, rest };
+  return { perBatch: main + (rest ? 1 : 0), main, rest, end, step };
 }
 
 /**
  * Work units of a skinny product's threaded entry point: per batch element,
  * one per range of output columns (axpy: at most a chunk, see
- * `axpyUnitColumns`) or per run of
- * {@link DOT_UNIT_GROUPS} groups of 4 columns (dot), and one for the last
- * columns when there are fewer than 4.
+ * `axpyUnitColumns`), per run of {@link DOT_UNIT_GROUPS} groups of 4
+ * columns (dot) or per run of at least 8 panels (panels), and one for the
+ * last columns when there are fewer than 4 (fewer than 32 for panels).
  *
  * @example
  * ```ts
@@ -448,13 +541,14 @@ function addFunctions(ctx: FunctionContext, plan: SkinnyPlan, scale: number, nam
     const part = ctx.sibling();
     const e = new SkinnyEmitter(part, plan.packS ? { ...plan, sR: plan.k, sK: 1, packS: false } : plan, scale);
     const params = ranged ? 5 : 3;
-    const body = ranged ? (() => { const [from, to] = e.rangeParams(); return plan.form === "axpy" ? e.axpy(from, to) : e.dot(from, to); })() : build(e);
+    const body = ranged ? (() => { const [from, to] = e.rangeParams(); return plan.panels ? e.panels(from, to) : plan.form === "axpy" ? e.axpy(from, to) : e.dot(from, to); })() : build(e);
     m.addFunction(fn, Array(params).fill("i32"), "none", part.locals.types.slice(params), m.block([...part.scopes[0]!.prelude, ...body]));
     return fn;
   };
   const parts = partsOf(plan);
-  const main = add(`${name}_${plan.form}`, () => [], true);
-  const rest = parts.rest ? add(`${name}_${plan.form}_rest`, (e) => (plan.form === "axpy" ? e.axpyTail() : e.dotRest()), false) : null;
+  const form = plan.panels ? "panels" : plan.form;
+  const main = add(`${name}_${form}`, () => [], true);
+  const rest = parts.rest ? add(`${name}_${form}_rest`, (e) => (plan.panels ? e.panelsRest() : plan.form === "axpy" ? e.axpyTail() : e.dotRest()), false) : null;
   let pack: string | null = null;
   if (plan.packS) {
     pack = `${name}_pack`;
@@ -479,7 +573,10 @@ export interface SkinnyOptions {
  * switch them to optimized code between calls: `NAME_axpy(out, S, L, from,
  * to)` over a range of columns or `NAME_dot(out, S, L, g0, g1)` over a range
  * of groups of 4 columns, `NAME_axpy_rest` / `NAME_dot_rest` for the last
- * columns (fewer than 4) and `NAME_pack` for the copy of `S`. With threads,
+ * columns (fewer than 4) and `NAME_pack` for the copy of `S`; with `L` a
+ * weight in column panels (`plan.panels`), `NAME_panels(out, S, L, p0, p1)`
+ * over a range of full panels and `NAME_panels_rest` for the last columns
+ * (fewer than 32). With threads,
  * `NAME_unit(u, t)` runs one range ({@link skinnyUnits}); the ranges are
  * those the whole kernel runs, so every output element gets the same
  * instructions, and the same bits, on any thread.
@@ -494,8 +591,7 @@ export function emitSkinnyContraction(ctx: FunctionContext, c: Contraction, plan
   const fns = addFunctions(ctx, plan, Math.fround(c.scale ?? 1), name);
   const parts = partsOf(plan);
   const [s, l] = plan.smallIsA ? [c.a, c.b] : [c.b, c.a];
-  const lv = plan.l - (plan.l % 4);
-  const mainEnd = plan.form === "axpy" ? lv * 4 : lv / 4;
+  const { end: mainEnd, step } = parts;
   const bases = (fn: FunctionContext, sAt?: Ref): Ref[] => [batchBase(fn, c.out.buffer, c.out.base), sAt ?? batchBase(fn, s.buffer, s.base), batchBase(fn, l.buffer, l.base)];
   /** The calls computing the columns of the current batch element, `S` copied to `packAt` first when packed. */
   const calls = (fn: FunctionContext, packAt: () => Ref, unit: boolean): Ref[] => {
@@ -509,7 +605,6 @@ export function emitSkinnyContraction(ctx: FunctionContext, c: Contraction, plan
       if (fns.rest) out.push(rest());
       return out;
     }
-    const step = plan.form === "axpy" ? axpyUnitColumns(plan) * 4 : DOT_UNIT_GROUPS;
     const from = (): Ref => fn.m.i32("mul", fn.m.get(partLocal!, "i32"), fn.m.i32Const(step));
     const to = fn.m.select(fn.m.i32("lt_s", fn.m.i32("add", from(), fn.m.i32Const(step)), fn.m.i32Const(mainEnd)), fn.m.i32("add", from(), fn.m.i32Const(step)), fn.m.i32Const(mainEnd));
     const chosen = fns.rest && parts.main > 0

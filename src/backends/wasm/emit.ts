@@ -36,7 +36,8 @@ import { MATH_IMPORTS } from "./emit-expr.js";
 import { emitKernelBody } from "./emit-kernel.js";
 import { emitScatterAdd } from "./emit-scatter.js";
 import { skinnyScratchBytes } from "../kernel/skinny.js";
-import { emitSkinnyContraction } from "./emit-skinny.js";
+import { emitSkinnyContraction, skinnyUnits } from "./emit-skinny.js";
+import { type PanelWeight, panelWeights } from "./panels.js";
 import { attentionScratchBytes, emitAttention } from "./emit-attention.js";
 import type { BlockedAttention } from "../kernel/types.js";
 import { type BufferPlace, FunctionContext } from "./function-context.js";
@@ -63,6 +64,12 @@ export interface WasmArtifact {
   readonly kernelFunctions: readonly string[];
   /** The kernels split across threads (empty when `threads` is 1). */
   readonly parallel: readonly ParallelKernel[];
+  /**
+   * Weights the module stores in column panels (panels.ts): whoever copies
+   * their data into memory rearranges it with `packPanels` (load.ts, the
+   * standalone loader's embedded data).
+   */
+  readonly panels: readonly PanelWeight[];
   /**
    * Where a checked gather records an out-of-range index (absent when the
    * program has none): two i32 at byte `status`, the site's number plus one
@@ -110,6 +117,13 @@ export interface EmitWasmOptions {
   readonly threads?: number;
   /** The fewest operations of a matrix product split across threads (default {@link PARALLEL_MIN_FLOPS}; tests lower it). */
   readonly parallelMinFlops?: number;
+  /**
+   * Which weights may be stored in column panels when only one-row skinny
+   * products read them (panels.ts): all (`true`, the default), none
+   * (`false`), or those named (a standalone build: the weights whose data it
+   * embeds; the others are its run-time inputs).
+   */
+  readonly panelWeights?: boolean | readonly string[];
 }
 
 /**
@@ -176,6 +190,7 @@ interface ModulePlan {
   readonly split: ReadonlySet<number>;
   readonly threads: number;
   readonly layout: ArenaLayout;
+  readonly panels: readonly PanelWeight[];
 }
 
 function planModule(kp: KernelProgram, options: EmitWasmOptions): ModulePlan {
@@ -183,7 +198,16 @@ function planModule(kp: KernelProgram, options: EmitWasmOptions): ModulePlan {
   // The matrix product of each kernel that runs on the SIMD micro-kernel, plain or under an elementwise epilogue.
   const simd = kp.kernels.map((k) => simdProductOf(k, (b) => dtypes.get(b) ?? "") ?? null);
   // Those that run on a skinny kernel instead (emit-skinny.ts): no packed panel.
-  const skinny = kp.kernels.map((k) => skinnyProductOf(k, (b) => dtypes.get(b) ?? "") ?? null);
+  const found = kp.kernels.map((k) => skinnyProductOf(k, (b) => dtypes.get(b) ?? "") ?? null);
+  // Weights read only by one-row products are stored in column panels, and those products read them so.
+  const allowed = options.panelWeights ?? true;
+  const panels = panelWeights(kp, found, (name) => (typeof allowed === "boolean" ? allowed : allowed.includes(name)));
+  const paneled = new Set(panels.map((w) => w.name));
+  const skinny = found.map((thin) => {
+    if (thin === null) return null;
+    const large = thin.plan.smallIsA ? thin.contraction.b : thin.contraction.a;
+    return paneled.has(large.buffer) ? { ...thin, plan: { ...thin.plan, panels: true } } : thin;
+  });
   const attention = kp.kernels.map((k) => k.blockedAttention ?? null);
   const plans = (options.threads ?? 1) > 1
     ? splitKernels(kp, { threads: options.threads!, minFlops: options.parallelMinFlops ?? PARALLEL_MIN_FLOPS, inlineExp: options.inlineExp })
@@ -201,7 +225,7 @@ function planModule(kp: KernelProgram, options: EmitWasmOptions): ModulePlan {
     return c ? contractionScratchBytes(c) : 0;
   };
   const layout = layoutArena(kp, (n) => panelBytes(n) * (split.has(n) ? threads : 1));
-  return { simd, skinny, attention, plans, split, threads, layout };
+  return { simd, skinny, attention, plans, split, threads, layout, panels };
 }
 
 
@@ -222,7 +246,7 @@ export function wasmArenaPlan(kp: KernelProgram, options: EmitWasmOptions = {}):
 
 function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOptions): WasmArtifact {
   const dtypes = new Map(kp.buffers.map((b) => [b.name, b.dtype]));
-  const { simd, skinny, attention, plans, split, threads, layout } = planModule(kp, options);
+  const { simd, skinny, attention, plans, split, threads, layout, panels } = planModule(kp, options);
   const loopPlan = (n: number): LoopSplitPlan | undefined => { const p = plans.get(n); return p === "panels" ? undefined : p; };
   if (layout.bytes > MAX_WASM32_BYTES) {
     const gib = (layout.bytes / 2 ** 30).toFixed(2);
@@ -264,7 +288,8 @@ function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOpti
     m.addFunction(name, [], "none", ctx.locals.types, m.block([...ctx.scopes[0]!.prelude, ...body]));
     if (threads > 1) m.exportFunction(name);
     if (split.has(n) && product) {
-      parallel.push({ kernel: n, entry: `${name}_unit`, units: productUnits(k, product, (b) => dtypes.get(b) ?? ""), flops: contractionFlops(product) });
+      const units = thin ? skinnyUnits(thin.plan, product.batch.reduce((p, b) => p * b.extent, 1)) : productUnits(k, product, (b) => dtypes.get(b) ?? "");
+      parallel.push({ kernel: n, entry: `${name}_unit`, units, flops: contractionFlops(product) });
     }
     const plan = loopPlan(n);
     if (plan) {
@@ -278,5 +303,5 @@ function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOpti
   m.addFunction("run", [], "none", [], m.block(names.map((n) => m.call(n, [], "none"))));
   m.exportFunction("run");
   const finished = m.finish({ optimize: options.optimize ?? false });
-  return { binary: finished.binary, get text() { return finished.text; }, layout, pages, imports: sorted, threads, kernelFunctions: names, parallel, ...(gathers ? { gather: { status, sites } } : {}) };
+  return { binary: finished.binary, get text() { return finished.text; }, layout, pages, imports: sorted, threads, kernelFunctions: names, parallel, panels, ...(gathers ? { gather: { status, sites } } : {}) };
 }

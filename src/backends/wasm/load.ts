@@ -1,6 +1,7 @@
 /**
  * Runs a compiled WebAssembly module: the memory is created at the arena's
- * size, weights are copied in once, and every run copies the inputs in,
+ * size, weights are copied in once (those the module keeps in column panels
+ * rearranged so, panels.ts), and every run copies the inputs in,
  * calls `run` and copies the outputs out into fresh typed arrays:
  *
  *     const exe = loadWasm(emitWasm(binaryen, kp), kp);
@@ -27,6 +28,7 @@ import { ARENA_MARKER, arenaHighWater, checkInputs, donatedInputBuffer, type Exe
 import { Tensor, arrayTypeOf } from "../../runtime/tensor.js";
 import type { KernelProgram } from "../kernel/types.js";
 import type { WasmArtifact } from "./emit.js";
+import { packPanels } from "./panels.js";
 import { type ThreadHost, WorkerPool } from "./threads.js";
 import { otherThreadsRun } from "./v8-tiering.js";
 
@@ -111,10 +113,13 @@ export function loadWasm(
   const inputBuffers = new Map(specs.map((b) => [b.name, new Tensor(b.dtype, b.shape, views.get(b.name)!)]));
   const outputViews = Object.fromEntries(outputs.map(({ buffer: b, view }) => [b.name, new Tensor(b.dtype, b.shape, view)]));
   const missingWeights: string[] = [];
+  const panels = new Map(art.panels.map((w) => [w.name, w]));
   for (const b of kp.buffers) {
     if (b.role !== "weight") continue;
-    if (b.data) views.get(b.name)!.set(b.data);
-    else missingWeights.push(b.name);
+    const inPanels = panels.get(b.name);
+    if (!b.data) missingWeights.push(b.name);
+    else if (inPanels) packPanels(b.data, inPanels.k, inPanels.l, views.get(b.name)!);
+    else views.get(b.name)!.set(b.data);
   }
   /** Set while an asynchronous run is in flight: the memory and the control block are in use. */
   let inFlight = false;

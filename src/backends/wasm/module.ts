@@ -12,13 +12,15 @@
  *     const { C } = prog.run({ A: a, B: b });   // C: { shape, dtype, data }
  *
  * Weight data bound at compile time is embedded in the loader (base64 of
- * little-endian float64) and copied into memory once per `load()`.
+ * little-endian float64, already in column panels for a weight the module
+ * keeps so, panels.ts) and copied into memory once per `load()`.
  */
 import type { DType, Program } from "../../ir/types.js";
 import { lowerToKernels, withoutDonation } from "../kernel/lower.js";
 import { boundWeights, loaderPrelude } from "../standalone.js";
 import type { Binaryen } from "./binaryen.js";
 import { emitWasm, type WasmArtifact } from "./emit.js";
+import { packPanels } from "./panels.js";
 
 /** What a compiled module declares about itself; also written as manifest.json. */
 export interface WasmModuleManifest {
@@ -37,6 +39,8 @@ export interface WasmModuleManifest {
   /** Every buffer with its byte offset in the arena (temporaries may share bytes). */
   readonly buffers: readonly {
     name: string; dtype: DType; shape: readonly number[]; size: number; role: string; offset: number; embedded: boolean;
+    /** Set on an embedded weight stored in column panels (its embedded data is already so arranged). */
+    panels?: true;
   }[];
   readonly kernels: number;
   /** Where checked gathers record an out-of-range index, and their sites (see WasmArtifact.gather); absent without gathers. */
@@ -70,8 +74,10 @@ export function emitWasmModule(binaryen: Binaryen, program: Program, name: strin
   // are shipped, so binaryen's optimizer runs by default (a smaller binary;
   // docs/benchmarks.md, "WebAssembly optimizer"): `binaryen` must then come
   // from loadBinaryen().
-  const art = emitWasm(binaryen, kp, { optimize: options.optimize ?? true });
-  const weights = boundWeights(kp.buffers);
+  const bound = boundWeights(kp.buffers);
+  // Only embedded weights may be kept in column panels: the others are run-time inputs, copied in as given.
+  const art = emitWasm(binaryen, kp, { optimize: options.optimize ?? true, panelWeights: [...bound.keys()] });
+  const weights = new Map([...bound].map(([name, data]) => [name, inPanels(art, name, data)]));
   const manifest: WasmModuleManifest = {
     format: "tns-wasm-module",
     version: 1,
@@ -90,12 +96,22 @@ export function emitWasmModule(binaryen: Binaryen, program: Program, name: strin
     buffers: kp.buffers.map((b) => ({
       name: b.name, dtype: b.dtype, shape: b.shape, size: b.size, role: b.role,
       offset: art.layout.offsets.get(b.name)!, embedded: weights.has(b.name),
+      ...(art.panels.some((w) => w.name === b.name) ? { panels: true } : {}),
     })),
     kernels: kp.kernels.length,
     ...(art.gather ? { gather: art.gather } : {}),
   };
   const prelude = loaderPrelude(weights, Object.fromEntries(kp.buffers.map((b) => [b.name, b.dtype])));
   return { binary: art.binary, wat: options.wat ? art.text : null, manifest, loader: loaderSource(manifest, prelude) };
+}
+
+/** A weight's data as the module's memory holds it: rearranged into column panels when the module keeps it so (panels.ts). */
+function inPanels(art: WasmArtifact, name: string, data: Float64Array): Float64Array {
+  const w = art.panels.find((p) => p.name === name);
+  if (!w) return data;
+  const packed = new Float64Array(data.length);
+  packPanels(data, w.k, w.l, packed);
+  return packed;
 }
 
 function loaderSource(manifest: WasmModuleManifest, prelude: string): string {

@@ -1,0 +1,143 @@
+/**
+ * Weights stored in column panels. A float32 weight `W[k, l]` whose only
+ * readers are one-row skinny products `y = x·W` (decoding one token, scoring
+ * one sample) is laid out in the module's memory panel by panel: the first
+ * {@link PANEL_COLUMNS} columns of every row, then the next 32, and so on,
+ * each panel `k` rows of 32 floats, one after the other. The skinny kernel
+ * (emit-skinny.ts) then reads the whole weight as one stream, in memory
+ * order, with a panel's 32 sums in registers over all of `k`, and writes
+ * each output once:
+ *
+ *     before: W[k, j] at 4·(l·k + j)            (row-major)
+ *     after:  W[k, j] at 4·(32·k·p + 32·k + q)  for j = 32·p + q in the full panels;
+ *             the last l mod 32 columns as a panel of their multiple of 4, then one of the rest (< 4)
+ *
+ * The data is rearranged once, when the weights are copied into memory
+ * (load.ts, and the standalone loader's embedded data), as TensorFlow.js's
+ * XNNPACK backend packs a matrix product's second operand once per tensor.
+ * The weight keeps its size, so the memory plan does not change. Only
+ * weights qualify: an input is new at every run, and rearranging it would
+ * read and write it once more than the product reads it.
+ *
+ * The panels cover the columns in order and every element is stored once,
+ * so `packPanels` is a permutation; the kernel IR still describes the
+ * row-major weight (its loop nests are the reference), and only the wasm
+ * module's memory holds the panels.
+ */
+import type { Kernel, KernelProgram } from "../kernel/types.js";
+import type { SkinnyPlan } from "../kernel/skinny.js";
+import type { Contraction, EpilogueContraction } from "../kernel/types.js";
+import { someKExpr } from "../kernel/walk.js";
+
+/**
+ * Columns of a full panel: 8 float32x4 sums kept in registers. Against the
+ * spaced row passes of the axpy form, one row of `x` (in one process, tfjs
+ * as the yardstick, plain 256 MiB read at 3 GB/s, a busy machine): 1 × 1024
+ * × 4096 1.30–1.51× against 1.11–1.25×, 1 × 4096 × 4096 1.37–1.44× against
+ * 0.95–1.21×, 1 × 1000 × 3072 1.55× against 1.18–1.27×. Panels of 8 and
+ * 16 columns were slower than 32 (1.04–1.42×), 64 columns (16 sums, which
+ * V8 spills) too (0.92–1.21×).
+ */
+export const PANEL_COLUMNS = 32;
+
+/** A weight stored in column panels: its name and its `k` rows of `l` columns. */
+export interface PanelWeight {
+  readonly name: string;
+  readonly k: number;
+  readonly l: number;
+}
+
+/**
+ * The blocks of a `k × l` weight in panels, in memory order: `full` panels
+ * of {@link PANEL_COLUMNS} columns, then one of `vector` columns (a
+ * multiple of 4, fewer than 32), then one of the `scalar` last columns
+ * (fewer than 4). Each block is `k` rows of its width; the element offsets
+ * at which the last two start are `rest` and `tail`.
+ *
+ * @example
+ * ```ts
+ * panelBlocks(2, 75); // { full: 2, vector: 8, scalar: 3, rest: 128, tail: 144 }
+ * ```
+ */
+export function panelBlocks(k: number, l: number): { full: number; vector: number; scalar: number; rest: number; tail: number } {
+  const full = Math.floor(l / PANEL_COLUMNS);
+  const left = l - full * PANEL_COLUMNS;
+  const vector = left - (left % 4);
+  const rest = full * PANEL_COLUMNS * k;
+  return { full, vector, scalar: left - vector, rest, tail: rest + vector * k };
+}
+
+/**
+ * Writes the row-major `k × l` matrix `src` into `dst` in column panels
+ * (see the header); `dst` has `k·l` elements.
+ *
+ * @example
+ * ```ts
+ * const dst = new Float32Array(4 * 40);
+ * packPanels(Float32Array.from({ length: 160 }, (_, q) => q), 4, 40, dst);
+ * dst[32]; // 40: row 1, column 0 (the first panel's second row)
+ * ```
+ */
+export function packPanels(src: ArrayLike<number>, k: number, l: number, dst: { [q: number]: number; readonly length: number }): void {
+  const { full, vector, scalar, rest, tail } = panelBlocks(k, l);
+  let at = 0;
+  const block = (c0: number, width: number): void => {
+    for (let r = 0; r < k; r++) {
+      const from = r * l + c0;
+      for (let q = 0; q < width; q++) dst[at++] = src[from + q]!;
+    }
+  };
+  for (let p = 0; p < full; p++) block(p * PANEL_COLUMNS, PANEL_COLUMNS);
+  if (at !== rest) throw new Error("unreachable: panel offsets");
+  block(full * PANEL_COLUMNS, vector);
+  if (at !== tail) throw new Error("unreachable: panel offsets");
+  block(full * PANEL_COLUMNS + vector, scalar);
+}
+
+/** A kernel's skinny product, as emit.ts plans it (parallel.ts `skinnyProductOf`). */
+type SkinnyProduct = { readonly contraction: Contraction; readonly plan: SkinnyPlan; readonly epilogue?: EpilogueContraction };
+
+/**
+ * The weights of a kernel program to store in column panels: float32
+ * weights (`allowed` by name) read only by one-row skinny products in the
+ * axpy layout (`x·W` with `W[k, j]` row-major, unbatched) that read the
+ * whole weight as their large operand and nothing else of it. `skinny[n]`
+ * is kernel `n`'s skinny product, or null.
+ *
+ * @example
+ * ```ts
+ * panelWeights(kp, skinny, () => true); // [{ name: "W", k: 1024, l: 4096 }] for y = x·W, W a weight
+ * ```
+ */
+export function panelWeights(kp: KernelProgram, skinny: readonly (SkinnyProduct | null)[], allowed: (name: string) => boolean): PanelWeight[] {
+  const out: PanelWeight[] = [];
+  for (const b of kp.buffers) {
+    if (b.role !== "weight" || b.dtype !== "f32" || !allowed(b.name)) continue;
+    let shape: { k: number; l: number } | null = null;
+    let readers = 0;
+    const fits = kp.kernels.every((kernel, n) => {
+      if (!kernel.reads.includes(b.name)) return true;
+      readers++;
+      const found = panelRead(kernel, skinny[n] ?? null, b.name, b.size);
+      if (found === null || (shape !== null && (shape.k !== found.k || shape.l !== found.l))) return false;
+      shape = found;
+      return true;
+    });
+    if (fits && readers > 0 && shape !== null) out.push({ name: b.name, ...(shape as { k: number; l: number }) });
+  }
+  return out;
+}
+
+/** The shape in which `kernel` reads weight `name` (of `size` elements) as a one-row product's whole large operand in the axpy layout, or null when it reads it otherwise. */
+function panelRead(kernel: Kernel, thin: SkinnyProduct | null, name: string, size: number): { k: number; l: number } | null {
+  if (thin === null) return null;
+  const { contraction: c, plan: p } = thin;
+  const large = p.smallIsA ? c.b : c.a;
+  const small = p.smallIsA ? c.a : c.b;
+  const whole = large.buffer === name && large.base.terms.length === 0 && large.base.constant === 0 && p.k * p.l === size;
+  if (p.form !== "axpy" || p.s !== 1 || c.batch.length > 0 || !whole || p.lC !== 1 || p.lK !== p.l) return null;
+  if (small.buffer === name || c.out.buffer === name || c.start !== undefined) return null;
+  // The epilogue runs over the output, reading its own operands row-major.
+  if (thin.epilogue && someKExpr(thin.epilogue.epilogue, (e) => (e.kind === "load" || e.kind === "gather") && e.buffer === name)) return null;
+  return { k: p.k, l: p.l };
+}
