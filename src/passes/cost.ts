@@ -37,7 +37,8 @@
  * shape as the backend chooses it: the register-blocked micro-kernel
  * (`gemm`, `gemm-epilogue`), a skinny kernel for products with a few rows or
  * columns on one side (`skinny-axpy`, `skinny-dot`: the large operand
- * streamed once, src/backends/kernel/skinny.ts), attention in one pass
+ * streamed once, src/backends/kernel/skinny.ts; `skinny-panels`: a one-row
+ * `x·W` whose weight the module keeps in column panels, wasm/panels.ts), attention in one pass
  * (`online-softmax`: a softmax-weighted sum, wasm/emit-attention.ts), or a
  * loop nest. Its
  * `wasmSeconds` is a roofline estimate on one thread: the larger of its
@@ -55,7 +56,7 @@ import { splitPieces } from "../ir/split.js";
 import { accessedTensors, visitExpr } from "../ir/walk.js";
 import { kernelForm, lowerToKernels, matrixProductOf } from "../backends/kernel/lower.js";
 import { planMemory } from "../backends/kernel/memory-plan.js";
-import { skinnyPlan } from "../backends/kernel/skinny.js";
+import { type PanelReader, panelWeights, skinnyPlan } from "../backends/kernel/skinny.js";
 import { matchEpilogueContraction } from "../backends/kernel/contraction.js";
 import { blockedAttentionOf, matchOnlineSoftmax } from "../backends/kernel/online-softmax.js";
 import { defFlops } from "../backends/kernel/flops.js";
@@ -64,7 +65,7 @@ import { defFlops } from "../backends/kernel/flops.js";
 export type TensorKernel = "matrix-product" | "matrix-product-epilogue" | "online-softmax" | "loop-nest" | "recurrence" | "call";
 
 /** The WebAssembly kernel that runs a def (see the module comment); a call runs its function's defs. */
-export type WasmKernel = "gemm" | "gemm-epilogue" | "skinny-axpy" | "skinny-dot" | "online-softmax" | "loop-nest" | "recurrence" | "call";
+export type WasmKernel = "gemm" | "gemm-epilogue" | "skinny-axpy" | "skinny-dot" | "skinny-panels" | "online-softmax" | "loop-nest" | "recurrence" | "call";
 
 /**
  * Rates of one thread of the WASM backend, measured on the development
@@ -217,6 +218,10 @@ function costOf(
   const costs: TensorCost[] = [];
   const transient = new Map<string, number>();
   const lastUse = new Map<string, number>();
+  const f32Def = (t: DefNode): boolean => t.dtype === "f32" && [...accessedTensors(t.body)].every((r) => byName.get(r)!.dtype === "f32");
+  const forms = new Map(tensors.flatMap((t) => (t.role === "def" ? [[t.name, kernelForm(t, shapes)] as const] : [])));
+  const skinny = new Map(tensors.flatMap((t) => (t.role === "def" ? [[t.name, skinnyOf(t, forms.get(t.name)!, f32Def(t), shapes)] as const] : [])));
+  const paneled = panelWeightNames(tensors, skinny);
   tensors.forEach((t, k) => {
     if (t.role === "input" || t.role === "weight") return;
     // A gradient not yet expanded costs what its backward program will, once differentiate has run.
@@ -225,12 +230,11 @@ function costOf(
     for (const r of reads) lastUse.set(r, k);
     const own = { name: t.name, role: t.role, elements: numel(t.shape), bytes: bytesOf(t) };
     if (t.role === "def") {
-      const kernel = kernelForm(t, shapes);
+      const kernel = forms.get(t.name)!;
       // A split def (padding reads cut into interior and border) costs what its pieces do.
       const flops = t.split === undefined ? defFlops(t) : splitPieces(t, shapes).reduce((a, p) => a + defFlops(p.def), 0);
       const bytesRead = reads.reduce((a, r) => a + gatheredBytes(t, r, bytesNamed(r), numel(shapes.get(r)!)), 0);
-      const f32 = t.dtype === "f32" && reads.every((r) => byName.get(r)!.dtype === "f32");
-      const wasmKernel = wasmKernelOf(t, kernel, f32, shapes, (name) => byName.get(name)?.dtype ?? "");
+      const wasmKernel = wasmKernelOf(t, kernel, f32Def(t), shapes, (name) => byName.get(name)?.dtype ?? "", skinny.get(t.name) ?? null, paneled);
       const wasmSeconds = wasmSecondsOf(wasmKernel, flops, bytesRead + own.bytes);
       costs.push({ ...own, flops, bytesRead, bytesWritten: own.bytes, kernel, wasmKernel, wasmSeconds });
       return;
@@ -265,23 +269,52 @@ function costOf(
   };
 }
 
-/** The WASM kernel of a def: the backend's choice by shape (float32 products only take the SIMD kernels). */
+/** The skinny product a def runs on in the wasm backend (float32, by shape: kernel/skinny.ts), or null. */
+function skinnyOf(def: DefNode, kernel: TensorKernel, f32: boolean, shapes: ReadonlyMap<string, readonly number[]>): PanelReader["product"] {
+  if (!f32) return null;
+  if (kernel === "matrix-product-epilogue") {
+    // Unbatched, a skinny product takes its skinny kernel with the epilogue after it (wasm/emit.ts).
+    const epilogue = matchEpilogueContraction(def, shapes);
+    if (epilogue === null || epilogue.contraction.batch.length > 0) return null;
+    const plan = skinnyPlan(epilogue.contraction);
+    return plan ? { contraction: epilogue.contraction, plan, epilogue } : null;
+  }
+  if (kernel !== "matrix-product") return null;
+  const product = matrixProductOf(def, shapes);
+  const plan = product ? skinnyPlan(product) : null;
+  return product && plan ? { contraction: product, plan } : null;
+}
+
+/**
+ * The weights the wasm backend keeps in column panels (`panelWeights`,
+ * kernel/skinny.ts), judged on the defs as it judges their kernels;
+ * `skinny` has each def's skinny product.
+ */
+function panelWeightNames(tensors: readonly TensorNode[], skinny: ReadonlyMap<string, PanelReader["product"]>): Set<string> {
+  if (!tensors.some((t) => t.role === "weight")) return new Set();
+  const readers: PanelReader[] = tensors.flatMap((t): PanelReader[] => {
+    if (t.role === "call") return [{ reads: [...new Set(t.args)], product: null }];
+    return t.role === "def" ? [{ reads: [...accessedTensors(t.body)], product: skinny.get(t.name) ?? null }] : [];
+  });
+  const buffers = tensors.map((t) => ({ name: t.name, role: t.role === "weight" ? "weight" as const : "temp" as const, dtype: t.dtype, size: numel(t.shape) }));
+  return new Set(panelWeights(buffers, readers, () => true).map((w) => w.name));
+}
+
+/** The WASM kernel of a def: the backend's choice by shape (float32 products only take the SIMD kernels); `skinny` its skinny product, if any. */
 function wasmKernelOf(
   def: DefNode, kernel: TensorKernel, f32: boolean, shapes: ReadonlyMap<string, readonly number[]>, dtypeOf: (name: string) => string,
+  skinny: PanelReader["product"], paneled: ReadonlySet<string>,
 ): WasmKernel {
   if (kernel === "recurrence" || kernel === "call") return kernel;
   // The softmax-weighted sum runs blocked when it is float32 attention over row-major operands, else as its one-pass loop nest.
   if (kernel === "online-softmax") return blockedAttentionOf(def, matchOnlineSoftmax(def)!, shapes, dtypeOf) ? "online-softmax" : "loop-nest";
   if (!f32 || kernel === "loop-nest") return "loop-nest";
-  if (kernel === "matrix-product-epilogue") {
-    // Unbatched, a skinny product takes its skinny kernel with the epilogue after it (wasm/emit.ts).
-    const c = matchEpilogueContraction(def, shapes)?.contraction;
-    const plan = c && c.batch.length === 0 ? skinnyPlan(c) : null;
-    return plan ? (plan.form === "axpy" ? "skinny-axpy" : "skinny-dot") : "gemm-epilogue";
+  if (skinny) {
+    const { contraction: c, plan } = skinny;
+    if (plan.form === "dot") return "skinny-dot";
+    return paneled.has((plan.smallIsA ? c.b : c.a).buffer) ? "skinny-panels" : "skinny-axpy";
   }
-  const product = matrixProductOf(def, shapes);
-  const plan = product && skinnyPlan(product);
-  return plan ? (plan.form === "axpy" ? "skinny-axpy" : "skinny-dot") : "gemm";
+  return kernel === "matrix-product-epilogue" ? "gemm-epilogue" : "gemm";
 }
 
 /**
@@ -299,7 +332,7 @@ export function wasmSecondsOf(kernel: WasmKernel, flops: number, bytes: number):
   switch (kernel) {
     case "gemm": case "gemm-epilogue": return Math.max(flops / WASM_RATES.gemmFlops, memory);
     case "online-softmax": return Math.max(flops / WASM_RATES.attentionFlops, memory);
-    case "skinny-axpy": case "skinny-dot": return Math.max(flops / WASM_RATES.skinnyFlops, memory);
+    case "skinny-axpy": case "skinny-dot": case "skinny-panels": return Math.max(flops / WASM_RATES.skinnyFlops, memory);
     default: return flops / WASM_RATES.loopFlops + memory;
   }
 }

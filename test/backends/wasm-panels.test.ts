@@ -20,6 +20,7 @@ import type { Program } from "../../src/ir/types.js";
 import { randomTensor } from "../../src/runtime/random.js";
 import { expectMatchesInterpreter, inputsFor, relativeError } from "./support.js";
 import { interpret } from "../../src/ir/interpret.js";
+import { programCost } from "../../src/passes/cost.js";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,6 +55,9 @@ function check(p: Program, expected: string | null): void {
     const exe = loadWasm(art, kp, host);
     expectMatchesInterpreter(p, (x) => exe.run(x), inputsFor(p, 3));
   }
+  // The cost model names the kernel the module runs.
+  const cost = programCost(p).tensors.find((t) => t.name === "C" || t.name === "y")!;
+  expect(cost.wasmKernel).toBe(`skinny-${expected}`);
 }
 
 describe("weights in column panels", () => {
@@ -108,6 +112,7 @@ output u: f32[1, 50] = [i:1, j:50] sum(k:20) z[i, k] * W[k, j] * 2
     const kp = lowerToKernels(p);
     const art = emitWasm(binaryen, kp);
     expect(art.panels).toEqual([{ name: "W", k: 20, l: 50 }]);
+    expect(programCost(p).tensors.map((t) => t.wasmKernel)).toEqual(["skinny-panels", "skinny-panels"]);
     expect(art.text).toMatch(/\$k0_\w+_panels /);
     expect(art.text).toMatch(/\$k1_\w+_panels /);
     expectMatchesInterpreter(p, (x) => loadWasm(art, kp).run(x), inputsFor(p, 2));
@@ -121,6 +126,7 @@ output u: f32[1, 50] = [i:1, j:50] sum(k:20) z[i, k] * W[k, j] * 2
       const art = emitWasm(binaryen, kp, options);
       expect(art.panels).toEqual([]);
       expect(art.text).not.toMatch(/_panels /);
+      if (Object.keys(options).length === 0) expect(programCost(p).tensors.map((t) => t.wasmKernel)).not.toContain("skinny-panels");
       expectMatchesInterpreter(p, (x) => loadWasm(art, kp).run(x), inputsFor(p, 2));
     };
     const oneRow = "input x: f32[1, 20]\nweight W: f32[20, 48]\noutput y: f32[1, 48] = [i:1, j:48] sum(k:20) x[i, k] * W[k, j]\n";

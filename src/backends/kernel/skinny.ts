@@ -15,7 +15,8 @@
  *     before: y[i] = W[i, k] * x[k]  (W[4096, 4096])
  *     after:  { form: "dot", s: 1, l: 4096, k: 4096, lK: 1, lC: 4096, ... }
  */
-import type { Contraction } from "./types.js";
+import type { Contraction, EpilogueContraction, KernelBuffer } from "./types.js";
+import { someKExpr } from "./walk.js";
 
 /** The most rows (of the small side) a product may have to take a skinny kernel. */
 export const SKINNY_MAX_ROWS = 16;
@@ -129,4 +130,62 @@ function planOf(c: Contraction, smallIsA: boolean): SkinnyPlan | null {
   if (p.lC === 1 && p.oC === 1 && (p.s <= AXPY_ROWS || streamed)) return p;
   if (p.lK === 1 && p.k >= 4 && p.s <= MEMORY_BOUND_ROWS) return { ...p, form: "dot", packS: p.sK !== 1 };
   return null;
+}
+
+/** A weight a backend stores in column panels (wasm/panels.ts): its name and its `k` rows of `l` columns. */
+export interface PanelWeight {
+  readonly name: string;
+  readonly k: number;
+  readonly l: number;
+}
+
+/** A kernel (or def) as {@link panelWeights} sees it: the buffers it reads, and its skinny product, if it runs on one. */
+export interface PanelReader {
+  readonly reads: readonly string[];
+  /** The float32 product the skinny kernel computes (its epilogue, if any, runs over its output), and the plan. */
+  readonly product: { readonly contraction: Contraction; readonly plan: SkinnyPlan; readonly epilogue?: EpilogueContraction } | null;
+}
+
+/**
+ * The weights a backend may store in column panels: float32 weights
+ * (`allowed` by name) read only by one-row skinny products in the axpy
+ * layout (`x·W` with `W[k, j]` row-major, unbatched) that read the whole
+ * weight as their large operand and nothing else of it. The wasm backend
+ * decides with it (emit.ts), and the cost model names those products'
+ * kernel `skinny-panels` (src/passes/cost.ts).
+ *
+ *     before: weight W[1024, 4096]; y[i, j] = sum(k) x[i, k] * W[k, j] (x: 1 × 1024)
+ *     after:  [{ name: "W", k: 1024, l: 4096 }]
+ *
+ * @example
+ * ```ts
+ * panelWeights(kp.buffers, kp.kernels.map((k, n) => ({ reads: k.reads, product: skinnyOf(n) })), () => true);
+ * ```
+ */
+export function panelWeights(
+  buffers: readonly Pick<KernelBuffer, "name" | "role" | "dtype" | "size">[], readers: readonly PanelReader[], allowed: (name: string) => boolean,
+): PanelWeight[] {
+  const out: PanelWeight[] = [];
+  for (const b of buffers) {
+    if (b.role !== "weight" || b.dtype !== "f32" || !allowed(b.name)) continue;
+    const shapes = readers.filter((r) => r.reads.includes(b.name)).map((r) => panelRead(r, b.name, b.size));
+    const first = shapes[0];
+    if (first && shapes.every((s) => s !== null && s.k === first.k && s.l === first.l)) out.push({ name: b.name, ...first });
+  }
+  return out;
+}
+
+/** The shape in which a reader reads weight `name` (of `size` elements) as a one-row product's whole large operand in the axpy layout, or null when it reads it otherwise. */
+function panelRead(reader: PanelReader, name: string, size: number): { k: number; l: number } | null {
+  const thin = reader.product;
+  if (thin === null) return null;
+  const { contraction: c, plan: p } = thin;
+  const large = p.smallIsA ? c.b : c.a;
+  const small = p.smallIsA ? c.a : c.b;
+  const whole = large.buffer === name && large.base.terms.length === 0 && large.base.constant === 0 && p.k * p.l === size;
+  if (p.form !== "axpy" || p.s !== 1 || c.batch.length > 0 || !whole || p.lC !== 1 || p.lK !== p.l) return null;
+  if (small.buffer === name || c.out.buffer === name || c.start !== undefined) return null;
+  // The epilogue runs over the output, reading its own operands row-major.
+  if (thin.epilogue && someKExpr(thin.epilogue.epilogue, (e) => (e.kind === "load" || e.kind === "gather") && e.buffer === name)) return null;
+  return { k: p.k, l: p.l };
 }

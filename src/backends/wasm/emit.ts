@@ -35,9 +35,8 @@ import { contractionScratchBytes, emitSimdContraction } from "./emit-contraction
 import { MATH_IMPORTS } from "./emit-expr.js";
 import { emitKernelBody } from "./emit-kernel.js";
 import { emitScatterAdd } from "./emit-scatter.js";
-import { skinnyScratchBytes } from "../kernel/skinny.js";
+import { type PanelWeight, panelWeights, skinnyScratchBytes } from "../kernel/skinny.js";
 import { emitSkinnyContraction, skinnyUnits } from "./emit-skinny.js";
-import { type PanelWeight, panelWeights } from "./panels.js";
 import { attentionScratchBytes, emitAttention } from "./emit-attention.js";
 import type { BlockedAttention } from "../kernel/types.js";
 import { type BufferPlace, FunctionContext } from "./function-context.js";
@@ -65,7 +64,8 @@ export interface WasmArtifact {
   /** The kernels split across threads (empty when `threads` is 1). */
   readonly parallel: readonly ParallelKernel[];
   /**
-   * Weights the module stores in column panels (panels.ts): whoever copies
+   * Weights the module stores in column panels (panels.ts; chosen by
+   * `panelWeights`, kernel/skinny.ts): whoever copies
    * their data into memory rearranges it with `packPanels` (load.ts, the
    * standalone loader's embedded data).
    */
@@ -201,7 +201,8 @@ function planModule(kp: KernelProgram, options: EmitWasmOptions): ModulePlan {
   const found = kp.kernels.map((k) => skinnyProductOf(k, (b) => dtypes.get(b) ?? "") ?? null);
   // Weights read only by one-row products are stored in column panels, and those products read them so.
   const allowed = options.panelWeights ?? true;
-  const panels = panelWeights(kp, found, (name) => (typeof allowed === "boolean" ? allowed : allowed.includes(name)));
+  const readers = kp.kernels.map((k, n) => ({ reads: k.reads, product: found[n] ?? null }));
+  const panels = panelWeights(kp.buffers, readers, (name) => (typeof allowed === "boolean" ? allowed : allowed.includes(name)));
   const paneled = new Set(panels.map((w) => w.name));
   const skinny = found.map((thin) => {
     if (thin === null) return null;

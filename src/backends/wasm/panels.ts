@@ -1,7 +1,8 @@
 /**
  * Weights stored in column panels. A float32 weight `W[k, l]` whose only
  * readers are one-row skinny products `y = x·W` (decoding one token, scoring
- * one sample) is laid out in the module's memory panel by panel: the first
+ * one sample; which weights: `panelWeights` in kernel/skinny.ts) is laid
+ * out in the module's memory panel by panel: the first
  * {@link PANEL_COLUMNS} columns of every row, then the next 32, and so on,
  * each panel `k` rows of 32 floats, one after the other. The skinny kernel
  * (emit-skinny.ts) then reads the whole weight as one stream, in memory
@@ -24,11 +25,6 @@
  * row-major weight (its loop nests are the reference), and only the wasm
  * module's memory holds the panels.
  */
-import type { Kernel, KernelProgram } from "../kernel/types.js";
-import type { SkinnyPlan } from "../kernel/skinny.js";
-import type { Contraction, EpilogueContraction } from "../kernel/types.js";
-import { someKExpr } from "../kernel/walk.js";
-
 /**
  * Columns of a full panel: 8 float32x4 sums kept in registers. Against the
  * spaced row passes of the axpy form, one row of `x` (in one process, tfjs
@@ -39,13 +35,6 @@ import { someKExpr } from "../kernel/walk.js";
  * V8 spills) too (0.92–1.21×).
  */
 export const PANEL_COLUMNS = 32;
-
-/** A weight stored in column panels: its name and its `k` rows of `l` columns. */
-export interface PanelWeight {
-  readonly name: string;
-  readonly k: number;
-  readonly l: number;
-}
 
 /**
  * The blocks of a `k × l` weight in panels, in memory order: `full` panels
@@ -92,52 +81,4 @@ export function packPanels(src: ArrayLike<number>, k: number, l: number, dst: { 
   block(full * PANEL_COLUMNS, vector);
   if (at !== tail) throw new Error("unreachable: panel offsets");
   block(full * PANEL_COLUMNS + vector, scalar);
-}
-
-/** A kernel's skinny product, as emit.ts plans it (parallel.ts `skinnyProductOf`). */
-type SkinnyProduct = { readonly contraction: Contraction; readonly plan: SkinnyPlan; readonly epilogue?: EpilogueContraction };
-
-/**
- * The weights of a kernel program to store in column panels: float32
- * weights (`allowed` by name) read only by one-row skinny products in the
- * axpy layout (`x·W` with `W[k, j]` row-major, unbatched) that read the
- * whole weight as their large operand and nothing else of it. `skinny[n]`
- * is kernel `n`'s skinny product, or null.
- *
- * @example
- * ```ts
- * panelWeights(kp, skinny, () => true); // [{ name: "W", k: 1024, l: 4096 }] for y = x·W, W a weight
- * ```
- */
-export function panelWeights(kp: KernelProgram, skinny: readonly (SkinnyProduct | null)[], allowed: (name: string) => boolean): PanelWeight[] {
-  const out: PanelWeight[] = [];
-  for (const b of kp.buffers) {
-    if (b.role !== "weight" || b.dtype !== "f32" || !allowed(b.name)) continue;
-    let shape: { k: number; l: number } | null = null;
-    let readers = 0;
-    const fits = kp.kernels.every((kernel, n) => {
-      if (!kernel.reads.includes(b.name)) return true;
-      readers++;
-      const found = panelRead(kernel, skinny[n] ?? null, b.name, b.size);
-      if (found === null || (shape !== null && (shape.k !== found.k || shape.l !== found.l))) return false;
-      shape = found;
-      return true;
-    });
-    if (fits && readers > 0 && shape !== null) out.push({ name: b.name, ...(shape as { k: number; l: number }) });
-  }
-  return out;
-}
-
-/** The shape in which `kernel` reads weight `name` (of `size` elements) as a one-row product's whole large operand in the axpy layout, or null when it reads it otherwise. */
-function panelRead(kernel: Kernel, thin: SkinnyProduct | null, name: string, size: number): { k: number; l: number } | null {
-  if (thin === null) return null;
-  const { contraction: c, plan: p } = thin;
-  const large = p.smallIsA ? c.b : c.a;
-  const small = p.smallIsA ? c.a : c.b;
-  const whole = large.buffer === name && large.base.terms.length === 0 && large.base.constant === 0 && p.k * p.l === size;
-  if (p.form !== "axpy" || p.s !== 1 || c.batch.length > 0 || !whole || p.lC !== 1 || p.lK !== p.l) return null;
-  if (small.buffer === name || c.out.buffer === name || c.start !== undefined) return null;
-  // The epilogue runs over the output, reading its own operands row-major.
-  if (thin.epilogue && someKExpr(thin.epilogue.epilogue, (e) => (e.kind === "load" || e.kind === "gather") && e.buffer === name)) return null;
-  return { k: p.k, l: p.l };
 }
