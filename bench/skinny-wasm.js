@@ -9,7 +9,7 @@
  * Run `npm run build` first; then `node bench/skinny-wasm.js` (the shapes
  * above), `node bench/skinny-wasm.js NAME...` (some of them), or `node
  * bench/skinny-wasm.js --sweep [NAME | PREFIX*]...` (the broader sweep of
- * {@link sweepCases}, shorter warm-up and 9 rounds, the slowest ten against
+ * {@link sweepCases}, a shorter warm-up (0.8 s each) and 9 rounds, the slowest ten against
  * tfjs listed at the end).
  */
 import { pathToFileURL } from "node:url";
@@ -47,18 +47,20 @@ const SWEEP_SIZES = [768, 1024, 3072, 4096, 1000, 4095];
 
 /**
  * The broader sweep (`--sweep`): M in 1, 2, 3, 4, 8, 16, 32 against every K and
- * N of {@link SWEEP_SIZES}; the transposed forms (a few columns: 4096 × 4096 ×
+ * N of {@link SWEEP_SIZES}, and M = 1 again with `B` a weight; the transposed forms (a few columns: 4096 × 4096 ×
  * 1, 2, 4, 8 and odd ones); both vector layouts at several sizes; odd sizes.
  * @param {string[]} [filter] keep the cases whose name contains one of these
  */
 export function sweepCases(filter = []) {
   /** @type {{ name: string, m: number, k: number, n: number, vector?: string, weight?: boolean }[]} */
   const out = [];
-  const add = (/** @type {number} */ m, /** @type {number} */ k, /** @type {number} */ n, /** @type {string | undefined} */ vector) => {
-    const name = vector ? `${vector} ${vector === "xW" ? `${k}x${n}` : `${m}x${k}`}` : `${m}x${k}x${n}`;
-    out.push({ name, m, k, n, ...(vector ? { vector } : {}) });
+  const add = (/** @type {number} */ m, /** @type {number} */ k, /** @type {number} */ n, /** @type {string | undefined} */ vector, weight = false) => {
+    const name = (vector ? `${vector} ${vector === "xW" ? `${k}x${n}` : `${m}x${k}`}` : `${m}x${k}x${n}`) + (weight ? " weight" : "");
+    out.push({ name, m, k, n, ...(vector ? { vector } : {}), ...(weight ? { weight } : {}) });
   };
   for (const m of [1, 2, 3, 4, 8, 16, 32]) for (const k of SWEEP_SIZES) for (const n of SWEEP_SIZES) add(m, k, n);
+  // One row times a weight: the weight in column panels.
+  for (const k of SWEEP_SIZES) for (const n of SWEEP_SIZES) add(1, k, n, undefined, true);
   for (const n of [1, 2, 3, 4, 8]) for (const [m, k] of [[4096, 4096], [3072, 768], [4095, 1000], [1000, 4095], [1024, 1024]]) add(m, k, n);
   for (const [k, n] of [[4096, 4096], [1024, 4096], [768, 3072], [4095, 4095], [1000, 1000]]) {
     add(1, k, n, "xW");
@@ -181,7 +183,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const cases = sweep ? sweepCases(only) : only.length > 0 ? SKINNY_CASES.filter((c) => only.includes(c.name)) : SKINNY_CASES;
   console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
   console.log(`plain read of a 256 MiB Float32Array: ${plainReadGBs().toFixed(1)} GB/s`);
-  const rows = await runSkinnyWasmBench(sweep ? { cases, reps: 9, warmupMs: 300, onRow: (r) => console.log(formatSkinnyRows([r]).split("\n")[1]) } : { cases });
+  const rows = await runSkinnyWasmBench(sweep ? { cases, reps: 9, warmupMs: 800, onRow: (r) => console.log(formatSkinnyRows([r]).split("\n")[1]) } : { cases });
   if (!sweep) console.log(formatSkinnyRows(rows));
   else {
     const worst = [...rows].sort((a, b) => a.ratio - b.ratio).slice(0, 10);
