@@ -12,7 +12,9 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { lowerToKernels } from "../../src/backends/kernel/lower.js";
-import { emitWasm, hostRunsRelaxedSimd, loadBinaryen, loadThreadHost, loadWasm, wasmBackendFactory } from "../../src/backends/wasm/index.js";
+import {
+  DiskCache, emitWasm, hostRunsRelaxedSimd, loadBinaryen, loadThreadHost, loadWasm, moduleCacheKey, wasmBackendFactory,
+} from "../../src/backends/wasm/index.js";
 import { emitWasmModule } from "../../src/backends/wasm/module.js";
 import { PANEL_COLUMNS, packPanels, panelBlocks } from "../../src/backends/wasm/panels.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
@@ -21,7 +23,7 @@ import { randomTensor } from "../../src/runtime/random.js";
 import { expectMatchesInterpreter, inputsFor, relativeError } from "./support.js";
 import { interpret } from "../../src/ir/interpret.js";
 import { programCost } from "../../src/passes/cost.js";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -177,6 +179,22 @@ output u: f32[1, 50] = [i:1, j:50] sum(k:20) z[i, k] * W[k, j] * 2
     expect(Array.from(got).every((x, q) => Object.is(x, want[q]))).toBe(true);
     expectMatchesInterpreter(p, (x) => one.executable.run(x), inputs);
     two.executable.dispose?.();
+  });
+
+  it("the disk cache keeps which weights are in panels; an entry whose list is damaged is ignored", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tns-panels-cache-"));
+    const disk = DiskCache.open(dir)!;
+    const p = product(1, 40, 70);
+    const kp = lowerToKernels(p);
+    const key = moduleCacheKey(kp, { optimize: false });
+    const art = disk.put(key, emitWasm(binaryen, kp));
+    const back = disk.get(key, () => art.text)!;
+    expect(back.panels).toEqual([{ name: "W", k: 40, l: 70 }]);
+    expectMatchesInterpreter(p, (x) => loadWasm(back, kp).run(x), inputsFor(p, 7));
+    const [file] = readdirSync(dir).filter((f) => f.endsWith(".wasmc"));
+    const text = readFileSync(join(dir, file!)).toString("latin1");
+    writeFileSync(join(dir, file!), Buffer.from(text.replace('"panels":[{"name":"W","k":40,"l":70}]', '"panels":[{"name":"W","k":0}]'), "latin1"));
+    expect(DiskCache.open(dir)!.get(key, () => art.text)).toBeNull();
   });
 
   it("a standalone build embeds the weight in panels and marks it; an unbound weight is its input, row-major", async () => {

@@ -1,17 +1,17 @@
 /**
- * Weights stored in column panels. A float32 weight `W[k, l]` whose only
- * readers are one-row skinny products `y = x·W` (decoding one token, scoring
- * one sample; which weights: `panelWeights` in kernel/skinny.ts) is laid
- * out in the module's memory panel by panel: the first
- * {@link PANEL_COLUMNS} columns of every row, then the next 32, and so on,
- * each panel `k` rows of 32 floats, one after the other. The skinny kernel
- * (emit-skinny.ts) then reads the whole weight as one stream, in memory
- * order, with a panel's 32 sums in registers over all of `k`, and writes
- * each output once:
+ * Weights stored in column panels. A float32 weight of `k` rows and `l`
+ * columns whose only readers are one-row skinny products `y = x·W`
+ * (decoding one token, scoring one sample; which weights: `panelWeights` in
+ * kernel/skinny.ts) is laid out in the module's memory panel by panel: the
+ * first {@link PANEL_COLUMNS} columns of every row, then the next 32, and so
+ * on, each panel `k` rows of 32 floats, one after the other. The skinny
+ * kernel (emit-skinny.ts) then reads the whole weight as one stream, in
+ * memory order, with a panel's 32 sums in registers over all of `k`, and
+ * writes each output once:
  *
- *     before: W[k, j] at 4·(l·k + j)            (row-major)
- *     after:  W[k, j] at 4·(32·k·p + 32·k + q)  for j = 32·p + q in the full panels;
- *             the last l mod 32 columns as a panel of their multiple of 4, then one of the rest (< 4)
+ *     before: W[r, j] at byte 4·(l·r + j)                (row-major)
+ *     after:  W[r, j] at byte 4·(32·k·p + 32·r + q)      for j = 32·p + q in the full panels;
+ *             the last (l mod 32) columns: a panel of their multiple of 4, then one of the rest (< 4)
  *
  * The data is rearranged once, when the weights are copied into memory
  * (load.ts, and the standalone loader's embedded data), as TensorFlow.js's
@@ -68,7 +68,7 @@ export function panelBlocks(k: number, l: number): { full: number; vector: numbe
  * ```
  */
 export function packPanels(src: ArrayLike<number>, k: number, l: number, dst: { [q: number]: number; readonly length: number }): void {
-  const { full, vector, scalar, rest, tail } = panelBlocks(k, l);
+  const { full, vector, scalar } = panelBlocks(k, l);
   let at = 0;
   const block = (c0: number, width: number): void => {
     for (let r = 0; r < k; r++) {
@@ -76,9 +76,8 @@ export function packPanels(src: ArrayLike<number>, k: number, l: number, dst: { 
       for (let q = 0; q < width; q++) dst[at++] = src[from + q]!;
     }
   };
+  // The blocks follow one another: the rest starts at `rest`, the tail at `tail` (panelBlocks).
   for (let p = 0; p < full; p++) block(p * PANEL_COLUMNS, PANEL_COLUMNS);
-  if (at !== rest) throw new Error("unreachable: panel offsets");
   block(full * PANEL_COLUMNS, vector);
-  if (at !== tail) throw new Error("unreachable: panel offsets");
   block(full * PANEL_COLUMNS + vector, scalar);
 }
