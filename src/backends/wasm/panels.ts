@@ -57,6 +57,14 @@ export function panelBlocks(k: number, l: number): { full: number; vector: numbe
 }
 
 /**
+ * Rows of the source {@link packPanels} copies into every panel before it
+ * moves on: a block of 16 rows stays in cache while it is spread over the
+ * panels (4096 × 4096 from float64: 30–90 ms, against 98–165 ms one panel
+ * at a time, reading the source a row apart for every 32 elements).
+ */
+const PACK_ROWS = 16;
+
+/**
  * Writes the row-major `k × l` matrix `src` into `dst` in column panels
  * (see the header); `dst` has `k·l` elements.
  *
@@ -68,16 +76,19 @@ export function panelBlocks(k: number, l: number): { full: number; vector: numbe
  * ```
  */
 export function packPanels(src: ArrayLike<number>, k: number, l: number, dst: { [q: number]: number; readonly length: number }): void {
-  const { full, vector, scalar } = panelBlocks(k, l);
-  let at = 0;
-  const block = (c0: number, width: number): void => {
-    for (let r = 0; r < k; r++) {
-      const from = r * l + c0;
-      for (let q = 0; q < width; q++) dst[at++] = src[from + q]!;
+  const { full, vector, scalar, rest, tail } = panelBlocks(k, l);
+  // Each block: its first column, its width and where it starts in dst.
+  const blocks: (readonly [number, number, number])[] = Array.from({ length: full }, (_, p) => [p * PANEL_COLUMNS, PANEL_COLUMNS, p * PANEL_COLUMNS * k] as const);
+  if (vector > 0) blocks.push([full * PANEL_COLUMNS, vector, rest]);
+  if (scalar > 0) blocks.push([full * PANEL_COLUMNS + vector, scalar, tail]);
+  for (let r0 = 0; r0 < k; r0 += PACK_ROWS) {
+    const r1 = Math.min(k, r0 + PACK_ROWS);
+    for (const [c0, width, start] of blocks) {
+      let at = start + r0 * width;
+      for (let r = r0; r < r1; r++) {
+        const from = r * l + c0;
+        for (let q = 0; q < width; q++) dst[at++] = src[from + q]!;
+      }
     }
-  };
-  // The blocks follow one another: the rest starts at `rest`, the tail at `tail` (panelBlocks).
-  for (let p = 0; p < full; p++) block(p * PANEL_COLUMNS, PANEL_COLUMNS);
-  block(full * PANEL_COLUMNS, vector);
-  block(full * PANEL_COLUMNS + vector, scalar);
+  }
 }
