@@ -15,6 +15,7 @@ import { fuseElementwise } from "./fuse-elementwise.js";
 import { fuseOnlineSoftmax, fuseOnlineSoftmaxWith, JS_ONLINE_SOFTMAX_MIN_SAVING_BYTES } from "./fuse-online-softmax.js";
 import { differentiate } from "./differentiate.js";
 import { hoistLastReaders } from "./hoist-last-readers.js";
+import { materializeProductOperands } from "./materialize-product-operands.js";
 import { hoistRecurrenceInvariants } from "./hoist-recurrence-invariants.js";
 import { inlineCalls } from "./inline-calls.js";
 import { inlineFactors } from "./inline-factors.js";
@@ -27,7 +28,7 @@ export { runPasses, programsEqual, type PassLogEntry, type RunPassesOptions, typ
 export { PROPERTIES, type Pass } from "./pass.js";
 export {
   canonicalize, differentiate, eliminateCommonSubexpressions, eliminateDeadCode, foldConstants, fuseElementwise, fuseOnlineSoftmax, hoistLastReaders, hoistRecurrenceInvariants,
-  inlineCalls, inlineFactors, inlineProducts, orderContractions, splitIndexSets,
+  inlineCalls, inlineFactors, inlineProducts, materializeProductOperands, orderContractions, splitIndexSets,
 };
 
 /**
@@ -45,7 +46,9 @@ export const PASSES: Readonly<Record<string, Pass>> = Object.fromEntries(
 /**
  * The default pipeline, in order: inline-calls, differentiate, inline-factors (factored
  * tensors into the sums that read them), canonicalize, fold-constants,
- * hoist-recurrence-invariants, eliminate-common-subexpressions, inline-products, order-contractions,
+ * hoist-recurrence-invariants, eliminate-common-subexpressions, inline-products,
+ * materialize-product-operands (a factor of a sum holding a reduction of its own becomes a def, when the
+ * sum is then a matrix product), order-contractions,
  * eliminate-dead-code, fuse-online-softmax, fuse-elementwise, hoist-last-readers, split-index-sets. Contraction ordering runs after CSE so that shared
  * subexpressions are merged before n-ary products are split into pairwise
  * steps, and right after inline-products, whose rewrites (Kronecker
@@ -84,7 +87,8 @@ export function defaultPipeline(options: { backend?: string } & OrderContraction
     })
     : orderContractions;
   const all = [
-    inlineCalls, differentiate, inlineFactors, canonicalize, foldConstants, hoistRecurrenceInvariants, eliminateCommonSubexpressions, inlineProducts, order,
+    inlineCalls, differentiate, inlineFactors, canonicalize, foldConstants, hoistRecurrenceInvariants, eliminateCommonSubexpressions, inlineProducts,
+    materializeProductOperands, order,
     eliminateDeadCode, fuseOnlineSoftmax, fuseElementwise, hoistLastReaders, splitIndexSets,
   ];
   // The wgsl backend gives every nested reduction a def of its own (materialize-reductions), which would store

@@ -1,0 +1,172 @@
+/**
+ * materialize-product-operands: gives a factor of a def's top-level sum its
+ * own def when the factor holds a reduction of its own and depends on only
+ * some of the variables around it, and the def is then a matrix product.
+ * A two-layer network written in one line is the case:
+ *
+ * Before (one loop nest: the backends hoist the inner sum per (i, j), but
+ * the outer product has an operand that is no tensor, so no product kernel
+ * runs it; 64 × 512 × 1024, wasm: 88 ms):
+ *
+ *     output y[i, e] = sum(j) W2[j, e] * relu(sum(k) W1[k, j] * x[i, k])
+ *
+ * After (two products, the first with its ReLU as an epilogue: 10 ms):
+ *
+ *     y_p0[i, j] = relu(sum(k) W1[k, j] * x[i, k])
+ *     output y[i, e] = sum(j) W2[j, e] * y_p0[i, j]
+ *
+ * The factor is computed once per point of its own variables either way
+ * (the loop nest hoists it), so the work does not grow; what changes is
+ * that both halves run on the kernels made for them (the register-blocked
+ * or skinny products, their epilogues). The new def is an intermediate the
+ * loop nest did not store: its bytes are the price, and the memory planner
+ * and the budgeted passes see it like any other. Its element type is
+ * float32 unless the factor reads float64, so a float32 def's factor is
+ * rounded once more than in the loop nest, as at any def boundary.
+ *
+ * A factor qualifies when it is not a plain tensor access, contains a
+ * reduction, reads neither the def itself nor (for a recurrence) anything
+ * step by step, and leaves out at least one of the variables bound around
+ * it; the def qualifies when it is a plain sum (not a recurrence, a
+ * scatter-add or a resumed sum) and, with its qualifying factors replaced,
+ * is a matrix product as the kernel lowering sees it (both factors may
+ * qualify: `sum(j) f(sum(k) ...)[i, j] * g(sum(c) ...)[j, e]`).
+ */
+import type { DefNode, DType, Expr, Program, TensorNode } from "../ir/types.js";
+import { access, affineVar } from "../ir/types.js";
+import { accessedTensors, children, freeVars } from "../ir/walk.js";
+import { matrixProductOf } from "../backends/kernel/lower.js";
+import type { Derivation, DerivingPass } from "./manager.js";
+import { PROPERTIES } from "./pass.js";
+import { freshName } from "./rewrite/rules/program-helpers.js";
+
+/**
+ * The materialize-product-operands pass. Each new def is listed as a
+ * derivation (rule `product-operand` on the def it was taken from).
+ *
+ * @example
+ * ```ts
+ * materializeProductOperands.run(program); // y = sum(j) W2 * relu(sum(k) W1 * x): the relu factor a def of its own
+ * ```
+ */
+export const materializeProductOperands: DerivingPass = {
+  name: "materialize-product-operands",
+  description: "give a factor of a sum that holds a reduction of its own a def, when the sum is then a matrix product",
+  requires: [PROPERTIES.noCalls],
+  guarantees: [],
+  preserves: [PROPERTIES.noCalls, PROPERTIES.noGrads, PROPERTIES.folded, PROPERTIES.noDeadCode],
+  run: (program) => materializeProductOperandsIn(program).program,
+  runWithDerivations: materializeProductOperandsIn,
+};
+
+/**
+ * `program` with the qualifying factors (see the module header) as defs of
+ * their own, each right before the def it was taken from (`program` itself
+ * when none qualifies), and one derivation per new def.
+ *
+ * @example
+ * ```ts
+ * const { program: split, derivations } = materializeProductOperandsIn(program);
+ * derivations[0]!.detail; // "y_p0[i, j] = relu(sum(k) ...), and y is a matrix product"
+ * ```
+ */
+export function materializeProductOperandsIn(program: Program): { program: Program; derivations: Derivation[] } {
+  const taken = new Set(program.tensors.map((t) => t.name));
+  const shapes = new Map(program.tensors.map((t) => [t.name, t.shape]));
+  const dtypes = new Map(program.tensors.map((t) => [t.name, t.dtype]));
+  const tensors: TensorNode[] = [];
+  const derivations: Derivation[] = [];
+  for (const t of program.tensors) {
+    const split = t.role === "def" ? splitDef(t, taken, shapes, dtypes) : null;
+    if (split === null) {
+      tensors.push(t);
+      continue;
+    }
+    for (const made of split.operands) {
+      taken.add(made.name);
+      shapes.set(made.name, made.shape);
+      dtypes.set(made.name, made.dtype);
+      derivations.push({ rule: "product-operand", tensor: t.name, detail: `${made.name}[${made.indices.join(", ")}] is a def of its own, and ${t.name} a matrix product` });
+    }
+    tensors.push(...split.operands, split.def);
+  }
+  return { program: derivations.length === 0 ? program : { ...program, tensors }, derivations };
+}
+
+/** The def's top-level sum chain: the variables it binds and its summand (null when the body is not a sum). */
+function topSum(body: Expr): { vars: string[]; inner: Expr } | null {
+  if (body.kind !== "reduce" || body.op !== "sum") return null;
+  const vars = [...body.vars];
+  let inner = body.body;
+  while (inner.kind === "reduce" && inner.op === "sum") {
+    vars.push(...inner.vars);
+    inner = inner.body;
+  }
+  return { vars, inner };
+}
+
+function containsReduction(e: Expr): boolean {
+  return e.kind === "reduce" || children(e).some(containsReduction);
+}
+
+/** Every variable a reduction binds inside `e`. */
+function boundInside(e: Expr, out: string[] = []): string[] {
+  if (e.kind === "reduce") out.push(...e.vars);
+  for (const c of children(e)) boundInside(c, out);
+  return out;
+}
+
+/** `def` with its qualifying factors replaced by accesses of new defs, and those defs; null when it does not qualify. */
+function splitDef(
+  def: DefNode, taken: ReadonlySet<string>, shapes: ReadonlyMap<string, readonly number[]>, dtypes: ReadonlyMap<string, DType>,
+): { def: DefNode; operands: DefNode[] } | null {
+  if (def.recurrence !== undefined || def.scatter !== undefined || def.resumed) return null;
+  const sum = topSum(def.body);
+  if (sum === null) return null;
+  const order = [...def.indices, ...sum.vars];
+  const around = new Set(order);
+  const operands: DefNode[] = [];
+  const names = new Set(taken);
+  const replace = (factor: Expr): Expr => {
+    if (factor.kind === "access" || !containsReduction(factor)) return factor;
+    const free = [...freeVars(factor)];
+    if (free.length >= around.size || !free.every((v) => around.has(v))) return factor;
+    const reads = accessedTensors(factor);
+    if (reads.has(def.name)) return factor;
+    const indices = free.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+    const name = freshName(`${def.name}_p${operands.length}`, names);
+    names.add(name);
+    const ranges: Record<string, number> = {};
+    for (const v of [...indices, ...boundInside(factor)]) ranges[v] = def.ranges[v]!;
+    const dtype: DType = [...reads].some((r) => dtypes.get(r) === "f64") ? "f64" : "f32";
+    operands.push({
+      role: "def", name, dtype, output: false, shape: indices.map((v) => def.ranges[v]!), indices, groups: indices.map(() => 1), ranges, body: factor,
+    });
+    return access(name, indices.map(affineVar));
+  };
+  const inner = mapFactors(sum.inner, replace);
+  if (operands.length === 0) return null;
+  const body = rebuildSum(def.body, inner);
+  const ranges: Record<string, number> = {};
+  for (const v of [...def.indices, ...boundInside(body)]) ranges[v] = def.ranges[v]!;
+  const next: DefNode = { ...def, body, ranges };
+  const known = new Map(shapes);
+  for (const o of operands) known.set(o.name, o.shape);
+  return matrixProductOf(next, known) === null ? null : { def: next, operands };
+}
+
+/** `e` with each factor of its product (a tree of `mul`) passed through `f`. */
+function mapFactors(e: Expr, f: (factor: Expr) => Expr): Expr {
+  if (e.kind === "binary" && e.op === "mul") {
+    const lhs = mapFactors(e.lhs, f);
+    const rhs = mapFactors(e.rhs, f);
+    return lhs === e.lhs && rhs === e.rhs ? e : { ...e, lhs, rhs };
+  }
+  return f(e);
+}
+
+/** The sum chain `body` with its summand replaced by `inner`. */
+function rebuildSum(body: Expr, inner: Expr): Expr {
+  if (body.kind !== "reduce" || body.op !== "sum") return inner;
+  return { ...body, body: rebuildSum(body.body, inner) };
+}
