@@ -37,7 +37,7 @@ bytes moved, largest intermediate, peak live memory) and the IR lines it
 changed; then the path of every contraction order-contractions chose
 (as numpy.einsum_path reports it); then the totals before and after; then
 the kernel the wasm backend runs each def with (gemm, skinny-axpy,
-skinny-dot, online-softmax, loop-nest, recurrence, ...) and the cost model's estimate of it on one
+skinny-dot, skinny-panels, online-softmax, loop-nest, recurrence, ...) and the cost model's estimate of it on one
 thread (FLOPs, bytes, arithmetic intensity, time, memory- or compute-bound).
 The cost model is described in docs/optimizer.md ("Cost model").
 
