@@ -4,6 +4,11 @@
  */
 import { expect } from "vitest";
 import type { Program } from "../../src/ir/types.js";
+import { lowerToKernels } from "../../src/backends/kernel/lower.js";
+import type { Binaryen } from "../../src/backends/wasm/binaryen.js";
+import type { ThreadHost } from "../../src/backends/wasm/threads.js";
+import { emitWasm, hostRunsRelaxedSimd, loadWasm } from "../../src/backends/wasm/index.js";
+import { programCost } from "../../src/passes/cost.js";
 import { interpret } from "../../src/interpret.js";
 import { randomTensor } from "../../src/runtime/random.js";
 import type { Executable } from "../../src/runtime/executable.js";
@@ -99,3 +104,27 @@ output S: f32[45, 61] = [i:45, j:61] sum(k:70) A[i, k] * B[k, j]
 output M: f32[45] = [i:45] max(j:61) S[i, j]
 output E: f32[45, 61] = [i:45, j:61] exp(S[i, j] - M[i])
 `;
+
+/** The skinny function a wasm module holds for kernel 0 (`axpy`, `dot`, `panels`), or null when the micro-kernel or a loop runs it. */
+export function skinnyForm(text: string): string | null {
+  return /\(func \$k0_\w+?_(axpy|dot|panels) /.exec(text)?.[1] ?? null;
+}
+
+/**
+ * Emits `p` for wasm with and without relaxed SIMD (running each module
+ * where the engine accepts it) and checks the skinny form of kernel 0, the
+ * values against the interpreter, and that the cost model names the same
+ * kernel for the output `C` or `y`.
+ */
+export function checkSkinny(binaryen: Binaryen, host: ThreadHost | null, p: Program, form: string | null): void {
+  const kp = lowerToKernels(p);
+  for (const relaxedSimd of [false, true]) {
+    const art = emitWasm(binaryen, kp, { relaxedSimd });
+    expect(skinnyForm(art.text), "kernel form").toBe(form);
+    if (relaxedSimd && !hostRunsRelaxedSimd()) continue;
+    const exe = loadWasm(art, kp, host);
+    expectMatchesInterpreter(p, (x) => exe.run(x), inputsFor(p, 5));
+  }
+  const c = programCost(p).tensors.find((t) => t.name === "C" || t.name === "y")!;
+  expect(c.wasmKernel).toBe(form === null ? c.wasmKernel : `skinny-${form}`);
+}

@@ -13,14 +13,14 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { lowerToKernels } from "../../src/backends/kernel/lower.js";
 import {
-  DiskCache, emitWasm, hostRunsRelaxedSimd, loadBinaryen, loadThreadHost, loadWasm, moduleCacheKey, wasmBackendFactory,
+  DiskCache, emitWasm, loadBinaryen, loadThreadHost, loadWasm, moduleCacheKey, wasmBackendFactory,
 } from "../../src/backends/wasm/index.js";
 import { emitWasmModule } from "../../src/backends/wasm/module.js";
 import { PANEL_COLUMNS, packPanels, panelBlocks } from "../../src/backends/wasm/panels.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import type { Program } from "../../src/ir/types.js";
 import { randomTensor } from "../../src/runtime/random.js";
-import { expectMatchesInterpreter, inputsFor, relativeError } from "./support.js";
+import { checkSkinny, expectMatchesInterpreter, inputsFor, relativeError, skinnyForm } from "./support.js";
 import { interpret } from "../../src/ir/interpret.js";
 import { programCost } from "../../src/passes/cost.js";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -43,24 +43,7 @@ ${opts.epilogue ? `input b: f32[${n}]\n` : ""}output C: f32[${m}, ${n}] = [i:${m
   return parseProgramText(text, { weights: { W: Float64Array.from(randomTensor([k, n], "f32", 17).data) } });
 }
 
-/** The module's skinny function for kernel 0 (`panels`, `axpy`, ...), or null. */
-function form(text: string): string | null {
-  return /\(func \$k0_\w+?_(panels|axpy|dot) /.exec(text)?.[1] ?? null;
-}
-
-function check(p: Program, expected: string | null): void {
-  const kp = lowerToKernels(p);
-  for (const relaxedSimd of [false, true]) {
-    const art = emitWasm(binaryen, kp, { relaxedSimd });
-    expect(form(art.text), "kernel form").toBe(expected);
-    if (relaxedSimd && !hostRunsRelaxedSimd()) continue;
-    const exe = loadWasm(art, kp, host);
-    expectMatchesInterpreter(p, (x) => exe.run(x), inputsFor(p, 3));
-  }
-  // The cost model names the kernel the module runs.
-  const cost = programCost(p).tensors.find((t) => t.name === "C" || t.name === "y")!;
-  expect(cost.wasmKernel).toBe(`skinny-${expected}`);
-}
+const check = (p: Program, form: string): void => checkSkinny(binaryen, host, p, form);
 
 describe("weights in column panels", () => {
   it("the blocks: full panels, a rest of a multiple of 4 columns, a tail of fewer than 4", () => {
@@ -150,7 +133,7 @@ output u: f32[1, 50] = [i:1, j:50] sum(k:20) z[i, k] * W[k, j] * 2
       const kp = lowerToKernels(p);
       const threads = 3;
       const art = emitWasm(binaryen, kp, { threads, parallelMinFlops: 0 });
-      expect(form(art.text)).toBe("panels");
+      expect(skinnyForm(art.text)).toBe("panels");
       const [job] = art.parallel;
       expect(job!.units).toBeGreaterThanOrEqual(2);
       const memory = new WA.Memory({ initial: art.pages, maximum: art.pages, shared: true });

@@ -12,10 +12,9 @@ import { describe, expect, it } from "vitest";
 import { lowerToKernels } from "../../src/backends/kernel/lower.js";
 import { AXPY_ROWS, MEMORY_BOUND_ROWS, SKINNY_MAX_ROWS, skinnyPlan } from "../../src/backends/kernel/skinny.js";
 import { rowsPerPass } from "../../src/backends/wasm/emit-skinny.js";
-import { emitWasm, hostRunsRelaxedSimd, loadBinaryen, loadThreadHost, loadWasm, wasmBackendFactory } from "../../src/backends/wasm/index.js";
+import { emitWasm, loadBinaryen, loadThreadHost, wasmBackendFactory } from "../../src/backends/wasm/index.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
-import { programCost } from "../../src/passes/cost.js";
-import { expectMatchesInterpreter, inputsFor } from "./support.js";
+import { checkSkinny, inputsFor, skinnyForm } from "./support.js";
 import { WA } from "../support/webassembly.js";
 
 const binaryen = await loadBinaryen();
@@ -28,25 +27,7 @@ input B: f32[${opts.bT ? `${n}, ${k}` : `${k}, ${n}`}]
 output C: f32[${m}, ${n}] = [i:${m}, j:${n}] sum(k:${k}) ${opts.aT ? "A[k, i]" : "A[i, k]"} * ${opts.bT ? "B[j, k]" : "B[k, j]"}${opts.scale ?? ""}
 `;
 
-/** The skinny function the module holds for kernel 0 (`axpy`, `dot`), or null when the micro-kernel or a loop runs it. */
-function skinnyForm(text: string): string | null {
-  return /\(func \$k0_\w+_(axpy|dot) /.exec(text)?.[1] ?? null;
-}
-
-/** Emits with and without relaxed SIMD (each module run where the engine accepts it), and checks the form and the values. */
-function check(source: string, form: string | null): void {
-  const p = parseProgramText(source);
-  const kp = lowerToKernels(p);
-  for (const relaxedSimd of [false, true]) {
-    const art = emitWasm(binaryen, kp, { relaxedSimd });
-    expect(skinnyForm(art.text), "kernel form").toBe(form);
-    if (relaxedSimd && !hostRunsRelaxedSimd()) continue;
-    const exe = loadWasm(art, kp, host);
-    expectMatchesInterpreter(p, (x) => exe.run(x), inputsFor(p, 5));
-  }
-  const c = programCost(p).tensors.find((t) => t.name === "C" || t.name === "y")!;
-  expect(c.wasmKernel).toBe(form === null ? c.wasmKernel : `skinny-${form}`);
-}
+const check = (source: string, form: string | null): void => checkSkinny(binaryen, host, parseProgramText(source), form);
 
 describe("skinny products on the wasm backend", () => {
   // Rows 1..16 (one and several passes, 4 and 6 rows of L per pass), columns around the groups of 4 and the
