@@ -9,6 +9,9 @@ import type { Binaryen } from "../../src/backends/wasm/binaryen.js";
 import type { ThreadHost } from "../../src/backends/wasm/threads.js";
 import { emitWasm, hostRunsRelaxedSimd, loadWasm } from "../../src/backends/wasm/index.js";
 import { programCost } from "../../src/passes/cost.js";
+import type { WasmArtifact } from "../../src/backends/wasm/emit.js";
+import type { KernelProgram } from "../../src/backends/kernel/types.js";
+import { WA } from "../support/webassembly.js";
 import { interpret } from "../../src/interpret.js";
 import { randomTensor } from "../../src/runtime/random.js";
 import type { Executable } from "../../src/runtime/executable.js";
@@ -127,4 +130,25 @@ export function checkSkinny(binaryen: Binaryen, host: ThreadHost | null, p: Prog
   }
   const c = programCost(p).tensors.find((t) => t.name === "C" || t.name === "y")!;
   expect(c.wasmKernel).toBe(form === null ? c.wasmKernel : `skinny-${form}`);
+}
+
+/**
+ * Runs the first split kernel of a module built for `threads` threads unit
+ * by unit, the last unit first, unit `u` on thread `u mod threads`, after
+ * `fill(view)` has written its operands into a fresh shared memory; returns
+ * `view` (a float32 view of a buffer by name) to read the result. The
+ * module's `parallel[0]` must exist and have at least 2 units.
+ */
+export function runUnitsBackwards(
+  art: WasmArtifact, kp: KernelProgram, threads: number, fill: (view: (name: string) => Float32Array) => void,
+): (name: string) => Float32Array {
+  const [job] = art.parallel;
+  expect(job!.units).toBeGreaterThanOrEqual(2);
+  const memory = new WA.Memory({ initial: art.pages, maximum: art.pages, shared: true });
+  const instance = new WA.Instance(new WA.Module(art.binary), { env: { memory } });
+  const unit = instance.exports[job!.entry] as (u: number, thread: number) => void;
+  const view = (name: string): Float32Array => new Float32Array(memory.buffer, art.layout.offsets.get(name)!, kp.buffers.find((x) => x.name === name)!.size);
+  fill(view);
+  for (let u = job!.units - 1; u >= 0; u--) unit(u, u % threads);
+  return view;
 }

@@ -20,14 +20,13 @@ import { PANEL_COLUMNS, packPanels, panelBlocks } from "../../src/backends/wasm/
 import { parseProgramText } from "../../src/ir/parse-text.js";
 import type { Program } from "../../src/ir/types.js";
 import { randomTensor } from "../../src/runtime/random.js";
-import { checkSkinny, expectMatchesInterpreter, inputsFor, relativeError, skinnyForm } from "./support.js";
+import { checkSkinny, expectMatchesInterpreter, inputsFor, relativeError, runUnitsBackwards, skinnyForm } from "./support.js";
 import { interpret } from "../../src/ir/interpret.js";
 import { programCost } from "../../src/passes/cost.js";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { WA } from "../support/webassembly.js";
 
 const binaryen = await loadBinaryen();
 const host = await loadThreadHost();
@@ -134,19 +133,13 @@ output u: f32[1, 50] = [i:1, j:50] sum(k:20) z[i, k] * W[k, j] * 2
       const threads = 3;
       const art = emitWasm(binaryen, kp, { threads, parallelMinFlops: 0 });
       expect(skinnyForm(art.text)).toBe("panels");
-      const [job] = art.parallel;
-      expect(job!.units).toBeGreaterThanOrEqual(2);
-      const memory = new WA.Memory({ initial: art.pages, maximum: art.pages, shared: true });
-      const instance = new WA.Instance(new WA.Module(art.binary), { env: { memory } });
-      const unit = instance.exports[job!.entry] as (u: number, thread: number) => void;
       const inputs = inputsFor(p, 4);
-      const one = emitWasm(binaryen, kp);
-      const reference = loadWasm(one, kp).run(inputs)["C"]!;
-      const view = (name: string): Float32Array => new Float32Array(memory.buffer, art.layout.offsets.get(name)!, kp.buffers.find((x) => x.name === name)!.size);
-      view("A").set(inputs["A"]!.data);
-      packPanels(kp.buffers.find((b) => b.name === "W")!.data!, k, n, view("W"));
-      view("C").fill(Number.NaN);
-      for (let u = job!.units - 1; u >= 0; u--) unit(u, u % threads);
+      const reference = loadWasm(emitWasm(binaryen, kp), kp).run(inputs)["C"]!;
+      const view = runUnitsBackwards(art, kp, threads, (v) => {
+        v("A").set(inputs["A"]!.data);
+        packPanels(kp.buffers.find((b) => b.name === "W")!.data!, k, n, v("W"));
+        v("C").fill(Number.NaN);
+      });
       expect(Array.from(view("C")).every((x, q) => Object.is(x, reference.data[q]))).toBe(true);
     });
   }

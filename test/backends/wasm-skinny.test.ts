@@ -14,8 +14,7 @@ import { AXPY_ROWS, MEMORY_BOUND_ROWS, SKINNY_MAX_ROWS, skinnyPlan } from "../..
 import { rowsPerPass } from "../../src/backends/wasm/emit-skinny.js";
 import { emitWasm, loadBinaryen, loadThreadHost, wasmBackendFactory } from "../../src/backends/wasm/index.js";
 import { parseProgramText } from "../../src/ir/parse-text.js";
-import { checkSkinny, inputsFor, skinnyForm } from "./support.js";
-import { WA } from "../support/webassembly.js";
+import { checkSkinny, inputsFor, runUnitsBackwards, skinnyForm } from "./support.js";
 
 const binaryen = await loadBinaryen();
 const host = await loadThreadHost();
@@ -132,18 +131,13 @@ output C: f32[2, 40] = [i:2, j:40] sum(k:6) A[i, k] * B[k, j, 1]
       const threads = 3;
       const art = emitWasm(binaryen, kp, { threads, parallelMinFlops: 0 });
       expect(skinnyForm(art.text)).not.toBeNull();
-      const [job] = art.parallel;
-      expect(job!.units).toBeGreaterThanOrEqual(2);
-      const memory = new WA.Memory({ initial: art.pages, maximum: art.pages, shared: true });
-      const instance = new WA.Instance(new WA.Module(art.binary), { env: { memory } });
-      const unit = instance.exports[job!.entry] as (u: number, thread: number) => void;
       const inputs = inputsFor(p, 4);
       const reference = single.compile(p).executable.run(inputs)["C"]!;
-      const view = (name: string): Float32Array => new Float32Array(memory.buffer, art.layout.offsets.get(name)!, kp.buffers.find((x) => x.name === name)!.size);
-      view("A").set(inputs["A"]!.data);
-      view("B").set(inputs["B"]!.data);
-      view("C").fill(Number.NaN);
-      for (let u = job!.units - 1; u >= 0; u--) unit(u, u % threads);
+      const view = runUnitsBackwards(art, kp, threads, (v) => {
+        v("A").set(inputs["A"]!.data);
+        v("B").set(inputs["B"]!.data);
+        v("C").fill(Number.NaN);
+      });
       expect(Array.from(view("C")).every((x, q) => Object.is(x, reference.data[q]))).toBe(true);
     });
   }
