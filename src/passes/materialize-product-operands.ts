@@ -27,15 +27,17 @@
  * A factor qualifies when it is not a plain tensor access, contains a
  * reduction, reads neither the def itself nor (for a recurrence) anything
  * step by step, and leaves out at least one of the variables bound around
- * it; the def qualifies when it is a plain sum (not a recurrence, a
- * scatter-add or a resumed sum) and, with its qualifying factors replaced,
- * is a matrix product as the kernel lowering sees it (both factors may
+ * it; the def qualifies when it is a sum, or one sum under an elementwise
+ * epilogue (not a recurrence, a scatter-add or a resumed sum), and, with
+ * its qualifying factors replaced, is a matrix product (with its epilogue)
+ * as the kernel lowering sees it (both factors may
  * qualify: `sum(j) f(sum(k) ...)[i, j] * g(sum(c) ...)[j, e]`).
  */
 import type { DefNode, DType, Expr, Program, TensorNode } from "../ir/types.js";
 import { access, affineVar } from "../ir/types.js";
 import { accessedTensors, children, freeVars } from "../ir/walk.js";
 import { matrixProductOf } from "../backends/kernel/lower.js";
+import { matchEpilogueContraction } from "../backends/kernel/contraction.js";
 import type { Derivation, DerivingPass } from "./manager.js";
 import { PROPERTIES } from "./pass.js";
 import { freshName } from "./rewrite/rules/program-helpers.js";
@@ -121,8 +123,10 @@ function splitDef(
   def: DefNode, taken: ReadonlySet<string>, shapes: ReadonlyMap<string, readonly number[]>, dtypes: ReadonlyMap<string, DType>,
 ): { def: DefNode; operands: DefNode[] } | null {
   if (def.recurrence !== undefined || def.scatter !== undefined || def.resumed) return null;
-  const sum = topSum(def.body);
-  if (sum === null) return null;
+  // The sum at the top, or the one sum under an elementwise epilogue (a bias, an activation).
+  const top = def.body.kind === "reduce" ? def.body : soleTopReduction(def.body);
+  const sum = top && topSum(top);
+  if (top === null || sum === null) return null;
   const order = [...def.indices, ...sum.vars];
   const around = new Set(order);
   const operands: DefNode[] = [];
@@ -146,13 +150,49 @@ function splitDef(
   };
   const inner = mapFactors(sum.inner, replace);
   if (operands.length === 0) return null;
-  const body = rebuildSum(def.body, inner);
+  const body = replaced(def.body, top, rebuildSum(top, inner));
   const ranges: Record<string, number> = {};
   for (const v of [...def.indices, ...boundInside(body)]) ranges[v] = def.ranges[v]!;
   const next: DefNode = { ...def, body, ranges };
   const known = new Map(shapes);
   for (const o of operands) known.set(o.name, o.shape);
-  return matrixProductOf(next, known) === null ? null : { def: next, operands };
+  const product = top === def.body ? matrixProductOf(next, known) : matchEpilogueContraction(next, known);
+  return product === null ? null : { def: next, operands };
+}
+
+/** The one reduction of `body` outside every other, when there is exactly one and it is a sum; else null. */
+function soleTopReduction(body: Expr): Extract<Expr, { kind: "reduce" }> | null {
+  const found: Extract<Expr, { kind: "reduce" }>[] = [];
+  const walk = (e: Expr): void => {
+    if (e.kind === "reduce") found.push(e);
+    else for (const c of children(e)) walk(c);
+  };
+  walk(body);
+  return found.length === 1 && found[0]!.op === "sum" ? found[0]! : null;
+}
+
+/** `e` with the node `target` (by identity) replaced by `by`. */
+function replaced(e: Expr, target: Expr, by: Expr): Expr {
+  if (e === target) return by;
+  switch (e.kind) {
+    case "unary": {
+      const arg = replaced(e.arg, target, by);
+      return arg === e.arg ? e : { ...e, arg };
+    }
+    case "binary": {
+      const lhs = replaced(e.lhs, target, by);
+      const rhs = replaced(e.rhs, target, by);
+      return lhs === e.lhs && rhs === e.rhs ? e : { ...e, lhs, rhs };
+    }
+    case "select": {
+      const cond = replaced(e.cond, target, by);
+      const then = replaced(e.then, target, by);
+      const otherwise = replaced(e.else, target, by);
+      return cond === e.cond && then === e.then && otherwise === e.else ? e : { ...e, cond, then, else: otherwise };
+    }
+    default:
+      return e;
+  }
 }
 
 /** `e` with each factor of its product (a tree of `mul`) passed through `f`. */

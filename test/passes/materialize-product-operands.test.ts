@@ -43,6 +43,21 @@ describe("materialize-product-operands", () => {
     expect(programCost(after).tensors.map((t) => t.wasmKernel)).toEqual(["gemm-epilogue", "gemm"]);
   });
 
+  it("finds the sum under an epilogue: biases and activations on both layers", () => {
+    const before = parseProgramText(`
+input x: f32[24, 10]
+input W1: f32[10, 12]
+input b1: f32[12]
+input W2: f32[12, 20]
+input b2: f32[20]
+output y: f32[24, 20] = [i:24, e:20] tanh(sum(j:12) W2[j, e] * relu(sum(k:10) W1[k, j] * x[i, k] + b1[j]) + b2[e])
+`);
+    const after = applyPass(materializeProductOperands, before);
+    expectGolden("materialize-product-operands/mlp-biases", `${printProgram(before)}\n# after materialize-product-operands\n${printProgram(after)}`);
+    expectSameValues(before, after);
+    expect(programCost(after).tensors.map((t) => t.wasmKernel)).toEqual(["gemm-epilogue", "gemm-epilogue"]);
+  });
+
   it("takes both factors when both qualify, and keeps a float64 factor float64", () => {
     const after = applyPass(materializeProductOperands, parseProgramText(`
 input x: f64[4, 5]
