@@ -27,7 +27,8 @@
  * A factor qualifies when it is not a plain tensor access, contains a
  * reduction, reads neither the def itself nor (for a recurrence) anything
  * step by step, and leaves out at least one of the variables bound around
- * it; the def qualifies when it is a sum, or one sum under an elementwise
+ * it, and holds no more than {@link LIMIT_FACTOR} times the largest tensor
+ * the def reads or writes; the def qualifies when it is a sum, or one sum under an elementwise
  * epilogue (not a recurrence, a scatter-add or a resumed sum), and, with
  * its qualifying factors replaced, is a matrix product (with its epilogue)
  * as the kernel lowering sees it (both factors may
@@ -41,6 +42,17 @@ import { matchEpilogueContraction } from "../backends/kernel/contraction.js";
 import type { Derivation, DerivingPass } from "./manager.js";
 import { PROPERTIES } from "./pass.js";
 import { freshName } from "./rewrite/rules/program-helpers.js";
+
+/**
+ * A new def holds at most {@link LIMIT_FACTOR} times as many elements as the
+ * largest tensor its def reads or writes, or {@link MIN_LIMIT_ELEMENTS},
+ * whichever is more: a hidden layer four times as wide as its input is
+ * common (a transformer's), one that would hold far more than anything the
+ * program already has is left to the loop nest, which stores none of it.
+ */
+export const LIMIT_FACTOR = 4;
+/** See {@link LIMIT_FACTOR}: 64 Ki elements. */
+export const MIN_LIMIT_ELEMENTS = 65536;
 
 /**
  * The materialize-product-operands pass. Each new def is listed as a
@@ -129,6 +141,9 @@ function splitDef(
   if (top === null || sum === null) return null;
   const order = [...def.indices, ...sum.vars];
   const around = new Set(order);
+  const elements = (shape: readonly number[]): number => shape.reduce((a, n) => a * n, 1);
+  const largest = Math.max(elements(def.shape), ...[...accessedTensors(def.body)].map((r) => elements(shapes.get(r) ?? [])));
+  const limit = Math.max(MIN_LIMIT_ELEMENTS, LIMIT_FACTOR * largest);
   const operands: DefNode[] = [];
   const names = new Set(taken);
   const replace = (factor: Expr): Expr => {
@@ -138,6 +153,7 @@ function splitDef(
     const reads = accessedTensors(factor);
     if (reads.has(def.name)) return factor;
     const indices = free.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+    if (elements(indices.map((v) => def.ranges[v]!)) > limit) return factor;
     const name = freshName(`${def.name}_p${operands.length}`, names);
     names.add(name);
     const ranges: Record<string, number> = {};

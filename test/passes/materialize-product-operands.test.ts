@@ -91,6 +91,12 @@ input V: f32[6, 3]
 input G: f32[6, 3]
 output y: f32[4, 3] = [i:4, e:3] sum(j:6) V[j, e] * G[j, e] * relu(sum(k:5) x[i, k] * W[k, j])
 `)).toEqual(["x", "W", "V", "G", "y"]);
+    // The inner layer would hold more than 4 times the largest tensor the def reads or writes (and more than 64 Ki elements).
+    expect(names(`input x: f32[300, 8]
+input W1: f32[8, 1000]
+input W2: f32[1000, 8]
+output y: f32[300, 8] = [i:300, e:8] sum(j:1000) W2[j, e] * relu(sum(k:8) W1[k, j] * x[i, k])
+`)).toEqual(["x", "W1", "W2", "y"]);
     // Not a sum at the top.
     expect(names(`input x: f32[4, 5]
 input W: f32[5, 6]
