@@ -81,7 +81,7 @@ export const materializeProductOperands: DerivingPass = {
  * @example
  * ```ts
  * const { program: split, derivations } = materializeProductOperandsIn(program);
- * derivations[0]!.detail; // "y_p0[i, j] = relu(sum(k) ...), and y is a matrix product"
+ * derivations[0]!.detail; // "y_p0[i, j] is a def of its own, and y a matrix product"
  * ```
  */
 export function materializeProductOperandsIn(program: Program): { program: Program; derivations: Derivation[] } {
