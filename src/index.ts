@@ -73,7 +73,7 @@ export type { ContractPathOptions, ContractPathResult, OptimizeName, PathInfo, P
 export { rematerialize, rematerializePass, donateInputsPass, loadMilpSolver, milpSolverLoaded, heldAtEndBytes } from "./passes/rematerialize.js";
 export type { MemoryReport, SolverReport, Recomputation, RematerializeOptions, RematResult } from "./passes/rematerialize.js";
 export { planMemory, bufferLifetimes } from "./backends/kernel/memory-plan.js";
-export type { MemoryPlan, BufferLifetime, InPlaceUpdate } from "./backends/kernel/memory-plan.js";
+export type { MemoryPlan, BufferLifetime, InPlaceUpdate, PeakKernel } from "./backends/kernel/memory-plan.js";
 /**
  * What `tns explain` reports, as data and text, and its drawing (`--svg`): what
  * each pass did and what it cost, the contraction paths, the memory plan.
