@@ -25,14 +25,17 @@
  * rounded once more than in the loop nest, as at any def boundary.
  *
  * A factor qualifies when it is not a plain tensor access, contains a
- * reduction, reads neither the def itself nor (for a recurrence) anything
- * step by step, and leaves out at least one of the variables bound around
- * it, and holds no more than {@link LIMIT_FACTOR} times the largest tensor
- * the def reads or writes; the def qualifies when it is a sum, or one sum under an elementwise
- * epilogue (not a recurrence, a scatter-add or a resumed sum), and, with
- * its qualifying factors replaced, is a matrix product (with its epilogue)
- * as the kernel lowering sees it (both factors may
- * qualify: `sum(j) f(sum(k) ...)[i, j] * g(sum(c) ...)[j, e]`).
+ * reduction, does not read the def itself, holds no more than
+ * {@link LIMIT_FACTOR} times the largest tensor the def reads or writes,
+ * and either leaves out at least one of the variables bound around it (its
+ * value is shared) or is itself a matrix product, with or without an
+ * epilogue (in `y[i] = sum(j) W2[j] * relu(sum(k) W1[j, k] * x[i, k])` the
+ * inner layer then runs on the product kernel, the outer sum as a
+ * matrix-vector product). The def qualifies when it is a sum, or one sum
+ * under an elementwise epilogue (not a recurrence, a scatter-add or a
+ * resumed sum), and, with its qualifying factors replaced, is a matrix
+ * product (with its epilogue) as the kernel lowering sees it. Both factors
+ * of a product may qualify: `sum(j) f(sum(k) ...)[i, j] * g(sum(c) ...)[j, e]`.
  */
 import type { DefNode, DType, Expr, Program, TensorNode } from "../ir/types.js";
 import { access, affineVar } from "../ir/types.js";
@@ -149,7 +152,7 @@ function splitDef(
   const replace = (factor: Expr): Expr => {
     if (factor.kind === "access" || !containsReduction(factor)) return factor;
     const free = [...freeVars(factor)];
-    if (free.length >= around.size || !free.every((v) => around.has(v))) return factor;
+    if (!free.every((v) => around.has(v))) return factor;
     const reads = accessedTensors(factor);
     if (reads.has(def.name)) return factor;
     const indices = free.sort((a, b) => order.indexOf(a) - order.indexOf(b));
@@ -159,9 +162,12 @@ function splitDef(
     const ranges: Record<string, number> = {};
     for (const v of [...indices, ...boundInside(factor)]) ranges[v] = def.ranges[v]!;
     const dtype: DType = [...reads].some((r) => dtypes.get(r) === "f64") ? "f64" : "f32";
-    operands.push({
+    const operand: DefNode = {
       role: "def", name, dtype, output: false, shape: indices.map((v) => def.ranges[v]!), indices, groups: indices.map(() => 1), ranges, body: factor,
-    });
+    };
+    // A factor of every variable around it is computed once per point either way: taken out only to run on a product kernel itself.
+    if (free.length === around.size && matrixProductOf(operand, shapes) === null && matchEpilogueContraction(operand, shapes) === null) return factor;
+    operands.push(operand);
     return access(name, indices.map(affineVar));
   };
   const inner = mapFactors(sum.inner, replace);

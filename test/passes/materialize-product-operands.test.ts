@@ -58,6 +58,30 @@ output y: f32[24, 20] = [i:24, e:20] tanh(sum(j:12) W2[j, e] * relu(sum(k:10) W1
     expect(programCost(after).tensors.map((t) => t.wasmKernel)).toEqual(["gemm-epilogue", "gemm-epilogue"]);
   });
 
+  it("takes a factor of every variable around it only when it is a product itself", () => {
+    // The inner layer of a network whose output is a vector: p0[i, j] is a product with a ReLU, y a matrix-vector product.
+    const before = parseProgramText(`
+input x: f32[4, 5]
+input W1: f32[6, 5]
+input W2: f32[6]
+output y: f32[4] = [i:4] sum(j:6) W2[j] * relu(sum(k:5) W1[j, k] * x[i, k])
+`);
+    const after = applyPass(materializeProductOperands, before);
+    expect(after.tensors.map((t) => t.name)).toEqual(["x", "W1", "W2", "y_p0", "y"]);
+    expectSameValues(before, after);
+    // A factor of every variable that is no product (a sum of exponentials) stays in the loop nest.
+    expect(names(`input X: f32[4, 6, 3]
+input W: f32[6]
+output y: f32[4] = [i:4] sum(j:6) W[j] * log(sum(c:3) exp(X[i, j, c]))
+`)).toEqual(["X", "W", "y"]);
+    // A row-wise dot with the factor taken out is no matrix product: nothing changes.
+    expect(names(`input x: f32[4, 5]
+input W: f32[5, 6]
+input A: f32[4, 6]
+output y: f32[4] = [i:4] sum(j:6) A[i, j] * relu(sum(k:5) x[i, k] * W[k, j])
+`)).toEqual(["x", "W", "A", "y"]);
+  });
+
   it("takes both factors when both qualify, and keeps a float64 factor float64", () => {
     const after = applyPass(materializeProductOperands, parseProgramText(`
 input x: f64[4, 5]
@@ -78,7 +102,7 @@ output y: f64[4, 3] = [i:4, e:3] sum(j:6) exp(sum(c:2) U[j, c] * V[c, e]) * tanh
 input W: f32[5, 3]
 output y: f32[4, 3] = [i:4, e:3] sum(k:5) relu(x[i, k]) * W[k, e]
 `)).toEqual(["x", "W", "y"]);
-    // The factor reads every variable around it: nothing is shared.
+    // The factor reads every variable around it and is no product: nothing is shared, and no kernel is gained.
     expect(names(`input x: f32[4, 5, 3]
 input W: f32[5, 3]
 input U: f32[3, 2]
