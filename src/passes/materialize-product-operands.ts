@@ -1,7 +1,8 @@
 /**
  * materialize-product-operands: gives a factor of a def's top-level sum its
  * own def when the factor holds a reduction of its own and depends on only
- * some of the variables around it, and the def is then a matrix product.
+ * some of the variables around it (or is a product itself), and the def is
+ * then a matrix product.
  * A two-layer network written in one line is the case:
  *
  * Before (one loop nest: the backends hoist the inner sum per (i, j), but
@@ -157,18 +158,18 @@ function splitDef(
     if (reads.has(def.name)) return factor;
     const indices = free.sort((a, b) => order.indexOf(a) - order.indexOf(b));
     if (elements(indices.map((v) => def.ranges[v]!)) > limit) return factor;
-    const name = freshName(`${def.name}_p${operands.length}`, names);
-    names.add(name);
     const ranges: Record<string, number> = {};
     for (const v of [...indices, ...boundInside(factor)]) ranges[v] = def.ranges[v]!;
     const dtype: DType = [...reads].some((r) => dtypes.get(r) === "f64") ? "f64" : "f32";
     const operand: DefNode = {
-      role: "def", name, dtype, output: false, shape: indices.map((v) => def.ranges[v]!), indices, groups: indices.map(() => 1), ranges, body: factor,
+      role: "def", name: freshName(`${def.name}_p${operands.length}`, names), dtype, output: false,
+      shape: indices.map((v) => def.ranges[v]!), indices, groups: indices.map(() => 1), ranges, body: factor,
     };
     // A factor of every variable around it is computed once per point either way: taken out only to run on a product kernel itself.
     if (free.length === around.size && matrixProductOf(operand, shapes) === null && matchEpilogueContraction(operand, shapes) === null) return factor;
+    names.add(operand.name);
     operands.push(operand);
-    return access(name, indices.map(affineVar));
+    return access(operand.name, indices.map(affineVar));
   };
   const inner = mapFactors(sum.inner, replace);
   if (operands.length === 0) return null;
