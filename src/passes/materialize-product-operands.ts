@@ -39,10 +39,11 @@
  * of a product may qualify: `sum(j) f(sum(k) ...)[i, j] * g(sum(c) ...)[j, e]`.
  */
 import type { DefNode, DType, Expr, Program, TensorNode } from "../ir/types.js";
-import { access, affineVar } from "../ir/types.js";
-import { accessedTensors, children, freeVars } from "../ir/walk.js";
+import { access, affineVar, numel } from "../ir/types.js";
+import { accessedTensors, boundVars, freeVars, mapExpr } from "../ir/walk.js";
 import { matrixProductOf } from "../backends/kernel/lower.js";
-import { matchEpilogueContraction } from "../backends/kernel/contraction.js";
+import { matchEpilogueContraction, soleTopReduction } from "../backends/kernel/contraction.js";
+import { topReductionVars } from "./materialize-reductions.js";
 import type { Derivation, DerivingPass } from "./manager.js";
 import { PROPERTIES } from "./pass.js";
 import { freshName } from "./rewrite/rules/program-helpers.js";
@@ -111,29 +112,6 @@ export function materializeProductOperandsIn(program: Program): { program: Progr
   return { program: derivations.length === 0 ? program : { ...program, tensors }, derivations };
 }
 
-/** The def's top-level sum chain: the variables it binds and its summand (null when the body is not a sum). */
-function topSum(body: Expr): { vars: string[]; inner: Expr } | null {
-  if (body.kind !== "reduce" || body.op !== "sum") return null;
-  const vars = [...body.vars];
-  let inner = body.body;
-  while (inner.kind === "reduce" && inner.op === "sum") {
-    vars.push(...inner.vars);
-    inner = inner.body;
-  }
-  return { vars, inner };
-}
-
-function containsReduction(e: Expr): boolean {
-  return e.kind === "reduce" || children(e).some(containsReduction);
-}
-
-/** Every variable a reduction binds inside `e`. */
-function boundInside(e: Expr, out: string[] = []): string[] {
-  if (e.kind === "reduce") out.push(...e.vars);
-  for (const c of children(e)) boundInside(c, out);
-  return out;
-}
-
 /** `def` with its qualifying factors replaced by accesses of new defs, and those defs; null when it does not qualify. */
 function splitDef(
   def: DefNode, taken: ReadonlySet<string>, shapes: ReadonlyMap<string, readonly number[]>, dtypes: ReadonlyMap<string, DType>,
@@ -141,25 +119,24 @@ function splitDef(
   if (def.recurrence !== undefined || def.scatter !== undefined || def.resumed) return null;
   // The sum at the top, or the one sum under an elementwise epilogue (a bias, an activation).
   const top = def.body.kind === "reduce" ? def.body : soleTopReduction(def.body);
-  const sum = top && topSum(top);
-  if (top === null || sum === null) return null;
+  if (top === null || top.op !== "sum") return null;
+  const sum = topReductionVars(top);
   const order = [...def.indices, ...sum.vars];
   const around = new Set(order);
-  const elements = (shape: readonly number[]): number => shape.reduce((a, n) => a * n, 1);
-  const largest = Math.max(elements(def.shape), ...[...accessedTensors(def.body)].map((r) => elements(shapes.get(r) ?? [])));
+  const largest = Math.max(numel(def.shape), ...[...accessedTensors(def.body)].map((r) => numel(shapes.get(r) ?? [])));
   const limit = Math.max(MIN_LIMIT_ELEMENTS, LIMIT_FACTOR * largest);
   const operands: DefNode[] = [];
   const names = new Set(taken);
   const replace = (factor: Expr): Expr => {
-    if (factor.kind === "access" || !containsReduction(factor)) return factor;
+    if (factor.kind === "access" || boundVars(factor).length === 0) return factor;
     const free = [...freeVars(factor)];
     if (!free.every((v) => around.has(v))) return factor;
     const reads = accessedTensors(factor);
     if (reads.has(def.name)) return factor;
     const indices = free.sort((a, b) => order.indexOf(a) - order.indexOf(b));
-    if (elements(indices.map((v) => def.ranges[v]!)) > limit) return factor;
+    if (numel(indices.map((v) => def.ranges[v]!)) > limit) return factor;
     const ranges: Record<string, number> = {};
-    for (const v of [...indices, ...boundInside(factor)]) ranges[v] = def.ranges[v]!;
+    for (const v of [...indices, ...boundVars(factor)]) ranges[v] = def.ranges[v]!;
     const dtype: DType = [...reads].some((r) => dtypes.get(r) === "f64") ? "f64" : "f32";
     const operand: DefNode = {
       role: "def", name: freshName(`${def.name}_p${operands.length}`, names), dtype, output: false,
@@ -173,49 +150,15 @@ function splitDef(
   };
   const inner = mapFactors(sum.inner, replace);
   if (operands.length === 0) return null;
-  const body = replaced(def.body, top, rebuildSum(top, inner));
+  const summed = rebuildSum(top, inner);
+  const body = mapExpr(def.body, (x) => (x === top ? summed : x));
   const ranges: Record<string, number> = {};
-  for (const v of [...def.indices, ...boundInside(body)]) ranges[v] = def.ranges[v]!;
+  for (const v of [...def.indices, ...boundVars(body)]) ranges[v] = def.ranges[v]!;
   const next: DefNode = { ...def, body, ranges };
   const known = new Map(shapes);
   for (const o of operands) known.set(o.name, o.shape);
   const product = top === def.body ? matrixProductOf(next, known) : matchEpilogueContraction(next, known);
   return product === null ? null : { def: next, operands };
-}
-
-/** The one reduction of `body` outside every other, when there is exactly one and it is a sum; else null. */
-function soleTopReduction(body: Expr): Extract<Expr, { kind: "reduce" }> | null {
-  const found: Extract<Expr, { kind: "reduce" }>[] = [];
-  const walk = (e: Expr): void => {
-    if (e.kind === "reduce") found.push(e);
-    else for (const c of children(e)) walk(c);
-  };
-  walk(body);
-  return found.length === 1 && found[0]!.op === "sum" ? found[0]! : null;
-}
-
-/** `e` with the node `target` (by identity) replaced by `by`. */
-function replaced(e: Expr, target: Expr, by: Expr): Expr {
-  if (e === target) return by;
-  switch (e.kind) {
-    case "unary": {
-      const arg = replaced(e.arg, target, by);
-      return arg === e.arg ? e : { ...e, arg };
-    }
-    case "binary": {
-      const lhs = replaced(e.lhs, target, by);
-      const rhs = replaced(e.rhs, target, by);
-      return lhs === e.lhs && rhs === e.rhs ? e : { ...e, lhs, rhs };
-    }
-    case "select": {
-      const cond = replaced(e.cond, target, by);
-      const then = replaced(e.then, target, by);
-      const otherwise = replaced(e.else, target, by);
-      return cond === e.cond && then === e.then && otherwise === e.else ? e : { ...e, cond, then, else: otherwise };
-    }
-    default:
-      return e;
-  }
 }
 
 /** `e` with each factor of its product (a tree of `mul`) passed through `f`. */
@@ -228,7 +171,7 @@ function mapFactors(e: Expr, f: (factor: Expr) => Expr): Expr {
   return f(e);
 }
 
-/** The sum chain `body` with its summand replaced by `inner`. */
+/** The sum chain `body` (as `topReductionVars` reads it) with its summand replaced by `inner`. */
 function rebuildSum(body: Expr, inner: Expr): Expr {
   if (body.kind !== "reduce" || body.op !== "sum") return inner;
   return { ...body, body: rebuildSum(body.body, inner) };

@@ -66,8 +66,17 @@ export function materializeProgramReductions(program: Program): Program {
   return changed ? { ...program, tensors } : program;
 }
 
-/** The def's top-level reduction chain: the variables it binds (empty when the body is not a reduction). */
-function topReductionVars(body: Expr): { vars: string[]; inner: Expr } {
+/**
+ * The def's top-level reduction chain (directly nested reductions of the
+ * same operator included): the variables it binds (empty when the body is
+ * not a reduction) and what it reduces.
+ *
+ * @example
+ * ```ts
+ * topReductionVars(parseExprText("sum(j:3) sum(q:2) V[j, q] * W[q]").expr); // { vars: ["j", "q"], inner: V[j, q] * W[q] }
+ * ```
+ */
+export function topReductionVars(body: Expr): { vars: string[]; inner: Expr } {
   if (body.kind !== "reduce") return { vars: [], inner: body };
   const vars = [...body.vars];
   let inner = body.body;

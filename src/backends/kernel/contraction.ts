@@ -168,8 +168,15 @@ function matchMatrixVector(def: DefNode, k: string, prod: ScaledProduct, shapes:
   };
 }
 
-/** The one `sum` of `body` not nested in another reduction, or null when there is not exactly one reduction outside others. */
-function soleTopReduction(body: Expr): Extract<Expr, { kind: "reduce" }> | null {
+/**
+ * The one `sum` of `body` not nested in another reduction, or null when there is not exactly one reduction outside others.
+ *
+ * @example
+ * ```ts
+ * soleTopReduction(parseExprText("relu(sum(k:4) A[i, k] * B[k, j] + b[j])").expr); // the sum over k
+ * ```
+ */
+export function soleTopReduction(body: Expr): Extract<Expr, { kind: "reduce" }> | null {
   const found: Extract<Expr, { kind: "reduce" }>[] = [];
   const walk = (e: Expr): void => {
     if (e.kind === "reduce") found.push(e);

@@ -36,7 +36,7 @@ import { MATH_IMPORTS } from "./emit-expr.js";
 import { emitKernelBody } from "./emit-kernel.js";
 import { emitScatterAdd } from "./emit-scatter.js";
 import { type PanelWeight, panelWeights, skinnyScratchBytes } from "../kernel/skinny.js";
-import { emitSkinnyContraction, skinnyUnits } from "./emit-skinny.js";
+import { emitSkinnyContraction } from "./emit-skinny.js";
 import { attentionScratchBytes, emitAttention } from "./emit-attention.js";
 import type { BlockedAttention } from "../kernel/types.js";
 import { type BufferPlace, FunctionContext } from "./function-context.js";
@@ -289,8 +289,8 @@ function emitModule(binaryen: Binaryen, kp: KernelProgram, options: EmitWasmOpti
     m.addFunction(name, [], "none", ctx.locals.types, m.block([...ctx.scopes[0]!.prelude, ...body]));
     if (threads > 1) m.exportFunction(name);
     if (split.has(n) && product) {
-      const units = thin ? skinnyUnits(thin.plan, product.batch.reduce((p, b) => p * b.extent, 1)) : productUnits(k, product, (b) => dtypes.get(b) ?? "");
-      parallel.push({ kernel: n, entry: `${name}_unit`, units, flops: contractionFlops(product) });
+      // The units of the kernel as emitted: a weight in panels changes a skinny product's ranges.
+      parallel.push({ kernel: n, entry: `${name}_unit`, units: productUnits(product, thin?.plan ?? null), flops: contractionFlops(product) });
     }
     const plan = loopPlan(n);
     if (plan) {

@@ -84,12 +84,11 @@ export function skinnyProductOf(
 
 /**
  * Work units of a SIMD product's threaded entry point: the skinny kernel's
- * ranges of columns when it takes one (emit-skinny.ts), else the
+ * ranges of columns when it takes one (`plan`, emit-skinny.ts), else the
  * micro-kernel's column panels (emit-contraction.ts).
  */
-export function productUnits(k: Kernel, c: Contraction, dtypeOf: (buffer: string) => string): number {
-  const thin = skinnyProductOf(k, dtypeOf);
-  return thin ? skinnyUnits(thin.plan, c.batch.reduce((p, b) => p * b.extent, 1)) : contractionUnits(c);
+export function productUnits(c: Contraction, plan: SkinnyPlan | null): number {
+  return plan ? skinnyUnits(plan, c.batch.reduce((p, b) => p * b.extent, 1)) : contractionUnits(c);
 }
 
 /** Nodes of an expression (a rough count of its operations). */
@@ -326,7 +325,7 @@ export function splitKernels(
     if (k.sequential !== undefined) return;
     const c = simdProductOf(k, dtypeOf);
     if (c !== undefined) {
-      if (contractionFlops(c) >= minFlops && productUnits(k, c, dtypeOf) >= 2) split.set(n, "panels");
+      if (contractionFlops(c) >= minFlops && productUnits(c, skinnyProductOf(k, dtypeOf)?.plan ?? null) >= 2) split.set(n, "panels");
       return;
     }
     const inlineMath = (options.inlineExp ?? true) && dtypeOf(k.target) === "f32";
